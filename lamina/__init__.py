@@ -1,0 +1,88 @@
+"""lamina: PyTorch's API on NumPy. `import lamina as torch` runs PyTorch tutorial code.
+
+The top level holds Tensor, the factories, the dtypes, the grad modes, the random seed and the
+ops as functions (lamina.exp, lamina.cat, ...). Subpackages (nn, optim, utils, io, onnx) load on
+first use so that `import lamina` stays fast."""
+import importlib as _importlib
+
+from . import _dtype
+from ._device import device
+from ._dtype import get_default_dtype, set_default_dtype
+from ._tensor_str import set_printoptions
+from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Size, Tensor
+
+from .ops.arithmetic import *  # noqa: F401,F403
+from .ops.compare import *  # noqa: F401,F403
+from .ops.creation import *  # noqa: F401,F403
+from .ops.conversion import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.pointwise import *  # noqa: F401,F403
+from .ops.random_ops import *  # noqa: F401,F403
+from .ops.reduction import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.softmax import *  # noqa: F401,F403
+from .ops.sorting import *  # noqa: F401,F403
+from .ops import linalg as _linalg_ops
+
+__version__ = "0.1.0"
+
+float32 = float = _dtype.float32
+float64 = double = _dtype.float64
+float16 = half = _dtype.float16
+int64 = long = _dtype.int64
+int32 = int = _dtype.int32
+int16 = short = _dtype.int16
+int8 = _dtype.int8
+uint8 = _dtype.uint8
+bool = _dtype.bool_
+dtype = _dtype.dtype
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def result_type(tensor1, tensor2):
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def promote_types(type1, type2):
+    return _dtype._promote_pair(_dtype.to_dtype(type1), _dtype.to_dtype(type2))
+
+
+def get_num_threads():
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def set_num_threads(n):
+    """BLAS threads are fixed when NumPy loads; set OMP_NUM_THREADS before importing lamina instead."""
+
+
+_LAZY = {"nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "linalg_", "testing"}
+_LAZY_FUNCS = {
+    "save": ("lamina.io", "save"), "load": ("lamina.io", "load"),
+    "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),
+    "explain": ("lamina.inspect", "explain"), "draw_graph": ("lamina.inspect", "draw_graph"),
+    "compile": ("lamina.compile", "compile"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return _importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_FUNCS:
+        module, attr = _LAZY_FUNCS[name]
+        return getattr(_importlib.import_module(module), attr)
+    raise AttributeError(f"module 'lamina' has no attribute '{name}'")

@@ -1,0 +1,92 @@
+"""lamina.autograd: backward, grad, grad modes, Function (custom ops) and gradcheck."""
+import numpy as np
+
+from .engine import run_backward
+from .function import Function
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck, gradgradcheck
+
+__all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "gradcheck", "gradgradcheck"]
+
+
+def _as_list(x):
+    if x is None:
+        return []
+    from ..tensor import Tensor
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def _root_grads(outputs, grad_outputs):
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if i < len(grad_outputs) else None
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out.data.dtype.kind != "f":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
+                                   f"{out.dtype}")
+            grads.append(np.ones_like(out.data))
+        else:
+            arr = np.asarray(g.data if hasattr(g, "data") and not isinstance(g, np.ndarray) else g,
+                             dtype=out.data.dtype)
+            if arr.shape != out.data.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {list(arr.shape)} and "
+                                   f"output[{i}] has a shape of {list(out.data.shape)}.")
+            grads.append(arr)
+    return grads
+
+
+def _check_requires_grad(outputs):
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into each leaf's .grad."""
+    if create_graph:
+        raise NotImplementedError("lamina does not build graphs of the backward pass (create_graph=True); "
+                                  "higher-order gradients are not supported")
+    outputs = _as_list(tensors)
+    _check_requires_grad(outputs)
+    grads = _root_grads(outputs, _as_list(grad_tensors))
+    if inputs is not None:
+        wanted = _as_list(inputs)
+        results = run_backward(outputs, grads, bool(retain_graph), wanted=wanted)
+        from ..tensor import Tensor
+        for t, g in zip(wanted, results):
+            if g is not None:
+                t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad.data + g)
+        return
+    run_backward(outputs, grads, bool(retain_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (not accumulated into .grad)."""
+    if create_graph:
+        raise NotImplementedError("lamina does not build graphs of the backward pass (create_graph=True); "
+                                  "higher-order gradients are not supported")
+    from ..tensor import Tensor
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    _check_requires_grad(outs)
+    for t in ins:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    results = run_backward(outs, _root_grads(outs, _as_list(grad_outputs)), bool(retain_graph), wanted=ins)
+    final = []
+    for t, g in zip(ins, results):
+        if g is None:
+            if materialize_grads:
+                final.append(Tensor._wrap(np.zeros_like(t.data)))
+                continue
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+            final.append(None)
+        else:
+            final.append(Tensor._wrap(g))
+    return tuple(final)

@@ -1,0 +1,115 @@
+"""What every op uses: wrapping a result as a Tensor with its graph node, summing a broadcast
+gradient back to an input's shape, and turning operands into arrays of PyTorch's result dtype.
+
+The contract for a backward closure: it receives the output gradient as an ndarray, must not
+modify it in place, and returns one ndarray (of the input's shape and dtype) or None per input."""
+import numpy as np
+
+from .._dtype import result_type
+from ..autograd.grad_mode import _enabled
+from ..autograd.node import Node
+from ..tensor import Tensor
+
+_new = Tensor.__new__
+
+
+def wrap(data):
+    """A Tensor with no history around an ndarray (no copy)."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.grad_fn = None
+    t._requires_grad = False
+    t._version = [0]
+    t._hooks = None
+    return t
+
+
+def make(data, parents, backward, name, saved=None, save_output=False, view_of=None):
+    """Wrap `data` as the output of an op on `parents` (a tuple of Tensors).
+
+    A graph node is attached only when grad mode is on and some parent requires grad.
+    `saved`: tensors whose data the backward closure reads (their in-place change is an error);
+    pass () when the closure holds only arrays of its own, None when it holds nothing to free.
+    `save_output`: the closure reads the output's data too. `view_of`: the output shares memory
+    with this tensor, so they share a version counter (in-place writes to one bump both)."""
+    out = _new(Tensor)
+    out.data = data
+    out.grad = None
+    out._hooks = None
+    out._version = view_of._version if view_of is not None else [0]
+    if _enabled[0]:
+        for p in parents:
+            if p._requires_grad:
+                break
+        else:
+            out.grad_fn = None
+            out._requires_grad = False
+            return out
+        inputs = tuple(p if p._requires_grad else None for p in parents)
+        if saved is not None:
+            saved = tuple((t._version, t._version[0], t) for t in saved)
+            if save_output:  # None stands for the output itself (holding it would make a cycle)
+                saved += ((out._version, out._version[0], None),)
+        out.grad_fn = Node(name, backward, inputs, saved)
+        out._requires_grad = True
+        return out
+    out.grad_fn = None
+    out._requires_grad = False
+    return out
+
+
+def unbroadcast(g, shape):
+    """Sum a gradient that was broadcast up to g.shape back down to `shape`."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    g = g.sum(axis=axes, keepdims=True) if axes else g
+    return g.reshape(shape)
+
+
+def as_tensor(x, like=None):
+    """Tensor operands pass through; scalars and arrays become history-free tensors."""
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and isinstance(x, (int, float, bool)):
+        return wrap(np.asarray(x, dtype=result_type(like, x).np))
+    arr = np.asarray(x)
+    if arr.dtype == np.float64 and not isinstance(x, np.ndarray):
+        arr = arr.astype(np.float32)
+    return wrap(arr)
+
+
+def binary_operands(a, b):
+    """(a_array, b_array_or_scalar, result_np_dtype) for an elementwise op on a Tensor `a` and
+    a Tensor or Python scalar `b`, cast to PyTorch's result dtype (NumPy's rules differ)."""
+    ad = a.data
+    if isinstance(b, Tensor):
+        bd = b.data
+        if ad.dtype == bd.dtype:
+            return ad, bd, ad.dtype
+        dt = result_type(a, b).np
+        return (ad if ad.dtype == dt else ad.astype(dt)), (bd if bd.dtype == dt else bd.astype(dt)), dt
+    if isinstance(b, float) and ad.dtype.kind == "f":
+        return ad, b, ad.dtype
+    if isinstance(b, np.ndarray) or (hasattr(b, "__array__") and not isinstance(b, (int, float, bool))):
+        return binary_operands(a, as_tensor(b))
+    dt = result_type(a, b).np
+    return (ad if ad.dtype == dt else ad.astype(dt)), np.asarray(b, dtype=dt)[()], dt
+
+
+def float_dtype_of(dt):
+    """Ops like exp or true division on integer input compute in the default float dtype."""
+    if dt.kind == "f":
+        return dt
+    from .._dtype import get_default_dtype
+    return get_default_dtype().np
+
+
+def dim_arg(dim, ndim, name="dim"):
+    """Normalise a possibly negative dim, with PyTorch's IndexError wording when out of range."""
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % ndim if ndim else 0

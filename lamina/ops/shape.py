@@ -1,0 +1,493 @@
+"""Shape ops: reshape/view, flatten/unflatten, squeeze/unsqueeze, transpose/permute, expand,
+repeat, cat/stack, split/chunk/unbind, flip, roll, movedim, tile. Views share memory (and the
+version counter) with their input, as in PyTorch; their backward reshapes the gradient back."""
+import builtins
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._core import dim_arg, make
+
+__all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims",
+           "permute", "movedim", "moveaxis", "t", "cat", "concat", "concatenate", "stack", "hstack", "vstack",
+           "split", "chunk", "unbind", "flip", "fliplr", "flipud", "roll", "tile", "narrow", "select",
+           "broadcast_to", "broadcast_tensors", "atleast_1d", "atleast_2d", "ravel", "diag", "tril", "triu",
+           "diagonal", "expand_copy", "meshgrid"]
+METHODS = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims",
+           "permute", "movedim", "moveaxis", "t", "split", "chunk", "unbind", "flip", "fliplr", "flipud",
+           "roll", "tile", "narrow", "select", "broadcast_to", "ravel", "diag", "tril", "triu", "diagonal",
+           "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "unfold"]
+INPLACE = ["unsqueeze", "squeeze", "tril", "triu", ("t_", lambda self: _inplace_view(self, t)),
+           ("transpose_", lambda self, d0, d1: _inplace_view(self, transpose, d0, d1))]
+
+
+def _inplace_view(self, fn, *args):
+    out = fn(self, *args)
+    self.data = out.data
+    self.grad_fn = out.grad_fn
+    return self
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _infer(shape, numel, input_shape):
+    shape = list(shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape[shape.index(-1)] = numel // known
+    n = 1
+    for s in shape:
+        n *= s
+    if n != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def reshape(input, *shape):
+    x = input.data
+    shape = _infer(_shape_args(shape), x.size, x.shape)
+    out = x.reshape(shape)
+    in_shape = x.shape
+
+    def backward(g):
+        return (g.reshape(in_shape),)
+    view = np.shares_memory(out, x) if out.size else True
+    return make(out, (input,), backward, "ViewBackward0" if view else "UnsafeViewBackward0",
+                view_of=input if view else None)
+
+
+def view(input, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):  # view(dtype)
+        from .. import _dtype
+        return make(input.data.view(_dtype.to_dtype(shape[0]).np), (), None, "", view_of=input)
+    x = input.data
+    target = _infer(_shape_args(shape), x.size, x.shape)
+    try:
+        out = x.view()
+        out.shape = target  # raises instead of copying when the strides do not allow a view
+    except AttributeError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+    in_shape = x.shape
+
+    def backward(g):
+        return (g.reshape(in_shape),)
+    return make(out, (input,), backward, "ViewBackward0", view_of=input)
+
+
+def view_as(input, other):
+    return view(input, other.data.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other.data.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    x = input.data
+    if x.ndim == 0:
+        return reshape(input, (1,))
+    s = dim_arg(start_dim, x.ndim)
+    e = dim_arg(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for d in x.shape[s:e + 1]:
+        n *= d
+    return reshape(input, x.shape[:s] + (n,) + x.shape[e + 1:])
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+def unflatten(input, dim, sizes):
+    x = input.data
+    d = dim_arg(dim, x.ndim)
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        sizes = _infer(sizes, x.shape[d], None)
+    elif int(np.prod(sizes)) != x.shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({x.shape[d]}) in the input tensor")
+    return reshape(input, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
+def squeeze(input, dim=None):
+    x = input.data
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {dim_arg(d, x.ndim) for d in dims} if x.ndim else set()
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    if shape == x.shape:
+        return _alias(input)
+    return _view_reshape(input, shape, "SqueezeBackward1")
+
+
+def unsqueeze(input, dim):
+    x = input.data
+    d = dim_arg(dim, x.ndim + 1)
+    return _view_reshape(input, x.shape[:d] + (1,) + x.shape[d:], "UnsqueezeBackward0")
+
+
+def _view_reshape(input, shape, name):
+    x = input.data
+    in_shape = x.shape
+
+    def backward(g):
+        return (g.reshape(in_shape),)
+    return make(x.reshape(shape), (input,), backward, name, view_of=input)
+
+
+def _alias(input):
+    def backward(g):
+        return (g,)
+    return make(input.data.view(), (input,), backward, "AliasBackward0", view_of=input)
+
+
+def permute(input, *dims):
+    dims = _shape_args(dims)
+    x = input.data
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
+                           f"equal to len(dims) = {len(dims)}")
+    dims = tuple(dim_arg(d, x.ndim) for d in dims)
+    inverse = tuple(np.argsort(dims))
+
+    def backward(g):
+        return (g.transpose(inverse),)
+    return make(x.transpose(dims), (input,), backward, "PermuteBackward0", view_of=input)
+
+
+def transpose(input, dim0, dim1):
+    x = input.data
+    if x.ndim == 0:
+        return _alias(input)
+    d0, d1 = dim_arg(dim0, x.ndim), dim_arg(dim1, x.ndim)
+
+    def backward(g):
+        return (np.swapaxes(g, d0, d1),)
+    return make(np.swapaxes(x, d0, d1), (input,), backward, "TransposeBackward0", view_of=input)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    if input.data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D")
+    return transpose(input, 0, 1) if input.data.ndim == 2 else _alias(input)
+
+
+def movedim(input, source, destination):
+    x = input.data
+    src = source if isinstance(source, (tuple, list)) else (source,)
+    dst = destination if isinstance(destination, (tuple, list)) else (destination,)
+    order = [d for d in range(x.ndim) if d not in {dim_arg(s, x.ndim) for s in src}]
+    for d, s in sorted(zip((dim_arg(d, x.ndim) for d in dst), (dim_arg(s, x.ndim) for s in src))):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+def expand(input, *sizes):
+    sizes = _shape_args(sizes)
+    x = input.data
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): the number of "
+                           f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({x.ndim})")
+    lead = len(sizes) - x.ndim
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s == -1:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
+            target.append(s)
+            continue
+        cur = x.shape[i - lead]
+        if s == -1:
+            s = cur
+        if cur != s and cur != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(x.shape)}")
+        target.append(s)
+    target = tuple(target)
+    in_shape = x.shape
+    from ._core import unbroadcast
+
+    def backward(g):
+        return (unbroadcast(g, in_shape),)
+    return make(np.broadcast_to(x, target), (input,), backward, "ExpandBackward0", view_of=input)
+
+
+def expand_as(input, other):
+    return expand(input, other.data.shape)
+
+
+broadcast_to = expand
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*(t.data.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def repeat(input, *sizes):
+    sizes = _shape_args(sizes)
+    x = input.data
+    if len(sizes) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                           "of tensor")
+    xs = x.reshape((1,) * (len(sizes) - x.ndim) + x.shape)
+    out = np.tile(xs, sizes)
+
+    def backward(g):
+        # fold each repeated axis into (repeats, size) and sum the repeats away
+        shape = []
+        for r, s in zip(sizes, xs.shape):
+            shape += [r, s]
+        return (g.reshape(shape).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(x.shape),)
+    return make(out, (input,), backward, "RepeatBackward0")
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input.data.ndim:
+        dims = (1,) * (input.data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # PyTorch skips 1-D empty tensors (legacy behaviour)
+    kept = [t for t in tensors if not (t.data.ndim == 1 and t.data.shape[0] == 0)] or tensors[:1]
+    ref = kept[0].data
+    d = dim_arg(dim, ref.ndim)
+    for i, t in enumerate(kept):
+        if t.data.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.data.ndim}")
+        for ax in range(ref.ndim):
+            if ax != d and t.data.shape[ax] != ref.shape[ax]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref.shape[ax]} but got size {t.data.shape[ax]} for tensor number {i} in the list.")
+    from .._dtype import result_type
+    dt = result_type(*kept).np
+    arrays = [t.data if t.data.dtype == dt else t.data.astype(dt) for t in kept]
+    out_arr = np.concatenate(arrays, axis=d)
+    bounds = np.cumsum([a.shape[d] for a in arrays])[:-1]
+
+    def backward(g):
+        return tuple(p.astype(t.data.dtype, copy=False) for p, t in zip(np.split(g, bounds, axis=d), kept))
+    return make(out_arr, tuple(kept), backward, "CatBackward0")
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0].data.shape
+    for i, t in enumerate(tensors):
+        if t.data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                               f"{list(t.data.shape)} at entry {i}")
+    d = dim_arg(dim, len(shape) + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def hstack(tensors):
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+def atleast_1d(input):
+    return reshape(input, (1,)) if input.data.ndim == 0 else input
+
+
+def atleast_2d(input):
+    x = input.data
+    return reshape(input, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else input
+
+
+def narrow(input, dim, start, length):
+    d = dim_arg(dim, input.data.ndim)
+    index = (slice(None),) * d + (slice(start, start + length),)
+    return input[index]
+
+
+def select(input, dim, index):
+    d = dim_arg(dim, input.data.ndim)
+    return input[(slice(None),) * d + (index,)]
+
+
+def split(input, split_size_or_sections, dim=0):
+    x = input.data
+    d = dim_arg(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        if n == 0:
+            sizes = [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                               f"at dimension {d}), but got split_sizes={sizes}")
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(narrow(input, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    n = input.data.shape[dim_arg(dim, input.data.ndim)]
+    size = -(-n // chunks) if n else 1
+    return split(input, size, dim)
+
+
+def unbind(input, dim=0):
+    d = dim_arg(dim, input.data.ndim)
+    return tuple(select(input, d, i) for i in range(input.data.shape[d]))
+
+
+def flip(input, dims):
+    x = input.data
+    dims = tuple(dim_arg(d, x.ndim) for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+
+    def backward(g):
+        return (np.flip(g, dims),)
+    return make(np.flip(x, dims).copy(), (input,), backward, "FlipBackward0")
+
+
+def fliplr(input):
+    return flip(input, (1,))
+
+
+def flipud(input):
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):
+    x = input.data
+
+    def backward(g):
+        neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
+        return (np.roll(g, neg, dims if dims is None or isinstance(dims, int) else tuple(dims)).reshape(x.shape),)
+    ax = dims if dims is None or isinstance(dims, int) else tuple(dims)
+    out = np.roll(x, shifts, ax)
+    return make(out, (input,), backward, "RollBackward0")
+
+
+def diag(input, diagonal=0):
+    x = input.data
+    if x.ndim == 1:
+        def backward(g):
+            return (np.diagonal(g, diagonal).copy(),)
+        return make(np.diag(x, diagonal), (input,), backward, "DiagEmbedBackward0")
+    return _diagonal(input, diagonal)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    x = input.data
+    out = np.diagonal(x, offset, dim1, dim2)
+
+    def backward(g):
+        gx = np.zeros_like(x)
+        idx = np.arange(out.shape[-1])
+        gm = np.moveaxis(gx, (dim1, dim2), (-2, -1))
+        rows, cols = (idx, idx + offset) if offset >= 0 else (idx - offset, idx)
+        gm[..., rows, cols] = g
+        return (gx,)
+    return make(out.copy(), (input,), backward, "DiagonalBackward0")
+
+
+_diagonal = diagonal  # diag() takes a parameter named `diagonal`
+
+
+def _tri(name, fn):
+    def op(input, diagonal=0):
+        def backward(g):
+            return (fn(g, diagonal),)
+        return make(fn(input.data, diagonal), (input,), backward, name)
+    return op
+
+
+tril = _tri("TrilBackward0", np.tril)
+triu = _tri("TriuBackward0", np.triu)
+
+
+def expand_copy(input, *sizes):
+    from .conversion import clone
+    return clone(expand(input, *sizes))
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = tuple(t.data.shape[0] if t.data.ndim else 1 for t in tensors)
+    if indexing == "xy" and len(shape) >= 2:
+        shape = (shape[1], shape[0]) + shape[2:]
+    out = []
+    for i, t in enumerate(tensors):
+        pos = i
+        if indexing == "xy" and len(shape) >= 2 and i < 2:
+            pos = 1 - i
+        view_shape = [1] * len(shape)
+        view_shape[pos] = -1
+        out.append(expand(reshape(t, view_shape), shape))
+    return tuple(out)
+
+
+def unfold(input, dimension, size, step):
+    """Tensor.unfold: sliding windows of `size` along `dimension` as a new last axis."""
+    x = input.data
+    d = dim_arg(dimension, x.ndim)
+    n = (x.shape[d] - size) // step + 1
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=d)
+    sl = [slice(None)] * windows.ndim
+    sl[d] = slice(0, n * step, step)
+    out = windows[tuple(sl)]
+
+    def backward(g):
+        gx = np.zeros_like(x)
+        gw = np.lib.stride_tricks.sliding_window_view(gx, size, axis=d, writeable=True)
+        for k in range(n):  # windows may overlap: accumulate one window position at a time
+            idx = [slice(None)] * gw.ndim
+            idx[d] = k * step
+            gidx = [slice(None)] * g.ndim
+            gidx[d] = k
+            gw[tuple(idx)] += g[tuple(gidx)]
+        return (gx,)
+    return make(out, (input,), backward, "UnfoldBackward0", view_of=input)

@@ -1,0 +1,383 @@
+"""Tensor: an ndarray (`data`) plus what autograd needs (`grad`, `requires_grad`, `grad_fn`).
+
+Every differentiable op is a plain function in lamina/ops taking the tensor first; the method
+table at the bottom of this file binds them as methods, so `x.exp()` and `lamina.exp(x)` are one
+piece of code."""
+import numpy as np
+
+from . import _dtype
+from .autograd import grad_mode
+
+
+class Size(tuple):
+    """A shape, printed as `lamina.Size([1, 4])`."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"lamina.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, *args, dtype=None):
+        """The legacy constructor: Tensor(2, 3) is uninitialised float32 of that shape,
+        Tensor([1, 2]) copies data as float32."""
+        if len(args) == 1 and not isinstance(args[0], int):
+            arr = np.array(args[0].data if isinstance(args[0], Tensor) else args[0],
+                           dtype=_dtype.get_default_dtype().np)
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+            arr = np.empty(tuple(shape), dtype=_dtype.get_default_dtype().np)
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self._version = [0]
+        self._hooks = None
+
+    @classmethod
+    def _wrap(cls, data):
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.grad_fn = None
+        t._requires_grad = False
+        t._version = [0]
+        t._hooks = None
+        return t
+
+    # ---- autograd attributes -------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self.grad_fn is not None:
+            if not flag:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return
+        if flag and self.data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def retain_grad(self):
+        if self.grad_fn is None:
+            return
+        import weakref
+        self.grad_fn.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self.grad_fn is not None and self.grad_fn.retained is not None
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; it may return a new gradient."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            hooks = self.grad_fn.hooks
+            if hooks is None:
+                hooks = self.grad_fn.hooks = []
+        else:
+            hooks = self._hooks
+            if hooks is None:
+                hooks = self._hooks = []
+        hooks.append(hook)
+        from .utils.hooks import RemovableHandle
+        return RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self):
+        t = Tensor._wrap(self.data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # ---- shape and dtype ------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self.data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self.data.shape)
+        from .ops._core import dim_arg
+        return self.data.shape[dim_arg(dim, self.data.ndim)]
+
+    def dim(self):
+        return self.data.ndim
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def ndimension(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    nelement = numel
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self.data.dtype)
+
+    @property
+    def device(self):
+        from ._device import cpu
+        return cpu
+
+    is_cuda = False
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def element_size(self):
+        return self.data.itemsize
+
+    def stride(self, dim=None):
+        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self, memory_format=None):
+        return self.data.flags.c_contiguous
+
+    def data_ptr(self):
+        return self.data.__array_interface__["data"][0]
+
+    def untyped_storage(self):
+        raise NotImplementedError("lamina tensors have no separate storage object; use .numpy()")
+
+    # ---- conversion -----------------------------------------------------------------------
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def numpy(self, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.data.reshape(()).item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        from ._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self.data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self.data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                               "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        t = type(self)._wrap(self.data.copy())
+        t._requires_grad = self._requires_grad
+        if self.grad is not None:
+            t.grad = Tensor._wrap(self.grad.data.copy())
+        memo[id(self)] = t
+        return t
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    # ---- operators (the functions live in lamina/ops) -------------------------------------
+    def __add__(self, other):
+        return _arith.add(self, other)
+
+    def __radd__(self, other):
+        return _arith.add(self, other)
+
+    def __sub__(self, other):
+        return _arith.sub(self, other)
+
+    def __rsub__(self, other):
+        return _arith.rsub(self, other)
+
+    def __mul__(self, other):
+        return _arith.mul(self, other)
+
+    def __rmul__(self, other):
+        return _arith.mul(self, other)
+
+    def __truediv__(self, other):
+        return _arith.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _arith.rdiv(self, other)
+
+    def __floordiv__(self, other):
+        return _arith.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _arith.floor_divide(_core.as_tensor(other, self), self)
+
+    def __mod__(self, other):
+        return _arith.remainder(self, other)
+
+    def __pow__(self, other):
+        return _arith.pow(self, other)
+
+    def __rpow__(self, other):
+        return _arith.pow(_core.as_tensor(other, self), self)
+
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(_core.as_tensor(other), self)
+
+    def __neg__(self):
+        return _arith.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _arith.abs(self)
+
+    def __invert__(self):
+        return _compare.logical_not(self) if self.data.dtype == np.bool_ else _compare.bitwise_not(self)
+
+    def __and__(self, other):
+        return _compare.logical_and(self, other) if self.data.dtype == np.bool_ else _compare.bitwise_and(self, other)
+
+    def __or__(self, other):
+        return _compare.logical_or(self, other) if self.data.dtype == np.bool_ else _compare.bitwise_or(self, other)
+
+    def __xor__(self, other):
+        return _compare.logical_xor(self, other) if self.data.dtype == np.bool_ else _compare.bitwise_xor(self, other)
+
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        return _compare.eq(self, other)
+
+    def __ne__(self, other):
+        return _compare.ne(self, other)
+
+    def __lt__(self, other):
+        return _compare.lt(self, other)
+
+    def __le__(self, other):
+        return _compare.le(self, other)
+
+    def __gt__(self, other):
+        return _compare.gt(self, other)
+
+    def __ge__(self, other):
+        return _compare.ge(self, other)
+
+    def __getitem__(self, index):
+        return _indexing.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _indexing.setitem(self, index, value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    @property
+    def T(self):
+        return _shape.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _shape.transpose(self, -2, -1)
+
+
+def _rebuild(data, requires_grad):
+    t = Tensor._wrap(data)
+    t._requires_grad = requires_grad
+    return t
+
+
+# Bound at the end to break the import cycle (ops import Tensor from here).
+from .ops import _core, arithmetic as _arith, compare as _compare, indexing as _indexing  # noqa: E402
+from .ops import linalg as _linalg, shape as _shape  # noqa: E402
+from .ops import methods as _methods  # noqa: E402
+
+_methods.bind(Tensor)
