@@ -1,0 +1,117 @@
+"""The slow path of Module.__call__: forward pre-hooks, forward hooks and full backward hooks,
+in PyTorch's order (global hooks before the module's own).
+
+Full backward hooks put an identity node on each input and output tensor: the output nodes
+collect grad_output (and run backward pre-hooks), the input nodes collect grad_input, and the
+hook fires once the last input node has its gradient. With several inputs, a replacement
+grad_input returned by the hook applies to the input whose gradient arrives last."""
+from ...ops._core import make
+from ...tensor import Tensor
+from . import module as _module
+
+
+def _identity(t, on_grad):
+    def backward(g):
+        return (on_grad(g),)
+    return make(t.data, (t,), backward, "BackwardHookFunctionBackward", view_of=t)
+
+
+class _BackwardHookState:
+    def __init__(self, module, hooks, pre_hooks, n_inputs):
+        self.module = module
+        self.hooks = hooks
+        self.pre_hooks = pre_hooks
+        self.grad_inputs = [None] * n_inputs
+        self.pending_inputs = 0
+        self.grad_outputs = None
+        self.fired = False
+
+    def fire(self):
+        self.fired = True
+        grad_in = tuple(None if g is None else Tensor._wrap(g) for g in self.grad_inputs)
+        grad_out = tuple(None if g is None else Tensor._wrap(g) for g in self.grad_outputs)
+        for hook in self.hooks:
+            result = hook(self.module, grad_in, grad_out)
+            if result is not None:
+                grad_in = tuple(result)
+        return grad_in
+
+
+def _wrap_inputs(args, state):
+    new_args = list(args)
+    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a._requires_grad]
+    state.grad_inputs = [None] * len(positions)
+    state.pending_inputs = len(positions)
+    for slot, i in enumerate(positions):
+        def on_grad(g, slot=slot):
+            state.grad_inputs[slot] = g
+            state.pending_inputs -= 1
+            if state.pending_inputs == 0 and not state.fired:
+                replaced = state.fire()
+                if replaced[slot] is not None:
+                    return replaced[slot].data
+            return g
+        new_args[i] = _identity(args[i], on_grad)
+    return tuple(new_args)
+
+
+def _wrap_outputs(output, state):
+    outs = output if isinstance(output, tuple) else (output,)
+    tensors = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o._requires_grad]
+    if not tensors:
+        return output
+    grads = [None] * len(outs)
+    remaining = [len(tensors)]
+
+    def make_hook(i):
+        def on_grad(g):
+            grads[i] = g
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                result = tuple(grads)
+                for pre in state.pre_hooks:
+                    new = pre(state.module, tuple(None if x is None else Tensor._wrap(x) for x in result))
+                    if new is not None:
+                        result = tuple(None if x is None else x.data for x in new)
+                state.grad_outputs = result
+                if state.pending_inputs == 0:  # no input needs a gradient: fire now, as PyTorch does
+                    state.fire()
+                return result[i]
+            return g
+        return on_grad
+    wrapped = list(outs)
+    for i in tensors:
+        wrapped[i] = _identity(outs[i], make_hook(i))
+    return tuple(wrapped) if isinstance(output, tuple) else wrapped[0]
+
+
+def call_with_hooks(module, args, kwargs):
+    pre_hooks = list(_module._global_forward_pre_hooks.items()) + list(module._forward_pre_hooks.items())
+    for key, hook in pre_hooks:
+        if module._forward_pre_hooks_with_kwargs.get(key):
+            result = hook(module, args, kwargs)
+            if result is not None:
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    backward_hooks = list(_module._global_backward_hooks.values()) + list(module._backward_hooks.values())
+    state = None
+    if backward_hooks or module._backward_pre_hooks:
+        from ...autograd.grad_mode import is_grad_enabled
+        if is_grad_enabled():
+            state = _BackwardHookState(module, backward_hooks, list(module._backward_pre_hooks.values()), 0)
+            args = _wrap_inputs(args, state)
+    output = module.forward(*args, **kwargs)
+    post_hooks = list(_module._global_forward_hooks.items()) + list(module._forward_hooks.items())
+    for key, hook in post_hooks:
+        if module._forward_hooks_with_kwargs.get(key):
+            result = hook(module, args, kwargs, output)
+        else:
+            result = hook(module, args, output)
+        if result is not None:
+            output = result
+    if state is not None:
+        output = _wrap_outputs(output, state)
+    return output

@@ -1,0 +1,549 @@
+"""Module: the base of every layer. Parameters, buffers and submodules register themselves by
+attribute assignment; state_dict keys, repr text and train/eval follow PyTorch exactly.
+
+A call runs `forward` directly when no hook is registered anywhere (the common case), so the
+cost of a layer call is one Python call more than its forward."""
+from collections import OrderedDict, namedtuple
+import itertools
+
+import numpy as np
+
+from ... import _dtype
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+from ...utils.hooks import RemovableHandle
+from ..parameter import Buffer, Parameter
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+# Hooks registered for every module (register_module_forward_hook and friends).
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_hook_ids = itertools.count()
+
+
+def _addindent(text, spaces):
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    first = lines.pop(0)
+    return first + "\n" + "\n".join((" " * spaces) + line if line.strip() else "" for line in lines)
+
+
+def register_module_forward_pre_hook(hook):
+    key = next(_hook_ids)
+    _global_forward_pre_hooks[key] = hook
+    return RemovableHandle(_global_forward_pre_hooks, key)
+
+
+def register_module_forward_hook(hook, *, always_call=False):
+    key = next(_hook_ids)
+    _global_forward_hooks[key] = hook
+    return RemovableHandle(_global_forward_hooks, key)
+
+
+def register_module_full_backward_hook(hook):
+    key = next(_hook_ids)
+    _global_backward_hooks[key] = hook
+    return RemovableHandle(_global_backward_hooks, key)
+
+
+class Module:
+    """Base class for all neural network modules; subclass it and define `forward`."""
+
+    _version = 1
+    training: bool
+    call_super_init = False
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = {}
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = {}
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = {}
+        d["_forward_hooks_always_called"] = {}
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_state_dict_hooks"] = OrderedDict()
+        d["_load_state_dict_post_hooks"] = OrderedDict()
+
+    def forward(self, *input):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    # ---- calling ----------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks
+                or _global_forward_hooks or _global_forward_pre_hooks or _global_backward_hooks):
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        from ._hooks import call_with_hooks
+        return call_with_hooks(self, args, kwargs)
+
+    # ---- registration -----------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._remove_from(name)
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
+            self.register_parameter(name, value)
+            return
+        modules = d.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._remove_from(name)
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            modules[name] = value
+            return
+        buffers = d.get("_buffers")
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+                value = Tensor._wrap(value.data)
+                self._remove_from(name)
+                self.register_buffer(name, value, persistent)
+            else:
+                buffers[name] = value
+            return
+        object.__setattr__(self, name, value)
+
+    def _remove_from(self, name):
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            d[key].pop(name, None)
+        d["_non_persistent_buffers_set"].discard(name)
+        d.pop(name, None)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            store = d.get(key)
+            if store is not None and name in store:
+                return store[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(key, ()):
+                del d[key][name]
+                d["_non_persistent_buffers_set"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def _check_name(self, kind, name):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+
+    def register_parameter(self, name, param):
+        self._check_name("parameter", name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                             f"created explicitly. To express '{name}' as a function of another Tensor, compute "
+                             "the value in the forward() method.")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        self._check_name("buffer", name)
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        self._check_name("module", name)
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if item not in mod._modules:
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = mod._modules[item]
+        return mod
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{mod._get_name()} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    def get_buffer(self, target):
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._buffers:
+            raise AttributeError(f"{mod._get_name()} has no buffer `{name}`")
+        return mod._buffers[name]
+
+    # ---- traversal --------------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in get_members(module):
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ---- modes and bulk changes -------------------------------------------------------------
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.detach_()
+                p.grad.zero_()
+
+    def apply(self, fn):
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def _convert_floats(self, np_dtype):
+        """Cast floating parameters, their grads and buffers in place (Parameter identity kept,
+        so optimizers built before the cast still hold the same objects)."""
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is not None and p.data.dtype.kind == "f" and p.data.dtype != np_dtype:
+                    p.data = p.data.astype(np_dtype)
+                    if p.grad is not None:
+                        p.grad.data = p.grad.data.astype(np_dtype)
+            for k, b in m._buffers.items():
+                if b is not None and b.data.dtype.kind == "f" and b.data.dtype != np_dtype:
+                    b.data = b.data.astype(np_dtype)
+        return self
+
+    def to(self, *args, **kwargs):
+        from ..._device import check_device
+        dtype = kwargs.get("dtype")
+        check_device(kwargs.get("device"))
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, _dtype.dtype) or (isinstance(a, str) and a in _dtype._NAMES) or (
+                    a is not None and not isinstance(a, str) and type(a).__name__ == "dtype"):
+                dtype = a
+            else:
+                check_device(a)
+        if dtype is None:
+            return self
+        dt = _dtype.to_dtype(dtype)
+        if not dt.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dt}")
+        return self._convert_floats(dt.np)
+
+    def float(self):
+        return self._convert_floats(np.dtype(np.float32))
+
+    def double(self):
+        return self._convert_floats(np.dtype(np.float64))
+
+    def half(self):
+        return self._convert_floats(np.dtype(np.float16))
+
+    def type(self, dst_type):
+        return self.to(dst_type)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        raise RuntimeError("lamina runs on the CPU only: Module.cuda() is not available")
+
+    def share_memory(self):
+        return self
+
+    # ---- state ------------------------------------------------------------------------------
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        if args:  # the legacy positional form state_dict(destination, prefix, keep_vars)
+            destination = args[0]
+            if len(args) > 1:
+                prefix = args[1]
+            if len(args) > 2:
+                keep_vars = args[2]
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        meta = getattr(destination, "_metadata", None)
+        if meta is not None:
+            meta[prefix[:-1]] = {"version": self._version}
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, {})
+            if result is not None:
+                destination = result
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+
+    def _plan_load(self, state_dict, prefix, local_metadata, strict, missing, errors, plan):
+        """Check this module's own entries; record (target, value) copies in `plan` without
+        applying them, so that a load which fails anywhere changes nothing."""
+        own = {k: v for k, v in self._parameters.items() if v is not None}
+        own.update({k: v for k, v in self._buffers.items()
+                    if v is not None and k not in self._non_persistent_buffers_set})
+        for name, target in own.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing.append(key)
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                if isinstance(value, np.ndarray) or np.isscalar(value):
+                    value = Tensor._wrap(np.asarray(value))
+                else:
+                    errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                                  f"Tensor-like object from checkpoint but received {type(value)}")
+                    continue
+            if value.data.shape != target.data.shape:
+                if value.data.ndim == 0 and target.data.ndim == 1 and target.data.shape[0] == 1:
+                    pass  # PyTorch's legacy 0-d to 1-element allowance
+                else:
+                    from ...tensor import Size
+                    errors.append(f"size mismatch for {key}: copying a param with shape {Size(value.data.shape)} "
+                                  f"from checkpoint, the shape in current model is {Size(target.data.shape)}.")
+                    continue
+            plan.append((target, value))
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy parameters and buffers from `state_dict` (same keys as state_dict()).
+
+        All entries are checked before anything is written: a load that raises leaves the model
+        as it was. Returns (missing_keys, unexpected_keys)."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
+        missing, errors, plan = [], [], []
+        for prefix_dot, module in self.named_modules(remove_duplicate=False):
+            prefix = prefix_dot + "." if prefix_dot else ""
+            local = metadata.get(prefix[:-1], {}) if metadata is not None else {}
+            module._plan_load(state_dict, prefix, local, strict, missing, errors, plan)
+        owned = {prefix + ("." if prefix else "") + name
+                 for prefix, m in self.named_modules(remove_duplicate=False)
+                 for name in itertools.chain(m._parameters,
+                                             (b for b in m._buffers if b not in m._non_persistent_buffers_set))}
+        unexpected = [k for k in state_dict if k not in owned]
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        with no_grad():
+            for target, value in plan:
+                if assign:
+                    target.data = value.data
+                else:
+                    np.copyto(target.data, value.data.reshape(target.data.shape), casting="unsafe")
+                    target._version[0] += 1
+        result = _IncompatibleKeys(missing, unexpected)
+        for hook in self._load_state_dict_post_hooks.values():
+            hook(self, result)
+        return result
+
+    def register_load_state_dict_post_hook(self, hook):
+        key = next(_hook_ids)
+        self._load_state_dict_post_hooks[key] = hook
+        return RemovableHandle(self._load_state_dict_post_hooks, key)
+
+    def _register_state_dict_hook(self, hook):
+        key = next(_hook_ids)
+        self._state_dict_hooks[key] = hook
+        return RemovableHandle(self._state_dict_hooks, key)
+
+    # ---- hooks ------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        key = next(_hook_ids)
+        self._forward_pre_hooks[key] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[key] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(key, last=False)
+        return RemovableHandle(self._forward_pre_hooks, key)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        key = next(_hook_ids)
+        self._forward_hooks[key] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[key] = True
+        if always_call:
+            self._forward_hooks_always_called[key] = True
+        if prepend:
+            self._forward_hooks.move_to_end(key, last=False)
+        return RemovableHandle(self._forward_hooks, key)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        key = next(_hook_ids)
+        self._backward_hooks[key] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(key, last=False)
+        return RemovableHandle(self._backward_hooks, key)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        key = next(_hook_ids)
+        self._backward_pre_hooks[key] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(key, last=False)
+        return RemovableHandle(self._backward_pre_hooks, key)
+
+    def register_backward_hook(self, hook):
+        return self.register_full_backward_hook(hook)
+
+    # ---- printing ---------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({key}): " + _addindent(repr(module), 2) for key, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+    def __dir__(self):
+        keys = list(object.__dir__(self)) + list(self._parameters) + list(self._modules) + list(self._buffers)
+        return sorted(k for k in set(keys) if not k[0].isdigit())
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def _typename(obj):
+    t = type(obj)
+    return t.__module__ + "." + t.__qualname__ if t.__module__ not in ("builtins",) else t.__qualname__
