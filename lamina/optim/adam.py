@@ -1,0 +1,147 @@
+"""Adam: adaptive moment estimation, with optional AMSGrad and (decoupled) weight decay."""
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, hyper, run_closure, step_tensor
+
+__all__ = ["Adam"]
+
+
+def _check_adam_args(lr, betas, eps, weight_decay):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, b in enumerate(betas):
+        if isinstance(b, Tensor) and b.numel() != 1:
+            raise ValueError(f"Tensor betas[{i}] must be 1-element")
+
+
+class Adam(Optimizer):
+    r"""Adam.
+
+    .. math::
+        g_t = \nabla_\theta f_t(\theta_{t-1}) \,(+\, \lambda\theta_{t-1}), \quad
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\
+        \theta_t = \theta_{t-1} - \frac{\gamma}{1-\beta_1^t} \cdot
+            \frac{m_t}{\sqrt{v_t} / \sqrt{1-\beta_2^t} + \epsilon}
+
+    With amsgrad, :math:`v_t` in the denominator is replaced by its running maximum. With
+    decoupled_weight_decay (AdamW), the decay multiplies the parameter by :math:`1-\gamma\lambda`
+    instead of entering the gradient.
+
+    Args:
+        params (iterable): parameters or dicts defining parameter groups.
+        lr (float): learning rate :math:`\gamma` (default: 1e-3).
+        betas (Tuple[float, float]): :math:`(\beta_1, \beta_2)` (default: (0.9, 0.999)).
+        eps (float): added to the denominator (default: 1e-8).
+        weight_decay (float): :math:`\lambda` (default: 0).
+        amsgrad (bool): use the AMSGrad variant (default: False).
+        maximize (bool): maximize the objective instead of minimizing (default: False).
+        decoupled_weight_decay (bool): AdamW-style weight decay (default: False).
+        foreach, capturable, differentiable, fused: accepted for PyTorch compatibility
+            (differentiable=True is not supported).
+
+    State per parameter: 'step' (a 0-d float32 tensor), 'exp_avg', 'exp_avg_sq', and
+    'max_exp_avg_sq' with amsgrad."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        if differentiable:
+            raise NotImplementedError("lamina optimizers do not support differentiable=True")
+        betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
+                               ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None)):
+                group.setdefault(key, value)
+            _steps_as_tensors(self.state, group)
+
+    def step(self, closure=None):
+        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
+        loss = run_closure(closure)
+        state = self.state
+        for group in self.param_groups:
+            lr = hyper(group["lr"])
+            beta1, beta2 = (hyper(b) for b in group["betas"])
+            eps = hyper(group["eps"])
+            weight_decay = hyper(group["weight_decay"])
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                pd = p.data
+                g = grad.data
+                st = state[p]
+                if len(st) == 0:
+                    st["step"] = step_tensor()
+                    st["exp_avg"] = Tensor._wrap(np.zeros_like(pd))
+                    st["exp_avg_sq"] = Tensor._wrap(np.zeros_like(pd))
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(pd))
+                if maximize:
+                    g = np.negative(g)
+                count = st["step"].data
+                count += 1
+                t = float(count)
+                if weight_decay != 0:
+                    if decoupled:
+                        pd *= 1 - lr * weight_decay
+                    else:
+                        g = g + pd * weight_decay
+                m = st["exp_avg"].data
+                v = st["exp_avg_sq"].data
+                # m.lerp_(g, 1 - beta1) and v = beta2 v + (1 - beta2) g², in PyTorch's order
+                # out= keeps 0-d results as arrays (a bare ufunc call would return a NumPy scalar)
+                tmp = np.subtract(g, m, out=np.empty_like(m))
+                tmp *= 1 - beta1
+                m += tmp
+                v *= beta2
+                np.multiply(g, 1 - beta2, out=tmp)
+                tmp *= g
+                v += tmp
+                step_size = lr / (1 - beta1 ** t)
+                bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+                if amsgrad:
+                    vmax = st["max_exp_avg_sq"].data
+                    np.maximum(vmax, v, out=vmax)
+                    v = vmax
+                denom = np.sqrt(v, out=np.empty_like(v))
+                denom /= bias_correction2_sqrt
+                denom += eps
+                np.multiply(m, -step_size, out=tmp)
+                tmp /= denom
+                pd += tmp
+                p._version[0] += 1
+        return loss
+
+
+def _steps_as_tensors(state, group):
+    """Old checkpoints stored 'step' as a number; the update expects a 0-d tensor."""
+    for p in group["params"]:
+        st = state.get(p)
+        if st and "step" in st and not isinstance(st["step"], Tensor):
+            st["step"] = step_tensor(float(st["step"]))

@@ -1,0 +1,101 @@
+"""SGD: stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, hyper, run_closure
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum).
+
+    .. math::
+        g_t = \nabla_\theta f_t(\theta_{t-1}) + \lambda \theta_{t-1}, \quad
+        b_t = \mu b_{t-1} + (1 - \tau) g_t \ (b_1 = g_1), \quad
+        \theta_t = \theta_{t-1} - \gamma \, (g_t + \mu b_t \text{ if nesterov else } b_t)
+
+    Args:
+        params (iterable): parameters or dicts defining parameter groups.
+        lr (float): learning rate :math:`\gamma` (default: 1e-3).
+        momentum (float): momentum factor :math:`\mu` (default: 0).
+        dampening (float): dampening :math:`\tau` for momentum (default: 0).
+        weight_decay (float): L2 penalty :math:`\lambda` (default: 0).
+        nesterov (bool): use Nesterov momentum (default: False).
+        maximize (bool): maximize the objective instead of minimizing (default: False).
+        foreach, differentiable, fused: accepted for PyTorch compatibility; lamina always runs one
+            NumPy loop (differentiable=True is not supported).
+
+    State per parameter: 'momentum_buffer' (when momentum != 0).
+
+    Example::
+
+        >>> opt = lamina.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()"""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if differentiable:
+            raise NotImplementedError("lamina optimizers do not support differentiable=True")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize, "foreach": foreach,
+                    "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure=None):
+        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
+        loss = run_closure(closure)
+        state = self.state
+        for group in self.param_groups:
+            lr = hyper(group["lr"])
+            weight_decay = hyper(group["weight_decay"])
+            momentum = hyper(group["momentum"])
+            keep = 1.0 - hyper(group["dampening"])
+            nesterov = group["nesterov"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                pd = p.data
+                g = grad.data
+                if maximize:
+                    g = np.negative(g)
+                if weight_decay != 0:
+                    g = g + pd * weight_decay  # a new array: the user's .grad is never modified
+                if momentum != 0:
+                    st = state[p]
+                    buf = st.get("momentum_buffer")
+                    if buf is None:
+                        buf = st["momentum_buffer"] = Tensor._wrap(np.array(g, copy=True))
+                        b = buf.data
+                    else:
+                        b = buf.data
+                        b *= momentum
+                        if keep == 1.0:
+                            b += g
+                        else:
+                            b += g * keep
+                    g = g + b * momentum if nesterov else b
+                pd -= g * lr
+                p._version[0] += 1
+        return loss
