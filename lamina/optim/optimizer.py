@@ -145,11 +145,12 @@ class Optimizer:
         self.defaults.setdefault("differentiable", False)
 
     def __repr__(self):
-        lines = [type(self).__name__ + " ("]
+        # PyTorch's layout, including the blank line between groups
+        out = type(self).__name__ + " ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
-        return "\n".join(lines) + "\n)"
+            out += f"\nParameter Group {i}\n"
+            out += "".join(f"    {key}: {group[key]}\n" for key in sorted(group) if key != "params")
+        return out + ")"
 
     # ---- parameter groups ------------------------------------------------------------------
     def add_param_group(self, param_group):
