@@ -12,5 +12,3 @@ from ..ops.loss import *  # noqa: F401,F403
 from ..ops.normalization import *  # noqa: F401,F403
 from ..ops.padding import *  # noqa: F401,F403
 from ..ops.pooling import *  # noqa: F401,F403
-from ..ops.softmax import log_softmax, softmax  # noqa: F401
-from ..ops.pointwise import sigmoid, tanh  # noqa: F401

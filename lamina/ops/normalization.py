@@ -1,2 +1,388 @@
-"""(to be written)"""
-__all__ = []
+"""Normalization: batch, layer, group, instance and RMS norm, F.normalize and local response
+norm. Each is one fused forward with its hand-derived backward.
+
+Every mean/variance normalisation shares one backward: with x̂ = (x - μ)·σ⁻¹ over a set of
+axes and ĝ the gradient reaching x̂, dx = σ⁻¹ · (ĝ - mean(ĝ) - x̂ · mean(ĝ · x̂))."""
+import math
+
+import numpy as np
+
+from ..tensor import Size
+from ._core import make
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
+           "local_response_norm"]
+
+
+def _stats(x, axes, eps):
+    """(x̂, σ⁻¹, μ, biased variance) over `axes` (kept as size-1 dims)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    diff = x - mean
+    var = np.mean(diff * diff, axis=axes, keepdims=True)
+    invstd = 1.0 / np.sqrt(var + eps)
+    diff *= invstd
+    return diff, invstd, mean, var
+
+
+def _dxhat(gh, xhat, invstd, axes):
+    """The input gradient of x̂ = (x - mean)·invstd, with mean and var taken over `axes`."""
+    m1 = gh.mean(axis=axes, keepdims=True)
+    m2 = np.mean(gh * xhat, axis=axes, keepdims=True)
+    return (gh - m1 - xhat * m2) * invstd
+
+
+def _affine(xhat, w, b):
+    if w is not None:
+        out = xhat * w
+        if b is not None:
+            out += b
+        return out
+    if b is not None:
+        return xhat + b
+    return xhat.copy()
+
+
+def _param_grads(g, xhat, weight, bias, reduce_axes, shape):
+    """Gradients of y = x̂·w + b for w and b (shape `shape`), summing over `reduce_axes`."""
+    gw = gb = None
+    if weight is not None and weight._requires_grad:
+        gw = np.sum(g * xhat, axis=reduce_axes).reshape(shape).astype(weight.data.dtype, copy=False)
+    if bias is not None and bias._requires_grad:
+        gb = np.sum(g, axis=reduce_axes).reshape(shape).astype(bias.data.dtype, copy=False)
+    return gw, gb
+
+
+def _parents(input, weight, bias):
+    parents = [input]
+    if weight is not None:
+        parents.append(weight)
+    if bias is not None:
+        parents.append(bias)
+    return tuple(parents)
+
+
+def _pack(gx, gw, gb, weight, bias):
+    grads = [gx]
+    if weight is not None:
+        grads.append(gw)
+    if bias is not None:
+        grads.append(gb)
+    return tuple(grads)
+
+
+def _channel_view(t, bshape):
+    return None if t is None else t.data.reshape(bshape)
+
+
+# ---- batch norm ------------------------------------------------------------------------------
+def verify_batch_size(shape):
+    """Training statistics need more than one value per channel."""
+    if shape[0] * math.prod(shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {Size(shape)}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    r"""Normalise each channel (dim 1) with the batch's statistics (training) or the running ones.
+
+    :math:`y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta`; in training
+    the running stats move towards the batch's (the variance unbiased)."""
+    x = input.data
+    shape = x.shape
+    if x.ndim < 2:
+        raise ValueError(f"Expected 2D or higher input to batch_norm (got {x.ndim}D input)")
+    if training:
+        verify_batch_size(shape)
+        if eps <= 0.0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    c = shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.data.size}")
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    axes = (0,) + tuple(range(2, x.ndim))
+    w = _channel_view(weight, bshape)
+    b = _channel_view(bias, bshape)
+    use_batch_stats = training or running_mean is None or running_var is None
+
+    if use_batch_stats:
+        xhat, invstd, mean, var = _stats(x, axes, eps)
+        out = _affine(xhat, w, b)
+        if training and running_mean is not None:
+            n = x.size // c
+            rm, rv = running_mean.data, running_var.data
+            rm *= 1.0 - momentum
+            rm += mean.reshape(c) * momentum
+            rv *= 1.0 - momentum
+            rv += var.reshape(c) * (momentum * n / max(n - 1, 1))
+            running_mean._version[0] += 1
+            running_var._version[0] += 1
+
+        def backward(g):
+            gx = None
+            if input._requires_grad:
+                gh = g * w if w is not None else g
+                gx = _dxhat(gh, xhat, invstd, axes)
+            return _pack(gx, *_param_grads(g, xhat, weight, bias, axes, (c,)), weight, bias)
+    else:
+        # evaluation: an affine map per channel, folded into one scale and one shift
+        invstd = 1.0 / np.sqrt(running_var.data.reshape(bshape).astype(x.dtype, copy=False) + eps)
+        mean = running_mean.data.reshape(bshape).astype(x.dtype, copy=False)
+        scale = invstd * w if w is not None else invstd
+        shift = -mean * scale
+        if b is not None:
+            shift = shift + b
+        out = x * scale + shift
+
+        def backward(g):
+            gx = g * scale if input._requires_grad else None
+            gw = gb = None
+            if (weight is not None and weight._requires_grad) or (bias is not None and bias._requires_grad):
+                gw, gb = _param_grads(g, (x - mean) * invstd, weight, bias, axes, (c,))
+            return _pack(gx, gw, gb, weight, bias)
+    return make(out, _parents(input, weight, bias), backward, "NativeBatchNormBackward0",
+                saved=_parents(input, weight, None))
+
+
+# ---- layer norm ------------------------------------------------------------------------------
+def _normalized_shape(normalized_shape):
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def _check_trailing(x, ns, what="normalized_shape"):
+    k = len(ns)
+    if k == 0:
+        raise RuntimeError(f"Expected {what} to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if x.shape[x.ndim - k:] != ns or x.ndim < k:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+                           f"{', '.join(str(s) for s in ns)}], but got input of size{list(x.shape)}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    r"""Normalise over the last len(normalized_shape) dims of each sample:
+    :math:`y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta`."""
+    x = input.data
+    ns = _normalized_shape(normalized_shape)
+    _check_trailing(x, ns)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.data.shape != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.data.shape)} and normalized_shape = {list(ns)}")
+    k = len(ns)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    lead = tuple(range(x.ndim - k))
+    xhat, invstd, _, _ = _stats(x, axes, eps)
+    w = None if weight is None else weight.data
+    b = None if bias is None else bias.data
+    out = _affine(xhat, w, b)
+
+    def backward(g):
+        gx = None
+        if input._requires_grad:
+            gh = g * w if w is not None else g
+            gx = _dxhat(gh, xhat, invstd, axes)
+        return _pack(gx, *_param_grads(g, xhat, weight, bias, lead, ns), weight, bias)
+    return make(out, _parents(input, weight, bias), backward, "NativeLayerNormBackward0",
+                saved=_parents(input, weight, None))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    r""":math:`y = \frac{x}{\sqrt{\mathrm{mean}(x^2) + \epsilon}} \gamma` over the last dims
+    (eps defaults to the dtype's machine epsilon)."""
+    x = input.data
+    ns = _normalized_shape(normalized_shape)
+    _check_trailing(x, ns)
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps)
+    k = len(ns)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    lead = tuple(range(x.ndim - k))
+    inv = 1.0 / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + eps)
+    xhat = x * inv
+    w = None if weight is None else weight.data
+    out = xhat * w if w is not None else xhat
+
+    def backward(g):
+        gx = gw = None
+        gh = g * w if w is not None else g
+        if input._requires_grad:
+            gx = (gh - xhat * np.mean(gh * xhat, axis=axes, keepdims=True)) * inv
+        if weight is not None and weight._requires_grad:
+            gw = np.sum(g * xhat, axis=lead).reshape(ns).astype(w.dtype, copy=False)
+        return (gx, gw) if weight is not None else (gx,)
+    name = "MulBackward0"
+    return make(out, _parents(input, weight, None), backward, name, saved=_parents(input, weight, None))
+
+
+# ---- group and instance norm -----------------------------------------------------------------
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each group of num_groups channel groups of each sample (N, C, *), then scale and
+    shift per channel."""
+    x = input.data
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
+    n, c = x.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                           f"of shape {list(x.shape)} and num_groups={num_groups}")
+    per = n * c // num_groups
+    if per * math.prod(x.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[per, num_groups] + list(x.shape[2:])}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.data.ndim != 1 or t.data.size != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t.data.shape)} and input of shape {list(x.shape)}")
+    grouped = x.reshape(n, num_groups, -1)
+    xhat_g, invstd, _, _ = _stats(grouped, (2,), eps)
+    xhat = xhat_g.reshape(x.shape)
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    w = _channel_view(weight, bshape)
+    b = _channel_view(bias, bshape)
+    out = _affine(xhat, w, b)
+    axes = (0,) + tuple(range(2, x.ndim))
+
+    def backward(g):
+        gx = None
+        if input._requires_grad:
+            gh = (g * w if w is not None else g).reshape(n, num_groups, -1)
+            gx = _dxhat(gh, xhat_g, invstd, (2,)).reshape(x.shape)
+        return _pack(gx, *_param_grads(g, xhat, weight, bias, axes, (c,)), weight, bias)
+    return make(out, _parents(input, weight, bias), backward, "NativeGroupNormBackward0",
+                saved=_parents(input, weight, None))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample (N, C, *) over its spatial dims; with running
+    stats, update them from the batch's per-instance statistics (or use them when
+    use_input_stats is False)."""
+    x = input.data
+    if use_input_stats and math.prod(x.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {Size(x.shape)}")
+    n, c = x.shape[:2]
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.data.size}")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.data.size != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t.data.size * n}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    axes = tuple(range(2, x.ndim))
+    xhat, invstd, mean, var = _stats(x, axes, eps)
+    w = _channel_view(weight, bshape)
+    b = _channel_view(bias, bshape)
+    out = _affine(xhat, w, b)
+    if running_mean is not None and running_var is not None:
+        m = math.prod(x.shape[2:])
+        rm, rv = running_mean.data, running_var.data
+        rm *= 1.0 - momentum
+        rm += mean.reshape(n, c).mean(axis=0) * momentum
+        rv *= 1.0 - momentum
+        rv += var.reshape(n, c).mean(axis=0) * (momentum * m / max(m - 1, 1))
+        running_mean._version[0] += 1
+        running_var._version[0] += 1
+    reduce_axes = (0,) + axes
+
+    def backward(g):
+        gx = None
+        if input._requires_grad:
+            gh = g * w if w is not None else g
+            gx = _dxhat(gh, xhat, invstd, axes)
+        return _pack(gx, *_param_grads(g, xhat, weight, bias, reduce_axes, (c,)), weight, bias)
+    return make(out, _parents(input, weight, bias), backward, "NativeBatchNormBackward0",
+                saved=_parents(input, weight, None))
+
+
+# ---- vector normalisation ---------------------------------------------------------------------
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    r""":math:`v / \max(\lVert v \rVert_p, \epsilon)` for each vector v along `dim`."""
+    x = input.data
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    from ._core import dim_arg
+    axes = tuple(dim_arg(d, x.ndim) for d in dims)
+    a = np.abs(x)
+    if p == 2:
+        norm = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+    elif p == math.inf:
+        norm = a.max(axis=axes, keepdims=True)
+    elif p == -math.inf:
+        norm = a.min(axis=axes, keepdims=True)
+    elif p == 1:
+        norm = a.sum(axis=axes, keepdims=True)
+    elif p == 0:
+        norm = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+    else:
+        norm = np.power(np.sum(np.power(a, p), axis=axes, keepdims=True), 1.0 / p)
+    norm = norm.astype(x.dtype, copy=False)
+    denom = np.maximum(norm, eps).astype(x.dtype, copy=False)
+    y = x / denom
+    if out is not None:
+        from .inplace import write
+        write(out, y)
+        return out
+
+    def backward(g):
+        gx = g / denom
+        live = norm >= eps  # where the clamp passes the norm's gradient through
+        if p == 0:
+            return (gx,)
+        # d‖x‖/dx for each p, times -Σ(g·x)/denom²
+        s = np.sum(g * x, axis=axes, keepdims=True) / (denom * denom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                dn = np.where(norm > 0, x / np.where(norm > 0, norm, 1), 0)
+            elif p == 1:
+                dn = np.sign(x)
+            elif p in (math.inf, -math.inf):
+                hit = a == norm
+                dn = np.sign(x) * hit / np.maximum(hit.sum(axis=axes, keepdims=True), 1)
+            else:
+                dn = np.where(norm > 0, np.sign(x) * np.power(a, p - 1) /
+                              np.power(np.where(norm > 0, norm, 1), p - 1), 0)
+        gx = gx - np.where(live, s * dn, 0)
+        return (gx.astype(x.dtype, copy=False),)
+    return make(y, (input,), backward, "DivBackward0", saved=(input,))
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    r""":math:`b_c = a_c (k + \frac{\alpha}{n} \sum_{c'} a_{c'}^2)^{-\beta}` over a window of
+    `size` neighbouring channels (dim 1), zero-padded at the ends."""
+    x = input.data
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {x.ndim} "
+                         "dimensions)")
+    if x.size == 0:
+        return input
+    c = x.shape[1]
+    before, after = size // 2, (size - 1) // 2
+
+    def window_sum(v, lo, hi):
+        """Σ v over channels [i - lo, i + hi] for each channel i (zero outside)."""
+        pad = [(0, 0)] * v.ndim
+        pad[1] = (lo + 1, hi)
+        cs = np.cumsum(np.pad(v, pad), axis=1)
+        return cs[:, lo + hi + 1:lo + hi + 1 + c] - cs[:, :c]
+
+    sq = x * x
+    d = window_sum(sq, before, after) * (alpha / size) + k
+    dpow = np.power(d, -beta)
+    out = x * dpow
+
+    def backward(g):
+        # the output at channel i sees x_j for j in [i - before, i + after]; so x_j reaches the
+        # outputs i in [j - after, j + before]
+        t = g * x * dpow / d
+        back = window_sum(t, after, before)
+        return ((g * dpow - back * x * (2.0 * alpha * beta / size)).astype(x.dtype, copy=False),)
+    return make(out.astype(x.dtype, copy=False), (input,), backward, "DivBackward0", saved=(input,))
