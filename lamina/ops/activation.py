@@ -232,7 +232,9 @@ def gelu(input, approximate="none"):
 
 
 def _sigmoid_array(x):
-    return _pw._sigmoid_forward(x)
+    """σ(x) without overflow: exp of a large positive number is never taken."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 def _silu(input):

@@ -106,7 +106,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     axes = (0,) + tuple(range(2, x.ndim))
     w = _channel_view(weight, bshape)
     b = _channel_view(bias, bshape)
-    use_batch_stats = training or running_mean is None or running_var is None
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                           "evaluation mode")
+    use_batch_stats = training
 
     if use_batch_stats:
         xhat, invstd, mean, var = _stats(x, axes, eps)

@@ -1,0 +1,288 @@
+"""Normalization layers and functions against PyTorch: outputs, input and parameter gradients,
+running statistics (buffers) in train and eval mode, state_dict compatibility and errors."""
+import collections
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+import lamina.nn as lnn
+import lamina.nn.functional as LF
+from oracle import check, check_module
+
+DTYPES = ["float32", "float64"]
+
+
+def _run_steps(t_mod, l_mod, shape, steps=3, train=True, dtype="float32"):
+    """Several forward/backward steps, comparing everything after each (running stats move)."""
+    for i in range(steps):
+        check_module(t_mod, l_mod, [shape], dtype=dtype, train=train, seed=i, copy=(i == 0))
+
+
+# ---- batch norm --------------------------------------------------------------------------------
+BN_CASES = [
+    ("BatchNorm1d", (5, 3)), ("BatchNorm1d", (4, 3, 6)), ("BatchNorm2d", (2, 3, 4, 5)),
+    ("BatchNorm3d", (2, 3, 2, 3, 2)),
+]
+BN_OPTIONS = [
+    {}, {"affine": False}, {"momentum": None}, {"momentum": 0.5, "eps": 1e-3}, {"track_running_stats": False},
+    {"bias": False}, {"affine": False, "track_running_stats": False},
+]
+
+
+@pytest.mark.parametrize("name,shape", BN_CASES)
+@pytest.mark.parametrize("opts", BN_OPTIONS, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batchnorm_train_then_eval(name, shape, opts, dtype):
+    t_mod = getattr(torch.nn, name)(3, **opts)
+    l_mod = getattr(lnn, name)(3, **opts)
+    assert repr(l_mod) == repr(t_mod)
+    _run_steps(t_mod, l_mod, shape, steps=3, train=True, dtype=dtype)
+    check_module(t_mod, l_mod, [shape], dtype=dtype, train=False, seed=7, copy=False)
+
+
+def test_batchnorm_state_dict_layout():
+    t, m = torch.nn.BatchNorm1d(4), lnn.BatchNorm1d(4)
+    assert list(m.state_dict()) == list(t.state_dict())
+    assert m.state_dict()._metadata == {"": {"version": 2}}
+    assert m.num_batches_tracked.dtype == lamina.int64 and m.num_batches_tracked.item() == 0
+    for _ in range(3):
+        m(lamina.randn(5, 4))
+    assert m.num_batches_tracked.item() == 3
+    m.eval()
+    m(lamina.randn(5, 4))
+    assert m.num_batches_tracked.item() == 3
+
+
+def test_batchnorm_parameter_and_buffer_names():
+    t, m = torch.nn.BatchNorm2d(3), lnn.BatchNorm2d(3)
+    assert [n for n, _ in m.named_parameters()] == [n for n, _ in t.named_parameters()]
+    assert [n for n, _ in m.named_buffers()] == [n for n, _ in t.named_buffers()]
+    t, m = torch.nn.BatchNorm2d(3, track_running_stats=False), lnn.BatchNorm2d(3, track_running_stats=False)
+    assert [n for n, _ in m.named_buffers()] == [] == [n for n, _ in t.named_buffers()]
+    assert m.running_mean is None
+
+
+def test_batchnorm_cumulative_average_matches_torch():
+    t, m = torch.nn.BatchNorm1d(3, momentum=None), lnn.BatchNorm1d(3, momentum=None)
+    _run_steps(t, m, (6, 3), steps=5)
+    # a cumulative average of 5 batches' means
+    assert m.num_batches_tracked.item() == 5
+
+
+def test_batchnorm_running_var_is_unbiased():
+    m = lnn.BatchNorm1d(1, momentum=1.0)
+    x = np.array([[1.0], [2.0], [4.0]], dtype="float32")
+    m(lamina.from_numpy(x))
+    assert m.running_var.item() == pytest.approx(np.var(x, ddof=1), rel=1e-6)
+    assert m.running_mean.item() == pytest.approx(x.mean(), rel=1e-6)
+
+
+def test_batchnorm_one_value_per_channel_error():
+    m = lnn.BatchNorm1d(10)
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size "
+                                         r"lamina\.Size\(\[1, 10\]\)"):
+        m(lamina.randn(1, 10))
+    assert m.num_batches_tracked.item() == 0  # the failed call changed nothing
+    m.eval()
+    assert m(lamina.randn(1, 10)).shape == (1, 10)  # evaluation uses running stats: fine
+
+
+@pytest.mark.parametrize("name,shape,msg", [
+    ("BatchNorm1d", (2, 3, 4, 5), "expected 2D or 3D input (got 4D input)"),
+    ("BatchNorm2d", (2, 3), "expected 4D input (got 2D input)"),
+    ("BatchNorm3d", (2, 3, 4, 5), "expected 5D input (got 4D input)"),
+])
+def test_batchnorm_input_dim_errors(name, shape, msg):
+    with pytest.raises(ValueError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        getattr(lnn, name)(3)(lamina.randn(*shape))
+
+
+def test_batchnorm_channel_mismatch_error():
+    with pytest.raises(RuntimeError, match="running_mean should contain 9 elements not 10"):
+        lnn.BatchNorm1d(10)(lamina.randn(2, 9))
+
+
+def test_batchnorm_load_old_state_dict_without_num_batches_tracked():
+    src = lnn.BatchNorm1d(3)
+    src(lamina.randn(4, 3))
+    old = collections.OrderedDict((k, v) for k, v in src.state_dict().items() if k != "num_batches_tracked")
+    dst = lnn.BatchNorm1d(3)
+    result = dst.load_state_dict(old)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    np.testing.assert_array_equal(dst.running_mean.numpy(), src.running_mean.numpy())
+    assert dst.num_batches_tracked.item() == 0
+    assert "num_batches_tracked" not in old  # the caller's dict is not modified
+    # the same in torch
+    t = torch.nn.BatchNorm1d(3)
+    r = t.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in old.items()})
+    assert r.missing_keys == [] and r.unexpected_keys == []
+
+
+def test_batchnorm_new_state_dict_missing_num_batches_tracked_is_reported():
+    src = lnn.Sequential(lnn.BatchNorm1d(3))
+    sd = src.state_dict()
+    del sd["0.num_batches_tracked"]  # version 2 metadata says it should be there
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "0.num_batches_tracked"'):
+        lnn.Sequential(lnn.BatchNorm1d(3)).load_state_dict(sd)
+
+
+def test_batchnorm_keeps_float32_and_buffers_dtype():
+    m = lnn.BatchNorm2d(3)
+    out = m(lamina.randn(2, 3, 4, 4))
+    assert out.dtype == lamina.float32 and m.running_mean.dtype == lamina.float32
+    m.double()
+    assert m.running_var.dtype == lamina.float64 and m.num_batches_tracked.dtype == lamina.int64
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_functional_batch_norm(training):
+    rm, rv = np.random.rand(4).astype("float32"), np.random.rand(4).astype("float32") + 0.5
+
+    def fn(lib, x, w, b):
+        m, v = lib.from_numpy(rm.copy()), lib.from_numpy(rv.copy())
+        out = lib.nn.functional.batch_norm(x, m, v, w, b, training=training, momentum=0.3, eps=1e-4)
+        return out, m, v
+    check(fn, [(5, 4, 3), (4,), (4,)], grad_inputs=[0, 1, 2])
+
+
+def test_functional_batch_norm_no_running_stats():
+    check(lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True), [(5, 4)])
+    with pytest.raises(RuntimeError, match="running_mean must be defined in evaluation mode"):
+        LF.batch_norm(lamina.randn(5, 4), None, None, training=False)
+
+
+def test_batchnorm_gradient_of_constant_channel_is_finite():
+    x = np.ones((4, 2), dtype="float32")
+    check_module(torch.nn.BatchNorm1d(2), lnn.BatchNorm1d(2), [x])
+
+
+# ---- layer norm ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,ns", [((4, 5), 5), ((2, 3, 4), (3, 4)), ((2, 3, 4), [4]), ((6,), (6,)),
+                                      ((2, 0, 3), 3)])
+@pytest.mark.parametrize("opts", [{}, {"elementwise_affine": False}, {"bias": False}, {"eps": 1e-2}], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layernorm(shape, ns, opts, dtype):
+    t_mod, l_mod = torch.nn.LayerNorm(ns, **opts), lnn.LayerNorm(ns, **opts)
+    assert repr(l_mod) == repr(t_mod)
+    # non-trivial affine parameters so their gradients matter
+    with torch.no_grad():
+        for p in t_mod.parameters():
+            p.normal_()
+    check_module(t_mod, l_mod, [shape], dtype=dtype)
+
+
+def test_layernorm_shape_error():
+    with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[3\], expected input with shape \[\*, 3\], "
+                                           r"but got input of size\[2, 4\]"):
+        lnn.LayerNorm(3)(lamina.randn(2, 4))
+
+
+def test_functional_layer_norm_with_weights():
+    check(lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (3, 4), w, b), [(2, 3, 4), (3, 4), (3, 4)])
+    check(lambda lib, x, w: lib.nn.functional.layer_norm(x, (4,), w), [(2, 3, 4), (4,)])
+
+
+# ---- group and instance norm --------------------------------------------------------------------
+@pytest.mark.parametrize("groups,channels,shape", [(2, 4, (3, 4, 5)), (1, 3, (2, 3, 2, 2)), (3, 3, (2, 3, 4)),
+                                                   (2, 6, (2, 6))])
+@pytest.mark.parametrize("opts", [{}, {"affine": False}, {"eps": 1e-3}], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_groupnorm(groups, channels, shape, opts, dtype):
+    t_mod, l_mod = torch.nn.GroupNorm(groups, channels, **opts), lnn.GroupNorm(groups, channels, **opts)
+    assert repr(l_mod) == repr(t_mod)
+    with torch.no_grad():
+        for p in t_mod.parameters():
+            p.normal_()
+    check_module(t_mod, l_mod, [shape], dtype=dtype)
+
+
+def test_groupnorm_errors():
+    with pytest.raises(ValueError, match=r"num_channels \(5\) must be divisible by num_groups \(2\)"):
+        lnn.GroupNorm(2, 5)
+    with pytest.raises(RuntimeError, match="Expected number of channels in input to be divisible by num_groups"):
+        LF.group_norm(lamina.randn(2, 5, 3), 2)
+
+
+IN_CASES = [("InstanceNorm1d", (2, 3, 5)), ("InstanceNorm1d", (3, 5)), ("InstanceNorm2d", (2, 3, 4, 4)),
+            ("InstanceNorm2d", (3, 4, 4)), ("InstanceNorm3d", (2, 3, 2, 3, 2))]
+
+
+@pytest.mark.parametrize("name,shape", IN_CASES)
+@pytest.mark.parametrize("opts", [{}, {"affine": True}, {"track_running_stats": True},
+                                  {"affine": True, "track_running_stats": True, "momentum": 0.3}], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_instancenorm(name, shape, opts, dtype):
+    t_mod, l_mod = getattr(torch.nn, name)(3, **opts), getattr(lnn, name)(3, **opts)
+    assert repr(l_mod) == repr(t_mod)
+    _run_steps(t_mod, l_mod, shape, steps=2, dtype=dtype)
+    check_module(t_mod, l_mod, [shape], dtype=dtype, train=False, seed=5, copy=False)
+
+
+def test_instancenorm_defaults_and_errors():
+    m = lnn.InstanceNorm1d(3)
+    assert m.weight is None and m.running_mean is None and list(m.state_dict()) == []
+    with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
+        m(lamina.randn(2, 3, 4, 5))
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+        m(lamina.randn(2, 3, 1))
+    with pytest.raises(ValueError, match=r"expected input's size at dim=1 to match num_features \(3\), but got: 4."):
+        lnn.InstanceNorm1d(3, affine=True)(lamina.randn(2, 4, 5))
+    with pytest.warns(UserWarning, match="input's size at dim=1 does not match num_features"):
+        m(lamina.randn(2, 4, 5))
+
+
+# ---- RMS norm -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,ns", [((4, 5), 5), ((2, 3, 4), (3, 4))])
+@pytest.mark.parametrize("opts", [{}, {"eps": 1e-3}, {"elementwise_affine": False}], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rmsnorm(shape, ns, opts, dtype):
+    t_mod, l_mod = torch.nn.RMSNorm(ns, **opts), lnn.RMSNorm(ns, **opts)
+    assert repr(l_mod) == repr(t_mod)
+    with torch.no_grad():
+        for p in t_mod.parameters():
+            p.normal_()
+    check_module(t_mod, l_mod, [shape], dtype=dtype)
+
+
+# ---- normalize and local response norm -----------------------------------------------------------
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.5, float("inf")])
+@pytest.mark.parametrize("dim", [1, 0, -1, (0, 1)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_normalize(p, dim, dtype):
+    check(lambda lib, x: lib.nn.functional.normalize(x, p=p, dim=dim), [(3, 4, 2)], dtype=dtype)
+
+
+def test_normalize_zero_vector_uses_eps():
+    x = np.zeros((2, 3), dtype="float32")
+    x[1] = [1e-14, 0, 0]
+    check(lambda lib, x: lib.nn.functional.normalize(x, dim=1), [x])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+@pytest.mark.parametrize("shape", [(2, 6, 4), (2, 6, 3, 3), (1, 4, 2, 2, 2)])
+def test_local_response_norm(size, shape):
+    t_mod, l_mod = torch.nn.LocalResponseNorm(size, alpha=0.1, beta=0.6, k=1.5), lnn.LocalResponseNorm(
+        size, alpha=0.1, beta=0.6, k=1.5)
+    assert repr(l_mod) == repr(t_mod)
+    check_module(t_mod, l_mod, [shape], dtype="float64")
+    check_module(torch.nn.LocalResponseNorm(size), lnn.LocalResponseNorm(size), [shape])
+
+
+def test_every_norm_layer_keeps_float32():
+    x4 = lamina.randn(2, 4, 3, 3)
+    for m in [lnn.BatchNorm2d(4), lnn.GroupNorm(2, 4), lnn.InstanceNorm2d(4), lnn.LayerNorm(3), lnn.RMSNorm(3),
+              lnn.LocalResponseNorm(2)]:
+        assert m(x4).dtype == lamina.float32, m
+        m.eval()
+        assert m(x4).dtype == lamina.float32, m
+    assert LF.normalize(lamina.randn(3, 4)).dtype == lamina.float32
+
+
+def test_default_parameters_are_ones_and_zeros_like_torch():
+    for name, args in [("BatchNorm1d", (3,)), ("LayerNorm", (3,)), ("GroupNorm", (1, 3)), ("RMSNorm", (3,))]:
+        t, m = getattr(torch.nn, name)(*args), getattr(lnn, name)(*args)
+        for (tn, tp), (ln, lp) in zip(t.state_dict().items(), m.state_dict().items()):
+            assert tn == ln
+            np.testing.assert_array_equal(lp.numpy(), tp.numpy())
