@@ -1,0 +1,21 @@
+"""The errors lamina raises when a checkpoint cannot be read or is refused.
+
+CheckpointError is a RuntimeError, as PyTorch's reader errors are; UnpicklingError is also a
+pickle.UnpicklingError, as PyTorch's weights-only refusals are, so code catching either still works."""
+import pickle
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is corrupt, truncated, inconsistent, or in a form lamina does not read."""
+
+
+class UnpicklingError(CheckpointError, pickle.UnpicklingError):
+    """A pickle was refused: it names a global outside the allow-list, or is malformed."""
+
+
+WHOLE_MODEL_HINT = (
+    "lamina loads only tensors, Parameters, state_dicts, optimizer states and plain containers "
+    "(dict, OrderedDict, list, tuple, set, numbers, strings, bytes, None) and never runs code "
+    "from a file. Whole-model files (torch.save(model)) are not loaded: in PyTorch, save "
+    "model.state_dict() instead and load it into the lamina model with load_state_dict(). "
+    "If you trust a class the file needs, allow it with lamina.io.add_safe_globals([...]).")
