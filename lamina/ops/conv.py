@@ -1,2 +1,488 @@
-"""(to be written)"""
-__all__ = []
+"""Convolution: conv1d/2d/3d, conv_transpose1d/2d/3d, and unfold/fold (im2col and col2im).
+
+How it is fast: the zero-padded input is viewed, without copying, as its sliding windows
+(`as_strided`), copied once into a column matrix of shape (C·K, N·M) and multiplied by the weight
+(O, C·K) in ONE BLAS GEMM. For stride 1 in 2-D the windows are read as whole padded rows (M =
+(H_out-1)·W_pad + W_out columns per image), so the copy moves long contiguous runs; the few columns
+that straddle a row end are junk and are dropped when the output is read back.
+
+Backward: grad_weight is one GEMM of the output gradient with the saved columns. grad_input is,
+for stride 1, itself a convolution (of the output gradient with the flipped, channel-transposed
+kernel); for larger strides it is one GEMM into columns followed by col2im (one strided add per
+kernel position). A transposed convolution is exactly conv's input gradient, and its backward
+is conv's forward and weight gradient, so the same three routines serve both.
+Groups are a batch dimension of the GEMMs (np.matmul), never a Python loop."""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.grad_mode import _enabled
+from ._core import make
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "unfold", "fold"]
+
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+           "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
+_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+           "int16": "Short", "int8": "Char", "uint8": "Byte"}
+
+
+# ---- argument handling --------------------------------------------------------------------
+def _ntuple(value, n, name):
+    """An int or a 1- or n-sequence as an n-tuple of ints (PyTorch's conv argument rule)."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match "
+                           f"the convolution dimensions, but got {name}={list(value)}")
+    return value
+
+
+def _dims(shape):
+    return " x ".join(str(s) for s in shape)
+
+
+def _wanted(*tensors):
+    """True when autograd will record an op over these tensors."""
+    return _enabled[0] and any(t is not None and t._requires_grad for t in tensors)
+
+
+def _check_common(name, x, w, b, nd, transposed, groups, stride, dilation, padding=None):
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(x.shape)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if w.ndim != nd + 2:
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {w.ndim - 2} values to "
+                           f"match the convolution dimensions, but got stride={list(stride)}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if padding is not None and any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"expected scalar type {_SCALAR.get(x.dtype.name, x.dtype.name)} but found "
+                           f"{_SCALAR.get(w.dtype.name, w.dtype.name)}")
+    if w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{list(w.shape)}] instead")
+    shape = x.shape if x.ndim == nd + 2 else (1,) + x.shape
+    want = w.shape[0] if transposed else w.shape[1] * groups
+    if shape[1] != want:
+        what = "transposed=1" if transposed else f"groups={groups}"
+        raise RuntimeError(f"Given {what}, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
+                           f"{want} channels, but got {x.shape[-nd - 1]} channels instead")
+    if b is not None:
+        outs = w.shape[1] * groups if transposed else w.shape[0]
+        if b.data.ndim != 1 or b.data.shape[0] != outs:
+            head = "transposed=1, weight" if transposed else "weight"
+            raise RuntimeError(f"Given {head} of size {list(w.shape)}, expected bias to be 1-dimensional with "
+                               f"{outs} elements, but got bias of size {list(b.data.shape)} instead")
+        if b.data.dtype != x.dtype:
+            raise RuntimeError(f"Input type ({_C_TYPE.get(x.dtype.name, x.dtype.name)}) and bias type "
+                               f"({_C_TYPE.get(b.data.dtype.name, b.data.dtype.name)}) should be the same")
+
+
+# ---- the three array routines ------------------------------------------------------------
+def _pad(x, pads):
+    """x (N, C, *S) zero-padded by pads[(lo, hi), ...] (negative: cropped), C-contiguous."""
+    if not any(lo or hi for lo, hi in pads):
+        return np.ascontiguousarray(x)
+    src = [slice(None), slice(None)]
+    dst = [slice(None), slice(None)]
+    shape = list(x.shape[:2])
+    for (lo, hi), n in zip(pads, x.shape[2:]):
+        src.append(slice(max(-lo, 0), n - max(-hi, 0)))
+        size = n + lo + hi
+        shape.append(size)
+        dst.append(slice(max(lo, 0), size - max(hi, 0)))
+    out = np.zeros(shape, dtype=x.dtype)
+    out[tuple(dst)] = x[tuple(src)]
+    return out
+
+
+class _Cols:
+    """The column matrix of a padded input and how its columns map to output positions.
+
+    rows (C·K, N·M); `row` is None for the plain layout (M = prod(out)) or the padded row length
+    W_pad for the stride-1 2-D layout, where output (h, w) of image n is column n·M + h·W_pad + w."""
+    __slots__ = ("rows", "n", "out", "m", "row")
+
+    def __init__(self, xp, k, stride, dil, out):
+        n, c = xp.shape[:2]
+        st = xp.strides
+        nd = len(k)
+        self.n, self.out = n, out
+        if nd == 2 and stride == (1, 1) and xp.flags.c_contiguous and out[0] > 1:
+            wp = xp.shape[3]
+            m = (out[0] - 1) * wp + out[1]
+            view = as_strided(xp, (c, k[0], k[1], n, m), (st[1], dil[0] * st[2], dil[1] * st[3], st[0], st[3]))
+            self.row = wp
+        else:
+            view = as_strided(xp, (c,) + k + (n,) + out,
+                              (st[1],) + tuple(d * s for d, s in zip(dil, st[2:])) + (st[0],)
+                              + tuple(s * t for s, t in zip(stride, st[2:])))
+            m = int(np.prod(out))
+            self.row = None
+        self.m = m
+        self.rows = view.reshape(c * int(np.prod(k)), n * m)
+
+    def read(self, y):
+        """(O, N·M) GEMM result → (O, N, *out) view of the valid positions."""
+        if self.row is None:
+            return y.reshape((y.shape[0], self.n) + self.out)
+        it = y.itemsize
+        return as_strided(y, (y.shape[0], self.n) + self.out, (y.strides[0], self.m * it, self.row * it, it))
+
+    def write(self, g):
+        """(N, O, *out) gradient → (O, N·M) matrix aligned with the columns (zeros at junk columns)."""
+        o = g.shape[1]
+        if self.row is None:
+            return np.ascontiguousarray(g.swapaxes(0, 1)).reshape(o, -1)
+        buf = np.zeros((o, self.n * self.m), dtype=g.dtype)
+        self.read(buf)[...] = g.swapaxes(0, 1)
+        return buf
+
+    def clear_junk(self):
+        """Zero the columns that straddle row ends, so non-finite input there cannot reach grad_weight."""
+        if self.row is None or self.row == self.out[1]:
+            return
+        r = self.rows
+        it = r.itemsize
+        w = self.out[1]
+        as_strided(r[:, w:], (r.shape[0], self.n, self.out[0] - 1, self.row - w),
+                   (r.strides[0], self.m * it, self.row * it, it))[...] = 0
+
+
+def _gemm(w, cols, groups):
+    """(O, Cg, *k) weight times (C·K, N·M) columns → (O, N·M)."""
+    o = w.shape[0]
+    if groups == 1:
+        return w.reshape(o, -1) @ cols
+    y = np.matmul(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, cols.shape[1]))
+    return y.reshape(o, -1)
+
+
+def _out_size(sizes, k, stride, pads, dil):
+    return tuple((s + lo + hi - d * (kk - 1) - 1) // st + 1
+                 for s, kk, st, (lo, hi), d in zip(sizes, k, stride, pads, dil))
+
+
+def _conv(x, w, bias, stride, pads, dil, groups, keep):
+    """Cross-correlation of x (N, C, *S) with w (O, C/groups, *k): (output, _Cols or None)."""
+    k = w.shape[2:]
+    xp = _pad(x, pads)
+    out_sp = _out_size(x.shape[2:], k, stride, pads, dil)
+    cols = _Cols(xp, k, stride, dil, out_sp)
+    y = cols.read(_gemm(w, cols.rows, groups))
+    out = np.empty((x.shape[0], w.shape[0]) + out_sp, dtype=y.dtype)
+    if bias is None:
+        np.copyto(out, y.swapaxes(0, 1))
+    else:
+        np.add(y.swapaxes(0, 1), bias.reshape((-1,) + (1,) * len(k)), out=out)
+    if keep:
+        cols.clear_junk()
+        return out, cols
+    return out, None
+
+
+def _weight_grad(gy, cols, groups, wshape):
+    """grad_weight = output gradient (O, N·M) times columns (C·K, N·M) transposed."""
+    if groups == 1:
+        return (gy @ cols.T).reshape(wshape)
+    o, nm = gy.shape
+    gw = np.matmul(gy.reshape(groups, o // groups, nm), cols.reshape(groups, -1, nm).transpose(0, 2, 1))
+    return gw.reshape(wshape)
+
+
+def _flip_swap(w, groups):
+    """(O, Cg, *k) → (C, Og, *k) with every kernel reversed: the kernel of the adjoint convolution."""
+    o, cg = w.shape[:2]
+    k = w.shape[2:]
+    flip = (slice(None),) * 3 + (slice(None, None, -1),) * len(k)
+    wv = w.reshape((groups, o // groups, cg) + k)[flip]
+    return np.ascontiguousarray(wv.swapaxes(1, 2)).reshape((groups * cg, o // groups) + k)
+
+
+def _input_grad(g, w, in_shape, stride, pads, dil, groups, bias=None):
+    """Adjoint of _conv with respect to its input: g (N, O, *out) → (N, C, *in_shape[2:]).
+
+    This is also the forward of a transposed convolution (then `bias` is added)."""
+    k = w.shape[2:]
+    nd = len(k)
+    if all(s == 1 for s in stride):
+        tpads = [(d * (kk - 1) - lo, d * (kk - 1) - hi) for kk, d, (lo, hi) in zip(k, dil, pads)]
+        gx, _ = _conv(g, _flip_swap(w, groups), bias, stride, tpads, dil, groups, False)
+        return gx
+    n, o = g.shape[:2]
+    out = g.shape[2:]
+    c = w.shape[1] * groups
+    gy = np.ascontiguousarray(g.swapaxes(0, 1)).reshape(o, -1)
+    if groups == 1:
+        gc = w.reshape(o, -1).T @ gy
+    else:
+        gc = np.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1), gy.reshape(groups, o // groups, -1))
+    gc = gc.reshape((c,) + k + (n,) + out)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_shape[2:], pads))
+    gxp = np.zeros((c, n) + padded, dtype=gc.dtype)
+    _col2im_add(gxp, np.moveaxis(gc, 0, nd), k, stride, dil)
+    crop = (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, hi) in zip(in_shape[2:], pads))
+    gx = np.ascontiguousarray(gxp[crop].swapaxes(0, 1))
+    if bias is not None:
+        gx += bias.reshape((-1,) + (1,) * nd)
+    return gx
+
+
+def _col2im_add(target, src, k, stride, dil):
+    """target (A, B, *S) += the windows of src (*k, A, B, *out), one strided add per kernel position."""
+    out = src.shape[len(k) + 2:]
+    head = (slice(None), slice(None))
+    for kpos in np.ndindex(*k):
+        sl = tuple(slice(p * d, p * d + s * (o - 1) + 1, s) for p, d, s, o in zip(kpos, dil, stride, out))
+        target[head + sl] += src[kpos]
+
+
+# ---- the differentiable ops ----------------------------------------------------------------
+def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
+    x, w = input.data, weight.data
+    stride = _ntuple(stride, nd, "stride")
+    dilation = _ntuple(dilation, nd, "dilation")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        _check_common(name, x, w, bias, nd, False, groups, stride, dilation)
+        if padding == "valid":
+            pads = [(0, 0)] * nd
+        else:
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pads = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for d, k in zip(dilation, w.shape[2:])]
+    else:
+        padding = _ntuple(padding, nd, "padding")
+        _check_common(name, x, w, bias, nd, False, groups, stride, dilation, padding)
+        pads = [(p, p) for p in padding]
+    batched = x.ndim == nd + 2
+    if not batched:
+        x = x[None]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+    eff = tuple(d * (k - 1) + 1 for d, k in zip(dilation, w.shape[2:]))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_dims(padded)}). Kernel size: "
+                           f"({_dims(eff)}). Kernel size can't be greater than actual input size")
+    b = bias.data if bias is not None else None
+    need_w = _wanted(weight)
+    out, cols = _conv(x, w, b, stride, pads, dilation, groups, need_w)
+    if not batched:
+        out = out[0]
+    x_shape = x.shape
+
+    def backward(g):
+        if not batched:
+            g = g[None]
+        gx = gw = gb = None
+        if input._requires_grad:
+            gx = _input_grad(g, w, x_shape, stride, pads, dilation, groups)
+            if not batched:
+                gx = gx[0]
+        if weight._requires_grad:
+            gw = _weight_grad(cols.write(g), cols.rows, groups, w.shape)
+        if bias is not None and bias._requires_grad:
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return make(out, parents, backward, "ConvolutionBackward0", saved=(input, weight))
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    r"""1-D cross-correlation over an input of shape (N, C_in, L) or (C_in, L).
+
+    out(N_i, C_out_j) = bias(C_out_j) + Σ_k weight(C_out_j, k) ⋆ input(N_i, k).
+    Args: weight (C_out, C_in/groups, kW); bias (C_out,); stride, padding (int, tuple,
+    'same' or 'valid'), dilation, groups as in nn.Conv1d."""
+    return _conv_nd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    r"""2-D cross-correlation over an input of shape (N, C_in, H, W) or (C_in, H, W).
+
+    out(N_i, C_out_j) = bias(C_out_j) + Σ_k weight(C_out_j, k) ⋆ input(N_i, k).
+    Args: weight (C_out, C_in/groups, kH, kW); bias (C_out,); stride, padding (int, tuple,
+    'same' or 'valid'), dilation, groups as in nn.Conv2d."""
+    return _conv_nd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    r"""3-D cross-correlation over an input of shape (N, C_in, D, H, W) or (C_in, D, H, W).
+
+    Args: weight (C_out, C_in/groups, kD, kH, kW); bias (C_out,); the rest as conv2d."""
+    return _conv_nd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, w = input.data, weight.data
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    stride = _ntuple(stride, nd, "stride")
+    dilation = _ntuple(dilation, nd, "dilation")
+    padding = _ntuple(padding, nd, "padding")
+    output_padding = _ntuple(output_padding, nd, "output_padding")
+    _check_common(name, x, w, bias, nd, True, groups, stride, dilation, padding)
+    batched = x.ndim == nd + 2
+    if not batched:
+        x = x[None]
+    # PyTorch checks 1-D transposed convolutions as 2-D ones of height 1; mirror its messages.
+    view = lambda t: ((0,) + tuple(t)) if nd == 1 else tuple(t)  # noqa: E731
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        names = ("depth", "height", "width")[3 - max(nd, 2):]
+        ops_, st_, di_ = view(output_padding), (1,) * (nd == 1) + stride, (1,) * (nd == 1) + dilation
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           + " ".join(f"output_padding_{n}: {v}" for n, v in zip(names, ops_)) + " "
+                           + " ".join(f"stride_{n}: {v}" for n, v in zip(names, st_)) + " "
+                           + " ".join(f"dilation_{n}: {v}" for n, v in zip(names, di_)))
+    k = w.shape[2:]
+    out_sp = tuple((n - 1) * s - 2 * p + d * (kk - 1) + op + 1
+                   for n, s, p, d, kk, op in zip(x.shape[2:], stride, padding, dilation, k, output_padding))
+    if any(o < 1 for o in out_sp):
+        ins = (1,) * (nd == 1) + x.shape[2:]
+        outs = (1,) * (nd == 1) + out_sp
+        raise RuntimeError(f"Given input size per channel: ({_dims(ins)}). Calculated output size per channel: "
+                           f"({_dims(outs)}). Output size is too small")
+    pads = [(p, p) for p in padding]
+    cout = w.shape[1] * groups
+    out_shape = (x.shape[0], cout) + out_sp
+    b = bias.data if bias is not None else None
+    out = _input_grad(x, w, out_shape, stride, pads, dilation, groups, bias=b)
+    if not batched:
+        out = out[0]
+
+    def backward(g):
+        if not batched:
+            g = g[None]
+        gx = gw = gb = None
+        need_w = weight._requires_grad
+        if input._requires_grad or need_w:
+            # conv's forward of g gives grad_input; its columns give grad_weight
+            gx, cols = _conv(g, w, None, stride, pads, dilation, groups, need_w)
+            if need_w:
+                gw = _weight_grad(cols.write(x), cols.rows, groups, w.shape)
+            gx = (gx if batched else gx[0]) if input._requires_grad else None
+        if bias is not None and bias._requires_grad:
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return make(out, parents, backward, "ConvolutionBackward0", saved=(input, weight))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    r"""1-D transposed convolution (the gradient of conv1d with respect to its input).
+
+    Args: weight (C_in, C_out/groups, kW); L_out = (L_in-1)·stride - 2·padding + dilation·(kW-1)
+    + output_padding + 1."""
+    return _conv_transpose_nd(1, "conv_transpose1d", input, weight, bias, stride, padding, output_padding,
+                              groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    r"""2-D transposed convolution (the gradient of conv2d with respect to its input).
+
+    Args: weight (C_in, C_out/groups, kH, kW); H_out = (H_in-1)·stride[0] - 2·padding[0]
+    + dilation[0]·(kH-1) + output_padding[0] + 1, and likewise W_out."""
+    return _conv_transpose_nd(2, "conv_transpose2d", input, weight, bias, stride, padding, output_padding,
+                              groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    r"""3-D transposed convolution (the gradient of conv3d with respect to its input)."""
+    return _conv_transpose_nd(3, "conv_transpose3d", input, weight, bias, stride, padding, output_padding,
+                              groups, dilation)
+
+
+# ---- unfold / fold ---------------------------------------------------------------------------
+def _fold_args(kernel_size, dilation, padding, stride):
+    return (_ntuple(kernel_size, 2, "kernel_size"), _ntuple(dilation, 2, "dilation"),
+            _ntuple(padding, 2, "padding"), _ntuple(stride, 2, "stride"))
+
+
+def _blocks(sizes, k, d, p, s):
+    return tuple((n + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for n, kk, dd, pp, ss in zip(sizes, k, d, p, s))
+
+
+def _unfold_array(x, k, d, p, s, out):
+    """x (N, C, H, W) → (N, C·kH·kW, L) sliding blocks."""
+    xp = _pad(x, [(pp, pp) for pp in p])
+    st = xp.strides
+    n, c = xp.shape[:2]
+    view = as_strided(xp, (n, c) + k + out, st[:2] + (d[0] * st[2], d[1] * st[3], s[0] * st[2], s[1] * st[3]))
+    return view.reshape(n, c * k[0] * k[1], out[0] * out[1])
+
+
+def _fold_array(cols, size, k, d, p, s, out):
+    """cols (N, C·kH·kW, L) summed back into (N, C, *size): col2im."""
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    src = np.moveaxis(cols.reshape((n, c) + k + out), (2, 3), (0, 1))
+    target = np.zeros((n, c, size[0] + 2 * p[0], size[1] + 2 * p[1]), dtype=cols.dtype)
+    _col2im_add(target, src, k, s, d)
+    return np.ascontiguousarray(target[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]])
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    r"""Extract sliding local blocks (im2col): (N, C, H, W) → (N, C·∏kernel_size, L),
+    L = ∏_d ⌊(size_d + 2·padding_d - dilation_d·(kernel_size_d-1) - 1)/stride_d + 1⌋."""
+    x = input.data
+    if x.ndim not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
+    k, d, p, s = _fold_args(kernel_size, dilation, padding, stride)
+    batched = x.ndim == 4
+    if not batched:
+        x = x[None]
+    out = _blocks(x.shape[2:], k, d, p, s)
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"Given input with spatial size {tuple(x.shape[2:])}, kernel_size={k}, dilation={d}, "
+                           f"padding={p}, calculated shape of the array of sliding blocks as {out}, but its "
+                           "components must be at least one.")
+    y = _unfold_array(x, k, d, p, s, out)
+    size = x.shape[2:]
+
+    def backward(g):
+        gx = _fold_array(g if batched else g[None], size, k, d, p, s, out)
+        return (gx if batched else gx[0],)
+    return make(y if batched else y[0], (input,), backward, "Im2ColBackward0")
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    r"""Combine sliding local blocks into a tensor, summing overlaps (col2im):
+    (N, C·∏kernel_size, L) → (N, C, *output_size). The inverse layout of unfold."""
+    x = input.data
+    if x.ndim not in (2, 3):
+        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                                  f"(got {x.ndim}D)")
+    size = _ntuple(output_size, 2, "output_size")
+    k, d, p, s = _fold_args(kernel_size, dilation, padding, stride)
+    batched = x.ndim == 3
+    if not batched:
+        x = x[None]
+    kk = k[0] * k[1]
+    if x.shape[1] % kk:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
+                           f"but got input.size(1)={x.shape[1]} and kernel_size={k}.")
+    out = _blocks(size, k, d, p, s)
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
+                           f"calculated shape of the array of sliding blocks as {out}, but its components must "
+                           "be at least one.")
+    if x.shape[2] != out[0] * out[1]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
+                           f"expected size of input's dimension 2 to match the calculated number of sliding "
+                           f"blocks {out[0]} * {out[1]} = {out[0] * out[1]}, but got input.size(2)={x.shape[2]}.")
+    y = _fold_array(x, size, k, d, p, s, out)
+
+    def backward(g):
+        gx = _unfold_array(g if batched else g[None], k, d, p, s, out)
+        return (gx if batched else gx[0],)
+    return make(y if batched else y[0], (input,), backward, "Col2ImBackward0")
