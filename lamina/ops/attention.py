@@ -54,8 +54,13 @@ def _probs(qs, k, masks, causal, safe, p):
         np.copyto(s, _NEG_INF, where=_above_diagonal(s.shape[-2], s.shape[-1]))
     if s.shape[-1]:
         mx = s.max(axis=-1, keepdims=True)
-        if safe and (masks or causal):
-            mx[mx == _NEG_INF] = 0.0
+        if masks or causal:
+            if safe:
+                mx[mx == _NEG_INF] = 0.0
+            elif (mx == _NEG_INF).any():  # -inf - -inf: the NaN rows softmax gives, without a warning
+                with np.errstate(invalid="ignore"):
+                    s -= mx
+                mx = 0.0
         s -= mx
         np.exp(s, out=s)
         z = s.sum(axis=-1, keepdims=True)
