@@ -126,8 +126,24 @@ ADAGRAD_CASES = [
     {"lr": 0.1, "initial_accumulator_value": 0.5}, {"lr": 0.1, "eps": 1e-3, "maximize": True},
     {"lr": 0.2, "lr_decay": 0.01, "weight_decay": 0.01, "initial_accumulator_value": 0.1},
 ]
+# Beyond the five common ones: the rest of torch.optim's element-wise optimizers.
+EXTRA_CASES = [
+    ("Adadelta", {}), ("Adadelta", {"lr": 0.5, "rho": 0.5, "eps": 1e-4}),
+    ("Adadelta", {"weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {}), ("Adamax", {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-3}),
+    ("Adamax", {"lr": 0.05, "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {}), ("NAdam", {"lr": 0.05, "momentum_decay": 0.05, "betas": (0.8, 0.99)}),
+    ("NAdam", {"lr": 0.02, "weight_decay": 0.1}), ("NAdam", {"lr": 0.02, "weight_decay": 0.1,
+                                                           "decoupled_weight_decay": True, "maximize": True}),
+    ("RAdam", {}), ("RAdam", {"lr": 0.05, "betas": (0.8, 0.9)}), ("RAdam", {"lr": 0.05, "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True}),
+    ("Rprop", {}), ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.1)}),
+    ("Rprop", {"maximize": True}),
+    ("ASGD", {}), ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 5}),
+    ("ASGD", {"lr": 0.05, "t0": 0, "weight_decay": 0.1, "maximize": True}),
+]
 CASES = ([("SGD", c) for c in SGD_CASES] + [("Adam", c) for c in ADAM_CASES] + [("AdamW", c) for c in ADAMW_CASES]
-         + [("RMSprop", c) for c in RMSPROP_CASES] + [("Adagrad", c) for c in ADAGRAD_CASES])
+         + [("RMSprop", c) for c in RMSPROP_CASES] + [("Adagrad", c) for c in ADAGRAD_CASES] + EXTRA_CASES)
 
 
 def case_id(case):
@@ -255,7 +271,8 @@ def test_trains_a_small_model_like_torch():
 # ---- state_dict ---------------------------------------------------------------------------------
 STATEFUL = [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.05, "amsgrad": True}),
             ("AdamW", {"lr": 0.05}), ("RMSprop", {"momentum": 0.5, "centered": True}),
-            ("Adagrad", {"lr": 0.1, "lr_decay": 0.01})]
+            ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}), ("Adadelta", {}), ("Adamax", {"lr": 0.05}),
+            ("NAdam", {"lr": 0.05}), ("RAdam", {"lr": 0.05}), ("Rprop", {}), ("ASGD", {"t0": 3})]
 STATEFUL_IDS = [n for n, _ in STATEFUL]
 
 
@@ -379,7 +396,7 @@ def test_old_checkpoint_with_numeric_step_is_upgraded():
 
 
 # ---- construction, repr, defaults, errors --------------------------------------------------------
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -396,8 +413,9 @@ def test_signature_and_defaults_match_torch(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_repr_matches_torch(name):
     t_p, l_p = make_params(torch, [np.zeros(2), np.zeros(3)]), make_params(lamina, [np.zeros(2), np.zeros(3)])
-    t_opt = get_optim(torch, name)([{"params": [t_p[0]]}, {"params": [t_p[1]], "lr": 0.5}], weight_decay=0.25)
-    l_opt = get_optim(lamina, name)([{"params": [l_p[0]]}, {"params": [l_p[1]], "lr": 0.5}], weight_decay=0.25)
+    kw = {} if name == "Rprop" else {"weight_decay": 0.25}
+    t_opt = get_optim(torch, name)([{"params": [t_p[0]]}, {"params": [t_p[1]], "lr": 0.5}], **kw)
+    l_opt = get_optim(lamina, name)([{"params": [l_p[0]]}, {"params": [l_p[1]], "lr": 0.5}], **kw)
     assert repr(l_opt) == repr(t_opt)
     assert repr(l_opt).startswith(f"{name} (\nParameter Group 0\n")
 

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .optimizer import Optimizer, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
 
 __all__ = ["Adagrad"]
 
@@ -86,9 +86,7 @@ class Adagrad(Optimizer):
                 st = state[p]
                 if len(st) == 0:  # a group added after construction
                     st = self._init_state(p)
-                count = st["step"].data
-                count += 1
-                t = float(count)
+                t = advance(st["step"])
                 if maximize:
                     g = np.negative(g)
                 if weight_decay != 0:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
 
 __all__ = ["Adam"]
 
@@ -104,9 +104,7 @@ class Adam(Optimizer):
                         st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(pd))
                 if maximize:
                     g = np.negative(g)
-                count = st["step"].data
-                count += 1
-                t = float(count)
+                t = advance(st["step"])
                 if weight_decay != 0:
                     if decoupled:
                         pd *= 1 - lr * weight_decay

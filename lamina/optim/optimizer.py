@@ -88,6 +88,15 @@ def step_tensor(value=0.0):
     return Tensor._wrap(np.array(value, dtype=scalar_dtype()))
 
 
+def advance(step):
+    """Add one to a step-counter tensor in place and return the new count as a Python float.
+
+    Item access and assignment are about ten times cheaper than `arr += 1` on a 0-d array."""
+    arr = step.data
+    arr[()] = arr.item() + 1.0
+    return arr.item()
+
+
 def run_closure(closure):
     if closure is None:
         return None
@@ -306,11 +315,11 @@ class Optimizer:
 
 
 def _cast_state(param, key, value):
-    """A private copy of one state value; floating tensors take the parameter's dtype, except the
-    step counter, which keeps its own."""
-    if isinstance(value, Tensor):
-        arr = value.data
-        if key != "step" and param.data.dtype.kind == "f" and arr.dtype.kind == "f":
+    """A private copy of one state value (a Tensor or ndarray becomes a Tensor). As in PyTorch,
+    state of a floating-point parameter takes the parameter's dtype, except the step counter."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        arr = value.data if isinstance(value, Tensor) else value
+        if key != "step" and param.data.dtype.kind == "f":
             arr = arr.astype(param.data.dtype, copy=True)
         else:
             arr = arr.copy()

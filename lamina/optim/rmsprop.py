@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .optimizer import Optimizer, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
 
 __all__ = ["RMSprop"]
 
@@ -90,8 +90,7 @@ class RMSprop(Optimizer):
                         st["grad_avg"] = Tensor._wrap(np.zeros_like(pd))
                 if maximize:
                     g = np.negative(g)
-                count = st["step"].data
-                count += 1
+                advance(st["step"])
                 if weight_decay != 0:
                     g = g + pd * weight_decay
                 sq = st["square_avg"].data
