@@ -132,12 +132,15 @@ def _add_suffixes(body, suffixes, indent):
     parts = [body]
     last_line_len = len(body) - body.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        # Break lines where PyTorch does: measure "dtype=lamina.x" as PyTorch's "dtype=torch.x"
+        # so the same tensor has the same layout in both libraries.
+        n = len(suffix) - (suffix.startswith("dtype=lamina.") and 1)
+        if last_line_len + n + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
-            last_line_len = indent + len(suffix)
+            last_line_len = indent + n
         else:
             parts.append(", " + suffix)
-            last_line_len += len(suffix) + 2
+            last_line_len += n + 2
     parts.append(")")
     return "".join(parts)
 
@@ -159,7 +162,7 @@ def tensor_repr(t, prefix="tensor("):
             suffixes.append(f"dtype={dt!r}")
         body = array_str(a, indent)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn._name}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

@@ -30,7 +30,10 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "__weakref__")
+    # _base: for a view, the tensor that owns the memory (else None); _views: on such a base,
+    # weak references to its views created while recording a graph (else None).
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "_base", "_views",
+                 "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args, dtype=None):
@@ -48,6 +51,8 @@ class Tensor:
         self._requires_grad = False
         self._version = [0]
         self._hooks = None
+        self._base = None
+        self._views = None
 
     @classmethod
     def _wrap(cls, data):
@@ -58,6 +63,8 @@ class Tensor:
         t._requires_grad = False
         t._version = [0]
         t._hooks = None
+        t._base = None
+        t._views = None
         return t
 
     # ---- autograd attributes -------------------------------------------------------------
@@ -75,7 +82,7 @@ class Tensor:
                     "var_no_grad = var.detach().")
             return
         if flag and self.data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad=True):
@@ -205,10 +212,14 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __float__(self):
-        return float(self.item())
+        if self.data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return float(self.data.reshape(()).item())
 
     def __int__(self):
-        return int(self.item())
+        if self.data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return int(self.data.reshape(()).item())
 
     def __bool__(self):
         if self.data.size != 1:
@@ -362,11 +373,35 @@ class Tensor:
 
     @property
     def T(self):
-        return _shape.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        n = self.data.ndim
+        if n != 2:
+            import warnings
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+                          if n == 0 else
+                          "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                          "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                          "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+                          "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+        return _shape.permute(self, tuple(range(n - 1, -1, -1)))
 
     @property
     def mT(self):
+        if self.data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                               f"{self.data.ndim}-D tensor.")
         return _shape.transpose(self, -2, -1)
+
+    @property
+    def H(self):
+        """Conjugate transpose of a matrix (real dtypes only, so the transpose)."""
+        if self.data.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.data.ndim}-D "
+                               "tensor.")
+        return _shape.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    @property
+    def mH(self):
+        return self.mT
 
 
 def _rebuild(data, requires_grad):

@@ -3,6 +3,8 @@ gradient back to an input's shape, and turning operands into arrays of PyTorch's
 
 The contract for a backward closure: it receives the output gradient as an ndarray, must not
 modify it in place, and returns one ndarray (of the input's shape and dtype) or None per input."""
+from weakref import ref as _weakref
+
 import numpy as np
 
 from .._dtype import result_type
@@ -22,6 +24,8 @@ def wrap(data):
     t._requires_grad = False
     t._version = [0]
     t._hooks = None
+    t._base = None
+    t._views = None
     return t
 
 
@@ -32,12 +36,16 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
     `saved`: tensors whose data the backward closure reads (their in-place change is an error);
     pass () when the closure holds only arrays of its own, None when it holds nothing to free.
     `save_output`: the closure reads the output's data too. `view_of`: the output shares memory
-    with this tensor, so they share a version counter (in-place writes to one bump both)."""
+    with this tensor, so they share a version counter (in-place writes to one bump both) and an
+    in-place change of one updates the other's graph (see ops/inplace.py)."""
     out = _new(Tensor)
-    out.data = data
+    # NumPy ufuncs on 0-d arrays return NumPy scalars; a tensor always holds an ndarray
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = None
     out._hooks = None
-    out._version = view_of._version if view_of is not None else [0]
+    if view_of is not None:
+        return _make_view(out, parents, backward, name, view_of)
+    out._version = [0]
     if _enabled[0]:
         for p in parents:
             if p._requires_grad:
@@ -46,13 +54,36 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
             out.grad_fn = None
             out._requires_grad = False
             return out
-        inputs = tuple(p if p._requires_grad else None for p in parents)
+        # each input's edge is fixed now: its node (or the leaf itself), as it is at this moment
+        inputs = tuple((p.grad_fn or p) if p._requires_grad else None for p in parents)
         if saved is not None:
             saved = tuple((t._version, t._version[0], t) for t in saved)
             if save_output:  # None stands for the output itself (holding it would make a cycle)
-                saved += ((out._version, out._version[0], None),)
+                saved += ((out._version, 0, None),)
         out.grad_fn = Node(name, backward, inputs, saved)
         out._requires_grad = True
+        return out
+    out.grad_fn = None
+    out._requires_grad = False
+    return out
+
+
+def _make_view(out, parents, backward, name, view_of):
+    out._version = view_of._version
+    base = getattr(view_of, "_base", None)  # unset on tensors made by make(): None
+    if base is None:
+        base = view_of
+    out._base = base
+    if _enabled[0] and view_of._requires_grad and backward is not None:
+        out.grad_fn = Node(name, backward, (view_of.grad_fn or view_of,), None)
+        out._requires_grad = True
+        if base.grad_fn is not None:
+            # remember the views of a computed tensor: an in-place change through any of them
+            # must re-point the others' graph at the new value
+            views = getattr(base, "_views", None)
+            if views is None:
+                views = base._views = []
+            views.append(_weakref(out))
         return out
     out.grad_fn = None
     out._requires_grad = False
@@ -67,6 +98,18 @@ def unbroadcast(g, shape):
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
     g = g.sum(axis=axes, keepdims=True) if axes else g
     return g.reshape(shape)
+
+
+def broadcast_error(a_shape, b_shape):
+    """PyTorch's RuntimeError for two shapes that do not broadcast."""
+    n = max(len(a_shape), len(b_shape))
+    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                                f"non-singleton dimension {i}")
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast")
 
 
 def as_tensor(x, like=None):
@@ -91,6 +134,8 @@ def binary_operands(a, b):
             return ad, bd, ad.dtype
         dt = result_type(a, b).np
         return (ad if ad.dtype == dt else ad.astype(dt)), (bd if bd.dtype == dt else bd.astype(dt)), dt
+    if isinstance(b, np.generic):  # NumPy scalars act as Python scalars (np.float64 must not upcast)
+        b = b.item()
     if isinstance(b, float) and ad.dtype.kind == "f":
         return ad, b, ad.dtype
     if isinstance(b, np.ndarray) or (hasattr(b, "__array__") and not isinstance(b, (int, float, bool))):

@@ -1,6 +1,8 @@
 """Tensor factories: tensor, as_tensor, from_numpy, zeros/ones/full/empty (+_like), arange,
 linspace, logspace, eye, rand/randn/randint/randperm (+_like). None of them records history."""
 import builtins
+import math
+import warnings
 
 import numpy as np
 
@@ -13,75 +15,169 @@ __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "ful
            "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye", "rand",
            "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "scalar_tensor"]
 
+_FLOAT_ONLY = ("Only Tensors of floating point and complex dtype can require gradients")
 
-def _finish(arr, requires_grad, device=None):
+
+def _finish(arr, requires_grad, device=None, out=None):
     check_device(device)
+    if requires_grad and arr.dtype.kind != "f":
+        raise RuntimeError(_FLOAT_ONLY)
+    if out is not None:  # factories with out= resize `out` and fill it, as PyTorch does
+        out.data = arr if arr.dtype == out.data.dtype else arr.astype(out.data.dtype)
+        out._version[0] += 1
+        return out
     t = Tensor._wrap(arr)
-    if requires_grad:
-        t.requires_grad = True
+    t._requires_grad = bool(requires_grad)
     return t
 
 
-def _infer_np_dtype(data):
-    """PyTorch's inference: Python floats give the default float dtype, ints int64, bools bool;
-    NumPy arrays and Tensors keep their own dtype."""
-    if isinstance(data, Tensor):
-        return data.data.dtype
-    if isinstance(data, np.ndarray):
-        return _dtype.from_numpy_dtype(data.dtype).np
-    if isinstance(data, np.generic):
-        return _dtype.from_numpy_dtype(data.dtype).np
+# ---- tensor(): dtype inference and nested-sequence checks ---------------------------------------
+
+_PY_KIND = {bool: _dtype.bool_, int: _dtype.int64}
+
+
+def _flatten_items(data):
+    """Leaves of a nested list/tuple (Tensors and ndarrays count as leaves)."""
     flat = []
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, (list, tuple)):
+        if type(x) is list or type(x) is tuple:
             stack.extend(x)
         else:
             flat.append(x)
-    kind = 0
-    for x in flat:
-        if isinstance(x, Tensor):
-            k = {"b": 0, "i": 1, "u": 1, "f": 2}[x.data.dtype.kind]
-            if k == 2 and x.data.dtype != np.float32:
-                return x.data.dtype
-        elif isinstance(x, (bool, np.bool_)):
-            k = 0
-        elif isinstance(x, (int, np.integer)):
-            k = 1
-        elif isinstance(x, (float, np.floating)):
-            k = 2
-        else:
-            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
-        kind = builtins.max(kind, k)
+    return flat
+
+
+def _item_dtype(x):
+    t = type(x)
+    if t is float:
+        return _dtype.get_default_dtype()
+    if t is bool or t is int:
+        return _PY_KIND[t]
+    if isinstance(x, Tensor):
+        return _dtype.from_numpy_dtype(x.data.dtype)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(x.dtype)
+    if isinstance(x, (bool, np.bool_)):
+        return _dtype.bool_
+    if isinstance(x, int):
+        return _dtype.int64
+    if isinstance(x, float):
+        return _dtype.get_default_dtype()
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{t.__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+
+
+def _infer_dtype(data):
+    """PyTorch's inference: Python floats give the default dtype, ints int64, bools bool, NumPy
+    scalars/arrays and Tensors their own dtype; the elements of a sequence are promoted together."""
+    if isinstance(data, Tensor):
+        return data.data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(data.dtype).np
+    flat = _flatten_items(data) if isinstance(data, (list, tuple)) else [data]
     if not flat:
         return _dtype.get_default_dtype().np
-    return (np.dtype(np.bool_), np.dtype(np.int64), _dtype.get_default_dtype().np)[kind]
+    result = None
+    for t in set(map(type, flat)):
+        if t in (float, int, bool):
+            d = _item_dtype(t())
+        else:  # NumPy scalars, arrays and Tensors: each element may have its own dtype
+            d = None
+            for x in flat:
+                if type(x) is t:
+                    dx = _item_dtype(x)
+                    d = dx if d is None else _dtype._promote_pair(d, dx)
+        result = d if result is None else _dtype._promote_pair(result, d)
+    return result.np
+
+
+def _ragged_error(data):
+    """The error PyTorch gives for a nested sequence that is not rectangular."""
+    sizes = []
+    x = data
+    while isinstance(x, (list, tuple)):
+        sizes.append(len(x))
+        if not x:
+            break
+        x = x[0]
+
+    def walk(x, dim):
+        if dim == len(sizes):
+            if isinstance(x, (list, tuple)):
+                raise TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+            return
+        if not isinstance(x, (list, tuple)):
+            raise TypeError("not a sequence")
+        if len(x) != sizes[dim]:
+            raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})")
+        for item in x:
+            walk(item, dim + 1)
+    walk(data, 0)
+
+
+def _leaf_array(x, dtype):
+    if isinstance(x, Tensor):
+        if x.data.size != 1 and x.data.ndim:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return x.data.reshape(())
+    return x
 
 
 def _to_array(data, dtype):
     if isinstance(data, Tensor):
         return np.array(data.data, dtype=dtype)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-        data = [_to_array(x, dtype) if isinstance(x, (Tensor, list, tuple)) else x for x in data]
+    if isinstance(data, (list, tuple)):
+        if any(isinstance(x, Tensor) for x in _flatten_items(data)):
+            data = _replace_tensors(data, dtype)
+        try:
+            arr = np.array(data, dtype=dtype)
+        except (ValueError, TypeError):
+            _ragged_error(data)
+            raise
+        if arr.dtype == object:
+            _ragged_error(data)
+        return arr
+    if isinstance(data, np.ndarray):
+        _dtype.from_numpy_dtype(data.dtype)
     return np.array(data, dtype=dtype)
 
 
+def _replace_tensors(data, dtype):
+    if isinstance(data, (list, tuple)):
+        return [_replace_tensors(x, dtype) for x in data]
+    return _leaf_array(data, dtype)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """A new tensor that copies `data` (a number, nested list/tuple, ndarray or Tensor)."""
-    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else _infer_np_dtype(data)
-    arr = _to_array(data, np_dtype)
-    if arr.dtype == object:
-        raise ValueError("expected sequence of equal-length lists of numbers")
+    """A new tensor that copies `data` (a number, nested list/tuple, ndarray or Tensor).
+
+    The dtype is inferred as PyTorch does: `tensor([1, 2])` is int64, `tensor([1., 2])` float32
+    (the default dtype), a float64 ndarray stays float64."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                      "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    elif isinstance(data, builtins.range):
+        data = list(data)
+    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else _infer_dtype(data)
+    try:
+        arr = _to_array(data, np_dtype)
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {_dtype.from_numpy_dtype(np_dtype).name} "
+                           "without overflow") from None
     return _finish(arr, requires_grad, device)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
-    return tensor(float(s), dtype=dtype, device=device, requires_grad=requires_grad)
+    return tensor(builtins.float(s), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Shares memory with a Tensor or ndarray when the dtype already matches."""
+    """Like tensor(), but shares memory with a Tensor or ndarray whose dtype already matches
+    (and keeps a Tensor's autograd history)."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.to_dtype(dtype).np == data.dtype):
@@ -97,16 +193,27 @@ def from_numpy(ndarray):
     """A tensor sharing memory with `ndarray` (writes to one show in the other)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
     _dtype.from_numpy_dtype(ndarray.dtype)
     return Tensor._wrap(ndarray)
 
 
-def _size(size):
+# ---- filled tensors ---------------------------------------------------------------------------
+
+def _size(size, name=None, fn="tensor"):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    size = tuple(int(s) for s in size)
+    for s in size:
+        if not isinstance(s, (int, np.integer)) and not (isinstance(s, Tensor) and s.data.dtype.kind in "iu"):
+            raise TypeError(f"{fn}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(s).__name__}")
+    size = tuple(builtins.int(s) for s in size)
     for s in size:
         if s < 0:
+            if name:
+                raise RuntimeError(f"{name}: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     return size
 
@@ -115,139 +222,233 @@ def _float_np(dtype):
     return _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _finish(np.zeros(_size(size), dtype=_float_np(dtype)), requires_grad, device)
+def _shape_or_size_kw(size, kw_size):
+    return size if kw_size is None else (kw_size,)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _finish(np.ones(_size(size), dtype=_float_np(dtype)), requires_grad, device)
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          **kwargs):
+    """A tensor of zeros of the given shape (default dtype float32)."""
+    shape = _size(_shape_or_size_kw(size, kwargs.get("size")), "zeros", "zeros")
+    return _finish(np.zeros(shape, dtype=_float_np(dtype)), requires_grad, device, out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
-    return _finish(np.empty(_size(size), dtype=_float_np(dtype)), requires_grad, device)
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+         **kwargs):
+    """A tensor of ones of the given shape (default dtype float32)."""
+    shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "ones")
+    return _finish(np.ones(shape, dtype=_float_np(dtype)), requires_grad, device, out)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None, **kwargs):
+    """An uninitialised tensor of the given shape."""
+    shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "empty")
+    return _finish(np.empty(shape, dtype=_float_np(dtype)), requires_grad, device, out)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
+    """A tensor of `size` filled with `fill_value`; the dtype is inferred from the value
+    (bool, int64, or the default float dtype) unless given."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None:
-        dt = (np.dtype(np.bool_) if isinstance(fill_value, bool) else np.dtype(np.int64)
-              if isinstance(fill_value, int) else _dtype.get_default_dtype().np)
+        dt = (np.dtype(np.bool_) if isinstance(fill_value, (bool, np.bool_)) else np.dtype(np.int64)
+              if isinstance(fill_value, (int, np.integer)) else _dtype.get_default_dtype().np)
     else:
         dt = _dtype.to_dtype(dtype).np
-    return _finish(np.full(_size((size,)) if not isinstance(size, int) else (size,), fill_value, dtype=dt),
-                   requires_grad, device)
+    shape = _size((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), None, "full")
+    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad, device, out)
 
 
-def _like(fill):
-    def factory(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None, **kw):
-        dt = _dtype.to_dtype(dtype).np if dtype is not None else input.data.dtype
-        shape = input.data.shape
-        if fill == "empty":
-            arr = np.empty(shape, dtype=dt)
-        elif fill == "full":
-            arr = np.full(shape, kw["fill_value"], dtype=dt)
-        else:
-            arr = np.full(shape, fill, dtype=dt)
-        return _finish(arr, requires_grad, device)
-    return factory
+def _like(input, dtype, requires_grad, device, fill):
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else input.data.dtype
+    arr = np.empty(input.data.shape, dtype=dt) if fill is None else np.full(input.data.shape, fill, dtype=dt)
+    return _finish(arr, requires_grad, device)
 
 
-zeros_like = _like(0)
-ones_like = _like(1)
-empty_like = _like("empty")
-_full_like = _like("full")
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(input, dtype, requires_grad, device, 0)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _full_like(input, dtype=dtype, device=device, requires_grad=requires_grad, fill_value=fill_value)
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(input, dtype, requires_grad, device, 1)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(input, dtype, requires_grad, device, None)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return _like(input, dtype, requires_grad, device, fill_value)
+
+
+# ---- ranges -----------------------------------------------------------------------------------
+
+def _number(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer))
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False):
+    """Values from `start` (inclusive) to `end` (exclusive) spaced by `step`; int64 when every
+    argument is an integer, otherwise the default float dtype."""
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
+    start, end, step = _number(start), _number(end), _number(step)
     if dtype is None:
-        dt = (np.dtype(np.int64) if builtins.all(isinstance(v, (int, np.integer)) for v in vals)
+        dt = (np.dtype(np.int64) if builtins.all(_is_int(v) for v in (start, end, step))
               else _dtype.get_default_dtype().np)
     else:
         dt = _dtype.to_dtype(dtype).np
-    # count computed in float64 as PyTorch does, then values start + i*step
-    n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = (vals[0] + np.arange(builtins.max(n, 0), dtype=np.float64 if dt.kind == "f" else np.int64) * vals[2])
-    return _finish(arr.astype(dt), requires_grad, device)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dt.kind in "iub":
+        start, end, step = (builtins.int(v) for v in (start, end, step))  # PyTorch casts first
+        if step == 0:
+            raise ValueError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dt.kind in "iub":
+        n = (end - start + step - (1 if step > 0 else -1)) // step
+        arr = start + np.arange(n, dtype=np.int64) * step
+    else:
+        # the count and the values in float64 (PyTorch's accumulation type), rounded once at the end
+        n = builtins.int(math.ceil((end - start) / step))
+        arr = start + np.arange(n, dtype=np.float64) * step
+    return _finish(arr.astype(dt, copy=False), requires_grad, device, out)
 
 
-def range(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
-    """Deprecated in PyTorch: includes `end`."""
-    dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
-    n = int(np.floor((end - start) / step)) + 1
-    return _finish((start + np.arange(n) * step).astype(dt), requires_grad, device)
-
-
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Deprecated in PyTorch: like arange but includes `end`, and float by default."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior "
+                  "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+                  "values in [start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
     dt = _float_np(dtype)
-    # PyTorch fills the first half from start and the second half from end (symmetric rounding)
-    steps = int(steps)
-    if steps == 1:
-        return _finish(np.array([start], dtype=dt), requires_grad, device)
-    step = (end - start) / (steps - 1)
-    i = np.arange(steps, dtype=np.float64)
+    n = builtins.int(math.floor((end - start) / step)) + 1
+    return _finish((start + np.arange(builtins.max(n, 0), dtype=np.float64) * step).astype(dt), requires_grad,
+                   device, out)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """`steps` values evenly spaced from `start` to `end`, both included."""
+    start, end = _number(start), _number(end)
+    dt = _float_np(dtype)
+    steps = builtins.int(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if steps <= 1:
+        return _finish(np.full(steps, start, dtype=dt), requires_grad, device, out)
+    # PyTorch computes in the output's float type (float64 for integer outputs) and fills the
+    # first half forwards from start and the second half backwards from end.
+    ct = dt if dt.kind == "f" else np.dtype(np.float64)
+    s, e = ct.type(start), ct.type(end)
+    step = (e - s) / ct.type(steps - 1)
+    i = np.arange(steps, dtype=ct)
     half = steps // 2
-    arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-    return _finish(arr.astype(dt), requires_grad, device)
+    arr = np.empty(steps, dtype=ct)
+    arr[:half] = s + step * i[:half]
+    arr[half:] = e - step * (ct.type(steps - 1) - i[half:])
+    return _finish(arr.astype(dt, copy=False), requires_grad, device, out)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    lin = linspace(start, end, steps, dtype=float64_np_dtype()).data
-    return _finish(np.power(base, lin).astype(_float_np(dtype)), requires_grad, device)
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    """`base` raised to `steps` evenly spaced exponents from `start` to `end`."""
+    lin = linspace(start, end, steps, dtype=_dtype.float64).data
+    return _finish(np.power(base, lin).astype(_float_np(dtype)), requires_grad, device, out)
 
 
-def float64_np_dtype():
-    return _dtype.float64
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """A 2-D tensor with ones on the diagonal and zeros elsewhere."""
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    return _finish(np.eye(n, m if m is not None else n, dtype=_float_np(dtype)), requires_grad, device, out)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.eye(n, m if m is not None else n, dtype=_float_np(dtype)), requires_grad, device)
+# ---- random -----------------------------------------------------------------------------------
+
+def _random_float(dt, kernel):
+    if dt.kind != "f":
+        name = _dtype.from_numpy_dtype(dt).name
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_TYPE_NAMES.get(name, name)}'")
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool"}
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, **kwargs):
+    """Uniform samples on [0, 1). Streams differ from PyTorch's (same seed, different numbers)."""
     dt = _float_np(dtype)
-    return _finish(rng(generator).random(_size(size), dtype=np.float64 if dt == np.float64 else np.float32
-                                         ).astype(dt, copy=False), requires_grad, device)
+    _random_float(dt, "check_uniform_bounds")
+    shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "rand")
+    arr = rng(generator).random(shape, dtype=np.float64 if dt == np.float64 else np.float32)
+    return _finish(arr.astype(dt, copy=False), requires_grad, device, out)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, **kwargs):
+    """Standard normal samples."""
     dt = _float_np(dtype)
-    return _finish(rng(generator).standard_normal(_size(size), dtype=np.float64 if dt == np.float64 else np.float32
-                                                  ).astype(dt, copy=False), requires_grad, device)
+    _random_float(dt, "normal_kernel_cpu")
+    shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "randn")
+    arr = rng(generator).standard_normal(shape, dtype=np.float64 if dt == np.float64 else np.float32)
+    return _finish(arr.astype(dt, copy=False), requires_grad, device, out)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+            requires_grad=False, pin_memory=False):
+    """Integers drawn uniformly from [low, high); randint(high, size) starts at 0."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
+    if size is None or high is None:
+        raise TypeError("randint() missing required arguments: expected (high, size) or (low, high, size)")
+    if isinstance(size, (int, np.integer)):
+        raise TypeError("randint(): argument 'size' must be tuple of ints, not int")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).integers(low, high, size=tuple(size)).astype(dt), requires_grad, device)
+    shape = _size((tuple(size),), None, "randint")
+    return _finish(rng(generator).integers(low, high, size=shape).astype(dt), requires_grad, device, out)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
+    """A random permutation of 0..n-1 (int64)."""
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).permutation(n).astype(dt), requires_grad, device)
+    return _finish(rng(generator).permutation(n).astype(dt), requires_grad, device, out)
 
 
-def rand_like(input, *, dtype=None, generator=None, **kw):
-    return rand(*input.data.shape, dtype=dtype or input.dtype, generator=generator)
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+              generator=None):
+    return rand(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, generator=None, **kw):
-    return randn(*input.data.shape, dtype=dtype or input.dtype, generator=generator)
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+               generator=None):
+    return randn(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
-def randint_like(input, low, high=None, *, dtype=None, generator=None, **kw):
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+                 memory_format=None, generator=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.data.shape, dtype=dtype or input.dtype, generator=generator)
+    return randint(low, high, input.data.shape, dtype=dtype or input.dtype, generator=generator,
+                   requires_grad=requires_grad)

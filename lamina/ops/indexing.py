@@ -4,7 +4,7 @@ scatters with np.add.at so repeated indices accumulate."""
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import as_tensor, dim_arg, make
+from ._core import as_tensor, broadcast_error, dim_arg, make, unbroadcast
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "masked_fill", "masked_select", "take",
            "nonzero", "index_add", "index_fill", "argwhere", "index_copy", "take_along_dim"]
@@ -13,16 +13,27 @@ INPLACE = ["masked_fill", "scatter", "scatter_add", "index_add", "index_fill", "
            ("index_put_", lambda self, indices, values, accumulate=False: _index_put_(self, indices, values, accumulate))]
 
 
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_))
+
+
 def _convert(index):
-    """Tensors in an index become ndarrays; returns (numpy_index, is_basic)."""
+    """Tensors in an index become ndarrays; returns (numpy_index_tuple, is_basic)."""
     if not isinstance(index, tuple):
         index = (index,)
     out = []
     basic = True
     for i in index:
-        if isinstance(i, Tensor):
+        if i is None or i is Ellipsis or isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+            out.append(i)
+        elif isinstance(i, slice):
+            if i.step is not None and i.step <= 0:
+                if i.step == 0:
+                    raise ValueError("slice step cannot be zero")
+                raise ValueError("step must be greater than zero")
+            out.append(i)
+        elif isinstance(i, Tensor):
             arr = i.data
-            if arr.dtype.kind not in "biu":
+            if arr.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if arr.dtype == np.uint8:
                 arr = arr.astype(bool)
@@ -30,44 +41,64 @@ def _convert(index):
             basic = False
         elif isinstance(i, (list, np.ndarray)):
             arr = np.asarray([x.item() if isinstance(x, Tensor) else x for x in i] if isinstance(i, list) else i)
+            if arr.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
             basic = False
         elif isinstance(i, (bool, np.bool_)):
             out.append(i)
             basic = False
         else:
-            out.append(i)
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(i).__name__})")
     return tuple(out), basic
 
 
-def _check_bounds(x, idx):
-    """NumPy's IndexError text differs from PyTorch's; translate the common case."""
+def _index(x, idx):
+    """x[idx] with PyTorch's IndexError wording (NumPy's differs)."""
     try:
         return x[idx]
     except IndexError as err:
-        msg = str(err)
-        if "out of bounds" in msg:
-            import re
-            m = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
-            if m:
-                raise IndexError(f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size "
-                                 f"{m.group(3)}") from None
-        raise
+        raise _torch_index_error(x, idx, str(err)) from None
+
+
+def _torch_index_error(x, idx, msg):
+    import re
+    m = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
+    if m:
+        return IndexError(f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size {m.group(3)}")
+    if "too many indices" in msg:
+        return IndexError(f"too many indices for tensor of dimension {x.ndim}")
+    m = re.search(r"boolean index did not match indexed array along axis (\d+); size of axis is (\d+) but "
+                  r"size of corresponding boolean axis is (\d+)", msg)
+    if m:
+        mask = next((i for i in idx if isinstance(i, np.ndarray) and i.dtype == np.bool_), None)
+        mshape = list(mask.shape) if mask is not None else [int(m.group(3))]
+        return IndexError(f"The shape of the mask {mshape} at index {m.group(1)} does not match the shape of the "
+                          f"indexed tensor {list(x.shape)} at index {m.group(1)}")
+    m = re.search(r"shape mismatch: indexing arrays could not be broadcast together with shapes (.*)", msg)
+    if m:
+        shapes = ", ".join(str(list(a.shape)) for a in idx if isinstance(a, np.ndarray))
+        return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}")
+    return IndexError(msg)
 
 
 def getitem(input, index):
+    """input[index]: a view for ints/slices/None/Ellipsis, a copy for tensor or list indices."""
     x = input.data
     idx, basic = _convert(index)
-    out = _check_bounds(x, idx)
+    out = _index(x, idx)
     shape = x.shape
     if basic:
+        if not isinstance(out, np.ndarray):  # NumPy gives a scalar for a full integer index: keep a 0-d view
+            out = x[idx + (Ellipsis,)]
+
         def backward(g):
             gx = np.zeros(shape, dtype=g.dtype)
             gx[idx] = g
             return (gx,)
-        return make(out, (input,), backward, "SelectBackward0" if isinstance(index, int) else "SliceBackward0",
-                    view_of=input)
-    out = np.array(out)  # advanced indexing already copied; make sure it is an ndarray
+        return make(out, (input,), backward, _basic_name(index, idx, shape), view_of=input)
+    out = np.asarray(out)  # advanced indexing already copied
 
     def backward(g):
         gx = np.zeros(shape, dtype=g.dtype)
@@ -76,9 +107,58 @@ def getitem(input, index):
     return make(out, (input,), backward, "IndexBackward0")
 
 
+def _basic_name(index, idx, shape):
+    """PyTorch applies a basic index component by component; the last op applied names the
+    grad_fn (full slices inside a tuple are skipped; nothing applied is an alias)."""
+    if isinstance(index, slice):
+        return "SliceBackward0"
+    name = "AliasBackward0"
+    dim = 0
+    for i in idx:
+        if i is None:
+            name = "UnsqueezeBackward0"
+            dim += 1
+        elif i is Ellipsis:
+            dim += len(shape) - sum(1 for j in idx if j is not None and j is not Ellipsis)
+        elif isinstance(i, slice):
+            n = shape[dim] if dim < len(shape) else 0
+            if i.indices(n) != (0, n, 1):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name = "SelectBackward0"
+    return name
+
+
 def setitem(input, index, value):
-    from .inplace import apply_inplace
-    apply_inplace(input, index_put, index, value)
+    """input[index] = value, in place: through a view for basic indices (CopySlices, as PyTorch),
+    through index_put for tensor indices."""
+    from .inplace import _tracking, apply_inplace, check_inplace
+    idx, basic = _convert(index)
+    if not _tracking(input, (value,), {}):
+        check_inplace(input)
+        v = value.data if isinstance(value, Tensor) else value
+        target = input.data
+        if not target.flags.writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        try:
+            target[idx] = v
+        except IndexError as err:
+            raise _torch_index_error(target, idx, str(err)) from None
+        except ValueError as err:
+            if "could not broadcast" not in str(err):
+                raise
+            region = np.shape(target[idx])
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
+                               f"indexing result of shape {list(region)}") from None
+        input._version[0] += 1
+        return
+    if basic:
+        from .random_ops import copy_
+        copy_(getitem(input, index), value if isinstance(value, Tensor) else as_tensor(value, input))
+    else:
+        apply_inplace(input, index_put, index, value)
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -115,26 +195,36 @@ def _index_put_(self, indices, values, accumulate):
     return apply_inplace(self, index_put, tuple(indices), values, accumulate)
 
 
+_C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
 def masked_fill(input, mask, value):
+    """Elements of input where mask is True replaced by value (a number or a 0-d tensor)."""
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype if isinstance(mask, Tensor) else m.dtype}")
+                           f"{_C_TYPE_NAMES.get(m.dtype.name, m.dtype.name)}")
     value_t = value if isinstance(value, Tensor) else None
     if value_t is not None and value_t.data.ndim != 0:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value_t.data.ndim} dimension(s).")
     fill = value_t.data if value_t is not None else value
     x = input.data
+    try:
+        np.broadcast_shapes(m.shape, x.shape)
+    except ValueError:
+        raise broadcast_error(m.shape, x.shape) from None
     out = np.where(m, np.asarray(fill, dtype=x.dtype), x)
-    if out.shape != x.shape:
-        raise RuntimeError(f"The size of the mask ({list(m.shape)}) must match the size of the tensor "
-                           f"({list(x.shape)})")
+    in_shape = x.shape
 
     def backward(g):
-        gx = np.where(m, g.dtype.type(0), g) if input._requires_grad else None
+        gx = unbroadcast(np.where(m, g.dtype.type(0), g), in_shape) if input._requires_grad else None
         if value_t is not None:
-            return gx, (np.where(m, g, 0).sum().astype(g.dtype).reshape(()) if value_t._requires_grad else None)
+            gv = None
+            if value_t._requires_grad:
+                gv = np.where(m, g, g.dtype.type(0)).sum().astype(value_t.data.dtype).reshape(())
+            return gx, gv
         return (gx,)
     parents = (input, value_t) if value_t is not None else (input,)
     return make(out, parents, backward, "MaskedFillBackward0", saved=())
@@ -154,8 +244,8 @@ def masked_select(input, mask):
 
 
 def _check_index_dtype(name, index):
-    if index.data.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index.data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -218,7 +308,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             return gx, gs
         return (gx,)
     parents = (input, src_t) if src_t is not None else (input,)
-    return make(out, parents, backward, "ScatterBackward0")
+    return make(out, parents, backward, "ScatterBackward0" if src_t is not None else "ScatterBackward1")
 
 
 def scatter_add(input, dim, index, src):
@@ -272,14 +362,37 @@ def index_copy(input, dim, index, source):
 
 
 def take(input, index):
-    from .shape import reshape
-    return getitem(reshape(input, (-1,)), index)
+    """input treated as 1-D, at the positions in `index` (the result has index's shape)."""
+    x = input.data
+    idx = index.data
+    n = x.size
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    flat_idx = np.where(idx < 0, idx + n, idx)
+    out = x.reshape(-1)[flat_idx]
+    shape = x.shape
+
+    def backward(g):
+        gx = np.zeros(n, dtype=g.dtype)
+        np.add.at(gx, flat_idx, g)
+        return (gx.reshape(shape),)
+    return make(out, (input,), backward, "TakeBackward0")
 
 
 def take_along_dim(input, indices, dim=None):
+    """Values of input at `indices` along `dim`; the other dims broadcast (as NumPy's take_along_axis)."""
     if dim is None:
-        return take(input, indices.reshape(-1) if hasattr(indices, "reshape") else indices)
-    return gather(input, dim, indices.expand(*np.broadcast_shapes(indices.data.shape, input.data.shape)[:0] or indices.data.shape))
+        return take(input, indices.reshape(-1))
+    from .shape import expand
+    d = dim_arg(dim, input.data.ndim)
+    ishape, xshape = list(indices.data.shape), list(input.data.shape)
+    ishape[d] = xshape[d] = 1
+    common = list(np.broadcast_shapes(tuple(ishape), tuple(xshape)))
+    xs, js = list(common), list(common)
+    xs[d], js[d] = input.data.shape[d], indices.data.shape[d]
+    x = expand(input, tuple(xs)) if tuple(xs) != input.data.shape else input
+    return gather(x, d, Tensor._wrap(np.broadcast_to(indices.data, tuple(js))))
 
 
 def nonzero(input, *, as_tuple=False):

@@ -4,83 +4,121 @@ import numpy as np
 
 from ..random import rng
 from ..tensor import Tensor
-from ._core import make
-from .inplace import check_leaf
+from ..autograd.grad_mode import _enabled
+from ._core import broadcast_error, make, unbroadcast, wrap
+from .conversion import _cast
+from .inplace import _TYPE, apply_inplace, check_inplace, overwrite, write
 
 __all__ = ["bernoulli", "multinomial", "normal", "poisson"]
 METHODS = ["bernoulli", "multinomial", "uniform_", "normal_", "bernoulli_", "random_", "exponential_",
            "geometric_", "log_normal_", "cauchy_", "zero_", "fill_", "copy_"]
 
 
-def _fill(t, values):
-    check_leaf(t)
-    np.copyto(t.data, values, casting="unsafe")
-    t._version[0] += 1
-    return t
+def _fill(t, values, name):
+    return overwrite(t, values, name)
+
+
+def _float_only(t, kernel):
+    if t.data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE[t.data.dtype.name]}\'')
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return _fill(self, rng(generator).uniform(a, b, self.data.shape))
+    """Fill with samples from U(a, b)."""
+    _float_only(self, "check_uniform_bounds")
+    return _fill(self, rng(generator).uniform(a, b, self.data.shape), "UniformBackward0")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill(self, rng(generator).normal(mean, std, self.data.shape))
+    """Fill with samples from N(mean, std²)."""
+    _float_only(self, "normal_kernel_cpu")
+    return _fill(self, rng(generator).normal(mean, std, self.data.shape), "NormalBackward0")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
+    """Fill with 1 where a uniform sample is below p, else 0."""
     p = p.data if isinstance(p, Tensor) else p
-    return _fill(self, rng(generator).random(self.data.shape) < p)
+    return _fill(self, rng(generator).random(self.data.shape) < p, "BernoulliBackward2")
 
 
 def random_(self, from_=0, to=None, *, generator=None):
+    """Fill with integers from [from_, to) (or [0, from_) with one argument)."""
     if to is None:
-        from_, to = 0, from_ if from_ else 2 ** 24
-    return _fill(self, rng(generator).integers(from_, to, self.data.shape))
+        from_, to = 0, (from_ if from_ else 2 ** 24)
+    return _fill(self, rng(generator).integers(from_, to, self.data.shape), "RandomBackward0")
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _fill(self, rng(generator).exponential(1.0 / lambd, self.data.shape))
+    return _fill(self, rng(generator).exponential(1.0 / lambd, self.data.shape), "ExponentialBackward0")
 
 
 def geometric_(self, p, *, generator=None):
-    return _fill(self, rng(generator).geometric(p, self.data.shape))
+    return _fill(self, rng(generator).geometric(p, self.data.shape), "GeometricBackward0")
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    return _fill(self, rng(generator).lognormal(mean, std, self.data.shape))
+    return _fill(self, rng(generator).lognormal(mean, std, self.data.shape), "LogNormalBackward0")
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    return _fill(self, median + sigma * rng(generator).standard_cauchy(self.data.shape))
+    return _fill(self, median + sigma * rng(generator).standard_cauchy(self.data.shape), "CauchyBackward0")
 
 
 def zero_(self):
-    check_leaf(self)
-    self.data[...] = 0
-    self._version[0] += 1
-    return self
+    """Fill with zeros."""
+    return _fill(self, 0, "ZeroBackward0")
 
 
 def fill_(self, value):
-    check_leaf(self)
-    self.data[...] = value.data if isinstance(value, Tensor) else value
-    self._version[0] += 1
-    return self
+    """Fill with one value (a number or a 0-d tensor)."""
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.data.ndim} dimensions.")
+        if value._requires_grad:
+            from .shape import expand
+            return apply_inplace(self, lambda old, v: expand(_cast(v, old.data.dtype), old.data.shape), value)
+        value = value.data
+    return _fill(self, value, "FillBackward2")
+
+
+def _copy_from(old, src):
+    """The out-of-place meaning of `old.copy_(src)`: src broadcast to old's shape, in old's dtype."""
+    s = src.data
+    shape = old.data.shape
+    _check_broadcast(shape, s.shape)
+    out = np.broadcast_to(s, shape).astype(old.data.dtype)
+    src_dtype = s.dtype
+    src_shape = s.shape
+
+    def backward(g):
+        gs = None
+        if src._requires_grad:
+            gs = unbroadcast(g, src_shape)
+            gs = gs.astype(src_dtype) if gs.dtype != src_dtype else gs
+        return (np.zeros_like(g) if old._requires_grad else None), gs
+    return make(out, (old, src), backward, "CopyBackwards")
+
+
+def _check_broadcast(shape, src_shape):
+    if src_shape != shape:
+        try:
+            ok = np.broadcast_shapes(src_shape, shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise broadcast_error(shape, src_shape)
 
 
 def copy_(self, src, non_blocking=False):
     """Copy src (broadcast, cast) into self; differentiable with respect to src."""
-    from .inplace import apply_inplace
-    if isinstance(src, Tensor) and src._requires_grad:
-        from .shape import expand
-        from .conversion import _cast
-
-        def take_src(old, s):
-            return expand(_cast(s, old.data.dtype), old.data.shape) if s.data.shape != old.data.shape else _cast(s, old.data.dtype, copy=True)
-        return apply_inplace(self, take_src, src)
-    check_leaf(self)
-    np.copyto(self.data, src.data if isinstance(src, Tensor) else np.asarray(src), casting="unsafe")
-    self._version[0] += 1
+    if not isinstance(src, Tensor):
+        src = wrap(np.asarray(src))
+    if _enabled[0] and (self._requires_grad or src._requires_grad):
+        return apply_inplace(self, _copy_from, src)
+    check_inplace(self)
+    _check_broadcast(self.data.shape, src.data.shape)
+    write(self, src.data, check_cast=False)
     return self
 
 

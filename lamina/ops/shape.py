@@ -17,14 +17,24 @@ METHODS = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose
            "permute", "movedim", "moveaxis", "t", "split", "chunk", "unbind", "flip", "fliplr", "flipud",
            "roll", "tile", "narrow", "select", "broadcast_to", "ravel", "diag", "tril", "triu", "diagonal",
            "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "unfold"]
-INPLACE = ["unsqueeze", "squeeze", "tril", "triu", ("t_", lambda self: _inplace_view(self, t)),
-           ("transpose_", lambda self, d0, d1: _inplace_view(self, transpose, d0, d1))]
+INPLACE = ["tril", "triu",
+           ("t_", lambda self: _inplace_view(self, t)),
+           ("transpose_", lambda self, dim0, dim1: _inplace_view(self, transpose, dim0, dim1)),
+           ("squeeze_", lambda self, dim=None: _inplace_view(self, squeeze, dim)),
+           ("unsqueeze_", lambda self, dim: _inplace_view(self, unsqueeze, dim)),
+           ("swapaxes_", lambda self, axis0, axis1: _inplace_view(self, transpose, axis0, axis1)),
+           ("swapdims_", lambda self, dim0, dim1: _inplace_view(self, transpose, dim0, dim1))]
 
 
 def _inplace_view(self, fn, *args):
+    """t_(), squeeze_() and friends: self takes the view's shape (same memory) and graph."""
+    from .inplace import check_inplace
+    check_inplace(self)
     out = fn(self, *args)
     self.data = out.data
-    self.grad_fn = out.grad_fn
+    if out._requires_grad:
+        self.grad_fn = out.grad_fn
+    self._version[0] += 1
     return self
 
 
@@ -134,9 +144,9 @@ def squeeze(input, dim=None):
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = {dim_arg(d, x.ndim) for d in dims} if x.ndim else set()
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    if shape == x.shape:
-        return _alias(input)
-    return _view_reshape(input, shape, "SqueezeBackward1")
+    name = ("SqueezeBackward0" if dim is None else "SqueezeBackward2" if isinstance(dim, (tuple, list))
+            else "SqueezeBackward1")
+    return _view_reshape(input, shape, name)
 
 
 def unsqueeze(input, dim):
@@ -168,6 +178,8 @@ def permute(input, *dims):
                            f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
                            f"equal to len(dims) = {len(dims)}")
     dims = tuple(dim_arg(d, x.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     inverse = tuple(np.argsort(dims))
 
     def backward(g):
@@ -192,7 +204,12 @@ swapaxes = swapdims = transpose
 def t(input):
     if input.data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D")
-    return transpose(input, 0, 1) if input.data.ndim == 2 else _alias(input)
+    if input.data.ndim < 2:
+        return _view_reshape(input, input.data.shape, "TBackward0")
+
+    def backward(g):
+        return (g.T,)
+    return make(input.data.T, (input,), backward, "TBackward0", view_of=input)
 
 
 def movedim(input, source, destination):
@@ -281,9 +298,12 @@ def tile(input, dims):
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    # PyTorch skips 1-D empty tensors (legacy behaviour)
-    kept = [t for t in tensors if not (t.data.ndim == 1 and t.data.shape[0] == 0)] or tensors[:1]
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    # PyTorch skips 1-D empty tensors (legacy behaviour); they still get a (empty) gradient
+    keep = [not (t.data.ndim == 1 and t.data.shape[0] == 0) for t in tensors]
+    if not any(keep):
+        keep[0] = True
+    kept = [t for t, k in zip(tensors, keep) if k]
     ref = kept[0].data
     d = dim_arg(dim, ref.ndim)
     for i, t in enumerate(kept):
@@ -294,20 +314,23 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[ax]} but got size {t.data.shape[ax]} for tensor number {i} in the list.")
     from .._dtype import result_type
-    dt = result_type(*kept).np
+    dt = result_type(*tensors).np
     arrays = [t.data if t.data.dtype == dt else t.data.astype(dt) for t in kept]
     out_arr = np.concatenate(arrays, axis=d)
     bounds = np.cumsum([a.shape[d] for a in arrays])[:-1]
 
     def backward(g):
-        return tuple(p.astype(t.data.dtype, copy=False) for p, t in zip(np.split(g, bounds, axis=d), kept))
-    return make(out_arr, tuple(kept), backward, "CatBackward0")
+        parts = iter(np.split(g, bounds, axis=d))
+        return tuple(next(parts).astype(t.data.dtype, copy=False) if k else np.zeros(t.data.shape, t.data.dtype)
+                     for t, k in zip(tensors, keep))
+    return make(out_arr, tuple(tensors), backward, "CatBackward0")
 
 
 concat = concatenate = cat
 
 
 def stack(tensors, dim=0, *, out=None):
+    """Join equally shaped tensors along a new dimension `dim`."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -317,7 +340,14 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                                f"{list(t.data.shape)} at entry {i}")
     d = dim_arg(dim, len(shape) + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    from .._dtype import result_type
+    dt = result_type(*tensors).np
+    out_arr = np.stack([t.data if t.data.dtype == dt else t.data.astype(dt) for t in tensors], axis=d)
+    dtypes = [t.data.dtype for t in tensors]
+
+    def backward(g):
+        return tuple(np.take(g, i, axis=d).astype(dtypes[i], copy=False) for i in range(len(dtypes)))
+    return make(out_arr, tuple(tensors), backward, "StackBackward0")
 
 
 def hstack(tensors):
@@ -330,23 +360,46 @@ def vstack(tensors):
 
 
 def atleast_1d(input):
-    return reshape(input, (1,)) if input.data.ndim == 0 else input
+    return _view_reshape(input, (1,), "UnsqueezeBackward0") if input.data.ndim == 0 else input
 
 
 def atleast_2d(input):
     x = input.data
-    return reshape(input, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else input
+    return _view_reshape(input, (1,) * (2 - x.ndim) + x.shape, "UnsqueezeBackward0") if x.ndim < 2 else input
+
+
+def _part(input, d, index, name):
+    """The view input[..., index, ...] with `index` (an int or slice) at dimension d."""
+    x = input.data
+    idx = (slice(None),) * d + (index,)
+    shape = x.shape
+
+    def backward(g):
+        gx = np.zeros(shape, dtype=g.dtype)
+        gx[idx] = g
+        return (gx,)
+    return make(x[idx + (Ellipsis,)], (input,), backward, name, view_of=input)
 
 
 def narrow(input, dim, start, length):
+    """The view of `length` entries of dimension `dim` from `start`."""
     d = dim_arg(dim, input.data.ndim)
-    index = (slice(None),) * d + (slice(start, start + length),)
-    return input[index]
+    n = input.data.shape[d]
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return _part(input, d, slice(start, start + length), "SliceBackward0")
 
 
 def select(input, dim, index):
+    """The view at position `index` of dimension `dim` (that dimension removed)."""
     d = dim_arg(dim, input.data.ndim)
-    return input[(slice(None),) * d + (index,)]
+    n = input.data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.data.shape)} at "
+                         f"dimension {d}")
+    return _part(input, d, index % n, "SelectBackward0")
 
 
 def split(input, split_size_or_sections, dim=0):
@@ -363,10 +416,11 @@ def split(input, split_size_or_sections, dim=0):
         if builtins.sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sizes}")
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     out = []
     start = 0
     for s in sizes:
-        out.append(narrow(input, d, start, s))
+        out.append(_part(input, d, slice(start, start + s), name))
         start += s
     return tuple(out)
 
@@ -379,11 +433,14 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     d = dim_arg(dim, input.data.ndim)
-    return tuple(select(input, d, i) for i in range(input.data.shape[d]))
+    return tuple(_part(input, d, i, "UnbindBackward0") for i in range(input.data.shape[d]))
 
 
 def flip(input, dims):
     x = input.data
+    if x.ndim == 0:
+        dim_arg(dims if isinstance(dims, int) else (tuple(dims) or (0,))[0], 0)
+        return make(x.copy(), (input,), lambda g: (g,), "FlipBackward0")
     dims = tuple(dim_arg(d, x.ndim) for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
 
     def backward(g):

@@ -1,0 +1,235 @@
+"""Shape ops against PyTorch: values, shapes, dtypes, input gradients, grad_fn names, view
+semantics (shared memory, shared version counter) and PyTorch's errors."""
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from oracle import check
+
+DTYPES = ["float32", "float64"]
+
+
+def grad_fn_name(t):
+    return None if t.grad_fn is None else t.grad_fn.name()
+
+
+def check_named(fn, specs, dtype="float32", **kw):
+    """check() plus: the outputs carry the same grad_fn names as PyTorch's."""
+    t_out, l_out = check(fn, specs, dtype=dtype, **kw)
+    t_list = t_out if isinstance(t_out, (tuple, list)) else [t_out]
+    l_list = l_out if isinstance(l_out, (tuple, list)) else [l_out]
+    for a, b in zip(t_list, l_list):
+        assert grad_fn_name(b) == grad_fn_name(a), f"grad_fn {grad_fn_name(b)} != torch {grad_fn_name(a)}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [
+    ((2, 3, 4), lambda x: x.reshape(4, 6)),
+    ((2, 3, 4), lambda x: x.reshape(-1)),
+    ((2, 3, 4), lambda x: x.reshape((3, -1, 2))),
+    ((2, 3, 4), lambda x: x.transpose(0, 2).reshape(6, 4)),
+    ((2, 3, 4), lambda x: x.view(6, 4)),
+    ((2, 3, 4), lambda x: x.view(-1, 2)),
+    ((2, 3, 4), lambda x: x.flatten()),
+    ((2, 3, 4), lambda x: x.flatten(1)),
+    ((2, 3, 4), lambda x: x.flatten(0, 1)),
+    ((2, 3, 4), lambda x: x.unflatten(2, (2, 2))),
+    ((2, 3, 4), lambda x: x.unflatten(-1, (-1, 2))),
+    ((2, 1, 3, 1), lambda x: x.squeeze()),
+    ((2, 1, 3, 1), lambda x: x.squeeze(1)),
+    ((2, 1, 3, 1), lambda x: x.squeeze(0)),
+    ((2, 1, 3, 1), lambda x: x.squeeze((1, 3))),
+    ((2, 3), lambda x: x.unsqueeze(0)),
+    ((2, 3), lambda x: x.unsqueeze(-1)),
+    ((2, 3), lambda x: x.unsqueeze(1)),
+    ((2, 3, 4), lambda x: x.transpose(0, 2)),
+    ((2, 3, 4), lambda x: x.transpose(-1, -2)),
+    ((2, 3, 4), lambda x: x.permute(2, 0, 1)),
+    ((2, 3, 4), lambda x: x.permute((1, 2, 0))),
+    ((3, 4), lambda x: x.T),
+    ((2, 3, 4), lambda x: x.mT),
+    ((3, 4), lambda x: x.t()),
+    ((3,), lambda x: x.t()),
+    ((2, 1, 4), lambda x: x.expand(2, 3, 4)),
+    ((2, 1, 4), lambda x: x.expand(5, 2, -1, 4)),
+    ((1,), lambda x: x.expand(3)),
+    ((), lambda x: x.expand(2, 3)),
+    ((2, 3), lambda x: x.repeat(2, 3)),
+    ((2, 3), lambda x: x.repeat(2, 1, 2)),
+    ((3,), lambda x: x.repeat(4)),
+    ((2, 3, 4), lambda x: x.flip(0)),
+    ((2, 3, 4), lambda x: x.flip((0, 2))),
+    ((2, 3, 4), lambda x: x.flip(-1)),
+    ((2, 3, 4), lambda x: x.roll(1, 2)),
+    ((2, 3, 4), lambda x: x.roll(-2, 1)),
+    ((2, 3, 4), lambda x: x.roll(5)),
+    ((2, 3, 4), lambda x: x.roll((1, -1), (0, 2))),
+    ((2, 3, 4), lambda x: x.movedim(0, 2)),
+    ((2, 3, 4), lambda x: x.narrow(2, 1, 2)),
+    ((2, 3, 4), lambda x: x.select(1, 2)),
+    ((2, 3, 4), lambda x: x.unfold(2, 2, 1)),
+    ((2, 3, 7), lambda x: x.unfold(2, 3, 2)),
+    ((3, 3), lambda x: x.tril()),
+    ((3, 3), lambda x: x.triu(1)),
+    ((3, 4), lambda x: x.diagonal()),
+    ((3,), lambda x: lamina.diag(x) if isinstance(x, lamina.Tensor) else torch.diag(x)),
+    ((0, 3), lambda x: x.reshape(3, 0)),
+    ((0, 3), lambda x: x.transpose(0, 1)),
+    ((2, 0, 3), lambda x: x.flatten(1)),
+    ((2, 3), lambda x: x.swapaxes(0, 1)),
+    ((2, 3, 4), lambda x: x.tile((2,))),
+    ((2, 3), lambda x: x.ravel()),
+])
+def test_unary_shape_ops_match_torch(case, dtype):
+    shape, fn = case
+    check_named(lambda lib, x: fn(x) * 1.0 if False else fn(x), [shape], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_expand_as_view_as_reshape_as(dtype):
+    check(lambda lib, x, y: (x.expand_as(y), y.view_as(y.reshape(-1)), x.reshape_as(x.reshape(2, 1))),
+          [(2, 1), (2, 5)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cat_stack_match_torch(dim, dtype):
+    check_named(lambda lib, a, b, c: lib.cat([a, b, c], dim), [(2, 3), (2, 3), (2, 3)], dtype=dtype)
+    check_named(lambda lib, a, b: lib.stack([a, b], dim), [(2, 3), (2, 3)], dtype=dtype)
+    check(lambda lib, a, b: lib.stack((a, b), dim=2 if dim == 0 else dim), [(2, 3), (2, 3)], dtype=dtype)
+
+
+def test_cat_different_sizes_and_empty():
+    check(lambda lib, a, b: lib.cat([a, b], 1), [(2, 3), (2, 5)])
+    check(lambda lib, a, b: lib.cat([a, b]), [(3,), (0,)])
+    check(lambda lib, a, b: lib.cat([a, b], 0), [(0, 3), (2, 3)])
+
+
+def test_cat_promotes_dtypes_like_torch():
+    for lib in (torch, lamina):
+        out = lib.cat([lib.ones(2, dtype=lib.int64), lib.ones(2, dtype=lib.float32)])
+        assert str(out.dtype).split(".")[-1] == "float32"
+    check(lambda lib, a, b: lib.cat([a.double(), b]), [(2,), (3,)])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: x.split(2, 1),
+    lambda lib, x: x.split([1, 4], 1),
+    lambda lib, x: x.split(5, 1),
+    lambda lib, x: x.chunk(2, 1),
+    lambda lib, x: x.chunk(3, 1),
+    lambda lib, x: x.chunk(6, 1),
+    lambda lib, x: lib.split(x, 1),
+    lambda lib, x: x.unbind(1),
+    lambda lib, x: lib.unbind(x),
+])
+def test_split_family_matches_torch(fn):
+    check_named(fn, [(3, 5)])
+
+
+def test_views_share_memory_and_version_counter():
+    x = lamina.zeros(2, 3)
+    for view in (x.view(6), x.reshape(3, 2), x[0], x.transpose(0, 1), x.unsqueeze(0), x.T, x.expand(4, 2, 3),
+                 x.narrow(1, 0, 2), x.select(0, 1), x.squeeze(), x.flatten(), x.permute(1, 0)):
+        assert np.shares_memory(view.numpy(), x.numpy())
+        assert view._version is x._version
+    x.view(6)[1] = 7.0
+    assert x[0, 1].item() == 7.0
+    before = x._version[0]
+    x.transpose(0, 1).mul_(2)
+    assert x._version[0] == before + 1
+    assert x[0, 1].item() == 14.0
+
+
+def test_reshape_copies_when_it_must():
+    x = lamina.arange(6.).reshape(2, 3).t()
+    y = x.reshape(6)
+    assert not np.shares_memory(x.numpy(), y.numpy())
+    t = torch.arange(6.).reshape(2, 3).t()
+    np.testing.assert_array_equal(y.numpy(), t.reshape(6).numpy())
+
+
+@pytest.mark.parametrize("expr, exc, msg", [
+    ("x.view(5, 5)", RuntimeError, r"shape '\[5, 5\]' is invalid for input of size 24"),
+    ("x.view(-1, -1)", RuntimeError, "only one dimension can be inferred"),
+    ("x.transpose(0, 1).view(-1)", RuntimeError, "view size is not compatible with input tensor's size and stride"),
+    ("x.reshape(5, -1)", RuntimeError, r"shape '\[5, -1\]' is invalid for input of size 24"),
+    ("x.flatten(2, 1)", RuntimeError, "flatten\\(\\) has invalid args: start_dim cannot come after end_dim"),
+    ("x.unflatten(1, (2, 2))", RuntimeError, "unflatten: Provided sizes \\[2, 2\\] don't multiply up to the size"),
+    ("x.unsqueeze(5)", IndexError, r"Dimension out of range \(expected to be in range of \[-4, 3\], but got 5\)"),
+    ("x.transpose(0, 3)", IndexError, r"Dimension out of range \(expected to be in range of \[-3, 2\], but got 3\)"),
+    ("x.permute(0, 1)", RuntimeError, "number of dimensions in the tensor input does not match"),
+    ("x.permute(0, 0, 1)", RuntimeError, "permute\\(\\): duplicate dims are not allowed."),
+    ("x.expand(3, 3, 4)", RuntimeError, r"The expanded size of the tensor \(3\) must match the existing size \(2\) at "
+                                        r"non-singleton dimension 0.  Target sizes: \[3, 3, 4\].  Tensor sizes: \[2, 3, 4\]"),
+    ("x.expand(3, 4)", RuntimeError, r"the number of sizes provided \(2\) must be greater or equal to the number of "
+                                     r"dimensions in the tensor \(3\)"),
+    ("x.repeat(2, 1)", RuntimeError, "Number of dimensions of repeat dims can not be smaller than number of "
+                                     "dimensions of tensor"),
+    ("lib.cat([x, x[0]], 0)", RuntimeError, "Tensors must have same number of dimensions: got 3 and 2"),
+    ("lib.cat([x, x[:, :2]], 2)", RuntimeError, "Sizes of tensors must match except in dimension 2. Expected size 3 "
+                                               "but got size 2 for tensor number 1 in the list."),
+    ("lib.cat([])", ValueError, "expected a non-empty list of Tensors"),
+    ("lib.stack([x, x[0]])", RuntimeError, r"stack expects each tensor to be equal size, but got \[2, 3, 4\] at "
+                                           r"entry 0 and \[3, 4\] at entry 1"),
+    ("x.split([1, 2], 2)", RuntimeError, "split_with_sizes expects split_sizes to sum exactly to 4"),
+    ("x[0, 0].mT", RuntimeError, "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."),
+    ("x.t()", RuntimeError, "t\\(\\) expects a tensor with <= 2 dimensions, but self is 3D"),
+    ("x.size(3)", IndexError, "Dimension out of range"),
+])
+def test_shape_errors_match_torch(expr, exc, msg):
+    for lib in (torch, lamina):
+        x = lib.zeros(2, 3, 4)
+        with pytest.raises(exc, match=msg):
+            eval(expr)
+
+
+def test_T_warns_like_torch_off_2d():
+    with pytest.warns(UserWarning, match="The use of `x.T` on tensors of dimension other than 2"):
+        lamina.zeros(2, 3, 4).T
+    with pytest.warns(UserWarning, match="Tensor.T is deprecated on 0-D tensors"):
+        lamina.tensor(1.).T
+
+
+def test_flip_of_0d_is_identity():
+    assert lamina.tensor(2.5).flip(0).item() == torch.tensor(2.5).flip(0).item()
+
+
+@pytest.mark.parametrize("method, args", [("squeeze_", ()), ("unsqueeze_", (1,)), ("t_", ()),
+                                          ("transpose_", (0, 1))])
+def test_inplace_view_ops_change_shape_like_torch(method, args):
+    a_t = torch.arange(6.).reshape(2, 1, 3)[:, 0] * 1
+    a_l = lamina.arange(6.).reshape(2, 1, 3)[:, 0] * 1
+    getattr(a_t, method)(*args)
+    getattr(a_l, method)(*args)
+    assert tuple(a_l.shape) == tuple(a_t.shape)
+    np.testing.assert_array_equal(a_l.numpy(), a_t.numpy())
+
+
+def test_inplace_view_op_on_leaf_requiring_grad_is_refused():
+    for lib in (torch, lamina):
+        a = lib.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+            a.t_()
+
+
+def test_inplace_view_op_keeps_gradient_flowing():
+    results = []
+    for lib in (torch, lamina):
+        a = lib.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)
+        b = a * 2
+        b.t_()
+        b.unsqueeze_(0)
+        (b * lib.tensor([[[1.], [2.], [3.]]])).sum().backward()
+        results.append((tuple(b.shape), a.grad.numpy().tolist()))
+    assert results[0] == results[1]
+
+
+def test_meshgrid_and_broadcast_helpers_match_torch():
+    check(lambda lib, a, b: lib.meshgrid(a, b, indexing="ij"), [(3,), (4,)])
+    check(lambda lib, a, b: lib.meshgrid(a, b, indexing="xy"), [(3,), (4,)])
+    check(lambda lib, a, b: lib.broadcast_tensors(a, b), [(3, 1), (1, 4)])
+    check(lambda lib, a: lib.broadcast_to(a, (2, 3)), [(3,)])
+    check(lambda lib, a, b: (lib.hstack([a, b]), lib.vstack([a, b])), [(3,), (3,)])
+    check(lambda lib, a: (lib.atleast_1d(a), lib.atleast_2d(a)), [()])
