@@ -7,6 +7,7 @@ and little-endian. A file is accepted only if, as the reference implementation r
 tensors tile the data exactly: no gaps, no overlaps, nothing past the end."""
 import json
 import os
+import warnings
 
 import numpy as np
 
@@ -158,19 +159,28 @@ def load_safetensors(path, *, mmap=False):
         mmap: map the file instead of reading it (arrays are copy-on-write views of the file)."""
     fh, owned = _open(path)
     try:
-        entries, _, start, data_size = read_header(fh)
-        for _, kind, _, _, _ in entries:
-            kind.check_supported()
-        if mmap and data_size:
-            data = np.memmap(path if owned else fh, dtype=np.uint8, mode="c", offset=start, shape=(data_size,))
-        else:
-            fh.seek(start)
-            data = np.empty(data_size, dtype=np.uint8)
-            if data_size and fh.readinto(memoryview(data)) != data_size:
-                raise CheckpointError("the safetensors file is truncated")
+        return _load(fh, path, owned, mmap)
+    except (CheckpointError, MemoryError):
+        raise
+    except Exception as e:
+        raise CheckpointError(f"cannot load the safetensors file, it is corrupt ({type(e).__name__}: "
+                              f"{str(e)[:200]})") from e
     finally:
         if owned:
             fh.close()
+
+
+def _load(fh, path, owned, mmap):
+    entries, _, start, data_size = read_header(fh)
+    for _, kind, _, _, _ in entries:
+        kind.check_supported()
+    if mmap and data_size:
+        data = np.memmap(path if owned else fh, dtype=np.uint8, mode="c", offset=start, shape=(data_size,))
+    else:
+        fh.seek(start)
+        data = np.empty(data_size, dtype=np.uint8)
+        if data_size and fh.readinto(memoryview(data)) != data_size:
+            raise CheckpointError("the safetensors file is truncated")
     out, converted = {}, {}
     for name, kind, shape, begin, stop in entries:
         arr = data[begin:stop].view(kind.raw)
@@ -183,8 +193,7 @@ def load_safetensors(path, *, mmap=False):
             arr = arr.copy()
         out[name] = Tensor._wrap(arr.reshape(shape))
     if converted:
-        import warnings
-        warnings.warn(conversion_warning(converted), UserWarning, stacklevel=2)
+        warnings.warn(conversion_warning(converted), UserWarning, stacklevel=3)
     return out
 
 

@@ -16,13 +16,23 @@ def file_format(path):
     return "safetensors" if os.fspath(path).lower().endswith(".safetensors") else "torch"
 
 
+def _is_container(o):
+    """Dicts, and lists/tuples holding something other than plain values (so that a list of
+    numbers such as Adam's betas or a Size is listed as one value)."""
+    if isinstance(o, dict):
+        return True
+    if type(o) in (list, tuple):
+        return any(isinstance(x, (dict, list, tuple, Tensor)) for x in o)
+    return False
+
+
 def _walk(obj):
     """(dotted key, leaf) pairs in insertion order; a container met twice is listed once."""
     out, seen = [], set()
     stack = [("", obj)]
     while stack:
         key, o = stack.pop()
-        if isinstance(o, (dict, list, tuple)) and not isinstance(o, Tensor):
+        if _is_container(o):
             if id(o) in seen:
                 continue
             seen.add(id(o))
