@@ -1,0 +1,269 @@
+"""Transformer layers and models against PyTorch: encoder/decoder layers (post-/pre-norm, relu/gelu/
+callable, batch_first, masks of each kind, eval and train with dropout 0), stacks, the full
+nn.Transformer forward and backward, state_dicts loaded both ways, initialisation and errors."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+import lamina.nn as lnn
+from oracle import check_module, copy_weights
+
+DTYPES = ["float32", "float64"]
+rng = np.random.default_rng(7)
+
+
+def _t(lib, arr):
+    return lib.from_numpy(np.array(arr, copy=True))
+
+
+def _lib(mod):
+    return torch if isinstance(mod, torch.nn.Module) else lamina
+
+
+def _activation(name, lib):
+    if name == "callable":
+        return lib.nn.functional.silu
+    if name == "module":
+        return lib.nn.GELU()
+    return name
+
+
+def _shape(bf, S, N, E):
+    return (N, S, E) if bf else (S, N, E)
+
+
+ENC_OPTS = [(nf, act, bf) for nf in (False, True) for act in ("relu", "gelu", "callable", "module")
+            for bf in (False, True)]
+
+
+@pytest.mark.parametrize("norm_first,act,bf", ENC_OPTS)
+@pytest.mark.parametrize("train", [False, True])
+def test_encoder_layer(norm_first, act, bf, train):
+    kw = dict(dim_feedforward=16, dropout=0.0, norm_first=norm_first, batch_first=bf)
+    t = torch.nn.TransformerEncoderLayer(8, 2, activation=_activation(act, torch), **kw)
+    m = lnn.TransformerEncoderLayer(8, 2, activation=_activation(act, lamina), **kw)
+    assert list(m.state_dict()) == list(t.state_dict())
+    assert m.activation_relu_or_gelu == t.activation_relu_or_gelu
+    check_module(t, m, [_shape(bf, 5, 3, 8)], train=train)
+
+
+def _enc_masks(case, S, N, H):
+    mask = kpm = None
+    if case in ("bool", "both_bool"):
+        mask = rng.random((S, S)) < 0.3
+        np.fill_diagonal(mask, False)
+    if case in ("float", "both_float"):
+        mask = rng.standard_normal((S, S)).astype(np.float32)
+    if case == "float3d":
+        mask = rng.standard_normal((N * H, S, S)).astype(np.float32)
+    if case in ("kpm", "both_bool"):
+        kpm = np.zeros((N, S), dtype=bool)
+        kpm[1, -2:] = True
+    if case == "both_float":
+        kpm = np.zeros((N, S), dtype=np.float32)
+        kpm[0, -1] = -np.inf
+    if case == "causal":
+        mask = np.triu(np.full((S, S), -np.inf, dtype=np.float32), 1)
+    return mask, kpm
+
+
+@pytest.mark.parametrize("case", ["bool", "float", "float3d", "kpm", "both_bool", "both_float", "causal"])
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("bf", [False, True])
+def test_encoder_layer_masks(case, norm_first, bf):
+    kw = dict(dim_feedforward=16, dropout=0.0, norm_first=norm_first, batch_first=bf)
+    t, m = torch.nn.TransformerEncoderLayer(8, 2, **kw), lnn.TransformerEncoderLayer(8, 2, **kw)
+    mask, kpm = _enc_masks(case, 5, 3, 2)
+    specs = [_shape(bf, 5, 3, 8)] + [a for a in (mask, kpm) if a is not None]
+
+    def call(mod, x, *ms):
+        ms = list(ms)
+        a = ms.pop(0) if mask is not None else None
+        p = ms.pop(0) if kpm is not None else None
+        return mod(x, src_mask=a, src_key_padding_mask=p, is_causal=case == "causal")
+    check_module(t, m, specs, call=call)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("act", ["relu", "gelu", "callable"])
+@pytest.mark.parametrize("bf", [False, True])
+@pytest.mark.parametrize("train", [False, True])
+def test_decoder_layer(norm_first, act, bf, train):
+    kw = dict(dim_feedforward=16, dropout=0.0, norm_first=norm_first, batch_first=bf)
+    t = torch.nn.TransformerDecoderLayer(8, 2, activation=_activation(act, torch), **kw)
+    m = lnn.TransformerDecoderLayer(8, 2, activation=_activation(act, lamina), **kw)
+    assert list(m.state_dict()) == list(t.state_dict())
+    check_module(t, m, [_shape(bf, 4, 3, 8), _shape(bf, 6, 3, 8)], train=train)
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+@pytest.mark.parametrize("bf", [False, True])
+def test_decoder_layer_masks(kind, bf):
+    kw = dict(dim_feedforward=16, dropout=0.0, batch_first=bf)
+    t, m = torch.nn.TransformerDecoderLayer(8, 2, **kw), lnn.TransformerDecoderLayer(8, 2, **kw)
+    T, S, N = 4, 6, 3
+    causal = np.triu(np.ones((T, T), dtype=bool), 1)
+    mem_mask = rng.random((T, S)) < 0.3
+    mem_mask[:, 0] = False
+    tgt_kpm = np.zeros((N, T), dtype=bool)
+    tgt_kpm[2, -1] = True
+    mem_kpm = np.zeros((N, S), dtype=bool)
+    mem_kpm[0, -3:] = True
+    masks = [causal, mem_mask, tgt_kpm, mem_kpm]
+    if kind == "float":
+        masks = [np.where(a, -np.inf, 0.0).astype(np.float32) for a in masks]
+    check_module(t, m, [_shape(bf, T, N, 8), _shape(bf, S, N, 8)] + masks,
+                 call=lambda mod, x, mem, a, b, c, d: mod(x, mem, tgt_mask=a, memory_mask=b, tgt_key_padding_mask=c,
+                                                          memory_key_padding_mask=d))
+
+
+def test_layers_unbatched_and_float64():
+    def enc():
+        return torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), lnn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+
+    def dec():
+        return (torch.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True),
+                lnn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True))
+    check_module(*enc(), [(5, 8)])
+    check_module(*enc(), [(5, 3, 8)], dtype="float64")
+    check_module(*dec(), [(4, 8), (6, 8)])
+    check_module(*dec(), [(4, 2, 8), (6, 2, 8)], dtype="float64")
+
+
+@pytest.mark.parametrize("with_norm", [False, True])
+@pytest.mark.parametrize("bf", [False, True])
+def test_encoder_stack(with_norm, bf):
+    kw = dict(dim_feedforward=16, dropout=0.0, batch_first=bf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's nested-tensor notice
+        t = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, **kw), 3,
+                                        torch.nn.LayerNorm(8) if with_norm else None)
+    layer = lnn.TransformerEncoderLayer(8, 2, **kw)
+    m = lnn.TransformerEncoder(layer, 3, lnn.LayerNorm(8) if with_norm else None, enable_nested_tensor=False)
+    assert list(m.state_dict()) == list(t.state_dict())
+    # deep copies: same starting values as the template, but independent tensors
+    np.testing.assert_array_equal(m.layers[2].linear1.weight.detach().numpy(), layer.linear1.weight.detach().numpy())
+    assert m.layers[0].linear1.weight is not m.layers[1].linear1.weight
+    assert m.layers[0].self_attn.in_proj_weight is not layer.self_attn.in_proj_weight
+    kpm = np.zeros((3, 5), dtype=bool)
+    kpm[0, 3:] = True
+    causal = np.triu(np.full((5, 5), -np.inf, dtype=np.float32), 1)
+    check_module(t, m, [_shape(bf, 5, 3, 8), causal, kpm],
+                 call=lambda mod, x, c, p: mod(x, mask=c, src_key_padding_mask=p))
+    check_module(t, m, [_shape(bf, 5, 3, 8)], train=False)
+
+
+def test_decoder_stack():
+    kw = dict(dim_feedforward=16, dropout=0.0)
+    t = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, **kw), 2, torch.nn.LayerNorm(8))
+    m = lnn.TransformerDecoder(lnn.TransformerDecoderLayer(8, 2, **kw), 2, lnn.LayerNorm(8))
+    assert list(m.state_dict()) == list(t.state_dict())
+    causal = np.triu(np.full((4, 4), -np.inf, dtype=np.float32), 1)
+    check_module(t, m, [(4, 2, 8), (6, 2, 8), causal], call=lambda mod, x, mem, c: mod(x, mem, tgt_mask=c))
+    check_module(t, m, [(4, 2, 8), (6, 2, 8), causal],
+                 call=lambda mod, x, mem, c: mod(x, mem, tgt_mask=c, tgt_is_causal=True))
+
+
+@pytest.mark.parametrize("bf", [False, True])
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_transformer_forward_backward(bf, norm_first, dtype):
+    kw = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16, dropout=0.0,
+              batch_first=bf, norm_first=norm_first, activation="gelu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.nn.Transformer(**kw)
+    m = lnn.Transformer(**kw)
+    assert list(m.state_dict()) == list(t.state_dict())
+    S, T, N = 6, 4, 3
+    tgt_mask = torch.nn.Transformer.generate_square_subsequent_mask(T).numpy()
+    src_kpm = np.zeros((N, S), dtype=bool)
+    src_kpm[1, -2:] = True
+    tgt_kpm = np.zeros((N, T), dtype=bool)
+    tgt_kpm[2, -1] = True
+    check_module(t, m, [_shape(bf, S, N, 8), _shape(bf, T, N, 8), tgt_mask, src_kpm, tgt_kpm], dtype=dtype,
+                 call=lambda mod, s, tg, c, sp, tp: mod(s, tg, tgt_mask=c if dtype == "float32" else c.double(),
+                                                        src_key_padding_mask=sp, tgt_key_padding_mask=tp,
+                                                        memory_key_padding_mask=sp, tgt_is_causal=True))
+
+
+def test_transformer_state_dict_both_ways_and_train_step():
+    kw = dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16, dropout=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.nn.Transformer(**kw)
+        t_back = torch.nn.Transformer(**kw)
+    m = lnn.Transformer(**kw)
+    copy_weights(t, m)
+    t_back.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in m.state_dict().items()})
+    src = rng.standard_normal((5, 2, 8)).astype(np.float32)
+    tgt = rng.standard_normal((3, 2, 8)).astype(np.float32)
+    a = t_back(_t(torch, src), _t(torch, tgt)).detach().numpy()
+    b = m(_t(lamina, src), _t(lamina, tgt)).detach().numpy()
+    np.testing.assert_allclose(b, a, atol=1e-5)
+    # one SGD step on each gives the same new weights
+    for mod, lib in ((t_back, torch), (m, lamina)):
+        opt = lib.optim.SGD(mod.parameters(), lr=0.1)
+        mod(_t(lib, src), _t(lib, tgt)).pow(2).mean().backward()
+        opt.step()
+    for k, v in t_back.state_dict().items():
+        np.testing.assert_allclose(m.state_dict()[k].numpy(), v.numpy(), atol=1e-5, err_msg=k)
+
+
+def test_generate_square_subsequent_mask():
+    for dtype in (None, "float64"):
+        tm = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=getattr(torch, dtype) if dtype else None)
+        lm = lnn.Transformer.generate_square_subsequent_mask(4, dtype=getattr(lamina, dtype) if dtype else None)
+        assert str(lm.dtype).split(".")[-1] == str(tm.dtype).split(".")[-1]
+        np.testing.assert_array_equal(lm.numpy(), tm.numpy())
+
+
+def test_transformer_init_and_repr():
+    kw = dict(d_model=16, nhead=4, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.nn.Transformer(**kw)
+    m = lnn.Transformer(**kw)
+    assert repr(m) == repr(t)
+    for name, p in m.named_parameters():
+        if p.dim() > 1:  # every matrix re-initialised with xavier_uniform_
+            bound = np.sqrt(6.0 / (p.shape[0] + p.shape[1]))
+            assert np.abs(p.detach().numpy()).max() <= bound, name
+        elif name.endswith("in_proj_bias"):
+            assert not p.detach().numpy().any()
+    layer = lnn.TransformerEncoderLayer(8, 2)
+    assert repr(layer) == repr(torch.nn.TransformerEncoderLayer(8, 2))
+    assert layer.self_attn.dropout == 0.1 and layer.dropout.p == 0.1 and layer.norm1.eps == 1e-5
+
+
+def test_bias_false_and_layer_norm_eps():
+    kw = dict(dim_feedforward=16, dropout=0.0, bias=False, layer_norm_eps=1e-3)
+    t, m = torch.nn.TransformerEncoderLayer(8, 2, **kw), lnn.TransformerEncoderLayer(8, 2, **kw)
+    assert list(m.state_dict()) == list(t.state_dict())
+    check_module(t, m, [(5, 2, 8)])
+
+
+def test_errors():
+    with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+        lnn.TransformerEncoderLayer(8, 2, activation="tanh")
+    m = lnn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16)
+    with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
+        m(lamina.randn(5, 2, 8), lamina.randn(3, 3, 8))
+    with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal to d_model"):
+        m(lamina.randn(5, 2, 6), lamina.randn(3, 2, 6))
+    layer = lnn.TransformerEncoderLayer(8, 2, 16)
+    with pytest.warns(UserWarning, match="Support for mismatched src_key_padding_mask and src_mask is deprecated"):
+        layer(lamina.randn(5, 2, 8), src_mask=lamina.zeros(5, 5), src_key_padding_mask=lamina.zeros(2, 5,
+                                                                                                    dtype=lamina.bool))
+
+
+def test_dropout_active_in_train():
+    m = lnn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
+    x = lamina.randn(5, 2, 8)
+    a, b = m(x).detach().numpy(), m(x).detach().numpy()
+    assert not np.allclose(a, b)
+    m.eval()
+    np.testing.assert_array_equal(m(x).detach().numpy(), m(x).detach().numpy())
