@@ -405,3 +405,19 @@ def test_all_names_exported():
     assert set(lamina.optim.lr_scheduler.__all__) == set(torch.optim.lr_scheduler.__all__)
     for name in torch.optim.lr_scheduler.__all__:
         assert isinstance(getattr(lamina.optim.lr_scheduler, name), type), name
+
+
+def test_custom_scheduler_subclass_matches_torch():
+    """A user-written LRScheduler (warm-up then inverse square root) on the base class."""
+    def make(lib):
+        class InverseSqrt(lib.optim.lr_scheduler.LRScheduler):
+            def __init__(self, optimizer, warmup, last_epoch=-1):
+                self.warmup = warmup
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                e = max(self.last_epoch, 1)
+                scale = min(e / self.warmup, (self.warmup / e) ** 0.5)
+                return [base * scale for base in self.base_lrs]
+        return InverseSqrt
+    run_schedule(lambda lib, o: make(lib)(o, warmup=6))

@@ -1,6 +1,7 @@
 """lamina.optim against torch.optim: the same parameters and the same gradient sequence must give
 the same parameters after every step, the same state_dict, the same repr and the same errors."""
 import copy
+import importlib
 import inspect
 import pickle
 
@@ -626,3 +627,70 @@ def test_tensor_lr():
             opt.step()
         out[lib.__name__] = p.detach().numpy().copy()
     np.testing.assert_allclose(out["lamina"], out["torch"], rtol=1e-6)
+
+
+def test_load_state_dict_accepts_ndarrays():
+    pair = run("Adam", {"lr": 0.05}, steps=3)
+    sd = pair.t_opt.state_dict()
+    as_numpy = {"state": {k: {kk: vv.numpy().copy() for kk, vv in v.items()} for k, v in sd["state"].items()},
+                "param_groups": sd["param_groups"]}
+    pair.l_params = make_params(lamina, [p.detach().numpy() for p in pair.t_params])
+    pair.l_opt = lamina.optim.Adam(pair.l_params, lr=0.05)
+    pair.l_opt.load_state_dict(as_numpy)
+    continue_pair(pair, steps=3)
+
+
+def custom_optimizer(lib):
+    """A user-written optimizer on the base class, as in tutorials: same code for both libraries."""
+    from_lib = importlib.import_module(lib.__name__ + ".optim.optimizer")  # where `required` lives
+
+    class SignSGD(lib.optim.Optimizer):
+        def __init__(self, params, lr=from_lib.required, momentum=0.0):
+            super().__init__(params, {"lr": lr, "momentum": momentum})
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            loss = None
+            if closure is not None:
+                with lib.enable_grad():
+                    loss = closure()
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    st = self.state[p]
+                    buf = st.get("buf")
+                    if buf is None:
+                        buf = st["buf"] = p.grad.clone()
+                    else:
+                        buf.mul_(group["momentum"]).add_(p.grad)
+                    p.add_(buf.sign(), alpha=-group["lr"])
+            return loss
+    return SignSGD
+
+
+def test_custom_optimizer_subclass_matches_torch():
+    rng = np.random.default_rng(4)
+    init = [rng.standard_normal(s).astype("float32") for s in SHAPES]
+    grads = [[rng.standard_normal(s).astype("float32") for s in SHAPES] for _ in range(6)]
+    out = {}
+    for lib in (torch, lamina):
+        params = make_params(lib, init)
+        opt = custom_optimizer(lib)([{"params": params[:2], "lr": 0.1}, {"params": params[2:], "lr": 0.01}],
+                                    momentum=0.5)
+        sched = lib.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5)
+        for step_grads in grads:
+            for p, g in zip(params, step_grads):
+                p.grad = to_lib(lib, g)
+            opt.step()
+            sched.step()
+        out[lib] = ([p.detach().numpy().copy() for p in params], repr(opt),
+                    list(opt.state_dict()["state"]), sched.get_last_lr())
+    for a, b in zip(out[lamina][0], out[torch][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert out[lamina][1:] == out[torch][1:]
+
+
+def test_required_option_missing_matches_torch():
+    msg = same_error(lambda lib, P: custom_optimizer(lib)([P(lib.zeros(2))]))
+    assert msg == "parameter group didn't specify a value of required optimization parameter lr"
