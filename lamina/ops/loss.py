@@ -1,2 +1,680 @@
-"""(to be written)"""
-__all__ = []
+"""Loss functions (F.mse_loss, F.cross_entropy, ...).
+
+The common ones are fused: the elementwise loss and its derivative are computed on arrays and
+reduced in one node. cross_entropy is log-softmax and negative log-likelihood in a single node
+whose backward is (softmax - onehot) · weight / N, never a chain of separate ops. The rarer
+losses are compositions of differentiable ops (their gradients come from those ops)."""
+import math
+import warnings
+
+import numpy as np
+
+from ..tensor import Size, Tensor
+from ._core import binary_operands, make, unbroadcast, wrap
+
+__all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "soft_margin_loss",
+           "margin_ranking_loss", "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
+           "hinge_embedding_loss", "multilabel_soft_margin_loss", "triplet_margin_loss"]
+
+_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+         "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# ---- reduction -------------------------------------------------------------------------------------
+def _legacy(size_average, reduce, emit_warning=True):
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else ("sum" if reduce else "none")
+    if emit_warning:
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                      stacklevel=3)
+    return ret
+
+
+def reduction_arg(size_average, reduce, reduction):
+    """The reduction string, from the legacy (size_average, reduce) pair when either is given."""
+    if size_average is not None or reduce is not None:
+        return _legacy(size_average, reduce)
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      stacklevel=3)
+        return "mean"
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss, parents, grads_of, reduction, name, saved=None):
+    """Reduce the elementwise `loss` array; `grads_of(gl)` maps the gradient of the elementwise
+    loss (an array of loss's shape) to one gradient per parent."""
+    if reduction == "none":
+        return make(loss, parents, grads_of, name, saved=saved)
+    n = loss.size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.asarray(loss.sum() if reduction == "sum" else (loss.sum() / n if n else loss.dtype.type(np.nan)),
+                         dtype=loss.dtype)
+    shape = loss.shape
+
+    def backward(g):
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = g / n
+        return grads_of(np.broadcast_to(g, shape))
+    return make(out, parents, backward, name, saved=saved)
+
+
+def _not_differentiable(fn, arg, t):
+    """PyTorch refuses, at call time, a gradient-requiring tensor where its kernel has no derivative."""
+    from ..autograd.grad_mode import _enabled
+    if t is not None and _enabled[0] and t._requires_grad:
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{arg}'. "
+                           "This input cannot have requires_grad True.")
+
+
+def _size_warning(input, target):
+    if input.data.shape != target.data.shape:
+        warnings.warn(f"Using a target size ({Size(target.data.shape)}) that is different to the input size "
+                      f"({Size(input.data.shape)}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _operands(input, target):
+    """Input and target arrays in their common (PyTorch-promoted) dtype, broadcast together."""
+    x, y, _ = binary_operands(input, target)
+    if x.shape != np.shape(y):
+        x, y = np.broadcast_arrays(x, y)
+    return x, y
+
+
+def _as_dtype(g, t):
+    return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
+
+
+def _pair_grads(dx_of, input, target, minus_for_target=True):
+    """grads_of for losses of (input - target): d/dtarget = -d/dinput."""
+    def grads_of(gl):
+        d = dx_of(gl)
+        gx = _as_dtype(unbroadcast(d, input.data.shape), input) if input._requires_grad else None
+        gt = None
+        if isinstance(target, Tensor) and target._requires_grad:
+            gt = _as_dtype(unbroadcast(-d if minus_for_target else d, target.data.shape), target)
+        return gx, gt
+    return grads_of
+
+
+def _weighted(loss_fn, input, target, weight, reduction, mean_by_weight=True):
+    """The weight= path of l1/mse/huber: elementwise loss times weight, mean divided by
+    Σweight (l1, mse) or by the count (huber), as PyTorch does."""
+    if weight.data.shape != input.data.shape:
+        raise ValueError("Weights and input must have the same size.")
+    from .arithmetic import div, mul
+    from .reduction import mean, sum as _sum
+    weighted = mul(loss_fn(input, target, reduction="none"), weight)
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return _sum(weighted)
+    return div(_sum(weighted), _sum(weight)) if mean_by_weight else mean(weighted)
+
+
+# ---- regression losses ------------------------------------------------------------------------------
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    r"""Mean squared error :math:`(x - y)^2`, reduced."""
+    _size_warning(input, target)
+    reduction = reduction_arg(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(mse_loss, input, target, weight, reduction)
+    x, y = _operands(input, target)
+    diff = x - y
+    return _reduce(diff * diff, (input, target), _pair_grads(lambda gl: gl * (2 * diff), input, target),
+                   reduction, "MseLossBackward0")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    r"""Mean absolute error :math:`|x - y|`, reduced."""
+    _size_warning(input, target)
+    reduction = reduction_arg(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(l1_loss, input, target, weight, reduction)
+    x, y = _operands(input, target)
+    diff = x - y
+    name = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}[reduction]
+    return _reduce(np.abs(diff), (input, target), _pair_grads(lambda gl: gl * np.sign(diff), input, target),
+                   reduction, name)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    r""":math:`0.5 (x - y)^2 / \beta` where :math:`|x - y| < \beta`, else :math:`|x - y| - 0.5 \beta`."""
+    _size_warning(input, target)
+    reduction = reduction_arg(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    x, y = _operands(input, target)
+    diff = x - y
+    ad = np.abs(diff)
+    small = ad < beta
+    loss = np.where(small, (0.5 / beta) * diff * diff, ad - 0.5 * beta)
+
+    def dx(gl):
+        return gl * np.where(small, diff * (1.0 / beta), np.sign(diff))
+    return _reduce(loss, (input, target), _pair_grads(dx, input, target), reduction, "SmoothL1LossBackward0")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    r""":math:`0.5 (x - y)^2` where :math:`|x - y| < \delta`, else :math:`\delta (|x - y| - 0.5 \delta)`."""
+    _size_warning(input, target)
+    reduction = reduction_arg(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:
+        return _weighted(lambda i, t, reduction: huber_loss(i, t, reduction, delta), input, target, weight,
+                         reduction, mean_by_weight=False)
+    x, y = _operands(input, target)
+    diff = x - y
+    ad = np.abs(diff)
+    small = ad < delta
+    loss = np.where(small, 0.5 * diff * diff, delta * (ad - 0.5 * delta))
+
+    def dx(gl):
+        return gl * np.clip(diff, -delta, delta)
+    return _reduce(loss, (input, target), _pair_grads(dx, input, target), reduction, "HuberLossBackward0")
+
+
+# ---- binary classification ----------------------------------------------------------------------------
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`-w [y \log x + (1 - y) \log(1 - x)]` for probabilities x; each log is clamped
+    at -100 so that x = 0 or 1 gives a finite loss, as in PyTorch."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    x, t = input.data, target.data
+    if t.shape != x.shape:
+        raise ValueError(f"Using a target size ({Size(t.shape)}) that is different to the input size "
+                         f"({Size(x.shape)}) is deprecated. Please ensure they have the same size.")
+    if t.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {_TYPE.get(t.dtype.name)} but expected {_TYPE.get(x.dtype.name)}")
+    if x.size and ((x < 0) | (x > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    _not_differentiable("binary_cross_entropy", "weight", weight)
+    w = None
+    if weight is not None:
+        w = np.broadcast_to(weight.data, np.broadcast_shapes(t.shape, weight.data.shape))
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(x), -100)
+        log_1mx = np.maximum(np.log1p(-x), -100)
+    loss = -(t * log_x + (1 - t) * log_1mx)
+    if w is not None:
+        loss = loss * w
+
+    def grads_of(gl):
+        gx = gt = None
+        if input._requires_grad:
+            # PyTorch divides by max(x(1 - x), 1e-12): a large but finite slope at 0 and 1
+            d = (x - t) / np.maximum((1 - x) * x, 1e-12)
+            gx = gl * d if w is None else gl * d * w
+        if target._requires_grad:
+            with np.errstate(divide="ignore"):
+                d = np.log1p(-x) - np.log(x)
+            gt = gl * d if w is None else gl * d * w
+        return gx, gt
+    return _reduce(loss.astype(x.dtype, copy=False), (input, target), grads_of, reduction,
+                   "BinaryCrossEntropyBackward0", saved=(input, target))
+
+
+def _softplus_neg(x):
+    """log(1 + exp(-x)), stable for any x."""
+    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    r"""Sigmoid and binary cross-entropy in one stable step:
+    :math:`-w [p y \log \sigma(x) + (1 - y) \log(1 - \sigma(x))]` with p = pos_weight."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    x, t = input.data, target.data
+    if t.shape != x.shape:
+        raise ValueError(f"Target size ({Size(t.shape)}) must be the same as input size ({Size(x.shape)})")
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_TYPE.get(t.dtype.name)}")
+    _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    sp = _softplus_neg(x)  # -log σ(x)
+    pw = coef = None
+    if pos_weight is not None:
+        pw = pos_weight.data
+        coef = 1 + (pw - 1) * t
+        unweighted = (1 - t) * x + coef * sp
+    else:
+        unweighted = (1 - t) * x + sp
+    w = None if weight is None else weight.data
+    loss = unweighted * w if w is not None else unweighted
+    parents = (input, target)
+
+    def grads_of(gl):
+        gw = w if w is not None else 1
+        gx = gt = None
+        if input._requires_grad:
+            s = _sigmoid(x)
+            d = (coef * s - pw * t) if pos_weight is not None else (s - t)
+            gx = _as_dtype(unbroadcast(gl * d * gw, x.shape), input)
+        if target._requires_grad:
+            d = -x + (pw - 1) * sp if pos_weight is not None else -x
+            gt = _as_dtype(unbroadcast(gl * d * gw, t.shape), target)
+        return gx, gt
+    dt = np.result_type(x.dtype, t.dtype)
+    return _reduce(np.asarray(loss, dtype=dt), parents, grads_of, reduction,
+                   "BinaryCrossEntropyWithLogitsBackward0", saved=parents)
+
+
+# ---- classification ------------------------------------------------------------------------------------
+def _check_weight(weight, c, dtype, probabilities=False):
+    if weight is None:
+        return None
+    if not probabilities:
+        _not_differentiable("nll_loss_forward", "weight", weight)
+    w = weight.data
+    if w.ndim != 1 or w.size != c:
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: {list(w.shape)}")
+    if w.dtype != dtype:
+        raise RuntimeError(f"expected scalar type {_TYPE.get(dtype.name)} but found {_TYPE.get(w.dtype.name)}")
+    return w
+
+
+def _class_targets(x, t):
+    """Check class-index targets against input (PyTorch's order of checks and messages) and
+    return them flattened to one index per row of the (rows, C) view of the input."""
+    if x.ndim == 0:
+        raise RuntimeError("input tensor should be 1D or 2D")
+    if x.ndim != 1 and t.ndim and x.shape[0] != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
+    if x.ndim <= 2:
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}")
+        if x.ndim == 2 and t.ndim == 0:
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size (0).")
+    elif x.ndim == 4:
+        if t.ndim != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {t.ndim}")
+        if t.shape != (x.shape[0],) + x.shape[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: {list(t.shape)}")
+    elif t.shape[1:] != x.shape[2:]:
+        raise RuntimeError(f"Expected target size {[x.shape[0]] + list(x.shape[2:])}, got {list(t.shape)}")
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_TYPE.get(t.dtype.name)}")
+    return t.reshape(-1)
+
+
+def _rows(x):
+    """x as (rows, C) with the class dim last (a view when the class dim already is last)."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim == 2:
+        return x
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _unrows(g, shape):
+    """The inverse of _rows for a gradient."""
+    if len(shape) <= 2:
+        return g.reshape(shape)
+    moved = (shape[0],) + shape[2:] + (shape[1],)
+    return np.moveaxis(g.reshape(moved), -1, 1)
+
+
+def _pick_and_check(t, c, ignore_index):
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    bad = (safe < 0) | (safe >= c)
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad.argmax()])} is out of bounds.")
+    return valid, safe
+
+
+def _nll_core(logp, t, w, ignore_index, reduction, label_smoothing, out_shape):
+    """The loss array/scalar and what backward needs, for log-probabilities `logp` (rows, C)."""
+    rows, c = logp.shape
+    valid, safe = _pick_and_check(t, c, ignore_index)
+    ar = np.arange(rows)
+    wt = (w[safe] * valid) if w is not None else valid.astype(logp.dtype)
+    loss = -logp[ar, safe] * wt
+    if label_smoothing > 0:
+        smooth = -(logp @ w if w is not None else logp.sum(axis=1)) * valid
+        loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / c)
+    denom = None
+    if reduction == "none":
+        out = loss.reshape(out_shape)
+    elif reduction == "sum":
+        out = np.asarray(loss.sum(), dtype=logp.dtype)
+    else:
+        denom = wt.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(loss.sum() / denom, dtype=logp.dtype)
+    return out, (ar, valid, safe, wt, denom)
+
+
+def _row_coef(g, reduction, denom, rows, dtype):
+    if reduction == "none":
+        return g.reshape(rows).astype(dtype, copy=False)
+    if reduction == "mean":
+        # with every target ignored the loss is nan but nothing receives gradient (as PyTorch)
+        return np.full(rows, g / denom if denom else 0, dtype=dtype)
+    return np.full(rows, g, dtype=dtype)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    r"""Negative log-likelihood of the target class, for log-probabilities input:
+    :math:`-w_{y_n} x_{n, y_n}`; the mean divides by :math:`\sum_n w_{y_n}` over non-ignored targets."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    x = input.data
+    t = _class_targets(x, target.data)
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    w = _check_weight(weight, c, x.dtype)
+    logp = _rows(x)
+    out_shape = target.data.shape if x.ndim != 1 else ()
+    out, (ar, valid, safe, wt, denom) = _nll_core(logp, t, w, ignore_index, reduction, 0.0, out_shape)
+
+    def backward(g):
+        coef = _row_coef(g, reduction, denom, logp.shape[0], x.dtype)
+        grad = np.zeros(logp.shape, dtype=x.dtype)
+        grad[ar, safe] = -coef * wt
+        return (_unrows(grad, x.shape),)
+    return make(out, (input,), backward, "NllLossBackward0")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    r"""Softmax cross-entropy between logits (N, C, d1, ...) and class indices (N, d1, ...) or
+    class probabilities (the input's shape), fused: :math:`-w_{y}\log\mathrm{softmax}(x)_{y}`.
+
+    label_smoothing ε mixes the target with the uniform distribution: (1-ε)·target + ε/C."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    x, td = input.data, target.data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_TYPE.get(x.dtype.name)}'")
+    probabilities = td.shape == x.shape
+    if probabilities:
+        if td.dtype.kind != "f":
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_TYPE.get(td.dtype.name)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+    else:
+        t = _class_targets(x, td)
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    w = _check_weight(weight, c, x.dtype, probabilities)
+    z = _rows(x)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    logp = z - np.log(s)
+    if probabilities:
+        return _soft_target_ce(input, target, logp, e, s, w, reduction, label_smoothing)
+    out_shape = td.shape if x.ndim != 1 else ()
+    out, (ar, valid, safe, wt, denom) = _nll_core(logp, t, w, ignore_index, reduction, label_smoothing, out_shape)
+    ls = label_smoothing
+
+    def backward(g):
+        # d loss_n / d x_n = a_n (p_n - onehot_n) + b_n (W p_n - w),  W = Σ w
+        coef = _row_coef(g, reduction, denom, logp.shape[0], x.dtype)
+        a = coef * wt
+        if ls:
+            a *= 1 - ls
+        p = e / s
+        if ls:
+            b = coef * valid * (ls / c)
+            total = w.sum() if w is not None else c
+            grad = p * (a + b * total)[:, None]
+            grad -= b[:, None] * (w if w is not None else 1)
+        else:
+            grad = p * a[:, None]
+        grad[ar, safe] -= a
+        return (_unrows(grad, x.shape),)
+    return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
+
+
+def _soft_target_ce(input, target, logp, e, s, w, reduction, ls):
+    x, td = input.data, target.data
+    c = logp.shape[1]
+    t = _rows(td).astype(x.dtype, copy=False)
+    if ls > 0:
+        t = t * (1 - ls) + ls / c
+    tw = t * w if w is not None else t
+    loss = -(logp * tw).sum(axis=1)
+    rows = logp.shape[0]
+    if reduction == "none":
+        out = loss.reshape(td.shape[:1] + td.shape[2:] if x.ndim > 1 else ())
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(loss.sum() if reduction == "sum" else loss.sum() / rows, dtype=x.dtype)
+
+    def backward(g):
+        coef = _row_coef(g, reduction, rows, rows, x.dtype)[:, None]
+        gx = gt = None
+        if input._requires_grad:
+            p = e / s
+            gx = _unrows((p * tw.sum(axis=1, keepdims=True) - tw) * coef, x.shape)
+        if target._requires_grad:
+            d = -logp * (w if w is not None else 1) * coef
+            if ls > 0:
+                d = d * (1 - ls)
+            gt = _unrows(d, td.shape).astype(td.dtype, copy=False)
+        return gx, gt
+    return make(out, (input, target), backward, "SumBackward1" if reduction == "none" else
+                ("DivBackward0" if reduction == "mean" else "NegBackward0"), saved=(input, target))
+
+
+# ---- divergences and margins (compositions of differentiable ops) ------------------------------------
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    r"""Kullback-Leibler divergence for log-probabilities `input`:
+    :math:`y (\log y - x)` elementwise (0 where y = 0); 'batchmean' divides the sum by the batch size."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    elif reduction not in ("none", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    x, y = _operands(input, target)
+    if log_target:
+        ey = np.exp(y)
+        loss = ey * (y - x)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logy = np.where(y > 0, np.log(np.where(y > 0, y, 1)), 0)
+        loss = np.where(y == 0, 0, y * logy) - y * x
+        loss = loss.astype(x.dtype, copy=False)
+
+    def grads_of(gl):
+        gx = gt = None
+        if input._requires_grad:
+            gx = _as_dtype(unbroadcast(-gl * (ey if log_target else y), input.data.shape), input)
+        if isinstance(target, Tensor) and target._requires_grad:
+            if log_target:
+                d = ey * (y - x + 1)
+            else:  # undefined (nan) at y = 0, as PyTorch's xlogy(y, y) derivative gives
+                d = np.where(y == 0, np.nan, logy + 1 - x).astype(x.dtype, copy=False)
+            gt = _as_dtype(unbroadcast(gl * d, target.data.shape), target)
+        return gx, gt
+    if reduction == "batchmean":
+        out = _reduce(loss, (input, target), grads_of, "sum", "KlDivBackward0")
+        if x.ndim:
+            from .arithmetic import div
+            out = div(out, x.shape[0])
+        return out
+    return _reduce(loss, (input, target), grads_of, reduction, "KlDivBackward0")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`\log(1 + \exp(-y x))` for targets y = ±1."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    _not_differentiable("soft_margin_loss", "target", target)
+    x, y = _operands(input, target)
+    m = -y * x
+    loss = np.maximum(m, 0) + np.log1p(np.exp(-np.abs(m)))
+
+    def grads_of(gl):
+        gx = _as_dtype(unbroadcast(gl * -y * _sigmoid(m), input.data.shape), input) if input._requires_grad else None
+        return gx, None
+    return _reduce(loss.astype(x.dtype, copy=False), (input, target), grads_of, reduction,
+                   "SoftMarginLossBackward0")
+
+
+def _apply_reduction(loss, reduction):
+    from .reduction import mean, sum as _sum
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return _sum(loss)
+    return loss
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`\max(0, -y (x_1 - x_2) + \text{margin})`."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    from .arithmetic import add, clamp, mul, neg, sub
+    loss = clamp(add(mul(neg(target), sub(input1, input2)), margin), min=0)
+    return _apply_reduction(loss, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`x` where y = 1, :math:`\max(0, \text{margin} - x)` where y = -1."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    from .arithmetic import add, clamp, rsub, where
+    from .compare import eq
+    zeros = wrap(np.zeros((), dtype=input.data.dtype))
+    margin_clamp = clamp(rsub(input, margin), min=0)
+    out_margin = where(eq(target, 1), zeros, margin_clamp)
+    out_self = where(eq(target, -1), zeros, input)
+    return _apply_reduction(add(out_margin, out_self), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`1 - \cos(x_1, x_2)` where y = 1, :math:`\max(0, \cos(x_1, x_2) - \text{margin})` where y = -1."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    from .arithmetic import add, clamp, div, mul, rsub, sub, where
+    from .compare import eq
+    from .pointwise import sqrt
+    from .reduction import sum as _sum
+    d = input1.dim() - 1
+    if input1.dim() not in (1, 2):
+        raise RuntimeError(f"1D target tensor expects 1D or 2D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    eps = 1e-12
+    prod = _sum(mul(input1, input2), d)
+    mag1 = add(_sum(mul(input1, input1), d), eps)
+    mag2 = add(_sum(mul(input2, input2), d), eps)
+    cos = div(prod, sqrt(mul(mag1, mag2)))
+    zeros = wrap(np.zeros((), dtype=cos.data.dtype))
+    pos = rsub(cos, 1)
+    neg = clamp(sub(cos, margin), min=0)
+    out = add(where(eq(target, 1), pos, zeros), where(eq(target, -1), neg, zeros))
+    return _apply_reduction(out, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    r"""Poisson negative log-likelihood: :math:`e^x - y x` (log_input) or :math:`x - y \log(x + \epsilon)`;
+    `full` adds Stirling's :math:`y \log y - y + \frac12 \log(2\pi y)` for y > 1."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    from .arithmetic import add, mul, sub
+    from .pointwise import exp, log
+    if log_input:
+        loss = sub(exp(input), mul(target, input))
+    else:
+        loss = sub(input, mul(target, log(add(input, eps))))
+    if full:
+        from .compare import le
+        from .indexing import masked_fill
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = target
+            stirling = add(sub(mul(t, log(t)), t), mul(log(mul(t, 2 * math.pi)), 0.5))
+            loss = add(loss, masked_fill(stirling, le(t, 1), 0))
+    return _apply_reduction(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    r""":math:`\frac12 (\log \max(\text{var}, \epsilon) + (x - y)^2 / \max(\text{var}, \epsilon))`
+    (+ :math:`\frac12 \log 2\pi` when full)."""
+    from .arithmetic import add, div, mul, pow, sub
+    from .creation import ones_like
+    from .pointwise import log
+    from .shape import unsqueeze
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = mul(ones_like(input), float(var))
+    elif (var.data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = unsqueeze(var, -1)
+        elif input.ndim == var.ndim and sum(b for a, b in zip(input.shape, var.shape) if a != b) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    # the clamp does not pass gradient where it bites, as PyTorch's no_grad clamp_ on a clone
+    v = var.data
+    clamped = np.maximum(v, eps).astype(v.dtype, copy=False)
+    var_c = add(var, wrap((clamped - v).astype(v.dtype, copy=False)))
+    loss = mul(add(log(var_c), div(pow(sub(input, target), 2), var_c)), 0.5)
+    if full:
+        loss = add(loss, 0.5 * math.log(2 * math.pi))
+    return _apply_reduction(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`-\frac{1}{C}\sum_c [y_c \log\sigma(x_c) + (1 - y_c)\log\sigma(-x_c)]` per sample."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    from .activation import logsigmoid
+    from .arithmetic import add, mul, neg, rsub
+    from .reduction import mean, sum as _sum
+    loss = neg(add(mul(target, logsigmoid(input)), mul(rsub(target, 1), logsigmoid(neg(input)))))
+    if weight is not None:
+        loss = mul(loss, weight)
+    class_dim = input.dim() - 1
+    c = input.shape[class_dim]
+    from .arithmetic import div
+    loss = div(_sum(loss, class_dim), c)
+    if reduction == "none":
+        return loss
+    return mean(loss) if reduction == "mean" else _sum(loss)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    r""":math:`\max(d(a, p) - d(a, n) + \text{margin}, 0)` with d the p-norm distance (+eps)."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    from .arithmetic import add, clamp, minimum, sub
+    from .reduction import norm
+    dim = anchor.dim() - 1
+
+    def dist(a, b):
+        return norm(add(sub(a, b), eps), p, dim)
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, dist(positive, negative))
+    loss = clamp(add(sub(d_pos, d_neg), margin), min=0)
+    return _apply_reduction(loss, reduction)
