@@ -18,6 +18,14 @@ _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.
 
 def _convert(index):
     """Tensors in an index become ndarrays; returns (numpy_index_tuple, is_basic)."""
+    if isinstance(index, list) and any(isinstance(i, (list, tuple, Tensor, np.ndarray, slice)) or i is None
+                                       or i is Ellipsis for i in index):
+        import warnings
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+                      "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+                      "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
+                      "a different result", UserWarning, stacklevel=3)
+        index = tuple(index)
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -147,7 +155,7 @@ def setitem(input, index, value):
         except IndexError as err:
             raise _torch_index_error(target, idx, str(err)) from None
         except ValueError as err:
-            if "could not broadcast" not in str(err):
+            if "broadcast" not in str(err):
                 raise
             region = np.shape(target[idx])
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
@@ -157,8 +165,11 @@ def setitem(input, index, value):
     if basic:
         from .random_ops import copy_
         copy_(getitem(input, index), value if isinstance(value, Tensor) else as_tensor(value, input))
-    else:
-        apply_inplace(input, index_put, index, value)
+        return
+    apply_inplace(input, index_put, index, value)
+    if input.grad_fn is not None and _basic_name(idx, tuple(i for i in idx if not isinstance(i, np.ndarray)),
+                                                 input.data.shape) != "AliasBackward0":
+        input.grad_fn._name = "CopySlices"  # PyTorch indexes a view first, then puts into it
 
 
 def index_put(input, indices, values, accumulate=False):

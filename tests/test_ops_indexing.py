@@ -1,0 +1,201 @@
+"""Indexing against PyTorch: basic (views) and advanced (copies, scatter-add backward) getitem,
+setitem with autograd, masked_fill, gather/scatter/index_select/take, and PyTorch's errors."""
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from oracle import check
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using a non-tuple sequence for multidimensional indexing")
+
+
+def idx(lib, spec):
+    """Build an index in `lib` from a spec where ('T', list) / ('B', list) mean int / bool tensors."""
+    if isinstance(spec, tuple) and spec and spec[0] in ("T", "B"):
+        return lib.tensor(spec[1], dtype=lib.int64 if spec[0] == "T" else lib.bool)
+    if isinstance(spec, tuple):
+        return tuple(idx(lib, s) for s in spec)
+    return spec
+
+
+BASIC = [0, -1, (0, 1), (0, 1, 2), (slice(None), 1), (Ellipsis, 1), None, (None, Ellipsis, None),
+         (slice(None), None, slice(1, 3)), slice(None, None, 2), (slice(None), slice(2, None, 2)),
+         slice(1, 100), slice(-100, 1), (0, Ellipsis, 0), (Ellipsis, None, 0), (), slice(None),
+         (slice(None), slice(None)), (slice(None), slice(None), slice(0, 4)), (1, slice(0, 0))]
+
+ADVANCED = [("T", [0, 1, 1]), (("T", [1, 0]), ("T", [2, 1])), (("T", [1, 0]), slice(None), ("T", [2, 1])),
+            (slice(None), ("T", [0, 2, 0])), (slice(None), ("T", [[0, 2], [1, 1]])), ("B", [True, False]),
+            ("B", [[True, False, True], [False, False, True]]), [0, 1], [[0, 1], [1, 2]], ("T", [-1]),
+            (1, ("T", [0, 2])), (("T", [0]), slice(1, None), ("T", [1])),
+            (("T", [[0], [1]]), ("T", [[0, 1]])), ("T", []), (Ellipsis, ("T", [3, 0, 3]))]
+
+
+def name_of(t):
+    return None if t.grad_fn is None else t.grad_fn.name()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spec", BASIC + ADVANCED, ids=repr)
+def test_getitem_values_grads_and_names_match_torch(spec, dtype):
+    t_out, l_out = check(lambda lib, x: x[idx(lib, spec)], [(2, 3, 4)], dtype=dtype)
+    assert name_of(l_out) == name_of(t_out)
+
+
+def test_repeated_indices_accumulate_gradient():
+    check(lambda lib, x: x[lib.tensor([0, 0, 2, 0])], [(3, 2)])
+    check(lambda lib, x: x[lib.tensor([1, 1]), lib.tensor([0, 0])] * 2, [(3, 2)])
+
+
+def test_basic_index_is_a_view_and_advanced_a_copy():
+    x = lamina.zeros(3, 4)
+    v = x[1]
+    v[2] = 5.0
+    assert x[1, 2].item() == 5.0 and v._version is x._version
+    s = x[0, 0]
+    x.add_(1)
+    assert s.item() == 1.0  # a 0-d result is still a view, as in PyTorch
+    c = x[lamina.tensor([1])]
+    c[0, 0] = -1.0
+    assert x[1, 0].item() == 1.0
+
+
+def test_mask_of_full_shape_and_scalar_bool_index():
+    check(lambda lib, x: x[x > 0.5], [(3, 4)])
+    check(lambda lib, x: (x[True].shape, x[False].shape), [(2, 3)], grad=False)
+
+
+def test_uint8_and_int32_indices():
+    for lib in (torch, lamina):
+        x = lib.arange(5.)
+        assert x[lib.tensor([1, 3], dtype=lib.int32)].tolist() == [1.0, 3.0]
+    with pytest.warns(UserWarning):
+        tv = torch.arange(5.)[torch.tensor([1, 0, 1, 0, 0], dtype=torch.uint8)]
+    lv = lamina.arange(5.)[lamina.tensor([1, 0, 1, 0, 0], dtype=lamina.uint8)]
+    assert lv.tolist() == tv.tolist()
+
+
+@pytest.mark.parametrize("expr, exc, msg", [
+    ("x[2]", IndexError, "index 2 is out of bounds for dimension 0 with size 2"),
+    ("x[:, 7]", IndexError, "index 7 is out of bounds for dimension 1 with size 3"),
+    ("x[0, 0, 0, 0]", IndexError, "too many indices for tensor of dimension 3"),
+    ("x[lib.tensor([5])]", IndexError, "index 5 is out of bounds for dimension 0 with size 2"),
+    ("x[lib.tensor([True, False, True])]", IndexError, r"The shape of the mask \[3\] at index 0 does not match the "
+                                                       r"shape of the indexed tensor \[2, 3, 4\] at index 0"),
+    ("x[lib.tensor([0, 1]), lib.tensor([0, 1, 2])]", IndexError,
+     r"shape mismatch: indexing tensors could not be broadcast together with shapes \[2\], \[3\]"),
+    ("x[lib.tensor([1.])]", IndexError, "tensors used as indices must be long, int, byte or bool tensors"),
+    ("x[lib.tensor([1], dtype=lib.int16)]", IndexError, "tensors used as indices must be long, int, byte or bool"),
+    ("x[:, ::-1]", ValueError, "step must be greater than zero"),
+    ("x[0:2:0]", ValueError, "slice step cannot be zero"),
+    ("x[1.5]", IndexError, r"only integers, slices \(`:`\), ellipsis \(`...`\), None and long or byte Variables are "
+                           r"valid indices \(got float\)"),
+])
+def test_index_errors_match_torch(expr, exc, msg):
+    for lib in (torch, lamina):
+        x = lib.zeros(2, 3, 4)
+        with pytest.raises(exc, match=msg):
+            eval(expr)
+
+
+SETITEM = [(0, 5.0), ((slice(None), 1), ("V", (2, 4))), ((0, slice(1, 3)), ("V", (2, 4))),
+           (("T", [1, 0]), ("V", (3, 4))), (("B", [True, False]), 0.5), ((Ellipsis, 0), ("V", (2, 3))),
+           ((1, ("T", [0, 2])), ("V", (4,)))]
+
+
+@pytest.mark.parametrize("spec, value", SETITEM, ids=repr)
+def test_setitem_on_non_leaf_gradients_match_torch(spec, value):
+    def fn(lib, x, v):
+        y = x * 2
+        y[idx(lib, spec)] = v if isinstance(value, tuple) else value
+        return (y * y).sum(dim=0), y.grad_fn.name()
+    vshape = value[1] if isinstance(value, tuple) else (1,)
+    t_out, l_out = check(fn, [(2, 3, 4), vshape])
+    assert l_out[1] == t_out[1]
+
+
+def test_setitem_accumulate_and_index_put_():
+    check(lambda lib, x, v: (x * 1).index_put_((lib.tensor([0, 0, 1]),), v, accumulate=True), [(3, 2), (3, 2)])
+    check(lambda lib, x, v: (x * 1).index_put((lib.tensor([0, 2]),), v), [(3, 2), (2, 2)])
+
+
+def test_setitem_without_grad_writes_in_place_and_bumps_version():
+    for lib in (torch, lamina):
+        x = lib.zeros(2, 3)
+        v0 = x._version if lib is torch else x._version[0]
+        x[0, 1:] = lib.tensor([1., 2.])
+        x[lib.tensor([1])] = 7
+        x[x > 6] += 1
+        assert x.tolist() == [[0.0, 1.0, 2.0], [8.0, 8.0, 8.0]]
+        assert (x._version if lib is torch else x._version[0]) > v0
+
+
+@pytest.mark.parametrize("expr, exc, msg", [
+    ("x[0] = lib.ones(4)", RuntimeError, None),
+    ("x[lib.tensor([0])] = lib.ones(4)", RuntimeError, r"shape mismatch: value tensor of shape \[4\] cannot be "
+                                                       r"broadcast to indexing result of shape \[1, 3\]"),
+])
+def test_setitem_shape_errors(expr, exc, msg):
+    for lib in (torch, lamina):
+        x = lib.zeros(2, 3)
+        with pytest.raises(exc, match=msg):
+            exec(expr)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_masked_fill_matches_torch(dtype):
+    mask = np.array([[True, False, True], [False, False, True]])
+    check(lambda lib, x, m: x.masked_fill(m, -1.5), [(2, 3), mask], dtype=dtype)
+    check(lambda lib, x, m: x.masked_fill(m[0], 0.0), [(2, 3), mask], dtype=dtype)
+    check(lambda lib, x, m: x.masked_fill(m, float("-inf")).softmax(-1) if False else x.masked_fill(m, 2),
+          [(2, 3), mask], dtype=dtype)
+    check(lambda lib, x, v, m: x.masked_fill(m, v.sum()), [(2, 3), (2,), mask], dtype=dtype)
+    check(lambda lib, x, m: x.masked_fill(m, 0.0), [(3,), mask], dtype=dtype)  # mask broadcasts the input
+
+
+def test_masked_fill_errors_match_torch():
+    for lib in (torch, lamina):
+        x = lib.zeros(2, 3)
+        with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks, but got mask with dtype "
+                                               "long int"):
+            x.masked_fill(lib.ones(2, 3, dtype=lib.int64), 0)
+        with pytest.raises(RuntimeError, match=r"The size of tensor a \(2\) must match the size of tensor b \(3\) "
+                                               "at non-singleton dimension 1"):
+            x.masked_fill(lib.ones(2, dtype=lib.bool), 0)
+        with pytest.raises(RuntimeError, match="only supports a 0-dimensional value tensor"):
+            x.masked_fill(x > 0, lib.ones(2))
+        with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+            lib.zeros(3).masked_fill_(lib.ones(2, 3, dtype=lib.bool), 1)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather_scatter_index_select_match_torch(dim):
+    rng = np.random.default_rng(3)
+    index = rng.integers(0, 3, size=(2, 3)).astype(np.int64)
+    check(lambda lib, x, i: x.gather(dim, i), [(3, 3), index])
+    check(lambda lib, x, i: lib.gather(x, dim, i[:1]), [(3, 3), index])
+    check(lambda lib, x, i, s: x.scatter(dim, i, s), [(3, 3), np.array([[0, 1, 2], [2, 0, 1]]), (2, 3)])
+    check(lambda lib, x, i, s: x.scatter_add(dim, i, s), [(3, 3), index, (2, 3)])
+    check(lambda lib, x, i: x.scatter(dim, i, 2.5), [(3, 3), np.array([[0, 1, 2], [2, 0, 1]])])
+    check(lambda lib, x, i: x.index_select(dim, i), [(3, 4), np.array([2, 0, 2], dtype=np.int64)])
+    check(lambda lib, x, i: lib.index_select(x, dim, i.int()), [(3, 4), np.array([1], dtype=np.int64)])
+
+
+def test_index_family_matches_torch():
+    check(lambda lib, x, i, s: x.index_add(1, i, s), [(2, 4), np.array([1, 1, 3]), (2, 3)])
+    check(lambda lib, x, i: x.index_fill(1, i, -2.0), [(2, 4), np.array([0, 3])])
+    check(lambda lib, x, i, s: x.index_copy(0, i, s), [(3, 2), np.array([2, 0]), (2, 2)])
+    check(lambda lib, x, i: lib.take(x, i), [(3, 4), np.array([[0, 11], [5, -1]])])
+    check(lambda lib, x: lib.masked_select(x, x > 0), [(3, 4)])
+    check(lambda lib, x, i: lib.take_along_dim(x, i, 1), [(2, 3, 4), np.zeros((1, 2, 1), dtype=np.int64)])
+    check(lambda lib, x: (lib.nonzero(x > 0), lib.nonzero(x > 0, as_tuple=True), lib.argwhere(x > 0)), [(3, 4)],
+          grad=False)
+
+
+def test_gather_errors_match_torch():
+    for lib in (torch, lamina):
+        x = lib.zeros(2, 3)
+        with pytest.raises(RuntimeError, match="Expected dtype int32/int64 for index"):
+            x.gather(0, lib.zeros(1, 1))
+        with pytest.raises(RuntimeError, match="Index tensor must have the same number of dimensions as input"):
+            x.gather(1, lib.zeros(2, dtype=lib.int64))
