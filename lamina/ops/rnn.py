@@ -18,6 +18,7 @@ started yet reads h0), and the stacked previous states needed for dW_hh are a vi
 A node has one output, so the layer's output Y is one flat array [HB | h_n | c_n]; `piece`
 cuts output, h_n and c_n out of it as views, and every gradient flows back into the one node."""
 import functools
+import sys
 
 import numpy as np
 
@@ -28,14 +29,40 @@ METHODS = []
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
+# Work buffers are recycled: a fresh multi-megabyte array costs a page fault per 4 KiB on first
+# touch (and the OS takes the pages back at free), which for a small LSTM step is a sizeable part
+# of the time. A pooled array is handed out again only when nothing else refers to it any more
+# (the graph that saved it was freed), which its reference count tells.
+_POOL = {}
+_POOL_MAX_BYTES = 64 << 20   # arrays larger than this are not kept
+_POOL_PER_KEY = 8
 
-def _sigmoid_(a):
-    """σ in place, float32 stays float32. exp(-x) may overflow to inf for x < -88 (σ = 0 then,
-    which is right); the caller silences that warning once for the whole loop."""
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    a += 1.0
-    np.reciprocal(a, out=a)
+
+def _free_refcount():
+    pool = [np.empty(1)]
+    for arr in pool:
+        return sys.getrefcount(arr)
+
+
+_FREE = _free_refcount()
+
+
+def _buf(shape, dt):
+    """An uninitialised array of `shape` and dtype `dt`, recycled from the pool when possible."""
+    n = 1
+    for d in shape:
+        n *= d
+    key = (n, dt)
+    pool = _POOL.get(key)
+    if pool is None:
+        pool = _POOL[key] = []
+    for arr in pool:
+        if sys.getrefcount(arr) == _FREE:
+            return arr.reshape(shape)
+    arr = np.empty(n, dt)
+    if len(pool) < _POOL_PER_KEY and arr.nbytes <= _POOL_MAX_BYTES:
+        pool.append(arr)
+    return arr.reshape(shape)
 
 
 @functools.lru_cache(maxsize=128)
@@ -91,7 +118,9 @@ def _rows(x, batch_first):
     if x.ndim == 2:
         return x
     if batch_first:
-        x = x.swapaxes(0, 1)
+        xt = _buf((x.shape[1], x.shape[0], x.shape[2]), x.dtype)
+        np.copyto(xt, x.swapaxes(0, 1))
+        x = xt
     return x.reshape(-1, x.shape[-1])
 
 
@@ -112,7 +141,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
     steps, prev_all, final, shift = schedule(B, T, batch_sizes, reverse)
     init = slice(0, B) if not reverse else slice(N, N + B)
     n_hb = (N + B) * Hout
-    Y = np.empty(n_hb + B * Hout + (B * H if mode == "LSTM" else 0), dt)
+    Y = _buf((n_hb + B * Hout + (B * H if mode == "LSTM" else 0),), dt)
     HB = Y[:n_hb].reshape(N + B, Hout)
     hn = Y[n_hb:n_hb + B * Hout].reshape(B, Hout)
     HB[init] = 0 if hx is None else (hx.data[k] if k is not None else hx.data)
@@ -128,7 +157,10 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
         else:
             saved = _rnn_forward(mode, X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B)
     hn[...] = HB[final]
-    layout = (B * Hout if not reverse else 0, n_hb, n_hb + B * Hout)
+    # Set by the output piece's backward: without it the HB part of the gradient is all zeros
+    # (only h_n / c_n were used) and the per-step additions are skipped.
+    out_used = [False]
+    layout = (B * Hout if not reverse else 0, n_hb, n_hb + B * Hout, out_used)
 
     named = [("x", input), ("hx", hx), ("cx", cx), ("w_ih", w_ih), ("w_hh", w_hh), ("b_ih", b_ih),
              ("b_hh", b_hh), ("w_hr", w_hr)]
@@ -136,13 +168,13 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
     parents = tuple(t for _, t in named)
 
     def backward(gY):
-        gHB = gY[:n_hb].reshape(N + B, Hout)
+        gHB = gY[:n_hb].reshape(N + B, Hout) if out_used[0] else None
         dh = gY[n_hb:n_hb + B * Hout].reshape(B, Hout).copy()
         need = {n: t._requires_grad for n, t in named}
         HP = HB[prev_all]
         if mode == "LSTM":
             dc = gY[n_hb + B * Hout:].reshape(B, H).copy()
-            dG, grads = _lstm_backward(saved, gHB, dh, dc, Whh, steps, shift, HP, need, N, B, H, Hout)
+            dG, grads = _lstm_backward(saved, gHB, dh, dc, Whh, steps, shift, HP, prev_all, need, N, B, H, Hout)
         elif mode == "GRU":
             dG, grads = _gru_backward(saved, gHB, dh, Whh, HP, steps, shift, need, N, H)
         else:
@@ -175,18 +207,27 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
 # ---- LSTM: i, f, g, o = σ, σ, tanh, σ of the four H-wide column blocks ---------------------------
 # c' = f c + i g,  h' = o tanh(c')  [h' = (o tanh(c')) W_hrᵀ with a projection]
 
+def _gate_scale(H, gates, dt):
+    """Per-row factors folded into the weights so each step's GEMM yields -x for the σ gates and
+    -2x for the tanh gate: then σ is exp, +1, reciprocal on one contiguous block (no negation
+    pass), and tanh(x) = 2σ(2x) - 1 comes from the same block. Powers of two scale exactly."""
+    s = np.full(gates * H, -1.0, dt)
+    s[2 * H:3 * H] = -2.0
+    return s[:, None], s
+
+
 def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, H, N):
-    G = X @ Wih.T
+    dt = X.dtype
+    col, row = _gate_scale(H, 4, dt)
+    G = np.matmul(X, (Wih * col).T, out=_buf((N, 4 * H), dt))
     if b_ih is not None:
-        G += b_ih.data
-        G += b_hh.data
-    dt = G.dtype
-    CB = np.empty((N + B, H), dt)
+        G += (b_ih.data + b_hh.data) * row
+    CB = _buf((N + B, H), dt)
     CB[init] = c0
-    TC = np.empty((N, H), dt)
+    TC = _buf((N, H), dt)
     Whr = w_hr.data if w_hr is not None else None
-    R = np.empty((N, H), dt) if Whr is not None else None
-    WhhT = Whh.T
+    R = _buf((N, H), dt) if Whr is not None else None
+    WhhT = (Whh * col).T
     tmp = np.empty((B, 4 * H), dt)
     H2, H3 = 2 * H, 3 * H
     for g0, g1, prev in steps:
@@ -194,13 +235,16 @@ def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, 
         t = tmp[:g1 - g0]
         np.matmul(HB[prev], WhhT, out=t)
         a += t
-        _sigmoid_(a[:, :H2])
-        np.tanh(a[:, H2:H3], out=a[:, H2:H3])
-        _sigmoid_(a[:, H3:])
+        np.exp(a, out=a)      # a held -x (-2x for g): now σ(x) = 1 / (1 + exp(-x))
+        a += 1.0
+        np.reciprocal(a, out=a)
+        # a = [i, f, s, o] with s = σ(2x_g), so g = tanh(x_g) = 2s - 1 and i g = 2 i (s - ½)
         c = CB[g0 + shift:g1 + shift]
         np.multiply(a[:, H:H2], CB[prev], out=c)
         ig = t[:, :H]
-        np.multiply(a[:, :H], a[:, H2:H3], out=ig)
+        np.subtract(a[:, H2:H3], 0.5, out=ig)
+        ig *= a[:, :H]
+        c += ig
         c += ig
         tc = TC[g0:g1]
         np.tanh(c, out=tc)
@@ -213,46 +257,59 @@ def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, 
     return G, CB, TC, R, Whr
 
 
-def _lstm_backward(saved, gHB, dh_state, dc_state, Whh, steps, shift, HP, need, N, B, H, Hout):
+def _lstm_backward(saved, gHB, dh_state, dc_state, Whh, steps, shift, HP, prev_all, need, N, B, H, Hout):
     A, CB, TC, R, Whr = saved
-    H2, H3 = 2 * H, 3 * H
-    # Derivatives of the activations, for all steps at once: σ' = σ(1-σ), tanh' = 1 - tanh².
-    D = np.subtract(1.0, A)
-    D *= A
-    gg = A[:, H2:H3]
-    np.multiply(gg, gg, out=D[:, H2:H3])
-    np.subtract(1.0, D[:, H2:H3], out=D[:, H2:H3])
-    # ∂c/∂h-path factor o (1 - tanh² c), for all steps at once
-    P = np.multiply(TC, TC)
-    np.subtract(1.0, P, out=P)
-    P *= A[:, H3:]
-    dG = np.empty_like(A)
     dt = A.dtype
+    H2, H3 = 2 * H, 3 * H
+    i, f, s, o = A[:, :H], A[:, H:H2], A[:, H2:H3], A[:, H3:]
+    g = np.multiply(s, 2.0, out=_buf((N, H), dt))
+    g -= 1.0
+    # Everything a step's gate gradients need besides dh and dc, for all steps at once:
+    #   d(pre_i) = dc·g·i(1-i), d(pre_f) = dc·c_prev·f(1-f), d(pre_g) = dc·i(1-g²)  → dc · M
+    #   d(pre_o) = dh·tanh(c)·o(1-o) → dh · Q,   dc += dh · o(1-tanh²c) → dh · P
+    M = _buf((N, 3, H), dt)
+    m = M[:, 0]
+    np.subtract(1.0, i, out=m)
+    m *= i
+    m *= g
+    m = M[:, 1]
+    np.subtract(1.0, f, out=m)
+    m *= f
+    m *= CB[prev_all]
+    m = M[:, 2]
+    np.multiply(g, g, out=m)
+    np.subtract(1.0, m, out=m)
+    m *= i
+    Q = np.subtract(1.0, o, out=_buf((N, H), dt))
+    Q *= o
+    Q *= TC
+    P = np.multiply(TC, TC, out=_buf((N, H), dt))
+    np.subtract(1.0, P, out=P)
+    P *= o
+    dG = _buf((N, 4 * H), dt)
+    dG4 = dG.reshape(N, 4, H)
     u_buf = np.empty((B, H), dt)
-    DH = np.empty((N, Hout), dt) if Whr is not None else None
+    DH = _buf((N, Hout), dt) if Whr is not None else None
     dr_buf = np.empty((B, H), dt) if Whr is not None else None
     for g0, g1, prev in reversed(steps):
         b = g1 - g0
         dh = dh_state[:b]
-        dh += gHB[g0 + shift:g1 + shift]
+        if gHB is not None:
+            dh += gHB[g0 + shift:g1 + shift]
         if DH is not None:
             DH[g0:g1] = dh
             dr = np.matmul(dh, Whr, out=dr_buf[:b])
         else:
             dr = dh
-        a = A[g0:g1]
-        da = dG[g0:g1]
-        np.multiply(dr, TC[g0:g1], out=da[:, H3:])
+        da = dG4[g0:g1]
+        np.multiply(dr, Q[g0:g1], out=da[:, 3])
         dc = dc_state[:b]
         u = u_buf[:b]
         np.multiply(dr, P[g0:g1], out=u)
         dc += u
-        np.multiply(dc, a[:, H2:H3], out=da[:, :H])
-        np.multiply(dc, CB[prev], out=da[:, H:H2])
-        np.multiply(dc, a[:, :H], out=da[:, H2:H3])
-        dc *= a[:, H:H2]
-        da *= D[g0:g1]
-        np.matmul(da, Whh, out=dh)
+        np.multiply(dc[:, None, :], M[g0:g1], out=da[:, :3])
+        dc *= f[g0:g1]
+        np.matmul(dG[g0:g1], Whh, out=dh)
     grads = {"hx_state": dh_state, "cx_state": dc_state}
     if need.get("w_hh"):
         grads["w_hh"] = dG.T @ HP
@@ -268,59 +325,68 @@ def _lstm_backward(saved, gHB, dh_state, dc_state, Whh, steps, shift, HP, need, 
 # ---- GRU: r, z = σ(...), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h ------
 
 def _gru_forward(X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B, H):
-    A = X @ Wih.T
-    if b_ih is not None:
-        A += b_ih.data
-    bhh = b_hh.data if b_hh is not None else None
-    dt = A.dtype
-    GH = np.empty(A.shape, dt)  # h W_hhᵀ + b_hh of every step (its n part is needed backward)
-    WhhT = Whh.T
-    tmp = np.empty((B, H), dt)
+    dt = X.dtype
     H2 = 2 * H
+    # r and z rows negated (σ without a negation pass, see _gate_scale); the n rows unchanged
+    col = np.ones((3 * H, 1), dt)
+    col[:H2] = -1.0
+    N = X.shape[0]
+    G = np.matmul(X, (Wih * col).T, out=_buf((N, 3 * H), dt))
+    if b_ih is not None:
+        G += b_ih.data * col[:, 0]
+    bhh = b_hh.data * col[:, 0] if b_hh is not None else None
+    GH = _buf((N, 3 * H), dt)  # h W_hhᵀ + b_hh of every step (its n part is needed backward)
+    RZ = _buf((N, H2), dt)     # r | z
+    NN = _buf((N, H), dt)      # n
+    WhhT = (Whh * col).T
+    tmp = np.empty((B, H), dt)
     for g0, g1, prev in steps:
-        a = A[g0:g1]
         gh = GH[g0:g1]
         hp = HB[prev]
         np.matmul(hp, WhhT, out=gh)
         if bhh is not None:
             gh += bhh
-        rz = a[:, :H2]
-        rz += gh[:, :H2]
-        _sigmoid_(rz)
+        rz = RZ[g0:g1]
+        np.add(G[g0:g1, :H2], gh[:, :H2], out=rz)
+        np.exp(rz, out=rz)
+        rz += 1.0
+        np.reciprocal(rz, out=rz)
         u = tmp[:g1 - g0]
-        np.multiply(a[:, :H], gh[:, H2:], out=u)
-        n = a[:, H2:]
-        n += u
+        np.multiply(rz[:, :H], gh[:, H2:], out=u)
+        n = NN[g0:g1]
+        np.add(G[g0:g1, H2:], u, out=n)
         np.tanh(n, out=n)
         h = HB[g0 + shift:g1 + shift]
         np.subtract(hp, n, out=h)
-        h *= a[:, H:H2]
+        h *= rz[:, H:]
         h += n
-    return A, GH
+    return RZ, NN, GH
 
 
 def _gru_backward(saved, gHB, dh_state, Whh, HP, steps, shift, need, N, H):
-    A, GH = saved
+    RZ, n, GH = saved
     H2 = 2 * H
-    r, z, n = A[:, :H], A[:, H:H2], A[:, H2:]
-    dt = A.dtype
+    r, z = RZ[:, :H], RZ[:, H:]
+    dt = RZ.dtype
     # Per-step factors for all steps at once:
-    Dn = np.multiply(n, n)                       # ∂h'/∂(n pre-activation) = (1 - z)(1 - n²)
+    omz = np.subtract(1.0, z, out=_buf((N, H), dt))
+    Dn = np.multiply(n, n, out=_buf((N, H), dt))  # ∂h'/∂(n pre-activation) = (1 - z)(1 - n²)
     np.subtract(1.0, Dn, out=Dn)
-    Dn *= np.subtract(1.0, z)
-    Dz = np.subtract(HP, n)                      # ∂h'/∂(z pre-activation) = (h - n) z (1 - z)
+    Dn *= omz
+    Dz = np.subtract(HP, n, out=_buf((N, H), dt))  # ∂h'/∂(z pre-activation) = (h - n) z (1 - z)
     Dz *= z
-    Dz *= np.subtract(1.0, z)
-    Dr = np.subtract(1.0, r)                     # ∂n_pre/∂(r pre-activation) = (W_hn h + b_hn) r (1 - r)
+    Dz *= omz
+    Dr = np.subtract(1.0, r, out=omz)            # ∂n_pre/∂(r pre-activation) = (W_hn h + b_hn) r (1 - r)
     Dr *= r
     Dr *= GH[:, H2:]
-    dA = np.empty_like(A)                        # gradients of the input-side pre-activations
-    dGh = np.empty_like(A)                       # and of the hidden-side ones (differ in the n part)
+    dA = _buf((N, 3 * H), dt)                    # gradients of the input-side pre-activations
+    dGh = _buf((N, 3 * H), dt)                   # and of the hidden-side ones (differ in the n part)
     u_buf = np.empty((dh_state.shape[0], dh_state.shape[1]), dt)
     for g0, g1, prev in reversed(steps):
         b = g1 - g0
         dh = dh_state[:b]
-        dh += gHB[g0 + shift:g1 + shift]
+        if gHB is not None:
+            dh += gHB[g0 + shift:g1 + shift]
         da = dA[g0:g1]
         dgh = dGh[g0:g1]
         dn = da[:, H2:]
@@ -344,7 +410,7 @@ def _gru_backward(saved, gHB, dh_state, Whh, HP, steps, shift, need, N, H):
 # ---- Elman RNN: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)  (or relu) -------------------------
 
 def _rnn_forward(mode, X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B):
-    G = X @ Wih.T
+    G = np.matmul(X, Wih.T, out=_buf((X.shape[0], Wih.shape[0]), X.dtype))
     if b_ih is not None:
         G += b_ih.data
         G += b_hh.data
@@ -365,16 +431,18 @@ def _rnn_forward(mode, X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B):
 
 def _rnn_backward(mode, HB, gHB, dh_state, Whh, HP, steps, shift, need, N, B):
     Hs = HB[shift:shift + N]  # every step's output, in G order
+    D = _buf(Hs.shape, Hs.dtype)
     if mode == "RNN_TANH":
-        D = np.multiply(Hs, Hs)
+        np.multiply(Hs, Hs, out=D)
         np.subtract(1.0, D, out=D)
     else:
-        D = (Hs > 0).astype(Hs.dtype)
-    dP = np.empty_like(D)
+        np.greater(Hs, 0, out=D)
+    dP = _buf(Hs.shape, Hs.dtype)
     for g0, g1, prev in reversed(steps):
         b = g1 - g0
         dh = dh_state[:b]
-        dh += gHB[g0 + shift:g1 + shift]
+        if gHB is not None:
+            dh += gHB[g0 + shift:g1 + shift]
         dp = dP[g0:g1]
         np.multiply(dh, D[g0:g1], out=dp)
         np.matmul(dp, Whh, out=dh)
@@ -390,9 +458,10 @@ def _rnn_backward(mode, HB, gHB, dh_state, Whh, HP, steps, shift, need, N, B):
 
 # ---- views of a layer's output ------------------------------------------------------------------
 
-def piece(Y, start, shape, swap=False, name="SliceBackward0"):
+def piece(Y, start, shape, swap=False, name="SliceBackward0", flag=None):
     """A view of the flat array Y: Y[start:start+prod(shape)] as `shape`, dims 0 and 1 swapped if
-    `swap`. Its gradient lands in the same place of a zero array of Y's size."""
+    `swap`. Its gradient lands in the same place of a zero array of Y's size. A view of the
+    output rows must pass the layer's `flag` (layout[3]), which its backward sets."""
     y = Y.data
     size = 1
     for s in shape:
@@ -402,7 +471,11 @@ def piece(Y, start, shape, swap=False, name="SliceBackward0"):
         out = out.swapaxes(0, 1)
 
     def backward(g):
-        gy = np.zeros(y.shape, g.dtype)
+        if flag is not None:
+            flag[0] = True
+        gy = _buf(y.shape, g.dtype)  # recycled: only the part outside this piece needs zeroing
+        gy[:start] = 0
+        gy[start + size:] = 0
         gy[start:start + size].reshape(shape)[...] = g.swapaxes(0, 1) if swap else g
         return (gy,)
     return make(out, (Y,), backward, name, view_of=Y)

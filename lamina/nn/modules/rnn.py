@@ -191,12 +191,12 @@ class RNNBase(Module):
                 w_ih, w_hh = params[names[0]], params[names[1]]
                 b_ih, b_hh = (params[names[2]], params[names[3]]) if self.bias else (None, None)
                 w_hr = params[names[-1]] if self.proj_size > 0 else None
-                Y, (o0, h0, c0) = _rnn.layer(self.mode, layer_in, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr,
+                Y, (o0, h0, c0, used) = _rnn.layer(self.mode, layer_in, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr,
                                              d == 1, B, T, batch_sizes, batch_first and layer == 0)
                 if last and D == 1 and not packed:
-                    outs.append(_rnn.piece(Y, o0, (T, B, Hout), swap=batch_first))
+                    outs.append(_rnn.piece(Y, o0, (T, B, Hout), swap=batch_first, flag=used))
                 else:
-                    outs.append(_rnn.piece(Y, o0, (_rows(T, B, batch_sizes), Hout)))
+                    outs.append(_rnn.piece(Y, o0, (_rows(T, B, batch_sizes), Hout), flag=used))
                 one = L * D == 1
                 hns.append(_rnn.piece(Y, h0, (1, B, Hout) if one else (B, Hout), name="StackBackward0"))
                 if lstm:
@@ -512,7 +512,7 @@ class RNNCellBase(Module):
                                        f"{_NAMES.get(_dn(s), _dn(s))} and {_NAMES.get(_dn(x), _dn(x))}")
         hx = states[0] if states is not None else None
         cx = states[1] if states is not None and len(states) > 1 else None
-        Y, (_, h0, c0) = _rnn.layer(mode, x, hx, cx, None, self.weight_ih, self.weight_hh, self.bias_ih,
+        Y, (_, h0, c0, _) = _rnn.layer(mode, x, hx, cx, None, self.weight_ih, self.weight_hh, self.bias_ih,
                                     self.bias_hh, None, False, B, 1, (B,), False)
         H = self.hidden_size
         shape = (B, H) if batched else (H,)
