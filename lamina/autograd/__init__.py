@@ -3,11 +3,12 @@ import numpy as np
 
 from .engine import run_backward
 from .function import Function
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "gradcheck", "gradgradcheck"]
+           "is_grad_enabled", "is_inference_mode_enabled", "gradcheck", "gradgradcheck"]
 
 
 def _as_list(x):
@@ -32,8 +33,8 @@ def _root_grads(outputs, grad_outputs):
             arr = np.asarray(g.data if hasattr(g, "data") and not isinstance(g, np.ndarray) else g,
                              dtype=out.data.dtype)
             if arr.shape != out.data.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {list(arr.shape)} and "
-                                   f"output[{i}] has a shape of {list(out.data.shape)}.")
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of torch.Size({list(arr.shape)}) "
+                                   f"and output[{i}] has a shape of torch.Size({list(out.data.shape)}).")
             grads.append(arr)
     return grads
 
@@ -78,14 +79,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     results = run_backward(outs, _root_grads(outs, _as_list(grad_outputs)), bool(retain_graph), wanted=ins)
     final = []
-    for t, g in zip(ins, results):
+    for i, (t, g) in enumerate(zip(ins, results)):
         if g is None:
             if materialize_grads:
                 final.append(Tensor._wrap(np.zeros_like(t.data)))
                 continue
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
             final.append(None)
         else:
             final.append(Tensor._wrap(g))

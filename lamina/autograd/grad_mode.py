@@ -1,7 +1,10 @@
 """Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode.
 
+Each works as a context manager and as a decorator (`@no_grad()` or bare `@no_grad`), also on
+generator functions (the mode holds while the generator body runs, not while its caller does).
 The flag lives in a one-element list so that the hot path in ops reads it with one index."""
 import functools
+import inspect
 
 _enabled = [True]
 
@@ -10,9 +13,58 @@ def is_grad_enabled():
     return _enabled[0]
 
 
+def is_inference_mode_enabled():
+    return _inference[0]
+
+
+_inference = [False]
+
+
+def _decorate(make_context, fn):
+    """Run `fn` (a function or generator function) inside a fresh context from make_context()."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with make_context():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with make_context():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with make_context():
+                            response = gen.throw(exc)
+                    else:
+                        with make_context():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return generator
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make_context():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 class _GradMode:
-    """Base for the context managers; each also works as a decorator, as in PyTorch."""
+    """Base for no_grad and enable_grad: sets the flag on enter, restores it on exit."""
     _target = True
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        if fn is not None and callable(fn):  # used bare, as `@no_grad`
+            return _decorate(cls, fn)
+        return self
+
+    def __init__(self, fn=None):
+        pass
 
     def __enter__(self):
         self._prev = _enabled[0]
@@ -23,15 +75,20 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
-        return wrapper
+        return _decorate(self.__class__, fn)
+
+    def clone(self):
+        return self.__class__()
 
 
 class no_grad(_GradMode):
-    """Context manager (or decorator) that records no graph: results have requires_grad=False."""
+    """Context manager (or decorator) that records no graph: results have requires_grad=False.
+
+    Example::
+
+        with lamina.no_grad():
+            y = model(x)          # y.requires_grad is False
+    """
     _target = False
 
 
@@ -40,41 +97,56 @@ class enable_grad(_GradMode):
     _target = True
 
 
-class inference_mode(_GradMode):
-    """Like no_grad (lamina has no separate inference tensors); `inference_mode(False)` is a no-op."""
+class inference_mode:
+    """Like no_grad (lamina has no separate inference tensors); `inference_mode(False)` changes
+    nothing. Usable as a context manager and as a decorator, bare or called."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # used bare, as `@inference_mode`
+            return _decorate(cls, mode)
+        return super().__new__(cls)
 
     def __init__(self, mode=True):
-        self._target = not mode
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = _enabled[0], _inference[0]
+        if self.mode:
+            _enabled[0] = False
+            _inference[0] = True
+
+    def __exit__(self, *exc):
+        _enabled[0], _inference[0] = self._prev
+        return False
 
     def __call__(self, fn):
-        if not callable(fn) or isinstance(fn, bool):
-            return inference_mode(fn)
-        mode = not self._target
+        mode = self.mode
+        return _decorate(lambda: inference_mode(mode), fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with inference_mode(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+    def clone(self):
+        return inference_mode(self.mode)
 
 
-class set_grad_enabled(_GradMode):
-    """Sets grad mode on construction (so it works as a plain call too) and restores it on exit."""
+class set_grad_enabled:
+    """Sets grad mode on construction (so `set_grad_enabled(False)` works as a plain call too),
+    and as a context manager or decorator restores the previous mode afterwards."""
 
     def __init__(self, mode):
         self._prev = _enabled[0]
-        self._target = bool(mode)
-        _enabled[0] = self._target
+        self.mode = bool(mode)
+        _enabled[0] = self.mode
 
     def __enter__(self):
         pass
 
-    def __call__(self, fn):
+    def __exit__(self, *exc):
         _enabled[0] = self._prev
-        mode = self._target
+        return False
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+    def __call__(self, fn):
+        _enabled[0] = self._prev  # as a decorator it only applies inside the function
+        mode = self.mode
+        return _decorate(lambda: set_grad_enabled(mode), fn)
+
+    def clone(self):
+        return set_grad_enabled(self.mode)

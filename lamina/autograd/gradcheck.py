@@ -1,51 +1,82 @@
-"""gradcheck: compare analytic gradients with central finite differences in float64."""
+"""gradcheck: compare analytic gradients with central finite differences (use float64 inputs)."""
 import numpy as np
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **kwargs):
-    """True when every input's analytic Jacobian matches the numerical one; otherwise raises
-    (or returns False with raise_exception=False). Inputs should be float64 for a fair check."""
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when the analytic and numerical Jacobians differ."""
+
+
+def _outputs(func, inputs):
     from ..tensor import Tensor
+    out = func(*inputs)
+    out = out if isinstance(out, (tuple, list)) else (out,)
+    return [o for o in out if isinstance(o, Tensor)]
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
+              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True,
+              fast_mode=False, masked=None):
+    """True when, for every differentiable input and output, the Jacobian from backward matches
+    central differences (f(x + eps) - f(x - eps)) / 2eps within atol + rtol * |numerical|;
+    otherwise raises GradcheckError (or returns False with raise_exception=False).
+
+    Args:
+        func: a function of `inputs` returning a Tensor or a tuple of Tensors.
+        inputs: a Tensor or tuple of Tensors; those with requires_grad=True are checked.
+        eps, atol, rtol: the finite-difference step and the tolerances."""
+    from ..tensor import Tensor
+    from . import grad as autograd_grad
     from .grad_mode import no_grad
-    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-    diff = [t for t in inputs if isinstance(t, Tensor) and t._requires_grad]
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [(i, t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
+    if not diff:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
+                         "have requires_grad=True.")
+    for i, t in diff:
+        if t.data.dtype != np.float64:
+            import warnings
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. This check "
+                          "will likely fail if all the inputs are not of double precision floating point. ",
+                          UserWarning, stacklevel=2)
+    outs = _outputs(func, inputs)
 
-    def outputs_of():
-        out = func(*inputs)
-        return out if isinstance(out, tuple) else (out,)
+    def fail(msg):
+        if raise_exception:
+            raise GradcheckError(msg)
+        return False
 
-    outs = [o for o in outputs_of() if isinstance(o, Tensor)]
     for oi, out in enumerate(outs):
         if not out._requires_grad:
             continue
         n_out = out.data.size
-        for ti, t in enumerate(diff):
-            numeric = np.zeros((t.data.size, n_out))
-            flat = t.data.reshape(-1)
-            for j in range(t.data.size):
-                orig = flat[j]
+        for ii, t in diff:
+            arr = t.data
+            numeric = np.zeros((arr.size, n_out))
+            for j, index in enumerate(np.ndindex(arr.shape)):
+                orig = arr[index].copy()
                 with no_grad():
-                    flat[j] = orig + eps
-                    plus = outputs_of()[oi].data.reshape(-1).astype(np.float64)
-                    flat[j] = orig - eps
-                    minus = outputs_of()[oi].data.reshape(-1).astype(np.float64)
-                    flat[j] = orig
+                    arr[index] = orig + eps
+                    plus = _outputs(func, inputs)[oi].data.astype(np.float64).reshape(-1)
+                    arr[index] = orig - eps
+                    minus = _outputs(func, inputs)[oi].data.astype(np.float64).reshape(-1)
+                    arr[index] = orig
                 numeric[j] = (plus - minus) / (2 * eps)
-            analytic = np.zeros((t.data.size, n_out))
+            analytic = np.zeros((arr.size, n_out))
             for k in range(n_out):
-                from . import grad as autograd_grad
                 seed = np.zeros(n_out, dtype=out.data.dtype)
                 seed[k] = 1
-                fresh = outputs_of()[oi]
+                fresh = _outputs(func, inputs)[oi]
                 g, = autograd_grad(fresh, t, grad_outputs=Tensor._wrap(seed.reshape(out.data.shape)),
                                    allow_unused=True)
                 if g is not None:
-                    analytic[:, k] = g.data.reshape(-1)
+                    if g.data.shape != arr.shape:
+                        return fail(f"Gradient has wrong shape for input {ii}: {list(g.data.shape)} instead of "
+                                    f"{list(arr.shape)}")
+                    analytic[:, k] = g.data.astype(np.float64).reshape(-1)
             if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
-                if raise_exception:
-                    raise RuntimeError(f"Jacobian mismatch for output {oi} with respect to input {ti},\n"
-                                       f"numerical:{numeric}\nanalytical:{analytic}\n")
-                return False
+                return fail(f"Jacobian mismatch for output {oi} with respect to input {ii},\n"
+                            f"numerical:{numeric}\nanalytical:{analytic}\n")
     return True
 
 

@@ -1,0 +1,517 @@
+"""Autograd against PyTorch: backward and autograd.grad, grad accumulation, retain_graph, the grad
+modes (as context managers and decorators), custom Functions, hooks, retain_grad, gradcheck, and
+PyTorch's errors. Each test runs the same code with torch and with lamina and compares."""
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from oracle import check
+
+LIBS = [torch, lamina]
+
+
+def arr(t):
+    return None if t is None else t.detach().numpy()
+
+
+def both(fn):
+    """fn(lib) for torch and lamina; returns the two results."""
+    return fn(torch), fn(lamina)
+
+
+def assert_same_grads(a, b):
+    if isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same_grads(x, y)
+    elif a is None:
+        assert b is None
+    else:
+        np.testing.assert_allclose(arr(b), arr(a), rtol=1e-6, atol=1e-6)
+
+
+# ---- backward -------------------------------------------------------------------------------
+
+def test_composite_graph_gradients_match_torch():
+    check(lambda lib, x, w, b: ((x @ w + b).tanh() * x.sum(1, keepdim=True)).exp().mean(), [(4, 3), (3, 5), (5,)])
+    check(lambda lib, x: (x * x + x).sum(0) / (x.abs() + 1).prod(0), [(3, 2)], dtype="float64")
+
+
+def test_deep_chain_backward_is_iterative():
+    limit = sys.getrecursionlimit()
+    results = []
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = a
+        for _ in range(5000):
+            x = x * 1.0001 + 0.0
+        x.sum().backward()
+        results.append(a.grad)
+    assert sys.getrecursionlimit() == limit
+    assert_same_grads(results[0], results[1])
+
+
+def test_leaf_gradients_accumulate_across_backward_calls():
+    def run(lib):
+        a = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        (a * a).sum().backward()
+        first = a.grad.clone()
+        (a * 3).sum().backward()
+        return first, a.grad
+    assert_same_grads(*both(run))
+
+
+def test_accumulation_keeps_the_grad_tensor_object():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        (a * 2).sum().backward()
+        g = a.grad
+        (a * 2).sum().backward()
+        assert g is a.grad and g.tolist() == [4.0, 4.0]
+
+
+def test_backward_with_explicit_gradient():
+    def run(lib):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        (a * a).backward(lib.tensor([[1.0, 0.5], [-1.0, 2.0]]))
+        return a.grad
+    assert_same_grads(*both(run))
+
+
+def test_grad_of_float32_leaf_through_float64_ops_stays_float32():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        (a.double() * 2).sum().backward()
+        assert str(a.grad.dtype).split(".")[-1] == "float32"
+
+
+def test_gradient_arrays_never_alias_between_leaves():
+    for lib in LIBS:
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = lib.tensor([3.0, 4.0], requires_grad=True)
+        g = lib.ones(2)
+        z = x + y
+        z.backward(g)
+        x.grad.zero_()
+        assert y.grad.tolist() == [1.0, 1.0]
+        assert g.tolist() == [1.0, 1.0]
+        y.grad.add_(5)
+        assert g.tolist() == [1.0, 1.0]
+
+
+def test_leaf_used_as_root_gets_a_copy_of_the_gradient():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        g = lib.ones(2)
+        a.backward(g)
+        a.grad.mul_(3)
+        assert g.tolist() == [1.0, 1.0]
+
+
+def test_retain_graph_allows_a_second_backward():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (a * a).exp().sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        return a.grad
+    assert_same_grads(*both(run))
+
+
+def test_second_backward_through_freed_graph_raises():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (a * a).sum()
+        y.backward()
+        with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+            y.backward()
+
+
+@pytest.mark.parametrize("code, msg", [
+    ("lib.tensor([1., 2.]).sum().backward()", "element 0 of tensors does not require grad and does not have a grad_fn"),
+    ("(lib.ones(2, requires_grad=True) * 2).backward()", "grad can be implicitly created only for scalar outputs"),
+    ("(lib.ones(2, requires_grad=True) * 2).backward(lib.ones(3))",
+     r"Mismatch in shape: grad_output\[0\] has a shape of torch.Size\(\[3\]\) and output\[0\] has a shape of "
+     r"torch.Size\(\[2\]\)."),
+    ("lib.tensor([1, 2]).requires_grad_()", "only Tensors of floating point dtype can require gradients"),
+    ("lib.zeros(2, dtype=lib.int64, requires_grad=True)", "Only Tensors of floating point and complex dtype can "
+                                                          "require gradients"),
+    ("(lib.ones(2, requires_grad=True) * 2).requires_grad_(False)", "you can only change requires_grad flags of "
+                                                                    "leaf variables."),
+    ("lib.ones(2).register_hook(lambda g: g)", "cannot register a hook on a tensor that doesn't require gradient"),
+])
+def test_backward_errors_match_torch(code, msg):
+    for lib in LIBS:
+        with pytest.raises(RuntimeError, match=msg):
+            exec(code, {"lib": lib})
+
+
+def test_which_tensors_require_grad_like_torch():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        assert b.requires_grad and not b.is_leaf and a.is_leaf and a.grad_fn is None
+        assert not (a > 1).requires_grad
+        assert not a.argmax().requires_grad
+        assert not a.long().requires_grad
+        d = a.detach()
+        assert not d.requires_grad and d.is_leaf and np.shares_memory(arr(d), arr(a))
+        b.detach_()
+        assert not b.requires_grad and b.is_leaf
+        c = a.clone()
+        assert c.grad_fn.name() == "CloneBackward0" and not c.is_leaf
+
+
+def test_next_functions_mirror_torch_structure():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        c = b + lib.tensor([1.0, 1.0])
+        (fn_b, _), (fn_const, _) = c.grad_fn.next_functions
+        assert fn_b is b.grad_fn and fn_const is None
+        acc = b.grad_fn.next_functions[0][0]
+        assert acc.variable is a and acc.name() == "torch::autograd::AccumulateGrad"
+
+
+def test_backward_inputs_argument_limits_accumulation():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        c = lib.tensor([3.0, 4.0], requires_grad=True)
+        h = a * c
+        (h * h).sum().backward(inputs=[a, h])
+        return a.grad, c.grad, h.grad
+    assert_same_grads(*both(run))
+
+
+def test_autograd_backward_with_several_roots():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        lib.autograd.backward([(a * 2).sum(), a * a], [None, lib.tensor([1.0, -1.0])])
+        return a.grad
+    assert_same_grads(*both(run))
+
+
+# ---- autograd.grad --------------------------------------------------------------------------
+
+def test_autograd_grad_values_and_no_accumulation():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([0.5, -1.0], requires_grad=True)
+        h = a * w
+        y = (h * h).sum()
+        grads = lib.autograd.grad(y, [a, h, w])
+        return grads, a.grad, w.grad
+    (t_grads, t_ag, t_wg), (l_grads, l_ag, l_wg) = both(run)
+    assert_same_grads(t_grads, l_grads)
+    assert t_ag is None and l_ag is None and l_wg is None
+
+
+def test_autograd_grad_with_grad_outputs_and_several_outputs():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = a * a
+        g1 = lib.autograd.grad(y, a, lib.tensor([1.0, 3.0]), retain_graph=True)
+        g2 = lib.autograd.grad([y.sum(), (y * 2).sum()], a)
+        return g1, g2
+    assert_same_grads(*both(run))
+
+
+def test_autograd_grad_unused_inputs():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0], requires_grad=True)
+        y = (a * 2).sum()
+        with pytest.raises(RuntimeError, match="The differentiated Tensor at index 1 appears to not have been used "
+                                               "in the graph. Set allow_unused=True"):
+            lib.autograd.grad(y, [a, b], retain_graph=True)
+        ga, gb = lib.autograd.grad(y, [a, b], allow_unused=True, retain_graph=True)
+        assert gb is None and ga.tolist() == [2.0, 2.0]
+        _, gb = lib.autograd.grad(y, [a, b], allow_unused=True, materialize_grads=True)
+        assert gb.tolist() == [0.0]
+
+
+def test_autograd_grad_input_must_require_grad():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([1.0, 2.0])
+        with pytest.raises(RuntimeError, match="One of the differentiated Tensors does not require grad"):
+            lib.autograd.grad((a * b).sum(), b)
+
+
+def test_create_graph_is_refused_clearly():
+    a = lamina.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="create_graph=True"):
+        lamina.autograd.grad((a * a).sum(), a, create_graph=True)
+    with pytest.raises(NotImplementedError, match="create_graph=True"):
+        (a * a).sum().backward(create_graph=True)
+
+
+# ---- grad modes ----------------------------------------------------------------------------
+
+def test_grad_mode_context_managers():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        with lib.no_grad():
+            assert not (a * 2).requires_grad and not lib.is_grad_enabled()
+            with lib.enable_grad():
+                assert (a * 2).requires_grad
+            assert not lib.is_grad_enabled()
+        with lib.set_grad_enabled(False):
+            assert not (a * 2).requires_grad
+        with lib.inference_mode():
+            assert not (a * 2).requires_grad
+        with lib.inference_mode(False):
+            assert (a * 2).requires_grad
+        assert lib.is_grad_enabled()
+
+
+def test_grad_mode_restored_after_exception():
+    for lib in LIBS:
+        with pytest.raises(ValueError):
+            with lib.no_grad():
+                raise ValueError
+        assert lib.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_call():
+    for lib in LIBS:
+        lib.set_grad_enabled(False)
+        try:
+            assert not lib.is_grad_enabled()
+        finally:
+            lib.set_grad_enabled(True)
+        assert lib.is_grad_enabled()
+
+
+@pytest.mark.parametrize("decorator", ["no_grad()", "no_grad", "inference_mode()", "inference_mode",
+                                       "set_grad_enabled(False)"])
+def test_grad_modes_as_decorators(decorator):
+    for lib in LIBS:
+        deco = eval(f"lib.{decorator}", {"lib": lib})
+
+        @deco
+        def f(x):
+            """doc"""
+            return x * 2
+
+        @deco
+        def gen(x):
+            yield x * 2
+            yield x * 3
+
+        a = lib.tensor([1.0], requires_grad=True)
+        assert not f(a).requires_grad and f.__name__ == "f" and f.__doc__ == "doc"
+        assert [r.requires_grad for r in gen(a)] == [False, False]
+        assert lib.is_grad_enabled()
+
+
+def test_enable_grad_decorator_inside_no_grad():
+    for lib in LIBS:
+        @lib.enable_grad()
+        def f(x):
+            return x * 2
+
+        a = lib.tensor([1.0], requires_grad=True)
+        with lib.no_grad():
+            assert f(a).requires_grad
+
+
+# ---- hooks and retain_grad -----------------------------------------------------------------
+
+def test_hooks_on_leaves_and_non_leaves():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        a.register_hook(lambda g: seen.append(g.clone()))
+        b = a * 2
+        b.register_hook(lambda g: g * 10)
+        (b * b + a * 3).sum().backward()
+        return a.grad, seen
+    (t_grad, t_seen), (l_grad, l_seen) = both(run)
+    assert_same_grads(t_grad, l_grad)
+    assert len(l_seen) == len(t_seen) == 1  # a leaf's hook sees the summed gradient once
+    assert_same_grads(t_seen, l_seen)
+
+
+def test_hook_handle_removes_the_hook():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        handle = a.register_hook(lambda g: g * 100)
+        handle.remove()
+        (a * a).sum().backward()
+        return a.grad
+    assert_same_grads(*both(run))
+
+
+def test_retain_grad_on_non_leaf():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        b.retain_grad()
+        c = b * 3
+        (c * b).sum().backward()
+        return b.grad, c.grad, a.grad, b.retains_grad, a.retains_grad
+    t, l = both(run)
+    assert_same_grads(t[:3], l[:3])
+    assert t[3:] == l[3:]
+
+
+def test_retain_grad_sees_hooked_gradient_in_registration_order():
+    for order in ("hook_first", "retain_first"):
+        def run(lib):
+            a = lib.tensor([1.0, 2.0], requires_grad=True)
+            b = a * 2
+            if order == "hook_first":
+                b.register_hook(lambda g: g * 10)
+                b.retain_grad()
+            else:
+                b.retain_grad()
+                b.register_hook(lambda g: g * 10)
+            (b * b).sum().backward()
+            return b.grad, a.grad
+        assert_same_grads(*both(run))
+
+
+# ---- custom Function --------------------------------------------------------------------------
+
+def make_square(lib):
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            return x * x * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            return grad * 2 * x * ctx.scale, None
+    return Square
+
+
+def test_custom_function_matches_torch():
+    def run(lib):
+        Square = make_square(lib)
+        a = lib.tensor([1.0, -2.0], requires_grad=True)
+        y = Square.apply(a, 3.0)
+        y.sum().backward()
+        return a.grad, y.grad_fn.name(), y.requires_grad
+    t, l = both(run)
+    assert_same_grads(t[0], l[0])
+    assert t[1:] == l[1:]
+
+
+def test_custom_function_in_place_change_of_saved_tensor_is_an_error():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 1
+        y = make_square(lib).apply(b, 1.0)
+        b.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_custom_function_with_two_outputs_calls_backward_once():
+    def run(lib):
+        calls = []
+
+        class Two(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w):
+                ctx.save_for_backward(x, w)
+                return x * w, x + w
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                calls.append(ctx.needs_input_grad)
+                x, w = ctx.saved_tensors
+                return g1 * w + g2, (g1 * x + g2 if ctx.needs_input_grad[1] else None)
+
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0])
+        p, q = Two.apply(a, w)
+        (p * q).sum().backward()
+        return a.grad, calls
+    (t_grad, t_calls), (l_grad, l_calls) = both(run)
+    assert_same_grads(t_grad, l_grad)
+    assert l_calls == t_calls == [(True, False)]
+
+
+def test_custom_function_wrong_number_of_gradients():
+    for lib in LIBS:
+        class Bad(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k):
+                return x * k
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        a = lib.tensor([1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match=r"function BadBackward returned an incorrect number of gradients "
+                                               r"\(expected 2, got 1\)"):
+            Bad.apply(a, 2.0).sum().backward()
+
+
+def test_custom_function_without_grad_inputs_records_nothing():
+    for lib in LIBS:
+        y = make_square(lib).apply(lib.tensor([1.0, 2.0]), 2.0)
+        assert not y.requires_grad and y.grad_fn is None
+
+
+def test_custom_function_setup_context_style():
+    def run(lib):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x ** 3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g):
+                x, = ctx.saved_tensors
+                return 3 * x * x * g
+
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        Cube.apply(a).sum().backward()
+        return a.grad
+    assert_same_grads(*both(run))
+
+
+# ---- gradcheck --------------------------------------------------------------------------------
+
+def test_gradcheck_accepts_correct_gradients():
+    x = lamina.randn(3, 2, dtype=lamina.float64, requires_grad=True)
+    w = lamina.randn(2, 4, dtype=lamina.float64, requires_grad=True)
+    assert lamina.autograd.gradcheck(lambda x, w: (x @ w).tanh() * x.sum(), (x, w))
+    t = x.detach().clone().transpose(0, 1).requires_grad_()  # non-contiguous input
+    assert lamina.autograd.gradcheck(lambda t: (t * t).exp(), (t,))
+
+
+def test_gradcheck_rejects_wrong_gradients():
+    class Wrong(lamina.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    x = lamina.randn(3, dtype=lamina.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Jacobian mismatch for output 0 with respect to input 0"):
+        lamina.autograd.gradcheck(Wrong.apply, (x,))
+    assert lamina.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False) is False
+    torch_x = torch.from_numpy(x.detach().numpy().copy()).requires_grad_()
+
+    class TorchWrong(torch.autograd.Function):
+        forward = staticmethod(Wrong.forward)
+        backward = staticmethod(Wrong.backward)
+    assert torch.autograd.gradcheck(TorchWrong.apply, (torch_x,), raise_exception=False) is False
