@@ -257,59 +257,77 @@ def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, 
     return G, CB, TC, R, Whr
 
 
+def _chunks(steps, rows):
+    """The steps in backward order, grouped into runs of about `rows` G rows; each run covers one
+    contiguous range of G rows (lo, hi)."""
+    out, run = [], []
+    for st in reversed(steps):
+        if run and sum(r[1] - r[0] for r in run) + st[1] - st[0] > rows:
+            out.append((min(r[0] for r in run), max(r[1] for r in run), run))
+            run = []
+        run.append(st)
+    if run:
+        out.append((min(r[0] for r in run), max(r[1] for r in run), run))
+    return out
+
+
 def _lstm_backward(saved, gHB, dh_state, dc_state, Whh, steps, shift, HP, prev_all, need, N, B, H, Hout):
     A, CB, TC, R, Whr = saved
     dt = A.dtype
     H2, H3 = 2 * H, 3 * H
-    i, f, s, o = A[:, :H], A[:, H:H2], A[:, H2:H3], A[:, H3:]
-    g = np.multiply(s, 2.0, out=_buf((N, H), dt))
-    g -= 1.0
-    # Everything a step's gate gradients need besides dh and dc, for all steps at once:
-    #   d(pre_i) = dc·g·i(1-i), d(pre_f) = dc·c_prev·f(1-f), d(pre_g) = dc·i(1-g²)  → dc · M
-    #   d(pre_o) = dh·tanh(c)·o(1-o) → dh · Q,   dc += dh · o(1-tanh²c) → dh · P
-    M = _buf((N, 3, H), dt)
-    m = M[:, 0]
-    np.subtract(1.0, i, out=m)
-    m *= i
-    m *= g
-    m = M[:, 1]
-    np.subtract(1.0, f, out=m)
-    m *= f
-    m *= CB[prev_all]
-    m = M[:, 2]
-    np.multiply(g, g, out=m)
-    np.subtract(1.0, m, out=m)
-    m *= i
-    Q = np.subtract(1.0, o, out=_buf((N, H), dt))
-    Q *= o
-    Q *= TC
-    P = np.multiply(TC, TC, out=_buf((N, H), dt))
-    np.subtract(1.0, P, out=P)
-    P *= o
     dG = _buf((N, 4 * H), dt)
     dG4 = dG.reshape(N, 4, H)
     u_buf = np.empty((B, H), dt)
     DH = _buf((N, Hout), dt) if Whr is not None else None
     dr_buf = np.empty((B, H), dt) if Whr is not None else None
-    for g0, g1, prev in reversed(steps):
-        b = g1 - g0
-        dh = dh_state[:b]
-        if gHB is not None:
-            dh += gHB[g0 + shift:g1 + shift]
-        if DH is not None:
-            DH[g0:g1] = dh
-            dr = np.matmul(dh, Whr, out=dr_buf[:b])
-        else:
-            dr = dh
-        da = dG4[g0:g1]
-        np.multiply(dr, Q[g0:g1], out=da[:, 3])
-        dc = dc_state[:b]
-        u = u_buf[:b]
-        np.multiply(dr, P[g0:g1], out=u)
-        dc += u
-        np.multiply(dc[:, None, :], M[g0:g1], out=da[:, :3])
-        dc *= f[g0:g1]
-        np.matmul(dG[g0:g1], Whh, out=dh)
+    # Per run of steps (sized to stay in cache), everything the gate gradients need besides
+    # dh and dc, with i, f, s, o = A's blocks (s = σ(2x_g), g = 2s - 1, 1 - g² = 4 s(1-s)):
+    #   d(pre_i) = dc·g·i(1-i),  d(pre_f) = dc·c_prev·f(1-f),  d(pre_g) = dc·4i·s(1-s)   → dc · K[:, :3]
+    #   d(pre_o) = dh·tanh(c)·o(1-o) → dh · K[:, 3],   dc += dh · o(1 - tanh² c) → dh · P
+    rows = max(256, B)
+    K_buf = np.empty((rows, 4, H), dt)
+    P_buf = np.empty((rows, H), dt)
+    g_buf = np.empty((rows, H), dt)
+    for lo, hi, run in _chunks(steps, rows):
+        n = hi - lo
+        a = A[lo:hi]
+        K = K_buf[:n]
+        K2 = K.reshape(n, 4 * H)
+        np.subtract(1.0, a, out=K2)
+        K2 *= a
+        g = g_buf[:n]
+        np.multiply(a[:, H2:H3], 2.0, out=g)
+        g -= 1.0
+        K[:, 0] *= g
+        K[:, 1] *= CB[prev_all][lo:hi] if isinstance(prev_all, slice) else CB[prev_all[lo:hi]]
+        K[:, 2] *= a[:, :H]
+        K[:, 2] *= 4.0
+        tc = TC[lo:hi]
+        K[:, 3] *= tc
+        P = P_buf[:n]
+        np.multiply(tc, tc, out=P)
+        np.subtract(1.0, P, out=P)
+        P *= a[:, H3:]
+        for g0, g1, prev in run:
+            b = g1 - g0
+            l0, l1 = g0 - lo, g1 - lo
+            dh = dh_state[:b]
+            if gHB is not None:
+                dh += gHB[g0 + shift:g1 + shift]
+            if DH is not None:
+                DH[g0:g1] = dh
+                dr = np.matmul(dh, Whr, out=dr_buf[:b])
+            else:
+                dr = dh
+            da = dG4[g0:g1]
+            np.multiply(dr, K[l0:l1, 3], out=da[:, 3])
+            dc = dc_state[:b]
+            u = u_buf[:b]
+            np.multiply(dr, P[l0:l1], out=u)
+            dc += u
+            np.multiply(dc[:, None, :], K[l0:l1, :3], out=da[:, :3])
+            dc *= a[l0:l1, H:H2]
+            np.matmul(dG[g0:g1], Whh, out=dh)
     grads = {"hx_state": dh_state, "cx_state": dc_state}
     if need.get("w_hh"):
         grads["w_hh"] = dG.T @ HP
