@@ -34,6 +34,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 class _Formatter:
+    """One width and style for every element of a tensor, chosen from its values as PyTorch does."""
+
     def __init__(self, values, floating):
         self.floating = floating
         self.int_mode = True
@@ -45,28 +47,25 @@ class _Formatter:
             for v in flat.tolist():
                 self.max_width = max(self.max_width, len(str(v)))
             return
-        flat = flat.astype(np.float64)
-        finite = flat[np.isfinite(flat) & (flat != 0)]
+        with np.errstate(invalid="ignore"):
+            finite = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
         if finite.size == 0:
             return
         absval = np.abs(finite)
         lo, hi = absval.min(), absval.max()
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        if self.int_mode:
-            if hi / lo > 1000.0 or hi > 1.0e8:
-                self.sci_mode = True
-                widths = [len(f"{v:.{p}e}") for v in finite.tolist()]
-            else:
-                widths = [len(f"{v:.0f}") + 1 for v in finite.tolist()]
+        if PRINT_OPTS.sci_mode is None:
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
         else:
-            if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-                self.sci_mode = True
-                widths = [len(f"{v:.{p}e}") for v in finite.tolist()]
-            else:
-                widths = [len(f"{v:.{p}f}") for v in finite.tolist()]
+            self.sci_mode = bool(PRINT_OPTS.sci_mode)
+        values = finite.tolist()
+        if self.sci_mode:
+            widths = [len(f"{v:.{p}e}") for v in values]
+        elif self.int_mode:
+            widths = [len(f"{v:.0f}") + 1 for v in values]
+        else:
+            widths = [len(f"{v:.{p}f}") for v in values]
         self.max_width = max(self.max_width, max(widths))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
 
     def format(self, value):
         p = PRINT_OPTS.precision
@@ -85,20 +84,24 @@ class _Formatter:
 
 
 def _summarized(a):
+    """The elements shown when summarising (PyTorch's get_summarized_data, quirks included)."""
     e = PRINT_OPTS.edgeitems
     if a.ndim == 0:
         return a
-    if a.shape[0] > 2 * e:
-        parts = [_summarized(x) for x in a[:e]] + [_summarized(x) for x in a[-e:]]
-    else:
-        parts = [_summarized(x) for x in a]
-    return np.stack(parts) if parts else a
+    if a.ndim == 1:
+        return np.concatenate((a[:e], a[-e:])) if a.shape[0] > 2 * e else a
+    if not e:
+        return np.empty((0,) * a.ndim, dtype=a.dtype)
+    rows = list(range(e)) + list(range(a.shape[0] - e, a.shape[0])) if a.shape[0] > 2 * e else range(a.shape[0])
+    return np.stack([_summarized(a[i]) for i in rows])
 
 
 def _vector(a, indent, summarize, fmt):
     e = PRINT_OPTS.edgeitems
     per_line = max(1, int(math.floor((PRINT_OPTS.linewidth - indent) / (fmt.max_width + 2))))
-    if summarize and a.shape[0] > 2 * e:
+    if summarize and not e:
+        data = ["..."]
+    elif summarize and a.shape[0] > 2 * e:
         data = [fmt.format(v) for v in a[:e].tolist()] + [" ..."] + [fmt.format(v) for v in a[-e:].tolist()]
     else:
         data = [fmt.format(v) for v in a.tolist()]
@@ -158,6 +161,8 @@ def tensor_repr(t, prefix="tensor("):
             suffixes.append(f"dtype={dt!r}")
         body = "[]"
     else:
+        if not PRINT_OPTS.edgeitems:
+            suffixes.append("size=" + str(tuple(a.shape)))
         if dt not in (default, _dtype.int64, _dtype.bool_):
             suffixes.append(f"dtype={dt!r}")
         body = array_str(a, indent)

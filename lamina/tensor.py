@@ -28,6 +28,12 @@ class Size(tuple):
         r = tuple.__getitem__(self, item)
         return Size(r) if isinstance(item, slice) else r
 
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
 
 class Tensor:
     # _base: for a view, the tensor that owns the memory (else None); _views: on such a base,
@@ -39,6 +45,8 @@ class Tensor:
     def __init__(self, *args, dtype=None):
         """The legacy constructor: Tensor(2, 3) is uninitialised float32 of that shape,
         Tensor([1, 2]) copies data as float32."""
+        if not args:
+            args = (0,)
         if len(args) == 1 and not isinstance(args[0], int):
             arr = np.array(args[0].data if isinstance(args[0], Tensor) else args[0],
                            dtype=_dtype.get_default_dtype().np)
@@ -184,6 +192,22 @@ class Tensor:
     def element_size(self):
         return self.data.itemsize
 
+    @property
+    def itemsize(self):
+        return self.data.itemsize
+
+    @property
+    def nbytes(self):
+        return self.data.nbytes
+
+    def storage_offset(self):
+        """Elements between the start of the memory this tensor views and its first element."""
+        base = getattr(self, "_base", None)
+        if base is None:
+            return 0
+        return (self.data.__array_interface__["data"][0] - base.data.__array_interface__["data"][0]) // \
+            self.data.itemsize
+
     def stride(self, dim=None):
         strides = tuple(s // self.data.itemsize for s in self.data.strides)
         return strides if dim is None else strides[dim]
@@ -242,9 +266,12 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self.data.ndim == 0 and spec:
-            return format(self.item(), spec)
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
         return object.__format__(self, spec) if spec else repr(self)
+
+    def __contains__(self, element):
+        return bool((self == element).any())
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self.data, self._requires_grad))

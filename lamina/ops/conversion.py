@@ -42,11 +42,19 @@ def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False, me
     return _cast(input, _dtype.to_dtype(dtype).np, copy)
 
 
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+                 "uint8": "ByteTensor", "bool": "BoolTensor"}
+_BY_TYPE_NAME = {v: k for k, v in _TENSOR_TYPES.items()}
+
+
 def type(input, dtype=None, non_blocking=False):
+    """With no argument, the type name ("torch.FloatTensor"); otherwise a cast to that dtype
+    (a dtype or a name like "torch.DoubleTensor")."""
     if dtype is None:
-        return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                           "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                           "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[input.data.dtype.name]
+        return "torch." + _TENSOR_TYPES[input.data.dtype.name]
+    if isinstance(dtype, str) and dtype.split(".")[-1] in _BY_TYPE_NAME:
+        dtype = _BY_TYPE_NAME[dtype.split(".")[-1]]
     return to(input, dtype)
 
 
