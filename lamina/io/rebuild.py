@@ -326,11 +326,11 @@ class Rebuilder:
             t.data = arr
         del pendings
         if converted:
-            warnings.warn(conversion_warning(converted), UserWarning, stacklevel=4)
+            warnings.warn(conversion_warning(converted), UserWarning, stacklevel=6)
         if self.dropped_state:
             warnings.warn(f"{self.dropped_state} tensor(s) in the checkpoint carried Python attributes "
                           "(tensor subclass state); lamina loaded the values and dropped the attributes",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=6)
 
 
 def _lamina_dtype():

@@ -109,7 +109,8 @@ class ZipReader:
         self.file_size = fh.tell()
         try:
             self.zf = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as e:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error,
+                NotImplementedError) as e:
             raise CheckpointError(f"not a valid checkpoint archive (the zip directory cannot be read: {e}); "
                                   "the file may be truncated or corrupt") from None
         self.infos = {}
