@@ -1,19 +1,13 @@
 """Convolution: conv1d/2d/3d, conv_transpose1d/2d/3d, and unfold/fold (im2col and col2im).
 
-How it is fast: the zero-padded input is viewed, without copying, as its sliding windows
-(`as_strided`), copied once into a column matrix of shape (C·K, N·M) and multiplied by the weight
-(O, C·K) in ONE BLAS GEMM. For stride 1 in 2-D the windows are read as whole padded rows (M =
-(H_out-1)·W_pad + W_out columns per image), so the copy moves long contiguous runs; the few columns
-that straddle a row end are junk and are dropped when the output is read back.
-
-Backward: grad_weight is one GEMM of the output gradient with the saved columns. grad_input is,
-for stride 1, itself a convolution (of the output gradient with the flipped, channel-transposed
-kernel); for larger strides it is one GEMM into columns followed by col2im (one strided add per
-kernel position). A transposed convolution is exactly conv's input gradient, and its backward
-is conv's forward and weight gradient, so the same three routines serve both.
-Groups are a batch dimension of the GEMMs (np.matmul), never a Python loop."""
+The arrays are computed by lamina/ops/_im2col.py: the padded input viewed as its windows
+(as_strided, no copy), copied once into a column matrix, and one BLAS GEMM with the weight.
+A transposed convolution is exactly conv's input gradient, and its backward is conv's forward
+and weight gradient, so the same three array routines serve both."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from ._im2col import col2im_add, conv_forward, input_grad, pad_zeros, weight_grad
 
 from ..autograd.grad_mode import _enabled
 from ._core import make
@@ -88,165 +82,6 @@ def _check_common(name, x, w, b, nd, transposed, groups, stride, dilation, paddi
                                f"({_C_TYPE.get(b.data.dtype.name, b.data.dtype.name)}) should be the same")
 
 
-# ---- the three array routines ------------------------------------------------------------
-def _pad(x, pads):
-    """x (N, C, *S) zero-padded by pads[(lo, hi), ...] (negative: cropped), C-contiguous."""
-    if not any(lo or hi for lo, hi in pads):
-        return np.ascontiguousarray(x)
-    src = [slice(None), slice(None)]
-    dst = [slice(None), slice(None)]
-    shape = list(x.shape[:2])
-    for (lo, hi), n in zip(pads, x.shape[2:]):
-        src.append(slice(max(-lo, 0), n - max(-hi, 0)))
-        size = n + lo + hi
-        shape.append(size)
-        dst.append(slice(max(lo, 0), size - max(hi, 0)))
-    out = np.zeros(shape, dtype=x.dtype)
-    out[tuple(dst)] = x[tuple(src)]
-    return out
-
-
-class _Cols:
-    """The column matrix of a padded input and how its columns map to output positions.
-
-    rows (C·K, N·M); `row` is None for the plain layout (M = prod(out)) or the padded row length
-    W_pad for the stride-1 2-D layout, where output (h, w) of image n is column n·M + h·W_pad + w."""
-    __slots__ = ("rows", "n", "out", "m", "row")
-
-    def __init__(self, xp, k, stride, dil, out):
-        n, c = xp.shape[:2]
-        st = xp.strides
-        nd = len(k)
-        self.n, self.out = n, out
-        if nd == 2 and stride == (1, 1) and xp.flags.c_contiguous and out[0] > 1:
-            wp = xp.shape[3]
-            m = (out[0] - 1) * wp + out[1]
-            view = as_strided(xp, (c, k[0], k[1], n, m), (st[1], dil[0] * st[2], dil[1] * st[3], st[0], st[3]))
-            self.row = wp
-        else:
-            view = as_strided(xp, (c,) + k + (n,) + out,
-                              (st[1],) + tuple(d * s for d, s in zip(dil, st[2:])) + (st[0],)
-                              + tuple(s * t for s, t in zip(stride, st[2:])))
-            m = int(np.prod(out))
-            self.row = None
-        self.m = m
-        self.rows = view.reshape(c * int(np.prod(k)), n * m)
-
-    def read(self, y):
-        """(O, N·M) GEMM result → (O, N, *out) view of the valid positions."""
-        if self.row is None:
-            return y.reshape((y.shape[0], self.n) + self.out)
-        it = y.itemsize
-        return as_strided(y, (y.shape[0], self.n) + self.out, (y.strides[0], self.m * it, self.row * it, it))
-
-    def write(self, g):
-        """(N, O, *out) gradient → (O, N·M) matrix aligned with the columns (zeros at junk columns)."""
-        o = g.shape[1]
-        if self.row is None:
-            return np.ascontiguousarray(g.swapaxes(0, 1)).reshape(o, -1)
-        buf = np.zeros((o, self.n * self.m), dtype=g.dtype)
-        self.read(buf)[...] = g.swapaxes(0, 1)
-        return buf
-
-    def clear_junk(self):
-        """Zero the columns that straddle row ends, so non-finite input there cannot reach grad_weight."""
-        if self.row is None or self.row == self.out[1]:
-            return
-        r = self.rows
-        it = r.itemsize
-        w = self.out[1]
-        as_strided(r[:, w:], (r.shape[0], self.n, self.out[0] - 1, self.row - w),
-                   (r.strides[0], self.m * it, self.row * it, it))[...] = 0
-
-
-def _gemm(w, cols, groups):
-    """(O, Cg, *k) weight times (C·K, N·M) columns → (O, N·M)."""
-    o = w.shape[0]
-    if groups == 1:
-        return w.reshape(o, -1) @ cols
-    y = np.matmul(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, cols.shape[1]))
-    return y.reshape(o, -1)
-
-
-def _out_size(sizes, k, stride, pads, dil):
-    return tuple((s + lo + hi - d * (kk - 1) - 1) // st + 1
-                 for s, kk, st, (lo, hi), d in zip(sizes, k, stride, pads, dil))
-
-
-def _conv(x, w, bias, stride, pads, dil, groups, keep):
-    """Cross-correlation of x (N, C, *S) with w (O, C/groups, *k): (output, _Cols or None)."""
-    k = w.shape[2:]
-    xp = _pad(x, pads)
-    out_sp = _out_size(x.shape[2:], k, stride, pads, dil)
-    cols = _Cols(xp, k, stride, dil, out_sp)
-    y = cols.read(_gemm(w, cols.rows, groups))
-    out = np.empty((x.shape[0], w.shape[0]) + out_sp, dtype=y.dtype)
-    if bias is None:
-        np.copyto(out, y.swapaxes(0, 1))
-    else:
-        np.add(y.swapaxes(0, 1), bias.reshape((-1,) + (1,) * len(k)), out=out)
-    if keep:
-        cols.clear_junk()
-        return out, cols
-    return out, None
-
-
-def _weight_grad(gy, cols, groups, wshape):
-    """grad_weight = output gradient (O, N·M) times columns (C·K, N·M) transposed."""
-    if groups == 1:
-        return (gy @ cols.T).reshape(wshape)
-    o, nm = gy.shape
-    gw = np.matmul(gy.reshape(groups, o // groups, nm), cols.reshape(groups, -1, nm).transpose(0, 2, 1))
-    return gw.reshape(wshape)
-
-
-def _flip_swap(w, groups):
-    """(O, Cg, *k) → (C, Og, *k) with every kernel reversed: the kernel of the adjoint convolution."""
-    o, cg = w.shape[:2]
-    k = w.shape[2:]
-    flip = (slice(None),) * 3 + (slice(None, None, -1),) * len(k)
-    wv = w.reshape((groups, o // groups, cg) + k)[flip]
-    return np.ascontiguousarray(wv.swapaxes(1, 2)).reshape((groups * cg, o // groups) + k)
-
-
-def _input_grad(g, w, in_shape, stride, pads, dil, groups, bias=None):
-    """Adjoint of _conv with respect to its input: g (N, O, *out) → (N, C, *in_shape[2:]).
-
-    This is also the forward of a transposed convolution (then `bias` is added)."""
-    k = w.shape[2:]
-    nd = len(k)
-    if all(s == 1 for s in stride):
-        tpads = [(d * (kk - 1) - lo, d * (kk - 1) - hi) for kk, d, (lo, hi) in zip(k, dil, pads)]
-        gx, _ = _conv(g, _flip_swap(w, groups), bias, stride, tpads, dil, groups, False)
-        return gx
-    n, o = g.shape[:2]
-    out = g.shape[2:]
-    c = w.shape[1] * groups
-    gy = np.ascontiguousarray(g.swapaxes(0, 1)).reshape(o, -1)
-    if groups == 1:
-        gc = w.reshape(o, -1).T @ gy
-    else:
-        gc = np.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1), gy.reshape(groups, o // groups, -1))
-    gc = gc.reshape((c,) + k + (n,) + out)
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_shape[2:], pads))
-    gxp = np.zeros((c, n) + padded, dtype=gc.dtype)
-    _col2im_add(gxp, np.moveaxis(gc, 0, nd), k, stride, dil)
-    crop = (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, hi) in zip(in_shape[2:], pads))
-    gx = np.ascontiguousarray(gxp[crop].swapaxes(0, 1))
-    if bias is not None:
-        gx += bias.reshape((-1,) + (1,) * nd)
-    return gx
-
-
-def _col2im_add(target, src, k, stride, dil):
-    """target (A, B, *S) += the windows of src (*k, A, B, *out), one strided add per kernel position."""
-    out = src.shape[len(k) + 2:]
-    head = (slice(None), slice(None))
-    for kpos in np.ndindex(*k):
-        sl = tuple(slice(p * d, p * d + s * (o - 1) + 1, s) for p, d, s, o in zip(kpos, dil, stride, out))
-        target[head + sl] += src[kpos]
-
-
 # ---- the differentiable ops ----------------------------------------------------------------
 def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
     x, w = input.data, weight.data
@@ -276,7 +111,7 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
                            f"({_dims(eff)}). Kernel size can't be greater than actual input size")
     b = bias.data if bias is not None else None
     need_w = _wanted(weight)
-    out, cols = _conv(x, w, b, stride, pads, dilation, groups, need_w)
+    out, cols = conv_forward(x, w, b, stride, pads, dilation, groups, need_w)
     if not batched:
         out = out[0]
     x_shape = x.shape
@@ -285,12 +120,14 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
         if not batched:
             g = g[None]
         gx = gw = gb = None
+        gy = cols.lay.write(g) if weight._requires_grad else None
+        if weight._requires_grad:
+            gw = weight_grad(gy, cols, groups, w.shape)
         if input._requires_grad:
-            gx = _input_grad(g, w, x_shape, stride, pads, dilation, groups)
+            gx = input_grad(g, w, x_shape, stride, pads, dilation, groups, gy=gy,
+                            lay=cols.lay if gy is not None else None)
             if not batched:
                 gx = gx[0]
-        if weight._requires_grad:
-            gw = _weight_grad(cols.write(g), cols.rows, groups, w.shape)
         if bias is not None and bias._requires_grad:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
@@ -356,7 +193,7 @@ def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_pa
     cout = w.shape[1] * groups
     out_shape = (x.shape[0], cout) + out_sp
     b = bias.data if bias is not None else None
-    out = _input_grad(x, w, out_shape, stride, pads, dilation, groups, bias=b)
+    out = input_grad(x, w, out_shape, stride, pads, dilation, groups, bias=b)
     if not batched:
         out = out[0]
 
@@ -367,9 +204,9 @@ def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_pa
         need_w = weight._requires_grad
         if input._requires_grad or need_w:
             # conv's forward of g gives grad_input; its columns give grad_weight
-            gx, cols = _conv(g, w, None, stride, pads, dilation, groups, need_w)
+            gx, cols = conv_forward(g, w, None, stride, pads, dilation, groups, need_w)
             if need_w:
-                gw = _weight_grad(cols.write(x), cols.rows, groups, w.shape)
+                gw = weight_grad(cols.lay.write(x), cols, groups, w.shape)
             gx = (gx if batched else gx[0]) if input._requires_grad else None
         if bias is not None and bias._requires_grad:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
@@ -414,7 +251,7 @@ def _blocks(sizes, k, d, p, s):
 
 def _unfold_array(x, k, d, p, s, out):
     """x (N, C, H, W) → (N, C·kH·kW, L) sliding blocks."""
-    xp = _pad(x, [(pp, pp) for pp in p])
+    xp = pad_zeros(x, [(pp, pp) for pp in p])
     st = xp.strides
     n, c = xp.shape[:2]
     view = as_strided(xp, (n, c) + k + out, st[:2] + (d[0] * st[2], d[1] * st[3], s[0] * st[2], s[1] * st[3]))
@@ -427,7 +264,7 @@ def _fold_array(cols, size, k, d, p, s, out):
     c = cols.shape[1] // (k[0] * k[1])
     src = np.moveaxis(cols.reshape((n, c) + k + out), (2, 3), (0, 1))
     target = np.zeros((n, c, size[0] + 2 * p[0], size[1] + 2 * p[1]), dtype=cols.dtype)
-    _col2im_add(target, src, k, s, d)
+    col2im_add(target, src, k, s, d)
     return np.ascontiguousarray(target[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]])
 
 

@@ -102,21 +102,20 @@ def _windows(x, k, s, p, d, out, fill):
     return xp, pads, views
 
 
-def _scatter(shape, dtype, pads, k, s, d, out, parts):
-    """Sum `parts` (one (N, C, *out) array per kernel position, or None) into the padded input's
-    shape and crop the padding: the adjoint of _windows."""
+def _scatter(shape, dtype, pads, k, s, d, out, part):
+    """Sum part(q) (an (N, C, *out) array for kernel position q) into the padded input's shape
+    and crop the padding: the adjoint of _windows. Without overlap each window slice is written
+    once, straight from the product (no temporary)."""
     padded = shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], pads))
     overlap = any(ss < dd * (kk - 1) + 1 for kk, ss, dd in zip(k, s, d))
     g = np.zeros(padded, dtype=dtype)
     head = (slice(None), slice(None))
-    for kpos, part in zip(np.ndindex(*k), parts):
-        if part is None:
-            continue
-        sl = head + tuple(slice(q * dd, q * dd + ss * (o - 1) + 1, ss) for q, dd, ss, o in zip(kpos, d, s, out))
+    for q, kpos in enumerate(np.ndindex(*k)):
+        sl = head + tuple(slice(p * dd, p * dd + ss * (o - 1) + 1, ss) for p, dd, ss, o in zip(kpos, d, s, out))
         if overlap:
-            g[sl] += part
+            g[sl] += part(q)
         else:
-            g[sl] = part
+            part(q, g[sl])
     if any(lo or hi for lo, hi in pads):
         g = np.ascontiguousarray(g[head + tuple(slice(lo, lo + n) for n, (lo, hi) in zip(shape[2:], pads))])
     return g
@@ -127,11 +126,17 @@ def _min_of(dtype):
 
 
 def _argmax_position(views, m):
-    """Per output, the kernel position of the first maximum (the last NaN if there is one)."""
+    """Per output, the kernel position of the first maximum (the last NaN if there is one):
+    the number of leading positions that are not the maximum, counted with a running AND."""
     K = len(views)
-    idx = np.zeros(m.shape, dtype=np.int16 if K < 32768 else np.int64)
-    for q in range(K - 1, -1, -1):
-        np.copyto(idx, q, where=views[q] == m)
+    dt = np.uint8 if K < 256 else np.int64
+    if K == 1:
+        return np.zeros(m.shape, dtype=dt)
+    run = views[0] != m
+    idx = run.astype(dt)
+    for q in range(1, K - 1):
+        run &= views[q] != m
+        idx += run
     if m.dtype.kind == "f":
         nan = np.isnan(m)
         if nan.any():
@@ -171,9 +176,7 @@ def _max_pool(nd, fn, input, kernel_size, stride, padding, dilation, ceil_mode, 
     def backward(g):
         if not batched:
             g = g[None]
-        zero = g.dtype.type(0)
-        parts = [np.where(pos == q, g, zero) for q in range(len(views))]
-        gx = _scatter(shape, g.dtype, pads, k, s, d, out, parts)
+        gx = _scatter(shape, g.dtype, pads, k, s, d, out, lambda q, dst=None: np.multiply(g, pos == q, out=dst))
         return (gx if batched else gx[0],)
     res = make(m if batched else m[0], (input,), backward, f"MaxPool{max(nd, 2)}DWithIndicesBackward0", saved=(input,))
     if not return_indices:
@@ -281,7 +284,7 @@ def _avg_pool(nd, fn, input, kernel_size, stride, padding, ceil_mode, count_incl
         if not batched:
             g = g[None]
         gd = (g / div).astype(g.dtype, copy=False)
-        gx = _scatter(shape, g.dtype, pads, k, s, d, out, [gd] * len(views))
+        gx = _scatter(shape, g.dtype, pads, k, s, d, out, lambda q, dst=None: gd if dst is None else np.copyto(dst, gd))
         return (gx if batched else gx[0],)
     return make(res if batched else res[0], (input,), backward, f"AvgPool{max(nd, 2)}DBackward0")
 

@@ -1,0 +1,106 @@
+"""LeNet-style CNN training step on MNIST-sized data, lamina vs PyTorch, plus its layers alone.
+
+  Conv2d(1,32,3,p1)+ReLU+MaxPool2d(2) → Conv2d(32,64,3,p1)+ReLU+MaxPool2d(2) → Flatten →
+  Linear(3136,128)+ReLU → Linear(128,10); batch 64 of 1×28×28, SGD momentum 0.9, cross-entropy.
+
+    OMP_NUM_THREADS=2 python bench/bench_cnn.py [--threads N] [--layers]
+
+--layers also times each conv/pool layer's forward+backward alone."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import compare, setup_threads  # noqa: E402
+
+setup_threads()
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import lamina  # noqa: E402
+
+
+def cnn(lib):
+    """The benchmark network, built from `lib` (lamina or torch)."""
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def _cross_entropy(lib):
+    f = getattr(lib.nn.functional, "cross_entropy", None)
+    if f is not None:
+        return f
+    # Stand-in until lamina has F.cross_entropy: fused log-softmax + NLL with its own backward.
+    from lamina.ops._core import make
+
+    def cross_entropy(logits, target):
+        z = logits.data
+        t = target.data
+        shifted = z - z.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        n = z.shape[0]
+        loss = (np.log(s[:, 0]) - shifted[np.arange(n), t]).mean(dtype=z.dtype)
+
+        def backward(g):
+            p = e / s
+            p[np.arange(n), t] -= 1
+            return (p * (g / n),)
+        return make(np.asarray(loss, dtype=z.dtype), (logits,), backward, "NllLossBackward0")
+    print("note: lamina has no F.cross_entropy yet; the bench uses a stand-in", flush=True)
+    return cross_entropy
+
+
+def training_step(lib, batch=64, seed=0):
+    """A closure running one SGD training step of the CNN in `lib` on fixed random data."""
+    rng = np.random.default_rng(seed)
+    x = lib.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+    y = lib.from_numpy(rng.integers(0, 10, batch))
+    model = cnn(lib)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = _cross_entropy(lib)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def layer_step(lib, make_layer, shape, seed=0):
+    """Forward + backward of one layer on a fixed input (gradient wrt input and parameters)."""
+    rng = np.random.default_rng(seed)
+    x = lib.from_numpy(rng.standard_normal(shape, dtype=np.float32)).requires_grad_()
+    layer = make_layer(lib.nn)
+    out = layer(x)
+    up = lib.from_numpy(rng.standard_normal(tuple(out.shape), dtype=np.float32))
+
+    def step():
+        (layer(x) * up).sum().backward()
+    return step
+
+
+def main():
+    rows = [compare("CNN b64 28x28 SGD step", training_step(lamina), training_step(torch), repeats=7, inner=10)]
+    if "--layers" in sys.argv:
+        layers = [
+            ("conv1 1->32 3x3 p1 (64,1,28,28)", lambda nn: nn.Conv2d(1, 32, 3, padding=1), (64, 1, 28, 28)),
+            ("conv2 32->64 3x3 p1 (64,32,14,14)", lambda nn: nn.Conv2d(32, 64, 3, padding=1), (64, 32, 14, 14)),
+            ("maxpool 2 (64,32,28,28)", lambda nn: nn.MaxPool2d(2), (64, 32, 28, 28)),
+            ("maxpool 2 (64,64,14,14)", lambda nn: nn.MaxPool2d(2), (64, 64, 14, 14)),
+            ("conv 32->64 3x3 s2 p1 (64,32,14,14)", lambda nn: nn.Conv2d(32, 64, 3, 2, 1), (64, 32, 14, 14)),
+            ("depthwise 32 3x3 p1 (64,32,14,14)", lambda nn: nn.Conv2d(32, 32, 3, 1, 1, groups=32), (64, 32, 14, 14)),
+            ("convT 64->32 2x2 s2 (64,64,7,7)", lambda nn: nn.ConvTranspose2d(64, 32, 2, 2), (64, 64, 7, 7)),
+            ("avgpool 2 (64,32,28,28)", lambda nn: nn.AvgPool2d(2), (64, 32, 28, 28)),
+        ]
+        for name, make_layer, shape in layers:
+            rows.append(compare(name, layer_step(lamina, make_layer, shape), layer_step(torch, make_layer, shape),
+                                repeats=5, inner=10))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
