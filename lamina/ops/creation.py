@@ -166,9 +166,25 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     try:
         arr = _to_array(data, np_dtype)
     except OverflowError:
-        raise RuntimeError(f"value cannot be converted to type {_dtype.from_numpy_dtype(np_dtype).name} "
-                           "without overflow") from None
+        arr = _wrapped_unsigned(data, np.dtype(np_dtype))
     return _finish(arr, requires_grad, device)
+
+
+def _wrapped_unsigned(data, np_dtype):
+    """PyTorch lets negative Python ints wrap around into unsigned dtypes (tensor(-1, dtype=uint8)
+    is 255) but refuses values past the top of the range."""
+    name = _dtype.from_numpy_dtype(np_dtype).name
+    error = RuntimeError(f"value cannot be converted to type {name} without overflow")
+    if np_dtype.kind != "u":
+        raise error from None
+    try:
+        wide = np.array(data, dtype=np.int64)
+    except OverflowError:
+        raise error from None
+    top = np.iinfo(np_dtype).max
+    if wide.size and (wide.max() > top or wide.min() < -top - 1):
+        raise error from None
+    return wide.astype(np_dtype)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
