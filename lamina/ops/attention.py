@@ -166,8 +166,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if key._requires_grad:
             gk = np.matmul(np.swapaxes(dS, -1, -2), qs)
         if query._requires_grad:
-            dS *= scale
-            gq = unbroadcast(np.matmul(dS, k), query.data.shape)
+            gq = np.matmul(dS, k)
+            gq *= scale
+            gq = unbroadcast(gq, query.data.shape)
         if groups is not None:  # fold the repeated heads back onto the key/value heads
             if gk is not None:
                 gk = gk.reshape(gk.shape[:-3] + (-1, groups[0]) + gk.shape[-2:]).sum(axis=-3)
@@ -224,7 +225,7 @@ def _attend(sources, roles, E, H, batch_first, masks, mask_grads, causal, p, saf
         return None if b is None else _heads(b[..., roles[role][1]:roles[role][1] + E], H, batch_first)
 
     def q_k_grads(dS, bufs):
-        """Mask, key and query gradients from dS (scaled in place on the way)."""
+        """Mask, key and query gradients from dS."""
         extra = tuple(unbroadcast(dS[..., :shape4[-1]], shape4).reshape(t.data.shape).astype(t.data.dtype)
                       if t._requires_grad else None for t, shape4 in mask_grads)
         tk = target(bufs, 1)
@@ -232,8 +233,8 @@ def _attend(sources, roles, E, H, batch_first, masks, mask_grads, causal, p, saf
             np.matmul(np.swapaxes(dS, -1, -2), qs, out=tk)
         tq = target(bufs, 0)
         if tq is not None:
-            dS *= scale
             np.matmul(dS, k, out=tq)
+            tq *= scale  # L·D work, not L·S
         return tuple(bufs) + extra
 
     def backward(g):
@@ -252,7 +253,7 @@ def _attend(sources, roles, E, H, batch_first, masks, mask_grads, causal, p, saf
     if not need_weights:
         return out_t, None
 
-    weights = Pd.mean(axis=1) if average else Pd
+    weights = Pd.mean(axis=1) if average else Pd.copy()  # the backward closures keep Pd as it is
 
     # The weights do not depend on the values: a values-only source is no parent of theirs (the
     # engine waits for a gradient from every parent edge, so None is not an option).
