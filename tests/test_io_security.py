@@ -10,6 +10,7 @@ import pickle
 import signal
 import struct
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -62,6 +63,19 @@ def test_handmade_checkpoint_is_valid():
     data = _zip(_tensor_pkl(), {"0": _SIX_FLOATS})
     expected = torch.load(io.BytesIO(data), weights_only=True)
     np.testing.assert_array_equal(_load_bytes(data).numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_plain_data_in_every_pickle_protocol(protocol):
+    od = OrderedDict(a=1)
+    od._metadata = {"x": {"version": 1}}
+    items = [1, 2.5, "x", None, True, False, (1, 2, 3, 4), b"xy", {3, 4}, frozenset([1]), 2 ** 100, -7, -2 ** 40,
+             "\u00e9" * 300, bytearray(b"ab"), 1.5e300, complex(1, 2), [], {}]
+    obj = {"items": items, "od": od, "empty": ()}
+    obj["again"] = items
+    out = _load_bytes(_zip(pickle.dumps(obj, protocol=protocol)))
+    assert out == obj and out["od"]._metadata == od._metadata
+    assert out["again"] is out["items"], "shared references stay shared"
 
 
 # ---- malicious pickles -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 CheckpointError is a RuntimeError, as PyTorch's reader errors are; UnpicklingError is also a
 pickle.UnpicklingError, as PyTorch's weights-only refusals are, so code catching either still works."""
 import pickle
+import reprlib
 
 
 class CheckpointError(RuntimeError):
@@ -19,3 +20,15 @@ WHOLE_MODEL_HINT = (
     "from a file. Whole-model files (torch.save(model)) are not loaded: in PyTorch, save "
     "model.state_dict() instead and load it into the lamina model with load_state_dict(). "
     "If you trust a class the file needs, allow it with lamina.io.add_safe_globals([...]).")
+
+
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 60
+
+
+def brief(obj):
+    """A repr short enough for an error message, whatever a corrupt file put in obj."""
+    try:
+        return _short.repr(obj)
+    except Exception:
+        return f"<{type(obj).__name__}>"

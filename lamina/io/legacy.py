@@ -9,9 +9,9 @@ then for each key in that order: the element count as an 8-byte int and the stor
 both in the byte order sys_info names. The even older tar format (PyTorch < 0.1.10) is refused."""
 import numpy as np
 
-from .errors import CheckpointError, UnpicklingError
+from .errors import CheckpointError, UnpicklingError, brief
 from .rebuild import Rebuilder, _text
-from .unpickler import Unpickler, _brief, allowed_globals
+from .unpickler import Unpickler, allowed_globals
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
@@ -53,7 +53,7 @@ def load(fh, encoding="utf-8", inspect_only=False):
                               "checkpoint nor an old-format one)")
     version = plain()
     if version != PROTOCOL_VERSION:
-        raise CheckpointError(f"invalid protocol version {_brief.repr(version)} in old-format checkpoint")
+        raise CheckpointError(f"invalid protocol version {brief(version)} in old-format checkpoint")
     sys_info = plain()
     little = sys_info.get("little_endian", True) if isinstance(sys_info, dict) else None
     if type(little) is not bool:
@@ -65,12 +65,12 @@ def load(fh, encoding="utf-8", inspect_only=False):
 
     def persistent_load(pid):
         if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] in ("storage", b"storage")):
-            raise UnpicklingError(f"unexpected persistent id {_brief.repr(pid)} in old-format checkpoint")
+            raise UnpicklingError(f"unexpected persistent id {brief(pid)} in old-format checkpoint")
         ref = rebuilder.storage(*pid[1:5])
         view = pid[5]
         if view is not None:
             if not (isinstance(view, tuple) and len(view) == 3):
-                raise UnpicklingError(f"invalid storage view {_brief.repr(view)} in old-format checkpoint")
+                raise UnpicklingError(f"invalid storage view {brief(view)} in old-format checkpoint")
             ref = rebuilder.storage_view(ref, *view)
         return ref
 

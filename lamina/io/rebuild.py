@@ -13,7 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .dtypes import ALIASES, KINDS, conversion_warning
-from .errors import CheckpointError, UnpicklingError
+from .errors import CheckpointError, UnpicklingError, brief
 
 MAX_DIMS = 64  # NumPy's limit
 _KEY = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
@@ -98,7 +98,7 @@ class Pending:
 
 def _count(x, what):
     if type(x) is not int or x < 0:
-        raise UnpicklingError(f"invalid tensor {what} in checkpoint: expected a non-negative int, got {x!r}")
+        raise UnpicklingError(f"invalid tensor {what} in checkpoint: expected a non-negative int, got {brief(x)}")
     return x
 
 
@@ -111,7 +111,7 @@ def _dims(x, what):
 
 def _flag(x, what):
     if type(x) is not bool:
-        raise UnpicklingError(f"invalid {what} in checkpoint: expected a bool, got {x!r}")
+        raise UnpicklingError(f"invalid {what} in checkpoint: expected a bool, got {brief(x)}")
     return x
 
 
@@ -147,10 +147,10 @@ class Rebuilder:
     def storage(self, storage_type, key, location, numel):
         """The storage a persistent id ('storage', type, key, location, numel) names."""
         if not isinstance(storage_type, StorageType):
-            raise UnpicklingError(f"a persistent id names {storage_type!r} where a storage type belongs")
+            raise UnpicklingError(f"a persistent id names {brief(storage_type)} where a storage type belongs")
         key = _text(key, "storage key")
         if not _KEY.match(key):
-            raise UnpicklingError(f"invalid storage key {key!r} in checkpoint")
+            raise UnpicklingError(f"invalid storage key {brief(key)} in checkpoint")
         _text(location, "storage location")  # 'cpu', 'cuda:0', ...: lamina loads everything to the CPU
         numel = _count(numel, "storage size")
         kind = storage_type.kind
@@ -197,7 +197,7 @@ class Rebuilder:
         negate = False
         if metadata:
             if not isinstance(metadata, dict) or not set(metadata) <= {"neg", "conj"}:
-                raise UnpicklingError(f"unknown tensor metadata in checkpoint: {metadata!r}")
+                raise UnpicklingError(f"unknown tensor metadata in checkpoint: {brief(metadata)}")
             negate = bool(metadata.get("neg", False))
         if 0 not in size:
             last = offset + sum((n - 1) * s for n, s in zip(size, stride))
@@ -220,7 +220,7 @@ class Rebuilder:
                           metadata=None):
         name = getattr(dtype, "name", None)
         if not isinstance(name, str) or not isinstance(dtype, (ForeignDtype, _lamina_dtype())):
-            raise UnpicklingError(f"invalid dtype argument in checkpoint: {dtype!r}")
+            raise UnpicklingError(f"invalid dtype argument in checkpoint: {brief(dtype)}")
         return self._tensor(storage, kind_named(name), storage_offset, size, stride, requires_grad,
                             backward_hooks, metadata)
 
@@ -257,9 +257,9 @@ class Rebuilder:
     def rebuild_from_type_v2(self, func, new_type, args, state):
         if func not in (self.rebuild_tensor_v2, self.rebuild_tensor_v3, self.rebuild_tensor,
                         self.rebuild_parameter, self.rebuild_parameter_with_state) or not isinstance(args, tuple):
-            raise UnpicklingError(f"_rebuild_from_type_v2 may only call a tensor rebuild function, got {func!r}")
+            raise UnpicklingError(f"_rebuild_from_type_v2 may only call a tensor rebuild function, got {brief(func)}")
         if not isinstance(new_type, TypeMarker):
-            raise UnpicklingError(f"_rebuild_from_type_v2 may only make a Tensor or Parameter, got {new_type!r}")
+            raise UnpicklingError(f"_rebuild_from_type_v2 may only make a Tensor or Parameter, got {brief(new_type)}")
         result = func(*args)
         if new_type.name == "torch.nn.Parameter" and type(result).__name__ != "Parameter":
             result = self.rebuild_parameter(result, result._requires_grad)

@@ -13,10 +13,10 @@ import uuid
 
 import numpy as np
 
-from .errors import CheckpointError, UnpicklingError
+from .errors import CheckpointError, UnpicklingError, brief
 from .pickler import dumps
 from .rebuild import Rebuilder
-from .unpickler import Unpickler, _brief, allowed_globals
+from .unpickler import Unpickler, allowed_globals
 from .zip_archive import ZipReader, ZipWriter
 
 
@@ -71,7 +71,7 @@ def read_object(reader, encoding):
 
     def persistent_load(pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] in ("storage", b"storage")):
-            raise UnpicklingError(f"unexpected persistent id {_brief.repr(pid)} in data.pkl")
+            raise UnpicklingError(f"unexpected persistent id {brief(pid)} in data.pkl")
         return rebuilder.storage(*pid[1:])
 
     obj = Unpickler(io.BytesIO(data_pkl), table, calls, persistent_load, encoding, len(data_pkl)).load()

@@ -11,17 +11,14 @@ tuples and frozensets nested deeper than MAX_NESTING are refused because hashing
 overflow the C stack."""
 import codecs
 import contextlib
-import reprlib
 import struct
 from collections import OrderedDict
 
 from .dtypes import ALIASES, KINDS, STORAGE_CLASSES
-from .errors import WHOLE_MODEL_HINT, CheckpointError, UnpicklingError
+from .errors import WHOLE_MODEL_HINT, CheckpointError, UnpicklingError, brief
 from .rebuild import ForeignDtype, StorageType, TypeMarker
 
 MAX_NESTING = 200
-_brief = reprlib.Repr()
-_brief.maxstring = _brief.maxother = 60
 
 # Python 2 module names that protocol-2 pickles use.
 _MODULE_RENAMES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
@@ -88,14 +85,14 @@ def _ordered_dict(items=()):
 def _size(dims=()):
     from ..tensor import Size
     if not isinstance(dims, (tuple, list)) or not all(type(n) is int for n in dims):
-        raise UnpicklingError(f"torch.Size expects ints, got {_brief.repr(dims)}")
+        raise UnpicklingError(f"torch.Size expects ints, got {brief(dims)}")
     return Size(dims)
 
 
 def _device(kind="cpu", index=None):
     # lamina runs on the CPU: every device in a checkpoint loads as the CPU, like map_location="cpu".
     if not isinstance(kind, str) or not (index is None or type(index) is int):
-        raise UnpicklingError(f"invalid torch.device arguments {_brief.repr((kind, index))}")
+        raise UnpicklingError(f"invalid torch.device arguments {brief((kind, index))}")
     from .._device import cpu
     return cpu
 
@@ -225,7 +222,7 @@ class Unpickler:
             raise
         except (IndexError, KeyError, TypeError, ValueError, AttributeError, struct.error, OverflowError,
                 RecursionError, EOFError, UnicodeError) as e:
-            raise UnpicklingError(f"malformed pickle data: {type(e).__name__}: {_brief.repr(str(e))}") from None
+            raise UnpicklingError(f"malformed pickle data: {type(e).__name__}: {brief(str(e))}") from None
 
     # ---- helpers -------------------------------------------------------------------------------
     def pop_mark(self):
@@ -270,7 +267,7 @@ class Unpickler:
             if type(result) in (tuple, frozenset):
                 self.nested(result, result)
             return result
-        raise UnpicklingError(f"the pickle calls {_brief.repr(func)}, which is not an allowed function. "
+        raise UnpicklingError(f"the pickle calls {brief(func)}, which is not an allowed function. "
                               + WHOLE_MODEL_HINT)
 
     def build(self, inst, state):
@@ -306,7 +303,7 @@ class Unpickler:
             return self.call(cls, args)
         if isinstance(cls, type) and _is_user_global(cls):
             return cls.__new__(cls, *args, **(kwargs or {}))
-        raise UnpicklingError(f"the pickle creates an object of {_brief.repr(cls)}, which is not allowed. "
+        raise UnpicklingError(f"the pickle creates an object of {brief(cls)}, which is not allowed. "
                               + WHOLE_MODEL_HINT)
 
     def decode_str(self, data):
@@ -396,6 +393,11 @@ def _target(u, types, opcode):
     if type(target) not in types:
         raise UnpicklingError(f"{opcode} on a {type(target).__name__} is not allowed")
     return target
+
+
+def _op_list(u):
+    items = u.pop_mark()
+    u.stack.append(items)
 
 
 def _op_append(u):
@@ -529,6 +531,14 @@ def _op_pop(u):
         u.pop_mark()
 
 
+def _op_pop_mark(u):
+    u.pop_mark()
+
+
+def _op_frame(u):
+    u.read(8)  # a frame's length: only a buffering hint, the opcodes follow inline
+
+
 def _op_mark(u):
     u.metastack.append(u.stack)
     u.stack = []
@@ -536,11 +546,11 @@ def _op_mark(u):
 
 _DISPATCH = {
     0x80: _op_proto,
-    0x95: lambda u: u.read(8) and None,                           # FRAME: a buffering hint
+    0x95: _op_frame,
     ord("."): _op_stop,
     ord("("): _op_mark,
     ord("0"): _op_pop,
-    ord("1"): lambda u: u.pop_mark() and None,                    # POP_MARK
+    ord("1"): _op_pop_mark,
     ord("2"): lambda u: u.stack.append(u.stack[-1]),              # DUP
     ord("N"): _push(lambda u: None),
     0x88: _push(lambda u: True),
@@ -571,7 +581,7 @@ _DISPATCH = {
     0x86: _op_tuple_n(2),
     0x87: _op_tuple_n(3),
     ord("]"): _push(lambda u: []),
-    ord("l"): _push(lambda u: u.pop_mark()),                      # LIST
+    ord("l"): _op_list,
     ord("a"): _op_append,
     ord("e"): _op_appends,
     ord("}"): _push(lambda u: {}),
