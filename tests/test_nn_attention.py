@@ -392,3 +392,16 @@ def test_mha_errors():
         m(x, x, lamina.randn(4, 2, 8))
     with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
         m(x, x, x, key_padding_mask=lamina.zeros(2, 3, dtype=lamina.bool), attn_mask=lamina.zeros(3, 3))
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_functional_multi_head_attention_forward(need_weights):
+    E, H = 8, 2
+    specs = [(3, 2, E), (5, 2, E), (3 * E, E), (3 * E,), (E, E), (E,)]
+
+    def fn(lib, q, k, w_in, b_in, w_out, b_out):
+        return lib.nn.functional.multi_head_attention_forward(
+            q, k, k, E, H, w_in, b_in, None, None, False, 0.0, w_out, b_out, training=False,
+            need_weights=need_weights)
+    check(fn, specs)
+    check(fn, specs, dtype="float64")
