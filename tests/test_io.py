@@ -736,3 +736,23 @@ def test_lamina_save_is_top_level_and_load_missing_file(tmp_path):
         lamina.load(tmp_path / "nope.pt")
     assert lamina.save is lamina.io.save and lamina.load is lamina.io.load
     assert issubclass(UnpicklingError, CheckpointError) and issubclass(CheckpointError, RuntimeError)
+
+
+def test_negative_view_bit_is_applied(tmp_path):
+    x = torch.randn(5)
+    torch.save({"n": x._neg_view()}, tmp_path / "n.pt")
+    expected = torch.load(tmp_path / "n.pt", weights_only=True)["n"]
+    np.testing.assert_array_equal(lamina.load(tmp_path / "n.pt")["n"].numpy(), expected.numpy())
+    np.testing.assert_array_equal(expected.numpy(), -x.numpy())
+
+
+def test_tensor_python_attributes_are_dropped_with_a_warning(tmp_path):
+    p = torch.nn.Parameter(torch.ones(2))
+    p.tag = "w"
+    t = torch.arange(3.0)
+    t.note = 5
+    torch.save({"p": p, "t": t}, tmp_path / "a.pt")
+    with pytest.warns(UserWarning, match="2 tensor.*Python attributes.*dropped"):
+        out = lamina.load(tmp_path / "a.pt")
+    assert isinstance(out["p"], lnn.Parameter) and out["p"].requires_grad
+    _same_values(out["t"], t)

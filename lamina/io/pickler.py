@@ -8,6 +8,7 @@ OrderedDict (with its `_metadata`), list, tuple, set, torch.Size, dtypes, torch.
 None/bool/int/float/complex/str/bytes. NumPy scalars are written as the Python number they hold."""
 import io
 import struct
+import sys
 from collections import OrderedDict, defaultdict
 
 import numpy as np
@@ -232,7 +233,9 @@ class Pickler:
             raise Unsupported(obj)
 
     def tensor(self, t):
-        parameter = type(t).__name__ == "Parameter" and type(t).__module__.startswith("lamina")
+        # If lamina.nn.parameter was never imported, no Parameter exists to be saved.
+        module = sys.modules.get("lamina.nn.parameter")
+        parameter = module is not None and isinstance(t, module.Parameter)
         if parameter:
             self.global_("torch._utils", "_rebuild_parameter")
         self.global_("torch._utils", "_rebuild_tensor_v2")
