@@ -260,14 +260,16 @@ def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, 
 def _chunks(steps, rows):
     """The steps in backward order, grouped into runs of about `rows` G rows; each run covers one
     contiguous range of G rows (lo, hi)."""
-    out, run = [], []
+    out, run, size = [], [], 0
     for st in reversed(steps):
-        if run and sum(r[1] - r[0] for r in run) + st[1] - st[0] > rows:
-            out.append((min(r[0] for r in run), max(r[1] for r in run), run))
-            run = []
+        n = st[1] - st[0]
+        if run and size + n > rows:
+            out.append((min(run[0][0], run[-1][0]), max(run[0][1], run[-1][1]), run))
+            run, size = [], 0
         run.append(st)
+        size += n
     if run:
-        out.append((min(r[0] for r in run), max(r[1] for r in run), run))
+        out.append((min(run[0][0], run[-1][0]), max(run[0][1], run[-1][1]), run))
     return out
 
 
