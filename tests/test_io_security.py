@@ -246,9 +246,9 @@ def test_legacy_damage(tmp_path):
         _load_bytes(pickle.dumps(12345, protocol=2) + data[20:])
     with pytest.raises(CheckpointError, match="truncated"):
         _load_bytes(data[:-3])
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint"):
         _load_bytes(b"")
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint: the file is neither a zip archive"):
         _load_bytes(b"not a checkpoint at all")
 
 

@@ -14,6 +14,11 @@ class UnpicklingError(CheckpointError, pickle.UnpicklingError):
     """A pickle was refused: it names a global outside the allow-list, or is malformed."""
 
 
+class MalformedPickle(UnpicklingError):
+    """The pickle data itself is broken (truncated, unknown opcode, stack underflow ...), as
+    opposed to well-formed but refused."""
+
+
 WHOLE_MODEL_HINT = (
     "lamina loads only tensors, Parameters, state_dicts, optimizer states and plain containers "
     "(dict, OrderedDict, list, tuple, set, numbers, strings, bytes, None) and never runs code "

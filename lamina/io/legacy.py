@@ -9,7 +9,7 @@ then for each key in that order: the element count as an 8-byte int and the stor
 both in the byte order sys_info names. The even older tar format (PyTorch < 0.1.10) is refused."""
 import numpy as np
 
-from .errors import CheckpointError, UnpicklingError, brief
+from .errors import CheckpointError, MalformedPickle, UnpicklingError, brief
 from .rebuild import Rebuilder, _text
 from .unpickler import Unpickler, allowed_globals
 
@@ -48,7 +48,12 @@ def load(fh, encoding="utf-8", inspect_only=False):
     def plain():
         return Unpickler(fh, encoding=encoding, max_len=total).load()
 
-    if plain() != MAGIC_NUMBER:
+    try:
+        magic = plain()
+    except MalformedPickle as e:
+        raise CheckpointError(f"not a PyTorch checkpoint: the file is neither a zip archive nor an old-format "
+                              f"checkpoint ({e})") from None
+    if magic != MAGIC_NUMBER:
         raise CheckpointError("not a PyTorch checkpoint: invalid magic number (the file is neither a zip "
                               "checkpoint nor an old-format one)")
     version = plain()

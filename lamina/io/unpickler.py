@@ -15,7 +15,7 @@ import struct
 from collections import OrderedDict
 
 from .dtypes import ALIASES, KINDS, STORAGE_CLASSES
-from .errors import WHOLE_MODEL_HINT, CheckpointError, UnpicklingError, brief
+from .errors import WHOLE_MODEL_HINT, CheckpointError, MalformedPickle, UnpicklingError, brief
 from .rebuild import ForeignDtype, StorageType, TypeMarker
 
 MAX_NESTING = 200
@@ -193,16 +193,16 @@ class Unpickler:
     # ---- reading ------------------------------------------------------------------------------
     def read(self, n):
         if n < 0 or n > self.max_len:
-            raise UnpicklingError(f"pickle data asks for {n} bytes, more than the file holds")
+            raise MalformedPickle(f"pickle data asks for {n} bytes, more than the file holds")
         data = self._read(n)
         if len(data) != n:
-            raise UnpicklingError("pickle data was truncated")
+            raise MalformedPickle("pickle data was truncated")
         return data
 
     def readline(self):
         line = self._readline(1 << 20)
         if not line.endswith(b"\n"):
-            raise UnpicklingError("pickle data was truncated")
+            raise MalformedPickle("pickle data was truncated")
         return line[:-1]
 
     def load(self):
@@ -212,17 +212,17 @@ class Unpickler:
             while True:
                 op = self._read(1)
                 if not op:
-                    raise UnpicklingError("pickle data was truncated (no STOP opcode)")
+                    raise MalformedPickle("pickle data was truncated (no STOP opcode)")
                 handler = dispatch.get(op[0])
                 if handler is None:
-                    raise UnpicklingError(f"unsupported pickle opcode {op!r}")
+                    raise MalformedPickle(f"unsupported pickle opcode {op!r}")
                 if handler(self) is _STOP:
                     return self.result
         except CheckpointError:
             raise
         except (IndexError, KeyError, TypeError, ValueError, AttributeError, struct.error, OverflowError,
                 RecursionError, EOFError, UnicodeError) as e:
-            raise UnpicklingError(f"malformed pickle data: {type(e).__name__}: {brief(str(e))}") from None
+            raise MalformedPickle(f"malformed pickle data: {type(e).__name__}: {brief(str(e))}") from None
 
     # ---- helpers -------------------------------------------------------------------------------
     def pop_mark(self):
@@ -247,7 +247,7 @@ class Unpickler:
 
     def find_global(self, module, name, opcode):
         if not isinstance(module, str) or not isinstance(name, str):
-            raise UnpicklingError("a GLOBAL must name a module and an attribute as strings")
+            raise MalformedPickle("a GLOBAL must name a module and an attribute as strings")
         module = _MODULE_RENAMES.get(module, module)
         full = f"{module}.{name}"
         obj = self.table.get(full)
@@ -259,7 +259,7 @@ class Unpickler:
 
     def call(self, func, args):
         if not isinstance(args, tuple):
-            raise UnpicklingError("REDUCE arguments must be a tuple")
+            raise MalformedPickle("REDUCE arguments must be a tuple")
         if isinstance(func, TypeMarker) and func.make is not None:
             return func.make(*args)
         if self.calls.get(id(func)) is func or _is_user_global(func):
@@ -298,7 +298,7 @@ class Unpickler:
 
     def new_object(self, cls, args, kwargs=None):
         if not isinstance(args, tuple) or not (kwargs is None or isinstance(kwargs, dict)):
-            raise UnpicklingError("NEWOBJ arguments must be a tuple")
+            raise MalformedPickle("NEWOBJ arguments must be a tuple")
         if isinstance(cls, TypeMarker) and cls.make is not None and not kwargs:
             return self.call(cls, args)
         if isinstance(cls, type) and _is_user_global(cls):
@@ -313,7 +313,7 @@ class Unpickler:
 
     def persistent(self, pid):
         if self.persistent_load is None:
-            raise UnpicklingError("unexpected persistent id in pickle data")
+            raise MalformedPickle("unexpected persistent id in pickle data")
         return self.persistent_load(pid)
 
 
@@ -349,7 +349,7 @@ def _op_stop(u):
 
 def _op_proto(u):
     if u.read(1)[0] > 5:
-        raise UnpicklingError("unsupported pickle protocol")
+        raise MalformedPickle("unsupported pickle protocol")
 
 
 def _op_int(u):
@@ -369,14 +369,14 @@ def _read_long(u, n):
 def _op_string(u):
     line = u.readline().rstrip()
     if len(line) < 2 or line[0] != line[-1] or line[:1] not in (b'"', b"'"):
-        raise UnpicklingError("the STRING opcode argument must be quoted")
+        raise MalformedPickle("the STRING opcode argument must be quoted")
     u.stack.append(u.decode_str(codecs.escape_decode(line[1:-1])[0]))
 
 
 def _op_tuple_n(n):
     def handler(u):
         if len(u.stack) < n:
-            raise UnpicklingError("pickle stack underflow")
+            raise MalformedPickle("pickle stack underflow")
         items = tuple(u.stack[len(u.stack) - n:])
         del u.stack[len(u.stack) - n:]
         u.stack.append(u.nested(items, items))
@@ -413,7 +413,7 @@ def _op_appends(u):
 def _op_dict(u):
     items = u.pop_mark()
     if len(items) % 2:
-        raise UnpicklingError("DICT needs key/value pairs")
+        raise MalformedPickle("DICT needs key/value pairs")
     u.stack.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
 
 
@@ -426,7 +426,7 @@ def _op_setitem(u):
 def _op_setitems(u):
     items = u.pop_mark()
     if len(items) % 2:
-        raise UnpicklingError("SETITEMS needs key/value pairs")
+        raise MalformedPickle("SETITEMS needs key/value pairs")
     target = _target(u, (dict, OrderedDict), "SETITEMS")
     for i in range(0, len(items), 2):
         target[items[i]] = items[i + 1]
@@ -446,7 +446,7 @@ def _memo_get(index_fn):
     def handler(u):
         i = index_fn(u)
         if i not in u.memo:
-            raise UnpicklingError(f"pickle memo has no entry {i}")
+            raise MalformedPickle(f"pickle memo has no entry {i}")
         u.stack.append(u.memo[i])
     return handler
 
