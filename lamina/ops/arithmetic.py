@@ -1,199 +1,435 @@
 """Elementwise arithmetic with broadcasting: + - * / ** and friends, each forward beside its
-backward. Operands follow PyTorch's type promotion (see binary_operands)."""
+backward. Operands follow PyTorch's type promotion (int tensor + float scalar is float32, a 0-d
+float64 tensor does not upcast a float32 tensor, ...; see `binary_operands`).
+
+The common case — two tensors of one dtype — takes a short path in add/sub/mul/div: no promotion
+call, and when the shapes also match, a backward that hands the gradient straight through."""
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import as_tensor, binary_operands, float_dtype_of, make, unbroadcast
+from ._core import as_tensor, binary_operands, broadcast_error, float_dtype_of, make, unbroadcast
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
            "remainder", "fmod", "pow", "neg", "negative", "abs", "absolute", "sign", "rsub",
-           "maximum", "minimum", "clamp", "clip", "where", "lerp", "square", "reciprocal",
-           "addcmul", "addcdiv", "fmax", "fmin"]
+           "maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "square",
+           "reciprocal", "addcmul", "addcdiv", "fmax", "fmin"]
 METHODS = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
            "remainder", "fmod", "pow", "neg", "negative", "abs", "absolute", "sign", "maximum", "minimum",
-           "clamp", "clip", "lerp", "square", "reciprocal", "addcmul", "addcdiv", "fmax", "fmin",
-           ("where", lambda self, condition, other: where(condition, self, other))]
-INPLACE = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "floor_divide", "remainder",
-           "fmod", "pow", "neg", "negative", "abs", "sign", "clamp", "clip", "lerp", "square",
-           "reciprocal", "addcmul", "addcdiv"]
+           "clamp", "clip", "clamp_min", "clamp_max", "lerp", "square", "reciprocal", "addcmul", "addcdiv",
+           "fmax", "fmin", ("where", lambda self, condition, other: where(condition, self, other))]
+INPLACE = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+           "remainder", "fmod", "pow", "neg", "negative", "abs", "absolute", "sign", "clamp", "clip",
+           "clamp_min", "clamp_max", "lerp", "square", "reciprocal", "addcmul", "addcdiv"]
+
+# PyTorch gives inf and nan silently where NumPy warns (x / 0, exp overflow, log of a negative).
+# np.errstate around each op would cost microseconds per call, so NumPy's floating-point warnings
+# are ignored instead when they are raised from lamina's own code; user code is untouched.
+warnings.filterwarnings("ignore", message=r"(divide by zero|overflow|underflow|invalid value) encountered",
+                        category=RuntimeWarning, module=r"lamina(\.|$)")
+
+_TYPE_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+              "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-def _parents(a, b):
-    return (a, b) if isinstance(b, Tensor) else (a,)
+def type_name(np_dtype):
+    """PyTorch's scalar-type name of a NumPy dtype, as its error messages print it ('Float')."""
+    return _TYPE_NAME[np_dtype.name]
+
+
+def _lift(input, other):
+    """torch.add(2, x): a Python scalar in first place becomes a 0-d tensor of the promoted type."""
+    return input if isinstance(input, Tensor) else as_tensor(input, other if isinstance(other, Tensor) else None)
+
+
+def _grad_for(g, shape, dtype):
+    """A gradient for an operand of `shape` and `dtype`: un-broadcast, and cast back when the op
+    promoted the operand (float32 + float64 → the float32 side gets a float32 gradient)."""
+    g = unbroadcast(g, shape)
+    return g if g.dtype == dtype else g.astype(dtype)
+
+
+def _operands(input, other):
+    """(x, y, parents) for a binary op whose second operand may be a Python scalar."""
+    x, y, _ = binary_operands(input, other)
+    return x, y, ((input, other) if isinstance(other, Tensor) else (input,))
+
+
+def _check_integral_zero(y):
+    if y.dtype.kind in "iub" and not np.all(y):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _no_derivative(name):
+    def backward(g):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    return backward
+
+
+# ---- + - -----------------------------------------------------------------------------------
+
+def _check_alpha(dt, alpha):
+    if isinstance(alpha, bool) and dt != np.bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and dt.kind in "iub":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
 
 def add(input, other, *, alpha=1):
-    if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
+    """out = input + alpha × other, broadcast."""
+    input = _lift(input, other)
+    if isinstance(other, Tensor):
+        x, y = input.data, other.data
+        if x.dtype != y.dtype:
+            x, y, _ = binary_operands(input, other)
+        if alpha != 1 or alpha is True:
+            _check_alpha(x.dtype, alpha)
+            return _add_scaled(input, other, x, y, alpha)
+        try:
+            out = x + y
+        except ValueError:
+            raise broadcast_error(x.shape, y.shape) from None
+        xs, ys = x.shape, y.shape
+        if xs == ys and input.data.dtype == other.data.dtype:
+            def backward(g):
+                return g, g
+        else:
+            xdt, ydt = input.data.dtype, other.data.dtype
+
+            def backward(g):
+                return _grad_for(g, xs, xdt), _grad_for(g, ys, ydt)
+        return make(out, (input, other), backward, "AddBackward0")
     x, y, _ = binary_operands(input, other)
-    if alpha != 1:
+    if alpha != 1 or alpha is True:
+        _check_alpha(x.dtype, alpha)
         y = y * alpha
-    out = x + y
-    xs, ys = x.shape, np.shape(y)
+    return make(x + y, (input,), _pass_through, "AddBackward0")
+
+
+def _pass_through(g):
+    return (g,)
+
+
+def _add_scaled(input, other, x, y, alpha):
+    try:
+        out = x + y * alpha
+    except ValueError:
+        raise broadcast_error(x.shape, y.shape) from None
+    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
 
     def backward(g):
-        gy = unbroadcast(g, ys)
-        return unbroadcast(g, xs), (gy * alpha if alpha != 1 else gy)
-    return make(out, _parents(input, other), backward, "AddBackward0")
+        return _grad_for(g, xs, xdt), _grad_for(g * alpha, ys, ydt)
+    return make(out, (input, other), backward, "AddBackward0")
+
+
+def _check_sub_bool(x, other):
+    other_bool = other.data.dtype == np.bool_ if isinstance(other, Tensor) else isinstance(other, bool)
+    if x.dtype == np.bool_ and other_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if x.dtype == np.bool_ or other_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def sub(input, other, *, alpha=1):
-    if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
-    if input.data.dtype == np.bool_ and (not isinstance(other, Tensor) or other.data.dtype == np.bool_):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
-    x, y, _ = binary_operands(input, other)
-    if alpha != 1:
-        y = y * alpha
-    out = x - y
-    xs, ys = x.shape, np.shape(y)
+    """out = input − alpha × other, broadcast."""
+    input = _lift(input, other)
+    if isinstance(other, Tensor):
+        x, y = input.data, other.data
+        if x.dtype != y.dtype or x.dtype == np.bool_:
+            _check_sub_bool(x, other)
+            x, y, _ = binary_operands(input, other)
+        if alpha != 1 or alpha is True:
+            _check_alpha(x.dtype, alpha)
+            return _add_scaled(input, other, x, y, -alpha)
+        try:
+            out = x - y
+        except ValueError:
+            raise broadcast_error(x.shape, y.shape) from None
+        xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
 
-    def backward(g):
-        return unbroadcast(g, xs), unbroadcast(-g if alpha == 1 else g * -alpha, ys)
-    return make(out, _parents(input, other), backward, "SubBackward0")
+        def backward(g):
+            return _grad_for(g, xs, xdt), _grad_for(-g, ys, ydt)
+        return make(out, (input, other), backward, "SubBackward0")
+    _check_sub_bool(input.data, other)
+    x, y, _ = binary_operands(input, other)
+    if alpha != 1 or alpha is True:
+        _check_alpha(x.dtype, alpha)
+        y = y * alpha
+    return make(x - y, (input,), _pass_through, "SubBackward0")
 
 
 subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
-    """other - alpha * input (what `2 - x` calls)."""
-    return sub(as_tensor(other, input), input, alpha=alpha)
-
-
-def mul(input, other):
-    if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
+    """out = other − alpha × input (what `2 - x` calls)."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    _check_sub_bool(input.data, other)
     x, y, _ = binary_operands(input, other)
-    out = x * y
-    if not isinstance(other, Tensor):
-        def backward(g):
-            return (g * y,)
-        return make(out, (input,), backward, "MulBackward0")
+    if alpha != 1 or alpha is True:
+        _check_alpha(x.dtype, alpha)
+        x = x * alpha
 
     def backward(g):
-        return (unbroadcast(g * y, x.shape) if input._requires_grad else None,
-                unbroadcast(g * x, y.shape) if other._requires_grad else None)
-    return make(out, (input, other), backward, "MulBackward0", saved=(input, other))
+        return (-g if alpha == 1 else g * -alpha,)
+    return make(y - x, (input,), backward, "RsubBackward1")
+
+
+# ---- * / ------------------------------------------------------------------------------------
+
+def mul(input, other):
+    """out = input × other, broadcast."""
+    input = _lift(input, other)
+    if isinstance(other, Tensor):
+        x, y = input.data, other.data
+        if x.dtype != y.dtype:
+            x, y, _ = binary_operands(input, other)
+        try:
+            out = x * y
+        except ValueError:
+            raise broadcast_error(x.shape, y.shape) from None
+        xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+
+        def backward(g):
+            return (_grad_for(g * y, xs, xdt) if input._requires_grad else None,
+                    _grad_for(g * x, ys, ydt) if other._requires_grad else None)
+        return make(out, (input, other), backward, "MulBackward0", saved=(input, other))
+    x, y, _ = binary_operands(input, other)
+
+    def backward(g):
+        return (g * y,)
+    return make(x * y, (input,), backward, "MulBackward0")
 
 
 multiply = mul
 
 
 def div(input, other, *, rounding_mode=None):
+    """out = input / other (true division: integers divide as floats), broadcast.
+    rounding_mode 'trunc' rounds towards zero, 'floor' towards −∞ (those have zero gradient)."""
     if rounding_mode is not None:
-        if rounding_mode == "floor":
-            return floor_divide(input, other)
-        if rounding_mode == "trunc":
-            return _no_grad_binary(input, other, lambda a, b: np.trunc(a / b) if a.dtype.kind == "f"
-                                   else np.sign(a * b) * (np.abs(a) // np.abs(b)))
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-    if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
+        return _rounding_div(input, other, rounding_mode)
+    input = _lift(input, other)
+    if isinstance(other, Tensor):
+        x, y = input.data, other.data
+        if x.dtype != y.dtype or x.dtype.kind != "f":
+            x, y, dt = binary_operands(input, other)
+            if dt.kind != "f":
+                x, y = x.astype(float_dtype_of(dt)), y.astype(float_dtype_of(dt))
+        try:
+            out = x / y
+        except ValueError:
+            raise broadcast_error(x.shape, y.shape) from None
+        xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+
+        def backward(g):
+            gx = g / y
+            return (_grad_for(gx, xs, xdt) if input._requires_grad else None,
+                    _grad_for(-gx * out, ys, ydt) if other._requires_grad else None)
+        return make(out, (input, other), backward, "DivBackward0", saved=(input, other), save_output=True)
     x, y, dt = binary_operands(input, other)
     if dt.kind != "f":
         fdt = float_dtype_of(dt)
-        x, y = x.astype(fdt), np.asarray(y, dtype=fdt)
-    out = x / y
-    if not isinstance(other, Tensor):
-        def backward(g):
-            return (g / y,)
-        return make(out, (input,), backward, "DivBackward0")
+        x, y = x.astype(fdt), fdt.type(y)
 
     def backward(g):
-        gx = g / y
-        return (unbroadcast(gx, x.shape) if input._requires_grad else None,
-                unbroadcast(-gx * out, y.shape) if other._requires_grad else None)
-    return make(out, (input, other), backward, "DivBackward0", saved=(input, other), save_output=True)
+        return (g / y,)
+    return make(x / y, (input,), backward, "DivBackward0")
 
 
 divide = true_divide = div
 
 
 def rdiv(input, other):
-    """other / input (what `1 / x` calls)."""
-    return div(as_tensor(other, input), input)
+    """out = other / input for a scalar `other` (what `2 / x` calls)."""
+    if isinstance(other, Tensor):
+        return div(other, input)
+    x, y, dt = binary_operands(input, other)
+    if dt.kind != "f":
+        fdt = float_dtype_of(dt)
+        x, y = x.astype(fdt), fdt.type(y)
+    out = y / x
+
+    def backward(g):
+        return (-g * out / x,)
+    return make(out, (input,), backward, "DivBackward0", saved=(input,), save_output=True)
 
 
-def _no_grad_binary(input, other, fn):
-    if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
-    x, y, _ = binary_operands(input, other)
-    return make(fn(x, y), (), None, "")
+def _trunc_divide(x, y):
+    if x.dtype.kind == "f":
+        return np.trunc(x / y)
+    return (x - np.fmod(x, y)) // y  # exact for integers, unlike going through floats
+
+
+def _rounding_div(input, other, mode):
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'")
+    input = _lift(input, other)
+    x, y, parents = _operands(input, other)
+    _check_integral_zero(np.asarray(y))
+    try:
+        out = _trunc_divide(x, y) if mode == "trunc" else np.floor_divide(x, y)
+    except ValueError:
+        raise broadcast_error(x.shape, np.shape(y)) from None
+    xs, ys = x.shape, np.shape(y)
+
+    def backward(g):
+        return tuple(np.zeros(s, g.dtype) for s in (xs, ys)[:len(parents)])
+    return make(out, parents, backward, "DivBackward2")
 
 
 def floor_divide(input, other):
-    return _no_grad_binary(input, other, np.floor_divide)
+    """out = ⌊input / other⌋ (rounds towards −∞, like Python's //)."""
+    input = _lift(input, other)
+    x, y, parents = _operands(input, other)
+    _check_integral_zero(np.asarray(y))
+    try:
+        out = np.floor_divide(x, y)
+    except ValueError:
+        raise broadcast_error(x.shape, np.shape(y)) from None
+    return make(out, parents, _no_derivative("floor_divide"), "NotImplemented")
 
 
 def remainder(input, other):
-    """Python's modulo (the sign follows the divisor); gradient 1 for input, as PyTorch."""
-    if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
-    x, y, _ = binary_operands(input, other)
-    out = np.mod(x, y)
+    """Python's modulo: the result takes the sign of the divisor. d/d input = 1."""
+    input = _lift(input, other)
+    x, y, parents = _operands(input, other)
+    _check_integral_zero(np.asarray(y))
+    try:
+        out = np.mod(x, y)
+    except ValueError:
+        raise broadcast_error(x.shape, np.shape(y)) from None
+    xs, ys, xdt = x.shape, np.shape(y), input.data.dtype
 
     def backward(g):
+        gx = _grad_for(g, xs, xdt) if input._requires_grad else None
+        if len(parents) == 1:
+            return (gx,)
         gy = None
-        if isinstance(other, Tensor) and other._requires_grad:
-            gy = unbroadcast(-g * np.floor_divide(x, y), np.shape(y))
-        return (unbroadcast(g, x.shape), gy) if isinstance(other, Tensor) else (unbroadcast(g, x.shape),)
-    return make(out, _parents(input, other), backward, "RemainderBackward0", saved=())
+        if other._requires_grad:
+            gy = _grad_for(-g * np.floor_divide(x, y), ys, other.data.dtype)
+        return gx, gy
+    return make(out, parents, backward, "RemainderBackward0", saved=parents)
 
 
 def fmod(input, other):
-    """C's fmod (the sign follows the dividend)."""
-    if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
-    x, y, _ = binary_operands(input, other)
-    out = np.fmod(x, y)
+    """C's fmod: the result takes the sign of the dividend. d/d input = 1."""
+    input = _lift(input, other)
+    x, y, parents = _operands(input, other)
+    _check_integral_zero(np.asarray(y))
+    try:
+        out = np.fmod(x, y)
+    except ValueError:
+        raise broadcast_error(x.shape, np.shape(y)) from None
+    xs, ys, xdt = x.shape, np.shape(y), input.data.dtype
 
     def backward(g):
+        gx = _grad_for(g, xs, xdt) if input._requires_grad else None
+        if len(parents) == 1:
+            return (gx,)
         gy = None
-        if isinstance(other, Tensor) and other._requires_grad:
-            gy = unbroadcast(-g * np.trunc(x / y), np.shape(y))
-        return (unbroadcast(g, x.shape), gy) if isinstance(other, Tensor) else (unbroadcast(g, x.shape),)
-    return make(out, _parents(input, other), backward, "FmodBackward0", saved=())
+        if other._requires_grad:
+            gy = _grad_for(-g * np.trunc(x / y), ys, other.data.dtype)
+        return gx, gy
+    return make(out, parents, backward, "FmodBackward0", saved=parents)
+
+
+# ---- ** -------------------------------------------------------------------------------------
+
+def _int_power(x, e):
+    """Integer power where negative exponents follow PyTorch (1 and −1 stay ±1, the rest give 0)."""
+    neg = e < 0
+    if not np.any(neg):
+        return np.power(x, e)
+    out = np.power(x, np.where(neg, 0, e))
+    small = np.where(x == -1, np.where(e % 2 == 0, 1, -1), np.where(x == 1, 1, 0)).astype(out.dtype)
+    return np.where(neg, small, out)
 
 
 def pow(input, exponent):
-    if not isinstance(input, Tensor):  # scalar ** tensor
-        input = as_tensor(input, exponent)
-    x, e, dt = binary_operands(input, exponent)
-    if dt.kind in "iu" and isinstance(e, np.ndarray) and (e < 0).any():
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    out = np.power(x, e)
+    """out = input ** exponent, broadcast. Either side may be a Python number.
+
+    d/d input = exponent · input^(exponent−1) (0 where exponent is 0);
+    d/d exponent = out · log(input) (0 where input is 0 and exponent ≥ 0)."""
+    if not isinstance(input, Tensor):
+        return _scalar_pow(input, exponent)
     if not isinstance(exponent, Tensor):
+        x, e, dt = binary_operands(input, exponent)
+        if dt.kind in "iub" and e < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         if e == 2:
-            def backward(g):
-                return (g * (2 * x),)
+            out = x * x
         else:
-            def backward(g):
-                return (g * (e * np.power(x, e - 1)),)
+            out = np.power(x, e)
+
+        def backward(g):
+            if e == 0:
+                return (np.zeros_like(g),)
+            if e == 2:
+                return (g * (x + x),)
+            return (g * (e * np.power(x, e - 1)),)
         return make(out, (input,), backward, "PowBackward0", saved=(input,))
+    x, e, dt = binary_operands(input, exponent)
+    try:
+        out = _int_power(x, e) if dt.kind in "iu" else np.power(x, e)
+    except ValueError:
+        raise broadcast_error(x.shape, e.shape) from None
+    xs, es = x.shape, e.shape
 
     def backward(g):
-        gx = gy = None
+        gx = ge = None
         if input._requires_grad:
-            gx = unbroadcast(g * (e * np.power(x, e - 1)), x.shape)
+            gx = np.where(e == 0, 0.0, g * e * np.power(x, e - 1)).astype(g.dtype, copy=False)
+            gx = _grad_for(gx, xs, input.data.dtype)
         if exponent._requires_grad:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                lx = np.where(x > 0, np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, np.nan)).astype(out.dtype)
-            gy = unbroadcast(g * out * lx, np.shape(e))
-        return gx, gy
+            ge = np.where((x == 0) & (e >= 0), 0.0, g * out * np.log(x)).astype(g.dtype, copy=False)
+            ge = _grad_for(ge, es, exponent.data.dtype)
+        return gx, ge
     return make(out, (input, exponent), backward, "PowBackward1", saved=(input, exponent), save_output=True)
 
 
+def _scalar_pow(base, exponent):
+    """base ** tensor for a Python number base."""
+    e, b, dt = binary_operands(exponent, base)
+    out = _int_power(np.asarray(b), e) if dt.kind in "iu" else np.power(b, e)
+    log_base = None
+    if dt.kind == "f":
+        log_base = float(np.log(base)) if base > 0 else (float("-inf") if base == 0 else float("nan"))
+    zero_ok = base == 0
+
+    def backward(g):
+        ge = g * out * log_base
+        if zero_ok:  # 0 ** e has zero gradient where e >= 0
+            ge = np.where(e >= 0, 0.0, ge).astype(g.dtype, copy=False)
+        return (ge,)
+    return make(out, (exponent,), backward, "PowBackward2", saved=(), save_output=True)
+
+
 def square(input):
+    """out = input²."""
     return pow(input, 2)
 
 
 def reciprocal(input):
-    return rdiv(input, 1.0)
+    """out = 1 / input (integers give floats)."""
+    x = input.data
+    if x.dtype.kind != "f":
+        x = x.astype(float_dtype_of(x.dtype))
+    out = 1 / x
 
+    def backward(g):
+        return (-g * out * out,)
+    return make(out, (input,), backward, "ReciprocalBackward0", saved=(), save_output=True)
+
+
+# ---- unary ----------------------------------------------------------------------------------
 
 def neg(input):
+    """out = −input."""
     if input.data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -207,7 +443,10 @@ negative = neg
 
 
 def abs(input):
+    """out = |input|. d/d input = sign(input), so 0 at 0."""
     x = input.data
+    if x.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
 
     def backward(g):
         return (g * np.sign(x),)
@@ -218,58 +457,88 @@ absolute = abs
 
 
 def sign(input):
+    """out = −1, 0 or 1 by the sign of input (bool stays bool). Zero gradient."""
+    x = input.data
+
     def backward(g):
         return (np.zeros_like(g),)
-    return make(np.sign(input.data), (input,), backward, "SignBackward0")
+    return make(x.copy() if x.dtype == np.bool_ else np.sign(x), (input,), backward, "SignBackward0")
 
 
-def _pick(name, choose_x):
-    """maximum/minimum: the gradient goes to the chosen side; ties split it evenly, as PyTorch."""
+# ---- selection: maximum, minimum, clamp, where -----------------------------------------------
+
+def _require_tensor(name, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+
+
+def _selection(name, forward, weights):
+    """maximum/minimum/fmax/fmin. `weights(x, y)` gives the share of the gradient each side gets
+    (PyTorch: maximum splits a tie evenly, fmax gives it to input; NaN rules differ too)."""
     def op(input, other):
-        other_t = as_tensor(other, input)
-        x, y, _ = binary_operands(input, other_t)
-        out = choose_x(x, y)
+        _require_tensor(name, other)
+        x, y, _ = binary_operands(input, other)
+        try:
+            out = forward(x, y)
+        except ValueError:
+            raise broadcast_error(x.shape, y.shape) from None
+        xs, ys = x.shape, y.shape
 
         def backward(g):
-            tie = x == y
-            wx = np.where(tie, 0.5, (out == x)).astype(g.dtype)
-            return (unbroadcast(g * wx, x.shape) if input._requires_grad else None,
-                    unbroadcast(g * (1 - wx), y.shape) if other_t._requires_grad else None)
-        return make(out, (input, other_t), backward, name, saved=(input, other_t))
+            wx, wy = weights(x, y)
+            return (_grad_for(g * wx.astype(g.dtype), xs, input.data.dtype) if input._requires_grad else None,
+                    _grad_for(g * wy.astype(g.dtype), ys, other.data.dtype) if other._requires_grad else None)
+        return make(out, (input, other), backward, name.title() + "Backward0", saved=(input, other))
+    op.__name__ = name
     return op
 
 
-maximum = _pick("MaximumBackward0", np.maximum)
-minimum = _pick("MinimumBackward0", np.minimum)
-fmax = _pick("FmaxBackward0", np.fmax)
-fmin = _pick("FminBackward0", np.fmin)
+def _split_tie(first_loses):
+    def weights(x, y):
+        tie = (x == y) * 0.5
+        # NaN compares false everywhere, so both sides keep the whole gradient, as in PyTorch
+        return 1 - first_loses(x, y) - tie, 1 - first_loses(y, x) - tie
+    return weights
+
+
+def _to_first(first_wins):
+    def weights(x, y):
+        w = first_wins(x, y)
+        return w, ~w
+    return weights
+
+
+maximum = _selection("maximum", np.maximum, _split_tie(np.less))
+minimum = _selection("minimum", np.minimum, _split_tie(np.greater))
+fmax = _selection("fmax", np.fmax, _to_first(lambda x, y: (x >= y) | np.isnan(y)))
+fmin = _selection("fmin", np.fmin, _to_first(lambda x, y: (x <= y) | np.isnan(y)))
 
 
 def clamp(input, min=None, max=None):
+    """out = min(max(input, min), max). The gradient flows to input where min ≤ input ≤ max,
+    and to a tensor bound where it is the one chosen."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        return _clamp_tensor(input, min, max)
     x = input.data
-    lo = min if min is not None else None
-    hi = max if max is not None else None
-    if x.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
-        x = x.astype(float_dtype_of(x.dtype))
-    out = np.clip(x, lo, hi)
-    if out.dtype != x.dtype:
-        out = out.astype(x.dtype)
+    if x.dtype.kind == "f":
+        dt = x.dtype
+    else:
+        from .._dtype import result_type
+        dt = result_type(input, *(b for b in (min, max) if b is not None)).np
+        x = x.astype(dt, copy=False)
+    out = np.clip(x, min, max)  # Python-number bounds are weak: float32 stays float32
+    if out.dtype != dt:
+        out = out.astype(dt)
 
     def backward(g):
-        keep = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            keep &= x >= lo
-        if hi is not None:
-            keep &= x <= hi
+        if min is None:
+            keep = x <= max
+        elif max is None:
+            keep = x >= min
+        else:
+            keep = (x >= min) & (x <= max)
         return (g * keep,)
     return make(out, (input,), backward, "ClampBackward1", saved=(input,))
 
@@ -277,37 +546,156 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def _clamp_tensor(input, min, max):
+    # PyTorch's rule: input gets the gradient where min ≤ input ≤ max; min where input < min < max;
+    # max where max < input or max < min. (So when min == max > input, nobody gets it.)
+    from .._dtype import result_type
+    lo_t = as_tensor(min, input) if min is not None else None
+    hi_t = as_tensor(max, input) if max is not None else None
+    parents = tuple(t for t in (input, lo_t, hi_t) if t is not None)
+    dt = result_type(*parents).np
+    x = input.data.astype(dt, copy=False)
+    lo = lo_t.data.astype(dt, copy=False) if lo_t is not None else None
+    hi = hi_t.data.astype(dt, copy=False) if hi_t is not None else None
+    out = x
+    if lo is not None:
+        out = np.maximum(out, lo)
+    if hi is not None:
+        out = np.minimum(out, hi)
+    if out is x:
+        out = x.copy()
+    shape = out.shape
+
+    def backward(g):
+        keep = True
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        grads = [_grad_for(np.broadcast_to(g * keep, shape), x.shape, input.data.dtype)
+                 if input._requires_grad else None]
+        if lo_t is not None:
+            to_lo = (x < lo) & (lo < hi) if hi is not None else x < lo
+            grads.append(_grad_for(np.broadcast_to(g * to_lo, shape), lo.shape, lo_t.data.dtype)
+                         if lo_t._requires_grad else None)
+        if hi_t is not None:
+            to_hi = (hi < x) | (hi < lo) if lo is not None else hi < x
+            grads.append(_grad_for(np.broadcast_to(g * to_hi, shape), hi.shape, hi_t.data.dtype)
+                         if hi_t._requires_grad else None)
+        return tuple(grads)
+    return make(out, parents, backward, "ClampBackward0", saved=parents)
+
+
 def where(condition, input=None, other=None):
+    """out = input where condition else other, broadcast over all three. where(condition) alone
+    is nonzero(condition, as_tuple=True)."""
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_TYPE_NAME.get(cond.dtype.name, cond.dtype.name)}")
+                           f"{type_name(cond.dtype)}")
     if not isinstance(input, Tensor):
-        input = as_tensor(input, other if isinstance(other, Tensor) else None)
-    other_t = as_tensor(other, input)
-    x, y, _ = binary_operands(input, other_t)
-    out = np.where(cond, x, y)
+        if not isinstance(other, Tensor):  # two scalars: a tensor of their promoted type
+            from .._dtype import result_type
+            input = as_tensor(np.asarray(input, dtype=result_type(input, other).np))
+        else:
+            input = as_tensor(input, other)
+    if not isinstance(other, Tensor):
+        other = as_tensor(other, input)
+    x, y, _ = binary_operands(input, other)
+    try:
+        out = np.where(cond, x, y)
+    except ValueError:
+        raise _where_broadcast_error(cond.shape, x.shape, y.shape) from None
+    xs, ys = x.shape, y.shape
 
     def backward(g):
         zero = g.dtype.type(0)
-        return (unbroadcast(np.where(cond, g, zero), x.shape) if input._requires_grad else None,
-                unbroadcast(np.where(cond, zero, g), y.shape) if other_t._requires_grad else None)
-    return make(out, (input, other_t), backward, "WhereBackward0", saved=())
+        return (_grad_for(np.where(cond, g, zero), xs, input.data.dtype) if input._requires_grad else None,
+                _grad_for(np.where(cond, zero, g), ys, other.data.dtype) if other._requires_grad else None)
+    return make(out, (input, other), backward, "WhereBackward0", saved=())
 
 
-_TYPE_NAME = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte"}
+def _where_broadcast_error(c, a, b):
+    try:
+        ca = np.broadcast_shapes(c, a)
+    except ValueError:
+        return broadcast_error(c, a)
+    return broadcast_error(ca, b)
 
+
+# ---- fused combinations ---------------------------------------------------------------------
 
 def lerp(input, end, weight):
-    return add(input, mul(sub(end, input), weight))
+    """out = input + weight × (end − input)."""
+    _require_same_dtype(input, end, "end")
+    x, e = input.data, end.data
+    diff = e - x
+    w = weight.data if isinstance(weight, Tensor) else weight
+    out = x + w * diff
+    shapes = (x.shape, e.shape)
+
+    def backward(g):
+        gx = _grad_for(g * (1 - w), shapes[0], x.dtype) if input._requires_grad else None
+        ge = _grad_for(g * w, shapes[1], e.dtype) if end._requires_grad else None
+        if not isinstance(weight, Tensor):
+            return gx, ge
+        gw = _grad_for(g * diff, weight.data.shape, weight.data.dtype) if weight._requires_grad else None
+        return gx, ge, gw
+    if isinstance(weight, Tensor):
+        _require_same_dtype(input, weight, "weight")
+        return make(out, (input, end, weight), backward, "LerpBackward1", saved=(input, end, weight))
+    return make(out, (input, end), backward, "LerpBackward0", saved=())
+
+
+def _require_same_dtype(input, t, what):
+    if input.data.dtype != t.data.dtype:
+        raise RuntimeError(f"expected dtype {_DTYPE_WORD.get(input.data.dtype.name, input.data.dtype.name)} "
+                           f"for `{what}` but got dtype {_DTYPE_WORD.get(t.data.dtype.name, t.data.dtype.name)}")
+
+
+_DTYPE_WORD = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int"}
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
-    return add(input, mul(mul(tensor1, tensor2), value))
+    """out = input + value × tensor1 × tensor2."""
+    a, b, c = input.data, tensor1.data, tensor2.data
+    out = a + value * (b * c) if value != 1 else a + b * c
+
+    def backward(g):
+        gv = g * value if value != 1 else g
+        return (_grad_for(g, a.shape, a.dtype) if input._requires_grad else None,
+                _grad_for(gv * c, b.shape, b.dtype) if tensor1._requires_grad else None,
+                _grad_for(gv * b, c.shape, c.dtype) if tensor2._requires_grad else None)
+    return make(out, (input, tensor1, tensor2), backward, "AddcmulBackward0", saved=(tensor1, tensor2))
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    return add(input, mul(div(tensor1, tensor2), value))
+    """out = input + value × tensor1 / tensor2."""
+    a, b, c = input.data, tensor1.data, tensor2.data
+    if b.dtype.kind in "iub" and c.dtype.kind in "iub":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
+                           "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+                           "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+                           ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+                           "float inputs. The future addcdiv behavior is just the latter implementation: "
+                           "(input + value * tensor1 / tensor2), for all dtypes.")
+    q = b / c
+    out = a + value * q if value != 1 else a + q
+
+    def backward(g):
+        gq = (g * value if value != 1 else g) / c
+        return (_grad_for(g, a.shape, a.dtype) if input._requires_grad else None,
+                _grad_for(gq, b.shape, b.dtype) if tensor1._requires_grad else None,
+                _grad_for(-gq * q, c.shape, c.dtype) if tensor2._requires_grad else None)
+    return make(out, (input, tensor1, tensor2), backward, "AddcdivBackward0", saved=(tensor1, tensor2))

@@ -1,42 +1,54 @@
-"""Comparisons and logical/bitwise ops: no gradient, bool (or integer) results."""
+"""Comparisons, predicates and logical/bitwise ops: no gradient; bool results (bitwise ops keep
+the promoted integer or bool type). Operands are promoted as in arithmetic, so an int tensor
+compared with 1.5 compares as floats."""
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import binary_operands, make
+from ._core import binary_operands, broadcast_error, make, wrap
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
-           "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isneginf", "isposinf",
+           "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isneginf", "isposinf", "isreal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
            "bitwise_xor", "bitwise_not", "signbit", "is_nonzero"]
 METHODS = list(__all__)
+INPLACE = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not",
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"]
 
 
 def _const(arr):
     return make(arr, (), None, "")
 
 
-def _cmp(np_fn):
+def _binary(np_fn, name, integral_only=False, none_result=None):
     def op(input, other):
+        if other is None and none_result is not None:  # `x == None` is a plain False, as in PyTorch
+            return none_result
         if not isinstance(input, Tensor):
-            input = Tensor._wrap(np.asarray(input))
-        x, y, _ = binary_operands(input, other)
-        return _const(np.asarray(np_fn(x, y)))
-    op.__name__ = np_fn.__name__
+            input = wrap(np.asarray(input))
+        x, y, dt = binary_operands(input, other)
+        if integral_only and dt.kind == "f":
+            from .arithmetic import type_name
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{type_name(dt)}'")
+        try:
+            return _const(np.asarray(np_fn(x, y)))
+        except ValueError:
+            raise broadcast_error(x.shape, np.shape(y)) from None
+    op.__name__ = op.__qualname__ = name
     return op
 
 
-eq = _cmp(np.equal)
-ne = not_equal = _cmp(np.not_equal)
-lt = less = _cmp(np.less)
-le = less_equal = _cmp(np.less_equal)
-gt = greater = _cmp(np.greater)
-ge = greater_equal = _cmp(np.greater_equal)
-logical_and = _cmp(np.logical_and)
-logical_or = _cmp(np.logical_or)
-logical_xor = _cmp(np.logical_xor)
-bitwise_and = _cmp(np.bitwise_and)
-bitwise_or = _cmp(np.bitwise_or)
-bitwise_xor = _cmp(np.bitwise_xor)
+eq = _binary(np.equal, "eq", none_result=False)
+ne = not_equal = _binary(np.not_equal, "ne", none_result=True)
+lt = less = _binary(np.less, "lt")
+le = less_equal = _binary(np.less_equal, "le")
+gt = greater = _binary(np.greater, "gt")
+ge = greater_equal = _binary(np.greater_equal, "ge")
+logical_and = _binary(np.logical_and, "logical_and")
+logical_or = _binary(np.logical_or, "logical_or")
+logical_xor = _binary(np.logical_xor, "logical_xor")
+bitwise_and = _binary(np.bitwise_and, "bitwise_and", integral_only=True)
+bitwise_or = _binary(np.bitwise_or, "bitwise_or", integral_only=True)
+bitwise_xor = _binary(np.bitwise_xor, "bitwise_xor", integral_only=True)
 
 
 def logical_not(input):
@@ -44,42 +56,65 @@ def logical_not(input):
 
 
 def bitwise_not(input):
-    return _const(np.invert(input.data))
+    x = input.data
+    if x.dtype.kind == "f":
+        from .arithmetic import type_name
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{type_name(x.dtype)}'")
+    return _const(np.invert(x))
 
 
 def equal(input, other):
-    """True when both have the same shape and elements."""
+    """True when both have the same shape and the same elements (a Python bool)."""
     return input.data.shape == other.data.shape and bool(np.array_equal(input.data, other.data))
 
 
+def _close_operands(input, other):
+    b = other.data if isinstance(other, Tensor) else other
+    if isinstance(other, Tensor) and input.data.dtype != other.data.dtype:
+        from .arithmetic import type_name
+        raise RuntimeError(f"{type_name(input.data.dtype)} did not match {type_name(other.data.dtype)}")
+    return input.data, b
+
+
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return _const(np.isclose(input.data, other.data if isinstance(other, Tensor) else other,
-                             rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """|input − other| ≤ atol + rtol·|other|, elementwise."""
+    a, b = _close_operands(input, other)
+    return _const(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.allclose(input.data, other.data if isinstance(other, Tensor) else other,
-                            rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """isclose for every element (a Python bool)."""
+    a, b = _close_operands(input, other)
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def _pred(np_fn):
+def _predicate(np_fn, integral_value):
+    """isnan & co.: integers are never NaN or infinite, so they get a constant."""
     def op(input):
         x = input.data
-        if x.dtype.kind not in "fc" and np_fn is not np.signbit:
-            return _const(np.full(x.shape, np_fn is np.isfinite))
+        if x.dtype.kind != "f":
+            return _const(np.full(x.shape, integral_value))
         return _const(np_fn(x))
+    op.__name__ = op.__qualname__ = np_fn.__name__
     return op
 
 
-isnan = _pred(np.isnan)
-isinf = _pred(np.isinf)
-isfinite = _pred(np.isfinite)
-isneginf = _pred(np.isneginf)
-isposinf = _pred(np.isposinf)
-signbit = _pred(np.signbit)
+isnan = _predicate(np.isnan, False)
+isinf = _predicate(np.isinf, False)
+isfinite = _predicate(np.isfinite, True)
+isneginf = _predicate(np.isneginf, False)
+isposinf = _predicate(np.isposinf, False)
+isreal = _predicate(lambda x: np.ones(x.shape, bool), True)
+
+
+def signbit(input):
+    x = input.data
+    return _const(np.signbit(x) if x.dtype != np.bool_ else np.zeros(x.shape, bool))
 
 
 def is_nonzero(input):
-    if input.data.size != 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    n = input.data.size
+    if n != 1:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if n == 0 else
+                           "Boolean value of Tensor with more than one value is ambiguous")
     return bool(input.data.reshape(()))
