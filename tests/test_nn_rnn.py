@@ -492,3 +492,49 @@ def test_packed_input_must_be_2d_rows():
     bad = U(lamina).PackedSequence(p.data[:, None], p.batch_sizes)
     with pytest.raises(RuntimeError, match="input must have 2 dimensions, got 3"):
         l(bad)
+
+
+def test_results_kept_across_calls_are_not_overwritten():
+    """Work buffers are recycled between calls; results still referenced must never be."""
+    l = lnn.LSTM(I, H, 2, bidirectional=True)
+    x1, x2 = lamina.randn(T, B, I), lamina.randn(T, B, I)
+    with lamina.no_grad():
+        out1, (h1, c1) = l(x1)
+        kept = [out1.numpy().copy(), h1.numpy().copy(), c1.numpy().copy()]
+        for _ in range(3):
+            l(x2)
+    for a, b in zip(kept, (out1, h1, c1)):
+        np.testing.assert_array_equal(a, b.numpy())
+    # and a graph kept alive keeps its saved buffers: backward after other calls is still right
+    t = torch.nn.GRU(I, H)
+    g = lnn.GRU(I, H)
+    copy_weights(t, g)
+    xs = np.random.default_rng(3).standard_normal((T, B, I)).astype(np.float32)
+    out, _ = g(lamina.from_numpy(xs))
+    for _ in range(3):
+        g(lamina.randn(T, B, I))[0].sum().backward()
+    g.zero_grad()
+    out.sum().backward()
+    t(torch.from_numpy(xs))[0].sum().backward()
+    np.testing.assert_allclose(g.weight_hh_l0.grad.numpy(), t.weight_hh_l0.grad.numpy(), atol=1e-5)
+
+
+def test_threads_do_not_share_work_buffers():
+    import threading
+    l = lnn.LSTM(I, H)
+    xs = [lamina.randn(T, B, I) for _ in range(4)]
+    with lamina.no_grad():
+        expected = [l(x)[0].numpy().copy() for x in xs]
+    results = [None] * 4
+
+    def work(k):
+        with lamina.no_grad():
+            for _ in range(20):
+                results[k] = l(xs[k])[0].numpy().copy()
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for r, e in zip(results, expected):
+        np.testing.assert_array_equal(r, e)

@@ -19,6 +19,7 @@ A node has one output, so the layer's output Y is one flat array [HB | h_n | c_n
 cuts output, h_n and c_n out of it as views, and every gradient flows back into the one node."""
 import functools
 import sys
+import threading
 
 import numpy as np
 
@@ -32,10 +33,12 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # Work buffers are recycled: a fresh multi-megabyte array costs a page fault per 4 KiB on first
 # touch (and the OS takes the pages back at free), which for a small LSTM step is a sizeable part
 # of the time. A pooled array is handed out again only when nothing else refers to it any more
-# (the graph that saved it was freed), which its reference count tells.
-_POOL = {}
-_POOL_MAX_BYTES = 64 << 20   # arrays larger than this are not kept
-_POOL_PER_KEY = 8
+# (the graph that saved it was freed), which its reference count tells. Sizes are rounded up to
+# powers of two so that varying sequence lengths share buffers; what the pool keeps is bounded.
+_POOL_MAX_ARRAY = 32 << 20   # bytes: larger arrays are not kept
+_POOL_BUDGET = 128 << 20     # bytes kept per thread, at most
+_POOL_PER_KEY = 6
+_local = threading.local()
 
 
 def _free_refcount():
@@ -48,21 +51,28 @@ _FREE = _free_refcount()
 
 
 def _buf(shape, dt):
-    """An uninitialised array of `shape` and dtype `dt`, recycled from the pool when possible."""
+    """An uninitialised array of `shape` and dtype `dt`, recycled from this thread's pool when a
+    pooled array of its size class is no longer referenced anywhere else."""
     n = 1
     for d in shape:
         n *= d
-    key = (n, dt)
-    pool = _POOL.get(key)
+    cap = 1 << max(n - 1, 0).bit_length()
+    pools = getattr(_local, "pools", None)
+    if pools is None:
+        pools = _local.pools = {}
+        _local.kept = 0
+    key = (cap, dt)
+    pool = pools.get(key)
     if pool is None:
-        pool = _POOL[key] = []
+        pool = pools[key] = []
     for arr in pool:
         if sys.getrefcount(arr) == _FREE:
-            return arr.reshape(shape)
-    arr = np.empty(n, dt)
-    if len(pool) < _POOL_PER_KEY and arr.nbytes <= _POOL_MAX_BYTES:
+            return arr[:n].reshape(shape)
+    arr = np.empty(cap, dt)
+    if len(pool) < _POOL_PER_KEY and arr.nbytes <= _POOL_MAX_ARRAY and _local.kept + arr.nbytes <= _POOL_BUDGET:
         pool.append(arr)
-    return arr.reshape(shape)
+        _local.kept += arr.nbytes
+    return arr[:n].reshape(shape)
 
 
 @functools.lru_cache(maxsize=128)
