@@ -19,6 +19,8 @@ Groups are a batch dimension of np.matmul, never a Python loop."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import _alloc  # noqa: F401  (large temporaries stay reusable; see _alloc.py)
+
 
 def pad_zeros(x, pads):
     """x (N, C, *S) zero-padded by pads[(lo, hi), ...] (negative: cropped), C-contiguous."""
