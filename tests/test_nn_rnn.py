@@ -538,3 +538,14 @@ def test_threads_do_not_share_work_buffers():
         th.join()
     for r, e in zip(results, expected):
         np.testing.assert_array_equal(r, e)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("steps", [1, 2, 12])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_short_and_long_inputs(mode, steps, dtype):
+    """Short inputs scale the gate pre-activations per step, longer ones fold the factors into
+    the weights once (lamina/ops/rnn.py): both paths must match torch."""
+    t, l = _pair(mode, 5, 6, 2, bidirectional=True)
+    check_module(t, l, [(steps, 3, 5), (4, 3, 6)] + ([(4, 3, 6)] if mode == "LSTM" else []),
+                 dtype=dtype, call=_call_with_state(mode))

@@ -229,15 +229,18 @@ def _gate_scale(H, gates, dt):
 def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, H, N):
     dt = X.dtype
     col, row = _gate_scale(H, 4, dt)
-    G = np.matmul(X, (Wih * col).T, out=_buf((N, 4 * H), dt))
+    # Fold the factors into (copies of) the weights when that is cheaper than scaling every
+    # step's pre-activations, i.e. for all but the shortest inputs (a cell is one step).
+    fold = N > Wih.shape[1] + Whh.shape[1]
+    G = np.matmul(X, (Wih * col).T if fold else Wih.T, out=_buf((N, 4 * H), dt))
     if b_ih is not None:
-        G += (b_ih.data + b_hh.data) * row
+        G += (b_ih.data + b_hh.data) * row if fold else b_ih.data + b_hh.data
     CB = _buf((N + B, H), dt)
     CB[init] = c0
     TC = _buf((N, H), dt)
     Whr = w_hr.data if w_hr is not None else None
     R = _buf((N, H), dt) if Whr is not None else None
-    WhhT = (Whh * col).T
+    WhhT = (Whh * col).T if fold else Whh.T
     tmp = np.empty((B, 4 * H), dt)
     H2, H3 = 2 * H, 3 * H
     for g0, g1, prev in steps:
@@ -245,6 +248,8 @@ def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, 
         t = tmp[:g1 - g0]
         np.matmul(HB[prev], WhhT, out=t)
         a += t
+        if not fold:
+            a *= row
         np.exp(a, out=a)      # a held -x (-2x for g): now σ(x) = 1 / (1 + exp(-x))
         a += 1.0
         np.reciprocal(a, out=a)
@@ -358,17 +363,19 @@ def _gru_forward(X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B, H):
     dt = X.dtype
     H2 = 2 * H
     # r and z rows negated (σ without a negation pass, see _gate_scale); the n rows unchanged
-    col = np.ones((3 * H, 1), dt)
-    col[:H2] = -1.0
     N = X.shape[0]
-    G = np.matmul(X, (Wih * col).T, out=_buf((N, 3 * H), dt))
+    fold = N > Wih.shape[1] + Whh.shape[1]  # as for the LSTM: else negate per step
+    col = np.ones((3 * H, 1), dt)
+    if fold:
+        col[:H2] = -1.0
+    G = np.matmul(X, (Wih * col).T if fold else Wih.T, out=_buf((N, 3 * H), dt))
     if b_ih is not None:
         G += b_ih.data * col[:, 0]
     bhh = b_hh.data * col[:, 0] if b_hh is not None else None
     GH = _buf((N, 3 * H), dt)  # h W_hhᵀ + b_hh of every step (its n part is needed backward)
     RZ = _buf((N, H2), dt)     # r | z
     NN = _buf((N, H), dt)      # n
-    WhhT = (Whh * col).T
+    WhhT = (Whh * col).T if fold else Whh.T
     tmp = np.empty((B, H), dt)
     for g0, g1, prev in steps:
         gh = GH[g0:g1]
@@ -378,6 +385,8 @@ def _gru_forward(X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B, H):
             gh += bhh
         rz = RZ[g0:g1]
         np.add(G[g0:g1, :H2], gh[:, :H2], out=rz)
+        if not fold:
+            np.negative(rz, out=rz)
         np.exp(rz, out=rz)
         rz += 1.0
         np.reciprocal(rz, out=rz)

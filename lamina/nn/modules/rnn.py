@@ -513,7 +513,7 @@ class RNNCellBase(Module):
         hx = states[0] if states is not None else None
         cx = states[1] if states is not None and len(states) > 1 else None
         Y, (_, h0, c0, _) = _rnn.layer(mode, x, hx, cx, None, self.weight_ih, self.weight_hh, self.bias_ih,
-                                    self.bias_hh, None, False, B, 1, (B,), False)
+                                    self.bias_hh, None, False, B, 1, None, False)
         H = self.hidden_size
         shape = (B, H) if batched else (H,)
         h = _rnn.piece(Y, h0, shape)
