@@ -120,10 +120,14 @@ def linear(input, weight, bias=None):
     if x.dtype != w.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_DN[x.dtype.name].title()} "
                            f"and {_DN[w.dtype.name].title()}")
-    out = x @ w.T
+    # One 2-D GEMM: on (N, L, in) input np.matmul would loop over N small GEMMs (slow, and very
+    # slow with several BLAS threads, which synchronise once per GEMM).
+    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    out = x2 @ w.T
     if bias is not None:
         out += bias.data  # out is a fresh array: add in place, no temporary
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    if x.ndim != 2:
+        out = out.reshape(x.shape[:-1] + (w.shape[0],))
     has_bias = bias is not None
 
     def backward(g):
