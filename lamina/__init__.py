@@ -80,6 +80,8 @@ _LAZY_FUNCS = {
 
 
 def __getattr__(name):
+    if name == "serialization":  # torch.serialization.add_safe_globals and friends live in lamina.io
+        return _importlib.import_module(f"{__name__}.io")
     if name in _LAZY:
         return _importlib.import_module(f"{__name__}.{name}")
     if name in _LAZY_FUNCS:
