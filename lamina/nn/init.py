@@ -54,6 +54,15 @@ def _calculate_fan_in_and_fan_out(tensor):
     return _fans(tensor)
 
 
+def _calculate_correct_fan(tensor, mode):
+    mode = mode.lower()
+    valid_modes = ["fan_in", "fan_out"]
+    if mode not in valid_modes:
+        raise ValueError(f"Mode {mode} not supported, please use one of {valid_modes}")
+    fan_in, fan_out = _fans(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     return _fill(tensor, rng(generator).uniform(a, b, tensor.data.shape))
 
@@ -63,14 +72,42 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) restricted to [a, b] (by resampling what falls outside)."""
+    """Normal(mean, std) restricted to [a, b]: draws are kept when they fall inside, in batches
+    sized by the probability of landing there, so a narrow window costs a few rounds."""
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
     g = rng(generator)
     n = tensor.data.size
-    out = g.normal(mean, std, n)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = g.normal(mean, std, int(bad.sum()))
-        bad = (out < a) | (out > b)
+
+    def cdf(v):
+        return (1.0 + math.erf((v - mean) / (std * math.sqrt(2.0)))) / 2.0
+    p = max(cdf(b) - cdf(a), 1e-12)
+    # bounds in the tensor's dtype, so that nothing outside [a, b] appears after the cast
+    lo, hi = (np.asarray(v, dtype=tensor.data.dtype).item() for v in (a, b))
+    if p > 0.3:
+        def propose(k):  # plain normal draws, kept when inside
+            d = g.normal(mean, std, k)
+            return d[(d >= lo) & (d <= hi)]
+        rate = p
+    else:
+        # a narrow or far-out window: uniform proposals on [a, b], accepted with the normal
+        # density relative to its peak inside the window
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        rate = max(p / ((b - a) * math.exp(log_peak) / (std * math.sqrt(2 * math.pi))), 1e-6)
+
+        def propose(k):
+            d = g.uniform(a, b, k)
+            keep = np.log(g.random(k)) <= -0.5 * ((d - mean) / std) ** 2 - log_peak
+            d = d[keep]
+            return d[(d >= lo) & (d <= hi)]
+    kept, have = [], 0
+    while have < n:
+        draw = propose(min(int((n - have) / rate * 1.1) + 16, 1 << 24)).astype(tensor.data.dtype)
+        kept.append(draw)
+        have += draw.size
+    out = np.concatenate(kept)[:n] if kept else np.empty(0)
     return _fill(tensor, out.reshape(tensor.data.shape))
 
 
@@ -123,12 +160,7 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     if 0 in tensor.data.shape:
         warnings.warn("Initializing zero-element tensors is a no-op")
         return None
-    mode = mode.lower()
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
-    fan_in, fan_out = _fans(tensor)
-    fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -165,12 +197,40 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Normal(0, std) values with a fraction `sparsity` of each column set to zero."""
     if tensor.data.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.data.shape
     g = rng(generator)
     values = g.normal(0, std, (rows, cols))
     zeros = int(math.ceil(sparsity * rows))
-    for c in range(cols):
-        values[g.permutation(rows)[:zeros], c] = 0
+    # a random permutation of the rows per column (argsort of uniform keys); its first `zeros` rows
+    order = np.argsort(g.random((rows, cols)), axis=0)[:zeros]
+    values[order, np.arange(cols)] = 0
     return _fill(tensor, values)
+
+
+def _deprecated(fn):
+    new_name = fn.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return fn(*args, **kwargs)
+    deprecated_init.__name__ = old_name
+    deprecated_init.__doc__ = f"Deprecated alias of {new_name}."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
