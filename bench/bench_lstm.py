@@ -25,18 +25,6 @@ import lamina  # noqa: E402
 T, B, I, H, C = 50, 32, 40, 128, 10
 
 
-def cross_entropy(lib):
-    F = lib.nn.functional
-    if hasattr(F, "cross_entropy"):
-        return F.cross_entropy
-    # Stand-in while lamina's fused cross_entropy is not there yet: log_softmax, pick, mean.
-    print("(note: lamina has no F.cross_entropy yet; using log_softmax + gather + mean)", flush=True)
-
-    def ce(logits, target):
-        return -F.log_softmax(logits, dim=1).gather(1, target[:, None]).mean()
-    return ce
-
-
 class Classifier:
     """LSTM/GRU → last hidden state → Linear, built from either library."""
 
@@ -63,7 +51,7 @@ def main():
         for lib in (lamina, torch):
             model = Classifier(lib, cell)
             opt = lib.optim.Adam(model.params, lr=1e-3)
-            loss_fn = cross_entropy(lib)
+            loss_fn = lib.nn.functional.cross_entropy
             xin, yin = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
 
             def step(model=model, opt=opt, loss_fn=loss_fn, xin=xin, yin=yin):

@@ -1,7 +1,6 @@
 """Recurrent layers and sequence packing against PyTorch: RNN (tanh/relu), LSTM (with projection),
 GRU, the cells, and nn.utils.rnn. Same weights (copied by state_dict key) must give the same
 output, h_n, c_n, input gradients and parameter gradients, over the option product."""
-import itertools
 import warnings
 
 import numpy as np
@@ -10,7 +9,7 @@ import torch
 
 import lamina
 import lamina.nn as lnn
-from oracle import TOL, assert_same, check, check_module, copy_weights
+from oracle import check, check_module, copy_weights
 
 MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
 I, H, T, B = 3, 4, 3, 2

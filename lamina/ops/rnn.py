@@ -139,8 +139,9 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
 
     input: (T, B, I), (B, T, I) with batch_first, or packed rows (N, I) with `batch_sizes` (a tuple).
     hx, cx: initial states (L·D, B, H) read at index k, or (B, H) with k None, or None for zeros.
-    Returns (Y, (out_start, hn_start, cn_start)): Y's flat offsets of the output rows (N, H_out),
-    of h_n (B, H_out) and of c_n (B, H)."""
+    Returns (Y, (out_start, hn_start, cn_start, out_flag)): Y's flat offsets of the output rows
+    (N, H_out), of h_n (B, H_out) and of c_n (B, H), and the flag to pass to `piece` for views of
+    the output rows."""
     x = input.data
     X = _rows(x, batch_first)
     dt = X.dtype

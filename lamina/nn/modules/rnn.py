@@ -9,8 +9,6 @@ import math
 import numbers
 import warnings
 
-import numpy as np
-
 from ...ops import rnn as _rnn
 from ...ops.creation import empty
 from ...ops.indexing import index_select
@@ -226,8 +224,7 @@ def _tname(t):
 def _check_hidden_dtype(input, h):
     if h is not None and h.dtype != input.dtype:
         raise RuntimeError(f"Input and hidden tensors are not the same dtype, found input tensor with "
-                           f"{_NAMES.get(input.dtype.__str__().split('.')[-1], input.dtype)} and hidden tensor "
-                           f"with {_NAMES.get(h.dtype.__str__().split('.')[-1], h.dtype)}")
+                           f"{_NAMES.get(_dn(input), _dn(input))} and hidden tensor with {_NAMES.get(_dn(h), _dn(h))}")
 
 
 def _unpack(input):
@@ -283,7 +280,7 @@ class RNN(RNNBase):
         self.nonlinearity = self_nonlinearity
 
     def forward(self, input, hx=None):
-        return _forward_single_state(self, input, hx, "RNN", "RNN: Expected input to be 2D or 3D, got {}D tensor instead")
+        return _forward_single_state(self, input, hx, "RNN: Expected input to be 2D or 3D, got {}D tensor instead")
 
 
 class GRU(RNNBase):
@@ -316,10 +313,10 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input, hx=None):
-        return _forward_single_state(self, input, hx, "GRU", "GRU: Expected input to be 2D or 3D, got {}D instead")
+        return _forward_single_state(self, input, hx, "GRU: Expected input to be 2D or 3D, got {}D instead")
 
 
-def _forward_single_state(self, input, hx, name, dim_msg):
+def _forward_single_state(self, input, hx, dim_msg):
     """RNN and GRU forward: one state tensor."""
     if isinstance(input, PackedSequence):
         x, batch_sizes, sorted_indices, unsorted_indices = _unpack(input)
