@@ -1,0 +1,12 @@
+"""lamina.utils, as torch.utils: `lamina.utils.data` (datasets, DataLoader) and `hooks`.
+
+Submodules load on first use, so `import lamina` does not pay for them."""
+import importlib as _importlib
+
+_SUBMODULES = {"data", "hooks"}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
