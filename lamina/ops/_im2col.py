@@ -189,7 +189,9 @@ def input_grad(g, w, in_shape, stride, pads, dil, groups, bias=None, gy=None, la
     og = o // groups
     if c > 2 * o and all(s == 1 for s in stride):
         # many more input than output channels: cheaper as a convolution with the flipped kernel
-        tpads = [(d * (kk - 1) - lo, d * (kk - 1) - hi) for kk, d, (lo, hi) in zip(k, dil, pads)]
+        # (rows a transposed convolution's output_padding adds get no contribution: extra zeros)
+        tpads = [(d * (kk - 1) - lo, d * (kk - 1) - hi + s - (oo + d * (kk - 1) - lo - hi))
+                 for kk, d, (lo, hi), s, oo in zip(k, dil, pads, in_shape[2:], out)]
         gx, _ = conv_forward(g, flip_swap(w, groups), bias, stride, tpads, dil, groups, False)
         return gx
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_shape[2:], pads))

@@ -69,7 +69,7 @@ def _check_common(name, x, w, b, nd, transposed, groups, stride, dilation, paddi
     want = w.shape[0] if transposed else w.shape[1] * groups
     if shape[1] != want:
         what = "transposed=1" if transposed else f"groups={groups}"
-        raise RuntimeError(f"Given {what}, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
+        raise RuntimeError(f"Given {what}, weight of size {list(w.shape)}, expected input{list(shape)} to have "
                            f"{want} channels, but got {x.shape[-nd - 1]} channels instead")
     if b is not None:
         outs = w.shape[1] * groups if transposed else w.shape[0]
@@ -205,9 +205,17 @@ def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_pa
         if input._requires_grad or need_w:
             # conv's forward of g gives grad_input; its columns give grad_weight
             gx, cols = conv_forward(g, w, None, stride, pads, dilation, groups, need_w)
+            # output_padding >= stride (allowed below the dilation) gives conv extra outputs that
+            # no input fed: drop them from grad_input, meet them with zeros for grad_weight
+            extra = [(0, a - b) for a, b in zip(gx.shape[2:], x.shape[2:])]
             if need_w:
-                gw = weight_grad(cols.lay.write(x), cols, groups, w.shape)
-            gx = (gx if batched else gx[0]) if input._requires_grad else None
+                xe = pad_zeros(x, extra) if any(e for _, e in extra) else x
+                gw = weight_grad(cols.lay.write(xe), cols, groups, w.shape)
+            if input._requires_grad:
+                gx = gx[(slice(None), slice(None)) + tuple(slice(0, n) for n in x.shape[2:])]
+                gx = gx if batched else gx[0]
+            else:
+                gx = None
         if bias is not None and bias._requires_grad:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
@@ -273,7 +281,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     L = ∏_d ⌊(size_d + 2·padding_d - dilation_d·(kernel_size_d-1) - 1)/stride_d + 1⌋."""
     x = input.data
     if x.ndim not in (3, 4):
-        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(x.shape)}")
     k, d, p, s = _fold_args(kernel_size, dilation, padding, stride)
     batched = x.ndim == 4
     if not batched:
@@ -297,8 +306,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     (N, C·∏kernel_size, L) → (N, C, *output_size). The inverse layout of unfold."""
     x = input.data
     if x.ndim not in (2, 3):
-        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
-                                  f"(got {x.ndim}D)")
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(x.shape)}")
     size = _ntuple(output_size, 2, "output_size")
     k, d, p, s = _fold_args(kernel_size, dilation, padding, stride)
     batched = x.ndim == 3

@@ -32,13 +32,14 @@ class _ConvNd(Module):
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
         if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}")
+            valid_strings = {"same", "valid"}  # a set, printed in the order PyTorch's prints
+            if padding not in valid_strings:
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {valid_strings}")
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"padding_mode must be one of {{'zeros', 'circular', 'replicate', 'reflect'}}, but got "
-                             f"padding_mode='{padding_mode}'")
+        valid_modes = {"zeros", "reflect", "replicate", "circular"}
+        if padding_mode not in valid_modes:
+            raise ValueError(f"padding_mode must be one of {valid_modes}, but got padding_mode='{padding_mode}'")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
@@ -58,7 +59,7 @@ class _ConvNd(Module):
                     rev[2 * i] = total // 2
                     rev[2 * i + 1] = total - total // 2
         else:
-            rev = [p for p in reversed(padding) for _ in range(2)]
+            rev = tuple(p for p in reversed(padding) for _ in range(2))
         self._reversed_padding_repeated_twice = rev
         shape = ((in_channels, out_channels // groups) if transposed else
                  (out_channels, in_channels // groups)) + tuple(kernel_size)
