@@ -459,10 +459,16 @@ absolute = abs
 def sign(input):
     """out = −1, 0 or 1 by the sign of input (bool stays bool). Zero gradient."""
     x = input.data
+    if x.dtype == np.bool_:
+        out = x.copy()
+    else:
+        out = np.sign(x)
+        if x.dtype.kind == "f":
+            out = np.where(np.isnan(x), 0, out)  # PyTorch: sign(nan) = 0
 
     def backward(g):
         return (np.zeros_like(g),)
-    return make(x.copy() if x.dtype == np.bool_ else np.sign(x), (input,), backward, "SignBackward0")
+    return make(out, (input,), backward, "SignBackward0")
 
 
 # ---- selection: maximum, minimum, clamp, where -----------------------------------------------

@@ -1,11 +1,15 @@
 """Reductions: sum, mean, prod, var, std, max/min (values and indices), amax/amin, logsumexp,
-argmax/argmin, all/any, norm, cumsum. `dim` may be an int, a tuple or None; keepdim as PyTorch."""
+argmax/argmin, all/any, norm, median, cumsum/cumprod. `dim` is an int, a tuple or None (all
+dims); keepdim keeps reduced dims as size 1. Sums go through np.add.reduce directly (ndarray.sum
+adds a Python layer)."""
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
 
 from .. import _dtype
+from ..tensor import Tensor
 from ._core import dim_arg, float_dtype_of, make
 
 __all__ = ["sum", "mean", "prod", "var", "std", "var_mean", "std_mean", "max", "min", "amax", "amin",
@@ -13,272 +17,448 @@ __all__ = ["sum", "mean", "prod", "var", "std", "var_mean", "std_mean", "max", "
            "median", "aminmax", "nansum", "nanmean"]
 METHODS = ["sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax", "argmin",
            "all", "any", "norm", "cumsum", "cumprod", "count_nonzero", "median", "aminmax", "nansum", "nanmean"]
+INPLACE = ["cumsum", "cumprod"]
 
-values_indices = namedtuple("return_types", ["values", "indices"])
-min_max = namedtuple("return_types", ["min", "max"])
+_add = np.add.reduce
+
+
+def return_type(name, fields):
+    """A named tuple printed like PyTorch's torch.return_types.<name>."""
+    base = namedtuple(name, fields)
+
+    def __repr__(self):
+        inner = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"lamina.return_types.{name}(\n{inner})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+_VALUES_INDICES = {}
+
+
+def values_indices(values, indices, name="max"):
+    """(values, indices) as torch.return_types.<name>."""
+    cls = _VALUES_INDICES.get(name)
+    if cls is None:
+        cls = _VALUES_INDICES[name] = return_type(name, ("values", "indices"))
+    return cls(values, indices)
+
+
+_aminmax_type = return_type("aminmax", ("min", "max"))
 
 
 def _axes(dim, ndim):
-    """None for a full reduction, else a sorted tuple of non-negative axes."""
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+    """None for a full reduction (also any dim of a 0-d tensor), else a sorted tuple of
+    non-negative axes."""
+    if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
+        if not dim:
+            return None
         axes = tuple(sorted(dim_arg(d, ndim) for d in dim))
-        if len(set(axes)) != len(axes):
-            raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
-        return axes
-    return (dim_arg(dim, ndim),)
+        for a, b in zip(axes, axes[1:]):
+            if a == b:
+                raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+        return axes if ndim else None
+    d = dim_arg(dim, ndim)
+    return (d,) if ndim else None
 
 
-def _expand_back(g, shape, axes, keepdim):
-    """Broadcastable view of a reduced gradient against the input shape."""
+def _kept_shape(shape, axes):
+    """The shape of a keepdim=True result."""
     if axes is None:
-        return np.broadcast_to(g.reshape((1,) * len(shape)), shape)
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _count(shape, axes):
+    n = 1
+    for i in (range(len(shape)) if axes is None else axes):
+        n *= shape[i]
+    return n
+
+
+def _expand(g, shape, axes, keepdim):
+    """A reduced gradient as a broadcast (read-only) view of the input's shape."""
     if not keepdim:
-        g = np.expand_dims(g, axes)
+        g = g.reshape(_kept_shape(shape, axes))
     return np.broadcast_to(g, shape)
 
 
+def _check_nonempty(name, x, axes):
+    for a in (range(x.ndim) if axes is None else axes):
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+
+
+# ---- sum, mean, prod ------------------------------------------------------------------------
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Σ over `dim` (all dims by default). Integers and bools sum in int64."""
+    x = input.data
+    axes = _axes(dim, x.ndim) if dim is not None else None
+    if dtype is not None:
+        out_dt = _dtype.to_dtype(dtype).np
+    elif x.dtype.kind in "biu":
+        out_dt = np.dtype(np.int64)
+    else:
+        out_dt = x.dtype
+    out = _add(x, axis=axes, dtype=out_dt, keepdims=keepdim)
+    shape, in_dt = x.shape, x.dtype
+
+    def backward(g):
+        g = _expand(g, shape, axes, keepdim)
+        return (g if g.dtype == in_dt else g.astype(in_dt),)
+    return make(out, (input,), backward, "SumBackward0" if dim is None else "SumBackward1")
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """sum treating NaN as 0 (and giving it zero gradient)."""
+    x = input.data
+    if x.dtype.kind != "f":
+        return sum(input, dim, keepdim, dtype=dtype)
+    axes = _axes(dim, x.ndim)
+    keep = ~np.isnan(x)
+    out = _add(np.where(keep, x, 0), axis=axes, keepdims=keepdim,
+               dtype=_dtype.to_dtype(dtype).np if dtype is not None else None)
+
+    def backward(g):
+        # multiplied, not selected: an inf gradient (nanmean of an all-NaN slice) gives NaN there
+        return ((_expand(g, x.shape, axes, keepdim) * keep).astype(x.dtype, copy=False),)
+    return make(out, (input,), backward, "NansumBackward0", saved=(input,))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Σ / n over `dim` (all dims by default); floating-point input only (or pass dtype)."""
+    x = input.data
+    if dtype is not None:
+        x = x.astype(_dtype.to_dtype(dtype).np, copy=False)
+    if x.dtype.kind != "f":
+        from .arithmetic import type_name
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {type_name(x.dtype)}")
+    axes = _axes(dim, x.ndim) if dim is not None else None
+    n = _count(x.shape, axes)
+    out = _add(x, axis=axes, keepdims=keepdim)
+    out = out / n if n else out * float("nan")
+    shape, in_dt = x.shape, input.data.dtype
+
+    def backward(g):
+        g = _expand(g / n if n else g, shape, axes, keepdim)
+        return (g if g.dtype == in_dt else g.astype(in_dt),)
+    return make(out, (input,), backward, "MeanBackward0" if dim is None else "MeanBackward1")
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """mean over the non-NaN elements (NaN where there are none)."""
+    if input.data.dtype.kind != "f" and dtype is None:
+        from .arithmetic import type_name
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{type_name(input.data.dtype)}")
+    from .arithmetic import div
+    from .compare import isnan, logical_not
+    return div(nansum(input, dim, keepdim, dtype=dtype), sum(logical_not(isnan(input)), dim, keepdim))
+
+
+def _exclusive_cumprod(x, axis, reverse=False):
+    """Products of the elements strictly before each one along `axis` (after, if reverse)."""
+    if reverse:
+        x = np.flip(x, axis)
+    c = np.cumprod(x, axis=axis)
+    out = np.ones_like(c)
+    dst = [slice(None)] * x.ndim
+    src = [slice(None)] * x.ndim
+    dst[axis], src[axis] = slice(1, None), slice(None, -1)
+    out[tuple(dst)] = c[tuple(src)]
+    return np.flip(out, axis) if reverse else out
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Π over `dim` (one dim, or all). d/dx_i = product of the others, computed without dividing
+    (so zeros get the right gradient: with one zero only it gets a gradient, with two none do)."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     x = input.data
     axes = _axes(dim, x.ndim)
     if dtype is not None:
         out_dt = _dtype.to_dtype(dtype).np
-    elif x.dtype.kind in "biu":
-        out_dt = np.dtype(np.int64)  # PyTorch sums integers and bools in int64
     else:
-        out_dt = x.dtype
-    out = np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=out_dt))
+        out_dt = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+    out = np.multiply.reduce(x, axis=axes, dtype=out_dt, keepdims=keepdim)
     shape = x.shape
-    in_dt = x.dtype
 
     def backward(g):
-        return (_expand_back(g, shape, axes, keepdim).astype(in_dt, copy=False),)
-    return make(out, (input,), backward, "SumBackward1" if axes is not None else "SumBackward0")
+        flat = x.reshape(-1) if axes is None else x
+        axis = 0 if axes is None else axes[0]
+        if flat.shape[axis] == 0:
+            return (np.zeros(shape, x.dtype),)
+        others = _exclusive_cumprod(flat, axis) * _exclusive_cumprod(flat, axis, reverse=True)
+        return ((_expand(g, shape, axes, keepdim) * others.reshape(shape)).astype(x.dtype, copy=False),)
+    return make(out, (input,), backward, "ProdBackward0" if dim is None else "ProdBackward1", saved=(input,))
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    from .arithmetic import where
-    from .compare import isnan
-    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+# ---- var, std -------------------------------------------------------------------------------
+
+def _var_args(name, dim, unbiased, keepdim, correction):
+    """Resolve var/std's overloads: var(x, unbiased), var(x, dim, unbiased, keepdim), correction=."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    elif unbiased is not None:
+        raise RuntimeError(f"{name}(): cannot specify both unbiased and correction")
+    return dim, keepdim, correction
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def _moments(name, input, dim, correction):
+    """(mean-centred x, Σ(x − mean)² over dim kept, n, degrees of freedom, axes)."""
     x = input.data
-    if x.dtype.kind != "f" and dtype is None:
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-                           f"or complex dtype. Got: {_dtype.from_numpy_dtype(x.dtype).name.title()}")
-    if dtype is not None:
-        x = x.astype(_dtype.to_dtype(dtype).np)
+    if x.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = _axes(dim, x.ndim)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.asarray(x.mean(axis=axes, keepdims=keepdim))
-    count = x.size // builtins.max(out.size, 1) if x.size else 0
-    shape = x.shape
-    in_dt = input.data.dtype
-
-    def backward(g):
-        return ((_expand_back(g, shape, axes, keepdim) / builtins.max(count, 1)).astype(in_dt, copy=False),)
-    return make(out, (input,), backward, "MeanBackward1" if axes is not None else "MeanBackward0")
-
-
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    from .arithmetic import div
-    from .compare import isnan, logical_not
-    return div(nansum(input, dim, keepdim), sum(logical_not(isnan(input)), dim, keepdim))
-
-
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    x = input.data
-    if dim is not None and not isinstance(dim, int):
-        raise TypeError("prod(): argument 'dim' must be int")
-    axes = _axes(dim, x.ndim)
-    out_dt = _dtype.to_dtype(dtype).np if dtype is not None else (np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype)
-    out = np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=out_dt))
-
-    def backward(g):
-        # product of all the others, computed without dividing (zeros are common)
-        ax = axes[0] if axes else None
-        xf = x.reshape(-1) if ax is None else x
-        axis = 0 if ax is None else ax
-        left = np.cumprod(np.concatenate([np.ones_like(np.take(xf, [0], axis)), np.take(xf, range(xf.shape[axis] - 1), axis)], axis), axis)
-        rev = np.flip(xf, axis)
-        right = np.flip(np.cumprod(np.concatenate([np.ones_like(np.take(rev, [0], axis)), np.take(rev, range(rev.shape[axis] - 1), axis)], axis), axis), axis)
-        others = (left * right).reshape(x.shape)
-        return ((_expand_back(g, x.shape, axes, keepdim) * others).astype(x.dtype, copy=False),)
-    return make(out, (input,), backward, "ProdBackward1" if axes is not None else "ProdBackward0", saved=(input,))
-
-
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    if unbiased is not None:
-        return 1 if unbiased else 0
-    return 1
+    n = _count(x.shape, axes)
+    dof = builtins.max(n - correction, 0)
+    if dof == 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", stacklevel=3)
+    diff = x - (_add(x, axis=axes, keepdims=True) / n if n else x)
+    return diff, _add(diff * diff, axis=axes, keepdims=True), n, dof, axes
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):  # var(x, False): the legacy `unbiased` positional
-        dim, unbiased = None, dim
-    x = input.data
-    axes = _axes(dim, x.ndim)
-    c = _correction(unbiased, correction)
-    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    mu = x.mean(axis=axes, keepdims=True)
-    diff = x - mu
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.asarray((diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(builtins.max(n - c, 0)))
-    shape = x.shape
+    """Σ(x − mean)² / (n − correction) over `dim`; correction=1 (Bessel) by default."""
+    dim, keepdim, c = _var_args("var", dim, unbiased, keepdim, correction)
+    diff, ss, n, dof, axes = _moments("var", input, dim, c)
+    out = ss / dof if dof else ss * float("inf") if n else ss * float("nan")
+    if not keepdim:
+        out = out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
+    scale = 2.0 / dof if dof else float("inf")
 
     def backward(g):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return ((_expand_back(g, shape, axes, keepdim) * diff * x.dtype.type(2 / builtins.max(n - c, 0) if n - c > 0 else np.inf)).astype(x.dtype, copy=False),)
+        return (_expand(g, diff.shape, axes, keepdim) * diff * scale,)
     return make(out, (input,), backward, "VarBackward0", saved=(input,))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    from .pointwise import sqrt
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """√var over `dim`; correction=1 (Bessel) by default."""
+    dim, keepdim, c = _var_args("std", dim, unbiased, keepdim, correction)
+    diff, ss, n, dof, axes = _moments("std", input, dim, c)
+    out = np.sqrt(ss / dof if dof else ss * float("inf") if n else ss * float("nan"))
+    if not keepdim:
+        out = out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
+    inv_dof = 1.0 / dof if dof else float("inf")
+
+    def backward(g):
+        # d std = d var / (2 std), d var = 2 (x − mean) / dof; PyTorch takes 0 where std is 0
+        gs = np.where(out == 0, 0.0, g / out).astype(g.dtype, copy=False)
+        return (_expand(gs, diff.shape, axes, keepdim) * diff * inv_dof,)
+    return make(out, (input,), backward, "StdBackward0", saved=(input,), save_output=True)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """(var, mean) over `dim`."""
+    d, k, c = _var_args("var_mean", dim, unbiased, keepdim, correction)
+    return var(input, d, keepdim=k, correction=c), mean(input, d, k)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """(std, mean) over `dim`."""
+    d, k, c = _var_args("std_mean", dim, unbiased, keepdim, correction)
+    return std(input, d, keepdim=k, correction=c), mean(input, d, k)
 
 
-def _extreme(name, np_fn, arg_fn):
-    """max / min: with no dim, the value; with dim, (values, indices) and the gradient goes to
-    the index chosen; other is a tensor → elementwise maximum/minimum."""
+# ---- max, min, amax, amin, argmax, argmin ---------------------------------------------------
+
+def _evenly(x, value):
+    """Where a full-reduction max/min/median came from: ties share the gradient (NaN ties too)."""
+    hit = np.isnan(x) if value != value else (x == value)
+    return hit / np.count_nonzero(hit)
+
+
+def _extreme(name, reduce, arg):
+    """max/min: no dim → the value (gradient shared by ties); with dim → (values, indices), the
+    gradient going to the index; a tensor second argument → maximum/minimum."""
+    title = name.title()
+
     def op(input, dim=None, keepdim=False, *, other=None):
-        from ..tensor import Tensor
-        if isinstance(dim, Tensor):
+        if isinstance(dim, Tensor) or other is not None:
             from . import arithmetic
-            return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
+            return getattr(arithmetic, name + "imum")(input, dim if other is None else other)
         x = input.data
         if dim is None:
             if x.size == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    "Specify the reduction dim with the 'dim' argument.")
-            out = np.asarray(np_fn(x))
+            out = reduce(x, axis=None)
 
             def backward(g):
-                hit = (x == out)
-                return ((hit * (g / hit.sum())).astype(x.dtype, copy=False),)
-            return make(out, (input,), backward, name.title() + "Backward1", saved=(input,))
+                return ((g * _evenly(x, out)).astype(x.dtype, copy=False),)
+            return make(out, (input,), backward, title + "Backward1", saved=(input,))
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
         d = dim_arg(dim, x.ndim)
-        if x.ndim and x.shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-        xx = x.reshape(1) if x.ndim == 0 else x
-        idx = np.expand_dims(arg_fn(xx, axis=d if x.ndim else 0), d if x.ndim else 0)
-        vals = np.take_along_axis(xx, idx, d if x.ndim else 0)
-        if not keepdim or x.ndim == 0:
-            vals = vals.reshape(x.shape[:d] + x.shape[d + 1:]) if x.ndim else vals.reshape(())
-            idx_out = idx.reshape(vals.shape)
+        xx = x if x.ndim else x.reshape(1)
+        _check_nonempty(name, xx, (d,))
+        idx = arg(xx, axis=d, keepdims=True)
+        vals = np.take_along_axis(xx, idx, d)
+        if not keepdim or not x.ndim:
+            out_shape = x.shape[:d] + x.shape[d + 1:]
+            vals_out, idx_out = vals.reshape(out_shape), idx.reshape(out_shape)
         else:
-            idx_out = idx
+            vals_out, idx_out = vals, idx
 
         def backward(g):
             gx = np.zeros(xx.shape, dtype=g.dtype)
-            gg = g.reshape(idx.shape)
-            np.put_along_axis(gx, idx, gg, d if x.ndim else 0)
+            np.put_along_axis(gx, idx, g.reshape(idx.shape), d)
             return (gx.reshape(x.shape),)
-        values = make(vals, (input,), backward, name.title() + "Backward0")
-        return values_indices(values, make(idx_out.astype(np.int64), (), None, ""))
-    op.__name__ = name
+        values = make(vals_out, (input,), backward, title + "Backward0")
+        return values_indices(values, make(idx_out.astype(np.int64, copy=False), (), None, ""), name)
+    op.__name__ = op.__qualname__ = name
     return op
 
 
-def _nan_argmax(x, axis):
-    # PyTorch propagates NaN: a NaN is the max (and the min)
-    nan = np.isnan(x) if x.dtype.kind == "f" else None
-    if nan is not None and nan.any():
-        return np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), np.argmax(x, axis=axis))
-    return np.argmax(x, axis=axis)
+# np.argmax/argmin return the first NaN when there is one, which is PyTorch's rule too
+max = _extreme("max", np.maximum.reduce, np.argmax)
+min = _extreme("min", np.minimum.reduce, np.argmin)
 
 
-def _nan_argmin(x, axis):
-    nan = np.isnan(x) if x.dtype.kind == "f" else None
-    if nan is not None and nan.any():
-        return np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), np.argmin(x, axis=axis))
-    return np.argmin(x, axis=axis)
-
-
-max = _extreme("max", np.max, _nan_argmax)
-min = _extreme("min", np.min, _nan_argmin)
-
-
-def _amext(name, np_fn):
+def _amext(name, reduce):
     def op(input, dim=(), keepdim=False):
         x = input.data
         axes = _axes(dim, x.ndim)
-        out = np.asarray(np_fn(x, axis=axes, keepdims=keepdim))
+        if x.size == 0:
+            if axes is None:
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            _check_nonempty(name, x, axes)
+        out = reduce(x, axis=axes, keepdims=keepdim)
 
         def backward(g):
-            full = _expand_back(out, x.shape, axes, keepdim)
-            hit = (x == full)
-            count = hit.sum(axis=axes, keepdims=True)
-            return ((hit * _expand_back(g, x.shape, axes, keepdim) / count).astype(x.dtype, copy=False),)
-        return make(out, (input,), backward, name, saved=(input,))
+            hit = x == _expand(out, x.shape, axes, keepdim)
+            count = _add(hit, axis=axes, keepdims=True)
+            return ((_expand(g, x.shape, axes, keepdim) * hit / count).astype(x.dtype, copy=False),)
+        return make(out, (input,), backward, name.title() + "Backward0", saved=(input,), save_output=True)
+    op.__name__ = op.__qualname__ = name
     return op
 
 
-amax = _amext("AmaxBackward0", np.max)
-amin = _amext("AminBackward0", np.min)
+amax = _amext("amax", np.maximum.reduce)
+amin = _amext("amin", np.minimum.reduce)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    return min_max(amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (), keepdim))
+    """(amin, amax) over `dim` (one dim, or all)."""
+    d = () if dim is None else dim
+    return _aminmax_type(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
-def logsumexp(input, dim, keepdim=False):
-    x = input.data
-    if x.dtype.kind != "f":
-        x = x.astype(float_dtype_of(x.dtype))
-    axes = _axes(dim, x.ndim)
-    m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
-    m = np.where(np.isfinite(m), m, 0)
-    s = np.sum(np.exp(x - m), axis=axes, keepdims=True)
-    out_keep = np.log(s) + m
-    out = out_keep if keepdim else np.squeeze(out_keep, axis=axes) if axes is not None else out_keep.reshape(())
-
-    def backward(g):
-        gk = g if keepdim else (np.expand_dims(g, axes) if axes is not None else g.reshape((1,) * x.ndim))
-        return (gk * np.exp(x - out_keep),)
-    return make(np.asarray(out), (input,), backward, "LogsumexpBackward0", saved=(input,))
-
-
-def _arg(np_fn):
+def _arg(name, np_fn):
     def op(input, dim=None, keepdim=False):
         x = input.data
+        if x.dtype == np.bool_:
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
-            out = np.asarray(np_fn(x.reshape(-1), 0))
+            if x.size == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            out = np.asarray(np_fn(x.reshape(-1)))
             if keepdim:
                 out = out.reshape((1,) * x.ndim)
         else:
             d = dim_arg(dim, x.ndim)
             xx = x if x.ndim else x.reshape(1)
-            out = np_fn(xx, d if x.ndim else 0)
-            if keepdim:
-                out = np.expand_dims(out, d)
-            elif x.ndim == 0:
+            _check_nonempty(name, xx, (d,))
+            out = np_fn(xx, axis=d, keepdims=bool(keepdim and x.ndim))
+            if not x.ndim:
                 out = out.reshape(())
-        return make(np.asarray(out, dtype=np.int64), (), None, "")
+        return make(out.astype(np.int64, copy=False), (), None, "")
+    op.__name__ = op.__qualname__ = name
     return op
 
 
-argmax = _arg(_nan_argmax)
-argmin = _arg(_nan_argmin)
+argmax = _arg("argmax", np.argmax)
+argmin = _arg("argmin", np.argmin)
 
 
-def _logical(np_fn):
+# ---- logsumexp, norm ------------------------------------------------------------------------
+
+def logsumexp(input, dim, keepdim=False):
+    """log Σ exp(x) over `dim`, computed with the maximum factored out (no overflow)."""
+    x = input.data
+    if x.dtype.kind != "f":
+        x = x.astype(float_dtype_of(x.dtype))
+    axes = _axes(dim, x.ndim)
+    if x.size:
+        m = np.maximum.reduce(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all −inf (or an inf) along a slice: nothing to factor out
+    else:
+        m = np.zeros(_kept_shape(x.shape, axes), x.dtype)
+    out_kept = np.log(_add(np.exp(x - m), axis=axes, keepdims=True))
+    out_kept += m
+    out = out_kept if keepdim else out_kept.reshape(
+        [n for i, n in enumerate(x.shape) if axes is not None and i not in axes])
+
+    def backward(g):
+        return (_expand(g, x.shape, axes, keepdim) * np.exp(x - out_kept),)
+    return make(out, (input,), backward, "LogsumexpBackward0", saved=(input,))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm (Σ|x|^p)^(1/p) over `dim` (all dims by default): p = 2 ('fro'), 1, inf,
+    −inf, 0 (count of non-zeros) or any other number. The gradient is 0 where the norm is 0."""
+    x = input.data
+    if dtype is not None:
+        x = x.astype(_dtype.to_dtype(dtype).np, copy=False)
+    if x.dtype.kind != "f":
+        from .arithmetic import type_name
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {type_name(x.dtype)}")
+    if isinstance(p, str) and p != "fro":
+        raise NotImplementedError(f"norm(p='{p}') (matrix norms) is not supported by lamina")
+    if p == "fro" or p is None:
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+        p = 2
+    axes = _axes(dim, x.ndim)
+    a = np.abs(x)
+    if p == 2:
+        out = np.sqrt(_add(x * x, axis=axes, keepdims=keepdim))
+    elif p == float("inf") or p == float("-inf"):
+        if x.size == 0:
+            _check_nonempty("linalg.vector_norm", x, axes)
+        out = (np.maximum if p > 0 else np.minimum).reduce(a, axis=axes, keepdims=keepdim)
+    elif p == 0:
+        out = _add(a != 0, axis=axes, keepdims=keepdim, dtype=x.dtype)
+    elif p == 1:
+        out = _add(a, axis=axes, keepdims=keepdim)
+    else:
+        out = _add(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+    in_dt = input.data.dtype
+
+    def backward(g):
+        n = _expand(out, x.shape, axes, keepdim)
+        ge = _expand(g, x.shape, axes, keepdim)
+        if p == 0:
+            gx = np.zeros(x.shape, x.dtype)
+        elif p == 1:
+            gx = ge * np.sign(x)
+        elif p == 2:
+            gx = np.where(n == 0, 0.0, ge * x / n)
+        elif p == float("inf") or p == float("-inf"):
+            hit = a == n
+            gx = ge * np.sign(x) * hit / _add(hit, axis=axes, keepdims=True)
+        else:
+            gx = np.where((n == 0) | (x == 0), 0.0, ge * np.sign(x) * a ** (p - 1) / n ** (p - 1))
+        return (gx.astype(in_dt, copy=False),)
+    return make(out, (input,), backward, "LinalgVectorNormBackward0", saved=(input,), save_output=True)
+
+
+# ---- all, any, count_nonzero, median --------------------------------------------------------
+
+def _logical(reduce):
     def op(input, dim=None, keepdim=False):
         x = input.data
-        axes = _axes(dim, x.ndim)
-        out = np.asarray(np_fn(x, axis=axes, keepdims=keepdim))
-        return make(out.astype(np.uint8) if x.dtype == np.uint8 else out, (), None, "")
+        out = reduce(x, axis=_axes(dim, x.ndim), keepdims=keepdim)
+        return make(np.asarray(out).astype(np.uint8) if x.dtype == np.uint8 else out, (), None, "")
+    op.__name__ = op.__qualname__ = reduce.__name__
     return op
 
 
@@ -287,92 +467,110 @@ any = _logical(np.any)
 
 
 def count_nonzero(input, dim=None):
-    axes = _axes(dim, input.data.ndim)
-    return make(np.asarray(np.count_nonzero(input.data, axis=axes), dtype=np.int64), (), None, "")
+    x = input.data
+    return make(np.asarray(np.count_nonzero(x, axis=_axes(dim, x.ndim)), dtype=np.int64), (), None, "")
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    from . import arithmetic, pointwise
-    if p == "fro" or p == 2 or p is None:
-        return pointwise.sqrt(sum(arithmetic.mul(input, input), dim, keepdim))
-    if p == float("inf"):
-        return amax(arithmetic.abs(input), dim if dim is not None else (), keepdim)
-    if p == float("-inf"):
-        return amin(arithmetic.abs(input), dim if dim is not None else (), keepdim)
-    if p == 1:
-        return sum(arithmetic.abs(input), dim, keepdim)
-    if p == 0:
-        from .compare import ne
-        return sum(ne(input, 0).to(input.dtype), dim, keepdim)
-    return arithmetic.pow(sum(arithmetic.pow(arithmetic.abs(input), p), dim, keepdim), 1.0 / p)
+def median(input, dim=None, keepdim=False):
+    """The lower median (the ((n−1)//2)-th smallest); NaN if there is a NaN. Without dim: the
+    value (ties share the gradient); with dim: (values, indices)."""
+    x = input.data
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'")
+    if dim is None:
+        flat = x.reshape(-1)
+        if flat.size == 0:
+            val = np.asarray(np.nan, dtype=x.dtype) if x.dtype.kind == "f" else None
+            if val is None:
+                raise IndexError("median() input tensor cannot be empty")
+        elif x.dtype.kind == "f" and np.isnan(flat).any():
+            val = np.asarray(np.nan, dtype=x.dtype)
+        else:
+            val = np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
 
+        def backward(g):
+            return ((g * _evenly(x, val)).astype(x.dtype, copy=False),)
+        return make(val, (input,), backward, "MedianBackward0", saved=(input,))
+    d = dim_arg(dim, x.ndim)
+    xx = x if x.ndim else x.reshape(1)
+    _check_nonempty("median", xx, (d,))
+    k = (xx.shape[d] - 1) // 2
+    idx = np.take(np.argsort(xx, axis=d, kind="stable"), [k], axis=d)
+    if xx.dtype.kind == "f":
+        nan = np.isnan(xx)
+        has_nan = nan.any(axis=d, keepdims=True)
+        if has_nan.any():  # PyTorch returns NaN and the first NaN's index
+            idx = np.where(has_nan, np.argmax(nan, axis=d, keepdims=True), idx)
+    vals = np.take_along_axis(xx, idx, d)
+    if not keepdim or not x.ndim:
+        out_shape = x.shape[:d] + x.shape[d + 1:]
+        vals_out, idx_out = vals.reshape(out_shape), idx.reshape(out_shape)
+    else:
+        vals_out, idx_out = vals, idx
+
+    def backward(g):
+        gx = np.zeros(xx.shape, dtype=g.dtype)
+        np.put_along_axis(gx, idx, g.reshape(idx.shape), d)
+        return (gx.reshape(x.shape),)
+    return values_indices(make(vals_out, (input,), backward, "MedianBackward1"),
+                          make(idx_out.astype(np.int64), (), None, ""), "median")
+
+
+# ---- cumsum, cumprod ------------------------------------------------------------------------
 
 def cumsum(input, dim, *, dtype=None):
+    """Running sum along `dim`. Integers and bools accumulate in int64."""
     x = input.data
     d = dim_arg(dim, x.ndim)
-    out_dt = _dtype.to_dtype(dtype).np if dtype is not None else (np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype)
-    out = np.cumsum(x, axis=d if x.ndim else None, dtype=out_dt).reshape(x.shape)
+    if dtype is not None:
+        out_dt = _dtype.to_dtype(dtype).np
+    else:
+        out_dt = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+    xx = x if x.ndim else x.reshape(1)
+    out = np.cumsum(xx, axis=d, dtype=out_dt).reshape(x.shape)
+    in_dt = x.dtype
 
     def backward(g):
         if not x.ndim:
-            return (g,)
-        return (np.flip(np.cumsum(np.flip(g, d), axis=d), d).astype(x.dtype, copy=False),)
+            return (g.astype(in_dt, copy=False),)
+        # out_j = Σ_{i ≤ j} x_i, so dx_i = Σ_{j ≥ i} g_j: a cumsum from the far end
+        return (np.flip(np.cumsum(np.flip(g, d), axis=d), d).astype(in_dt, copy=False),)
     return make(out, (input,), backward, "CumsumBackward0")
 
 
 def cumprod(input, dim, *, dtype=None):
+    """Running product along `dim`. Integers and bools accumulate in int64.
+
+    dx_i = Σ_{j ≥ i} g_j · Π_{k ≤ j, k ≠ i} x_k. Without zeros that is Σ_{j ≥ i} g_j out_j / x_i;
+    along a slice with a zero the products are formed directly (no division)."""
     x = input.data
     d = dim_arg(dim, x.ndim)
-    out = np.cumprod(x, axis=d)
-
-    def backward(g):
-        # d out_j / d x_i = out_j / x_i for j >= i (x has no zeros); fall back to a loop otherwise
-        if np.all(x != 0):
-            s = np.flip(np.cumsum(np.flip(g * out, d), axis=d), d)
-            return (s / x,)
-        gx = np.zeros_like(x)
-        n = x.shape[d]
-        for i in range(n):
-            xi = np.take(x, [i], d)
-            mask = x.copy()
-            idx = [slice(None)] * x.ndim
-            idx[d] = i
-            mask[tuple(idx)] = 1
-            partial = np.cumprod(mask, axis=d)
-            sel = [slice(None)] * x.ndim
-            sel[d] = slice(i, n)
-            gi = (g[tuple(sel)] * partial[tuple(sel)]).sum(axis=d)
-            gx[tuple(idx)] = gi
-            del xi
-        return (gx,)
-    return make(out, (input,), backward, "CumprodBackward0", saved=(input,))
-
-
-def median(input, dim=None, keepdim=False):
-    x = input.data
-    if dim is None:
-        flat = np.sort(x.reshape(-1))
-        k = (flat.size - 1) // 2
-        val = flat[k]
-        pos = int(np.flatnonzero(x.reshape(-1) == val)[0])
-
-        def backward(g):
-            gx = np.zeros(x.size, dtype=g.dtype)
-            gx[pos] = g
-            return (gx.reshape(x.shape),)
-        return make(np.asarray(val), (input,), backward, "MedianBackward0")
-    d = dim_arg(dim, x.ndim)
-    order = np.argsort(x, axis=d, kind="stable")
-    k = (x.shape[d] - 1) // 2
-    idx = np.take(order, [k], axis=d)
-    vals = np.take_along_axis(x, idx, d)
-    if not keepdim:
-        vals, idx_out = np.squeeze(vals, d), np.squeeze(idx, d)
+    if dtype is not None:
+        out_dt = _dtype.to_dtype(dtype).np
     else:
-        idx_out = idx
+        out_dt = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+    xx = x if x.ndim else x.reshape(1)
+    out = np.cumprod(xx, axis=d, dtype=out_dt)
 
     def backward(g):
-        gx = np.zeros_like(x)
-        np.put_along_axis(gx, idx, g.reshape(idx.shape), d)
-        return (gx,)
-    return values_indices(make(vals, (input,), backward, "MedianBackward1"), make(idx_out.astype(np.int64), (), None, ""))
+        g = g.reshape(out.shape)
+        if out.size == 0:
+            return (np.zeros(x.shape, x.dtype),)
+        if np.all(xx):
+            gx = np.flip(np.cumsum(np.flip(g * out, d), axis=d), d) / xx
+        else:
+            gx = _cumprod_backward_with_zeros(np.moveaxis(xx, d, -1), np.moveaxis(g, d, -1))
+            gx = np.moveaxis(gx, -1, d)
+        return (gx.reshape(x.shape).astype(x.dtype, copy=False),)
+    return make(out.reshape(x.shape), (input,), backward, "CumprodBackward0", saved=(input,))
+
+
+def _cumprod_backward_with_zeros(x, g):
+    """The cumprod gradient along the last axis without dividing by x (O(n²) per slice)."""
+    n = x.shape[-1]
+    upper = np.triu(np.ones((n, n), dtype=bool))        # [i, j]: j ≥ i
+    # span[..., i, j] = Π_{i < k ≤ j} x_k: a cumprod along j of x with the entries k ≤ i set to 1
+    span = np.where(upper & ~np.eye(n, dtype=bool), x[..., None, :], 1).astype(x.dtype)
+    span = np.cumprod(span, axis=-1) * upper
+    before = _exclusive_cumprod(x, x.ndim - 1)            # Π_{k < i} x_k
+    return before * np.matmul(span, g[..., None])[..., 0]

@@ -1,45 +1,76 @@
-"""softmax and log_softmax, fused: one pass forward, the closed-form Jacobian-vector product
-backward (g - sum(g·y)) · y, and (g - softmax · sum(g)) for log_softmax."""
+"""softmax and log_softmax, fused: one pass forward with the row maximum subtracted (so exp
+cannot overflow), and the closed-form Jacobian-vector products backward:
+
+    softmax:      y = exp(x − max) / Σ exp(x − max)        dx = y · (g − Σ g·y)
+    log_softmax:  y = (x − max) − log Σ exp(x − max)       dx = g − exp(y) · Σ g
+"""
+import warnings
+
 import numpy as np
 
 from .. import _dtype
-from ._core import dim_arg, float_dtype_of, make
+from ._core import dim_arg, make
 
 __all__ = ["softmax", "log_softmax"]
 METHODS = ["softmax", "log_softmax"]
 
 
 def _prepare(input, dim, dtype, name):
+    """(array to work on, normalised dim). A 0-d input is worked on as shape (1,)."""
     x = input.data
-    if dtype is not None:
-        x = x.astype(_dtype.to_dtype(dtype).np)
-    elif x.dtype.kind != "f":
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{_dtype.from_numpy_dtype(x.dtype).name.title()}'")
-    if dim is None:  # PyTorch's legacy implicit choice
+    if dim is None:  # PyTorch's legacy implicit choice (F.softmax without dim)
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      "dim=X as an argument.", stacklevel=4)
         dim = 0 if x.ndim in (0, 1, 3) else 1
-    return x, dim_arg(dim, x.ndim) if x.ndim else None
+    d = dim_arg(dim, x.ndim)
+    if dtype is not None:
+        x = x.astype(_dtype.to_dtype(dtype).np, copy=False)
+    if x.dtype.kind != "f":
+        from .arithmetic import type_name
+        kernel = "lastdim_kernel_impl" if d == x.ndim - 1 or x.ndim == 0 else "kernel_impl"
+        raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{type_name(x.dtype)}'")
+    return (x, d) if x.ndim else (x.reshape(1), 0)
 
 
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along `dim`; `dtype` casts the input first."""
     x, d = _prepare(input, dim, dtype, "softmax")
-    z = x - x.max(axis=d, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=d, keepdims=True)
-    y = z
+    in_dt = input.data.dtype
+    if x.size == 0:
+        y = x.copy()
+    else:
+        y = x - x.max(axis=d, keepdims=True)
+        np.exp(y, out=y)
+        y /= y.sum(axis=d, keepdims=True)
 
     def backward(g):
         gy = g * y
         gy -= y * gy.sum(axis=d, keepdims=True)
-        return (gy.astype(input.data.dtype, copy=False),)
+        return (gy if gy.dtype == in_dt else gy.astype(in_dt),)
+    if not input.data.ndim:  # softmax of one number is the constant 1
+        return make(y.reshape(()), (input,), _zero_grad, "SoftmaxBackward0")
     return make(y, (input,), backward, "SoftmaxBackward0", saved=(), save_output=True)
 
 
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    """log_softmax(x)_i = x_i − log Σ_j exp(x_j) along `dim`; `dtype` casts the input first."""
     x, d = _prepare(input, dim, dtype, "log_softmax")
-    shifted = x - x.max(axis=d, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
+    in_dt = input.data.dtype
+    if x.size == 0:
+        out = x.copy()
+    else:
+        out = x - x.max(axis=d, keepdims=True)
+        out -= np.log(np.exp(out).sum(axis=d, keepdims=True))
 
     def backward(g):
-        return ((g - np.exp(out) * g.sum(axis=d, keepdims=True)).astype(input.data.dtype, copy=False),)
+        gx = np.exp(out)
+        gx *= g.sum(axis=d, keepdims=True)
+        np.subtract(g, gx, out=gx)
+        return (gx if gx.dtype == in_dt else gx.astype(in_dt),)
+    if not input.data.ndim:  # log_softmax of one number is the constant 0
+        return make(out.reshape(()), (input,), _zero_grad, "LogSoftmaxBackward0")
     return make(out, (input,), backward, "LogSoftmaxBackward0", saved=(), save_output=True)
+
+
+def _zero_grad(g):
+    return (np.zeros_like(g),)
