@@ -111,6 +111,8 @@ def test_embedding_errors():
         LF.embedding(lamina.tensor([1.0]), w)
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         LF.embedding(lamina.tensor([1]), w, padding_idx=5)
+    with pytest.raises(RuntimeError, match="'weight' must be 2-D"):
+        LF.embedding(lamina.tensor([1]), lamina.randn(5))
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         lnn.Embedding(5, 3, padding_idx=-6)
     with pytest.raises(AssertionError, match="Shape of weight does not match num_embeddings and embedding_dim"):

@@ -84,6 +84,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     Shape: input (*), output (*, embedding_dim)."""
     idx = _indices(input, "embedding")
     w = weight.data
+    if w.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     num = w.shape[0]
     padding_idx = _padding(padding_idx, num)
     if idx.size and (idx.min() < 0 or idx.max() >= num):
