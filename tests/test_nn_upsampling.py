@@ -1,0 +1,145 @@
+"""F.interpolate, Upsample layers and pixel (un)shuffle against PyTorch: every mode with size or
+scale_factor, align_corners both ways, down- and upsampling, gradients, reprs and errors."""
+import numpy as np
+import pytest
+import torch
+
+import lamina
+import lamina.nn as lnn
+import lamina.nn.functional as LF
+from oracle import check, check_module
+
+DTYPES = ["float32", "float64"]
+SIZES_2D = [dict(scale_factor=2), dict(scale_factor=3), dict(scale_factor=(1.5, 0.7)), dict(scale_factor=0.5),
+            dict(size=(7, 3)), dict(size=(5, 6)), dict(size=1), dict(size=(11, 13)),
+            dict(scale_factor=1.7, recompute_scale_factor=True)]
+MODES_2D = [("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bilinear", True),
+            ("bicubic", False), ("bicubic", True), ("area", None)]
+
+
+CASES_2D = [(m, a, k) for m, a in MODES_2D for k in SIZES_2D if not (m == "area" and "recompute_scale_factor" in k)]
+
+
+@pytest.mark.parametrize("mode,align_corners,kwargs", CASES_2D, ids=[f"{m}-{a}-{k}" for m, a, k in CASES_2D])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_interpolate_2d(mode, align_corners, kwargs, dtype):
+    check(lambda lib, x: lib.nn.functional.interpolate(x, mode=mode, align_corners=align_corners, **kwargs),
+          [(2, 3, 5, 6)], dtype=dtype)
+
+
+@pytest.mark.parametrize("mode,align_corners", [("nearest", None), ("nearest-exact", None), ("linear", False),
+                                                ("linear", True), ("area", None)])
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=2.5), dict(size=4), dict(size=12), dict(scale_factor=0.4)])
+def test_interpolate_1d(mode, align_corners, kwargs):
+    check(lambda lib, x: lib.nn.functional.interpolate(x, mode=mode, align_corners=align_corners, **kwargs),
+          [(2, 3, 7)])
+
+
+@pytest.mark.parametrize("mode,align_corners", [("nearest", None), ("trilinear", False), ("trilinear", True),
+                                                ("area", None)])
+def test_interpolate_3d(mode, align_corners):
+    check(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=(2, 1.5, 0.5), mode=mode,
+                                                       align_corners=align_corners), [(1, 2, 3, 4, 6)])
+    check(lambda lib, x: lib.nn.functional.interpolate(x, size=(2, 5, 3), mode=mode, align_corners=align_corners),
+          [(1, 2, 3, 4, 6)])
+
+
+def test_nearest_index_rounding_in_float32():
+    # 3 → 9 pixels: PyTorch computes the source index as floor(i · (3/9)) in float32, where
+    # 3 · 0.33333334 rounds above 1; a float64 computation would pick the pixel before
+    check(lambda lib, x: lib.nn.functional.interpolate(x, size=9), [np.arange(6, dtype="float32").reshape(1, 2, 3)])
+    check(lambda lib, x: lib.nn.functional.interpolate(x, size=(9, 7)), [(1, 1, 3, 6)], dtype="float64")
+
+
+def test_interpolate_integer_scale_gradient_is_block_sum():
+    check(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=(2, 3)), [(2, 3, 4, 5)])
+
+
+MODULES = [
+    (lambda nn: nn.Upsample(scale_factor=2), (2, 3, 4, 5)),
+    (lambda nn: nn.Upsample(size=(3, 7), mode="bilinear"), (2, 3, 4, 5)),
+    (lambda nn: nn.Upsample(scale_factor=1.5, mode="bilinear", align_corners=True), (2, 3, 4, 5)),
+    (lambda nn: nn.Upsample(size=9, mode="linear"), (2, 3, 4)),
+    (lambda nn: nn.Upsample(scale_factor=(2.0, 1.0, 3.0), mode="trilinear"), (1, 2, 2, 3, 2)),
+    (lambda nn: nn.Upsample(scale_factor=2, mode="bicubic"), (1, 2, 4, 4)),
+    (lambda nn: nn.UpsamplingNearest2d(scale_factor=2), (2, 3, 4, 5)),
+    (lambda nn: nn.UpsamplingNearest2d(size=(5, 9)), (2, 3, 4, 5)),
+    (lambda nn: nn.UpsamplingBilinear2d(scale_factor=2), (2, 3, 4, 5)),
+    (lambda nn: nn.UpsamplingBilinear2d(size=(3, 4)), (2, 3, 4, 5)),
+]
+
+
+@pytest.mark.parametrize("ctor,shape", MODULES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_upsample_modules(ctor, shape, dtype):
+    t_mod, l_mod = ctor(torch.nn), ctor(lnn)
+    assert repr(l_mod) == repr(t_mod)
+    check_module(t_mod, l_mod, [shape], dtype=dtype)
+
+
+def test_upsample_module_attributes():
+    t_mod = torch.nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=False)
+    l_mod = lnn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=False)
+    for attr in ("name", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"):
+        assert getattr(l_mod, attr) == getattr(t_mod, attr)
+
+
+def test_interpolate_keeps_dtype_and_names_its_backward():
+    x = lamina.randn(1, 2, 4, 4, requires_grad=True)
+    y = LF.interpolate(x, scale_factor=2, mode="bilinear")
+    assert y.dtype == lamina.float32 and y.grad_fn.name() == "UpsampleBilinear2DBackward0"
+    assert LF.interpolate(x, scale_factor=2).grad_fn.name() == "UpsampleNearest2DBackward0"
+    assert LF.interpolate(x.double(), size=3, mode="bicubic").dtype == lamina.float64
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(size=(3, 3), scale_factor=2), dict(), dict(size=(3, 3, 3)), dict(size=3, mode="foo"),
+    dict(scale_factor=2, mode="linear"), dict(scale_factor=2, mode="nearest", align_corners=True),
+    dict(scale_factor=(2, 2, 2)), dict(size=3, recompute_scale_factor=True), dict(size=3, mode="trilinear"),
+])
+def test_interpolate_errors(kwargs):
+    x = np.zeros((1, 2, 5, 5), "float32")
+    with pytest.raises(Exception) as t_err:
+        torch.nn.functional.interpolate(torch.from_numpy(x), **kwargs)
+    with pytest.raises(type(t_err.value)) as l_err:
+        LF.interpolate(lamina.from_numpy(x), **kwargs)
+    assert str(l_err.value) == str(t_err.value)
+
+
+def test_interpolate_wrong_rank_errors():
+    for shape, mode in [((1, 2, 5), "bilinear"), ((2, 5), "nearest")]:
+        x = np.zeros(shape, "float32")
+        with pytest.raises(NotImplementedError) as t_err:
+            torch.nn.functional.interpolate(torch.from_numpy(x), size=3, mode=mode)
+        with pytest.raises(NotImplementedError) as l_err:
+            LF.interpolate(lamina.from_numpy(x), size=3, mode=mode)
+        assert str(l_err.value) == str(t_err.value)
+
+
+# ---- pixel shuffle ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,r", [((2, 8, 3, 4), 2), ((9, 2, 2), 3), ((2, 2, 4, 1, 3), 2)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pixel_shuffle(shape, r, dtype):
+    check(lambda lib, x: lib.nn.functional.pixel_shuffle(x, r), [shape], dtype=dtype)
+    out = tuple(torch.nn.functional.pixel_shuffle(torch.zeros(shape), r).shape)
+    check(lambda lib, x: lib.nn.functional.pixel_unshuffle(x, r), [out], dtype=dtype)
+
+
+def test_pixel_shuffle_modules_and_round_trip():
+    for t_mod, l_mod, shape in [(torch.nn.PixelShuffle(2), lnn.PixelShuffle(2), (2, 8, 3, 4)),
+                                (torch.nn.PixelUnshuffle(3), lnn.PixelUnshuffle(3), (2, 2, 6, 9))]:
+        assert repr(l_mod) == repr(t_mod)
+        check_module(t_mod, l_mod, [shape])
+    x = lamina.randn(2, 12, 3, 5)
+    np.testing.assert_array_equal(LF.pixel_unshuffle(LF.pixel_shuffle(x, 2), 2).numpy(), x.numpy())
+
+
+@pytest.mark.parametrize("fn,shape,r", [("pixel_shuffle", (1, 5, 2, 2), 2), ("pixel_shuffle", (5, 2), 2),
+                                        ("pixel_unshuffle", (1, 5, 3, 2), 2), ("pixel_unshuffle", (1, 5, 2, 3), 2)])
+def test_pixel_shuffle_errors(fn, shape, r):
+    x = np.zeros(shape, "float32")
+    with pytest.raises(RuntimeError) as t_err:
+        getattr(torch.nn.functional, fn)(torch.from_numpy(x), r)
+    with pytest.raises(RuntimeError) as l_err:
+        getattr(LF, fn)(lamina.from_numpy(x), r)
+    assert str(l_err.value) == str(t_err.value)
