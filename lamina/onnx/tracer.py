@@ -1,10 +1,13 @@
 """The tracing context: one forward pass in which every layer call and tensor op becomes ONNX nodes.
 
-While `Tracer.active()` is entered, `Module.__call__`, the Tensor operator/method slots, the
-lamina.* op functions and lamina.nn.functional.* are temporarily replaced by recording wrappers
-(restored in `finally`). A wrapper runs the real computation, then, if any argument is a *live*
-tensor (one computed from the graph inputs), hands the call to the converter registered for that
-layer class or function name, which appends nodes and returns the ONNX names of the outputs.
+Between `Tracer.activate()` and the `restore()` it returns (called in export's `finally`), the
+`forward` of every built-in layer with a converter, the Tensor operator/method slots, the
+lamina.* op functions and lamina.nn.functional.* are replaced by recording wrappers. A wrapper
+runs the real computation, then, if any argument is a *live* tensor (one computed from the graph
+inputs), hands the call to the converter registered for that layer class or function name, which
+appends nodes and returns the ONNX names of the outputs. Patching `forward` rather than the call
+also catches `super().forward(x)` in a user's subclass. `Module.__call__` is wrapped too, to
+refuse built-in layers that have no converter and to name the module in error messages.
 Calls made while a converter's own call runs (a layer's internals, an op calling another op) are
 not recorded: `depth` counts how deep we are.
 
@@ -27,6 +30,17 @@ _OPERATORS = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 _PROPERTIES = ("T", "mT", "H", "mH")
 # layers whose forward is plain Python over other layers: traced through, not converted
 _CONTAINERS = ("Sequential", "Transformer", "TransformerDecoder")
+
+
+def _tensors(obj):
+    if isinstance(obj, Tensor):
+        yield obj
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from _tensors(o)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            yield from _tensors(o)
 
 
 class Tracer:
@@ -127,6 +141,8 @@ class Tracer:
             if tracer.depth:
                 return orig(*args, **kwargs)
             live = tracer.is_live(args) or tracer.is_live(kwargs)
+            if not live:
+                tracer._check_seen(args, kwargs)
             convert = FUNCTIONS.get(key) if live else None
             if live and convert is None:
                 raise UnsupportedOperatorError(
@@ -145,44 +161,60 @@ class Tracer:
         traced.__wrapped__ = orig
         return traced
 
+    def _check_seen(self, args, kwargs):
+        """Raise if an argument was computed out of the tracer's sight (value() would, later)."""
+        for t in _tensors((args, kwargs)):
+            if t.grad_fn is not None and id(t) not in self._folded and id(t) not in self._names:
+                self.value(t)
+
+    def _forward(self, convert, orig):
+        """The forward of a built-in layer: run it, then convert the call as a whole."""
+        tracer = self
+
+        def traced(module, *args, **kwargs):
+            if tracer.depth:
+                return orig(module, *args, **kwargs)
+            live = tracer.is_live(args) or tracer.is_live(kwargs)
+            if not live:
+                tracer._check_seen(args, kwargs)
+            tracer.depth += 1
+            try:
+                out = orig(module, *args, **kwargs)
+            finally:
+                tracer.depth -= 1
+            if not live:  # a layer applied to constants only gives a constant
+                tracer.fold(out)
+                return out
+            name = tracer.module_names.get(id(module), "")
+            saved, tracer.g.scope = tracer.g.scope, name or type(module).__name__
+            try:
+                tracer.bind(out, convert(tracer, module, out, *args, **kwargs), type(module).__name__)
+            finally:
+                tracer.g.scope = saved
+            return out
+        traced.__wrapped__ = orig
+        return traced
+
     def _module_call(self, orig):
+        """Module.__call__: refuse built-in layers without a converter; remember where we are."""
         tracer = self
 
         def traced(module, *args, **kwargs):
             if tracer.depth:
                 return orig(module, *args, **kwargs)
             owner = forward_owner(type(module))
-            convert = MODULES.get(owner)
             name = tracer.module_names.get(id(module), "")
-            if convert is None:
-                if (owner is not None and owner.__module__.startswith("lamina.nn.")
-                        and owner.__name__ not in _CONTAINERS and owner.__name__ != "Module"):
-                    where = f" ('{name}')" if name else ""
-                    raise UnsupportedOperatorError(
-                        f"ONNX export does not support the layer {type(module).__name__}{where}. Supported "
-                        f"layers: {supported_layers()}")
-                tracer._module_stack.append((name, module))
-                try:
-                    return orig(module, *args, **kwargs)
-                finally:
-                    tracer._module_stack.pop()
-            live = tracer.is_live(args) or tracer.is_live(kwargs)
-            tracer.depth += 1
-            try:
-                out = orig(module, *args, **kwargs)
-            finally:
-                tracer.depth -= 1
-            if not live:
-                tracer.fold(out)
-                return out
-            saved, tracer.g.scope = tracer.g.scope, name or type(module).__name__
+            if (owner not in MODULES and owner is not None and owner.__module__.startswith("lamina.nn.")
+                    and owner.__name__ not in _CONTAINERS and owner.__name__ != "Module"):
+                where = f" ('{name}')" if name else ""
+                raise UnsupportedOperatorError(
+                    f"ONNX export does not support the layer {type(module).__name__}{where}. Supported layers: "
+                    f"{supported_layers()}")
             tracer._module_stack.append((name, module))
             try:
-                tracer.bind(out, convert(tracer, module, out, *args, **kwargs), type(module).__name__)
+                return orig(module, *args, **kwargs)
             finally:
-                tracer.g.scope = saved
                 tracer._module_stack.pop()
-            return out
         traced.__wrapped__ = orig
         return traced
 
@@ -193,7 +225,8 @@ class Tracer:
         from ..nn.modules.module import Module
         from ..ops import methods
 
-        targets = [(Module, "__call__", None, None)]
+        targets = [(Module, "__call__", None, None), (Tensor, "detach", "detach", "Tensor.detach")]
+        targets += [(owner, "forward", convert, None) for owner, convert in MODULES.items()]
         for mod_name in methods.OP_MODULES:
             mod = importlib.import_module(f"lamina.ops.{mod_name}")
             for attr in getattr(mod, "METHODS", ()):
@@ -233,6 +266,8 @@ class Tracer:
             orig = own[attr] if had else getattr(owner, attr)
             if key is None:
                 new = self._module_call(orig)
+            elif callable(key):
+                new = self._forward(key, orig)
             elif isinstance(orig, (staticmethod, classmethod)):
                 continue
             else:
