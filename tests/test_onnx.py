@@ -603,12 +603,76 @@ def glue_ops(lib):
     return Glue()
 
 
-def test_tensor_ops_between_layers():
-    check_export(glue_ops, [("f", ("N", 4, 6))])
+@pytest.mark.parametrize("opset", range(13, 22))
+def test_tensor_ops_between_layers_at_every_opset(opset):
+    # Reduce* take axes as an input from opset 18, HardSwish exists from 14, Gelu from 20
+    def build(lib):
+        return lib.nn.Sequential(glue_ops(lib), lib.nn.LayerNorm(2), lib.nn.Hardswish(), lib.nn.GELU())
+    proto = check_export(lambda lib: _first_output(lib, build(lib)), [("f", ("N", 4, 6))], opset=opset)
+    assert ("ReduceSum" in ops_of(proto)) and (opset >= 17) == ("LayerNormalization" in ops_of(proto))
 
 
-def test_opset_18_reductions_take_axes_as_an_input():
-    check_export(glue_ops, [("f", ("N", 4, 6))], opset=18)
+def _first_output(lib, seq):
+    """glue_ops returns two tensors; keep the first through the rest of `seq`."""
+    class M(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.seq = seq
+
+        def forward(self, x):
+            y, z = self.seq[0](x)
+            for layer in list(self.seq)[1:]:
+                y = layer(y)
+            return y, z
+    return M()
+
+
+def test_more_functions():
+    def build(lib):
+        F = lib.nn.functional
+
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(5, 8)
+
+            def forward(self, x, idx):
+                y = F.normalize(self.fc(x), dim=-1).detach()
+                h = x.new_zeros(3, 5)  # a constant, whatever x is
+                z = lib.cat([y, y.flip(1)[:, :2]], 1).unsqueeze(1).expand(-1, 3, -1)  # (N, 3, 10)
+                e = F.embedding(idx, self.fc.weight)  # (N, 2, 5) rows of the weight
+                w = (z[:, :, :5] + h).var(dim=1) + e.std(dim=1, unbiased=False) - e.amax(1) * e.argmin(1)
+                return F.gelu(w, approximate="tanh").float(), lib.stack(list(w.unbind(1)), -1).max(1).values
+        return M()
+    check_export(build, [("f", ("N", 5)), ("i", ("N", 2), 8)])
+
+
+def test_full_transformer_model():
+    def build(lib):
+        return lib.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16,
+                                  batch_first=True)
+    check_export(build, [("f", ("N", 5, 8)), ("f", ("N", 3, 8))])
+
+
+def test_float64_model():
+    def build(lib):
+        nn = lib.nn
+        return nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.LayerNorm(5), nn.Linear(5, 2)).double()
+    lm, tm = _twin(build)
+    x = np.random.default_rng(0).standard_normal((4, 6))
+    buf = io.BytesIO()
+    lamina.onnx.export(lm, lamina.from_numpy(x), buf)
+    got = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, tm(torch.from_numpy(x)).detach().numpy(), atol=1e-10, rtol=0)
+
+
+def test_python_control_flow_on_traced_values_warns():
+    class M(lamina.nn.Module):
+        def forward(self, x):
+            return x * 2 if x.sum() > 0 else x
+    with pytest.warns(UserWarning, match="Tensor.__bool__ turns a tensor computed from the inputs into a Python value"):
+        lamina.onnx.export(M(), lamina.ones(2), io.BytesIO())
 
 
 def test_user_subclass_overriding_forward_is_traced_through_its_own_code():
@@ -664,6 +728,13 @@ def test_output_that_is_an_input_or_returned_twice_gets_its_own_name():
     np.testing.assert_array_equal(a, x)
     np.testing.assert_array_equal(b, np.maximum(x, 0))
     np.testing.assert_array_equal(c, np.maximum(x, 0))
+
+
+def test_output_names_must_not_clash():
+    with pytest.raises(ValueError, match=r"output name\(s\) \['weight'\] are already input or weight names"):
+        lamina.onnx.export(lamina.nn.Linear(2, 2), lamina.randn(1, 2), io.BytesIO(), output_names=["weight"])
+    with pytest.raises(ValueError, match="2 output names given for 1 outputs"):
+        lamina.onnx.export(lamina.nn.Linear(2, 2), lamina.randn(1, 2), io.BytesIO(), output_names=["a", "b"])
 
 
 @pytest.mark.parametrize("opset", [12, 22, "17"])

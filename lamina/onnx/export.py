@@ -81,6 +81,9 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
     if not outputs:
         raise ValueError("ONNX export: the model returned no tensor")
     out_names = _names(output_names, len(outputs), "output")
+    clash = set(out_names) & (set(in_names) | set(graph.initializers))
+    if clash:
+        raise ValueError(f"ONNX export: output name(s) {sorted(clash)} are already input or weight names")
     unknown = set(dyn) - set(in_names) - set(out_names)
     if unknown:
         warnings.warn(f"Provided key(s) {', '.join(sorted(unknown))} for dynamic axes are not a valid input/output "

@@ -448,3 +448,15 @@ def _embedding_layer(ctx, m, out, input):
 @function("embedding")
 def _embedding_fn(ctx, out, input, weight, padding_idx=None, max_norm=None, *args, **kwargs):
     return emit_embedding(ctx, ctx.value(input), weight, max_norm)
+
+
+@function("normalize")
+def _normalize_fn(ctx, out, input, p=2.0, dim=1, eps=1e-12, *args):
+    """x / max(‖x‖_p, eps) along dim."""
+    ops = {1: "ReduceL1", 2: "ReduceL2"}
+    if p not in ops:
+        _unsupported(f"normalize(p={p!r})", "only p=1 and p=2 are exported")
+    g, x = ctx.g, ctx.value(input)
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    norm = g.reduce(ops[p], x, sorted(d % input.ndim for d in dims), True)
+    return g.op("Div", x, g.op("Max", norm, g.scalar(eps, input.data.dtype)))

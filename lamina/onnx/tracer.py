@@ -17,6 +17,7 @@ folded into an initializer. A live tensor reaching an op without a converter rai
 UnsupportedOperatorError at the call, naming the op; a tensor computed out of the tracer's sight
 (its grad_fn is set but nobody recorded it) raises it when used, naming its autograd node."""
 import importlib
+import warnings
 
 from ..tensor import Tensor
 from .registry import FUNCTIONS, MODULES, UnsupportedOperatorError, forward_owner, supported_functions, \
@@ -28,6 +29,8 @@ _OPERATORS = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
               "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__getitem__", "__setitem__",
               "__iadd__", "__isub__", "__imul__", "__itruediv__")
 _PROPERTIES = ("T", "mT", "H", "mH")
+_CONSTANT_MAKERS = {"new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"}
+_TO_PYTHON = ("item", "tolist", "numpy", "__float__", "__int__", "__bool__", "__index__")
 # layers whose forward is plain Python over other layers: traced through, not converted
 _CONTAINERS = ("Sequential", "Transformer", "TransformerDecoder")
 
@@ -140,7 +143,8 @@ class Tracer:
         def traced(*args, **kwargs):
             if tracer.depth:
                 return orig(*args, **kwargs)
-            live = tracer.is_live(args) or tracer.is_live(kwargs)
+            # x.new_zeros(n, m) takes only x's dtype: a constant, like lamina.zeros(n, m)
+            live = key not in _CONSTANT_MAKERS and (tracer.is_live(args) or tracer.is_live(kwargs))
             if not live:
                 tracer._check_seen(args, kwargs)
             convert = FUNCTIONS.get(key) if live else None
@@ -154,10 +158,31 @@ class Tracer:
             finally:
                 tracer.depth -= 1
             if live:
-                tracer.bind(out, convert(tracer, out, *args, **kwargs), display)
+                tracer.bind(out, tracer._convert(convert, out, *args, **kwargs), display)
             else:
                 tracer.fold(out)
             return out
+        traced.__wrapped__ = orig
+        return traced
+
+    def _convert(self, convert, /, *args, **kwargs):
+        # a converter reads shapes and arrays only; should it touch a tensor op, that is not the model's
+        self.depth += 1
+        try:
+            return convert(self, *args, **kwargs)
+        finally:
+            self.depth -= 1
+
+    def _to_python(self, name, orig):
+        """Tensor → Python value (item, tolist, bool(), ...): the graph keeps the traced value."""
+        tracer = self
+
+        def traced(t, *args, **kwargs):
+            if not tracer.depth and id(t) in tracer._names:
+                warnings.warn(f"ONNX export: Tensor.{name} turns a tensor computed from the inputs into a Python "
+                              "value; the exported graph treats it as a constant, so it may be wrong for other "
+                              "inputs", UserWarning, stacklevel=2)
+            return orig(t, *args, **kwargs)
         traced.__wrapped__ = orig
         return traced
 
@@ -188,7 +213,7 @@ class Tracer:
             name = tracer.module_names.get(id(module), "")
             saved, tracer.g.scope = tracer.g.scope, name or type(module).__name__
             try:
-                tracer.bind(out, convert(tracer, module, out, *args, **kwargs), type(module).__name__)
+                tracer.bind(out, tracer._convert(convert, module, out, *args, **kwargs), type(module).__name__)
             finally:
                 tracer.g.scope = saved
             return out
@@ -274,6 +299,10 @@ class Tracer:
                 new = self._function(key, display, orig)
             saved.append((owner, attr, had, orig))
             setattr(owner, attr, new)
+        for name in _TO_PYTHON:
+            if name in vars(Tensor):
+                saved.append((Tensor, name, True, vars(Tensor)[name]))
+                setattr(Tensor, name, self._to_python(name, vars(Tensor)[name]))
         for name in _PROPERTIES:
             prop = vars(Tensor).get(name)
             if isinstance(prop, property):
