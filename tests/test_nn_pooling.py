@@ -46,6 +46,14 @@ def test_max_pool_ties_take_the_first_maximum():
     check(lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True), [r])
 
 
+def test_max_pool_window_of_minus_inf_reports_first_position_inside():
+    x = np.full((1, 1, 4, 5), -np.inf)
+    x[0, 0, 3, 4] = 1.0
+    check(lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, 1, return_indices=True), [x], dtype="float64")
+    check(lambda lib, x: lib.nn.functional.max_pool2d(x, 2, 1, 1, ceil_mode=True, return_indices=True), [x],
+          dtype="float64")
+
+
 def test_max_pool_nan_propagates_like_torch():
     x = np.array([[[1., np.nan, 3, np.nan, -1, 2]]])
     check(lambda lib, x: lib.nn.functional.max_pool2d(x, (1, 4), return_indices=True), [x[:, :, :4]],

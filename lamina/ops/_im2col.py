@@ -198,33 +198,39 @@ def input_grad(g, w, in_shape, stride, pads, dil, groups, bias=None, gy=None, la
     if lay is None:
         lay = Layout.choose(n, c, o, groups, k, stride, padded, out)
         gy = lay.write(g)
-    # one GEMM into columns (an outer product when each group has one output channel)...
-    wt = w.reshape(groups, og, -1).transpose(0, 2, 1)  # (groups, Cg·K, Og)
-    if lay.image:
-        gy4 = gy.reshape(n, groups, og, lay.m)
-        gc = wt[None] * gy4 if og == 1 else np.matmul(wt, gy4)  # (N, groups, Cg·K, L)
-    else:
-        gy3 = gy.reshape(groups, og, -1)
-        gc = wt * gy3 if og == 1 else np.matmul(wt, gy3)  # (groups, Cg·K, N·M)
-    # ...then col2im: one add per kernel position
     crop = (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, hi) in zip(in_shape[2:], pads))
+    kk = int(np.prod(k))
+    cg = c // groups
     if lay.image:
+        # one GEMM per image into columns (N, groups, Cg·K, L), an outer product when Og = 1...
+        wt = w.reshape(groups, og, -1).transpose(0, 2, 1)
+        gy4 = gy.reshape(n, groups, og, lay.m)
+        gc = wt[None] * gy4 if og == 1 else np.matmul(wt, gy4)
+        # ...then col2im: one add per kernel position
         gxp = np.zeros((n, c) + padded, dtype=gc.dtype)
         col2im_add(gxp, np.moveaxis(gc.reshape((n, c) + k + out), tuple(range(2, 2 + nd)), tuple(range(nd))),
                    k, stride, dil)
         gx = np.ascontiguousarray(gxp[crop])
     else:
+        # one GEMM into columns ordered kernel position first, (K, C, N·M), so that each
+        # col2im add below reads one contiguous block
+        wt = np.ascontiguousarray(w.reshape(groups, og, cg, kk).transpose(3, 0, 2, 1))  # (K, groups, Cg, Og)
+        if groups == 1:
+            gc = wt.reshape(kk * cg, og) @ gy
+        else:
+            gy3 = gy.reshape(groups, og, -1)
+            gc = wt * gy3[:, None, 0] if og == 1 else np.matmul(wt, gy3)
         if lay.row is not None:
             gxp = np.zeros((c, n, padded[0] * padded[1]), dtype=gc.dtype)
-            gc = gc.reshape(c, k[0], k[1], n, lay.m)
+            gc = gc.reshape(k[0], k[1], c, n, lay.m)
             for i in range(k[0]):
                 for j in range(k[1]):
                     off = i * dil[0] * padded[1] + j * dil[1]
-                    gxp[:, :, off:off + lay.m] += gc[:, i, j]
+                    gxp[:, :, off:off + lay.m] += gc[i, j]
             gxp = gxp.reshape((c, n) + padded)
         else:
             gxp = np.zeros((c, n) + padded, dtype=gc.dtype)
-            col2im_add(gxp, np.moveaxis(gc.reshape((c,) + k + (n,) + out), 0, nd), k, stride, dil)
+            col2im_add(gxp, gc.reshape(k + (c, n) + out), k, stride, dil)
         gx = np.empty((n, c) + tuple(in_shape[2:]), dtype=gxp.dtype)
         np.copyto(gx, gxp[crop].swapaxes(0, 1))
     if bias is not None:

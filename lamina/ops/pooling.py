@@ -145,6 +145,21 @@ def _argmax_position(views, m):
     return idx
 
 
+def _first_inside_when_all_minus_inf(pos, m, k, s, p, d, out):
+    """A window whose inputs are all -inf has the -inf padding tie with them; PyTorch reports
+    the window's first position inside the input, so do the same (in place)."""
+    low = m == -np.inf
+    if not low.any():
+        return
+    nd = len(k)
+    first = np.zeros((1,) * nd, dtype=np.int64)
+    for i in range(nd):
+        start = np.arange(out[i]) * s[i] - p[i]
+        q = np.maximum(0, -(start // d[i]))
+        first = first * k[i] + q.reshape((-1,) + (1,) * (nd - 1 - i))
+    np.copyto(pos, np.broadcast_to(first, pos.shape[-nd:]).astype(pos.dtype), where=low)
+
+
 def _flat_indices(pos, k, s, p, d, sizes, out):
     """Kernel positions → flat indices into each input plane (PyTorch's return_indices)."""
     nd = len(k)
@@ -171,6 +186,8 @@ def _max_pool(nd, fn, input, kernel_size, stride, padding, dilation, ceil_mode, 
         np.maximum(m, v, out=m)
     need_grad = _enabled[0] and input._requires_grad
     pos = _argmax_position(views, m) if (need_grad or return_indices) else None
+    if pos is not None and any(p) and m.dtype.kind == "f":
+        _first_inside_when_all_minus_inf(pos, m, k, s, p, d, out)
     shape = x.shape
 
     def backward(g):
