@@ -1,111 +1,243 @@
-"""Matrix products: matmul (1-D, 2-D, batched with broadcasting), mm, bmm, addmm, and the fused
-`linear` (y = x Wᵀ + b) that nn.Linear calls: one GEMM forward, two backward, no Python between."""
+"""Matrix products: matmul (1-D, 2-D, batched with broadcasting), mm, bmm, mv, dot, outer, addmm,
+einsum, and the fused `linear` (y = x Wᵀ + b) that nn.Linear calls.
+
+matmul folds an N-D input against a matrix into one 2-D GEMM (np.matmul would loop over the
+batch), and reports shape and dtype clashes in PyTorch's words for each case it dispatches to
+(dot, mv, mm, bmm)."""
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import as_tensor, make, unbroadcast
+from ._core import as_tensor, broadcast_error, make, unbroadcast
 
-__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "mv", "outer", "einsum"]
-METHODS = ["matmul", "mm", "bmm", "addmm", "dot", "mv", "outer"]
-
-
-def _check_dtypes(name, a, b):
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_DN[a.dtype.name]} != "
-                           f"{_DN[b.dtype.name]}" if name in ("mm", "addmm", "linear") else
-                           f"expected scalar type {_DN[a.dtype.name].title()} but found {_DN[b.dtype.name].title()}")
-
+__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger", "einsum"]
+METHODS = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger"]
 
 _DN = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
        "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
-def matmul(input, other):
-    other = as_tensor(other)
-    a, b = input.data, other.data
-    _check_dtypes("matmul", a, b)
+def _tn(dt):
+    from .arithmetic import type_name
+    return type_name(dt)
+
+
+def _fold(shape):
+    n = 1
+    for s in shape[:-1]:
+        n *= s
+    return n
+
+
+# ---- errors, in the words of the kernel PyTorch's matmul dispatches to ------------------------
+
+def _check(a, b):
+    """Raise PyTorch's error for operands matmul cannot multiply (shape first, then dtype)."""
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
-    ka = a.shape[-1]
-    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if ka != kb:
-        raise RuntimeError(_shape_error(a, b))
-    out = np.matmul(a, b)
-    if a.ndim == 2 and b.ndim == 2:
+    if a.ndim == 1 and b.ndim == 1:
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_tn(a.dtype)} and "
+                               f"{_tn(b.dtype)}")
+        if a.shape != b.shape:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                               "respectively")
+        kernel = "dot"
+    elif b.ndim == 1:  # matrix (or folded batch) × vector: addmv
+        rows = _fold(a.shape)
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a.shape[-1]}), vec ({b.shape[0]})")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_tn(b.dtype)}, "
+                               f"{_tn(a.dtype)}, and {_tn(b.dtype)}")
+        kernel = "addmv_impl_cpu"
+    elif b.ndim == 2:  # (folded) matrix × matrix: addmm
+        rows = _fold(a.shape) if a.ndim > 1 else 1
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a.shape[-1]} and "
+                               f"{b.shape[0]}x{b.shape[1]})")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_DN[a.dtype.name]} != "
+                               f"{_DN[b.dtype.name]}")
+        kernel = "addmm_impl_cpu_"
+    else:  # batched: bmm over the broadcast batch
+        a_batch = a.shape[:-2] if a.ndim > 2 else ()
+        try:
+            batch = np.broadcast_shapes(a_batch, b.shape[:-2])
+        except ValueError:
+            raise broadcast_error(a_batch, b.shape[:-2]) from None
+        if a.shape[-1] != b.shape[-2]:
+            n = _fold(batch + (1,))
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {a.shape[-1]}] "
+                               f"but got: [{n}, {b.shape[-2]}].")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected scalar type {_tn(a.dtype)} but found {_tn(b.dtype)}")
+        kernel = "bmm"
+    if a.dtype == np.bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+# ---- matmul ---------------------------------------------------------------------------------
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch semantics: 1-D·1-D is a dot product, a 1-D operand
+    is a row (left) or column (right) vector, and leading batch dims broadcast."""
+    if not isinstance(other, Tensor):
+        other = as_tensor(other)
+    a, b = input.data, other.data
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype and a.dtype != np.bool_:
+        out = a @ b
+
         def backward(g):
             return (g @ b.T if input._requires_grad else None,
                     a.T @ g if other._requires_grad else None)
         return make(out, (input, other), backward, "MmBackward0", saved=(input, other))
+    _check(a, b)
+    if b.ndim <= 2 and a.ndim != 2:
+        return _matmul_folded(input, other, a, b)
+    if a.ndim == 2 and b.ndim == 1:
+        out = a @ b
+
+        def backward(g):
+            return (np.outer(g, b) if input._requires_grad else None,
+                    g @ a if other._requires_grad else None)
+        return make(out, (input, other), backward, "MvBackward0", saved=(input, other))
+    return _matmul_batched(input, other, a, b, "CloneBackward0" if a.ndim == 2 else "UnsafeViewBackward0")
+
+
+def _matmul_folded(input, other, a, b):
+    """a is 1-D or N-D (N ≥ 3), b is 1-D or 2-D: one GEMM/GEMV on a viewed as (rows, k)."""
+    a2 = a.reshape(_fold(a.shape), a.shape[-1])
+    out = (a2 @ b).reshape(a.shape[:-1] + b.shape[1:])
+    b_col = b.reshape(b.shape[0], b.shape[1] if b.ndim == 2 else 1)  # a 1-D b as a (k, 1) column
 
     def backward(g):
-        # Promote 1-D operands to matrices, as matmul's definition does, then undo it.
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
-        ga = gb = None
-        if input._requires_grad:
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
-            ga = unbroadcast(ga, a2.shape).reshape(a.shape)
-        if other._requires_grad:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
-            gb = unbroadcast(gb, b2.shape).reshape(b.shape)
+        g2 = g.reshape(a2.shape[0], b_col.shape[1])
+        ga = (g2 @ b_col.T).reshape(a.shape) if input._requires_grad else None
+        gb = (a2.T @ g2).reshape(b.shape) if other._requires_grad else None
         return ga, gb
-    name = "DotBackward0" if a.ndim == b.ndim == 1 else ("MvBackward0" if b.ndim == 1 and a.ndim == 2
-                                                         else ("BmmBackward0" if a.ndim == b.ndim == 3
-                                                               else "MatmulBackward0"))
+    if a.ndim == 1:
+        name = "DotBackward0" if b.ndim == 1 else "SqueezeBackward4"
+    else:
+        name = "UnsafeViewBackward0"
     return make(out, (input, other), backward, name, saved=(input, other))
 
 
-def _shape_error(a, b):
-    if a.ndim == 1 and b.ndim == 1:
-        return (f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
-                "the same number of elements, but got {} and {} elements respectively".format(a.shape[0], b.shape[0]))
-    if a.ndim <= 2 and b.ndim <= 2:
-        def fmt(x):
-            return f"{x.shape[0]}x{x.shape[1]}" if x.ndim == 2 else f"1x{x.shape[0]}"
-        if b.ndim == 1:
-            return f"size mismatch, got input ({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})"
-        return f"mat1 and mat2 shapes cannot be multiplied ({fmt(a)} and {b.shape[0]}x{b.shape[1]})"
-    return (f"Expected size for first two dimensions of batch2 tensor to be: [{b.shape[0] if b.ndim == 3 else '?'}, "
-            f"{a.shape[-1]}] but got: [{b.shape[0] if b.ndim == 3 else '?'}, {b.shape[-2]}].")
+def _matmul_batched(input, other, a, b, name="UnsafeViewBackward0"):
+    """b has 3+ dims: np.matmul over the broadcast batch (a 1-D a is promoted to a row and the
+    promotion undone)."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    out = np.matmul(a2, b)
+    if a.ndim == 1:
+        out = out[..., 0, :]
+    a_shape, b_shape = a2.shape, b.shape
+
+    def backward(g):
+        if a.ndim == 1:
+            g = g[..., None, :]
+        ga = gb = None
+        if input._requires_grad:
+            ga = unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a_shape).reshape(a.shape)
+        if other._requires_grad:
+            gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g), b_shape)
+        return ga, gb
+    return make(out, (input, other), backward, name, saved=(input, other))
 
 
 def mm(input, mat2):
-    if input.data.ndim != 2 or mat2.data.ndim != 2:
-        raise RuntimeError(f"self must be a matrix" if input.data.ndim != 2 else "mat2 must be a matrix")
+    """Matrix × matrix (2-D only)."""
+    if input.data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
     return matmul(input, mat2)
 
 
 def bmm(input, mat2):
-    if input.data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
-    if mat2.data.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
-    return matmul(input, mat2)
+    """Batched matrix × matrix: (b, n, m) @ (b, m, p) → (b, n, p), no broadcasting."""
+    a, b = input.data, mat2.data
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                           f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    _check(a, b)
+    return _matmul_batched(input, mat2, a, b, "BmmBackward0")
 
 
 def dot(input, other):
+    """Inner product of two 1-D tensors."""
     if input.data.ndim != 1 or other.data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.data.ndim}D and {other.data.ndim}D tensors")
     return matmul(input, other)
 
 
+vdot = dot
+
+
+def inner(input, other):
+    """Σ over the last dims: a[..., k] · b[..., k] for every pair of leading indices."""
+    from .shape import reshape
+    if input.data.ndim == 0 or other.data.ndim == 0:
+        from .arithmetic import mul
+        return mul(input, other)
+    a, b = input.data, other.data
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(a.shape)} and {list(b.shape)}")
+    flat = matmul(reshape(input, (-1, a.shape[-1])), reshape(other, (-1, b.shape[-1])).mT)
+    return reshape(flat, a.shape[:-1] + b.shape[:-1])
+
+
 def mv(input, vec):
+    """Matrix × vector."""
+    if input.data.ndim != 2 or vec.data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.data.ndim}, {vec.data.ndim}")
     return matmul(input, vec)
 
 
 def outer(input, vec2):
-    from .shape import unsqueeze
-    return matmul(unsqueeze(input, 1), unsqueeze(vec2, 0))
+    """Outer product a bᵀ of two 1-D tensors (promoting dtypes, like multiplication)."""
+    from .arithmetic import mul
+    from .shape import reshape
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.data.ndim}-D")
+    return mul(reshape(input, (-1, 1)), vec2)
+
+
+ger = outer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """beta * input + alpha * (mat1 @ mat2)."""
-    from .arithmetic import add, mul
-    prod = matmul(mat1, mat2)
+    """out = beta · input + alpha · (mat1 @ mat2), input broadcast to the product's shape."""
+    a, b, c = input.data, mat1.data, mat2.data
+    if b.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {b.ndim}-D tensor")
+    if c.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {c.ndim}-D tensor")
+    _check(b, c)
+    prod = b @ c
     if alpha != 1:
-        prod = mul(prod, alpha)
-    return add(mul(input, beta) if beta != 1 else input, prod)
+        prod *= alpha
+    try:
+        out = prod + (a * beta if beta != 1 else a) if beta != 0 else prod
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({prod.shape[-1]}) must match the existing size "
+                           f"({a.shape[-1]}) at non-singleton dimension {a.ndim - 1}.  Target sizes: "
+                           f"{list(prod.shape)}.  Tensor sizes: {list(a.shape)}") from None
+    if out.shape != prod.shape:
+        raise RuntimeError(f"The expanded size of the tensor ({prod.shape[0]}) must match the existing size "
+                           f"({a.shape[0]}) at non-singleton dimension 0.  Target sizes: {list(prod.shape)}.  "
+                           f"Tensor sizes: {list(a.shape)}")
+
+    def backward(g):
+        ga = unbroadcast(g * beta if beta != 1 else g, a.shape) if input._requires_grad else None
+        gs = g * alpha if alpha != 1 else g
+        return (ga, gs @ c.T if mat1._requires_grad else None, b.T @ gs if mat2._requires_grad else None)
+    return make(out, (input, mat1, mat2), backward, "AddmmBackward0", saved=(input, mat1, mat2))
 
 
 def linear(input, weight, bias=None):
@@ -143,36 +275,122 @@ def linear(input, weight, bias=None):
     return make(out, parents, backward, name, saved=(input, weight))
 
 
+# ---- einsum ---------------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(equation, shapes):
+    """(input subscripts, output subscripts) with every '...' replaced by letters of its own
+    (right-aligned, so broadcast ellipsis dims share letters), checking PyTorch's rules."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) < len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    if len(subs) > len(shapes):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    for s in subs + ([rhs] if arrow else []):
+        bad = [c for c in s.replace("...", "") if c not in _LETTERS]
+        if bad:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {eq.index(bad[0])} in the equation string, "
+                               "subscripts must be in [a-zA-Z]")
+    spare = [c for c in _LETTERS if c not in eq]
+    ell_dims = []
+    for k, (s, shape) in enumerate(zip(subs, shapes)):
+        n = len(s.replace("...", ""))
+        if "..." in s:
+            if n > len(shape):
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n}) is more than the number "
+                                   f"of dimensions ({len(shape)}) for operand {k}")
+            ell_dims.append(len(shape) - n)
+        elif n != len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n}) does not match the number "
+                               f"of dimensions ({len(shape)}) for operand {k} and no ellipsis was given")
+        else:
+            ell_dims.append(0)
+    ell = "".join(spare[:max(ell_dims, default=0)])
+    explicit = [s.replace("...", ell[len(ell) - e:] if e else "") for s, e in zip(subs, ell_dims)]
+    if not arrow:  # implicit output: the ellipsis dims, then the letters used once, sorted
+        letters = "".join(s.replace("...", "") for s in subs)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    else:
+        out = rhs.replace("...", ell)
+        for c in rhs.replace("...", ""):
+            if rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if c not in lhs:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand")
+    return explicit, out
+
+
+def _label_sizes(subs, shapes):
+    """The size of every label; a size-1 dim broadcasts against the others, as in PyTorch."""
+    sizes = {}
+    for k, (s, shape) in enumerate(zip(subs, shapes)):
+        own = {}
+        for c, n in zip(s, shape):
+            if c in own and own[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                                   f"{n} != {own[c]}")
+            own[c] = n
+        for c, n in own.items():
+            seen = sizes.get(c)
+            if seen is None or seen == 1:
+                sizes[c] = n
+            elif n != 1 and n != seen:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
+                                   f"with previously seen size {seen}")
+    return sizes
+
+
 def einsum(equation, *operands):
-    """Einstein summation over tensors; backward by swapping each operand's subscripts with the output's."""
+    """Einstein summation: einsum("bij,bjk->bik", a, b) is a batched matmul. Supports '...',
+    implicit output (the letters used once, sorted), repeated letters (diagonals, traces) and
+    size-1 broadcasting.
+
+    The gradient of operand i is the einsum of the output gradient with the other operands onto
+    i's distinct letters; letters only i has are broadcast back, repeated letters are written
+    onto their diagonal, and dims i had as size 1 are summed."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    operands = tuple(as_tensor(o) for o in operands)
-    eq = equation.replace(" ", "")
-    if "->" in eq:
-        lhs, rhs = eq.split("->")
-    else:
-        lhs = eq
-        letters = lhs.replace(",", "")
-        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    in_subs = lhs.split(",")
+    operands = tuple(o if isinstance(o, Tensor) else as_tensor(o) for o in operands)
     arrays = [o.data for o in operands]
-    out = np.einsum(f"{lhs}->{rhs}", *arrays, optimize=len(arrays) > 2)
+    for a in arrays[1:]:
+        if a.dtype != arrays[0].dtype:
+            raise RuntimeError(f"expected scalar type {_tn(arrays[0].dtype)} but found {_tn(a.dtype)}")
+    shapes = [a.shape for a in arrays]
+    subs, out_sub = _parse_einsum(equation, shapes)
+    sizes = _label_sizes(subs, shapes)
+    out = np.einsum(",".join(subs) + "->" + out_sub, *arrays, optimize=len(arrays) > 2)
 
     def backward(g):
-        grads = []
-        for i, (sub, op) in enumerate(zip(in_subs, operands)):
-            if not op._requires_grad:
-                grads.append(None)
-                continue
-            others = [s for j, s in enumerate(in_subs) if j != i]
-            other_arrays = [a for j, a in enumerate(arrays) if j != i]
-            # letters of this operand that appear nowhere else were summed away: broadcast back
-            gi = np.einsum(",".join([rhs] + others) + "->" + "".join(c for c in sub if c in rhs + "".join(others)),
-                           g, *other_arrays)
-            missing = [k for k, c in enumerate(sub) if c not in rhs + "".join(others)]
-            for k in missing:
-                gi = np.expand_dims(gi, k)
-            grads.append(np.broadcast_to(gi, arrays[i].shape).astype(arrays[i].dtype, copy=True))
-        return tuple(grads)
+        return tuple(_einsum_grad(i, subs, out_sub, g, arrays, sizes) if op._requires_grad else None
+                     for i, op in enumerate(operands))
     return make(out, operands, backward, "EinsumBackward0", saved=operands)
+
+
+def _einsum_grad(i, subs, out_sub, g, arrays, sizes):
+    sub, x = subs[i], arrays[i]
+    distinct = "".join(dict.fromkeys(sub))
+    others = [s for j, s in enumerate(subs) if j != i]
+    reachable = set(out_sub).union(*others)
+    kept = "".join(c for c in distinct if c in reachable)
+    grad = np.einsum(",".join([out_sub] + others) + "->" + kept, g, *(a for j, a in enumerate(arrays) if j != i),
+                     optimize=len(others) > 1)
+    full = [sizes[c] for c in kept]
+    if list(grad.shape) != full:  # size-1 dims of the others broadcast along this operand's dims
+        grad = np.broadcast_to(grad, full)
+    own = dict(zip(sub, x.shape))
+    if len(kept) != len(distinct):  # letters summed inside operand i alone: broadcast back
+        grad = np.broadcast_to(grad.reshape([grad.shape[kept.index(c)] if c in kept else 1 for c in distinct]),
+                               [sizes[c] if c in kept else own[c] for c in distinct])
+    shrink = tuple(k for k, c in enumerate(distinct) if own[c] == 1 and grad.shape[k] != 1)
+    if shrink:  # dims operand i broadcast from size 1
+        grad = grad.sum(axis=shrink, keepdims=True)
+    if len(distinct) != len(sub):  # repeated letters: the gradient lives on the diagonal
+        dense = np.zeros(x.shape, grad.dtype)
+        np.einsum(sub + "->" + distinct, dense)[...] = grad
+        return dense
+    return grad

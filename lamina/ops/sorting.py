@@ -1,78 +1,104 @@
-"""sort, argsort, topk, kthvalue, unique: values carry gradients back to the positions they came from."""
+"""sort, argsort, msort, topk, kthvalue, unique. Values carry their gradient back to the positions
+they came from; NaN sorts as the largest value, as in PyTorch. Sorting is always stable here
+(PyTorch's default sort is not guaranteed stable, so its tie order may differ)."""
 import numpy as np
 
 from ._core import dim_arg, make
 from .reduction import values_indices
 
-__all__ = ["sort", "argsort", "topk", "kthvalue", "unique", "msort"]
-METHODS = ["sort", "argsort", "topk", "kthvalue", "unique", "msort"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
+METHODS = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
 
 
-def _gather_back(x, idx, d):
+def _scatter_back(x, xx, idx, d):
+    """Backward of taking `idx` along axis d of xx (x itself, or a 0-d x viewed as shape (1,))."""
     def backward(g):
-        gx = np.zeros_like(x, dtype=g.dtype)
-        np.put_along_axis(gx, idx, g, d)
-        return (gx,)
+        gx = np.zeros(xx.shape, dtype=g.dtype)
+        np.put_along_axis(gx, idx, g.reshape(idx.shape), d)
+        return (gx.reshape(x.shape),)
     return backward
 
 
+def _order(x, d, descending):
+    """Stable sorting order along d (NaN last ascending, first descending). Descending order is
+    the reverse of an ascending stable sort of the reversed array, which keeps equal elements in
+    their original order and works for every dtype (no negation)."""
+    if not descending:
+        return np.argsort(x, axis=d, kind="stable")
+    n = x.shape[d]
+    return (n - 1) - np.flip(np.argsort(np.flip(x, d), axis=d, kind="stable"), d)
+
+
+def _indices(idx):
+    return make(idx.astype(np.int64, copy=False), (), None, "")
+
+
 def sort(input, dim=-1, descending=False, stable=False):
+    """(values, indices) sorted along `dim`."""
     x = input.data
-    if x.ndim == 0:
-        return values_indices(make(x.copy(), (input,), lambda g: (g,), "SortBackward0"),
-                              make(np.zeros((), np.int64), (), None, ""))
     d = dim_arg(dim, x.ndim)
-    # stable descending: sort the negation for numbers, keeping equal elements in order
-    idx = np.argsort(-x if descending and x.dtype.kind in "fi" else x, axis=d, kind="stable")
-    if descending and x.dtype.kind not in "fi":
-        idx = np.flip(idx, d)
-    vals = np.take_along_axis(x, idx, d)
-    return values_indices(make(vals, (input,), _gather_back(x, idx, d), "SortBackward0"),
-                          make(idx.astype(np.int64), (), None, ""))
-
-
-def msort(input):
-    return sort(input, 0).values
+    xx = x if x.ndim else x.reshape(1)
+    idx = _order(xx, d, descending)
+    vals = np.take_along_axis(xx, idx, d)
+    back = _scatter_back(x, xx, idx, d)
+    if not x.ndim:
+        vals, idx = vals.reshape(()), idx.reshape(())
+    return values_indices(make(vals, (input,), back, "SortBackward0"), _indices(idx), "sort")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending, stable).indices
+    """The indices that sort `dim`."""
+    x = input.data
+    d = dim_arg(dim, x.ndim)
+    xx = x if x.ndim else x.reshape(1)
+    return _indices(_order(xx, d, descending).reshape(x.shape))
+
+
+def msort(input):
+    """sort along dim 0, values only."""
+    return sort(input, 0).values
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the k largest (or smallest) along `dim`, largest first."""
     x = input.data
-    d = dim_arg(dim, x.ndim) if x.ndim else 0
+    d = dim_arg(dim, x.ndim)
     xx = x if x.ndim else x.reshape(1)
-    if k > xx.shape[d] or k < 0:
+    if not 0 <= k <= xx.shape[d]:
         raise RuntimeError("selected index k out of range")
-    idx = np.argsort(-xx if largest else xx, axis=d, kind="stable")
-    idx = np.take(idx, np.arange(k), axis=d)
+    idx = _order(xx, d, largest)
+    idx = idx[(slice(None),) * d + (slice(0, k),)]
     vals = np.take_along_axis(xx, idx, d)
+    back = _scatter_back(x, xx, idx, d)
     if not x.ndim:
-        vals, idx = vals.reshape(()) if k else vals, idx.reshape(()) if k else idx
-    return values_indices(make(vals, (input,), _gather_back(xx, idx, d) if x.ndim else (lambda g: (g.reshape(()),)),
-                               "TopkBackward0"), make(idx.astype(np.int64), (), None, ""))
+        vals, idx = vals.reshape(()), idx.reshape(())
+    return values_indices(make(vals, (input,), back, "TopkBackward0"), _indices(idx), "topk")
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
+    """(value, index) of the k-th smallest element along `dim` (k counts from 1)."""
     x = input.data
     d = dim_arg(dim, x.ndim)
-    idx = np.take(np.argsort(x, axis=d, kind="stable"), [k - 1], axis=d)
-    vals = np.take_along_axis(x, idx, d)
-    back = _gather_back(x, idx, d)
-    if not keepdim:
-        vals_o, idx_o = np.squeeze(vals, d), np.squeeze(idx, d)
-
-        def backward(g):
-            return back(np.expand_dims(g, d))
-    else:
-        vals_o, idx_o, backward = vals, idx, back
-    return values_indices(make(vals_o, (input,), backward, "KthvalueBackward0"), make(idx_o.astype(np.int64), (), None, ""))
+    xx = x if x.ndim else x.reshape(1)
+    if not 1 <= k <= xx.shape[d]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    idx = np.take(_order(xx, d, False), [k - 1], axis=d)
+    vals = np.take_along_axis(xx, idx, d)
+    backward = _scatter_back(x, xx, idx, d)
+    if not keepdim or not x.ndim:
+        shape = x.shape[:d] + x.shape[d + 1:]
+        vals, idx = vals.reshape(shape), idx.reshape(shape)
+    return values_indices(make(vals, (input,), backward, "KthvalueBackward0"), _indices(idx), "kthvalue")
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), optionally with each element's position among them and
+    their counts. NaNs are not merged, as in PyTorch."""
     x = input.data
-    res = np.unique(x, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if dim is not None:
+        dim = dim_arg(dim, x.ndim)
+    kwargs = {"equal_nan": False} if dim is None else {}
+    res = np.unique(x, return_inverse=return_inverse, return_counts=return_counts, axis=dim, **kwargs)
     if not (return_inverse or return_counts):
         return make(res, (), None, "")
     out = [make(res[0], (), None, "")]
