@@ -2,6 +2,7 @@
 
 `emit(g, kind, x, dtype, **params)` appends the nodes of one activation; the layer converters and
 the function converters (F.relu, torch.tanh, x.sigmoid(), ...) both go through it."""
+import inspect
 import math
 
 import numpy as np
@@ -175,9 +176,7 @@ for _kind, _names in {"relu": ("relu", "relu_"), "relu6": ("relu6",), "sigmoid":
 
 
 def _bound(fn, args, kwargs):
-    import inspect
-    sig = inspect.signature(fn)
-    ba = sig.bind(None, *args, **kwargs)
+    ba = inspect.signature(fn).bind(None, *args, **kwargs)
     ba.apply_defaults()
     return ba.arguments
 

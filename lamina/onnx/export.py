@@ -8,7 +8,13 @@ between layers (`x.view(...)`, `x + y`, `F.relu`, `torch.cat`, indexing, ...) is
 op. Converting whole layers rather than walking the autograd graph gives each ONNX node the
 attributes it needs (strides, eps, gate layout) and keeps the graph close to what the model says.
 Shapes that depend on the batch (or another dynamic axis) are expressed relative to the input
-(Reshape with 0 = "copy this dim", Slice to INT64_MAX, Shape ops), never as the traced numbers."""
+(Reshape with 0 = "copy this dim", Slice to INT64_MAX, Shape ops), never as the traced numbers.
+
+Limits, as for any tracing exporter: the graph is the path this one forward took (Python `if`s on
+tensor values are frozen; turning a traced tensor into a Python value warns), sizes read with
+`x.size(i)` become constants except as leading dims of view/reshape, and the model is exported
+for inference (eval mode, dropout off). While export runs, lamina's functions are wrapped
+process-wide: do not run other lamina code in other threads meanwhile."""
 import io
 import warnings
 

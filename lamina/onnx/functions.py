@@ -41,9 +41,11 @@ def _binary(op_type, *names, swap=False):
     def convert(ctx, out, input, other, *args, alpha=1, **kwargs):
         dt = out.data.dtype
         a, b = _operand(ctx, input, dt), _operand(ctx, other, dt)
-        if alpha != 1:
+        if swap:  # rsub / __rtruediv__ / __rpow__: other ∘ input
+            a, b = b, a
+        if alpha != 1:  # add/sub/rsub scale the second term
             b = ctx.g.op("Mul", b, ctx.g.scalar(alpha, dt))
-        return ctx.g.op(op_type, *((b, a) if swap else (a, b)))
+        return ctx.g.op(op_type, a, b)
     return convert
 
 
@@ -326,29 +328,26 @@ _arg("ArgMax", "argmax")
 _arg("ArgMin", "argmin")
 
 
-def _moments(ctx, input, dim, unbiased, keepdim, correction):
-    """(variance, mean) names; the count is static (from the traced shape)."""
+def _variance(ctx, input, dim, unbiased, keepdim, correction):
+    """Σ(x - mean)² / (n - correction); the count n is static (from the traced shape)."""
     g, dt = ctx.g, input.data.dtype
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axes = _axes(dim, input.ndim) or list(range(input.ndim))
     n = int(np.prod([input.shape[a] for a in axes]))
     x = ctx.value(input)
-    mean = g.reduce("ReduceMean", x, axes, True)
-    d = g.op("Sub", x, mean)
-    var = g.op("Div", g.reduce("ReduceSum", g.op("Mul", d, d), axes, keepdim),
-               g.scalar(max(n - correction, 0), dt))
-    return var, mean if keepdim else g.squeeze(mean, axes)
+    d = g.op("Sub", x, g.reduce("ReduceMean", x, axes, True))
+    return g.op("Div", g.reduce("ReduceSum", g.op("Mul", d, d), axes, keepdim), g.scalar(max(n - correction, 0), dt))
 
 
 @function("var")
 def _var(ctx, out, input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _moments(ctx, input, dim, unbiased, keepdim, correction)[0]
+    return _variance(ctx, input, dim, unbiased, keepdim, correction)
 
 
 @function("std")
 def _std(ctx, out, input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return ctx.g.op("Sqrt", _moments(ctx, input, dim, unbiased, keepdim, correction)[0])
+    return ctx.g.op("Sqrt", _variance(ctx, input, dim, unbiased, keepdim, correction))
 
 
 @function("norm")

@@ -47,6 +47,8 @@ def _tensors(obj):
 
 
 class Tracer:
+    """Maps the tensors of one forward pass to ONNX values while the wrappers record it."""
+
     def __init__(self, graph, model):
         self.g = graph
         self.depth = 0
@@ -243,71 +245,55 @@ class Tracer:
         traced.__wrapped__ = orig
         return traced
 
-    def _targets(self):
-        """(namespace, attribute, registry key, name shown in errors) of every patched callable."""
+    def _patches(self):
+        """(namespace, attribute, wrap) for every callable to replace; wrap(original) -> wrapper."""
         import lamina
         from ..nn import functional as F
         from ..nn.modules.module import Module
         from ..ops import methods
 
-        targets = [(Module, "__call__", None, None), (Tensor, "detach", "detach", "Tensor.detach")]
-        targets += [(owner, "forward", convert, None) for owner, convert in MODULES.items()]
-        for mod_name in methods.OP_MODULES:
+        def fn(key, display):
+            return lambda orig: self._function(key, display, orig)
+
+        def forward(convert):
+            return lambda orig: self._forward(convert, orig)
+
+        patches = [(Module, "__call__", self._module_call), (Tensor, "detach", fn("detach", "Tensor.detach"))]
+        patches += [(owner, "forward", forward(convert)) for owner, convert in MODULES.items()]
+        for mod_name in methods.OP_MODULES + ("creation",):
             mod = importlib.import_module(f"lamina.ops.{mod_name}")
             for attr in getattr(mod, "METHODS", ()):
-                # (name, fn) pairs bind a method whose argument order differs from lamina.name
-                key = f"Tensor.{attr[0]}" if isinstance(attr, tuple) else attr
-                name = attr[0] if isinstance(attr, tuple) else attr
-                targets.append((Tensor, name, key, f"Tensor.{name}"))
+                if isinstance(attr, tuple):  # a method whose arguments differ from lamina.<name>'s
+                    patches.append((Tensor, attr[0], fn(f"Tensor.{attr[0]}", f"Tensor.{attr[0]}")))
+                else:
+                    patches.append((Tensor, attr, fn(attr, f"Tensor.{attr}")))
             for attr in getattr(mod, "INPLACE", ()):
                 name = attr[0] if isinstance(attr, tuple) else attr + "_"
-                targets.append((Tensor, name, name, f"Tensor.{name}"))
-            for name in getattr(mod, "__all__", ()):
-                if hasattr(lamina, name):
-                    targets.append((lamina, name, name, f"lamina.{name}"))
-        for name in ("creation", "random_ops"):
-            mod = importlib.import_module(f"lamina.ops.{name}")
-            targets += [(lamina, n, n, f"lamina.{n}") for n in getattr(mod, "__all__", ()) if hasattr(lamina, n)]
-        for name in _OPERATORS:
-            if name in vars(Tensor):
-                targets.append((Tensor, name, name, f"Tensor.{name}"))
+                patches.append((Tensor, name, fn(name, f"Tensor.{name}")))
+            patches += [(lamina, n, fn(n, f"lamina.{n}")) for n in getattr(mod, "__all__", ()) if hasattr(lamina, n)]
+        patches += [(Tensor, n, fn(n, f"Tensor.{n}")) for n in _OPERATORS if n in vars(Tensor)]
         for name in dir(F):
             obj = getattr(F, name)
             if not name.startswith("_") and callable(obj) and not isinstance(obj, type) and \
                     getattr(obj, "__module__", "").startswith("lamina."):
-                targets.append((F, name, name, f"F.{name}"))
-        return targets
+                patches.append((F, name, fn(name, f"F.{name}")))
+        patches += [(Tensor, n, lambda orig, n=n: self._to_python(n, orig)) for n in _TO_PYTHON if n in vars(Tensor)]
+        patches += [(Tensor, n, lambda prop, n=n: property(self._function(n, f"Tensor.{n}", prop.fget)))
+                    for n in _PROPERTIES if isinstance(vars(Tensor).get(n), property)]
+        return patches
 
     def activate(self):
         """Install the wrappers; returns the function that removes them."""
         saved = []
         seen = set()
-        for owner, attr, key, display in self._targets():
+        for owner, attr, wrap in self._patches():
             if (id(owner), attr) in seen:
                 continue
             seen.add((id(owner), attr))
-            own = vars(owner)
-            had = attr in own
-            orig = own[attr] if had else getattr(owner, attr)
-            if key is None:
-                new = self._module_call(orig)
-            elif callable(key):
-                new = self._forward(key, orig)
-            elif isinstance(orig, (staticmethod, classmethod)):
-                continue
-            else:
-                new = self._function(key, display, orig)
+            had = attr in vars(owner)
+            orig = vars(owner)[attr] if had else getattr(owner, attr)
             saved.append((owner, attr, had, orig))
-            setattr(owner, attr, new)
-        for name in _TO_PYTHON:
-            if name in vars(Tensor):
-                saved.append((Tensor, name, True, vars(Tensor)[name]))
-                setattr(Tensor, name, self._to_python(name, vars(Tensor)[name]))
-        for name in _PROPERTIES:
-            prop = vars(Tensor).get(name)
-            if isinstance(prop, property):
-                saved.append((Tensor, name, True, prop))
-                setattr(Tensor, name, property(self._function(name, f"Tensor.{name}", prop.fget)))
+            setattr(owner, attr, wrap(orig))
 
         def restore():
             for owner, attr, had, orig in reversed(saved):
