@@ -77,11 +77,18 @@ def _count(shape, axes):
     return n
 
 
-def _expand(g, shape, axes, keepdim):
-    """A reduced gradient as a broadcast (read-only) view of the input's shape."""
-    if not keepdim:
-        g = g.reshape(_kept_shape(shape, axes))
-    return np.broadcast_to(g, shape)
+def _keep(g, shape, axes, keepdim):
+    """A reduced result with its reduced dims back as size 1, ready to broadcast against the
+    input in arithmetic."""
+    return g if keepdim else g.reshape(_kept_shape(shape, axes))
+
+
+def _spread(g, shape, axes, keepdim, dtype):
+    """A reduced gradient copied out to the input's shape and dtype (one C-level broadcast
+    assignment; np.broadcast_to costs several times more on small arrays)."""
+    out = np.empty(shape, dtype)
+    out[...] = _keep(g, shape, axes, keepdim)
+    return out
 
 
 def _check_nonempty(name, x, axes):
@@ -106,8 +113,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     shape, in_dt = x.shape, x.dtype
 
     def backward(g):
-        g = _expand(g, shape, axes, keepdim)
-        return (g if g.dtype == in_dt else g.astype(in_dt),)
+        return (_spread(g, shape, axes, keepdim, in_dt),)
     return make(out, (input,), backward, "SumBackward0" if dim is None else "SumBackward1")
 
 
@@ -123,7 +129,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
     def backward(g):
         # multiplied, not selected: an inf gradient (nanmean of an all-NaN slice) gives NaN there
-        return ((_expand(g, x.shape, axes, keepdim) * keep).astype(x.dtype, copy=False),)
+        return ((_keep(g, x.shape, axes, keepdim) * keep).astype(x.dtype, copy=False),)
     return make(out, (input,), backward, "NansumBackward0", saved=(input,))
 
 
@@ -143,8 +149,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     shape, in_dt = x.shape, input.data.dtype
 
     def backward(g):
-        g = _expand(g / n if n else g, shape, axes, keepdim)
-        return (g if g.dtype == in_dt else g.astype(in_dt),)
+        return (_spread(g / n if n else g, shape, axes, keepdim, in_dt),)
     return make(out, (input,), backward, "MeanBackward0" if dim is None else "MeanBackward1")
 
 
@@ -192,7 +197,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         if flat.shape[axis] == 0:
             return (np.zeros(shape, x.dtype),)
         others = _exclusive_cumprod(flat, axis) * _exclusive_cumprod(flat, axis, reverse=True)
-        return ((_expand(g, shape, axes, keepdim) * others.reshape(shape)).astype(x.dtype, copy=False),)
+        return ((_keep(g, shape, axes, keepdim) * others.reshape(shape)).astype(x.dtype, copy=False),)
     return make(out, (input,), backward, "ProdBackward0" if dim is None else "ProdBackward1", saved=(input,))
 
 
@@ -234,7 +239,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     scale = 2.0 / dof if dof else float("inf")
 
     def backward(g):
-        return (_expand(g, diff.shape, axes, keepdim) * diff * scale,)
+        return (_keep(g, diff.shape, axes, keepdim) * diff * scale,)
     return make(out, (input,), backward, "VarBackward0", saved=(input,))
 
 
@@ -250,7 +255,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     def backward(g):
         # d std = d var / (2 std), d var = 2 (x − mean) / dof; PyTorch takes 0 where std is 0
         gs = np.where(out == 0, 0.0, g / out).astype(g.dtype, copy=False)
-        return (_expand(gs, diff.shape, axes, keepdim) * diff * inv_dof,)
+        return (_keep(gs, diff.shape, axes, keepdim) * diff * inv_dof,)
     return make(out, (input,), backward, "StdBackward0", saved=(input,), save_output=True)
 
 
@@ -333,9 +338,9 @@ def _amext(name, reduce):
         out = reduce(x, axis=axes, keepdims=keepdim)
 
         def backward(g):
-            hit = x == _expand(out, x.shape, axes, keepdim)
-            count = _add(hit, axis=axes, keepdims=True)
-            return ((_expand(g, x.shape, axes, keepdim) * hit / count).astype(x.dtype, copy=False),)
+            hit = x == _keep(out, x.shape, axes, keepdim)
+            share = _keep(g, x.shape, axes, keepdim) / _add(hit, axis=axes, keepdims=True, dtype=g.dtype)
+            return (share * hit,)
         return make(out, (input,), backward, name.title() + "Backward0", saved=(input,), save_output=True)
     op.__name__ = op.__qualname__ = name
     return op
@@ -397,7 +402,7 @@ def logsumexp(input, dim, keepdim=False):
         [n for i, n in enumerate(x.shape) if axes is not None and i not in axes])
 
     def backward(g):
-        return (_expand(g, x.shape, axes, keepdim) * np.exp(x - out_kept),)
+        return (_keep(g, x.shape, axes, keepdim) * np.exp(x - out_kept),)
     return make(out, (input,), backward, "LogsumexpBackward0", saved=(input,))
 
 
@@ -434,8 +439,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     in_dt = input.data.dtype
 
     def backward(g):
-        n = _expand(out, x.shape, axes, keepdim)
-        ge = _expand(g, x.shape, axes, keepdim)
+        n = _keep(out, x.shape, axes, keepdim)
+        ge = _keep(g, x.shape, axes, keepdim)
         if p == 0:
             gx = np.zeros(x.shape, x.dtype)
         elif p == 1:

@@ -14,6 +14,9 @@ from ._core import dim_arg, make
 __all__ = ["softmax", "log_softmax"]
 METHODS = ["softmax", "log_softmax"]
 
+_max = np.maximum.reduce  # the ufunc reductions directly: ndarray.max/.sum add a Python layer
+_sum = np.add.reduce
+
 
 def _prepare(input, dim, dtype, name):
     """(array to work on, normalised dim). A 0-d input is worked on as shape (1,)."""
@@ -39,13 +42,13 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     if x.size == 0:
         y = x.copy()
     else:
-        y = x - x.max(axis=d, keepdims=True)
+        y = x - _max(x, axis=d, keepdims=True)
         np.exp(y, out=y)
-        y /= y.sum(axis=d, keepdims=True)
+        y /= _sum(y, axis=d, keepdims=True)
 
     def backward(g):
         gy = g * y
-        gy -= y * gy.sum(axis=d, keepdims=True)
+        gy -= y * _sum(gy, axis=d, keepdims=True)
         return (gy if gy.dtype == in_dt else gy.astype(in_dt),)
     if not input.data.ndim:  # softmax of one number is the constant 1
         return make(y.reshape(()), (input,), _zero_grad, "SoftmaxBackward0")
@@ -59,12 +62,12 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     if x.size == 0:
         out = x.copy()
     else:
-        out = x - x.max(axis=d, keepdims=True)
-        out -= np.log(np.exp(out).sum(axis=d, keepdims=True))
+        out = x - _max(x, axis=d, keepdims=True)
+        out -= np.log(_sum(np.exp(out), axis=d, keepdims=True))
 
     def backward(g):
         gx = np.exp(out)
-        gx *= g.sum(axis=d, keepdims=True)
+        gx *= _sum(g, axis=d, keepdims=True)
         np.subtract(g, gx, out=gx)
         return (gx if gx.dtype == in_dt else gx.astype(in_dt),)
     if not input.data.ndim:  # log_softmax of one number is the constant 0
