@@ -647,6 +647,23 @@ def test_more_functions():
     check_export(build, [("f", ("N", 5)), ("i", ("N", 2), 8)])
 
 
+def test_indexing_comparisons_and_other_ops():
+    def build(lib):
+        class M(lib.nn.Module):
+            def forward(self, x, idx):                               # x (N, 3, 4), idx (N, 2) in [0, 3)
+                a = x[..., None, 1:3][:, [2, 0]]                     # (N, 2, 1, 2)
+                b = x.index_select(1, lib.tensor([1, 1])).movedim(1, 2).narrow(1, 1, 2).flip(2)  # (N, 2, 2)
+                c = lib.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, 4)).select(2, 0)  # (N, 2)
+                m = (x > 0.5) | (x < -1.0)
+                d = x.masked_fill(m, 0.25).cumsum(dim=2).tril().sum(1)  # (N, 4)
+                e = lib.rsub(x, 1.5, alpha=2).clamp(-1, 1).mean(-1) // 0.3 + lib.einsum("nij,nkj->nik", x, x)[:, 0]
+                f = lib.addmm(lib.ones(4), x[:, 0], lib.ones(4, 4) * 0.1).repeat(1, 2) + (idx == 1).float().sum()
+                g = lib.where(x.argmax(1, keepdim=True) >= 2, x.amin(1, keepdim=True), x.abs().amax(1, keepdim=True))
+                return a.reshape(-1, 4), b.flatten(1) - c.repeat(1, 2), d, e, f, g.squeeze(1) ** 2, -x.mT, x[0].T
+        return M()
+    check_export(build, [("f", ("N", 3, 4)), ("i", ("N", 2), 3)])
+
+
 def test_full_transformer_model():
     def build(lib):
         return lib.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16,
@@ -758,6 +775,18 @@ def test_unsupported_function_names_the_function_and_lists_the_supported_ones():
     with pytest.raises(UnsupportedOperatorError, match=r"does not support Tensor.sort in M. Supported functions: "
                                                        r".*matmul"):
         lamina.onnx.export(M(), lamina.randn(2, 3), io.BytesIO())
+
+
+def test_an_op_the_tracer_cannot_see_is_named_by_its_autograd_node():
+    from lamina.ops import pointwise
+
+    class Hidden(lamina.nn.Module):
+        def forward(self, x):
+            return pointwise.exp(x) + 1  # the ops module's own function, not lamina.exp
+
+    with pytest.raises(UnsupportedOperatorError, match=r"a tensor in Hidden was computed by an operation the "
+                                                       r"exporter did not see \(autograd node ExpBackward0\)"):
+        lamina.onnx.export(Hidden(), lamina.randn(2, 3), io.BytesIO())
 
 
 def test_unsupported_options_say_why():
