@@ -78,33 +78,39 @@ def _check_alpha(dt, alpha):
 
 def add(input, other, *, alpha=1):
     """out = input + alpha × other, broadcast."""
-    input = _lift(input, other)
     if isinstance(other, Tensor):
+        if not isinstance(input, Tensor):
+            input = _lift(input, other)
         x, y = input.data, other.data
-        if x.dtype != y.dtype:
-            x, y, _ = binary_operands(input, other)
-        if alpha != 1 or alpha is True:
-            _check_alpha(x.dtype, alpha)
-            return _add_scaled(input, other, x, y, alpha)
-        try:
-            out = x + y
-        except ValueError:
-            raise broadcast_error(x.shape, y.shape) from None
-        xs, ys = x.shape, y.shape
-        if xs == ys and input.data.dtype == other.data.dtype:
-            def backward(g):
-                return g, g
-        else:
-            xdt, ydt = input.data.dtype, other.data.dtype
-
-            def backward(g):
-                return _grad_for(g, xs, xdt), _grad_for(g, ys, ydt)
-        return make(out, (input, other), backward, "AddBackward0")
+        if x.dtype == y.dtype and x.shape == y.shape and alpha == 1 and alpha is not True:
+            return make(x + y, (input, other), _to_both, "AddBackward0")
+        return _add_general(input, other, x, y, alpha)
     x, y, _ = binary_operands(input, other)
     if alpha != 1 or alpha is True:
         _check_alpha(x.dtype, alpha)
         y = y * alpha
     return make(x + y, (input,), _pass_through, "AddBackward0")
+
+
+def _to_both(g):
+    return g, g
+
+
+def _add_general(input, other, x, y, alpha):
+    if x.dtype != y.dtype:
+        x, y, _ = binary_operands(input, other)
+    if alpha != 1 or alpha is True:
+        _check_alpha(x.dtype, alpha)
+        return _add_scaled(input, other, x, y, alpha)
+    try:
+        out = x + y
+    except ValueError:
+        raise broadcast_error(x.shape, y.shape) from None
+    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+
+    def backward(g):
+        return _grad_for(g, xs, xdt), _grad_for(g, ys, ydt)
+    return make(out, (input, other), backward, "AddBackward0")
 
 
 def _pass_through(g):
@@ -135,30 +141,41 @@ def _check_sub_bool(x, other):
 
 def sub(input, other, *, alpha=1):
     """out = input − alpha × other, broadcast."""
-    input = _lift(input, other)
     if isinstance(other, Tensor):
+        if not isinstance(input, Tensor):
+            input = _lift(input, other)
         x, y = input.data, other.data
-        if x.dtype != y.dtype or x.dtype == np.bool_:
-            _check_sub_bool(x, other)
-            x, y, _ = binary_operands(input, other)
-        if alpha != 1 or alpha is True:
-            _check_alpha(x.dtype, alpha)
-            return _add_scaled(input, other, x, y, -alpha)
-        try:
-            out = x - y
-        except ValueError:
-            raise broadcast_error(x.shape, y.shape) from None
-        xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
-
-        def backward(g):
-            return _grad_for(g, xs, xdt), _grad_for(-g, ys, ydt)
-        return make(out, (input, other), backward, "SubBackward0")
+        if x.dtype == y.dtype and x.shape == y.shape and x.dtype != np.bool_ and alpha == 1 and alpha is not True:
+            return make(x - y, (input, other), _to_both_negated, "SubBackward0")
+        return _sub_general(input, other, x, y, alpha)
     _check_sub_bool(input.data, other)
     x, y, _ = binary_operands(input, other)
     if alpha != 1 or alpha is True:
         _check_alpha(x.dtype, alpha)
         y = y * alpha
     return make(x - y, (input,), _pass_through, "SubBackward0")
+
+
+def _to_both_negated(g):
+    return g, -g
+
+
+def _sub_general(input, other, x, y, alpha):
+    if x.dtype != y.dtype or x.dtype == np.bool_:
+        _check_sub_bool(x, other)
+        x, y, _ = binary_operands(input, other)
+    if alpha != 1 or alpha is True:
+        _check_alpha(x.dtype, alpha)
+        return _add_scaled(input, other, x, y, -alpha)
+    try:
+        out = x - y
+    except ValueError:
+        raise broadcast_error(x.shape, y.shape) from None
+    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+
+    def backward(g):
+        return _grad_for(g, xs, xdt), _grad_for(-g, ys, ydt)
+    return make(out, (input, other), backward, "SubBackward0")
 
 
 subtract = sub
@@ -183,26 +200,35 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other):
     """out = input × other, broadcast."""
-    input = _lift(input, other)
     if isinstance(other, Tensor):
+        if not isinstance(input, Tensor):
+            input = _lift(input, other)
         x, y = input.data, other.data
-        if x.dtype != y.dtype:
-            x, y, _ = binary_operands(input, other)
-        try:
-            out = x * y
-        except ValueError:
-            raise broadcast_error(x.shape, y.shape) from None
-        xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
-
-        def backward(g):
-            return (_grad_for(g * y, xs, xdt) if input._requires_grad else None,
-                    _grad_for(g * x, ys, ydt) if other._requires_grad else None)
-        return make(out, (input, other), backward, "MulBackward0", saved=(input, other))
+        if x.dtype == y.dtype and x.shape == y.shape:
+            def backward(g):
+                return (g * y if input._requires_grad else None, g * x if other._requires_grad else None)
+            return make(x * y, (input, other), backward, "MulBackward0", saved=(input, other))
+        return _mul_general(input, other, x, y)
     x, y, _ = binary_operands(input, other)
 
     def backward(g):
         return (g * y,)
     return make(x * y, (input,), backward, "MulBackward0")
+
+
+def _mul_general(input, other, x, y):
+    if x.dtype != y.dtype:
+        x, y, _ = binary_operands(input, other)
+    try:
+        out = x * y
+    except ValueError:
+        raise broadcast_error(x.shape, y.shape) from None
+    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+
+    def backward(g):
+        return (_grad_for(g * y, xs, xdt) if input._requires_grad else None,
+                _grad_for(g * x, ys, ydt) if other._requires_grad else None)
+    return make(out, (input, other), backward, "MulBackward0", saved=(input, other))
 
 
 multiply = mul
@@ -213,7 +239,8 @@ def div(input, other, *, rounding_mode=None):
     rounding_mode 'trunc' rounds towards zero, 'floor' towards −∞ (those have zero gradient)."""
     if rounding_mode is not None:
         return _rounding_div(input, other, rounding_mode)
-    input = _lift(input, other)
+    if not isinstance(input, Tensor):
+        input = _lift(input, other)
     if isinstance(other, Tensor):
         x, y = input.data, other.data
         if x.dtype != y.dtype or x.dtype.kind != "f":
