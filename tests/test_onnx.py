@@ -818,3 +818,14 @@ def test_import_lamina_does_not_import_onnx():
     code = "import sys, lamina, lamina.onnx; print('onnx' in sys.modules, 'onnxruntime' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_without_the_onnx_package_export_says_how_to_get_it():
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "import lamina\n"
+            "try:\n"
+            "    lamina.onnx.export(lamina.nn.Linear(2, 2), lamina.randn(1, 2), 'never.onnx')\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "lamina.onnx.export needs the onnx package: pip install 'lamina[onnx]'" in out

@@ -46,4 +46,7 @@ def supported_layers():
 
 
 def supported_functions():
-    return ", ".join(sorted(n for n in FUNCTIONS if not n.startswith("_") and not n.startswith("Tensor.")))
+    """Function names (in-place twins `name_` not repeated), then the operators."""
+    names = [n for n in FUNCTIONS if not n.startswith("_") and not n.startswith("Tensor.")]
+    names = sorted(n for n in names if not (n.endswith("_") and n[:-1] in FUNCTIONS))
+    return ", ".join(names) + "; the operators + - * / // ** @ == != < <= > >= & | ^ ~ and x[...] indexing"
