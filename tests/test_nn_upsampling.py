@@ -44,6 +44,14 @@ def test_interpolate_3d(mode, align_corners):
           [(1, 2, 3, 4, 6)])
 
 
+@pytest.mark.parametrize("mode,align_corners", [("bilinear", False), ("bilinear", True), ("bicubic", False)])
+@pytest.mark.parametrize("size", [(200, 5), (70, 2)])
+def test_interpolate_long_axes(mode, align_corners, size):
+    # axes longer than 128 are resampled by gathering taps instead of a dense matrix
+    check(lambda lib, x: lib.nn.functional.interpolate(x, size=size, mode=mode, align_corners=align_corners),
+          [(1, 2, 140, 3)])
+
+
 def test_nearest_index_rounding_in_float32():
     # 3 → 9 pixels: PyTorch computes the source index as floor(i · (3/9)) in float32, where
     # 3 · 0.33333334 rounds above 1; a float64 computation would pick the pixel before

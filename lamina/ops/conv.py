@@ -7,10 +7,9 @@ and weight gradient, so the same three array routines serve both."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._im2col import col2im_add, conv_forward, input_grad, pad_zeros, weight_grad
-
 from ..autograd.grad_mode import _enabled
 from ._core import make
+from ._im2col import col2im_add, conv_forward, input_grad, pad_zeros, weight_grad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "unfold", "fold"]

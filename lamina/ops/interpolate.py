@@ -3,15 +3,15 @@ the deprecated F.upsample* aliases, and pixel_shuffle / pixel_unshuffle.
 
 Source positions follow PyTorch's formulas in the same floating type (float32 for float32
 input), so the chosen pixels and weights agree bit for bit. Linear and cubic modes are separable:
-each spatial axis is multiplied by a small (out, in) interpolation matrix, and the backward
-multiplies by the transposes. Nearest modes gather along a precomputed index, and their backward
+each spatial axis in turn is resampled by its 2 or 4 taps (see _Axis), and the backward applies
+the adjoint axis by axis. Nearest modes gather along a precomputed index, and their backward
 sums the gradient back with one bincount (or a reshape-sum for integer scale factors)."""
 import math
 
 import numpy as np
 
 from ._core import make
-from .pooling import _apply_axes, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
 
@@ -37,10 +37,10 @@ def _nearest_index(n, o, scale, exact):
     return np.minimum(np.floor(pos * sc).astype(np.int64), n - 1)
 
 
-def _linear_matrix(n, o, align_corners, scale, dt):
-    """(o, n) matrix of the two linear-interpolation weights per output position."""
+def _linear_taps(n, o, align_corners, scale, dt):
+    """The two (source index, weight) taps of linear interpolation, per output position."""
     if o == n:
-        return np.eye(n, dtype=dt)
+        return [(np.arange(n), np.ones(n, dtype=dt))]
     if align_corners:
         ratio = dt(n - 1) / dt(o - 1) if o > 1 else dt(0)
         real = ratio * np.arange(o, dtype=dt)
@@ -51,16 +51,11 @@ def _linear_matrix(n, o, align_corners, scale, dt):
     i0 = np.minimum(np.floor(real).astype(np.int64), n - 1)
     lam1 = np.clip(real - i0.astype(dt), dt(0), dt(1)).astype(dt)
     lam0 = (dt(1) - lam1).astype(dt)
-    i1 = i0 + (i0 < n - 1)
-    m = np.zeros((o, n), dtype=dt)
-    rows = np.arange(o)
-    np.add.at(m, (rows, i0), lam0)
-    np.add.at(m, (rows, i1), lam1)
-    return m
+    return [(i0, lam0), (i0 + (i0 < n - 1), lam1)]
 
 
-def _cubic_matrix(n, o, align_corners, scale, dt):
-    """(o, n) matrix of the four cubic-convolution weights (A = -0.75, edges clamped)."""
+def _cubic_taps(n, o, align_corners, scale, dt):
+    """The four (source index, weight) taps of cubic convolution (A = -0.75, edges clamped)."""
     if align_corners:
         ratio = dt(n - 1) / dt(o - 1) if o > 1 else dt(0)
         real = ratio * np.arange(o, dtype=dt)
@@ -77,11 +72,98 @@ def _cubic_matrix(n, o, align_corners, scale, dt):
     def far(x):   # 1 < |x| < 2
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
     weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    return [(np.clip(i - 1 + j, 0, n - 1), w.astype(dt)) for j, w in enumerate(weights)]
+
+
+def _matrix(taps, n, o, dt):
     m = np.zeros((o, n), dtype=dt)
     rows = np.arange(o)
-    for j, w in enumerate(weights):
-        np.add.at(m, (rows, np.clip(i - 1 + j, 0, n - 1)), w.astype(dt))
+    for idx, w in taps:
+        np.add.at(m, (rows, idx), w)
     return m
+
+
+class _Axis:
+    """Interpolation along one axis, the cheapest of three ways:
+
+      periodic  integer upsampling (out = f·in, the decoder's scale_factor=2): output phase r of
+                every block of f reads shifted slices of the input — a few slice multiply-adds,
+                forward and backward, with PyTorch's per-position weights;
+      dense     short axes: one BLAS product with the (out, in) matrix, and its transpose back;
+      gather    long axes otherwise: np.take per tap forward, np.add.reduceat per tap backward
+                (a tap's source indices never decrease)."""
+    __slots__ = ("n", "o", "taps", "mat", "plan")
+    DENSE = 128
+
+    def __init__(self, taps, n, o, dt):
+        self.n, self.o, self.taps = n, o, taps
+        self.mat = self.plan = None
+        if o % n == 0:
+            self.plan = self._periodic_plan(taps, n, o // n)
+        if self.plan is None and n <= self.DENSE:
+            self.mat = _matrix(taps, n, o, dt)
+
+    @staticmethod
+    def _periodic_plan(taps, n, f):
+        """(output slice, input slice, weights) triples, or None if the taps are not periodic."""
+        plan = []
+        base = np.arange(n)
+        for idx, w in taps:
+            for r in range(f):
+                off = idx[r::f] - base
+                cuts = [0] + (np.flatnonzero(np.diff(off)) + 1).tolist() + [n]
+                if len(cuts) > 4:  # more than edge effects: not a periodic pattern
+                    return None
+                for a, b in zip(cuts[:-1], cuts[1:]):
+                    c = int(off[a])
+                    plan.append((slice(a * f + r, (b - 1) * f + r + 1, f), slice(a + c, b + c), w[r::f][a:b]))
+        return plan
+
+    def forward(self, x, axis):
+        if self.mat is not None:
+            return _along(x, axis, self.mat)
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        if self.plan is not None:
+            out_shape = list(x.shape)
+            out_shape[axis] = self.o
+            y = np.zeros(out_shape, dtype=x.dtype)
+            head = (slice(None),) * axis
+            for osl, isl, w in self.plan:
+                y[head + (osl,)] += x[head + (isl,)] * w.reshape(shape)
+            return y
+        y = None
+        for idx, w in self.taps:
+            t = np.take(x, idx, axis=axis)
+            t *= w.reshape(shape)
+            y = t if y is None else np.add(y, t, out=y)
+        return y
+
+    def backward(self, g, axis):
+        if self.mat is not None:
+            return _along(g, axis, self.mat.T)
+        shape = [1] * g.ndim
+        shape[axis] = -1
+        out_shape = list(g.shape)
+        out_shape[axis] = self.n
+        gx = np.zeros(out_shape, dtype=g.dtype)
+        head = (slice(None),) * axis
+        if self.plan is not None:
+            for osl, isl, w in self.plan:
+                gx[head + (isl,)] += g[head + (osl,)] * w.reshape(shape)
+            return gx
+        for idx, w in self.taps:
+            starts = np.flatnonzero(np.diff(idx, prepend=-1))
+            sums = np.add.reduceat(g * w.reshape(shape), starts, axis=axis)
+            gx[head + (idx[starts],)] += sums
+        return gx
+
+
+def _along(x, axis, a):
+    """Multiply axis `axis` of x by the matrix a (o, n), with no transposes."""
+    lead, n, rest = x.shape[:axis], x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    y = np.matmul(a, x.reshape(lead + (n, rest)))
+    return y.reshape(lead + (a.shape[0],) + x.shape[axis + 1:])
 
 
 def _nearest(input, size, scales, exact):
@@ -89,25 +171,41 @@ def _nearest(input, size, scales, exact):
     nd = x.ndim - 2
     sizes = x.shape[2:]
     idx = [_nearest_index(n, o, s, exact) for n, o, s in zip(sizes, size, scales)]
-    grid = np.ix_(*idx)
-    out = x[(slice(None), slice(None)) + grid]
-    factors = [o // n if n and o % n == 0 else 0 for n, o in zip(sizes, size)]
-    integral = all(f and np.array_equal(ix, np.arange(o) // f) for f, ix, o in zip(factors, idx, size))
+    out = x
+    for i in range(nd - 1, -1, -1):  # one gather per axis (a joint fancy index is far slower)
+        if not (size[i] == sizes[i] and exact is False):
+            out = np.take(out, idx[i], axis=2 + i)
+    if out is x:
+        out = x.copy()
     name = f"UpsampleNearest{'Exact' if exact else ''}{nd}DBackward0"
 
     def backward(g):
-        if integral:  # each input pixel was copied f_1·f_2·... times in a block: sum the blocks
-            split = g.shape[:2] + tuple(v for n, f in zip(sizes, factors) for v in (n, f))
-            return (g.reshape(split).sum(axis=tuple(range(3, 2 + 2 * nd, 2))),)
-        flat = np.zeros(size, dtype=np.int64)
-        for i, ix in enumerate(idx):
-            flat = flat * sizes[i] + ix.reshape((-1,) + (1,) * (nd - 1 - i))
-        plane = int(np.prod(sizes))
-        nc = x.shape[0] * x.shape[1]
-        offs = (np.arange(nc, dtype=np.int64) * plane).reshape((nc,) + (1,) * nd)
-        gx = np.bincount((flat + offs).ravel(), weights=g.reshape((nc,) + tuple(size)).ravel(),
-                         minlength=nc * plane)
-        return (gx.astype(g.dtype).reshape(x.shape),)
+        for i in range(nd - 1, -1, -1):
+            n, o, ix = sizes[i], size[i], idx[i]
+            axis = 2 + i
+            if o == n and np.array_equal(ix, np.arange(n)):
+                continue
+            f = o // n if o % n == 0 else 0
+            sl = [slice(None)] * g.ndim
+            if f and np.array_equal(ix, np.arange(o) // f):
+                # each source copied f times in a row: add the f strided slices
+                sl[axis] = slice(0, None, f)
+                acc = g[tuple(sl)].copy()
+                for q in range(1, f):
+                    sl[axis] = slice(q, None, f)
+                    acc += g[tuple(sl)]
+                g = acc
+            else:
+                # sources in increasing order: sum each run of equal indices, place the sums
+                starts = np.flatnonzero(np.diff(ix, prepend=-1))
+                sums = np.add.reduceat(g, starts, axis=axis)
+                shape = list(g.shape)
+                shape[axis] = n
+                gx = np.zeros(shape, dtype=g.dtype)
+                sl[axis] = ix[starts]
+                gx[tuple(sl)] = sums
+                g = gx
+        return (g,)
     return make(out, (input,), backward, name)
 
 
@@ -115,14 +213,19 @@ def _separable(input, size, scales, mode, align_corners):
     x = input.data
     nd = x.ndim - 2
     dt = x.dtype.type if x.dtype.kind == "f" else np.float32
-    build = _cubic_matrix if mode == "bicubic" else _linear_matrix
-    mats = [build(n, o, align_corners, s, dt) for n, o, s in zip(x.shape[2:], size, scales)]
-    out = _apply_axes(x, mats, nd).astype(x.dtype, copy=False)
+    build = _cubic_taps if mode == "bicubic" else _linear_taps
+    axes = [_Axis(build(n, o, align_corners, s, dt), n, o, dt) for n, o, s in zip(x.shape[2:], size, scales)]
+    out = x
+    for i in range(nd - 1, -1, -1):
+        out = axes[i].forward(out, 2 + i)
+    out = out.astype(x.dtype, copy=False)
     name = {"linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0",
             "trilinear": "UpsampleTrilinear3DBackward0", "bicubic": "UpsampleBicubic2DBackward0"}[mode]
 
     def backward(g):
-        return (_apply_axes(g, mats, nd, transpose=True).astype(g.dtype, copy=False),)
+        for i in range(nd):
+            g = axes[i].backward(g, 2 + i)
+        return (g.astype(input.data.dtype, copy=False),)
     return make(out, (input,), backward, name)
 
 

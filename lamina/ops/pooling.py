@@ -393,17 +393,33 @@ def _adaptive_avg(nd, fn, input, output_size):
     size = _adaptive_args(fn, x, nd, output_size)
     sizes = x.shape[-nd:]
     name = f"AdaptiveAvgPool{max(nd, 2)}DBackward0"
-    if all(n % o == 0 for n, o in zip(sizes, size) if o) and all(size):
-        # equal windows: a reshape and a mean
-        k = tuple(n // o for n, o in zip(sizes, size))
-        split = x.shape[:-nd] + tuple(v for pair in zip(size, k) for v in pair)
-        axes = tuple(range(x.ndim - nd + 1, x.ndim + nd, 2))
-        out = x.reshape(split).mean(axis=axes, dtype=x.dtype)
-        scale = 1.0 / int(np.prod(k))
+    if all(o == 1 for o in size):
+        # global average pooling: one mean over the trailing (contiguous) axes
+        axes = tuple(range(x.ndim - nd, x.ndim))
+        out = x.mean(axis=axes, keepdims=True, dtype=x.dtype if x.dtype.kind == "f" else None)
+        scale = 1.0 / int(np.prod(sizes))
 
         def backward(g):
-            gk = np.expand_dims(g * g.dtype.type(scale), axes)
-            return (np.broadcast_to(gk, split).reshape(x.shape),)
+            gx = np.empty(x.shape, dtype=g.dtype)
+            np.copyto(gx, g * g.dtype.type(scale))
+            return (gx,)
+        return make(out, (input,), backward, name)
+    if all(o and n % o == 0 for n, o in zip(sizes, size)):
+        # equal windows: average pooling with kernel = stride = n / o (strided slices, no copies)
+        k = tuple(n // o for n, o in zip(sizes, size))
+        xb = x if x.ndim == nd + 2 else x[None]
+        _, pads, views = _windows(xb, k, k, (0,) * nd, (1,) * nd, size, 0)
+        acc = views[0].copy() if len(views) == 1 else np.add(views[0], views[1])
+        for v in views[2:]:
+            acc += v
+        div = int(np.prod(k))
+        out = (acc / div).astype(x.dtype, copy=False).reshape(x.shape[:-nd] + size)
+
+        def backward(g):
+            gd = (g / div).astype(g.dtype, copy=False).reshape(xb.shape[:2] + size)
+            gx = _scatter(xb.shape, g.dtype, pads, k, k, (1,) * nd, size,
+                          lambda q, dst=None: gd if dst is None else np.copyto(dst, gd))
+            return (gx.reshape(x.shape),)
         return make(out, (input,), backward, name)
     dt = x.dtype if x.dtype.kind == "f" else np.float64
     mats = [_avg_matrix(n, o, dt) for n, o in zip(sizes, size)]
