@@ -222,7 +222,7 @@ def test_circular_padding_before_opset_19_is_refused():
 
 @pytest.mark.parametrize("layer", [
     lambda nn: nn.MaxPool1d(3, stride=2, padding=1),
-    lambda nn: nn.MaxPool1d(2, ceil_mode=True),
+    lambda nn: nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True),  # 5 windows, not 4
     lambda nn: nn.AvgPool1d(3, stride=2, padding=1),
     lambda nn: nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False),
     lambda nn: nn.AdaptiveAvgPool1d(1),
@@ -236,12 +236,14 @@ def test_pooling_1d(layer):
 @pytest.mark.parametrize("layer", [
     lambda nn: nn.MaxPool2d(3, stride=2, padding=1, dilation=1),
     lambda nn: nn.AvgPool2d(2),
+    lambda nn: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    lambda nn: nn.MaxPool2d(3, stride=1, dilation=2),
     lambda nn: nn.AdaptiveAvgPool2d(1),
     lambda nn: nn.AdaptiveAvgPool2d((2, None)),
     lambda nn: nn.AdaptiveMaxPool2d(1),
 ])
 def test_pooling_2d(layer):
-    check_export(lambda lib: layer(lib.nn), [("f", ("N", 3, 6, 6))])
+    check_export(lambda lib: layer(lib.nn), [("f", ("N", 3, 8, 8))])
 
 
 def test_adaptive_pool_to_a_size_that_does_not_divide_is_refused():
@@ -723,6 +725,23 @@ def test_names_dynamic_axes_and_a_file_path(tmp_path):
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "pixels_dynamic_axes_1"
     assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     assert proto.producer_name == "lamina"
+
+
+def test_keyword_arguments_in_the_example_tuple():
+    class Scaled(lamina.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lamina.nn.Linear(3, 2)
+
+        def forward(self, x, scale=None):
+            return self.fc(x) * scale
+    model = Scaled()
+    buf = io.BytesIO()
+    lamina.onnx.export(model, (lamina.randn(2, 3), {"scale": lamina.randn(2, 1)}), buf, input_names=["x", "scale"])
+    x, scale = (np.random.default_rng(i).standard_normal(s).astype(np.float32) for i, s in ((0, (2, 3)), (1, (2, 1))))
+    got = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"]).run(None, {"x": x, "scale": scale})
+    want = model(lamina.from_numpy(x), scale=lamina.from_numpy(scale)).detach().numpy()
+    np.testing.assert_allclose(got[0], want, atol=ATOL, rtol=0)
 
 
 def test_without_dynamic_axes_the_shapes_are_the_examples():
