@@ -38,11 +38,13 @@ class _BackwardHookState:
 
 
 def _wrap_inputs(args, state):
+    # grad_input has one entry per positional argument (None for non-tensors and for tensors
+    # that need no gradient), as PyTorch's
     new_args = list(args)
     positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a._requires_grad]
-    state.grad_inputs = [None] * len(positions)
+    state.grad_inputs = [None] * len(args)
     state.pending_inputs = len(positions)
-    for slot, i in enumerate(positions):
+    for slot in positions:
         def on_grad(g, slot=slot):
             state.grad_inputs[slot] = g
             state.pending_inputs -= 1
@@ -51,7 +53,7 @@ def _wrap_inputs(args, state):
                 if replaced[slot] is not None:
                     return replaced[slot].data
             return g
-        new_args[i] = _identity(args[i], on_grad)
+        new_args[slot] = _identity(args[slot], on_grad)
     return tuple(new_args)
 
 
@@ -75,6 +77,11 @@ def _wrap_outputs(output, state):
                         result = tuple(None if x is None else x.data for x in new)
                 state.grad_outputs = result
                 if state.pending_inputs == 0:  # no input needs a gradient: fire now, as PyTorch does
+                    import warnings
+                    warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                                  "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                                  "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for "
+                                  "more details.", stacklevel=2)
                     state.fire()
                 return result[i]
             return g

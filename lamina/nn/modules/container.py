@@ -3,7 +3,7 @@ from collections import OrderedDict
 import operator
 
 from ..parameter import Parameter
-from .module import Module, _addindent
+from .module import Module, _addindent, _typename
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -232,55 +232,84 @@ class ModuleDict(Module):
             self[key] = module
 
 
+def _describe(key, p, legacy_type=False):
+    """One line of a ParameterList/ParameterDict repr, in PyTorch's words: the list prints the
+    dtype, the dict the legacy tensor type name (PyTorch's own inconsistency, kept)."""
+    from ...tensor import Tensor
+    if isinstance(p, Tensor):
+        size = "x".join(str(n) for n in p.shape)
+        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+        type_text = _typename(p) if legacy_type else repr(p.dtype)
+        return f"  ({key}): {kind} containing: [{type_text} of size {size}]"
+    return f"  ({key}): Object of type: {type(p).__name__}"
+
+
 class ParameterList(Module):
-    """Holds parameters in a list (Tensors are wrapped as Parameters)."""
+    """Holds parameters in a list; tensors are wrapped as Parameters and registered, other
+    objects are kept as plain attributes (modules become submodules)."""
 
     def __init__(self, values=None):
         super().__init__()
         self._size = 0
         if values is not None:
-            self.extend(values)
+            self += values
+
+    def _abs_index(self, idx):
+        idx = operator.index(idx)
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return str(idx % len(self))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return ParameterList([self[i] for i in range(self._size)[idx]])
-        return getattr(self, str(_index(idx, self._size, "ParameterList")))
+            out = self.__class__()
+            for i in range(*idx.indices(len(self))):
+                out.append(self[i])
+            return out
+        return getattr(self, self._abs_index(idx))
 
     def __setitem__(self, idx, param):
-        idx = _index(idx, self._size, "ParameterList")
-        if not isinstance(param, Parameter) and hasattr(param, "data"):
+        from ...tensor import Tensor
+        idx = self._abs_index(idx)
+        if isinstance(param, Tensor) and not isinstance(param, Parameter):
             param = Parameter(param)
-        setattr(self, str(idx), param)
+        setattr(self, idx, param)
 
     def __len__(self):
         return self._size
 
     def __iter__(self):
-        return iter(self[i] for i in range(self._size))
+        return iter(self[i] for i in range(len(self)))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
 
     def append(self, value):
+        new_idx = len(self)
         self._size += 1
-        self[self._size - 1] = value
+        self[new_idx] = value
         return self
 
     def extend(self, values):
+        from ...tensor import Tensor
+        if not hasattr(values, "__iter__") or isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got " + type(values).__name__)
         for v in values:
             self.append(v)
         return self
 
     def extra_repr(self):
-        lines = []
-        for i, p in enumerate(self):
-            size = "x".join(str(s) for s in p.shape)
-            lines.append(f"  ({i}): Parameter containing: [{p.dtype!r} of size {size}]")
-        return "\n".join(lines)
+        return "\n".join(_describe(k, p) for k, p in enumerate(self))
 
-    def __repr__(self):
-        return self._get_name() + "(\n" + self.extra_repr() + "\n)" if self._size else self._get_name() + "()"
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
 
 
 class ParameterDict(Module):
-    """Holds parameters in an ordered dict."""
+    """Holds parameters in an ordered dict (tensors are wrapped as Parameters)."""
 
     def __init__(self, parameters=None):
         super().__init__()
@@ -288,18 +317,26 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
+    def _key_to_attr(self, key):
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a string (type is "
+                            f"'{type(key).__name__}'). Open an issue on github if you need non-string keys.")
+        return key
+
     def __getitem__(self, key):
-        return getattr(self, key)
+        return getattr(self, self._key_to_attr(key))
 
     def __setitem__(self, key, value):
+        from ...tensor import Tensor
         self._keys[key] = None
-        if not isinstance(value, Parameter) and hasattr(value, "data"):
+        attr = self._key_to_attr(key)
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
-        setattr(self, key, value)
+        setattr(self, attr, value)
 
     def __delitem__(self, key):
         del self._keys[key]
-        delattr(self, key)
+        delattr(self, self._key_to_attr(key))
 
     def __len__(self):
         return len(self._keys)
@@ -307,8 +344,41 @@ class ParameterDict(Module):
     def __iter__(self):
         return iter(self._keys)
 
+    def __reversed__(self):
+        return reversed(self._keys)
+
     def __contains__(self, key):
         return key in self._keys
+
+    def copy(self):
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        for k in list(self._keys):
+            del self[k]
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def popitem(self):
+        k, _ = self._keys.popitem()
+        self._keys[k] = None
+        val = self[k]
+        del self[k]
+        return k, val
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((k, default) for k in keys)
 
     def keys(self):
         return self._keys.keys()
@@ -320,6 +390,41 @@ class ParameterDict(Module):
         return (self[k] for k in self._keys)
 
     def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for k, v in items:
-            self[k] = v
+        if not hasattr(parameters, "__iter__"):
+            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
+                            + type(parameters).__name__)
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            for key, value in parameters.items():
+                self[key] = value
+        elif hasattr(parameters, "items"):
+            for key, value in sorted(parameters.items()):
+                self[key] = value
+        else:
+            for j, p in enumerate(parameters):
+                if not hasattr(p, "__iter__"):
+                    raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; is"
+                                    + type(p).__name__)
+                if len(p) != 2:
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(p)}; 2 is required")
+                self[p[0]] = p[1]
+
+    def extra_repr(self):
+        return "\n".join(_describe(k, p, legacy_type=True) for k, p in self.items())
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")
+
+    def __or__(self, other):
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other):
+        out = other.copy()
+        out.update(self)
+        return out
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+

@@ -28,7 +28,7 @@ def _addindent(text, spaces):
     if len(lines) == 1:
         return text
     first = lines.pop(0)
-    return first + "\n" + "\n".join((" " * spaces) + line if line.strip() else "" for line in lines)
+    return first + "\n" + "\n".join((" " * spaces) + line for line in lines)
 
 
 def register_module_forward_pre_hook(hook):
@@ -96,7 +96,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._remove_from(name)
+            self._remove_from(name, keep="_parameters")
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -109,7 +109,7 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._remove_from(name)
+            self._remove_from(name, keep="_modules")
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -126,18 +126,22 @@ class Module:
             if isinstance(value, Buffer):
                 persistent = value.persistent
                 value = Tensor._wrap(value.data)
-                self._remove_from(name)
+                self._remove_from(name, keep="_buffers")
                 self.register_buffer(name, value, persistent)
             else:
                 buffers[name] = value
             return
         object.__setattr__(self, name, value)
 
-    def _remove_from(self, name):
+    def _remove_from(self, name, keep=None):
+        """Forget `name` everywhere except in the store `keep` (where re-registering it keeps
+        its place in the order, as PyTorch does)."""
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
-            d[key].pop(name, None)
-        d["_non_persistent_buffers_set"].discard(name)
+            if key != keep:
+                d[key].pop(name, None)
+        if keep != "_buffers":
+            d["_non_persistent_buffers_set"].discard(name)
         d.pop(name, None)
 
     def __getattr__(self, name):
@@ -208,24 +212,32 @@ class Module:
             return self
         mod = self
         for item in target.split("."):
-            if item not in mod._modules:
-                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
-            mod = mod._modules[item]
+            if not hasattr(mod, item):
+                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
     def get_parameter(self, target):
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{mod._get_name()} has no parameter `{name}`")
-        return mod._parameters[name]
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
 
     def get_buffer(self, target):
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        buffer = getattr(mod, name)
         if name not in mod._buffers:
-            raise AttributeError(f"{mod._get_name()} has no buffer `{name}`")
-        return mod._buffers[name]
+            raise AttributeError("`" + name + "` is not a buffer")
+        return buffer
 
     # ---- traversal --------------------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
@@ -420,8 +432,8 @@ class Module:
                                   f"Tensor-like object from checkpoint but received {type(value)}")
                     continue
             if value.data.shape != target.data.shape:
-                if value.data.ndim == 0 and target.data.ndim == 1 and target.data.shape[0] == 1:
-                    pass  # PyTorch's legacy 0-d to 1-element allowance
+                if target.data.ndim == 0 and value.data.shape == (1,):
+                    value = Tensor._wrap(value.data.reshape(()))  # PyTorch's legacy 1-element to 0-d allowance
                 else:
                     from ...tensor import Size
                     errors.append(f"size mismatch for {key}: copying a param with shape {Size(value.data.shape)} "
@@ -429,24 +441,71 @@ class Module:
                     continue
             plan.append((target, value))
 
+    def _unexpected_keys(self, state_dict, prefix, unexpected):
+        """PyTorch's rule: a key under this module's prefix is unexpected when its first part
+        names neither a child module (dotted keys) nor one of this module's entries."""
+        local = {k for k, v in self._parameters.items() if v is not None}
+        local.update(k for k, v in self._buffers.items() if v is not None and k not in self._non_persistent_buffers_set)
+        for key in state_dict:
+            if key.startswith(prefix):
+                head, dot, _ = key[len(prefix):].partition(".")
+                if (dot and head not in self._modules) or (not dot and head not in local):
+                    unexpected.append(key)
+
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from `state_dict` (same keys as state_dict()).
 
-        All entries are checked before anything is written: a load that raises leaves the model
-        as it was. Returns (missing_keys, unexpected_keys)."""
-        if not isinstance(state_dict, dict):
+        Every entry is checked before anything is written: a load that raises leaves the model
+        as it was (unless a load_state_dict post hook is registered: then, as in PyTorch, the
+        hooks see the loaded model and may clear the key lists before the strict check).
+        Returns (missing_keys, unexpected_keys)."""
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
-        missing, errors, plan = [], [], []
-        for prefix_dot, module in self.named_modules(remove_duplicate=False):
-            prefix = prefix_dot + "." if prefix_dot else ""
+        missing, unexpected, errors, plan = [], [], [], []
+        visited = []  # (module, prefix) in PyTorch's load order: pre-order over _modules
+
+        def visit(module, prefix):
             local = metadata.get(prefix[:-1], {}) if metadata is not None else {}
             module._plan_load(state_dict, prefix, local, strict, missing, errors, plan)
-        owned = {prefix + ("." if prefix else "") + name
-                 for prefix, m in self.named_modules(remove_duplicate=False)
-                 for name in itertools.chain(m._parameters,
-                                             (b for b in m._buffers if b not in m._non_persistent_buffers_set))}
-        unexpected = [k for k in state_dict if k not in owned]
+            module._unexpected_keys(state_dict, prefix, unexpected)
+            visited.append((module, prefix))
+            for name, child in module._modules.items():
+                if child is not None:
+                    visit(child, prefix + name + ".")
+        visit(self, "")
+        result = _IncompatibleKeys(missing, unexpected)
+        hooked = [m for m, _ in visited if m._load_state_dict_post_hooks]
+        if not hooked:
+            self._raise_load_errors(strict, missing, unexpected, errors)
+        elif errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        with no_grad():
+            for target, value in plan:
+                if assign:
+                    target.data = value.data
+                else:
+                    np.copyto(target.data, value.data.reshape(target.data.shape), casting="unsafe")
+                target._version[0] += 1
+        if hooked:
+            # PyTorch calls each module's post hooks after its subtree: reverse pre-order
+            # is not that order, so walk the tree again in post-order
+            def post(module):
+                for child in module._modules.values():
+                    if child is not None:
+                        post(child)
+                for hook in module._load_state_dict_post_hooks.values():
+                    if hook(module, result) is not None:
+                        raise AssertionError(
+                            "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
+                            "new values, if incompatible_keys need to be modified, it should be done inplace.")
+            post(self)
+            self._raise_load_errors(strict, missing, unexpected, [])
+        return result
+
+    def _raise_load_errors(self, strict, missing, unexpected, errors):
+        errors = list(errors)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -456,17 +515,6 @@ class Module:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
-        with no_grad():
-            for target, value in plan:
-                if assign:
-                    target.data = value.data
-                else:
-                    np.copyto(target.data, value.data.reshape(target.data.shape), casting="unsafe")
-                    target._version[0] += 1
-        result = _IncompatibleKeys(missing, unexpected)
-        for hook in self._load_state_dict_post_hooks.values():
-            hook(self, result)
-        return result
 
     def register_load_state_dict_post_hook(self, hook):
         key = next(_hook_ids)
@@ -544,6 +592,14 @@ class Module:
         self.__dict__.update(state)
 
 
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+                 "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
 def _typename(obj):
+    """torch.typename: 'lamina.FloatTensor' for tensors, the qualified class name otherwise."""
+    if isinstance(obj, Tensor):
+        return "lamina." + _TENSOR_TYPES.get(obj.data.dtype.name, "Tensor")
     t = type(obj)
     return t.__module__ + "." + t.__qualname__ if t.__module__ not in ("builtins",) else t.__qualname__
