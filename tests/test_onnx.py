@@ -718,7 +718,7 @@ def test_names_dynamic_axes_and_a_file_path(tmp_path):
     path = tmp_path / "model.onnx"
     model = mlp(lamina).eval()
     returned = lamina.onnx.export(model, lamina.randn(2, 784), str(path), input_names=["pixels"],
-                                  output_names=["logits"], dynamic_axes={"pixels": [0], "logits": {0: "batch"}})
+                                  output_names=["logits"], dynamic_axes={"pixels": [0], "logits": {-2: "batch"}})
     proto = onnx.load(str(path))
     assert proto == returned
     assert [i.name for i in proto.graph.input] == ["pixels"] and [o.name for o in proto.graph.output] == ["logits"]

@@ -60,7 +60,7 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
     args, kwargs = _split_args(example_input)
     graph = Graph(opset_version)
     from .tracer import Tracer
-    from . import activations, attention, functions, layers, recurrent  # noqa: F401  (register the converters)
+    from . import activations, attention, functions, layers, recurrent, shapes  # noqa: F401  (registers them)
     tracer = Tracer(graph, model)
 
     in_names = _names(input_names, len(args) + len(kwargs), "input")
@@ -68,9 +68,7 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
     traced_kwargs = {k: _as_input(t) for k, t in kwargs.items()}
     dyn = _dynamic(dynamic_axes)
     for name, t in zip(in_names, traced_args + list(traced_kwargs.values())):
-        axes = dyn.get(name, {})
-        shape = [axes.get(i, n) for i, n in enumerate(t.shape)]
-        tracer.bind_input(t, graph.add_input(name, t.data.dtype, shape))
+        tracer.bind_input(t, graph.add_input(name, t.data.dtype, _shape(t, dyn.get(name, {}))))
 
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -104,7 +102,7 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
         else:  # a graph input, a constant or a value already returned: give it its own name
             graph.nodes.append(("Identity", [renamed.get(value, value)], [name], {}))
         if name in dyn:
-            shape = [dyn[name].get(i, n) for i, n in enumerate(t.shape)]
+            shape = _shape(t, dyn[name])
         elif dyn:  # sizes may follow a dynamic input: declare the rank only
             shape = [None] * t.ndim
         else:
@@ -167,6 +165,12 @@ def _dynamic(dynamic_axes):
         else:
             out[name] = {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(axes)}
     return out
+
+
+def _shape(t, axes):
+    """The traced shape with the dynamic axes (negative ones count from the end) named."""
+    named = {a % t.ndim: d for a, d in axes.items()} if t.ndim else {}
+    return [named.get(i, n) for i, n in enumerate(t.shape)]
 
 
 def _flatten(output):
