@@ -286,3 +286,14 @@ def test_default_parameters_are_ones_and_zeros_like_torch():
         for (tn, tp), (ln, lp) in zip(t.state_dict().items(), m.state_dict().items()):
             assert tn == ln
             np.testing.assert_array_equal(lp.numpy(), tp.numpy())
+
+
+def test_instancenorm_legacy_running_stats_error_matches_torch():
+    messages = []
+    for lib in (torch, lamina):
+        m = lib.nn.Sequential(lib.nn.InstanceNorm1d(3))
+        with pytest.raises(RuntimeError) as e:
+            m.load_state_dict({"0.running_mean": lib.zeros(3), "0.running_var": lib.ones(3), "x": lib.ones(1)})
+        messages.append(str(e.value))
+    assert "Unexpected running stats buffer(s)" in messages[0]
+    assert messages[1] == messages[0]

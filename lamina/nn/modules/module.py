@@ -441,7 +441,7 @@ class Module:
                     continue
             plan.append((target, value))
 
-    def _unexpected_keys(self, state_dict, prefix, unexpected):
+    def _unexpected_keys(self, state_dict, prefix, local_metadata, unexpected):
         """PyTorch's rule: a key under this module's prefix is unexpected when its first part
         names neither a child module (dotted keys) nor one of this module's entries."""
         local = {k for k, v in self._parameters.items() if v is not None}
@@ -468,7 +468,7 @@ class Module:
         def visit(module, prefix):
             local = metadata.get(prefix[:-1], {}) if metadata is not None else {}
             module._plan_load(state_dict, prefix, local, strict, missing, errors, plan)
-            module._unexpected_keys(state_dict, prefix, unexpected)
+            module._unexpected_keys(state_dict, prefix, local, unexpected)
             visited.append((module, prefix))
             for name, child in module._modules.items():
                 if child is not None:

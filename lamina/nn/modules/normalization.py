@@ -168,6 +168,13 @@ class _InstanceNorm(_NormBase):
                     "details.")
         super()._plan_load(state_dict, prefix, local_metadata, strict, missing, errors, plan)
 
+    def _unexpected_keys(self, state_dict, prefix, local_metadata, unexpected):
+        # the legacy running-stats keys are reported by _plan_load's error instead
+        if local_metadata.get("version", None) is None and not self.track_running_stats:
+            legacy = {prefix + "running_mean", prefix + "running_var"}
+            state_dict = {k: v for k, v in state_dict.items() if k not in legacy}
+        super()._unexpected_keys(state_dict, prefix, local_metadata, unexpected)
+
     def forward(self, input):
         self._check_input_dim(input)
         feature_dim = input.dim() - self._no_batch_dim
