@@ -107,13 +107,14 @@ def trace_cmd(args):
 
 def convert_cmd(args):
     from lamina import io
-    io.convert(args.src, args.dst)
+    io.convert(args.src, args.dst, key=args.key)
+    print(f"wrote {args.dst}")
     return 0
 
 
 def inspect_file_cmd(args):
     from lamina import io
-    io.inspect_file(args.path)
+    io.inspect_file(args.path, file=sys.stdout)
     return 0
 
 
@@ -147,6 +148,7 @@ def main(argv=None):
     p = sub.add_parser("convert", help="convert a checkpoint: .pt ↔ .safetensors")
     p.add_argument("src")
     p.add_argument("dst")
+    p.add_argument("--key", help='take this entry of a training checkpoint, e.g. "model"')
     p.set_defaults(run=convert_cmd)
     p = sub.add_parser("inspect-file", help="list a checkpoint's keys, shapes and dtypes")
     p.add_argument("path")
