@@ -5,7 +5,9 @@ strided slice of the (padded) input with the output's shape, so max pooling is K
 calls and avg pooling K-1 adds; the backward writes (or, when windows overlap, adds) the output
 gradient into the same K slices. Max pooling records, per output, which kernel position won (the
 first maximum, as PyTorch; a NaN wins over numbers) and only when a gradient or the indices are
-wanted. Adaptive average pooling is a product with one small averaging matrix per dimension."""
+wanted. Adaptive average pooling is a mean over the trailing axes when the output is 1×1,
+average pooling when the windows are equal, and otherwise a product with one small averaging
+matrix per dimension."""
 import numpy as np
 
 from ..autograd.grad_mode import _enabled
