@@ -333,7 +333,8 @@ def test_concat_subset_stack_datasets_equal_torch():
         stack = data.StackDataset(a, data.Subset(b, [0, 1, 2, 2]))
         named = data.StackDataset(x=a, y=list(range(4)))
         return ([cat[i] for i in range(-7, 7)], len(cat), cat.cumulative_sizes, len(plus), [sub[i] for i in range(3)],
-                data.Subset(a, [3, 1, 2])[[0, 2]], batches(data.DataLoader(stack, batch_size=3)), batches(data.DataLoader(named, batch_size=2)),
+                data.Subset(a, [3, 1, 2])[[0, 2]], batches(data.DataLoader(stack, batch_size=3)),
+                batches(data.DataLoader(named, batch_size=2)),
                 batches(data.DataLoader(sub, batch_size=2)))
     t, l = both(make)
     assert_same_structure(list(t), list(l))
@@ -403,7 +404,8 @@ def test_iterable_dataset_longer_than_its_len_warns():
 
 @pytest.mark.parametrize("kwargs", [
     dict(num_workers=-1), dict(timeout=-1), dict(prefetch_factor=2), dict(persistent_workers=True),
-    dict(shuffle=True, sampler=[0, 1]), dict(batch_sampler=[[0]], batch_size=2), dict(batch_sampler=[[0]], shuffle=True),
+    dict(shuffle=True, sampler=[0, 1]), dict(batch_sampler=[[0]], batch_size=2),
+    dict(batch_sampler=[[0]], shuffle=True),
     dict(batch_sampler=[[0]], drop_last=True), dict(batch_size=None, drop_last=True), dict(batch_size=0),
     dict(multiprocessing_context="fork"), dict(num_workers=1, multiprocessing_context="nonsense"),
     dict(num_workers=1, multiprocessing_context=3), dict(num_workers=1, prefetch_factor=-1),
@@ -414,11 +416,10 @@ def test_dataloader_argument_errors_as_torch(kwargs):
 
 def test_iterable_dataset_argument_errors_as_torch():
     for kwargs in (dict(shuffle=True), dict(sampler=[0]), dict(batch_sampler=[[0]])):
-        t = lambda lib, data: data.DataLoader((TorchCountdown if lib is torch else Countdown)(3), **kwargs)  # noqa: E731
         errors = []
         for lib, data in LIBS.values():
             with pytest.raises(ValueError) as info:
-                t(lib, data)
+                data.DataLoader((TorchCountdown if lib is torch else Countdown)(3), **kwargs)
             errors.append(re.sub(r"at 0x[0-9a-f]+|\[0\]", "", str(info.value)))
         assert errors[0] == errors[1]
 
@@ -435,7 +436,8 @@ def test_attributes_frozen_after_init():
 def test_len_and_attributes_equal_torch():
     def make(lib, data):
         ds = tensor_dataset(lib, data, 10)
-        loaders = [data.DataLoader(ds), data.DataLoader(ds, batch_size=4), data.DataLoader(ds, batch_size=4, drop_last=True),
+        loaders = [data.DataLoader(ds), data.DataLoader(ds, batch_size=4),
+                   data.DataLoader(ds, batch_size=4, drop_last=True),
                    data.DataLoader(ds, batch_size=None), data.DataLoader(ds, batch_size=3, shuffle=True)]
         return [(len(d), d.batch_size, d.drop_last, type(d.sampler).__name__, type(d.batch_sampler).__name__)
                 for d in loaders]
@@ -506,7 +508,8 @@ def test_worker_info_and_seeds():
 
 def test_worker_exception_is_reraised_with_its_origin():
     loader = ldata.DataLoader(Fails(), batch_size=2, num_workers=2)
-    with pytest.raises(ValueError, match=r"Caught ValueError in DataLoader worker process 0\.(.|\n)*sample 5 is broken"):
+    pattern = r"Caught ValueError in DataLoader worker process 0\.(.|\n)*sample 5 is broken"
+    with pytest.raises(ValueError, match=pattern):
         batches(loader)
 
 
