@@ -534,3 +534,11 @@ def test_persistent_workers_and_out_of_order():
     got = sorted(np.concatenate([b[1].numpy() for b in loose]).tolist())
     assert got == sorted(ds.tensors[1].numpy().tolist())
     loader._iterator._shutdown()
+
+
+def test_spawned_workers():
+    """The "spawn" start method pickles the dataset into fresh interpreters: same batches."""
+    ds = ldata.TensorDataset(lamina.arange(20).float(), lamina.arange(20))
+    out = batches(ldata.DataLoader(ds, batch_size=6, num_workers=2, multiprocessing_context="spawn"))
+    assert [b[1].tolist() for b in out] == [list(range(i, min(i + 6, 20))) for i in range(0, 20, 6)]
+    assert out[0][0].dtype == lamina.float32
