@@ -383,7 +383,12 @@ def pow(input, exponent):
     d/d input = exponent · input^(exponent−1) (0 where exponent is 0);
     d/d exponent = out · log(input) (0 where input is 0 and exponent ≥ 0)."""
     if not isinstance(input, Tensor):
-        return _scalar_pow(input, exponent)
+        if isinstance(input, np.ndarray):
+            input = as_tensor(input)
+        else:
+            return _scalar_pow(input, exponent)
+    if isinstance(exponent, np.ndarray):
+        exponent = as_tensor(exponent)
     if not isinstance(exponent, Tensor):
         x, e, dt = binary_operands(input, exponent)
         if dt.kind in "iub" and e < 0:
