@@ -300,3 +300,13 @@ def test_grad_fn_names_match_torch():
                 x.amax(1), x.logsumexp(1), x.norm(), x.cumsum(1), x.cumprod(0), x.median()]
         return [o.grad_fn.name() for o in outs]
     assert names(lamina) == names(torch)
+
+
+def test_half_precision_sums_accumulate_in_float32():
+    x = np.random.default_rng(0).random(20000).astype("float16")
+    check(lambda lib, t: (t.sum(), t.mean(), t.reshape(100, 200).sum(1)), [x], dtype="float16", grad=False)
+
+
+def test_max_min_over_a_dim_of_an_empty_tensor_with_other_dims():
+    check(lambda lib, t: (tuple(t.max(1)), tuple(t.min(1, keepdim=True)), t.argmax(1), t.amax(1)),
+          [np.zeros((0, 3), "float32")], grad=False)

@@ -101,7 +101,8 @@ tanh = _unary("TanhBackward0", np.tanh, _tanh_backward, uses="output")
 
 
 def _sigmoid(x):
-    # 1 / (1 + e^−x): e^−x overflows to inf for very negative x, which gives the right 0
+    # 1 / (1 + e^−x); for x below about −88 (float32) e^−x is inf and the result 0, where the
+    # true value is too small for the dtype anyway
     out = np.negative(x)
     np.exp(out, out=out)
     out += 1

@@ -109,7 +109,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         out_dt = np.dtype(np.int64)
     else:
         out_dt = x.dtype
-    out = _add(x, axis=axes, dtype=out_dt, keepdims=keepdim)
+    if out_dt == np.float16:  # accumulate half precision in float32, as PyTorch does
+        out = _add(x, axis=axes, dtype=np.float32, keepdims=keepdim).astype(np.float16)
+    else:
+        out = _add(x, axis=axes, dtype=out_dt, keepdims=keepdim)
     shape, in_dt = x.shape, x.dtype
 
     def backward(g):
@@ -144,8 +147,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
                            f"complex dtype. Got: {type_name(x.dtype)}")
     axes = _axes(dim, x.ndim) if dim is not None else None
     n = _count(x.shape, axes)
-    out = _add(x, axis=axes, keepdims=keepdim)
-    out = out / n if n else out * float("nan")
+    if x.dtype == np.float16:  # accumulate half precision in float32, as PyTorch does
+        out = _add(x, axis=axes, dtype=np.float32, keepdims=keepdim)
+        out = (out / n if n else out * float("nan")).astype(np.float16)
+    else:
+        out = _add(x, axis=axes, keepdims=keepdim)
+        out = out / n if n else out * float("nan")
     shape, in_dt = x.shape, input.data.dtype
 
     def backward(g):
