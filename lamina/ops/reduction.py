@@ -311,7 +311,7 @@ def _extreme(name, reduce, arg):
         xx = x if x.ndim else x.reshape(1)
         _check_nonempty(name, xx, (d,))
         idx = arg(xx, axis=d, keepdims=True)
-        vals = np.take_along_axis(xx, idx, d)
+        vals = reduce(xx, axis=d, keepdims=True)  # cheaper than gathering at idx; same values
         if not keepdim or not x.ndim:
             out_shape = x.shape[:d] + x.shape[d + 1:]
             vals_out, idx_out = vals.reshape(out_shape), idx.reshape(out_shape)
