@@ -214,20 +214,22 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     if approximate == "none":
-        def fwd(x):
-            return x * (0.5 + 0.5 * _erf_array(x * _SQRT1_2))
+        # Φ(x) is computed once and kept for the backward
+        x = _float_input(input, "GeluKernelImpl")
+        cdf = 0.5 + 0.5 * _erf_array(x * _SQRT1_2)
+        out = x * cdf
 
-        def der(x, y):
-            cdf = 0.5 + 0.5 * _erf_array(x * _SQRT1_2)
-            return cdf + x * np.exp(x * x * -0.5) * _INV_SQRT_2PI
-    else:
-        def fwd(x):
-            return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
+        def backward(g):
+            return (g * (cdf + x * np.exp(x * x * -0.5) * _INV_SQRT_2PI),)
+        return make(out, (input,), backward, "GeluBackward0", saved=(input,))
 
-        def der(x, y):
-            x2 = x * x
-            t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x2 * x))
-            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_SQRT_2_PI * (1 + 3 * 0.044715 * x2))
+    def fwd(x):
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
+
+    def der(x, y):
+        x2 = x * x
+        t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x2 * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_SQRT_2_PI * (1 + 3 * 0.044715 * x2))
     return _elementwise(input, fwd, der, "GeluBackward0", "GeluKernelImpl")
 
 
@@ -238,13 +240,13 @@ def _sigmoid_array(x):
 
 
 def _silu(input):
-    def fwd(x):
-        return x * _sigmoid_array(x)
+    x = _float_input(input, "silu_cpu")
+    s = _sigmoid_array(x)  # kept for the backward
+    out = x * s
 
-    def der(x, y):
-        s = _sigmoid_array(x)
-        return s * (1 + x * (1 - s))
-    return _elementwise(input, fwd, der, "SiluBackward0", "silu_cpu")
+    def backward(g):
+        return (g * (s * (1 + x * (1 - s))),)
+    return make(out, (input,), backward, "SiluBackward0", saved=(input,))
 
 
 def silu(input, inplace=False):
@@ -261,13 +263,14 @@ def _softplus_array(x, beta=1.0, threshold=20.0):
 
 
 def _mish(input):
-    def fwd(x):
-        return x * np.tanh(_softplus_array(x))
+    x = _float_input(input, "mish_cpu")
+    with np.errstate(over="ignore"):
+        t = np.tanh(_softplus_array(x))  # kept for the backward
+    out = x * t
 
-    def der(x, y):
-        t = np.tanh(_softplus_array(x))
-        return t + x * _sigmoid_array(x) * (1 - t * t)
-    return _elementwise(input, fwd, der, "MishBackward0", "mish_cpu")
+    def backward(g):
+        return (g * (t + x * _sigmoid_array(x) * (1 - t * t)),)
+    return make(out, (input,), backward, "MishBackward0", saved=(input,))
 
 
 def mish(input, inplace=False):
