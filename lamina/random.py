@@ -60,3 +60,21 @@ def get_rng_state():
 
 def set_rng_state(state):
     default_generator.set_state(state)
+
+
+class fork_rng:
+    """Context manager (PyTorch's torch.random.fork_rng): the global generator's state is saved
+    on entry and restored on exit, so random calls inside do not disturb the stream outside."""
+
+    def __init__(self, devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type="cuda"):
+        self.enabled = enabled
+
+    def __enter__(self):
+        if self.enabled:
+            self._state = default_generator.get_state()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            default_generator.set_state(self._state)
+        return False

@@ -47,17 +47,31 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
         return _make_view(out, parents, backward, name, view_of)
     out._version = [0]
     if _enabled[0]:
-        for p in parents:
-            if p._requires_grad:
-                break
+        # each input's edge is fixed now: its node (or the leaf itself), as it is at this moment;
+        # unrolled for the one- and two-input ops that are nearly all of them
+        if len(parents) == 2:
+            a, b = parents
+            ra, rb = a._requires_grad, b._requires_grad
+            if not (ra or rb):
+                out.grad_fn = None
+                out._requires_grad = False
+                return out
+            inputs = ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None)
+        elif len(parents) == 1:
+            a = parents[0]
+            if not a._requires_grad:
+                out.grad_fn = None
+                out._requires_grad = False
+                return out
+            inputs = (a.grad_fn or a,)
         else:
-            out.grad_fn = None
-            out._requires_grad = False
-            return out
-        # each input's edge is fixed now: its node (or the leaf itself), as it is at this moment
-        inputs = tuple((p.grad_fn or p) if p._requires_grad else None for p in parents)
+            inputs = tuple([(p.grad_fn or p) if p._requires_grad else None for p in parents])
+            if all(i is None for i in inputs):  # not any(): bool() of a leaf tensor would raise
+                out.grad_fn = None
+                out._requires_grad = False
+                return out
         if saved is not None:
-            saved = tuple((t._version, t._version[0], t) for t in saved)
+            saved = tuple([(t._version, t._version[0], t) for t in saved])
             if save_output:  # None stands for the output itself (holding it would make a cycle)
                 saved += ((out._version, 0, None),)
         out.grad_fn = Node(name, backward, inputs, saved)
