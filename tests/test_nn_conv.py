@@ -51,20 +51,24 @@ def test_conv2d_same_padding_even_kernels(kernel, dilation):
 # image-major (out channels >= window size), padded rows (stride 1), plain (strided), and the
 # flipped-kernel input gradient (many more input than output channels).
 LAYOUTS = [
-    ((3, 1, 10, 9), (16, 1, 3, 3), 1, 1),     # image-major, first-layer style
-    ((2, 4, 6, 7), (8, 4, 1, 1), 1, 0),       # 1x1 convolution, image-major
-    ((2, 5, 7, 6), (3, 5, 3, 3), 1, 1),       # padded-row layout
-    ((2, 5, 1, 6), (3, 5, 1, 3), 1, 0),       # one output row: plain layout
-    ((2, 5, 9, 7), (3, 5, 3, 3), 2, 1),       # strided: plain layout, col2im input gradient
-    ((2, 12, 6, 5), (3, 12, 3, 3), 1, 1),     # C > 2·O: input gradient by the flipped kernel
-    ((1, 2, 5, 5), (2, 2, 5, 5), 1, 0),       # kernel as large as the input: one output pixel
+    ((3, 1, 10, 9), (16, 1, 3, 3), 1, 1, 1),     # image-major, first-layer style
+    ((2, 4, 6, 7), (8, 4, 1, 1), 1, 0, 1),       # 1x1 convolution, image-major
+    ((2, 2, 6, 7), (32, 1, 3, 3), 2, 1, 2),      # image-major with groups, strided
+    ((2, 4, 6, 7), (36, 1, 3, 3), 1, 1, 4),      # image-major depthwise with multiplier 9
+    ((2, 5, 7, 6), (3, 5, 3, 3), 1, 1, 1),       # padded-row layout
+    ((2, 6, 7, 6), (6, 2, 3, 3), 1, 1, 3),       # padded-row layout with groups
+    ((2, 5, 1, 6), (3, 5, 1, 3), 1, 0, 1),       # one output row: plain layout
+    ((2, 5, 9, 7), (3, 5, 3, 3), 2, 1, 1),       # strided: plain layout, col2im input gradient
+    ((2, 12, 6, 5), (3, 12, 3, 3), 1, 1, 1),     # C > 2·O: input gradient by the flipped kernel
+    ((2, 12, 6, 5), (3, 4, 3, 3), 1, 1, 3),      # the same with groups
+    ((1, 2, 5, 5), (2, 2, 5, 5), 1, 0, 1),       # kernel as large as the input: one output pixel
 ]
 
 
-@pytest.mark.parametrize("xs,ws,stride,padding", LAYOUTS)
+@pytest.mark.parametrize("xs,ws,stride,padding,groups", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_conv2d_engine_layouts(xs, ws, stride, padding, dtype):
-    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, stride=stride, padding=padding),
+def test_conv2d_engine_layouts(xs, ws, stride, padding, groups, dtype):
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, stride=stride, padding=padding, groups=groups),
           [xs, ws, (ws[0],)], dtype=dtype)
 
 
