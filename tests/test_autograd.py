@@ -515,3 +515,32 @@ def test_gradcheck_rejects_wrong_gradients():
         forward = staticmethod(Wrong.forward)
         backward = staticmethod(Wrong.backward)
     assert torch.autograd.gradcheck(TorchWrong.apply, (torch_x,), raise_exception=False) is False
+
+
+def test_detect_anomaly_names_the_node_that_made_nan():
+    for lib in LIBS:
+        a = lib.tensor([0.0, 1.0], requires_grad=True)
+        with pytest.warns(UserWarning) if lib is torch else _nothing():
+            with lib.autograd.detect_anomaly():
+                with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values in its 0th "
+                                                       "output."):
+                    (a.sqrt() * 0).sum().backward()
+        assert not lib.autograd.is_anomaly_enabled()
+        a.grad = None
+        (a.sqrt() * 0).sum().backward()  # off again: the NaN just flows into .grad
+        assert np.isnan(a.grad[0].item())
+
+
+def test_legacy_variable_returns_the_tensor():
+    for lib in LIBS:
+        t = lib.ones(2)
+        v = lib.autograd.Variable(t, requires_grad=True)
+        assert v.requires_grad and isinstance(v, lib.Tensor)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

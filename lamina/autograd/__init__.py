@@ -8,7 +8,8 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "is_inference_mode_enabled", "gradcheck", "gradgradcheck"]
+           "is_grad_enabled", "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "Variable",
+           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled"]
 
 
 def _as_list(x):
@@ -91,3 +92,41 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             final.append(Tensor._wrap(g))
     return tuple(final)
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """The pre-0.4 wrapper, kept for old tutorials: returns `data` itself (a Tensor), with
+    requires_grad set when asked."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off (as a call or a context manager). While on, backward
+    raises as soon as a node returns a NaN gradient, naming that node, as PyTorch does."""
+
+    def __init__(self, mode, check_nan=True):
+        from . import engine
+        self._prev = engine._anomaly[0]
+        engine._anomaly[0] = bool(mode) and bool(check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        from . import engine
+        engine._anomaly[0] = self._prev
+        return False
+
+
+class detect_anomaly(set_detect_anomaly):
+    """Context manager: anomaly detection on inside the block."""
+
+    def __init__(self, check_nan=True):
+        super().__init__(True, check_nan)
+
+
+def is_anomaly_enabled():
+    from . import engine
+    return engine._anomaly[0]

@@ -14,6 +14,8 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
           "graph a second time or if you need to access saved tensors after calling backward.")
 
+_anomaly = [False]  # set by autograd.set_detect_anomaly
+
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
                "uint8": "ByteTensor", "bool": "BoolTensor"}
@@ -55,6 +57,12 @@ def _check_versions(node, grad):
                 f"operation: {what} is at version {counter[0]}; expected version {expected} instead. "
                 "Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
                 "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _check_nan(node, input_grads):
+    for i, g in enumerate(input_grads):
+        if isinstance(g, np.ndarray) and g.dtype.kind == "f" and np.isnan(g).any():
+            raise RuntimeError(f"Function '{node._name}' returned nan values in its {i}th output.")
 
 
 def _apply_hooks(hooks, grad):
@@ -115,6 +123,8 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
             if node.saved:
                 _check_versions(node, grad)
             input_grads = backward(grad)
+            if _anomaly[0]:
+                _check_nan(node, input_grads)
             if not retain_graph and node.saved is not None:
                 node.backward = None  # frees what the closure saved
                 node.saved = ()
@@ -163,6 +173,8 @@ def _deliver(t, g, handed):
     """Accumulate the summed gradient `g` into leaf `t`'s .grad."""
     if not t._requires_grad:
         return
+    if type(g) is not np.ndarray:  # NumPy arithmetic on 0-d arrays gives scalars; .grad holds an array
+        g = np.array(g)
     if g.shape != t.data.shape:
         raise RuntimeError(f"Function AccumulateGrad returned an invalid gradient - got {list(g.shape)} but "
                            f"expected shape compatible with {list(t.data.shape)}")
