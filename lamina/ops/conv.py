@@ -128,7 +128,10 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
             if not batched:
                 gx = gx[0]
         if bias is not None and bias._requires_grad:
-            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+            if gy is None:
+                gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+            else:  # the same sum over the laid-out gradient: contiguous rows (junk columns are 0)
+                gb = gy.sum(axis=(0, 2)) if cols.lay.image else gy.sum(axis=1)
         return gx, gw, gb
     parents = (input, weight) if bias is None else (input, weight, bias)
     return make(out, parents, backward, "ConvolutionBackward0", saved=(input, weight))
