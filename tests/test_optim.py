@@ -694,3 +694,63 @@ def test_custom_optimizer_subclass_matches_torch():
 def test_required_option_missing_matches_torch():
     msg = same_error(lambda lib, P: custom_optimizer(lib)([P(lib.zeros(2))]))
     assert msg == "parameter group didn't specify a value of required optimization parameter lr"
+
+
+# ---- the flat-buffer fast path of SGD and Adam (lamina/optim/_flat.py) ---------------------------
+FLAT_CASES = [("SGD", {"lr": 0.1, "momentum": 0.9}), ("SGD", {"lr": 0.1}),
+              ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+              ("Adam", {"lr": 0.05}), ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}),
+              ("AdamW", {"lr": 0.05, "weight_decay": 0.1})]
+
+
+@pytest.mark.parametrize("name,kwargs", FLAT_CASES)
+def test_flat_updates_follow_torch_through_reassignment_and_reload(name, kwargs):
+    """Many steps with every gradient present (the flat path), mixed dtypes in one group, then the
+    user reassigns a parameter's .data, loads a state dict, and leaves one gradient out."""
+    rng = np.random.default_rng(5)
+    shapes, dtypes = [(3, 4), (4,), (), (2, 3)], ["float32", "float32", "float64", "float64"]
+    init = [rng.standard_normal(s).astype(d) for s, d in zip(shapes, dtypes)]
+    params = {lib: make_params(lib, init) for lib in (torch, lamina)}
+    opts = {lib: get_optim(lib, name)(params[lib], **kwargs) for lib in (torch, lamina)}
+    held = {}
+    for i in range(12):
+        grads = [rng.standard_normal(s).astype(d) for s, d in zip(shapes, dtypes)]
+        if i == 4:  # a new array for one parameter, as `p.data = ...` in user code
+            new = rng.standard_normal(shapes[0]).astype("float32")
+            params[torch][0].data = torch.from_numpy(new.copy())
+            params[lamina][0].data = new.copy()
+        if i == 6:  # round trip through the state dict
+            for lib in (torch, lamina):
+                opts[lib].load_state_dict(copy.deepcopy(opts[lib].state_dict()))
+        for lib in (torch, lamina):
+            for j, (p, g) in enumerate(zip(params[lib], grads)):
+                p.grad = None if i == 8 and j == 1 else to_lib(lib, g)
+            opts[lib].step()
+        if i == 2:  # state tensors handed out by state_dict() keep following the optimizer
+            held = {lib: opts[lib].state_dict()["state"].get(0, {}) for lib in (torch, lamina)}
+        for j, (tp, lp) in enumerate(zip(params[torch], params[lamina])):
+            assert lp.data.dtype == tp.detach().numpy().dtype
+            np.testing.assert_allclose(lp.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"param {j} after step {i + 1}")
+    assert_state_dicts_equal(opts[torch].state_dict(), opts[lamina].state_dict())
+    for key, tv in held[torch].items():
+        np.testing.assert_allclose(held[lamina][key].data, tv.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_parameter_sharing_memory_with_numpy_keeps_being_updated(name):
+    """A parameter built on a NumPy array with from_numpy shares its memory, as in PyTorch: the
+    array sees every update, including those of the fast path."""
+    arrays = [np.ones((3, 2), np.float32), np.ones(4, np.float32)]
+    params = [Parameter(lamina.from_numpy(a)) for a in arrays]
+    t_params = make_params(torch, [np.ones((3, 2), np.float32), np.ones(4, np.float32)])
+    opt = get_optim(lamina, name)(params, lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
+    t_opt = get_optim(torch, name)(t_params, lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
+    for i in range(4):
+        for p, tp in zip(params, t_params):
+            p.grad = lamina.full(p.shape, float(i + 1))
+            tp.grad = torch.full(tuple(p.shape), float(i + 1))
+        opt.step()
+        t_opt.step()
+    for a, tp in zip(arrays, t_params):
+        np.testing.assert_allclose(a, tp.detach().numpy(), rtol=1e-6)

@@ -2,7 +2,11 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ._flat import plan_for
 from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
+
+_KEYS = ("exp_avg", "exp_avg_sq")
+_KEYS_AMSGRAD = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
 __all__ = ["Adam"]
 
@@ -89,7 +93,14 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
+            keys = _KEYS_AMSGRAD if amsgrad else _KEYS
+            plan = plan_for(self, group, keys, True)
+            params = group["params"]
+            if plan is not None:
+                params = plan.loose
+                for bucket in plan.buckets:
+                    _flat_update(bucket, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled)
+            for p in params:
                 grad = p.grad
                 if grad is None:
                     continue
@@ -135,6 +146,45 @@ class Adam(Optimizer):
                 pd += tmp
                 p._version[0] += 1
         return loss
+
+
+def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled):
+    """The per-parameter update below, over one flat bucket (same operations in the same order,
+    so the values are identical)."""
+    t = 0.0
+    for step in b.step_tensors:
+        t = advance(step)
+    g, pd, tmp, denom = b.grad, b.flat, b.tmp, b.tmp2
+    m, v = b.state_flats["exp_avg"], b.state_flats["exp_avg_sq"]
+    if maximize:
+        np.negative(g, out=g)
+    if weight_decay != 0:
+        if decoupled:
+            pd *= 1 - lr * weight_decay
+        else:
+            np.multiply(pd, weight_decay, out=tmp)
+            g += tmp
+    np.subtract(g, m, out=tmp)
+    tmp *= 1 - beta1
+    m += tmp
+    v *= beta2
+    np.multiply(g, 1 - beta2, out=tmp)
+    tmp *= g
+    v += tmp
+    step_size = lr / (1 - beta1 ** t)
+    bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+    if amsgrad:
+        vmax = b.state_flats["max_exp_avg_sq"]
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
+    np.sqrt(v, out=denom)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    np.multiply(m, -step_size, out=tmp)
+    tmp /= denom
+    pd += tmp
+    for p in b.params:
+        p._version[0] += 1
 
 
 def _steps_as_tensors(state, group):

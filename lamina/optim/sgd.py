@@ -2,7 +2,10 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ._flat import plan_for
 from .optimizer import Optimizer, hyper, run_closure
+
+_KEYS = ("momentum_buffer",)
 
 __all__ = ["SGD"]
 
@@ -72,7 +75,15 @@ class SGD(Optimizer):
             keep = 1.0 - hyper(group["dampening"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
-            for p in group["params"]:
+            # plain momentum reads each gradient once: add it straight from p.grad instead of copying
+            direct = momentum != 0 and not nesterov and not maximize and weight_decay == 0 and keep == 1.0
+            plan = plan_for(self, group, _KEYS if momentum != 0 else (), False, copy=not direct)
+            params = group["params"]
+            if plan is not None:
+                params = plan.loose
+                for bucket in plan.buckets:
+                    _flat_update(bucket, lr, weight_decay, momentum, keep, nesterov, maximize, direct)
+            for p in params:
                 grad = p.grad
                 if grad is None:
                     continue
@@ -99,3 +110,41 @@ class SGD(Optimizer):
                 pd -= g * lr
                 p._version[0] += 1
         return loss
+
+
+def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize, direct):
+    """The per-parameter update above, over one flat bucket (same operations, same values).
+    direct: plain momentum, with the gradients added to the buffer from `p.grad` (not gathered)."""
+    g, pd, tmp = b.grad, b.flat, b.tmp
+    if direct:
+        buf = b.state_flats["momentum_buffer"]
+        buf *= momentum
+        for p, (st, ((key, t, view),)) in zip(b.params, b.states):
+            view += p.grad.data
+        np.multiply(buf, lr, out=tmp)
+        pd -= tmp
+        for p in b.params:
+            p._version[0] += 1
+        return
+    if maximize:
+        np.negative(g, out=g)
+    if weight_decay != 0:
+        np.multiply(pd, weight_decay, out=tmp)
+        g += tmp
+    if momentum != 0:
+        buf = b.state_flats["momentum_buffer"]
+        buf *= momentum
+        if keep == 1.0:
+            buf += g
+        else:
+            np.multiply(g, keep, out=tmp)
+            buf += tmp
+        if nesterov:
+            np.multiply(buf, momentum, out=tmp)
+            g += tmp
+        else:
+            g = buf
+    np.multiply(g, lr, out=tmp)
+    pd -= tmp
+    for p in b.params:
+        p._version[0] += 1

@@ -1,0 +1,145 @@
+"""Flat buffers for optimizer updates: one NumPy call per update term over a whole parameter group.
+
+On small models the per-parameter Python loop of an update costs more than its arithmetic. Once
+every parameter of a group has its state, the group's parameters of one dtype are laid out as
+views into one contiguous array (values copied in, then `p.data` set to the view: the Parameter
+objects stay the same), their state tensors likewise (each state Tensor object keeps its identity
+and per-parameter shape, so `state_dict()` is unchanged), and each step writes the gradients into
+one flat buffer and runs the update rule a handful of times over the whole bucket.
+
+A plan is only used while it still describes the group: the same parameters with the same arrays
+(a user who reassigns `p.data` or loads a state dict causes a rebuild), the same parameters with
+and without gradients, gradients of the parameter's shape and dtype. Otherwise the step runs per
+parameter (still correct: the views are ordinary arrays) and the plan is rebuilt on the next step.
+A parameter's array is only moved when nothing else refers to it (a NumPy array the user passed to
+`from_numpy` keeps receiving the updates, as in PyTorch)."""
+import sys
+
+import numpy as np
+
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+class Bucket:
+    """Same-dtype parameters laid out in one flat array, with their state and scratch buffers."""
+    __slots__ = ("params", "datas", "states", "flat", "grad", "gviews", "state_flats", "step_tensors",
+                 "tmp", "tmp2", "sizes")
+
+    def __init__(self, params, states, keys, has_step):
+        self.params = params
+        dtype = params[0].data.dtype
+        sizes = [p.data.size for p in params]
+        total = sum(sizes)
+        self.sizes = sizes
+        self.flat = np.empty(total, dtype)
+        self.grad = np.empty(total, dtype)
+        self.tmp = np.empty(total, dtype)
+        self.tmp2 = np.empty(total, dtype)
+        self.state_flats = {key: np.empty(total, dtype) for key in keys}
+        self.datas, self.gviews, self.states = [], [], []
+        self.step_tensors = [st["step"] for st in states] if has_step else None
+        offset = 0
+        for p, st, n in zip(params, states, sizes):
+            shape = p.data.shape
+            view = self.flat[offset:offset + n].reshape(shape)
+            view[...] = p.data
+            p.data = view
+            self.datas.append(view)
+            self.gviews.append(self.grad[offset:offset + n].reshape(shape))
+            tensors = []
+            for key in keys:
+                t = st[key]
+                sview = self.state_flats[key][offset:offset + n].reshape(shape)
+                sview[...] = t.data
+                t.data = sview
+                tensors.append((key, t, sview))
+            self.states.append((st, tensors))
+            offset += n
+
+
+class Plan:
+    """The flat buckets of one parameter group and the parameters updated one by one ('loose')."""
+    __slots__ = ("group", "params", "state", "buckets", "loose", "with_grad")
+
+    def gather(self, copy=True):
+        """Copy every bucket parameter's gradient into its bucket (unless copy is False: the caller
+        reads them from `p.grad`); False if the plan no longer fits."""
+        params = self.group["params"]
+        if len(params) != len(self.params):
+            return False
+        for p, q, had in zip(params, self.params, self.with_grad):
+            if p is not q or (p.grad is not None) != had:
+                return False
+        for b in self.buckets:
+            for p, d, gv, (st, tensors) in zip(b.params, b.datas, b.gviews, b.states):
+                g = p.grad.data
+                if p.data is not d or g.shape != d.shape or g.dtype != d.dtype:
+                    return False
+                for key, t, sview in tensors:
+                    if st.get(key) is not t or t.data is not sview:
+                        return False
+                if copy:
+                    gv[...] = g
+        return True
+
+
+def _movable(arr, old_flats):
+    """True if `arr` can be replaced by a view into a new buffer without anyone noticing."""
+    if arr.dtype not in _FLOATS or not arr.flags.c_contiguous:
+        return False
+    if arr.base is not None and not any(arr.base is f for f in old_flats):
+        return False
+    # references: the caller's argument, getrefcount's argument, and the owner's attribute
+    return sys.getrefcount(arr) <= 3
+
+
+def plan_for(opt, group, keys, has_step, copy=True):
+    """The group's valid plan with gradients gathered, or None (then the caller steps per parameter).
+
+    keys: the state entries kept flat; has_step: the state has a per-parameter 'step' tensor, and
+    only parameters with equal step counts share a bucket (one bias correction per bucket); copy:
+    gather the gradients into `bucket.grad` (else only check that the plan still fits)."""
+    cache = opt.__dict__.setdefault("_flat_plans", {})
+    key = id(group)
+    plan = cache.get(key)
+    if plan is not None:
+        if plan.group is group and plan.state is opt.state and plan.gather(copy):
+            return plan
+        del cache[key]
+    old_flats = [] if plan is None else [a for b in plan.buckets for a in (b.flat, *b.state_flats.values())]
+    plan = None  # drop the old views so that the reference counts in _build are exact
+    plan = _build(opt, group, keys, has_step, old_flats)
+    if plan is None:
+        return None
+    cache[key] = plan
+    return plan if plan.gather(copy) else None
+
+
+def _build(opt, group, keys, has_step, old_flats):
+    state = opt.state
+    params = list(group["params"])
+    groups = {}
+    loose = []
+    for p in params:
+        st = state.get(p)
+        if (p.grad is None or not st or any(k not in st for k in keys) or (has_step and "step" not in st)
+                or p._base is not None or p.grad.data.shape != p.data.shape
+                or p.grad.data.dtype != p.data.dtype or not _movable(p.data, old_flats)
+                or not all(hasattr(st[k], "data") and st[k].data.shape == p.data.shape
+                           and st[k].data.dtype == p.data.dtype and _movable(st[k].data, old_flats)
+                           for k in keys)):
+            loose.append(p)
+            continue
+        bucket_key = (p.data.dtype, float(st["step"].data) if has_step else None)
+        groups.setdefault(bucket_key, []).append(p)
+    buckets = [Bucket(ps, [state[p] for p in ps], keys, has_step) for ps in groups.values()]
+    if not buckets:
+        return None
+    plan = Plan()
+    plan.group = group
+    plan.params = params
+    plan.state = state
+    plan.buckets = buckets
+    plan.loose = loose
+    plan.with_grad = [p.grad is not None for p in params]
+    return plan
