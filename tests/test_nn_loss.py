@@ -392,6 +392,42 @@ def test_triplet_margin(swap, p):
           dtype="float64")
 
 
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("use_weight", [False, True])
+@pytest.mark.parametrize("shape,tshape", [((5, 4), (5,)), ((4,), ())])
+def test_multi_margin(p, reduction, use_weight, shape, tshape):
+    w = rng.uniform(0.5, 2, shape[-1]).astype("float32")
+    t = np.asarray(rng.integers(0, shape[-1], tshape), dtype=np.int64)
+    check(lambda lib, x, t, w: lib.nn.functional.multi_margin_loss(x, t, p=p, margin=0.7,
+                                                                   weight=w if use_weight else None,
+                                                                   reduction=reduction),
+          [shape, t, w], grad_inputs=[0])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multilabel_margin(reduction):
+    t = np.array([[0, 1, -1, 2], [3, -1, 0, 0], [1, 2, 3, 0], [-1, 1, 2, 3]], dtype=np.int64)
+    check(lambda lib, x, t: lib.nn.functional.multilabel_margin_loss(x, t, reduction=reduction), [(4, 4), t])
+    check(lambda lib, x, t: lib.nn.functional.multilabel_margin_loss(x, t, reduction=reduction),
+          [(4,), np.array([2, 0, -1, 1], dtype=np.int64)])
+
+
+def test_margin_loss_errors_match_torch():
+    for lib in (torch, lamina):
+        x = lib.randn(3, 4)
+        with pytest.raises(RuntimeError, match="target out of range"):
+            lib.nn.functional.multi_margin_loss(x, lib.tensor([0, 1, 4]))
+        with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
+            lib.nn.functional.multi_margin_loss(x, lib.tensor([0, 1, 3]), p=3)
+        with pytest.raises(RuntimeError, match=r"Expected target size \[3\], but got \[2\]"):
+            lib.nn.functional.multi_margin_loss(x, lib.tensor([0, 1]))
+        with pytest.raises(RuntimeError, match="argument #2 'target' is out of range"):
+            lib.nn.functional.multilabel_margin_loss(x, lib.tensor([[0, 1, -1, 5], [3, -1, 0, 0], [1, 2, 3, 0]]))
+        with pytest.raises(RuntimeError, match=r"inconsistent target size: \[4\] for input of size: \[3, 4\]"):
+            lib.nn.functional.multilabel_margin_loss(x, lib.tensor([0, 1, -1, 2]))
+
+
 # ---- modules -----------------------------------------------------------------------------------
 def _w(n):
     return torch.from_numpy(rng.uniform(0.5, 2, n).astype("float32"))
@@ -403,6 +439,7 @@ MODULE_CASES = [
     ("SoftMarginLoss", {}), ("MarginRankingLoss", {}), ("CosineEmbeddingLoss", {}), ("PoissonNLLLoss", {}),
     ("GaussianNLLLoss", {}), ("HingeEmbeddingLoss", {}), ("MultiLabelSoftMarginLoss", {}), ("TripletMarginLoss", {}),
     ("CrossEntropyLoss", {"label_smoothing": 0.1, "ignore_index": 2, "reduction": "sum"}),
+    ("MultiMarginLoss", {"p": 2, "margin": 0.5}), ("MultiLabelMarginLoss", {}),
 ]
 
 

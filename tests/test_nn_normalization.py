@@ -297,3 +297,21 @@ def test_instancenorm_legacy_running_stats_error_matches_torch():
         messages.append(str(e.value))
     assert "Unexpected running stats buffer(s)" in messages[0]
     assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("version", [None, 1])
+def test_batchnorm_old_checkpoint_metadata_versions(version):
+    results = []
+    for lib in (torch, lamina):
+        src = lib.nn.Sequential(lib.nn.BatchNorm1d(3))
+        sd = src.state_dict()
+        del sd["0.num_batches_tracked"]
+        if version is None:
+            sd = dict(sd)  # a plain dict: no metadata at all
+        else:
+            sd._metadata["0"] = {"version": version}
+        dst = lib.nn.Sequential(lib.nn.BatchNorm1d(3))
+        dst[0].num_batches_tracked.fill_(4)
+        r = dst.load_state_dict(sd)
+        results.append((r.missing_keys, r.unexpected_keys, dst[0].num_batches_tracked.item()))
+    assert results[1] == results[0] == ([], [], 4)

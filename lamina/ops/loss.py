@@ -15,7 +15,8 @@ from ._core import binary_operands, make, unbroadcast, wrap
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "soft_margin_loss",
            "margin_ranking_loss", "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
-           "hinge_embedding_loss", "multilabel_soft_margin_loss", "triplet_margin_loss"]
+           "hinge_embedding_loss", "multilabel_soft_margin_loss", "triplet_margin_loss", "multi_margin_loss",
+           "multilabel_margin_loss"]
 
 _TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
          "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -678,3 +679,86 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         d_neg = minimum(d_neg, dist(positive, negative))
     loss = clamp(add(sub(d_pos, d_neg), margin), min=0)
     return _apply_reduction(loss, reduction)
+
+
+# ---- multi-class margins (fused: hinge arrays and their masks) ---------------------------------------
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r"""Multi-class hinge loss: :math:`\frac{1}{C}\sum_{i \ne y} w_y \max(0, \text{margin} - x_y + x_i)^p`."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    _not_differentiable("multi_margin_loss", "weight", weight)
+    x, t = input.data, target.data
+    rows = x.reshape(1, -1) if x.ndim <= 1 else x
+    n, c = rows.shape
+    if t.size != n:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n}], but got {list(t.shape)}. Input has "
+                           f"shape {list(x.shape)}.")
+    t = t.reshape(-1)
+    if ((t < 0) | (t >= c)).any():
+        raise RuntimeError("target out of range")
+    ar = np.arange(n)
+    h = margin - rows[ar, t][:, None] + rows
+    h[ar, t] = 0
+    active = h > 0
+    wt = weight.data[t][:, None] if weight is not None else 1.0
+    hp = np.where(active, h if p == 1 else h * h, 0) * wt
+    loss = (hp.sum(axis=1) / c).astype(x.dtype, copy=False)
+    if x.ndim <= 1:
+        loss = loss.reshape(())
+
+    def grads_of(gl):
+        coef = np.asarray(gl, dtype=x.dtype).reshape(-1)[:, None]
+        d = np.where(active, 1.0 if p == 1 else 2 * h, 0) * wt / c
+        d = (d * coef).astype(x.dtype, copy=False)
+        d[ar, t] = -d.sum(axis=1)
+        return (d.reshape(x.shape), None)
+    if reduction == "none":
+        return make(loss, (input, target), grads_of, "MultiMarginLossBackward0", saved=(input,))
+    out = np.asarray(loss.sum() if reduction == "sum" else loss.mean(), dtype=x.dtype)
+    scale = 1.0 if reduction == "sum" else 1.0 / n
+
+    def backward(g):
+        return grads_of(np.broadcast_to(g * scale, (n,)))
+    return make(out, (input, target), backward, "MultiMarginLossBackward0", saved=(input,))
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    r"""Multi-label hinge loss: for each target class j (the indices before the first -1) and
+    each non-target class i, :math:`\max(0, 1 - (x_j - x_i)) / C`."""
+    reduction = reduction_arg(size_average, reduce, reduction)
+    x, t = input.data, target.data
+    if t.shape != x.shape:
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}")
+    rows = x.reshape(1, -1) if x.ndim <= 1 else x
+    tr = t.reshape(rows.shape)
+    n, c = rows.shape
+    # the targets of each row are its entries before the first -1
+    valid = np.cumprod(tr != -1, axis=1).astype(bool)
+    if ((tr < -1) | (tr >= c)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
+    is_target = np.zeros((n, c), dtype=bool)
+    rr, cc = np.nonzero(valid)
+    is_target[rr, tr[rr, cc]] = True
+    # h[n, j, i] = 1 - x_j + x_i for target j and non-target i
+    h = 1 - rows[:, :, None] + rows[:, None, :]
+    pair = is_target[:, :, None] & ~is_target[:, None, :]
+    active = pair & (h > 0)
+    loss = (np.where(active, h, 0).sum(axis=(1, 2)) / c).astype(x.dtype, copy=False)
+    if x.ndim <= 1:
+        loss = loss.reshape(())
+
+    def grads_of(gl):
+        coef = np.asarray(gl, dtype=x.dtype).reshape(-1)[:, None] / c
+        a = active.astype(x.dtype)
+        d = (a.sum(axis=1) - a.sum(axis=2)) * coef  # +1 as the i of a pair, -1 as the j
+        return (d.reshape(x.shape).astype(x.dtype, copy=False), None)
+    if reduction == "none":
+        return make(loss, (input, target), grads_of, "MultilabelMarginLossBackward0", saved=(input,))
+    out = np.asarray(loss.sum() if reduction == "sum" else loss.mean(), dtype=x.dtype)
+    scale = 1.0 if reduction == "sum" else 1.0 / n
+
+    def backward(g):
+        return grads_of(np.broadcast_to(g * scale, (n,)))
+    return make(out, (input, target), backward, "MultilabelMarginLossBackward0", saved=(input,))
