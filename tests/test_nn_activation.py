@@ -239,3 +239,17 @@ def test_grad_fn_names_match_torch():
 def test_integer_input_to_float_kernel_errors():
     with pytest.raises(RuntimeError, match="not implemented for 'Long'"):
         LF.gelu(lamina.tensor([1, 2]))
+
+
+def test_gumbel_softmax_samples():
+    logits = lamina.tensor(np.log(np.array([[0.1, 0.2, 0.7]] * 4000, dtype="float32")), requires_grad=True)
+    soft = LF.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.detach().numpy().sum(1), 1.0, rtol=1e-5)
+    hard = LF.gumbel_softmax(logits, tau=1.0, hard=True)
+    h = hard.detach().numpy()
+    assert set(np.unique(h)) == {0.0, 1.0} and (h.sum(1) == 1).all()
+    # one-hot samples follow the softmax of the logits (Gumbel-max trick)
+    np.testing.assert_allclose(h.mean(0), [0.1, 0.2, 0.7], atol=0.03)
+    # straight-through: the gradient is the soft sample's
+    (hard * lamina.from_numpy(np.array([1.0, 2.0, 3.0], dtype="float32"))).sum().backward()
+    assert logits.grad is not None and np.isfinite(logits.grad.numpy()).all() and logits.grad.numpy().any()
