@@ -1,0 +1,253 @@
+"""lamina.compile: record a model's forward pass once per input shape, then replay it without modules
+or autograd (inference only).
+
+On the first call with a given input shape and dtype, the forward runs eagerly with a hook on
+every leaf module; the recorded calls must form a chain (each module's input is the previous
+module's output, or that output through relu/sigmoid/tanh or a reshape in functional code). The
+chain becomes a list of NumPy steps writing into preallocated buffers (Linear as one matmul with
+`out=`, ReLU in place, eval BatchNorm as one scale and shift refreshed when its tensors change,
+other deterministic leaf modules through their own forward). The replay is checked against the
+eager output of that first call, bit for bit, and only used if it matches. Parameters are read at
+every call, so weight updates between calls are picked up.
+
+Anything else runs eagerly, with one warning naming the reason: grad mode on with tensors that
+require grad, keyword or several arguments, a module in training mode that draws random numbers
+or updates statistics, modules with hooks, functional code that is not recognised, or a replay
+that does not reproduce the eager output. Submodules replaced or hooks added after compiling are
+not seen by the replay: compile the model again."""
+import warnings
+
+import numpy as np
+
+from .autograd import grad_mode
+from .autograd.grad_mode import no_grad
+from .tensor import Tensor
+
+__all__ = ["compile"]
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, disable=False):
+    """Return a callable that runs `model` like `model(x)`, replaying a recorded program when it can.
+
+    The keyword arguments are accepted for PyTorch compatibility (torch.compile); only `disable`
+    has an effect (the model itself is returned). Usable as a decorator with or without arguments."""
+    if model is None:
+        return lambda m: compile(m, disable=disable)
+    if disable:
+        return model
+    return CompiledModule(model)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class CompiledModule:
+    """The compiled wrapper: call it like the model; other attributes are the model's."""
+
+    def __init__(self, model):
+        self.__dict__["_orig_mod"] = model
+        self.__dict__["_programs"] = {}
+        self.__dict__["_warned"] = set()
+        # the module tree as at compile time: its training flags are part of every program's key
+        self.__dict__["_modules"] = list(model.modules())
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["_orig_mod"], name)
+
+    def __setattr__(self, name, value):
+        setattr(self._orig_mod, name, value)
+
+    def __repr__(self):
+        return f"CompiledModule({self._orig_mod!r})"
+
+    def _eager(self, reason, args, kwargs):
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"lamina.compile: running {type(self._orig_mod).__name__} eagerly: {reason}", stacklevel=3)
+        return self._orig_mod(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        model = self._orig_mod
+        if kwargs or len(args) != 1 or not isinstance(args[0], Tensor):
+            return self._eager("only a single tensor argument is compiled", args, kwargs)
+        x = args[0]
+        if grad_mode._enabled[0] and (x._requires_grad or any(p._requires_grad for p in model.parameters())):
+            return self._eager("grad mode is on (use torch.no_grad() or torch.inference_mode() to replay)",
+                               args, kwargs)
+        key = (x.data.shape, x.data.dtype, tuple([m.training for m in self._modules]))
+        program = self._programs.get(key)
+        if program is None:
+            return self._capture(key, x)
+        if isinstance(program, str):
+            return self._eager(program, args, kwargs)
+        return Tensor._wrap(program(x.data))
+
+    def _capture(self, key, x):
+        from .inspect._capture import run_recording
+        model = self._orig_mod
+        with no_grad():
+            try:
+                _check_modules(model)
+            except _Unsupported as e:
+                self._programs[key] = str(e)
+                return self._eager(str(e), (x,), {})
+            out, calls = run_recording(model, (x,), leaves_only=True)
+            try:
+                program = _build(x, out, calls)
+                replayed = program(x.data)
+                if not (isinstance(out, Tensor) and replayed.shape == out.data.shape
+                        and replayed.dtype == out.data.dtype and np.array_equal(replayed, out.data, equal_nan=True)):
+                    raise _Unsupported("the recorded program does not reproduce the eager output "
+                                       "(functional code between modules?)")
+            except _Unsupported as e:
+                self._programs[key] = str(e)
+                self._eager(str(e), (x,), {}) if str(e) not in self._warned else None
+                return out
+        self._programs[key] = program
+        return out
+
+
+_RANDOM_OR_STATEFUL = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+                       "RReLU", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+                       "InstanceNorm3d", "SyncBatchNorm")
+
+
+def _check_modules(model):
+    for name, m in model.named_modules():
+        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+            raise _Unsupported(f"module '{name or type(m).__name__}' has hooks")
+        if m.training and type(m).__name__ in _RANDOM_OR_STATEFUL:
+            raise _Unsupported(f"module '{name}' ({type(m).__name__}) is in training mode")
+
+
+# ---- building the program ----------------------------------------------------------------------
+def _gap(prev, nxt):
+    """A step turning array `prev` into `nxt` (functional code between two modules), or raise."""
+    from .ops import pointwise
+    a, b = prev.data, nxt.data
+    if prev is nxt or a is b:
+        return None
+    if a.size == b.size and a.dtype == b.dtype and a.shape != b.shape and np.array_equal(a.reshape(b.shape), b):
+        shape = b.shape
+        return ("reshape", lambda v: v.reshape(shape))
+    if a.shape == b.shape and a.dtype == b.dtype and a.dtype.kind == "f":
+        if np.array_equal(a, b):
+            raise _Unsupported("functional code between modules returned an equal tensor (cannot tell what it does)")
+        if np.array_equal(np.maximum(a, 0), b):
+            return ("relu", None)
+        for name, fn in (("sigmoid", pointwise.sigmoid), ("tanh", pointwise.tanh)):
+            if np.array_equal(fn(Tensor._wrap(a)).data, b):
+                return (name, lambda v, fn=fn: fn(Tensor._wrap(v)).data)
+    raise _Unsupported("functional code between modules that lamina.compile does not recognise")
+
+
+def _build(x, out, calls):
+    if not isinstance(out, Tensor):
+        raise _Unsupported("the model does not return a single tensor")
+    steps = []  # (kind, function) where kind 'alloc' writes its own buffer, 'inplace' may reuse its input
+    cur = x
+    for call in calls:
+        if len(call.inputs) != 1 or not isinstance(call.inputs[0], Tensor) or not isinstance(call.output, Tensor):
+            raise _Unsupported(f"module '{call.name}' does not take and return one tensor")
+        gap = _gap(cur, call.inputs[0])
+        if gap is not None:
+            steps.append(gap)
+        steps.append(_module_step(call.module, call.inputs[0].data, call.output.data))
+        cur = call.output
+    gap = _gap(cur, out)
+    if gap is not None:
+        steps.append(gap)
+    return _Program(steps)
+
+
+def _module_step(m, x, y):
+    kind = type(m).__name__
+    if kind in ("Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"):
+        return None  # eval mode (checked): the identity
+    if kind == "ReLU":
+        return ("relu", None)
+    if kind == "Linear" and x.ndim == 2:
+        return ("buffer", _linear(m, np.empty(y.shape, y.dtype)))
+    if kind in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d") and m.running_mean is not None:
+        return ("buffer", _batch_norm(m, x, np.empty(y.shape, y.dtype)))
+    forward = m.forward
+    return ("call", lambda v: forward(Tensor._wrap(v)).data)
+
+
+def _linear(m, buf):
+    params = m._parameters
+
+    def run(v):
+        out = np.matmul(v, params["weight"].data.T, out=buf)
+        b = params["bias"]
+        if b is not None:
+            out += b.data
+        return out
+    return run
+
+
+def _batch_norm(m, x, buf):
+    """Eval batch norm as x * scale + shift, with scale and shift folded as in F.batch_norm and
+    recomputed when the running statistics or the affine parameters change."""
+    bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    cache = [None, None, None]
+
+    def fold():
+        tensors = (m.running_mean, m.running_var, m.weight, m.bias)
+        stamp = tuple((id(t.data), t._version[0]) if t is not None else None for t in tensors)
+        if stamp != cache[0]:
+            rm, rv, w, b = tensors
+            invstd = 1.0 / np.sqrt(rv.data.reshape(bshape).astype(x.dtype, copy=False) + m.eps)
+            scale = invstd * w.data.reshape(bshape) if w is not None else invstd
+            shift = -rm.data.reshape(bshape).astype(x.dtype, copy=False) * scale
+            if b is not None:
+                shift = shift + b.data.reshape(bshape)
+            cache[:] = stamp, scale, shift
+        return cache[1], cache[2]
+
+    def run(v):
+        scale, shift = fold()
+        out = np.multiply(v, scale, out=buf)
+        out += shift
+        return out
+    return run
+
+
+class _Program:
+    """The replay: each step reads the previous result; ReLU works in place on an array the
+    program owns; the result is copied out of the program's buffers."""
+    __slots__ = ("steps",)
+
+    def __init__(self, steps):
+        self.steps = [s for s in steps if s is not None]
+
+    def __call__(self, v):
+        owned = False
+        for kind, fn in self.steps:
+            if kind == "relu":
+                if owned:
+                    np.maximum(v, 0, out=v)
+                else:
+                    v = np.maximum(v, 0)
+                    owned = True
+            elif kind == "buffer":
+                v = fn(v)
+                owned = True
+            elif kind == "reshape":  # a view: owned if its base is
+                v = fn(v)
+            else:  # a module's own forward (may return a view of its input) or sigmoid/tanh (new array)
+                v = fn(v)
+                owned = kind != "call"
+        return v.copy() if owned else v
+
+
+class _CallableModule(type(np)):
+    """The package attribute `lamina.compile` is this module once it is imported (the import system
+    sets it), so the module itself is callable: `lamina.compile(model)` works either way."""
+
+    def __call__(self, *args, **kwargs):
+        return compile(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule
