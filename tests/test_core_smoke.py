@@ -21,3 +21,30 @@ def test_sum_mean_match_torch(dim, keepdim):
         check(lambda lib, x: x.sum() + x.mean(), [(2, 3, 4)])
     else:
         check(lambda lib, x: x.sum(dim, keepdim=keepdim) * x.mean(dim, keepdim=keepdim), [(2, 3, 4)])
+
+
+def test_a_none_gradient_does_not_stall_the_nodes_upstream():
+    """A backward that returns None for an input requiring grad (a custom Function may) must not
+    stop gradients from other paths reaching the leaves through that input's node."""
+    import numpy as np
+    import torch
+
+    import lamina
+
+    def run(lib):
+        class Blocked(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a + 1
+
+            @staticmethod
+            def backward(ctx, g):
+                return None
+
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = x * 2
+        out = (a * 3).sum() + Blocked.apply(a).sum()
+        out.backward()
+        return x.grad.numpy()
+
+    np.testing.assert_array_equal(run(lamina), run(torch))

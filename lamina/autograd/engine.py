@@ -106,7 +106,17 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
     with grad_mode.no_grad():
         while ready:
             node = ready.pop()
-            grad = pending.pop(node)
+            grad = pending.pop(node, None)
+            if grad is None:
+                # every consumer returned None for this node: no gradient flows through it, but
+                # its inputs were still waiting on it, so release them
+                for parent in node.inputs:
+                    if parent.__class__ is Node:
+                        left = consumers[parent] - 1
+                        consumers[parent] = left
+                        if left == 0:
+                            ready.append(parent)
+                continue
             if node.hooks:
                 grad = _apply_hooks(node.hooks, grad)
             if node.retained is not None:
@@ -129,18 +139,19 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                 node.backward = None  # frees what the closure saved
                 node.saved = ()
             for parent, g in zip(node.inputs, input_grads):
-                if parent is None or g is None:
+                if parent is None:
                     continue
                 if parent.__class__ is Node:
-                    if parent in pending:
-                        pending[parent] = pending[parent] + g
-                    else:
-                        pending[parent] = g
-                    left = consumers[parent] - 1
+                    if g is not None:
+                        if parent in pending:
+                            pending[parent] = pending[parent] + g
+                        else:
+                            pending[parent] = g
+                    left = consumers[parent] - 1  # counted even for None, or the parent would never run
                     consumers[parent] = left
                     if left == 0:
                         ready.append(parent)
-                else:
+                elif g is not None:
                     entry = leaf_grads.get(id(parent))
                     if entry is None:
                         leaf_grads[id(parent)] = [parent, g]
