@@ -2,7 +2,7 @@
 
   784→256→128→10 MLP, batch 128, SGD momentum 0.9, cross-entropy   (first seed)
   ClinicalMLP (BatchNorm1d, 3 Linear, Dropout 0.3, sigmoid), batch 32, Adam, BCE   (second seed)
-  784→256→128→10 MLP inference, batch 1, no_grad
+  784→256→128→10 MLP inference, batch 1, no_grad (eager, and lamina.compile)
 
     python bench/bench_mlp.py [--threads N]"""
 import os
@@ -86,6 +86,13 @@ def main():
                 model(xin)
         steps[lib] = infer
     rows.append(compare("MLP inference batch 1", steps[lamina], steps[torch], inner=200))
+    compiled = lamina.compile(mlp(lamina).eval())
+    xin = lamina.from_numpy(x.copy())
+
+    def infer_compiled():
+        with lamina.no_grad():
+            compiled(xin)
+    rows.append(compare("MLP inference batch 1 compiled", infer_compiled, steps[torch], inner=200))
     return rows
 
 
