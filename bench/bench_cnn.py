@@ -3,9 +3,15 @@
   Conv2d(1,32,3,p1)+ReLU+MaxPool2d(2) → Conv2d(32,64,3,p1)+ReLU+MaxPool2d(2) → Flatten →
   Linear(3136,128)+ReLU → Linear(128,10); batch 64 of 1×28×28, SGD momentum 0.9, cross-entropy.
 
-    OMP_NUM_THREADS=2 python bench/bench_cnn.py [--threads N] [--layers]
+    OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE python bench/bench_cnn.py --threads 2 [--layers]
 
---layers also times each conv/pool layer's forward+backward alone."""
+--threads N sets both libraries' thread counts before NumPy and torch load (default 1);
+--layers also times each conv/pool layer's forward+backward alone (input, weight and bias grads).
+
+On a machine shared with other busy processes, prefer --threads 1: NumPy's OpenBLAS keeps its
+worker threads spinning between calls, which then competes with everything else for the cores
+(measured here under load: lamina 2 threads 4x slower than 1 thread), while torch's OpenMP
+threads sleep with OMP_WAIT_POLICY=PASSIVE."""
 import os
 import sys
 
