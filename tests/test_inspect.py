@@ -10,6 +10,7 @@ import torch
 
 import lamina
 from oracle import copy_weights
+from seed_models import clinical_mlp, custom_layer, layer_with_activation, mlp_stack
 
 
 def both(build):
@@ -24,53 +25,15 @@ def count(model):
 # ---- the seeds' models ---------------------------------------------------------------------
 
 def seed_models(lib):
-    nn, F = lib.nn, lib.nn.functional
-
-    class LayerWithActivation(nn.Module):
-        def __init__(self, i, o):
-            super().__init__()
-            self.linear = nn.Linear(i, o)
-            self.activation = nn.ReLU()
-
-        def forward(self, x):
-            return self.activation(self.linear(x))
-
-    class CustomLayer(nn.Module):
-        def __init__(self, i, o):
-            super().__init__()
-            self.linear = nn.Linear(i, o)
-            self.norm = nn.BatchNorm1d(o)
-            self.activation = nn.ReLU()
-            self.dropout = nn.Dropout(0.2)
-
-        def forward(self, x):
-            return self.dropout(self.activation(self.norm(self.linear(x))))
-
-    class ClinicalMLP(nn.Module):
-        def __init__(self, n_features, n_classes=1):
-            super().__init__()
-            self.input_norm = nn.BatchNorm1d(n_features)
-            self.fc1 = nn.Linear(n_features, 128)
-            self.fc2 = nn.Linear(128, 64)
-            self.fc3 = nn.Linear(64, n_classes)
-            self.dropout = nn.Dropout(0.3)
-
-        def forward(self, x):
-            x = self.input_norm(x)
-            x = F.relu(self.fc1(x))
-            x = self.dropout(x)
-            x = F.relu(self.fc2(x))
-            return lib.sigmoid(self.fc3(x))
-
+    nn = lib.nn
     return {
         "neuron": (nn.Linear(10, 1), (1, 10)),
         "layer": (nn.Linear(10, 5), (1, 10)),
         "first_layer": (nn.Linear(3, 4), (1, 3)),
-        "with_activation": (LayerWithActivation(10, 20), (32, 10)),
-        "custom": (CustomLayer(100, 50), (32, 100)),
-        "clinical": (ClinicalMLP(50), (32, 50)),
-        "stack": (nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                                nn.Linear(128, 10)), (1, 784)),
+        "with_activation": (layer_with_activation(lib, 10, 20), (32, 10)),
+        "custom": (custom_layer(lib, 100, 50), (32, 100)),
+        "clinical": (clinical_mlp(lib, 50), (32, 50)),
+        "stack": (mlp_stack(lib), (1, 784)),
     }
 
 

@@ -17,6 +17,7 @@ import torch
 
 import lamina
 from lamina.onnx import UnsupportedOperatorError
+from seed_models import clinical_mlp, mlp_stack
 
 ATOL = 1e-5
 
@@ -94,31 +95,11 @@ def ops_of(proto):
 
 
 # ---- the seed models -------------------------------------------------------------------------------------
-def mlp(lib):
-    nn = lib.nn
-    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+mlp = mlp_stack
 
 
 def clinical(lib):
-    nn, F = lib.nn, lib.nn.functional
-
-    class ClinicalMLP(nn.Module):
-        def __init__(self, n_features, n_classes=1):
-            super().__init__()
-            self.input_norm = nn.BatchNorm1d(n_features)
-            self.fc1 = nn.Linear(n_features, 128)
-            self.fc2 = nn.Linear(128, 64)
-            self.fc3 = nn.Linear(64, n_classes)
-            self.dropout = nn.Dropout(0.3)
-
-        def forward(self, x):
-            x = self.input_norm(x)
-            x = F.relu(self.fc1(x))
-            x = self.dropout(x)
-            x = F.relu(self.fc2(x))
-            return lib.sigmoid(self.fc3(x))
-
-    model = ClinicalMLP(50)
+    model = clinical_mlp(lib, 50)
     if lib is lamina:  # running statistics that are not the identity
         rng = np.random.default_rng(5)
         model.input_norm.running_mean.data[:] = rng.standard_normal(50)
