@@ -105,7 +105,13 @@ def getitem(input, index):
             gx = np.zeros(shape, dtype=g.dtype)
             gx[idx] = g
             return (gx,)
-        return make(out, (input,), backward, _basic_name(index, idx, shape), view_of=input)
+        if not input._requires_grad:
+            name = ""  # no node will be built
+        elif type(index) is int:
+            name = "SelectBackward0"
+        else:
+            name = _basic_name(index, idx, shape)
+        return make(out, (input,), backward, name, view_of=input)
     out = np.asarray(out)  # advanced indexing already copied
 
     def backward(g):
