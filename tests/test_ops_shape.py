@@ -70,6 +70,8 @@ def check_named(fn, specs, dtype="float32", **kw):
     ((2, 3, 4), lambda x: x.select(1, 2)),
     ((2, 3, 4), lambda x: x.unfold(2, 2, 1)),
     ((2, 3, 7), lambda x: x.unfold(2, 3, 2)),
+    ((2, 7, 3), lambda x: x.unfold(1, 2, 3)),
+    ((6,), lambda x: x.unfold(0, 2, 2)),
     ((3, 3), lambda x: x.tril()),
     ((3, 3), lambda x: x.triu(1)),
     ((3, 4), lambda x: x.diagonal()),

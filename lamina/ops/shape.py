@@ -538,13 +538,13 @@ def unfold(input, dimension, size, step):
     out = windows[tuple(sl)]
 
     def backward(g):
-        gx = np.zeros_like(x)
-        gw = np.lib.stride_tricks.sliding_window_view(gx, size, axis=d, writeable=True)
-        for k in range(n):  # windows may overlap: accumulate one window position at a time
-            idx = [slice(None)] * gw.ndim
-            idx[d] = k * step
-            gidx = [slice(None)] * g.ndim
-            gidx[d] = k
-            gw[tuple(idx)] += g[tuple(gidx)]
+        gx = np.zeros(x.shape, dtype=g.dtype)
+        gm = np.moveaxis(gx, d, -1)  # a view: writes land in gx
+        idx = (np.arange(n) * step)[:, None] + np.arange(size)
+        gw = np.moveaxis(g, d, -2)
+        if step >= size:
+            gm[..., idx] = gw  # windows do not overlap
+        else:
+            np.add.at(gm, (Ellipsis, idx), gw)  # overlapping windows accumulate
         return (gx,)
     return make(out, (input,), backward, "UnfoldBackward0", view_of=input)
