@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, each_param, hyper, run_closure
 
 __all__ = ["Adadelta"]
 
@@ -64,23 +64,8 @@ class Adadelta(Optimizer):
             rho = hyper(group["rho"])
             eps = hyper(group["eps"])
             weight_decay = hyper(group["weight_decay"])
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
+            for p, g, st, _ in each_param(state, group, ("square_avg", "acc_delta"), weight_decay):
                 pd = p.data
-                g = grad.data
-                st = state[p]
-                if len(st) == 0:
-                    st["step"] = step_tensor()
-                    st["square_avg"] = Tensor._wrap(np.zeros_like(pd))
-                    st["acc_delta"] = Tensor._wrap(np.zeros_like(pd))
-                advance(st["step"])
-                if maximize:
-                    g = np.negative(g)
-                if weight_decay != 0:
-                    g = g + pd * weight_decay
                 sq = st["square_avg"].data
                 acc = st["acc_delta"].data
                 tmp = np.multiply(g, 1 - rho, out=np.empty_like(pd))

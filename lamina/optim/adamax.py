@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, each_param, hyper, run_closure
 
 __all__ = ["Adamax"]
 
@@ -69,23 +69,8 @@ class Adamax(Optimizer):
             beta1, beta2 = (hyper(b) for b in group["betas"])
             eps = hyper(group["eps"])
             weight_decay = hyper(group["weight_decay"])
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
+            for p, g, st, t in each_param(state, group, ("exp_avg", "exp_inf"), weight_decay):
                 pd = p.data
-                g = grad.data
-                st = state[p]
-                if len(st) == 0:
-                    st["step"] = step_tensor()
-                    st["exp_avg"] = Tensor._wrap(np.zeros_like(pd))
-                    st["exp_inf"] = Tensor._wrap(np.zeros_like(pd))
-                if maximize:
-                    g = np.negative(g)
-                t = advance(st["step"])
-                if weight_decay != 0:
-                    g = g + pd * weight_decay
                 m = st["exp_avg"].data
                 u = st["exp_inf"].data
                 tmp = np.subtract(g, m, out=np.empty_like(pd))  # m.lerp_(g, 1 - beta1)

@@ -97,6 +97,33 @@ def advance(step):
     return arr.item()
 
 
+def each_param(state, group, buffers, weight_decay=0.0):
+    """The per-parameter preamble every element-wise optimizer shares.
+
+    Yields (p, grad, st, t) for each parameter of `group` that has a gradient: the parameter, its
+    gradient (negated when the group maximizes, plus the L2 term weight_decay·θ when given), its
+    state dict (a step counter and a zeroed array per name in `buffers` are created on first use)
+    and the step count after this step. Neither p.grad nor anything shared is modified."""
+    maximize = group["maximize"]
+    for p in group["params"]:
+        grad = p.grad
+        if grad is None:
+            continue
+        data = p.data
+        g = grad.data
+        st = state[p]
+        if len(st) == 0:
+            st["step"] = step_tensor()
+            for name in buffers:
+                st[name] = Tensor._wrap(np.zeros_like(data))
+        if maximize:
+            g = np.negative(g)
+        t = advance(st["step"])
+        if weight_decay != 0:
+            g = g + data * weight_decay
+        yield p, g, st, t
+
+
 def run_closure(closure):
     if closure is None:
         return None

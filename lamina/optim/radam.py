@@ -5,7 +5,7 @@ import numpy as np
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
 from .adamax import check_betas_args
-from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, each_param, hyper, run_closure
 
 __all__ = ["RAdam"]
 
@@ -60,27 +60,12 @@ class RAdam(Optimizer):
             eps = hyper(group["eps"])
             weight_decay = hyper(group["weight_decay"])
             decoupled = group["decoupled_weight_decay"]
-            maximize = group["maximize"]
             rho_inf = 2 / (1 - beta2) - 1
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
+            l2 = 0 if decoupled else weight_decay  # decoupled decay shrinks θ instead of adding to g
+            for p, g, st, t in each_param(state, group, ("exp_avg", "exp_avg_sq"), l2):
                 pd = p.data
-                g = grad.data
-                st = state[p]
-                if len(st) == 0:
-                    st["step"] = step_tensor()
-                    st["exp_avg"] = Tensor._wrap(np.zeros_like(pd))
-                    st["exp_avg_sq"] = Tensor._wrap(np.zeros_like(pd))
-                if maximize:
-                    g = np.negative(g)
-                t = advance(st["step"])
-                if weight_decay != 0:
-                    if decoupled:
-                        pd *= 1 - lr * weight_decay
-                    else:
-                        g = g + pd * weight_decay
+                if decoupled and weight_decay != 0:
+                    pd *= 1 - lr * weight_decay
                 m = st["exp_avg"].data
                 v = st["exp_avg_sq"].data
                 tmp = np.subtract(g, m, out=np.empty_like(pd))  # m.lerp_(g, 1 - beta1)

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, each_param, hyper, run_closure
 
 __all__ = ["RMSprop"]
 
@@ -73,26 +73,10 @@ class RMSprop(Optimizer):
             weight_decay = hyper(group["weight_decay"])
             momentum = hyper(group["momentum"])
             centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
+            buffers = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) + (
+                ("grad_avg",) if centered else ())
+            for p, g, st, _ in each_param(state, group, buffers, weight_decay):
                 pd = p.data
-                g = grad.data
-                st = state[p]
-                if len(st) == 0:
-                    st["step"] = step_tensor()
-                    st["square_avg"] = Tensor._wrap(np.zeros_like(pd))
-                    if momentum > 0:
-                        st["momentum_buffer"] = Tensor._wrap(np.zeros_like(pd))
-                    if centered:
-                        st["grad_avg"] = Tensor._wrap(np.zeros_like(pd))
-                if maximize:
-                    g = np.negative(g)
-                advance(st["step"])
-                if weight_decay != 0:
-                    g = g + pd * weight_decay
                 sq = st["square_avg"].data
                 tmp = np.multiply(g, 1 - alpha, out=np.empty_like(pd))
                 tmp *= g
