@@ -25,7 +25,13 @@ from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403
+from .ops.compat import *  # noqa: F401,F403
 from .ops import linalg as _linalg_ops
+from ._compat import (are_deterministic_algorithms_enabled, e, finfo, get_default_device,  # noqa: F401
+                      get_deterministic_debug_mode, get_float32_matmul_precision, iinfo, inf,
+                      is_autocast_enabled, is_deterministic_algorithms_warn_only_enabled, is_storage, nan,
+                      newaxis, pi, set_default_device, set_deterministic_debug_mode,
+                      set_float32_matmul_precision, typename, use_deterministic_algorithms)
 
 __version__ = "0.1.0"
 
@@ -70,7 +76,7 @@ def set_num_threads(n):
     """BLAS threads are fixed when NumPy loads; set OMP_NUM_THREADS before importing lamina instead."""
 
 
-_LAZY = {"nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "linalg_", "testing"}
+_LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "linalg_", "testing"}
 _LAZY_FUNCS = {
     "save": ("lamina.io", "save"), "load": ("lamina.io", "load"),
     "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),

@@ -6,7 +6,7 @@ need to be named in OP_MODULES."""
 import importlib
 
 OP_MODULES = ("arithmetic", "pointwise", "compare", "reduction", "linalg", "shape", "indexing",
-              "softmax", "conversion", "random_ops", "sorting")
+              "softmax", "conversion", "random_ops", "sorting", "compat")
 
 
 def bind(cls):

@@ -1,0 +1,129 @@
+"""Top-level odds and ends that everyday PyTorch scripts touch: finfo/iinfo, the math constants,
+typename, and the determinism / matmul-precision switches (recorded and read back; lamina's
+NumPy kernels are deterministic and always compute in the tensor's own precision)."""
+import math as _math
+
+import numpy as _np
+
+from . import _dtype
+
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+e = _math.e
+newaxis = None
+
+
+def _fmt(v):
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+class finfo:
+    """Machine limits of a floating dtype: bits, eps, max, min, tiny (= smallest_normal), resolution."""
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type=None):
+        d = _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        info = _np.finfo(d.np)
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = float(info.resolution)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={_fmt(self.resolution)}, min={_fmt(self.min)}, max={_fmt(self.max)}, "
+                f"eps={_fmt(self.eps)}, smallest_normal={_fmt(self.smallest_normal)}, tiny={_fmt(self.tiny)}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype: bits, max, min."""
+    __slots__ = ("bits", "max", "min", "dtype")
+
+    def __init__(self, type):
+        d = _dtype.to_dtype(type)
+        if d.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+        if d.name == "bool":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        info = _np.iinfo(d.np)
+        self.bits = info.bits
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return f"iinfo(min={_fmt(float(self.min))}, max={_fmt(float(self.max))}, dtype={self.dtype})"
+
+
+def typename(obj):
+    """'torch.FloatTensor' for a tensor, else the object's qualified class name."""
+    from .tensor import Tensor
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    module = getattr(cls, "__module__", "") or ""
+    return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
+
+
+_flags = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Recorded only: every lamina kernel is already deterministic on the CPU."""
+    _flags["deterministic"] = bool(mode)
+    _flags["warn_only"] = bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled():
+    return _flags["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    return _flags["warn_only"]
+
+
+def set_deterministic_debug_mode(debug_mode):
+    modes = {"default": 0, "warn": 1, "error": 2}
+    mode = modes[debug_mode] if isinstance(debug_mode, str) else int(debug_mode)
+    if mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {mode}")
+    use_deterministic_algorithms(mode > 0, warn_only=mode == 1)
+
+
+def get_deterministic_debug_mode():
+    return 0 if not _flags["deterministic"] else (1 if _flags["warn_only"] else 2)
+
+
+def set_float32_matmul_precision(precision):
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision: {precision}")
+    _flags["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision():
+    return _flags["matmul_precision"]
+
+
+def get_default_device():
+    from ._device import device
+    return device("cpu")
+
+
+def set_default_device(device):
+    from ._device import check_device
+    check_device(device)
+
+
+def is_storage(obj):
+    return False
+
+
+def is_autocast_enabled(device_type=None):
+    return False

@@ -1,0 +1,32 @@
+"""torch.backends for a CPU-only library: the accelerator backends report "not available", and
+their flags (cudnn.deterministic, cudnn.benchmark, cuda.matmul.allow_tf32, ...) are plain
+attributes a script may set and read back; they change nothing here."""
+import types as _types
+
+
+def _flags(name, doc, **attrs):
+    module = _types.ModuleType(f"{__name__}.{name}", doc)
+    module.__dict__.update(attrs)
+    return module
+
+
+def _false(*args, **kwargs):
+    return False
+
+
+def _none(*args, **kwargs):
+    return None
+
+
+cudnn = _flags("cudnn", "cuDNN is absent: is_available() is False; the flags are kept but unused.",
+               enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
+               benchmark_limit=10, is_available=_false, version=_none)
+mps = _flags("mps", "Apple's Metal backend is absent.", is_available=_false, is_built=_false)
+cuda = _flags("cuda", "CUDA is absent; its matmul flags are kept but unused.", is_built=_false,
+              matmul=_flags("cuda.matmul", "CUDA matmul flags.", allow_tf32=False,
+                            allow_fp16_reduced_precision_reduction=True,
+                            allow_bf16_reduced_precision_reduction=True))
+mkldnn = _flags("mkldnn", "oneDNN is absent.", enabled=True, deterministic=False, is_available=_false)
+openmp = _flags("openmp", "NumPy's BLAS does the threading.", is_available=_false)
+mkl = _flags("mkl", "Whatever BLAS NumPy links is used.", is_available=_false)
+cpu = _flags("cpu", "The CPU backend.", get_cpu_capability=lambda: "DEFAULT")

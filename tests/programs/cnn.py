@@ -1,0 +1,47 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self, num_classes=10):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 8, kernel_size=3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 16, 3, 1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.dropout = nn.Dropout(0.25)
+        self.fc1 = nn.Linear(16 * 2 * 2, 32)
+        self.fc2 = nn.Linear(32, num_classes)
+    def forward(self, x):
+        x = self.pool(F.relu(self.bn1(self.conv1(x))))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = self.dropout(x)
+        x = F.relu(self.fc1(x))
+        x = self.fc2(x)
+        return F.log_softmax(x, dim=1)
+model = Net()
+sync(model)
+rng = np.random.default_rng(2)
+data = torch.from_numpy(rng.standard_normal((8, 1, 14, 14)).astype(np.float32))
+target = torch.tensor(rng.integers(0, 10, 8), dtype=torch.long)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+model.train()
+for step in range(3):
+    optimizer.zero_grad()
+    output = model(data)
+    loss = F.nll_loss(output, target)
+    loss.backward()
+    optimizer.step()
+    emit("shape", output.shape)
+    emit("finite", bool(torch.isfinite(loss)))
+model.eval()
+sync(model)
+with torch.no_grad():
+    out = model(data)
+    emit("out", out)
+    emit("rm", model.bn1.running_mean.shape)
+    pred = out.argmax(dim=1, keepdim=True)
+    correct = pred.eq(target.view_as(pred)).sum().item()
+    emit("correct_type", type(correct).__name__)
+    emit("nbt", model.bn1.num_batches_tracked.item())
+emit("nparams", sum(p.numel() for p in model.parameters()))
