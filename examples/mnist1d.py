@@ -29,7 +29,8 @@ TORCH_REF = {"logistic": (31.5, 0.1), "mlp": (64.6, 1.1), "cnn": (93.8, 1.2), "g
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ",".join(MODELS))
-    p.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...) per model")
+    p.add_argument("--seeds", type=int, default=3, help="number of seeds per model")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds run from this one up")
     p.add_argument("--steps", type=int, default=6000, help="last step index (the paper: 6000)")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads for both libraries")
     lib = p.add_mutually_exclusive_group()
@@ -169,7 +170,7 @@ def main(argv=None):
           flush=True)
     results = {}  # (lib name, model) -> list of (acc, seconds)
     for model in args.models:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for lib_name, lib in libs.items():  # interleaved: load drift hits both alike
                 acc, secs, losses = train(lib, model, seed, data, args.steps)
                 first, last = statistics.fmean(losses[:10]), statistics.fmean(losses[-10:])
