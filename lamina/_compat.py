@@ -33,7 +33,7 @@ class finfo:
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -info.precision  # exactly 1e-06, as torch (not float32(1e-06))
         self.dtype = d.name
 
     def __repr__(self):

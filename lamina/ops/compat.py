@@ -25,7 +25,7 @@ METHODS = ["repeat_interleave", "diff", "bincount", "sgn", "positive", "is_compl
            "rad2deg", "is_nonzero", "is_same_size"]
 INPLACE = ["deg2rad", "rad2deg", "sgn"]
 
-_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}  # torch's top-level losses take the enum value
+_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}  # the top-level losses take the enum, and default to 0 ("none")
 
 
 def _ops(name):
@@ -118,12 +118,12 @@ def threshold(input, threshold, value):
     return _ops("activation").threshold(input, threshold, value)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
     return _ops("loss").binary_cross_entropy_with_logits(input, target, weight, reduction=_REDUCTIONS[reduction],
                                                          pos_weight=pos_weight)
 
 
-def kl_div(input, target, reduction=1, log_target=False):
+def kl_div(input, target, reduction=0, log_target=False):
     return _ops("loss").kl_div(input, target, reduction=_REDUCTIONS[reduction], log_target=log_target)
 
 
