@@ -228,11 +228,25 @@ def input_grad(g, w, in_shape, stride, pads, dil, groups, bias=None, gy=None, la
                     off = i * dil[0] * padded[1] + j * dil[1]
                     gxp[:, :, off:off + lay.m] += gc[i, j]
             gxp = gxp.reshape((c, n) + padded)
+        elif not any(lo or hi for lo, hi in pads) and all(
+                st >= d * (kk - 1) + 1 for st, d, kk in zip(stride, dil, k)):
+            # windows that do not overlap and need no cropping (ConvTranspose2d(k=2, s=2)):
+            # each kernel position's columns go straight to their places in the result
+            tiled = all(st == kk and d == 1 and s == o * kk for st, d, kk, s, o in zip(stride, dil, k, padded, out))
+            gx = (np.empty if tiled else np.zeros)((n, c) + padded, dtype=gc.dtype)
+            gc = gc.reshape(k + (c, n) + out)
+            view = gx.swapaxes(0, 1)
+            head = (slice(None), slice(None))
+            for kpos in np.ndindex(*k):
+                sl = tuple(slice(p * d, p * d + st * (o - 1) + 1, st) for p, d, st, o in zip(kpos, dil, stride, out))
+                view[head + sl] = gc[kpos]
+            gxp = None
         else:
             gxp = np.zeros((c, n) + padded, dtype=gc.dtype)
             col2im_add(gxp, gc.reshape(k + (c, n) + out), k, stride, dil)
-        gx = np.empty((n, c) + tuple(in_shape[2:]), dtype=gxp.dtype)
-        np.copyto(gx, gxp[crop].swapaxes(0, 1))
+        if gxp is not None:
+            gx = np.empty((n, c) + tuple(in_shape[2:]), dtype=gxp.dtype)
+            np.copyto(gx, gxp[crop].swapaxes(0, 1))
     if bias is not None:
         gx += bias.reshape((-1,) + (1,) * nd)
     return gx
