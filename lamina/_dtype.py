@@ -126,8 +126,8 @@ def result_type(*operands):
     scalar_cat = -1
     for x in operands:
         if isinstance(x, Tensor):
-            d = _FROM_NP[x.data.dtype]
-            if x.data.ndim:
+            d = _FROM_NP[x._data.dtype]
+            if x._data.ndim:
                 dimmed = d if dimmed is None else _promote_pair(dimmed, d)
             else:
                 zero_dim = d if zero_dim is None else _promote_pair(zero_dim, d)

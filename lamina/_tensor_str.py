@@ -149,7 +149,7 @@ def _add_suffixes(body, suffixes, indent):
 
 
 def tensor_repr(t, prefix="tensor("):
-    a = t.data
+    a = t._data
     indent = len(prefix)
     suffixes = []
     dt = _dtype.from_numpy_dtype(a.dtype)

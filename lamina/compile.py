@@ -75,13 +75,13 @@ class CompiledModule:
         if grad_mode._enabled[0] and (x._requires_grad or any(p._requires_grad for p in model.parameters())):
             return self._eager("grad mode is on (use torch.no_grad() or torch.inference_mode() to replay)",
                                args, kwargs)
-        key = (x.data.shape, x.data.dtype, tuple([m.training for m in self._modules]))
+        key = (x._data.shape, x._data.dtype, tuple([m.training for m in self._modules]))
         program = self._programs.get(key)
         if program is None:
             return self._capture(key, x)
         if isinstance(program, str):
             return self._eager(program, args, kwargs)
-        return Tensor._wrap(program(x.data))
+        return Tensor._wrap(program(x._data))
 
     def _capture(self, key, x):
         from .inspect._capture import run_recording
@@ -95,9 +95,9 @@ class CompiledModule:
             out, calls = run_recording(model, (x,), leaves_only=True)
             try:
                 program = _build(x, out, calls)
-                replayed = program(x.data)
-                if not (isinstance(out, Tensor) and replayed.shape == out.data.shape
-                        and replayed.dtype == out.data.dtype and np.array_equal(replayed, out.data, equal_nan=True)):
+                replayed = program(x._data)
+                if not (isinstance(out, Tensor) and replayed.shape == out._data.shape
+                        and replayed.dtype == out._data.dtype and np.array_equal(replayed, out._data, equal_nan=True)):
                     raise _Unsupported("the recorded program does not reproduce the eager output "
                                        "(functional code between modules?)")
             except _Unsupported as e:
@@ -125,7 +125,7 @@ def _check_modules(model):
 def _gap(prev, nxt):
     """A step turning array `prev` into `nxt` (functional code between two modules), or raise."""
     from .ops import pointwise
-    a, b = prev.data, nxt.data
+    a, b = prev._data, nxt._data
     if prev is nxt or a is b:
         return None
     if a.size == b.size and a.dtype == b.dtype and a.shape != b.shape and np.array_equal(a.reshape(b.shape), b):
@@ -137,8 +137,8 @@ def _gap(prev, nxt):
         if np.array_equal(np.maximum(a, 0), b):
             return ("relu", None)
         for name, fn in (("sigmoid", pointwise.sigmoid), ("tanh", pointwise.tanh)):
-            if np.array_equal(fn(Tensor._wrap(a)).data, b):
-                return (name, lambda v, fn=fn: fn(Tensor._wrap(v)).data)
+            if np.array_equal(fn(Tensor._wrap(a))._data, b):
+                return (name, lambda v, fn=fn: fn(Tensor._wrap(v))._data)
     raise _Unsupported("functional code between modules that lamina.compile does not recognise")
 
 
@@ -153,7 +153,7 @@ def _build(x, out, calls):
         gap = _gap(cur, call.inputs[0])
         if gap is not None:
             steps.append(gap)
-        steps.append(_module_step(call.module, call.inputs[0].data, call.output.data))
+        steps.append(_module_step(call.module, call.inputs[0]._data, call.output._data))
         cur = call.output
     gap = _gap(cur, out)
     if gap is not None:
@@ -172,17 +172,17 @@ def _module_step(m, x, y):
     if kind in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d") and m.running_mean is not None:
         return ("buffer", _batch_norm(m, x, np.empty(y.shape, y.dtype)))
     forward = m.forward
-    return ("call", lambda v: forward(Tensor._wrap(v)).data)
+    return ("call", lambda v: forward(Tensor._wrap(v))._data)
 
 
 def _linear(m, buf):
     params = m._parameters
 
     def run(v):
-        out = np.matmul(v, params["weight"].data.T, out=buf)
+        out = np.matmul(v, params["weight"]._data.T, out=buf)
         b = params["bias"]
         if b is not None:
-            out += b.data
+            out += b._data
         return out
     return run
 
@@ -195,14 +195,14 @@ def _batch_norm(m, x, buf):
 
     def fold():
         tensors = (m.running_mean, m.running_var, m.weight, m.bias)
-        stamp = tuple((id(t.data), t._version[0]) if t is not None else None for t in tensors)
+        stamp = tuple((id(t._data), t._version[0]) if t is not None else None for t in tensors)
         if stamp != cache[0]:
             rm, rv, w, b = tensors
-            invstd = 1.0 / np.sqrt(rv.data.reshape(bshape).astype(x.dtype, copy=False) + m.eps)
-            scale = invstd * w.data.reshape(bshape) if w is not None else invstd
-            shift = -rm.data.reshape(bshape).astype(x.dtype, copy=False) * scale
+            invstd = 1.0 / np.sqrt(rv._data.reshape(bshape).astype(x.dtype, copy=False) + m.eps)
+            scale = invstd * w._data.reshape(bshape) if w is not None else invstd
+            shift = -rm._data.reshape(bshape).astype(x.dtype, copy=False) * scale
             if b is not None:
-                shift = shift + b.data.reshape(bshape)
+                shift = shift + b._data.reshape(bshape)
             cache[:] = stamp, scale, shift
         return cache[1], cache[2]
 

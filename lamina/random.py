@@ -28,7 +28,7 @@ class Generator:
 
     def set_state(self, state):
         import pickle
-        st = pickle.loads(bytes(np.asarray(state.data if hasattr(state, "data") else state, dtype=np.uint8)))
+        st = pickle.loads(bytes(np.asarray(state._data if hasattr(state, "data") else state, dtype=np.uint8)))
         self._rng.bit_generator.state = st
         return self
 

@@ -38,7 +38,7 @@ class Size(tuple):
 class Tensor:
     # _base: for a view, the tensor that owns the memory (else None); _views: on such a base,
     # weak references to its views created while recording a graph (else None).
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "_base", "_views",
+    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "_base", "_views",
                  "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -48,12 +48,12 @@ class Tensor:
         if not args:
             args = (0,)
         if len(args) == 1 and not isinstance(args[0], int):
-            arr = np.array(args[0].data if isinstance(args[0], Tensor) else args[0],
+            arr = np.array(args[0]._data if isinstance(args[0], Tensor) else args[0],
                            dtype=_dtype.get_default_dtype().np)
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
             arr = np.empty(tuple(shape), dtype=_dtype.get_default_dtype().np)
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -65,7 +65,7 @@ class Tensor:
     @classmethod
     def _wrap(cls, data):
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.grad_fn = None
         t._requires_grad = False
@@ -74,6 +74,18 @@ class Tensor:
         t._base = None
         t._views = None
         return t
+
+    # ---- .data, as PyTorch has it -----------------------------------------------------------
+    # Internally the ndarray lives in `_data`. `.data` is PyTorch's detached alias: a Tensor that
+    # shares memory but not autograd history or the version counter, so `p.data.fill_(0)` or
+    # `p.data -= lr * p.grad.data` change the values without autograd noticing, as in PyTorch.
+    @property
+    def data(self):
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):  # like PyTorch, a new shape or dtype is allowed: the storage is swapped
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
     # ---- autograd attributes -------------------------------------------------------------
     @property
@@ -89,13 +101,13 @@ class Tensor:
                     "computed variable in a subgraph that doesn't require differentiation use "
                     "var_no_grad = var.detach().")
             return
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place (leaves only) and return self."""
-        if requires_grad and self.grad_fn is None and self.data.dtype.kind not in "fc":
+        if requires_grad and self.grad_fn is None and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
@@ -135,7 +147,7 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._data)
         t._version = self._version
         return t
 
@@ -147,37 +159,37 @@ class Tensor:
     # ---- shape and dtype ------------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.data.shape)
+            return Size(self._data.shape)
         from .ops._core import dim_arg
-        return self.data.shape[dim_arg(dim, self.data.ndim)]
+        return self._data.shape[dim_arg(dim, self._data.ndim)]
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def ndimension(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     nelement = numel
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     @property
     def dtype(self):
-        return _dtype.from_numpy_dtype(self.data.dtype)
+        return _dtype.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self):
@@ -187,74 +199,74 @@ class Tensor:
     is_cuda = False
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def element_size(self):
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def itemsize(self):
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def nbytes(self):
-        return self.data.nbytes
+        return self._data.nbytes
 
     def storage_offset(self):
         """Elements between the start of the memory this tensor views and its first element."""
         base = getattr(self, "_base", None)
         if base is None:
             return 0
-        return (self.data.__array_interface__["data"][0] - base.data.__array_interface__["data"][0]) // \
-            self.data.itemsize
+        return (self._data.__array_interface__["data"][0] - base._data.__array_interface__["data"][0]) // \
+            self._data.itemsize
 
     def stride(self, dim=None):
-        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[dim]
 
     def is_contiguous(self, memory_format=None):
-        return self.data.flags.c_contiguous
+        return self._data.flags.c_contiguous
 
     def data_ptr(self):
-        return self.data.__array_interface__["data"][0]
+        return self._data.__array_interface__["data"][0]
 
     def untyped_storage(self):
         raise NotImplementedError("lamina tensors have no separate storage object; use .numpy()")
 
     # ---- conversion -----------------------------------------------------------------------
     def item(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
-        return self.data.reshape(()).item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self, force=False):
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __float__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return float(self.data.reshape(()).item())
+        return float(self._data.reshape(()).item())
 
     def __int__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return int(self.data.reshape(()).item())
+        return int(self._data.reshape(()).item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.data.reshape(()).item())
+        return bool(self._data.reshape(()).item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
@@ -266,15 +278,15 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
         return object.__format__(self, spec) if spec else repr(self)
 
     def __contains__(self, element):
         return bool((self == element).any())
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (self.data, self._requires_grad))
+        return (_rebuild, (self._data, self._requires_grad))
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
@@ -282,17 +294,17 @@ class Tensor:
                                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
                                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
-        t = type(self)._wrap(self.data.copy())
+        t = type(self)._wrap(self._data.copy())
         t._requires_grad = self._requires_grad
         if self.grad is not None:
-            t.grad = Tensor._wrap(self.grad.data.copy())
+            t.grad = Tensor._wrap(self.grad._data.copy())
         memo[id(self)] = t
         return t
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     # ---- operators (the functions live in lamina/ops) -------------------------------------
     def __add__(self, other):
@@ -350,16 +362,16 @@ class Tensor:
         return _arith.abs(self)
 
     def __invert__(self):
-        return _compare.logical_not(self) if self.data.dtype == np.bool_ else _compare.bitwise_not(self)
+        return _compare.logical_not(self) if self._data.dtype == np.bool_ else _compare.bitwise_not(self)
 
     def __and__(self, other):
-        return _compare.logical_and(self, other) if self.data.dtype == np.bool_ else _compare.bitwise_and(self, other)
+        return _compare.logical_and(self, other) if self._data.dtype == np.bool_ else _compare.bitwise_and(self, other)
 
     def __or__(self, other):
-        return _compare.logical_or(self, other) if self.data.dtype == np.bool_ else _compare.bitwise_or(self, other)
+        return _compare.logical_or(self, other) if self._data.dtype == np.bool_ else _compare.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return _compare.logical_xor(self, other) if self.data.dtype == np.bool_ else _compare.bitwise_xor(self, other)
+        return _compare.logical_xor(self, other) if self._data.dtype == np.bool_ else _compare.bitwise_xor(self, other)
 
     __rand__ = __and__
     __ror__ = __or__
@@ -403,7 +415,7 @@ class Tensor:
 
     @property
     def T(self):
-        n = self.data.ndim
+        n = self._data.ndim
         if n != 2:
             import warnings
             warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
@@ -416,18 +428,18 @@ class Tensor:
 
     @property
     def mT(self):
-        if self.data.ndim < 2:
+        if self._data.ndim < 2:
             raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
-                               f"{self.data.ndim}-D tensor.")
+                               f"{self._data.ndim}-D tensor.")
         return _shape.transpose(self, -2, -1)
 
     @property
     def H(self):
         """Conjugate transpose of a matrix (real dtypes only, so the transpose)."""
-        if self.data.ndim not in (0, 2):
-            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.data.ndim}-D "
+        if self._data.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D "
                                "tensor.")
-        return _shape.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return _shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mH(self):

@@ -112,7 +112,7 @@ def test_fast_path_equals_per_sample_path():
 def test_fast_path_batch_is_a_copy():
     ds = tensor_dataset(lamina, ldata, 6)
     xb, _ = next(iter(ldata.DataLoader(ds, batch_size=6)))
-    xb.data[...] = 0
+    xb._data[...] = 0
     assert np.any(ds.tensors[0].numpy() != 0), "writing to a batch changed the dataset"
 
 

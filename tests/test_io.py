@@ -93,7 +93,7 @@ def test_torch_to_lamina_every_dtype(tmp_path, dtype, legacy):
     arr = _sample(dtype)
     out = _lamina_roundtrip({"x": _torch(arr)}, tmp_path, _use_new_zipfile_serialization=not legacy)
     _same_values(out["x"], _torch(arr))
-    assert out["x"].data.flags.writeable, "loaded tensors must be writable, as torch's are"
+    assert out["x"]._data.flags.writeable, "loaded tensors must be writable, as torch's are"
 
 
 NARROW = ["bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu"]
@@ -177,8 +177,8 @@ def test_tricky_layouts_torch_to_lamina(tmp_path, name, legacy):
     _same_values(out["view"], view)
     if view.numel():
         assert out["view"].stride() == view.stride(), "strides from the file are honoured"
-        assert np.shares_memory(out["view"].data, out["base"].data), "views of one storage load as views of one array"
-        out["base"].data[...] = -1
+        assert np.shares_memory(out["view"]._data, out["base"]._data), "views of one storage load as views of one array"
+        out["base"]._data[...] = -1
         assert (out["view"].numpy() == -1).all()
 
 
@@ -190,7 +190,7 @@ def test_shared_storage_survives_lamina_save_load(tmp_path):
         assert [n for n in z.namelist() if "/data/" in n] == ["s/data/0"], "one storage for all the views"
     back = lamina.load(tmp_path / "s.pt")
     assert back["x"] is back["same"], "the same tensor object saved twice loads as one object"
-    back["x"].data[2, 0] = 99.0
+    back["x"]._data[2, 0] = 99.0
     assert back["t"].numpy()[0, 2] == 99.0 and back["row"].numpy()[0] == 99.0
 
 
@@ -462,12 +462,12 @@ def test_mmap_maps_the_file_copy_on_write(tmp_path):
     before = (tmp_path / "m.pt").read_bytes()
     out = lamina.load(tmp_path / "m.pt", mmap=True)
     _same_values(out["w"], t)
-    base = out["w"].data
+    base = out["w"]._data
     while base.base is not None and not isinstance(base, np.memmap):
         base = base.base
     assert isinstance(base, np.memmap), "mmap=True must map the file, not read it"
-    assert np.shares_memory(out["w"].data, out["wt"].data)
-    out["w"].data[:] = 0.0  # copy-on-write: the file does not change
+    assert np.shares_memory(out["w"]._data, out["wt"]._data)
+    out["w"]._data[:] = 0.0  # copy-on-write: the file does not change
     assert (tmp_path / "m.pt").read_bytes() == before
 
 

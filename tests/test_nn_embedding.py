@@ -80,7 +80,7 @@ def test_from_pretrained():
         assert m.weight.requires_grad == t.weight.requires_grad == (not freeze)
         assert repr(m) == repr(t)
         np.testing.assert_array_equal(m.weight.detach().numpy(), base)  # no zeroing of the padding row
-        assert np.shares_memory(m.weight.data, pre.data)
+        assert np.shares_memory(m.weight._data, pre._data)
         idx = np.array([0, 1, 4, 1])
         out = m(_t(lamina, idx))
         np.testing.assert_array_equal(out.detach().numpy(), t(_t(torch, idx)).detach().numpy())

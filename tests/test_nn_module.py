@@ -176,7 +176,7 @@ def test_state_dict_values_are_detached_and_keep_vars():
     m = build(lamina)
     sd = m.state_dict()
     assert not sd["embed.weight"].requires_grad
-    assert np.shares_memory(sd["embed.weight"].data, m.embed.weight.data)  # a view, as torch's detach()
+    assert np.shares_memory(sd["embed.weight"]._data, m.embed.weight._data)  # a view, as torch's detach()
     kv = m.state_dict(keep_vars=True)
     assert kv["embed.weight"] is m.embed.weight
 
@@ -240,7 +240,7 @@ def test_load_keeps_parameter_identity_and_copies_values():
     m.load_state_dict(new)
     assert m.embed.weight is w
     np.testing.assert_array_equal(w.detach().numpy(), new["embed.weight"].numpy())
-    new["embed.weight"].data[...] = 0  # no aliasing with the source
+    new["embed.weight"]._data[...] = 0  # no aliasing with the source
     assert w.detach().numpy().any()
 
 

@@ -48,12 +48,12 @@ def test_clip_grad_norm(norm_type, max_norm):
 
 def test_clip_grad_norm_keeps_grad_arrays_and_dtypes():
     t_params, l_params = _pairs([(3,), (2,)], dtypes=["float32", "float64"])
-    arrays = [p.grad.data for p in l_params]
+    arrays = [p.grad._data for p in l_params]
     t_norm = torch.nn.utils.clip_grad_norm_(t_params, 1.0)
     l_norm = lnn.utils.clip_grad_norm_(l_params, 1.0)
     assert_same(t_norm, l_norm, 1e-6, 1e-6)
     _same_grads(t_params, l_params)
-    assert all(p.grad.data is a for p, a in zip(l_params, arrays))
+    assert all(p.grad._data is a for p, a in zip(l_params, arrays))
 
 
 def test_clip_grad_norm_single_tensor_and_generator():
@@ -71,7 +71,7 @@ def test_clip_grad_norm_single_tensor_and_generator():
 def test_clip_grad_norm_nonfinite():
     t_params, l_params = _pairs([(3,), (2,)])
     for lp, tp in zip(l_params, t_params):
-        lp.grad.data[0] = np.inf
+        lp.grad._data[0] = np.inf
         tp.grad[0] = np.inf
     with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from `parameters` is non-finite, "
                                            "so it cannot be clipped."):
@@ -122,7 +122,7 @@ def test_parameters_to_vector_and_back():
         assert tn == ln
         np.testing.assert_array_equal(lp.detach().numpy(), tp.detach().numpy())
     # the parameters now view the vector's memory, as in torch
-    vec.data[0] = -1.0
+    vec._data[0] = -1.0
     assert l_mod[0].weight.detach().numpy()[0, 0] == -1.0
 
 

@@ -102,9 +102,9 @@ def clinical(lib):
     model = clinical_mlp(lib, 50)
     if lib is lamina:  # running statistics that are not the identity
         rng = np.random.default_rng(5)
-        model.input_norm.running_mean.data[:] = rng.standard_normal(50)
-        model.input_norm.running_var.data[:] = rng.random(50) + 0.5
-        model.input_norm.weight.data[:] = rng.random(50) + 0.5
+        model.input_norm.running_mean._data[:] = rng.standard_normal(50)
+        model.input_norm.running_var._data[:] = rng.random(50) + 0.5
+        model.input_norm.weight._data[:] = rng.random(50) + 0.5
     return model
 
 
@@ -242,8 +242,8 @@ def _with_stats(layer):
         m = layer(lib.nn)
         if lib is lamina:
             rng = np.random.default_rng(3)
-            m.running_mean.data[:] = rng.standard_normal(m.num_features)
-            m.running_var.data[:] = rng.random(m.num_features) + 0.5
+            m.running_mean._data[:] = rng.standard_normal(m.num_features)
+            m.running_var._data[:] = rng.random(m.num_features) + 0.5
         return m
     return build
 
@@ -281,7 +281,7 @@ def test_activation_layers(i):
     def build(lib):
         seq = lib.nn.Sequential(lib.nn.Linear(4, 10), ACTIVATIONS[i](lib.nn))
         if lib is lamina:  # weights large enough to reach every branch (thresholds, saturation)
-            seq[0].weight.data *= 8
+            seq[0].weight._data *= 8
         return seq
     check_export(build, [("f", ("N", 4))])
 

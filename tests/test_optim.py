@@ -65,9 +65,9 @@ class Pair:
 
     def check_params(self, what=""):
         for i, (tp, lp) in enumerate(zip(self.t_params, self.l_params)):
-            assert lp.data.dtype == tp.detach().numpy().dtype, f"param {i} dtype {what}"
+            assert lp._data.dtype == tp.detach().numpy().dtype, f"param {i} dtype {what}"
             assert lp.shape == tuple(tp.shape)
-            np.testing.assert_allclose(lp.data, tp.detach().numpy(), err_msg=f"param {i} {what}", **TOL[self.dtype])
+            np.testing.assert_allclose(lp._data, tp.detach().numpy(), err_msg=f"param {i} {what}", **TOL[self.dtype])
 
     def check_state(self, what=""):
         assert_state_dicts_equal(self.t_opt.state_dict(), self.l_opt.state_dict(), self.dtype, what)
@@ -83,9 +83,9 @@ def assert_state_dicts_equal(t_sd, l_sd, dtype="float32", what=""):
             lv = l_entry[key]
             if isinstance(tv, torch.Tensor):
                 assert isinstance(lv, lamina.Tensor), f"state[{k}][{key}] is {type(lv)}"
-                assert lv.data.dtype == tv.numpy().dtype, f"state[{k}][{key}] dtype {lv.dtype} vs {tv.dtype}"
+                assert lv._data.dtype == tv.numpy().dtype, f"state[{k}][{key}] dtype {lv.dtype} vs {tv.dtype}"
                 assert lv.shape == tuple(tv.shape)
-                np.testing.assert_allclose(lv.data, tv.numpy(), err_msg=f"state[{k}][{key}] {what}",
+                np.testing.assert_allclose(lv._data, tv.numpy(), err_msg=f"state[{k}][{key}] {what}",
                                            rtol=TOL[dtype]["rtol"] * 10, atol=TOL[dtype]["atol"])
             else:
                 assert lv == tv
@@ -166,7 +166,7 @@ def test_float32_stays_float32_in_state(case):
     for st in pair.l_opt.state.values():
         for key, v in st.items():
             if isinstance(v, lamina.Tensor):
-                assert v.data.dtype == np.float32, key
+                assert v._data.dtype == np.float32, key
 
 
 def test_step_counter_follows_default_dtype():
@@ -266,7 +266,7 @@ def test_trains_a_small_model_like_torch():
             opt.step()
     for (name, tp), (lname, lp) in zip(t_model.named_parameters(), l_model.named_parameters()):
         assert name == lname
-        np.testing.assert_allclose(lp.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(lp._data, tp.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 # ---- state_dict ---------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ STATEFUL_IDS = [n for n, _ in STATEFUL]
 
 
 def lamina_sd_to_torch(sd):
-    return _convert(sd, lambda t: torch.from_numpy(t.data.copy()), lamina.Tensor)
+    return _convert(sd, lambda t: torch.from_numpy(t._data.copy()), lamina.Tensor)
 
 
 def torch_sd_to_lamina(sd):
@@ -307,7 +307,7 @@ def continue_pair(pair, steps=8):
 def test_round_trip_mid_training_resumes_identically(name, kwargs):
     pair = run(name, kwargs, steps=7)
     sd = pickle.loads(pickle.dumps(pair.l_opt.state_dict()))  # as if saved to a file
-    clones = [Parameter(lamina.from_numpy(p.data.copy())) for p in pair.l_params]
+    clones = [Parameter(lamina.from_numpy(p._data.copy())) for p in pair.l_params]
     resumed = get_optim(lamina, name)(clones, **kwargs)
     resumed.load_state_dict(sd)
     assert resumed.state_dict()["param_groups"] == pair.l_opt.state_dict()["param_groups"]
@@ -319,7 +319,7 @@ def test_round_trip_mid_training_resumes_identically(name, kwargs):
         pair.l_opt.step()
         resumed.step()
         for p, q in zip(pair.l_params, clones):
-            np.testing.assert_array_equal(q.data, p.data)
+            np.testing.assert_array_equal(q._data, p._data)
 
 
 @pytest.mark.parametrize("name,kwargs", STATEFUL, ids=STATEFUL_IDS)
@@ -336,7 +336,7 @@ def test_torch_state_dict_loads_into_lamina(name, kwargs):
 @pytest.mark.parametrize("name,kwargs", STATEFUL, ids=STATEFUL_IDS)
 def test_lamina_state_dict_loads_into_torch(name, kwargs):
     pair = run(name, kwargs, steps=6)
-    pair.t_params = make_params(torch, [p.data for p in pair.l_params])
+    pair.t_params = make_params(torch, [p._data for p in pair.l_params])
     pair.t_opt = get_optim(torch, name)(pair.t_params, **kwargs)
     pair.t_opt.load_state_dict(lamina_sd_to_torch(pair.l_opt.state_dict()))
     pair.check_state("after load")
@@ -352,14 +352,14 @@ def test_load_state_dict_casts_to_param_dtype_and_copies():
     st = opt.state[p]
     assert st["exp_avg"].dtype == lamina.float64
     assert st["step"].dtype == lamina.float32  # the step counter keeps its own dtype, as in torch
-    st["exp_avg_sq"].data += 1
+    st["exp_avg_sq"]._data += 1
     assert float(sd["state"][0]["exp_avg_sq"][0]) == 1.0  # the loaded tensors are private copies
 
 
 def test_failed_load_leaves_optimizer_unchanged():
     pair = run("Adam", {"lr": 0.05}, steps=2)
     before = pair.l_opt.state_dict()
-    snapshot = {k: {kk: vv.data.copy() for kk, vv in v.items()} for k, v in before["state"].items()}
+    snapshot = {k: {kk: vv._data.copy() for kk, vv in v.items()} for k, v in before["state"].items()}
     bad = copy.deepcopy(before)
     bad["param_groups"][0]["params"] = bad["param_groups"][0]["params"][:-1]
     with pytest.raises(ValueError, match="loaded state dict contains a parameter group that doesn't match the size "
@@ -373,7 +373,7 @@ def test_failed_load_leaves_optimizer_unchanged():
     assert after["param_groups"] == before["param_groups"]
     for k, v in after["state"].items():
         for kk, vv in v.items():
-            np.testing.assert_array_equal(vv.data, snapshot[k][kk])
+            np.testing.assert_array_equal(vv._data, snapshot[k][kk])
 
 
 def test_adagrad_state_exists_before_first_step():
@@ -386,7 +386,7 @@ def test_old_checkpoint_with_numeric_step_is_upgraded():
     sd = pair.l_opt.state_dict()
     sd = {"state": {k: dict(v, step=float(v["step"])) for k, v in sd["state"].items()},
           "param_groups": sd["param_groups"]}
-    clones = [Parameter(lamina.from_numpy(p.data.copy())) for p in pair.l_params]
+    clones = [Parameter(lamina.from_numpy(p._data.copy())) for p in pair.l_params]
     opt = lamina.optim.Adam(clones, lr=0.05)
     opt.load_state_dict(sd)
     assert all(isinstance(st["step"], lamina.Tensor) for st in opt.state.values())
@@ -519,7 +519,7 @@ def test_zero_grad(set_to_none):
         assert p.grad is None
     else:
         assert p.grad is grad and not p.grad.requires_grad
-        np.testing.assert_array_equal(p.grad.data, np.zeros(3, np.float32))
+        np.testing.assert_array_equal(p.grad._data, np.zeros(3, np.float32))
 
 
 def test_zero_grad_default_is_set_to_none():
@@ -531,14 +531,14 @@ def test_zero_grad_default_is_set_to_none():
 
 def test_grad_is_not_modified_and_param_updated_in_place():
     p = Parameter(lamina.ones(3))
-    arr = p.data
+    arr = p._data
     g = lamina.full((3,), 2.0)
     p.grad = g
     opt = lamina.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.5, maximize=True)
     opt.step()
     opt.step()
-    assert p.data is arr  # other references to the parameter's array see the update
-    np.testing.assert_array_equal(g.data, np.full(3, 2.0, np.float32))
+    assert p._data is arr  # other references to the parameter's array see the update
+    np.testing.assert_array_equal(g._data, np.full(3, 2.0, np.float32))
 
 
 def test_step_bumps_version_so_stale_graphs_fail():
@@ -556,8 +556,8 @@ def test_step_hooks():
     p.grad = lamina.ones(2)
     opt = lamina.optim.SGD([p], lr=0.5)
     calls = []
-    h1 = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", float(p.data[0]))))
-    h2 = opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", float(p.data[0]))))
+    h1 = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", float(p._data[0]))))
+    h2 = opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", float(p._data[0]))))
     h3 = lamina.optim.register_optimizer_step_pre_hook(lambda o, args, kwargs: calls.append(("global", o is opt)))
     try:
         opt.step()
@@ -582,7 +582,7 @@ def test_pre_hook_can_replace_arguments():
     opt.register_step_pre_hook(lambda o, args, kwargs: ((closure,), {}))
     loss = opt.step()
     assert float(loss) == 6.0
-    np.testing.assert_allclose(p.data, [-0.5, -0.5])
+    np.testing.assert_allclose(p._data, [-0.5, -0.5])
 
 
 def test_pre_hook_bad_return_raises():
@@ -718,7 +718,7 @@ def test_flat_updates_follow_torch_through_reassignment_and_reload(name, kwargs)
         if i == 4:  # a new array for one parameter, as `p.data = ...` in user code
             new = rng.standard_normal(shapes[0]).astype("float32")
             params[torch][0].data = torch.from_numpy(new.copy())
-            params[lamina][0].data = new.copy()
+            params[lamina][0].data = lamina.from_numpy(new.copy())
         if i == 6:  # round trip through the state dict
             for lib in (torch, lamina):
                 opts[lib].load_state_dict(copy.deepcopy(opts[lib].state_dict()))
@@ -729,12 +729,12 @@ def test_flat_updates_follow_torch_through_reassignment_and_reload(name, kwargs)
         if i == 2:  # state tensors handed out by state_dict() keep following the optimizer
             held = {lib: opts[lib].state_dict()["state"].get(0, {}) for lib in (torch, lamina)}
         for j, (tp, lp) in enumerate(zip(params[torch], params[lamina])):
-            assert lp.data.dtype == tp.detach().numpy().dtype
-            np.testing.assert_allclose(lp.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6,
+            assert lp._data.dtype == tp.detach().numpy().dtype
+            np.testing.assert_allclose(lp._data, tp.detach().numpy(), rtol=1e-5, atol=1e-6,
                                        err_msg=f"param {j} after step {i + 1}")
     assert_state_dicts_equal(opts[torch].state_dict(), opts[lamina].state_dict())
     for key, tv in held[torch].items():
-        np.testing.assert_allclose(held[lamina][key].data, tv.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(held[lamina][key]._data, tv.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam"])

@@ -141,9 +141,8 @@ def test_program_runs_as_in_torch(name):
     assert run_program(name)  # a script that emits nothing would prove nothing
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.data is the raw ndarray in lamina; torch gives a detached Tensor "
-                                       "(p.data.fill_(), .data.numpy(), p.data = t) - owner: lamina/tensor.py")
 def test_data_attribute_is_a_tensor():
+    """p.data.fill_(), .data.numpy(), p.data = t, p.data -= lr * p.grad.data: torch's detached alias."""
     run_program("data_attr")
 
 

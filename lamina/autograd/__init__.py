@@ -24,18 +24,18 @@ def _root_grads(outputs, grad_outputs):
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out.data.dtype.kind != "f":
+            if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                    f"{out.dtype}")
-            grads.append(np.ones_like(out.data))
+            grads.append(np.ones_like(out._data))
         else:
-            arr = np.asarray(g.data if hasattr(g, "data") and not isinstance(g, np.ndarray) else g,
-                             dtype=out.data.dtype)
-            if arr.shape != out.data.shape:
+            arr = np.asarray(g._data if hasattr(g, "data") and not isinstance(g, np.ndarray) else g,
+                             dtype=out._data.dtype)
+            if arr.shape != out._data.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of torch.Size({list(arr.shape)}) "
-                                   f"and output[{i}] has a shape of torch.Size({list(out.data.shape)}).")
+                                   f"and output[{i}] has a shape of torch.Size({list(out._data.shape)}).")
             grads.append(arr)
     return grads
 
@@ -60,7 +60,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         from ..tensor import Tensor
         for t, g in zip(wanted, results):
             if g is not None:
-                t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad.data + g)
+                t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)
         return
     run_backward(outputs, grads, bool(retain_graph))
 
@@ -83,7 +83,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, (t, g) in enumerate(zip(ins, results)):
         if g is None:
             if materialize_grads:
-                final.append(Tensor._wrap(np.zeros_like(t.data)))
+                final.append(Tensor._wrap(np.zeros_like(t._data)))
                 continue
             if not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "

@@ -49,7 +49,7 @@ def _check_versions(node, grad):
                 what = (f"[torch.{_TYPE_NAMES[grad.dtype.name]} {list(grad.shape)}], which is output 0 of "
                         f"{_op_name(node._name)},")
             else:
-                what = f"[torch.{_TYPE_NAMES[tensor.data.dtype.name]} {list(tensor.data.shape)}]"
+                what = f"[torch.{_TYPE_NAMES[tensor._data.dtype.name]} {list(tensor._data.shape)}]"
                 if tensor.grad_fn is not None:
                     what += f", which is output 0 of {_op_name(tensor.grad_fn._name)},"
             raise RuntimeError(
@@ -70,7 +70,7 @@ def _apply_hooks(hooks, grad):
     for hook in list(hooks):
         result = hook(Tensor._wrap(grad))
         if result is not None:
-            grad = result.data if isinstance(result, Tensor) else np.asarray(result)
+            grad = result._data if isinstance(result, Tensor) else np.asarray(result)
     return grad
 
 
@@ -123,7 +123,7 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                 out = node.retained()
                 if out is not None and wanted is None:
                     from ..tensor import Tensor
-                    out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad.data + grad)
+                    out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad._data + grad)
             if wanted_nodes is not None and node in wanted_nodes:
                 for i in wanted_nodes[node]:
                     results[i] = grad
@@ -186,13 +186,13 @@ def _deliver(t, g, handed):
         return
     if type(g) is not np.ndarray:  # NumPy arithmetic on 0-d arrays gives scalars; .grad holds an array
         g = np.array(g)
-    if g.shape != t.data.shape:
+    if g.shape != t._data.shape:
         raise RuntimeError(f"Function AccumulateGrad returned an invalid gradient - got {list(g.shape)} but "
-                           f"expected shape compatible with {list(t.data.shape)}")
+                           f"expected shape compatible with {list(t._data.shape)}")
     if t._hooks:
         g = _apply_hooks(t._hooks, g)
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
     if t.grad is None:
         if id(g) in handed or not g.flags.owndata or not g.flags.writeable:
             g = g.copy()
@@ -200,7 +200,7 @@ def _deliver(t, g, handed):
         from ..tensor import Tensor
         t.grad = Tensor._wrap(g)
     else:
-        acc = t.grad.data
+        acc = t.grad._data
         if acc.flags.writeable and acc.shape == g.shape:
             np.add(acc, g, out=acc)
             t.grad._version[0] += 1

@@ -102,7 +102,7 @@ class Function:
         if not (grad_mode._enabled[0] and any(args[i]._requires_grad for i in positions)):
             return out
         n = len(outputs)
-        shapes = [(o.data.shape, o.data.dtype) if isinstance(o, Tensor) else None for o in outputs]
+        shapes = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outputs]
 
         def backward(g):
             grads = g.grads if isinstance(g, _PerOutput) else [g]
@@ -119,7 +119,7 @@ class Function:
                 raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of gradients "
                                    f"(expected {len(args)}, got {len(result)})")
             return tuple(None if result[i] is None else
-                         (result[i].data if isinstance(result[i], Tensor) else np.asarray(result[i]))
+                         (result[i]._data if isinstance(result[i], Tensor) else np.asarray(result[i]))
                          for i in positions)
 
         name = f"{cls.__name__}Backward"
@@ -132,8 +132,8 @@ class Function:
                 wrapped.append(o)
                 continue
             if any(o is t for t in args):  # an input returned as is: PyTorch gives a new tensor (a view)
-                o = wrap(o.data)
-            if any(o is t for t in ctx.non_differentiable) or o.data.dtype.kind != "f":
+                o = wrap(o._data)
+            if any(o is t for t in ctx.non_differentiable) or o._data.dtype.kind != "f":
                 wrapped.append(o)
                 continue
             if n == 1:

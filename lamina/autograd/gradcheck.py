@@ -34,7 +34,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
                          "have requires_grad=True.")
     for i, t in diff:
-        if t.data.dtype != np.float64:
+        if t._data.dtype != np.float64:
             import warnings
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. This check "
                           "will likely fail if all the inputs are not of double precision floating point. ",
@@ -49,31 +49,31 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     for oi, out in enumerate(outs):
         if not out._requires_grad:
             continue
-        n_out = out.data.size
+        n_out = out._data.size
         for ii, t in diff:
-            arr = t.data
+            arr = t._data
             numeric = np.zeros((arr.size, n_out))
             for j, index in enumerate(np.ndindex(arr.shape)):
                 orig = arr[index].copy()
                 with no_grad():
                     arr[index] = orig + eps
-                    plus = _outputs(func, inputs)[oi].data.astype(np.float64).reshape(-1)
+                    plus = _outputs(func, inputs)[oi]._data.astype(np.float64).reshape(-1)
                     arr[index] = orig - eps
-                    minus = _outputs(func, inputs)[oi].data.astype(np.float64).reshape(-1)
+                    minus = _outputs(func, inputs)[oi]._data.astype(np.float64).reshape(-1)
                     arr[index] = orig
                 numeric[j] = (plus - minus) / (2 * eps)
             analytic = np.zeros((arr.size, n_out))
             for k in range(n_out):
-                seed = np.zeros(n_out, dtype=out.data.dtype)
+                seed = np.zeros(n_out, dtype=out._data.dtype)
                 seed[k] = 1
                 fresh = _outputs(func, inputs)[oi]
-                g, = autograd_grad(fresh, t, grad_outputs=Tensor._wrap(seed.reshape(out.data.shape)),
+                g, = autograd_grad(fresh, t, grad_outputs=Tensor._wrap(seed.reshape(out._data.shape)),
                                    allow_unused=True)
                 if g is not None:
-                    if g.data.shape != arr.shape:
-                        return fail(f"Gradient has wrong shape for input {ii}: {list(g.data.shape)} instead of "
+                    if g._data.shape != arr.shape:
+                        return fail(f"Gradient has wrong shape for input {ii}: {list(g._data.shape)} instead of "
                                     f"{list(arr.shape)}")
-                    analytic[:, k] = g.data.astype(np.float64).reshape(-1)
+                    analytic[:, k] = g._data.astype(np.float64).reshape(-1)
             if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
                 return fail(f"Jacobian mismatch for output {oi} with respect to input {ii},\n"
                             f"numerical:{numeric}\nanalytical:{analytic}\n")

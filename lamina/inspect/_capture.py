@@ -29,7 +29,7 @@ class Call:
         self.output = output
         self.input_shapes = shapes_of(inputs)
         self.output_shapes = shapes_of(output)
-        self.output_nbytes = sum(t.data.nbytes for t in _tensors(output))
+        self.output_nbytes = sum(t._data.nbytes for t in _tensors(output))
 
 
 def _tensors(value):

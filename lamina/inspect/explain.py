@@ -40,8 +40,8 @@ class Explanation:
 
 
 def _explain_linear(layer, x, y, sample, max_terms, max_rows):
-    w = layer.weight.data
-    b = layer.bias.data if layer.bias is not None else None
+    w = layer.weight._data
+    b = layer.bias._data if layer.bias is not None else None
     xs = x.reshape(-1, x.shape[-1])[sample] if x.ndim > 1 else x
     ys = y.reshape(-1, y.shape[-1])[sample] if y.ndim > 1 else y
     lines = []
@@ -82,8 +82,8 @@ def _explain_conv(layer, x, y, sample, max_terms, max_rows, position):
             span = (layer.kernel_size[i] - 1) * layer.dilation[i] + 1
             window.append(slice(starts[i], starts[i] + span, layer.dilation[i]))
         patch = xp[tuple(window)].reshape(-1)
-        weights = layer.weight.data[c].reshape(-1)
-        bias = "" if layer.bias is None else f" + {_num(float(layer.bias.data[c]))}"
+        weights = layer.weight._data[c].reshape(-1)
+        bias = "" if layer.bias is None else f" + {_num(float(layer.bias._data[c]))}"
         lines.append(f"Channel {c + 1} at {pos}: {_terms(weights, patch, max_terms)}{bias} = {float(values[c]):.4f}")
     if layer.out_channels > max_rows:
         lines.append(f"… ({layer.out_channels - max_rows} more channels)")
@@ -120,13 +120,13 @@ def _explain_norm(layer, x, y, sample):
     if name.startswith("BatchNorm"):
         axes = (0,) + tuple(range(2, x.ndim))
         use_batch = layer.training or layer.running_mean is None
-        mean = x.mean(axis=axes) if use_batch else layer.running_mean.data
-        var = x.var(axis=axes) if use_batch else layer.running_var.data
+        mean = x.mean(axis=axes) if use_batch else layer.running_mean._data
+        var = x.var(axis=axes) if use_batch else layer.running_var._data
         source = "this batch" if use_batch else "running statistics"
         for c in range(min(len(mean), 6)):
             step = f"(x − {mean[c]:.4f}) / √({var[c]:.4f} + {layer.eps:g})"
             if layer.affine:
-                step += f" × {layer.weight.data[c]:.4f} + {_num(float(layer.bias.data[c]))}"
+                step += f" × {layer.weight._data[c]:.4f} + {_num(float(layer.bias._data[c]))}"
             lines.append(f"channel {c + 1}: {step}")
         if len(mean) > 6:
             lines.append(f"… ({len(mean) - 6} more channels)")
@@ -147,7 +147,7 @@ def explain(layer, x, sample=0, max_terms=4, max_rows=8, position=None):
     """Explain what `layer` computes on input `x` for sample `sample` of the batch."""
     with no_grad():
         y = layer(x)
-    xd, yd = x.data, y.data
+    xd, yd = x._data, y._data
     name = type(layer).__name__
     if name in ("Linear", "NonDynamicallyQuantizableLinear"):
         return _explain_linear(layer, xd, yd, sample, max_terms, max_rows)

@@ -104,7 +104,7 @@ def summary(model, input_size=None, input_data=None, depth=3, col_names=DEFAULT_
             args = list(input_data) if isinstance(input_data, (tuple, list)) else [input_data]
         else:
             args = _make_inputs(tuple(input_size), dtypes)
-        input_bytes = sum(a.data.nbytes for a in args if isinstance(a, Tensor))
+        input_bytes = sum(a._data.nbytes for a in args if isinstance(a, Tensor))
         was_training = model.training
         modes = {m: m.training for m in model.modules()}
         model.eval()
@@ -146,6 +146,6 @@ def summary(model, input_size=None, input_data=None, depth=3, col_names=DEFAULT_
     trainable = sum(p.numel() for p in unique if p.requires_grad)
     total = sum(p.numel() for p in unique)
     totals = {"total_params": total, "trainable_params": trainable, "non_trainable_params": total - trainable,
-              "total_mult_adds": total_macs, "param_bytes": sum(p.data.nbytes for p in unique),
+              "total_mult_adds": total_macs, "param_bytes": sum(p._data.nbytes for p in unique),
               "activation_bytes": activation_bytes, "input_bytes": input_bytes}
     return Summary(model, rows, totals, tuple(col_names))

@@ -17,7 +17,7 @@ from ._capture import run_recording
 def _first_tensor_data(value):
     from ..tensor import Tensor
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, (tuple, list)):
         for v in value:
             d = _first_tensor_data(v)

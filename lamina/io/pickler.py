@@ -44,8 +44,8 @@ def _collect(obj, found, seen):
     while stack:
         o = stack.pop()
         if isinstance(o, Tensor):
-            if id(o.data) not in found:
-                found[id(o.data)] = o.data
+            if id(o._data) not in found:
+                found[id(o._data)] = o._data
         elif isinstance(o, (dict, list, tuple, set)):
             if id(o) in seen:
                 continue
@@ -239,7 +239,7 @@ class Pickler:
         if parameter:
             self.global_("torch._utils", "_rebuild_parameter")
         self.global_("torch._utils", "_rebuild_tensor_v2")
-        place = self.placements[id(t.data)]
+        place = self.placements[id(t._data)]
         storage = place.storage
         key = self.keys.get(id(storage))
         if key is None:
@@ -253,7 +253,7 @@ class Pickler:
         self.int_(storage.numel)
         self.w(b"tQ")
         self.int_(place.offset)
-        self.tuple_(tuple(t.data.shape))
+        self.tuple_(tuple(t._data.shape))
         self.tuple_(place.stride)
         self.w(b"\x89" if parameter or not t._requires_grad else b"\x88")
         self.empty_ordered_dict()

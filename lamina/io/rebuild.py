@@ -233,11 +233,11 @@ class Rebuilder:
         if not isinstance(data, Tensor):
             raise UnpicklingError(f"a Parameter must wrap a tensor, got {type(data).__name__}")
         requires_grad = _flag(requires_grad, "requires_grad")
-        kind = data.data.kind if isinstance(data.data, Pending) else None
-        floating = kind.is_floating_point if kind is not None else data.data.dtype.kind == "f"
+        kind = data._data.kind if isinstance(data._data, Pending) else None
+        floating = kind.is_floating_point if kind is not None else data._data.dtype.kind == "f"
         if requires_grad and not floating:
             raise CheckpointError("only Tensors of floating point dtype can require gradients")
-        p = Parameter._wrap(data.data)
+        p = Parameter._wrap(data._data)
         p._version = data._version
         p._requires_grad = requires_grad
         self.created.append(p)
@@ -272,7 +272,7 @@ class Rebuilder:
         if not isinstance(data, Tensor):
             raise UnpicklingError("a device tensor must wrap a CPU tensor")
         if _flag(requires_grad, "requires_grad"):
-            kind = data.data.kind if isinstance(data.data, Pending) else None
+            kind = data._data.kind if isinstance(data._data, Pending) else None
             if kind is None or not kind.is_floating_point:
                 raise CheckpointError("only Tensors of floating point dtype can require gradients")
         data._requires_grad = requires_grad
@@ -283,7 +283,7 @@ class Rebuilder:
         """Replace every placeholder by a view of its storage; `read_raw(ref)` gives a root
         storage's bytes as a uint8 array of exactly ref.nbytes."""
         raws, typed, arrays, converted = {}, {}, {}, {}
-        pendings = [t.data for t in self.created]  # keeps every placeholder alive, so ids stay unique
+        pendings = [t._data for t in self.created]  # keeps every placeholder alive, so ids stay unique
 
         def typed_view(ref, kind):
             key = (id(ref), kind.name)
@@ -323,7 +323,7 @@ class Rebuilder:
                 arrays[id(p)] = arr
                 if p.kind.convert is not None:
                     converted[p.kind.name] = converted.get(p.kind.name, 0) + 1
-            t.data = arr
+            t._data = arr
         del pendings
         if converted:
             warnings.warn(conversion_warning(converted), UserWarning, stacklevel=6)

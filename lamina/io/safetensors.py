@@ -21,7 +21,7 @@ MAX_HEADER = 100_000_000  # the reference implementation's limit
 
 def _as_array(name, value):
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, np.ndarray):
         kind_of_array(value.dtype)  # refuses dtypes lamina has not
         return value

@@ -49,7 +49,7 @@ def _walk(obj):
 def _entry(key, leaf):
     if isinstance(leaf, Tensor):
         from .rebuild import Pending
-        data = leaf.data
+        data = leaf._data
         if isinstance(data, Pending):  # listed without reading the data
             return Entry(key, tuple(data.size), data.kind.name, None)
         return Entry(key, tuple(data.shape), leaf.dtype.name, None)

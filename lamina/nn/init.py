@@ -14,7 +14,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones
 
 
 def _fill(tensor, values):
-    np.copyto(tensor.data, values, casting="unsafe")
+    np.copyto(tensor._data, values, casting="unsafe")
     tensor._version[0] += 1
     return tensor
 
@@ -43,7 +43,7 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _fans(tensor):
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
@@ -64,11 +64,11 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _fill(tensor, rng(generator).uniform(a, b, tensor.data.shape))
+    return _fill(tensor, rng(generator).uniform(a, b, tensor._data.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _fill(tensor, rng(generator).normal(mean, std, tensor.data.shape))
+    return _fill(tensor, rng(generator).normal(mean, std, tensor._data.shape))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -78,13 +78,13 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     g = rng(generator)
-    n = tensor.data.size
+    n = tensor._data.size
 
     def cdf(v):
         return (1.0 + math.erf((v - mean) / (std * math.sqrt(2.0)))) / 2.0
     p = max(cdf(b) - cdf(a), 1e-12)
     # bounds in the tensor's dtype, so that nothing outside [a, b] appears after the cast
-    lo, hi = (np.asarray(v, dtype=tensor.data.dtype).item() for v in (a, b))
+    lo, hi = (np.asarray(v, dtype=tensor._data.dtype).item() for v in (a, b))
     if p > 0.3:
         def propose(k):  # plain normal draws, kept when inside
             d = g.normal(mean, std, k)
@@ -104,11 +104,11 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             return d[(d >= lo) & (d <= hi)]
     kept, have = [], 0
     while have < n:
-        draw = propose(min(int((n - have) / rate * 1.1) + 16, 1 << 24)).astype(tensor.data.dtype)
+        draw = propose(min(int((n - have) / rate * 1.1) + 16, 1 << 24)).astype(tensor._data.dtype)
         kept.append(draw)
         have += draw.size
     out = np.concatenate(kept)[:n] if kept else np.empty(0)
-    return _fill(tensor, out.reshape(tensor.data.shape))
+    return _fill(tensor, out.reshape(tensor._data.shape))
 
 
 def constant_(tensor, val):
@@ -124,13 +124,13 @@ def ones_(tensor):
 
 
 def eye_(tensor):
-    if tensor.data.ndim != 2:
+    if tensor._data.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _fill(tensor, np.eye(*tensor.data.shape))
+    return _fill(tensor, np.eye(*tensor._data.shape))
 
 
 def dirac_(tensor, groups=1):
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     if shape[0] % groups:
@@ -157,7 +157,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
-    if 0 in tensor.data.shape:
+    if 0 in tensor._data.shape:
         warnings.warn("Initializing zero-element tensors is a no-op")
         return None
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
@@ -180,12 +180,12 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 def orthogonal_(tensor, gain=1, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal matrix, sign-fixed."""
-    if tensor.data.ndim < 2:
+    if tensor._data.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.data.size == 0:
+    if tensor._data.size == 0:
         return tensor
-    rows = tensor.data.shape[0]
-    cols = tensor.data.size // rows
+    rows = tensor._data.shape[0]
+    cols = tensor._data.size // rows
     flat = rng(generator).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T
@@ -193,14 +193,14 @@ def orthogonal_(tensor, gain=1, generator=None):
     q *= np.sign(np.diag(r))
     if rows < cols:
         q = q.T
-    return _fill(tensor, gain * q.reshape(tensor.data.shape))
+    return _fill(tensor, gain * q.reshape(tensor._data.shape))
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """Normal(0, std) values with a fraction `sparsity` of each column set to zero."""
-    if tensor.data.ndim != 2:
+    if tensor._data.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    rows, cols = tensor.data.shape
+    rows, cols = tensor._data.shape
     g = rng(generator)
     values = g.normal(0, std, (rows, cols))
     zeros = int(math.ceil(sparsity * rows))

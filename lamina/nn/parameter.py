@@ -14,7 +14,7 @@ class Parameter(Tensor):
         if data is None:
             from ..ops.creation import empty
             data = empty(0)
-        t = cls._wrap(data.data)
+        t = cls._wrap(data._data)
         t._version = data._version
         t.requires_grad = requires_grad
         return t
@@ -27,7 +27,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + tensor_repr(self)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (self.data, self._requires_grad))
+        return (_rebuild_parameter, (self._data, self._requires_grad))
 
 
 def _rebuild_parameter(data, requires_grad):
@@ -39,7 +39,7 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __new__(cls, data=None, *, persistent=True):
-        t = cls._wrap(data.data)
+        t = cls._wrap(data._data)
         t.persistent = persistent
         return t
 

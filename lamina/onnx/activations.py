@@ -145,18 +145,18 @@ def layer_kind(module, ndim):
 @layer(*_LAYERS, nn.Softmax, nn.LogSoftmax, nn.Softmin, nn.Softmax2d)
 def _activation_layer(ctx, module, out, input, *args, **kwargs):
     kind, params = layer_kind(module, input.ndim)
-    return emit(ctx.g, kind, ctx.value(input), out.data.dtype, **params)
+    return emit(ctx.g, kind, ctx.value(input), out._data.dtype, **params)
 
 
 @layer(nn.PReLU)
 def _prelu_layer(ctx, module, out, input):
-    return _prelu(ctx.g, ctx.value(input), out.data.dtype, ctx.value(module.weight), input.ndim)
+    return _prelu(ctx.g, ctx.value(input), out._data.dtype, ctx.value(module.weight), input.ndim)
 
 
 @layer(nn.GLU)
 def _glu_layer(ctx, module, out, input):
     dim = module.dim % input.ndim
-    return _glu(ctx.g, ctx.value(input), out.data.dtype, dim, input.shape[dim])
+    return _glu(ctx.g, ctx.value(input), out._data.dtype, dim, input.shape[dim])
 
 
 # ---- functions --------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def _simple(kind, *names):
     """F.<kind>(input, ...) with no parameters but `inplace`."""
     @function(*names)
     def convert(ctx, out, input, *args, **kwargs):
-        return emit(ctx.g, kind, ctx.value(input), out.data.dtype)
+        return emit(ctx.g, kind, ctx.value(input), out._data.dtype)
     return convert
 
 
@@ -189,7 +189,7 @@ def _with_params(kind, *names, signature):
         params.pop("input")
         params.pop("inplace", None)
         params.pop("training", None)
-        return emit(ctx.g, kind, ctx.value(input), out.data.dtype, **params)
+        return emit(ctx.g, kind, ctx.value(input), out._data.dtype, **params)
     return convert
 
 
@@ -211,9 +211,9 @@ def _softmax_like(kind):
     def convert(ctx, out, input, dim=None, *args, **kwargs):
         g = ctx.g
         x = ctx.value(input)
-        if input.data.dtype != out.data.dtype:  # dtype= casts first
-            x = g.cast(x, out.data.dtype)
-        return emit(g, kind, x, out.data.dtype, dim=softmax_dim(dim, input.ndim))
+        if input._data.dtype != out._data.dtype:  # dtype= casts first
+            x = g.cast(x, out._data.dtype)
+        return emit(g, kind, x, out._data.dtype, dim=softmax_dim(dim, input.ndim))
     return convert
 
 
@@ -223,10 +223,10 @@ for _kind in ("softmax", "log_softmax", "softmin"):
 
 @function("prelu")
 def _prelu_fn(ctx, out, input, weight):
-    return _prelu(ctx.g, ctx.value(input), out.data.dtype, ctx.value(weight), input.ndim)
+    return _prelu(ctx.g, ctx.value(input), out._data.dtype, ctx.value(weight), input.ndim)
 
 
 @function("glu")
 def _glu_fn(ctx, out, input, dim=-1):
     dim = dim % input.ndim
-    return _glu(ctx.g, ctx.value(input), out.data.dtype, dim, input.shape[dim])
+    return _glu(ctx.g, ctx.value(input), out._data.dtype, dim, input.shape[dim])

@@ -29,9 +29,9 @@ def _additive(ctx, mask, dtype, keep_true=False):
             arr = np.where(arr, hide, show)
         return g.const(arr.astype(dtype), "mask")
     m = ctx.value(mask)
-    if mask.data.dtype == np.bool_:
+    if mask._data.dtype == np.bool_:
         return g.op("Where", m, g.scalar(hide, dtype), g.scalar(show, dtype))
-    return m if mask.data.dtype == dtype else g.cast(m, dtype)
+    return m if mask._data.dtype == dtype else g.cast(m, dtype)
 
 
 def _project(ctx, x, W, b, hint):
@@ -106,7 +106,7 @@ def emit_mha(ctx, m, q, k, v, q_ndim, dtype, key_padding_mask=None, attn_mask=No
 def _mha_layer(ctx, m, out, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                average_attn_weights=True, is_causal=False):
     # is_causal is only a hint that attn_mask is causal (which it must then be given): the mask is used
-    return emit_mha(ctx, m, ctx.value(query), ctx.value(key), ctx.value(value), query.ndim, query.data.dtype,
+    return emit_mha(ctx, m, ctx.value(query), ctx.value(key), ctx.value(value), query.ndim, query._data.dtype,
                     key_padding_mask, attn_mask, need_weights, average_attn_weights)
 
 
@@ -114,7 +114,7 @@ def _mha_layer(ctx, m, out, query, key, value, key_padding_mask=None, need_weigh
 def _sdpa(ctx, out, query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
           enable_gqa=False):
     g = ctx.g
-    dtype = query.data.dtype
+    dtype = query._data.dtype
     L, S = query.shape[-2], key.shape[-2]
     if enable_gqa and query.shape[-3] != key.shape[-3]:
         raise UnsupportedOperatorError("ONNX export does not support scaled_dot_product_attention with "
@@ -209,13 +209,13 @@ def emit_decoder_layer(ctx, layer_, x, ndim, dtype, memory, tgt_mask=None, memor
 
 @layer(nn.TransformerEncoderLayer)
 def _encoder_layer(ctx, m, out, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-    return emit_encoder_layer(ctx, m, ctx.value(src), src.ndim, src.data.dtype, src_mask, src_key_padding_mask)
+    return emit_encoder_layer(ctx, m, ctx.value(src), src.ndim, src._data.dtype, src_mask, src_key_padding_mask)
 
 
 @layer(nn.TransformerDecoderLayer)
 def _decoder_layer(ctx, m, out, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
-    return emit_decoder_layer(ctx, m, ctx.value(tgt), tgt.ndim, tgt.data.dtype, ctx.value(memory), tgt_mask,
+    return emit_decoder_layer(ctx, m, ctx.value(tgt), tgt.ndim, tgt._data.dtype, ctx.value(memory), tgt_mask,
                               memory_mask, tgt_key_padding_mask, memory_key_padding_mask)
 
 
@@ -239,7 +239,7 @@ def _final_norm(ctx, m, x, ndim, dtype):
 @layer(nn.TransformerEncoder)
 def _encoder(ctx, m, out, src, mask=None, src_key_padding_mask=None, is_causal=None):
     _check_layers(m, nn.TransformerEncoderLayer)
-    x, ndim, dtype = ctx.value(src), src.ndim, src.data.dtype
+    x, ndim, dtype = ctx.value(src), src.ndim, src._data.dtype
     for sub in m.layers:
         x = emit_encoder_layer(ctx, sub, x, ndim, dtype, mask, src_key_padding_mask)
     return _final_norm(ctx, m, x, ndim, dtype)
@@ -249,7 +249,7 @@ def _encoder(ctx, m, out, src, mask=None, src_key_padding_mask=None, is_causal=N
 def _decoder(ctx, m, out, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
              memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
     _check_layers(m, nn.TransformerDecoderLayer)
-    x, ndim, dtype, mem = ctx.value(tgt), tgt.ndim, tgt.data.dtype, ctx.value(memory)
+    x, ndim, dtype, mem = ctx.value(tgt), tgt.ndim, tgt._data.dtype, ctx.value(memory)
     for sub in m.layers:
         x = emit_decoder_layer(ctx, sub, x, ndim, dtype, mem, tgt_mask, memory_mask, tgt_key_padding_mask,
                                memory_key_padding_mask)

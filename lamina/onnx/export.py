@@ -68,7 +68,7 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
     traced_kwargs = {k: _as_input(t) for k, t in kwargs.items()}
     dyn = _dynamic(dynamic_axes)
     for name, t in zip(in_names, traced_args + list(traced_kwargs.values())):
-        tracer.bind_input(t, graph.add_input(name, t.data.dtype, _shape(t, dyn.get(name, {}))))
+        tracer.bind_input(t, graph.add_input(name, t._data.dtype, _shape(t, dyn.get(name, {}))))
 
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -107,7 +107,7 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
             shape = [None] * t.ndim
         else:
             shape = list(t.shape)
-        graph.outputs.append((name, t.data.dtype, shape))
+        graph.outputs.append((name, t._data.dtype, shape))
     graph.prune()
 
     from .. import __version__
@@ -139,8 +139,8 @@ def _split_args(example_input):
 
 def _as_input(t):
     """A fresh leaf with the example's values (so the model cannot see or change the caller's)."""
-    x = Tensor._wrap(t.data.copy())
-    if x.data.dtype.kind == "f":
+    x = Tensor._wrap(t._data.copy())
+    if x._data.dtype.kind == "f":
         x.requires_grad_(True)
     return x
 

@@ -21,7 +21,7 @@ def _operand(ctx, x, dtype):
     """A tensor or Python scalar operand as a name of dtype `dtype` (cast if needed)."""
     if isinstance(x, Tensor):
         name = ctx.value(x)
-        return name if x.data.dtype == dtype else ctx.g.cast(name, dtype)
+        return name if x._data.dtype == dtype else ctx.g.cast(name, dtype)
     return ctx.g.scalar(x, dtype)
 
 
@@ -36,7 +36,7 @@ def _dims(args):
 def _binary(op_type, *names, swap=False):
     @function(*names)
     def convert(ctx, out, input, other, *args, alpha=1, **kwargs):
-        dt = out.data.dtype
+        dt = out._data.dtype
         a, b = _operand(ctx, input, dt), _operand(ctx, other, dt)
         if swap:  # rsub / __rtruediv__ / __rpow__: other ∘ input
             a, b = b, a
@@ -60,7 +60,7 @@ _binary("Min", "minimum", "fmin")
 
 @function("div", "div_", "divide", "divide_")
 def _div(ctx, out, input, other, *, rounding_mode=None):
-    g, dt = ctx.g, out.data.dtype
+    g, dt = ctx.g, out._data.dtype
     q = g.op("Div", _operand(ctx, input, dt), _operand(ctx, other, dt))
     if rounding_mode is None or (dt.kind != "f" and rounding_mode == "trunc"):  # ONNX's integer Div truncates
         return q
@@ -73,7 +73,7 @@ def _div(ctx, out, input, other, *, rounding_mode=None):
 
 @function("floor_divide", "floor_divide_", "__floordiv__")
 def _floor_divide(ctx, out, input, other):
-    dt = out.data.dtype
+    dt = out._data.dtype
     if dt.kind != "f":
         _unsupported("integer floor division", "ONNX's integer Div truncates toward zero")
     return ctx.g.op("Floor", ctx.g.op("Div", _operand(ctx, input, dt), _operand(ctx, other, dt)))
@@ -92,8 +92,8 @@ def _unary(op_type, *names):
     @function(*names)
     def convert(ctx, out, input, *args, **kwargs):
         x = ctx.value(input)
-        if input.data.dtype != out.data.dtype:  # integer input of a float function
-            x = ctx.g.cast(x, out.data.dtype)
+        if input._data.dtype != out._data.dtype:  # integer input of a float function
+            x = ctx.g.cast(x, out._data.dtype)
         return ctx.g.op(op_type, x)
     return convert
 
@@ -108,8 +108,8 @@ def _composite(*names):
         @function(*names, *(n + "_" for n in names))
         def convert(ctx, out, input, *args, **kwargs):
             x = ctx.value(input)
-            dt = out.data.dtype
-            if input.data.dtype != dt:
+            dt = out._data.dtype
+            if input._data.dtype != dt:
                 x = ctx.g.cast(x, dt)
             return fn(ctx.g, x, dt)
         return convert
@@ -158,7 +158,7 @@ def _trunc(g, x, dt):
 
 @function("clamp", "clamp_", "clip", "clip_")
 def _clamp(ctx, out, input, min=None, max=None):
-    g, dt = ctx.g, out.data.dtype
+    g, dt = ctx.g, out._data.dtype
     x = _operand(ctx, input, dt)
     if isinstance(min, Tensor) or isinstance(max, Tensor):  # elementwise bounds
         if min is not None:
@@ -179,9 +179,9 @@ def _clamp_max(ctx, out, input, max):
 
 
 def _where(ctx, out, condition, input, other):
-    dt = out.data.dtype
+    dt = out._data.dtype
     cond = ctx.value(condition) if isinstance(condition, Tensor) else ctx.g.const(np.asarray(condition, bool))
-    if isinstance(condition, Tensor) and condition.data.dtype != np.bool_:
+    if isinstance(condition, Tensor) and condition._data.dtype != np.bool_:
         cond = ctx.g.cast(cond, np.bool_)
     return ctx.g.op("Where", cond, _operand(ctx, input, dt), _operand(ctx, other, dt))
 
@@ -239,7 +239,7 @@ def _matmul(ctx, out, input, other):
 
 @function("__rmatmul__")
 def _rmatmul(ctx, out, input, other):
-    return ctx.g.op("MatMul", _operand(ctx, other, out.data.dtype), ctx.value(input))
+    return ctx.g.op("MatMul", _operand(ctx, other, out._data.dtype), ctx.value(input))
 
 
 @function("addmm")
@@ -272,8 +272,8 @@ def _reduce(op_type, *names):
     @function(*names)
     def convert(ctx, out, input, dim=None, keepdim=False, *args, dtype=None, **kwargs):
         x = ctx.value(input)
-        if input.data.dtype != out.data.dtype:  # sum of ints / bools, or dtype=
-            x = ctx.g.cast(x, out.data.dtype)
+        if input._data.dtype != out._data.dtype:  # sum of ints / bools, or dtype=
+            x = ctx.g.cast(x, out._data.dtype)
         axes = _axes(dim, input.ndim)
         if axes == []:  # dim=() reduces over everything, as dim=None
             axes = None
@@ -294,7 +294,7 @@ def _extreme(reduce_op, arg_op, binary_op, *names):
     def convert(ctx, out, input, dim=None, keepdim=False):
         g = ctx.g
         if isinstance(dim, Tensor):  # max(a, b): elementwise
-            dt = out.data.dtype
+            dt = out._data.dtype
             return g.op(binary_op, _operand(ctx, input, dt), _operand(ctx, dim, dt))
         x = ctx.value(input)
         if dim is None:
@@ -327,7 +327,7 @@ _arg("ArgMin", "argmin")
 
 def _variance(ctx, input, dim, unbiased, keepdim, correction):
     """Σ(x - mean)² / (n - correction); the count n is static (from the traced shape)."""
-    g, dt = ctx.g, input.data.dtype
+    g, dt = ctx.g, input._data.dtype
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axes = _axes(dim, input.ndim) or list(range(input.ndim))
@@ -358,6 +358,6 @@ def _norm(ctx, out, input, p="fro", dim=None, keepdim=False, dtype=None):
 @function("cumsum", "cumsum_")
 def _cumsum(ctx, out, input, dim, *, dtype=None):
     x = ctx.value(input)
-    if input.data.dtype != out.data.dtype:
-        x = ctx.g.cast(x, out.data.dtype)
+    if input._data.dtype != out._data.dtype:
+        x = ctx.g.cast(x, out._data.dtype)
     return ctx.g.op("CumSum", x, ctx.g.const(np.asarray(dim % input.ndim, dtype=np.int64), "axis"))

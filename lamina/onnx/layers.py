@@ -151,7 +151,7 @@ for _nd in (1, 2, 3):
 
 @function("pad")
 def _pad_fn(ctx, out, input, pad, mode="constant", value=None):
-    return emit_pad(ctx, ctx.value(input), input.ndim, pad, mode, value, out.data.dtype)
+    return emit_pad(ctx, ctx.value(input), input.ndim, pad, mode, value, out._data.dtype)
 
 
 _PAD_LAYERS = [getattr(nn, f"{kind}Pad{n}d") for kind in ("Constant", "Zero", "Reflection", "Replication", "Circular")
@@ -163,7 +163,7 @@ def _pad_layer(ctx, m, out, input):
     name = type(m).__name__
     mode = ("constant" if "Constant" in name or "Zero" in name else "reflect" if "Reflection" in name
             else "replicate" if "Replication" in name else "circular")
-    return emit_pad(ctx, ctx.value(input), input.ndim, m.padding, mode, getattr(m, "value", None), out.data.dtype)
+    return emit_pad(ctx, ctx.value(input), input.ndim, m.padding, mode, getattr(m, "value", None), out._data.dtype)
 
 
 # ---- pooling ----------------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def emit_batch_norm(ctx, x, shape, dtype, running_mean, running_var, weight, bia
 @layer(nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 def _batch_norm_layer(ctx, m, out, input):
     use_batch = m.running_mean is None or m.running_var is None
-    return emit_batch_norm(ctx, ctx.value(input), input.shape, input.data.dtype, m.running_mean, m.running_var,
+    return emit_batch_norm(ctx, ctx.value(input), input.shape, input._data.dtype, m.running_mean, m.running_var,
                            m.weight, m.bias, use_batch, m.eps)
 
 
@@ -306,7 +306,7 @@ def _batch_norm_layer(ctx, m, out, input):
 def _batch_norm_fn(ctx, out, input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                    eps=1e-5):
     use_batch = training or running_mean is None or running_var is None
-    return emit_batch_norm(ctx, ctx.value(input), input.shape, input.data.dtype, running_mean, running_var, weight,
+    return emit_batch_norm(ctx, ctx.value(input), input.shape, input._data.dtype, running_mean, running_var, weight,
                            bias, use_batch, eps)
 
 
@@ -330,14 +330,14 @@ def emit_layer_norm(ctx, x, ndim, dtype, normalized_shape, weight, bias, eps):
 
 @layer(nn.LayerNorm)
 def _layer_norm_layer(ctx, m, out, input):
-    return emit_layer_norm(ctx, ctx.value(input), input.ndim, input.data.dtype, m.normalized_shape, m.weight,
+    return emit_layer_norm(ctx, ctx.value(input), input.ndim, input._data.dtype, m.normalized_shape, m.weight,
                            getattr(m, "bias", None), m.eps)
 
 
 @function("layer_norm")
 def _layer_norm_fn(ctx, out, input, normalized_shape, weight=None, bias=None, eps=1e-5):
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
-    return emit_layer_norm(ctx, ctx.value(input), input.ndim, input.data.dtype, ns, weight, bias, eps)
+    return emit_layer_norm(ctx, ctx.value(input), input.ndim, input._data.dtype, ns, weight, bias, eps)
 
 
 def emit_group_norm(ctx, x, shape, dtype, groups, weight, bias, eps):
@@ -357,13 +357,13 @@ def emit_group_norm(ctx, x, shape, dtype, groups, weight, bias, eps):
 
 @layer(nn.GroupNorm)
 def _group_norm_layer(ctx, m, out, input):
-    return emit_group_norm(ctx, ctx.value(input), input.shape, input.data.dtype, m.num_groups, m.weight, m.bias,
+    return emit_group_norm(ctx, ctx.value(input), input.shape, input._data.dtype, m.num_groups, m.weight, m.bias,
                            m.eps)
 
 
 @function("group_norm")
 def _group_norm_fn(ctx, out, input, num_groups, weight=None, bias=None, eps=1e-5):
-    return emit_group_norm(ctx, ctx.value(input), input.shape, input.data.dtype, num_groups, weight, bias, eps)
+    return emit_group_norm(ctx, ctx.value(input), input.shape, input._data.dtype, num_groups, weight, bias, eps)
 
 
 _INSTANCE = (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
@@ -375,7 +375,7 @@ def _instance_norm_layer(ctx, m, out, input):
     nd = _pool_nd(m, _INSTANCE)
     x, undo = _batched(g, ctx.value(input), input.ndim, nd)
     shape = input.shape if input.ndim == nd + 2 else (1,) + tuple(input.shape)
-    C, dtype = shape[1], input.data.dtype
+    C, dtype = shape[1], input._data.dtype
     if m.track_running_stats and m.running_mean is not None:  # eval mode with running statistics
         return undo(emit_batch_norm(ctx, x, shape, dtype, m.running_mean, m.running_var, m.weight, m.bias, False,
                                     m.eps))
@@ -397,14 +397,14 @@ def emit_rms_norm(ctx, x, ndim, dtype, normalized_shape, weight, eps):
 if hasattr(nn, "RMSNorm"):
     @layer(nn.RMSNorm)
     def _rms_norm_layer(ctx, m, out, input):
-        return emit_rms_norm(ctx, ctx.value(input), input.ndim, input.data.dtype, m.normalized_shape, m.weight,
+        return emit_rms_norm(ctx, ctx.value(input), input.ndim, input._data.dtype, m.normalized_shape, m.weight,
                              m.eps)
 
 
 @function("rms_norm")
 def _rms_norm_fn(ctx, out, input, normalized_shape, weight=None, eps=None):
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
-    return emit_rms_norm(ctx, ctx.value(input), input.ndim, input.data.dtype, ns, weight, eps)
+    return emit_rms_norm(ctx, ctx.value(input), input.ndim, input._data.dtype, ns, weight, eps)
 
 
 # ---- flatten and embedding ------------------------------------------------------------------------
@@ -459,4 +459,4 @@ def _normalize_fn(ctx, out, input, p=2.0, dim=1, eps=1e-12, *args):
     g, x = ctx.g, ctx.value(input)
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     norm = g.reduce(ops[p], x, sorted(d % input.ndim for d in dims), True)
-    return g.op("Div", x, g.op("Max", norm, g.scalar(eps, input.data.dtype)))
+    return g.op("Div", x, g.op("Max", norm, g.scalar(eps, input._data.dtype)))

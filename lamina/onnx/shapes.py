@@ -119,7 +119,7 @@ def _movedim(ctx, out, input, source, destination):
 
 @function("cat", "concat", "concatenate")
 def _cat(ctx, out, tensors, dim=0, **kwargs):
-    dt = out.data.dtype
+    dt = out._data.dtype
     parts = [_operand(ctx, t, dt) for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]  # legacy empty
     return ctx.g.op("Concat", *parts, axis=dim % out.ndim)
 
@@ -127,7 +127,7 @@ def _cat(ctx, out, tensors, dim=0, **kwargs):
 @function("stack")
 def _stack(ctx, out, tensors, dim=0, **kwargs):
     dim = dim % out.ndim
-    dt = out.data.dtype
+    dt = out._data.dtype
     return ctx.g.op("Concat", *(ctx.g.unsqueeze(_operand(ctx, t, dt), [dim]) for t in tensors), axis=dim)
 
 
@@ -224,7 +224,7 @@ def _getitem(ctx, out, input, index):
     """Basic indexing (ints, slices, None, ...) and one integer tensor / list index."""
     g = ctx.g
     items = list(index) if isinstance(index, tuple) else [index]
-    if any(isinstance(i, Tensor) and i.data.dtype == np.bool_ for i in items):
+    if any(isinstance(i, Tensor) and i._data.dtype == np.bool_ for i in items):
         _unsupported("boolean mask indexing", "its result size depends on the data")
     n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
     if Ellipsis in items:
@@ -280,14 +280,14 @@ def _cast(ctx, out, input, *args, **kwargs):
     if not isinstance(out, Tensor):  # x.type() with no dtype returns a string
         return None
     x = ctx.value(input)
-    return ctx.g.cast(x, out.data.dtype) if out.data.dtype != input.data.dtype else ctx.g.op("Identity", x)
+    return ctx.g.cast(x, out._data.dtype) if out._data.dtype != input._data.dtype else ctx.g.op("Identity", x)
 
 
 def _like(fill):
     def convert(ctx, out, input, *args, **kwargs):
         g = ctx.g
         value = fill if fill is not None else (args[0] if args else kwargs["fill_value"])
-        return g.op("Expand", g.scalar(value, out.data.dtype), g.op("Shape", ctx.value(input)))
+        return g.op("Expand", g.scalar(value, out._data.dtype), g.op("Shape", ctx.value(input)))
     return convert
 
 

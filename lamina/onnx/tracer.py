@@ -76,7 +76,7 @@ class Tracer:
                 f"(autograd node {t.grad_fn.name()}). Use lamina's functions (lamina.X, F.X or Tensor methods) "
                 f"and layers; supported functions: {supported_functions()}")
         hint = self.param_names.get(key, "const")
-        name = self._consts[key] = self.g.const(t.data, hint)
+        name = self._consts[key] = self.g.const(t._data, hint)
         self._alive.append(t)
         return name
 
@@ -86,7 +86,7 @@ class Tracer:
             raise UnsupportedOperatorError(f"ONNX export: a weight{self._where()} is computed from the inputs; "
                                            "layers need constant weights")
         self.value(t)  # raises if it came from an op the tracer did not see
-        return t.data
+        return t._data
 
     def transposed(self, t):
         """Wᵀ of a 2-D weight: an initializer '<name>_T' for a constant, a Transpose for a live one."""

@@ -18,7 +18,7 @@ _new = Tensor.__new__
 def wrap(data):
     """A Tensor with no history around an ndarray (no copy)."""
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t.grad = None
     t.grad_fn = None
     t._requires_grad = False
@@ -40,7 +40,7 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
     in-place change of one updates the other's graph (see ops/inplace.py)."""
     out = _new(Tensor)
     # NumPy ufuncs on 0-d arrays return NumPy scalars; a tensor always holds an ndarray
-    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = None
     out._hooks = None
     if view_of is not None:
@@ -141,9 +141,9 @@ def as_tensor(x, like=None):
 def binary_operands(a, b):
     """(a_array, b_array_or_scalar, result_np_dtype) for an elementwise op on a Tensor `a` and
     a Tensor or Python scalar `b`, cast to PyTorch's result dtype (NumPy's rules differ)."""
-    ad = a.data
+    ad = a._data
     if isinstance(b, Tensor):
-        bd = b.data
+        bd = b._data
         if ad.dtype == bd.dtype:
             return ad, bd, ad.dtype
         dt = result_type(a, b).np

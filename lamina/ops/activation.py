@@ -30,7 +30,7 @@ _SQRT_2_PI = 0.7978845608028654        # √(2/π)
 
 
 def _float_input(input, kernel):
-    x = input.data
+    x = input._data
     if x.dtype.kind != "f":
         raise RuntimeError(f'"{kernel}" not implemented for \'{_TYPE.get(x.dtype.name, x.dtype.name)}\'')
     return x
@@ -63,7 +63,7 @@ def relu_(input):
 
 
 def _hardtanh(input, min_val, max_val):
-    x = input.data
+    x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
     out = np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
@@ -109,7 +109,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def prelu(input, weight):
     """Leaky ReLU with a learnt slope per channel (dim 1) or one shared slope."""
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     channels = x.shape[1] if x.ndim >= 2 else 1
     if w.size != 1:
         if x.ndim == 0:
@@ -206,7 +206,7 @@ def celu_(input, alpha=1.0):
 
 # ---- smooth gates -----------------------------------------------------------------------------
 def _erf_array(x):
-    return _pw.erf(wrap(x)).data
+    return _pw.erf(wrap(x))._data
 
 
 def gelu(input, approximate="none"):
@@ -375,7 +375,7 @@ def hardshrink(input, lambd=0.5):
 
 
 def _threshold(input, threshold, value):
-    x = input.data
+    x = input._data
     out = np.where(x > threshold, x, value).astype(x.dtype, copy=False)
 
     def backward(g):
@@ -426,7 +426,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 def glu(input, dim=-1):
     """a · sigmoid(b), where a and b are the two halves of the input along `dim`."""
-    x = input.data
+    x = input._data
     if x.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = dim_arg(dim, x.ndim)
@@ -447,13 +447,13 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     is the soft sample's (straight-through)."""
     from ..random import rng
     from .arithmetic import add, div, sub
-    x = logits.data
+    x = logits._data
     noise = -np.log(rng().exponential(1.0, x.shape)).astype(x.dtype)
     y = _sm.softmax(div(add(logits, wrap(noise)), tau), dim)
     if not hard:
         return y
     d = dim_arg(dim, x.ndim)
-    idx = y.data.argmax(axis=d)
-    onehot = np.zeros_like(y.data)
+    idx = y._data.argmax(axis=d)
+    onehot = np.zeros_like(y._data)
     np.put_along_axis(onehot, np.expand_dims(idx, d), 1, axis=d)
     return add(sub(wrap(onehot), y.detach()), y)

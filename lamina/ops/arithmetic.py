@@ -81,7 +81,7 @@ def add(input, other, *, alpha=1):
     if isinstance(other, Tensor):
         if not isinstance(input, Tensor):
             input = _lift(input, other)
-        x, y = input.data, other.data
+        x, y = input._data, other._data
         if x.dtype == y.dtype and x.shape == y.shape and alpha == 1 and alpha is not True:
             return make(x + y, (input, other), _to_both, "AddBackward0")
         return _add_general(input, other, x, y, alpha)
@@ -106,7 +106,7 @@ def _add_general(input, other, x, y, alpha):
         out = x + y
     except ValueError:
         raise broadcast_error(x.shape, y.shape) from None
-    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+    xs, ys, xdt, ydt = x.shape, y.shape, input._data.dtype, other._data.dtype
 
     def backward(g):
         return _grad_for(g, xs, xdt), _grad_for(g, ys, ydt)
@@ -122,7 +122,7 @@ def _add_scaled(input, other, x, y, alpha):
         out = x + y * alpha
     except ValueError:
         raise broadcast_error(x.shape, y.shape) from None
-    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+    xs, ys, xdt, ydt = x.shape, y.shape, input._data.dtype, other._data.dtype
 
     def backward(g):
         return _grad_for(g, xs, xdt), _grad_for(g * alpha, ys, ydt)
@@ -130,7 +130,7 @@ def _add_scaled(input, other, x, y, alpha):
 
 
 def _check_sub_bool(x, other):
-    other_bool = other.data.dtype == np.bool_ if isinstance(other, Tensor) else isinstance(other, bool)
+    other_bool = other._data.dtype == np.bool_ if isinstance(other, Tensor) else isinstance(other, bool)
     if x.dtype == np.bool_ and other_bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
@@ -144,11 +144,11 @@ def sub(input, other, *, alpha=1):
     if isinstance(other, Tensor):
         if not isinstance(input, Tensor):
             input = _lift(input, other)
-        x, y = input.data, other.data
+        x, y = input._data, other._data
         if x.dtype == y.dtype and x.shape == y.shape and x.dtype != np.bool_ and alpha == 1 and alpha is not True:
             return make(x - y, (input, other), _to_both_negated, "SubBackward0")
         return _sub_general(input, other, x, y, alpha)
-    _check_sub_bool(input.data, other)
+    _check_sub_bool(input._data, other)
     x, y, _ = binary_operands(input, other)
     if alpha != 1 or alpha is True:
         _check_alpha(x.dtype, alpha)
@@ -171,7 +171,7 @@ def _sub_general(input, other, x, y, alpha):
         out = x - y
     except ValueError:
         raise broadcast_error(x.shape, y.shape) from None
-    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+    xs, ys, xdt, ydt = x.shape, y.shape, input._data.dtype, other._data.dtype
 
     def backward(g):
         return _grad_for(g, xs, xdt), _grad_for(-g, ys, ydt)
@@ -185,7 +185,7 @@ def rsub(input, other, *, alpha=1):
     """out = other − alpha × input (what `2 - x` calls)."""
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
-    _check_sub_bool(input.data, other)
+    _check_sub_bool(input._data, other)
     x, y, _ = binary_operands(input, other)
     if alpha != 1 or alpha is True:
         _check_alpha(x.dtype, alpha)
@@ -203,7 +203,7 @@ def mul(input, other):
     if isinstance(other, Tensor):
         if not isinstance(input, Tensor):
             input = _lift(input, other)
-        x, y = input.data, other.data
+        x, y = input._data, other._data
         if x.dtype == y.dtype and x.shape == y.shape:
             def backward(g):
                 return (g * y if input._requires_grad else None, g * x if other._requires_grad else None)
@@ -223,7 +223,7 @@ def _mul_general(input, other, x, y):
         out = x * y
     except ValueError:
         raise broadcast_error(x.shape, y.shape) from None
-    xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+    xs, ys, xdt, ydt = x.shape, y.shape, input._data.dtype, other._data.dtype
 
     def backward(g):
         return (_grad_for(g * y, xs, xdt) if input._requires_grad else None,
@@ -242,7 +242,7 @@ def div(input, other, *, rounding_mode=None):
     if not isinstance(input, Tensor):
         input = _lift(input, other)
     if isinstance(other, Tensor):
-        x, y = input.data, other.data
+        x, y = input._data, other._data
         if x.dtype != y.dtype or x.dtype.kind != "f":
             x, y, dt = binary_operands(input, other)
             if dt.kind != "f":
@@ -251,7 +251,7 @@ def div(input, other, *, rounding_mode=None):
             out = x / y
         except ValueError:
             raise broadcast_error(x.shape, y.shape) from None
-        xs, ys, xdt, ydt = x.shape, y.shape, input.data.dtype, other.data.dtype
+        xs, ys, xdt, ydt = x.shape, y.shape, input._data.dtype, other._data.dtype
 
         def backward(g):
             gx = g / y
@@ -330,7 +330,7 @@ def remainder(input, other):
         out = np.mod(x, y)
     except ValueError:
         raise broadcast_error(x.shape, np.shape(y)) from None
-    xs, ys, xdt = x.shape, np.shape(y), input.data.dtype
+    xs, ys, xdt = x.shape, np.shape(y), input._data.dtype
 
     def backward(g):
         gx = _grad_for(g, xs, xdt) if input._requires_grad else None
@@ -338,7 +338,7 @@ def remainder(input, other):
             return (gx,)
         gy = None
         if other._requires_grad:
-            gy = _grad_for(-g * np.floor_divide(x, y), ys, other.data.dtype)
+            gy = _grad_for(-g * np.floor_divide(x, y), ys, other._data.dtype)
         return gx, gy
     return make(out, parents, backward, "RemainderBackward0", saved=parents)
 
@@ -352,7 +352,7 @@ def fmod(input, other):
         out = np.fmod(x, y)
     except ValueError:
         raise broadcast_error(x.shape, np.shape(y)) from None
-    xs, ys, xdt = x.shape, np.shape(y), input.data.dtype
+    xs, ys, xdt = x.shape, np.shape(y), input._data.dtype
 
     def backward(g):
         gx = _grad_for(g, xs, xdt) if input._requires_grad else None
@@ -360,7 +360,7 @@ def fmod(input, other):
             return (gx,)
         gy = None
         if other._requires_grad:
-            gy = _grad_for(-g * np.trunc(x / y), ys, other.data.dtype)
+            gy = _grad_for(-g * np.trunc(x / y), ys, other._data.dtype)
         return gx, gy
     return make(out, parents, backward, "FmodBackward0", saved=parents)
 
@@ -416,10 +416,10 @@ def pow(input, exponent):
         gx = ge = None
         if input._requires_grad:
             gx = np.where(e == 0, 0.0, g * e * np.power(x, e - 1)).astype(g.dtype, copy=False)
-            gx = _grad_for(gx, xs, input.data.dtype)
+            gx = _grad_for(gx, xs, input._data.dtype)
         if exponent._requires_grad:
             ge = np.where((x == 0) & (e >= 0), 0.0, g * out * np.log(x)).astype(g.dtype, copy=False)
-            ge = _grad_for(ge, es, exponent.data.dtype)
+            ge = _grad_for(ge, es, exponent._data.dtype)
         return gx, ge
     return make(out, (input, exponent), backward, "PowBackward1", saved=(input, exponent), save_output=True)
 
@@ -448,7 +448,7 @@ def square(input):
 
 def reciprocal(input):
     """out = 1 / input (integers give floats)."""
-    x = input.data
+    x = input._data
     if x.dtype.kind != "f":
         x = x.astype(float_dtype_of(x.dtype))
     out = 1 / x
@@ -462,13 +462,13 @@ def reciprocal(input):
 
 def neg(input):
     """out = −input."""
-    if input.data.dtype == np.bool_:
+    if input._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
     def backward(g):
         return (-g,)
-    return make(-input.data, (input,), backward, "NegBackward0")
+    return make(-input._data, (input,), backward, "NegBackward0")
 
 
 negative = neg
@@ -476,7 +476,7 @@ negative = neg
 
 def abs(input):
     """out = |input|. d/d input = sign(input), so 0 at 0."""
-    x = input.data
+    x = input._data
     if x.dtype == np.bool_:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
 
@@ -490,7 +490,7 @@ absolute = abs
 
 def sign(input):
     """out = −1, 0 or 1 by the sign of input (bool stays bool). Zero gradient."""
-    x = input.data
+    x = input._data
     if x.dtype == np.bool_:
         out = x.copy()
     else:
@@ -524,8 +524,8 @@ def _selection(name, forward, weights):
 
         def backward(g):
             wx, wy = weights(x, y)
-            return (_grad_for(g * wx.astype(g.dtype), xs, input.data.dtype) if input._requires_grad else None,
-                    _grad_for(g * wy.astype(g.dtype), ys, other.data.dtype) if other._requires_grad else None)
+            return (_grad_for(g * wx.astype(g.dtype), xs, input._data.dtype) if input._requires_grad else None,
+                    _grad_for(g * wy.astype(g.dtype), ys, other._data.dtype) if other._requires_grad else None)
         return make(out, (input, other), backward, name.title() + "Backward0", saved=(input, other))
     op.__name__ = name
     return op
@@ -559,7 +559,7 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensor(input, min, max)
-    x = input.data
+    x = input._data
     if x.dtype.kind == "f":
         dt = x.dtype
     else:
@@ -600,9 +600,9 @@ def _clamp_tensor(input, min, max):
     hi_t = as_tensor(max, input) if max is not None else None
     parents = tuple(t for t in (input, lo_t, hi_t) if t is not None)
     dt = result_type(*parents).np
-    x = input.data.astype(dt, copy=False)
-    lo = lo_t.data.astype(dt, copy=False) if lo_t is not None else None
-    hi = hi_t.data.astype(dt, copy=False) if hi_t is not None else None
+    x = input._data.astype(dt, copy=False)
+    lo = lo_t._data.astype(dt, copy=False) if lo_t is not None else None
+    hi = hi_t._data.astype(dt, copy=False) if hi_t is not None else None
     out = x
     if lo is not None:
         out = np.maximum(out, lo)
@@ -618,15 +618,15 @@ def _clamp_tensor(input, min, max):
             keep = x >= lo
         if hi is not None:
             keep = keep & (x <= hi)
-        grads = [_grad_for(np.broadcast_to(g * keep, shape), x.shape, input.data.dtype)
+        grads = [_grad_for(np.broadcast_to(g * keep, shape), x.shape, input._data.dtype)
                  if input._requires_grad else None]
         if lo_t is not None:
             to_lo = (x < lo) & (lo < hi) if hi is not None else x < lo
-            grads.append(_grad_for(np.broadcast_to(g * to_lo, shape), lo.shape, lo_t.data.dtype)
+            grads.append(_grad_for(np.broadcast_to(g * to_lo, shape), lo.shape, lo_t._data.dtype)
                          if lo_t._requires_grad else None)
         if hi_t is not None:
             to_hi = (hi < x) | (hi < lo) if lo is not None else hi < x
-            grads.append(_grad_for(np.broadcast_to(g * to_hi, shape), hi.shape, hi_t.data.dtype)
+            grads.append(_grad_for(np.broadcast_to(g * to_hi, shape), hi.shape, hi_t._data.dtype)
                          if hi_t._requires_grad else None)
         return tuple(grads)
     return make(out, parents, backward, "ClampBackward0", saved=parents)
@@ -638,7 +638,7 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{type_name(cond.dtype)}")
@@ -659,8 +659,8 @@ def where(condition, input=None, other=None):
 
     def backward(g):
         zero = g.dtype.type(0)
-        return (_grad_for(np.where(cond, g, zero), xs, input.data.dtype) if input._requires_grad else None,
-                _grad_for(np.where(cond, zero, g), ys, other.data.dtype) if other._requires_grad else None)
+        return (_grad_for(np.where(cond, g, zero), xs, input._data.dtype) if input._requires_grad else None,
+                _grad_for(np.where(cond, zero, g), ys, other._data.dtype) if other._requires_grad else None)
     return make(out, (input, other), backward, "WhereBackward0", saved=())
 
 
@@ -677,9 +677,9 @@ def _where_broadcast_error(c, a, b):
 def lerp(input, end, weight):
     """out = input + weight × (end − input)."""
     _require_same_dtype(input, end, "end")
-    x, e = input.data, end.data
+    x, e = input._data, end._data
     diff = e - x
-    w = weight.data if isinstance(weight, Tensor) else weight
+    w = weight._data if isinstance(weight, Tensor) else weight
     out = x + w * diff
     shapes = (x.shape, e.shape)
 
@@ -688,7 +688,7 @@ def lerp(input, end, weight):
         ge = _grad_for(g * w, shapes[1], e.dtype) if end._requires_grad else None
         if not isinstance(weight, Tensor):
             return gx, ge
-        gw = _grad_for(g * diff, weight.data.shape, weight.data.dtype) if weight._requires_grad else None
+        gw = _grad_for(g * diff, weight._data.shape, weight._data.dtype) if weight._requires_grad else None
         return gx, ge, gw
     if isinstance(weight, Tensor):
         _require_same_dtype(input, weight, "weight")
@@ -697,9 +697,9 @@ def lerp(input, end, weight):
 
 
 def _require_same_dtype(input, t, what):
-    if input.data.dtype != t.data.dtype:
-        raise RuntimeError(f"expected dtype {_DTYPE_WORD.get(input.data.dtype.name, input.data.dtype.name)} "
-                           f"for `{what}` but got dtype {_DTYPE_WORD.get(t.data.dtype.name, t.data.dtype.name)}")
+    if input._data.dtype != t._data.dtype:
+        raise RuntimeError(f"expected dtype {_DTYPE_WORD.get(input._data.dtype.name, input._data.dtype.name)} "
+                           f"for `{what}` but got dtype {_DTYPE_WORD.get(t._data.dtype.name, t._data.dtype.name)}")
 
 
 _DTYPE_WORD = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int"}
@@ -707,7 +707,7 @@ _DTYPE_WORD = {"float32": "float", "float64": "double", "float16": "c10::Half", 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
     """out = input + value × tensor1 × tensor2."""
-    a, b, c = input.data, tensor1.data, tensor2.data
+    a, b, c = input._data, tensor1._data, tensor2._data
     out = a + value * (b * c) if value != 1 else a + b * c
 
     def backward(g):
@@ -720,7 +720,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """out = input + value × tensor1 / tensor2."""
-    a, b, c = input.data, tensor1.data, tensor2.data
+    a, b, c = input._data, tensor1._data, tensor2._data
     if b.dtype.kind in "iub" and c.dtype.kind in "iub":
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
                            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "

@@ -106,7 +106,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     A query row whose every key is masked gives zeros (and zero gradient), as PyTorch's CPU kernel.
     Output: (..., L, Ev)."""
-    q, k, v = query.data, key.data, value.data
+    q, k, v = query._data, key._data, value._data
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
                            f"{q.ndim} key.dim: {k.ndim} and value.dim: {v.ndim} instead.")
@@ -140,7 +140,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     masks, mask_t = [], None
     if attn_mask is not None:
-        m = attn_mask.data
+        m = attn_mask._data
         if m.dtype == np.bool_:
             masks.append((~m, True))
         elif m.dtype == q.dtype or m.dtype == np.float32:
@@ -162,22 +162,22 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         dS = _dscores(np.matmul(g, np.swapaxes(v, -1, -2)), P, keep, p,
                       None if keep is not None else np.einsum("...d,...d->...", g, out)[..., None])
         if mask_t is not None and mask_t._requires_grad:
-            gm = unbroadcast(dS, mask_t.data.shape).astype(mask_t.data.dtype, copy=False)
+            gm = unbroadcast(dS, mask_t._data.shape).astype(mask_t._data.dtype, copy=False)
         if key._requires_grad:
             gk = np.matmul(np.swapaxes(dS, -1, -2), qs)
         if query._requires_grad:
             gq = np.matmul(dS, k)
             gq *= scale
-            gq = unbroadcast(gq, query.data.shape)
+            gq = unbroadcast(gq, query._data.shape)
         if groups is not None:  # fold the repeated heads back onto the key/value heads
             if gk is not None:
                 gk = gk.reshape(gk.shape[:-3] + (-1, groups[0]) + gk.shape[-2:]).sum(axis=-3)
             if gv is not None:
                 gv = gv.reshape(gv.shape[:-3] + (-1, groups[1]) + gv.shape[-2:]).sum(axis=-3)
         if gk is not None:
-            gk = unbroadcast(gk, key.data.shape)
+            gk = unbroadcast(gk, key._data.shape)
         if gv is not None:
-            gv = unbroadcast(gv, value.data.shape)
+            gv = unbroadcast(gv, value._data.shape)
         return (gq, gk, gv) if mask_t is None else (gq, gk, gv, gm)
     return make(out, parents, backward, "ScaledDotProductFlashAttentionForCpuBackward0", saved=parents,
                 save_output=True)
@@ -197,7 +197,7 @@ def _attend(sources, roles, E, H, batch_first, masks, mask_grads, causal, p, saf
     packed in-projection (N, L, 3E) serves all three without a copy. mask_grads: (tensor, 4-D view
     shape) for float masks that require grad. Returns the output in the query's layout, and the
     attention weights (N, [H,] L, S) when asked, each its own node over the same forward work."""
-    arrays = [s.data for s in sources]
+    arrays = [s._data for s in sources]
     q = _heads(arrays[roles[0][0]][..., roles[0][1]:roles[0][1] + E], H, batch_first)
     k = _heads(arrays[roles[1][0]][..., roles[1][1]:roles[1][1] + E], H, batch_first)
     v = _heads(arrays[roles[2][0]][..., roles[2][1]:roles[2][1] + E], H, batch_first)
@@ -226,7 +226,7 @@ def _attend(sources, roles, E, H, batch_first, masks, mask_grads, causal, p, saf
 
     def q_k_grads(dS, bufs):
         """Mask, key and query gradients from dS."""
-        extra = tuple(unbroadcast(dS[..., :shape4[-1]], shape4).reshape(t.data.shape).astype(t.data.dtype)
+        extra = tuple(unbroadcast(dS[..., :shape4[-1]], shape4).reshape(t._data.shape).astype(t._data.dtype)
                       if t._requires_grad else None for t, shape4 in mask_grads)
         tk = target(bufs, 1)
         if tk is not None:
@@ -278,42 +278,42 @@ def _canonical_mask(mask, name, other, other_name, dtype, check_other=True):
     """Bool masks stay bool (True = hidden, later -inf); float masks are added. PyTorch's checks."""
     if mask is None:
         return None
-    if mask.data.dtype != np.bool_ and mask.data.dtype.kind != "f":
+    if mask._data.dtype != np.bool_ and mask._data.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of {name} are supported")
-    if check_other and other is not None and other.data.dtype != mask.data.dtype:
+    if check_other and other is not None and other._data.dtype != mask._data.dtype:
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
                       "instead.", stacklevel=4)
     return mask
 
 
 def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
-    qd, kd, vd = query.data.ndim, key.data.ndim, value.data.ndim
+    qd, kd, vd = query._data.ndim, key._data.ndim, value._data.ndim
     if qd == 3:
         if kd != 3 or vd != 3:
             raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
                                  f"{kd}-D and {vd}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.data.ndim != 2:
+        if key_padding_mask is not None and key_padding_mask._data.ndim != 2:
             raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
-                                 f"found {key_padding_mask.data.ndim}-D tensor instead")
-        if attn_mask is not None and attn_mask.data.ndim not in (2, 3):
+                                 f"found {key_padding_mask._data.ndim}-D tensor instead")
+        if attn_mask is not None and attn_mask._data.ndim not in (2, 3):
             raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
-                                 f"found {attn_mask.data.ndim}-D tensor instead")
+                                 f"found {attn_mask._data.ndim}-D tensor instead")
         return True
     if qd == 2:
         if kd != 2 or vd != 2:
             raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
                                  f"{kd}-D and {vd}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.data.ndim != 1:
+        if key_padding_mask is not None and key_padding_mask._data.ndim != 1:
             raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
-                                 f"but found {key_padding_mask.data.ndim}-D tensor instead")
+                                 f"but found {key_padding_mask._data.ndim}-D tensor instead")
         if attn_mask is not None:
-            if attn_mask.data.ndim not in (2, 3):
+            if attn_mask._data.ndim not in (2, 3):
                 raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
-                                     f"but found {attn_mask.data.ndim}-D tensor instead")
-            expected = (num_heads, query.data.shape[0], key.data.shape[0])
-            if attn_mask.data.ndim == 3 and attn_mask.data.shape != expected:
+                                     f"but found {attn_mask._data.ndim}-D tensor instead")
+            expected = (num_heads, query._data.shape[0], key._data.shape[0])
+            if attn_mask._data.ndim == 3 and attn_mask._data.shape != expected:
                 raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got "
-                                     f"{_size(attn_mask.data.shape)}")
+                                     f"{_size(attn_mask._data.shape)}")
         return False
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {qd}-D query tensor")
 
@@ -345,12 +345,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             key_padding_mask = unsqueeze(key_padding_mask, 0)
         batch_first = False
     if batch_first:
-        bsz, tgt_len, embed_dim = query.data.shape
-        src_len = key.data.shape[1]
+        bsz, tgt_len, embed_dim = query._data.shape
+        src_len = key._data.shape[1]
     else:
-        tgt_len, bsz, embed_dim = query.data.shape
-        src_len = key.data.shape[0]
-    dtype = query.data.dtype
+        tgt_len, bsz, embed_dim = query._data.shape
+        src_len = key._data.shape[0]
+    dtype = query._data.dtype
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", dtype)
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
@@ -373,9 +373,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     # ---- in-projection: one GEMM for self-attention, the packed result serves q, k and v
     if not use_separate_proj_weight:
-        if key.data.shape != value.data.shape:
-            raise AssertionError(f"key shape {_size(key.data.shape)} does not match value shape "
-                                 f"{_size(value.data.shape)}")
+        if key._data.shape != value._data.shape:
+            raise AssertionError(f"key shape {_size(key._data.shape)} does not match value shape "
+                                 f"{_size(value._data.shape)}")
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
         if key is value and query is key:
@@ -390,16 +390,16 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             sources = [linear(x, in_proj_weight[i * E:(i + 1) * E], bs[i]) for i, x in enumerate((query, key, value))]
             roles = ((0, 0), (1, 0), (2, 0))
     else:
-        if key.data.shape[:2] != value.data.shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {_size(key.data.shape[:2])} do not match value's "
-                                 f"{_size(value.data.shape[:2])}")
+        if key._data.shape[:2] != value._data.shape[:2]:
+            raise AssertionError(f"key's sequence and batch dims {_size(key._data.shape[:2])} do not match value's "
+                                 f"{_size(value._data.shape[:2])}")
         for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
             if w is None:
                 raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
         for w, x, what in ((q_proj_weight, query, "query"), (k_proj_weight, key, "key"), (v_proj_weight, value, "value")):
-            if tuple(w.data.shape) != (E, x.data.shape[-1]):
-                raise AssertionError(f"expecting {what} weights shape of {(E, x.data.shape[-1])}, but got "
-                                     f"{_size(w.data.shape)}")
+            if tuple(w._data.shape) != (E, x._data.shape[-1]):
+                raise AssertionError(f"expecting {what} weights shape of {(E, x._data.shape[-1])}, but got "
+                                     f"{_size(w._data.shape)}")
         bs = (None,) * 3 if in_proj_bias is None else (in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
         sources = [linear(x, w, b) for x, w, b in zip((query, key, value), (q_proj_weight, k_proj_weight,
                                                                             v_proj_weight), bs)]
@@ -408,7 +408,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     # ---- masks, as views broadcastable to the (N, H, L, S) scores
     masks, mask_grads = [], []
     if attn_mask is not None:
-        am = attn_mask.data
+        am = attn_mask._data
         if am.ndim == 2:
             if am.shape != (tgt_len, src_len):
                 raise RuntimeError(f"The shape of the 2D attn_mask is {_size(am.shape)}, but should be "
@@ -422,7 +422,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise RuntimeError(f"attn_mask's dimension {am.ndim} is not supported")
     kpm = None
     if key_padding_mask is not None:
-        kpm = key_padding_mask.data.reshape(key_padding_mask.data.shape[0], 1, 1, -1)
+        kpm = key_padding_mask._data.reshape(key_padding_mask._data.shape[0], 1, 1, -1)
 
     # ---- extra key/value rows: learned biases, then zeros (the masks get a visible column each)
     S_ax = 1 if batch_first else 0
@@ -437,14 +437,14 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         z = wrap(np.zeros((bsz, 1, E) if batch_first else (1, bsz, E), dtype=dtype))
         extra.append((z, z))
     if extra:
-        ks = [sources[roles[1][0]] if sources[roles[1][0]].data.shape[-1] == E else
+        ks = [sources[roles[1][0]] if sources[roles[1][0]]._data.shape[-1] == E else
               sources[roles[1][0]][..., roles[1][1]:roles[1][1] + E]]
-        vs = [sources[roles[2][0]] if sources[roles[2][0]].data.shape[-1] == E else
+        vs = [sources[roles[2][0]] if sources[roles[2][0]]._data.shape[-1] == E else
               sources[roles[2][0]][..., roles[2][1]:roles[2][1] + E]]
         for bk, bv in extra:
             ks.append(bk)
             vs.append(bv)
-        sources = [sources[roles[0][0]] if sources[roles[0][0]].data.shape[-1] == E else
+        sources = [sources[roles[0][0]] if sources[roles[0][0]]._data.shape[-1] == E else
                    sources[roles[0][0]][..., roles[0][1]:roles[0][1] + E], cat(ks, S_ax), cat(vs, S_ax)]
         roles = ((0, 0), (1, 0), (2, 0))
 

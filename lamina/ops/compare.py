@@ -52,11 +52,11 @@ bitwise_xor = _binary(np.bitwise_xor, "bitwise_xor", integral_only=True)
 
 
 def logical_not(input):
-    return _const(np.logical_not(input.data))
+    return _const(np.logical_not(input._data))
 
 
 def bitwise_not(input):
-    x = input.data
+    x = input._data
     if x.dtype.kind == "f":
         from .arithmetic import type_name
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{type_name(x.dtype)}'")
@@ -65,15 +65,15 @@ def bitwise_not(input):
 
 def equal(input, other):
     """True when both have the same shape and the same elements (a Python bool)."""
-    return input.data.shape == other.data.shape and bool(np.array_equal(input.data, other.data))
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
 
 
 def _close_operands(input, other):
-    b = other.data if isinstance(other, Tensor) else other
-    if isinstance(other, Tensor) and input.data.dtype != other.data.dtype:
+    b = other._data if isinstance(other, Tensor) else other
+    if isinstance(other, Tensor) and input._data.dtype != other._data.dtype:
         from .arithmetic import type_name
-        raise RuntimeError(f"{type_name(input.data.dtype)} did not match {type_name(other.data.dtype)}")
-    return input.data, b
+        raise RuntimeError(f"{type_name(input._data.dtype)} did not match {type_name(other._data.dtype)}")
+    return input._data, b
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -91,7 +91,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def _predicate(np_fn, integral_value):
     """isnan & co.: integers are never NaN or infinite, so they get a constant."""
     def op(input):
-        x = input.data
+        x = input._data
         if x.dtype.kind != "f":
             return _const(np.full(x.shape, integral_value))
         return _const(np_fn(x))
@@ -108,13 +108,13 @@ isreal = _predicate(lambda x: np.ones(x.shape, bool), True)
 
 
 def signbit(input):
-    x = input.data
+    x = input._data
     return _const(np.signbit(x) if x.dtype != np.bool_ else np.zeros(x.shape, bool))
 
 
 def is_nonzero(input):
-    n = input.data.size
+    n = input._data.size
     if n != 1:
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if n == 0 else
                            "Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input.data.reshape(()))
+    return bool(input._data.reshape(()))

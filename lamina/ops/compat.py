@@ -134,12 +134,12 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
     With only a 1-D integer tensor of counts, returns the indices 0, 0, 1, ... repeated by count."""
     if repeats is None:  # torch.repeat_interleave(counts)
-        counts = input.data
+        counts = input._data
         return wrap(np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts))
     if dim is None:
         input, dim = input.reshape(-1), 0
     dim = dim_arg(dim, input.ndim)
-    counts = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     if counts.ndim and counts.shape[0] not in (1, input.shape[dim]):
         raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
                            f"{counts.shape[0]} and input.size({dim}) = {input.shape[dim]}")
@@ -152,7 +152,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     from .shape import cat
     dim = dim_arg(dim, input.ndim)
     if prepend is not None or append is not None:
-        parts = [t if isinstance(t, Tensor) else wrap(np.asarray(t, dtype=input.data.dtype))
+        parts = [t if isinstance(t, Tensor) else wrap(np.asarray(t, dtype=input._data.dtype))
                  for t in (prepend, input, append) if t is not None]
         input = cat(parts, dim)
     for _ in range(n):
@@ -184,10 +184,10 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 def bincount(input, weights=None, minlength=0):
     if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if input.data.size and input.data.min() < 0:
+    if input._data.size and input._data.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    w = None if weights is None else weights.data
-    out = np.bincount(input.data, w, minlength)
+    w = None if weights is None else weights._data
+    out = np.bincount(input._data, w, minlength)
     if w is None:
         return wrap(out.astype(np.int64))
     return wrap(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
@@ -196,10 +196,10 @@ def bincount(input, weights=None, minlength=0):
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices where `input`'s values would be inserted into the last dim of `sorted_sequence`."""
     side = side or ("right" if right else "left")
-    seq = sorted_sequence.data
-    values = input.data if isinstance(input, Tensor) else np.asarray(input)
+    seq = sorted_sequence._data
+    values = input._data if isinstance(input, Tensor) else np.asarray(input)
     if sorter is not None:
-        seq = np.take_along_axis(seq, sorter.data, -1)
+        seq = np.take_along_axis(seq, sorter._data, -1)
     if seq.ndim == 1:
         out = np.searchsorted(seq, values, side=side)
     else:
@@ -210,14 +210,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
-    values = input.data if isinstance(input, Tensor) else np.asarray(input)
-    out = np.searchsorted(boundaries.data, values, side="right" if right else "left")
+    values = input._data if isinstance(input, Tensor) else np.asarray(input)
+    out = np.searchsorted(boundaries._data, values, side="right" if right else "left")
     return wrap(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    a = elements.data if isinstance(elements, Tensor) else np.asarray(elements)
-    b = test_elements.data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
     return wrap(np.isin(a, b, assume_unique=assume_unique, invert=invert))
 
 
@@ -243,7 +243,7 @@ def is_nonzero(input):
     if input.numel() != 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous" if input.numel()
                            else "Boolean value of Tensor with no values is ambiguous")
-    return bool(input.data.reshape(()))
+    return bool(input._data.reshape(()))
 
 
 def is_same_size(input, other):

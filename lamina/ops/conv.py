@@ -72,18 +72,18 @@ def _check_common(name, x, w, b, nd, transposed, groups, stride, dilation, paddi
                            f"{want} channels, but got {x.shape[-nd - 1]} channels instead")
     if b is not None:
         outs = w.shape[1] * groups if transposed else w.shape[0]
-        if b.data.ndim != 1 or b.data.shape[0] != outs:
+        if b._data.ndim != 1 or b._data.shape[0] != outs:
             head = "transposed=1, weight" if transposed else "weight"
             raise RuntimeError(f"Given {head} of size {list(w.shape)}, expected bias to be 1-dimensional with "
-                               f"{outs} elements, but got bias of size {list(b.data.shape)} instead")
-        if b.data.dtype != x.dtype:
+                               f"{outs} elements, but got bias of size {list(b._data.shape)} instead")
+        if b._data.dtype != x.dtype:
             raise RuntimeError(f"Input type ({_C_TYPE.get(x.dtype.name, x.dtype.name)}) and bias type "
-                               f"({_C_TYPE.get(b.data.dtype.name, b.data.dtype.name)}) should be the same")
+                               f"({_C_TYPE.get(b._data.dtype.name, b._data.dtype.name)}) should be the same")
 
 
 # ---- the differentiable ops ----------------------------------------------------------------
 def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     stride = _ntuple(stride, nd, "stride")
     dilation = _ntuple(dilation, nd, "dilation")
     if isinstance(padding, str):
@@ -108,7 +108,7 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
     if any(p < e for p, e in zip(padded, eff)):
         raise RuntimeError(f"Calculated padded input size per channel: ({_dims(padded)}). Kernel size: "
                            f"({_dims(eff)}). Kernel size can't be greater than actual input size")
-    b = bias.data if bias is not None else None
+    b = bias._data if bias is not None else None
     need_w = _wanted(weight)
     out, cols = conv_forward(x, w, b, stride, pads, dilation, groups, need_w)
     if not batched:
@@ -163,7 +163,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_padding, groups, dilation):
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
     stride = _ntuple(stride, nd, "stride")
@@ -194,7 +194,7 @@ def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_pa
     pads = [(p, p) for p in padding]
     cout = w.shape[1] * groups
     out_shape = (x.shape[0], cout) + out_sp
-    b = bias.data if bias is not None else None
+    b = bias._data if bias is not None else None
     out = input_grad(x, w, out_shape, stride, pads, dilation, groups, bias=b)
     if not batched:
         out = out[0]
@@ -281,7 +281,7 @@ def _fold_array(cols, size, k, d, p, s, out):
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     r"""Extract sliding local blocks (im2col): (N, C, H, W) → (N, C·∏kernel_size, L),
     L = ∏_d ⌊(size_d + 2·padding_d - dilation_d·(kernel_size_d-1) - 1)/stride_d + 1⌋."""
-    x = input.data
+    x = input._data
     if x.ndim not in (3, 4):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(x.shape)}")
@@ -306,7 +306,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     r"""Combine sliding local blocks into a tensor, summing overlaps (col2im):
     (N, C·∏kernel_size, L) → (N, C, *output_size). The inverse layout of unfold."""
-    x = input.data
+    x = input._data
     if x.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
                            f"dimensions for input, but got: {list(x.shape)}")

@@ -14,7 +14,7 @@ METHODS = ["to", "type", "float", "double", "half", "long", "int", "short", "cha
 
 
 def _cast(input, np_dtype, copy=False):
-    x = input.data
+    x = input._data
     if x.dtype == np_dtype and not copy:
         return input
     out = x.astype(np_dtype)  # always a new array
@@ -52,7 +52,7 @@ def type(input, dtype=None, non_blocking=False):
     """With no argument, the type name ("torch.FloatTensor"); otherwise a cast to that dtype
     (a dtype or a name like "torch.DoubleTensor")."""
     if dtype is None:
-        return "torch." + _TENSOR_TYPES[input.data.dtype.name]
+        return "torch." + _TENSOR_TYPES[input._data.dtype.name]
     if isinstance(dtype, str) and dtype.split(".")[-1] in _BY_TYPE_NAME:
         dtype = _BY_TYPE_NAME[dtype.split(".")[-1]]
     return to(input, dtype)
@@ -76,17 +76,17 @@ bool = _caster(np.bool_)
 
 
 def type_as(input, other):
-    return _cast(input, other.data.dtype)
+    return _cast(input, other._data.dtype)
 
 
 def clone(input, *, memory_format=None):
     def backward(g):
         return (g,)
-    return make(input.data.copy(), (input,), backward, "CloneBackward0")
+    return make(input._data.copy(), (input,), backward, "CloneBackward0")
 
 
 def contiguous(input, memory_format=None):
-    if input.data.flags.c_contiguous:
+    if input._data.flags.c_contiguous:
         return input
     return clone(input)
 
@@ -108,7 +108,7 @@ def _new(fill):
             size = tuple(size) if isinstance(size, (tuple, list)) else (size,)
         else:
             value = fill
-        dt = _dtype.to_dtype(dtype).np if dtype is not None else input.data.dtype
+        dt = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
         arr = np.empty(size, dtype=dt) if value is None else np.full(size, value, dtype=dt)
         t = Tensor._wrap(arr)
         t.requires_grad = requires_grad

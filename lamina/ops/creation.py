@@ -23,7 +23,7 @@ def _finish(arr, requires_grad, device=None, out=None):
     if requires_grad and arr.dtype.kind != "f":
         raise RuntimeError(_FLOAT_ONLY)
     if out is not None:  # factories with out= resize `out` and fill it, as PyTorch does
-        out.data = arr if arr.dtype == out.data.dtype else arr.astype(out.data.dtype)
+        out._data = arr if arr.dtype == out._data.dtype else arr.astype(out._data.dtype)
         out._version[0] += 1
         return out
     t = Tensor._wrap(arr)
@@ -56,7 +56,7 @@ def _item_dtype(x):
     if t is bool or t is int:
         return _PY_KIND[t]
     if isinstance(x, Tensor):
-        return _dtype.from_numpy_dtype(x.data.dtype)
+        return _dtype.from_numpy_dtype(x._data.dtype)
     if isinstance(x, (np.ndarray, np.generic)):
         return _dtype.from_numpy_dtype(x.dtype)
     if isinstance(x, (bool, np.bool_)):
@@ -74,7 +74,7 @@ def _infer_dtype(data):
     """PyTorch's inference: Python floats give the default dtype, ints int64, bools bool, NumPy
     scalars/arrays and Tensors their own dtype; the elements of a sequence are promoted together."""
     if isinstance(data, Tensor):
-        return data.data.dtype
+        return data._data.dtype
     if isinstance(data, (np.ndarray, np.generic)):
         return _dtype.from_numpy_dtype(data.dtype).np
     flat = _flatten_items(data) if isinstance(data, (list, tuple)) else [data]
@@ -120,15 +120,15 @@ def _ragged_error(data):
 
 def _leaf_array(x, dtype):
     if isinstance(x, Tensor):
-        if x.data.size != 1 and x.data.ndim:
+        if x._data.size != 1 and x._data.ndim:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return x.data.reshape(())
+        return x._data.reshape(())
     return x
 
 
 def _to_array(data, dtype):
     if isinstance(data, Tensor):
-        return np.array(data.data, dtype=dtype)
+        return np.array(data._data, dtype=dtype)
     if isinstance(data, (list, tuple)):
         if any(isinstance(x, Tensor) for x in _flatten_items(data)):
             data = _replace_tensors(data, dtype)
@@ -222,7 +222,7 @@ def _size(size, name=None, fn="tensor"):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
-        if not isinstance(s, (int, np.integer)) and not (isinstance(s, Tensor) and s.data.dtype.kind in "iu"):
+        if not isinstance(s, (int, np.integer)) and not (isinstance(s, Tensor) and s._data.dtype.kind in "iu"):
             raise TypeError(f"{fn}(): argument 'size' (position 1) must be tuple of ints, not "
                             f"{type(s).__name__}")
     size = tuple(builtins.int(s) for s in size)
@@ -279,8 +279,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
 
 
 def _like(input, dtype, requires_grad, device, fill):
-    dt = _dtype.to_dtype(dtype).np if dtype is not None else input.data.dtype
-    arr = np.empty(input.data.shape, dtype=dt) if fill is None else np.full(input.data.shape, fill, dtype=dt)
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
+    arr = np.empty(input._data.shape, dtype=dt) if fill is None else np.full(input._data.shape, fill, dtype=dt)
     return _finish(arr, requires_grad, device)
 
 
@@ -381,7 +381,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     """`base` raised to `steps` evenly spaced exponents from `start` to `end`."""
-    lin = linspace(start, end, steps, dtype=_dtype.float64).data
+    lin = linspace(start, end, steps, dtype=_dtype.float64)._data
     return _finish(np.power(base, lin).astype(_float_np(dtype)), requires_grad, device, out)
 
 
@@ -454,17 +454,17 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None):
-    return rand(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+    return rand(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None):
-    return randn(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+    return randn(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None, generator=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.data.shape, dtype=dtype or input.dtype, generator=generator,
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype, generator=generator,
                    requires_grad=requires_grad)

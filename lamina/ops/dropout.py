@@ -46,7 +46,7 @@ def _keep_mask(x, p, feature):
 
 def _scaled_mul(input, noise):
     """input · noise, with gradient g · noise (the same noise)."""
-    out = input.data * noise
+    out = input._data * noise
 
     def backward(g):
         return ((g * noise).astype(g.dtype, copy=False),)
@@ -54,7 +54,7 @@ def _scaled_mul(input, noise):
 
 
 def _dropout_op(input, p, feature):
-    x = input.data
+    x = input._data
     if p == 1.0:
         return _scaled_mul(input, x.dtype.type(0))
     noise = _keep_mask(x, p, feature)
@@ -63,7 +63,7 @@ def _dropout_op(input, p, feature):
 
 
 def _alpha_dropout_op(input, p, feature):
-    x = input.data
+    x = input._data
     if p == 1.0:
         return _scaled_mul(input, x.dtype.type(0))
     keep = _keep_mask(x, p, feature)
@@ -80,9 +80,9 @@ def _alpha_dropout_op(input, p, feature):
 
 def _run(op, input, p, training, inplace, feature):
     _check_p(p)
-    if not training or p == 0.0 or input.data.size == 0:
+    if not training or p == 0.0 or input._data.size == 0:
         return input
-    _check_float(input.data)
+    _check_float(input._data)
     if inplace:
         return apply_inplace(input, op, p, feature)
     return op(input, p, feature)

@@ -17,7 +17,7 @@ _TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTe
 
 
 def _indices(input, fn):
-    idx = input.data
+    idx = input._data
     if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{_TYPE.get(idx.dtype.name, idx.dtype.name)} instead (while "
@@ -40,7 +40,7 @@ def _scatter_rows(num, flat_idx, rows, dtype):
 def _renorm_(weight, idx, max_norm, norm_type):
     """PyTorch's embedding_renorm_: rows looked up whose norm exceeds max_norm are scaled down to
     it, in place and outside autograd (the weight's version counter moves, as in PyTorch)."""
-    w = weight.data
+    w = weight._data
     rows = np.unique(idx)
     if rows.size == 0:
         return
@@ -83,7 +83,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
     Shape: input (*), output (*, embedding_dim)."""
     idx = _indices(input, "embedding")
-    w = weight.data
+    w = weight._data
     if w.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     num = w.shape[0]
@@ -122,20 +122,20 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         max_norm, norm_type, scale_grad_by_freq, sparse: as in embedding
 
     An empty bag gives zeros. Output: (B, embedding_dim)."""
-    if weight.data.dtype == np.int64 and input.data.dtype.kind == "f":
+    if weight._data.dtype == np.int64 and input._data.dtype.kind == "f":
         import warnings
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
                       "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
                       stacklevel=2)
         weight, input = input, weight
-    if per_sample_weights is not None and input.data.shape != per_sample_weights.data.shape:
+    if per_sample_weights is not None and input._data.shape != per_sample_weights._data.shape:
         raise ValueError(f"embedding_bag: If per_sample_weights ({_size(per_sample_weights)}) is not None, then it "
                          f"must have the same shape as the input ({_size(input)})")
-    w = weight.data
+    w = weight._data
     if w.ndim != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {w.ndim}")
-    idx = input.data
-    psw = per_sample_weights.data if per_sample_weights is not None else None
+    idx = input._data
+    psw = per_sample_weights._data if per_sample_weights is not None else None
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
@@ -148,9 +148,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        if offsets.data.ndim != 1:
+        if offsets._data.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        starts = offsets.data.astype(np.int64, copy=False)
+        starts = offsets._data.astype(np.int64, copy=False)
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     modes = {"sum": 0, "mean": 1, "max": 2}
@@ -234,7 +234,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if per_sample_weights is not None and per_sample_weights._requires_grad:
             gp = np.zeros(psw.shape, dtype=w.dtype)
             gp[:used] = np.einsum("ij,ij->i", per_row, np.take(w, idx, axis=0))
-            gp = gp.reshape(per_sample_weights.data.shape)
+            gp = gp.reshape(per_sample_weights._data.shape)
         if weight._requires_grad:
             if psw is not None:
                 per_row = per_row * psw[:used, None]
@@ -248,7 +248,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 
 def _size(t):
     from ..tensor import Size
-    return Size(t.data.shape)
+    return Size(t._data.shape)
 
 
 def _segment_sum(rows, starts, ends, used, dim, dtype):
@@ -290,7 +290,7 @@ def _col_rows(g, arg, valid, dim):
 
 def one_hot(tensor, num_classes=-1):
     """int64 (*, num_classes) with a 1 at each value's position; num_classes=-1 uses max + 1."""
-    x = tensor.data
+    x = tensor._data
     if x.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
@@ -318,7 +318,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     from .._dtype import result_type
     from ._core import dim_arg, float_dtype_of
     dt = float_dtype_of(result_type(x1, x2).np)
-    a, b = np.broadcast_arrays(x1.data.astype(dt, copy=False), x2.data.astype(dt, copy=False))
+    a, b = np.broadcast_arrays(x1._data.astype(dt, copy=False), x2._data.astype(dt, copy=False))
     d = dim_arg(dim, a.ndim)
     na = np.sqrt((a * a).sum(axis=d, keepdims=True))
     nb = np.sqrt((b * b).sum(axis=d, keepdims=True))
@@ -333,11 +333,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
             # through a/ca directly, and through ca = ‖a‖ (norm's gradient a/‖a‖, 0 at 0)
             s = (ub * a).sum(axis=d, keepdims=True) / (ca * ca)
             ga = g * (ub / ca - s * np.divide(a, na, out=np.zeros_like(a), where=na != 0))
-            ga = unbroadcast(ga, x1.data.shape).astype(x1.data.dtype, copy=False)
+            ga = unbroadcast(ga, x1._data.shape).astype(x1._data.dtype, copy=False)
         if x2._requires_grad:
             s = (ua * b).sum(axis=d, keepdims=True) / (cb * cb)
             gb = g * (ua / cb - s * np.divide(b, nb, out=np.zeros_like(b), where=nb != 0))
-            gb = unbroadcast(gb, x2.data.shape).astype(x2.data.dtype, copy=False)
+            gb = unbroadcast(gb, x2._data.shape).astype(x2._data.dtype, copy=False)
         return ga, gb
     return make(out, (x1, x2), backward, "SumBackward1", saved=(x1, x2))
 
@@ -353,7 +353,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     if dt.kind != "f":
         a, b = a.astype(np.float32), np.asarray(b, np.float32)
     diff = a - b + eps
-    d = max(x1.data.ndim, x2.data.ndim) - 1
+    d = max(x1._data.ndim, x2._data.ndim) - 1
     if d < 0:
         diff, d = diff.reshape(1), 0
     p = float(p)
@@ -388,6 +388,6 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
             else:  # |x|^(p-1) is infinite at 0 for p < 1: PyTorch takes 0 there
                 gd = np.sign(diff) * np.power(ad, p - 1, out=np.zeros_like(ad), where=ad != 0) * scale
         gd = gd.astype(diff.dtype, copy=False)
-        return (unbroadcast(gd, x1.data.shape).astype(x1.data.dtype, copy=False) if x1._requires_grad else None,
-                unbroadcast(-gd, x2.data.shape).astype(x2.data.dtype, copy=False) if x2._requires_grad else None)
+        return (unbroadcast(gd, x1._data.shape).astype(x1._data.dtype, copy=False) if x1._requires_grad else None,
+                unbroadcast(-gd, x2._data.shape).astype(x2._data.dtype, copy=False) if x2._requires_grad else None)
     return make(out, (x1, x2), backward, "NormBackward1", saved=())

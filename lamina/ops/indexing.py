@@ -40,7 +40,7 @@ def _convert(index):
                 raise ValueError("step must be greater than zero")
             out.append(i)
         elif isinstance(i, Tensor):
-            arr = i.data
+            arr = i._data
             if arr.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if arr.dtype == np.uint8:
@@ -93,7 +93,7 @@ def _torch_index_error(x, idx, msg):
 
 def getitem(input, index):
     """input[index]: a view for ints/slices/None/Ellipsis, a copy for tensor or list indices."""
-    x = input.data
+    x = input._data
     idx, basic = _convert(index)
     out = _index(x, idx)
     shape = x.shape
@@ -151,8 +151,8 @@ def setitem(input, index, value):
     idx, basic = _convert(index)
     if not _tracking(input, (value,), {}):
         check_inplace(input)
-        v = value.data if isinstance(value, Tensor) else value
-        target = input.data
+        v = value._data if isinstance(value, Tensor) else value
+        target = input._data
         if not target.flags.writeable:
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.")
@@ -174,16 +174,16 @@ def setitem(input, index, value):
         return
     apply_inplace(input, index_put, index, value)
     if input.grad_fn is not None and _basic_name(idx, tuple(i for i in idx if not isinstance(i, np.ndarray)),
-                                                 input.data.shape) != "AliasBackward0":
+                                                 input._data.shape) != "AliasBackward0":
         input.grad_fn._name = "CopySlices"  # PyTorch indexes a view first, then puts into it
 
 
 def index_put(input, indices, values, accumulate=False):
     """Out-of-place `x[indices] = values` (differentiable in both x and values)."""
-    x = input.data
+    x = input._data
     idx, _ = _convert(indices)
     values_t = as_tensor(values, input)
-    v = values_t.data
+    v = values_t._data
     if v.dtype != x.dtype:
         v = v.astype(x.dtype)
     out = x.copy()
@@ -218,16 +218,16 @@ _C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int
 
 def masked_fill(input, mask, value):
     """Elements of input where mask is True replaced by value (a number or a 0-d tensor)."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{_C_TYPE_NAMES.get(m.dtype.name, m.dtype.name)}")
     value_t = value if isinstance(value, Tensor) else None
-    if value_t is not None and value_t.data.ndim != 0:
+    if value_t is not None and value_t._data.ndim != 0:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                           f"{value_t.data.ndim} dimension(s).")
-    fill = value_t.data if value_t is not None else value
-    x = input.data
+                           f"{value_t._data.ndim} dimension(s).")
+    fill = value_t._data if value_t is not None else value
+    x = input._data
     try:
         np.broadcast_shapes(m.shape, x.shape)
     except ValueError:
@@ -240,7 +240,7 @@ def masked_fill(input, mask, value):
         if value_t is not None:
             gv = None
             if value_t._requires_grad:
-                gv = np.where(m, g, g.dtype.type(0)).sum().astype(value_t.data.dtype).reshape(())
+                gv = np.where(m, g, g.dtype.type(0)).sum().astype(value_t._data.dtype).reshape(())
             return gx, gv
         return (gx,)
     parents = (input, value_t) if value_t is not None else (input,)
@@ -248,9 +248,9 @@ def masked_fill(input, mask, value):
 
 
 def masked_select(input, mask):
-    m = np.broadcast_to(mask.data, np.broadcast_shapes(mask.data.shape, input.data.shape))
-    x = np.broadcast_to(input.data, m.shape)
-    shape = input.data.shape
+    m = np.broadcast_to(mask._data, np.broadcast_shapes(mask._data.shape, input._data.shape))
+    x = np.broadcast_to(input._data, m.shape)
+    shape = input._data.shape
 
     def backward(g):
         gfull = np.zeros(m.shape, dtype=g.dtype)
@@ -261,15 +261,15 @@ def masked_select(input, mask):
 
 
 def _check_index_dtype(name, index):
-    if index.data.dtype not in (np.int64, np.int32):
+    if index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 def gather(input, dim, index, *, sparse_grad=False):
     _check_index_dtype("gather", index)
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
-    idx = index.data
+    idx = index._data
     if idx.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     # index may be smaller than input in the other dims: gather from the matching corner
@@ -295,11 +295,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     _check_index_dtype("scatter", index)
     if src is None:
         src = value
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
-    idx = index.data
+    idx = index._data
     src_t = src if isinstance(src, Tensor) else None
-    s = src_t.data if src_t is not None else np.full(idx.shape, src, dtype=x.dtype)
+    s = src_t._data if src_t is not None else np.full(idx.shape, src, dtype=x.dtype)
     s = s[tuple(slice(0, n) for n in idx.shape)]
     out = x.copy()
     grids = np.indices(idx.shape, sparse=True)
@@ -320,7 +320,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         if src_t is not None:
             gs = None
             if src_t._requires_grad:
-                gs = np.zeros_like(src_t.data, dtype=g.dtype)
+                gs = np.zeros_like(src_t._data, dtype=g.dtype)
                 gs[tuple(slice(0, n) for n in idx.shape)] = g[full]
             return gx, gs
         return (gx,)
@@ -333,9 +333,9 @@ def scatter_add(input, dim, index, src):
 
 
 def index_select(input, dim, index):
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
-    idx = index.data.reshape(-1) if index.data.ndim else index.data.reshape(1)
+    idx = index._data.reshape(-1) if index._data.ndim else index._data.reshape(1)
     if x.ndim == 0:
         return make(x.copy(), (input,), lambda g: (g,), "IndexSelectBackward0")
     out = np.take(x, idx, axis=d)
@@ -349,10 +349,10 @@ def index_select(input, dim, index):
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
-    idx = index.data
-    src = source.data * alpha if alpha != 1 else source.data
+    idx = index._data
+    src = source._data * alpha if alpha != 1 else source._data
     out = x.copy()
     np.add.at(np.moveaxis(out, d, 0), idx, np.moveaxis(src, d, 0))
 
@@ -363,25 +363,25 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def index_fill(input, dim, index, value):
-    d = dim_arg(dim, input.data.ndim)
-    sel = [slice(None)] * input.data.ndim
-    sel[d] = index.data
-    mask = np.zeros(input.data.shape, dtype=bool)
+    d = dim_arg(dim, input._data.ndim)
+    sel = [slice(None)] * input._data.ndim
+    sel[d] = index._data
+    mask = np.zeros(input._data.shape, dtype=bool)
     mask[tuple(sel)] = True
     return masked_fill(input, Tensor._wrap(mask), value)
 
 
 def index_copy(input, dim, index, source):
-    d = dim_arg(dim, input.data.ndim)
-    sel = [slice(None)] * input.data.ndim
+    d = dim_arg(dim, input._data.ndim)
+    sel = [slice(None)] * input._data.ndim
     sel[d] = index
     return index_put(input, tuple(sel), source)
 
 
 def take(input, index):
     """input treated as 1-D, at the positions in `index` (the result has index's shape)."""
-    x = input.data
-    idx = index.data
+    x = input._data
+    idx = index._data
     n = x.size
     if idx.size and (idx.max() >= n or idx.min() < -n):
         bad = idx.max() if idx.max() >= n else idx.min()
@@ -402,18 +402,18 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         return take(input, indices.reshape(-1))
     from .shape import expand
-    d = dim_arg(dim, input.data.ndim)
-    ishape, xshape = list(indices.data.shape), list(input.data.shape)
+    d = dim_arg(dim, input._data.ndim)
+    ishape, xshape = list(indices._data.shape), list(input._data.shape)
     ishape[d] = xshape[d] = 1
     common = list(np.broadcast_shapes(tuple(ishape), tuple(xshape)))
     xs, js = list(common), list(common)
-    xs[d], js[d] = input.data.shape[d], indices.data.shape[d]
-    x = expand(input, tuple(xs)) if tuple(xs) != input.data.shape else input
-    return gather(x, d, Tensor._wrap(np.broadcast_to(indices.data, tuple(js))))
+    xs[d], js[d] = input._data.shape[d], indices._data.shape[d]
+    x = expand(input, tuple(xs)) if tuple(xs) != input._data.shape else input
+    return gather(x, d, Tensor._wrap(np.broadcast_to(indices._data, tuple(js))))
 
 
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input.data)
+    nz = np.nonzero(input._data)
     if as_tuple:
         return tuple(make(a.astype(np.int64), (), None, "") for a in nz)
     return make(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64), (), None, "")

@@ -60,22 +60,22 @@ def apply_inplace(self, fn, *args, **kwargs):
     """Run the out-of-place `fn(self, *args, **kwargs)` and make `self` hold the result."""
     check_inplace(self)
     if not _tracking(self, args, kwargs):
-        write(self, fn(self, *args, **kwargs).data)
+        write(self, fn(self, *args, **kwargs)._data)
         return self
     # The old value, detached from `self`'s memory so that writing the new value cannot change
     # what fn's backward saved; its edge is self's graph as it is now.
-    old = wrap(self.data.copy())
+    old = wrap(self._data.copy())
     old.grad_fn = self.grad_fn
     old._requires_grad = self._requires_grad
     result = fn(old, *args, **kwargs)
-    write(self, result.data)
+    write(self, result._data)
     rebase(self, result.grad_fn)
     return self
 
 
 def write(self, value, check_cast=True):
     """Copy `value` into self's array (broadcast, cast) and bump the version counter."""
-    arr = self.data
+    arr = self._data
     value = np.asarray(value)
     if value.shape != arr.shape and np.broadcast_shapes(value.shape, arr.shape) != arr.shape:
         raise RuntimeError(f"output with shape {list(arr.shape)} doesn't match the broadcast shape "
@@ -108,7 +108,7 @@ def overwrite(self, values, name):
         def fn(old):
             def backward(g):
                 return (np.zeros_like(g),)
-            return make(np.broadcast_to(np.asarray(values, dtype=old.data.dtype), old.data.shape), (old,),
+            return make(np.broadcast_to(np.asarray(values, dtype=old._data.dtype), old._data.shape), (old,),
                         backward, name)
         return apply_inplace(self, fn)
     write(self, values, check_cast=False)
@@ -136,7 +136,7 @@ def rebase(self, node):
         return
     if node is None and not base._requires_grad:
         return
-    base_arr, view_arr = base.data, self.data
+    base_arr, view_arr = base._data, self._data
 
     def backward(g):
         pos = _positions(base_arr, view_arr)
@@ -162,7 +162,7 @@ def _refresh_views(base, skip):
             continue
         alive.append(r)
         if v is not skip:
-            v.grad_fn = Node("AsStridedBackward0", _scatter_into(base.data, v.data), (base.grad_fn,), None)
+            v.grad_fn = Node("AsStridedBackward0", _scatter_into(base._data, v._data), (base.grad_fn,), None)
             v._requires_grad = True
     base._views = alive
 

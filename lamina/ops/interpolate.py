@@ -167,7 +167,7 @@ def _along(x, axis, a):
 
 
 def _nearest(input, size, scales, exact):
-    x = input.data
+    x = input._data
     nd = x.ndim - 2
     sizes = x.shape[2:]
     idx = [_nearest_index(n, o, s, exact) for n, o, s in zip(sizes, size, scales)]
@@ -210,7 +210,7 @@ def _nearest(input, size, scales, exact):
 
 
 def _separable(input, size, scales, mode, align_corners):
-    x = input.data
+    x = input._data
     nd = x.ndim - 2
     dt = x.dtype.type if x.dtype.kind == "f" else np.float32
     build = _cubic_taps if mode == "bicubic" else _linear_taps
@@ -225,7 +225,7 @@ def _separable(input, size, scales, mode, align_corners):
     def backward(g):
         for i in range(nd):
             g = axes[i].backward(g, 2 + i)
-        return (g.astype(input.data.dtype, copy=False),)
+        return (g.astype(input._data.dtype, copy=False),)
     return make(out, (input,), backward, name)
 
 
@@ -236,7 +236,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     mode: 'nearest' | 'nearest-exact' | 'linear' (3-D) | 'bilinear' | 'bicubic' (4-D) |
     'trilinear' (5-D) | 'area'. align_corners (interpolating modes only): map the corner pixel
     centres onto each other instead of the corner edges. Output size is ⌊in · scale_factor⌋."""
-    x = input.data
+    x = input._data
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -337,7 +337,7 @@ def _unshuffle(x, r):
 
 def pixel_shuffle(input, upscale_factor):
     r"""(*, C·r², H, W) → (*, C, H·r, W·r): sub-pixel channels become spatial neighbours."""
-    x = input.data
+    x = input._data
     r = int(upscale_factor)
     if x.ndim < 3:
         raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
@@ -355,7 +355,7 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     r"""(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of pixel_shuffle."""
-    x = input.data
+    x = input._data
     r = int(downscale_factor)
     if x.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "

@@ -84,7 +84,7 @@ def matmul(input, other):
     is a row (left) or column (right) vector, and leading batch dims broadcast."""
     if not isinstance(other, Tensor):
         other = as_tensor(other)
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype and a.dtype != np.bool_:
         out = a @ b
 
@@ -146,16 +146,16 @@ def _matmul_batched(input, other, a, b, name="UnsafeViewBackward0"):
 
 def mm(input, mat2):
     """Matrix × matrix (2-D only)."""
-    if input.data.ndim != 2:
+    if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
-    if mat2.data.ndim != 2:
+    if mat2._data.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     return matmul(input, mat2)
 
 
 def bmm(input, mat2):
     """Batched matrix × matrix: (b, n, m) @ (b, m, p) → (b, n, p), no broadcasting."""
-    a, b = input.data, mat2.data
+    a, b = input._data, mat2._data
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if b.ndim != 3:
@@ -169,8 +169,8 @@ def bmm(input, mat2):
 
 def dot(input, other):
     """Inner product of two 1-D tensors."""
-    if input.data.ndim != 1 or other.data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.data.ndim}D and {other.data.ndim}D tensors")
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     return matmul(input, other)
 
 
@@ -180,10 +180,10 @@ vdot = dot
 def inner(input, other):
     """Σ over the last dims: a[..., k] · b[..., k] for every pair of leading indices."""
     from .shape import reshape
-    if input.data.ndim == 0 or other.data.ndim == 0:
+    if input._data.ndim == 0 or other._data.ndim == 0:
         from .arithmetic import mul
         return mul(input, other)
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
                            f"{list(a.shape)} and {list(b.shape)}")
@@ -193,8 +193,8 @@ def inner(input, other):
 
 def mv(input, vec):
     """Matrix × vector."""
-    if input.data.ndim != 2 or vec.data.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.data.ndim}, {vec.data.ndim}")
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
     return matmul(input, vec)
 
 
@@ -203,8 +203,8 @@ def outer(input, vec2):
     from .arithmetic import mul
     from .shape import reshape
     for name, t in (("self", input), ("vec2", vec2)):
-        if t.data.ndim != 1:
-            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.data.ndim}-D")
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
     return mul(reshape(input, (-1, 1)), vec2)
 
 
@@ -213,7 +213,7 @@ ger = outer
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """out = beta · input + alpha · (mat1 @ mat2), input broadcast to the product's shape."""
-    a, b, c = input.data, mat1.data, mat2.data
+    a, b, c = input._data, mat1._data, mat2._data
     if b.ndim != 2:
         raise RuntimeError(f"mat1 must be a matrix, got {b.ndim}-D tensor")
     if c.ndim != 2:
@@ -242,7 +242,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b, fused: x of shape (*, in), W (out, in), b (out,)."""
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     if x.ndim == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and 2D")
     if x.shape[-1] != w.shape[-1]:
@@ -257,7 +257,7 @@ def linear(input, weight, bias=None):
     x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     out = x2 @ w.T
     if bias is not None:
-        out += bias.data  # out is a fresh array: add in place, no temporary
+        out += bias._data  # out is a fresh array: add in place, no temporary
     if x.ndim != 2:
         out = out.reshape(x.shape[:-1] + (w.shape[0],))
     has_bias = bias is not None
@@ -356,7 +356,7 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = tuple(o if isinstance(o, Tensor) else as_tensor(o) for o in operands)
-    arrays = [o.data for o in operands]
+    arrays = [o._data for o in operands]
     for a in arrays[1:]:
         if a.dtype != arrays[0].dtype:
             raise RuntimeError(f"expected scalar type {_tn(arrays[0].dtype)} but found {_tn(a.dtype)}")

@@ -74,9 +74,9 @@ def _not_differentiable(fn, arg, t):
 
 
 def _size_warning(input, target):
-    if input.data.shape != target.data.shape:
-        warnings.warn(f"Using a target size ({Size(target.data.shape)}) that is different to the input size "
-                      f"({Size(input.data.shape)}). This will likely lead to incorrect results due to "
+    if input._data.shape != target._data.shape:
+        warnings.warn(f"Using a target size ({Size(target._data.shape)}) that is different to the input size "
+                      f"({Size(input._data.shape)}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
@@ -89,17 +89,17 @@ def _operands(input, target):
 
 
 def _as_dtype(g, t):
-    return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
+    return g if g.dtype == t._data.dtype else g.astype(t._data.dtype)
 
 
 def _pair_grads(dx_of, input, target, minus_for_target=True):
     """grads_of for losses of (input - target): d/dtarget = -d/dinput."""
     def grads_of(gl):
         d = dx_of(gl)
-        gx = _as_dtype(unbroadcast(d, input.data.shape), input) if input._requires_grad else None
+        gx = _as_dtype(unbroadcast(d, input._data.shape), input) if input._requires_grad else None
         gt = None
         if isinstance(target, Tensor) and target._requires_grad:
-            gt = _as_dtype(unbroadcast(-d if minus_for_target else d, target.data.shape), target)
+            gt = _as_dtype(unbroadcast(-d if minus_for_target else d, target._data.shape), target)
         return gx, gt
     return grads_of
 
@@ -107,7 +107,7 @@ def _pair_grads(dx_of, input, target, minus_for_target=True):
 def _weighted(loss_fn, input, target, weight, reduction, mean_by_weight=True):
     """The weight= path of l1/mse/huber: elementwise loss times weight, mean divided by
     Σweight (l1, mse) or by the count (huber), as PyTorch does."""
-    if weight.data.shape != input.data.shape:
+    if weight._data.shape != input._data.shape:
         raise ValueError("Weights and input must have the same size.")
     from .arithmetic import div, mul
     from .reduction import mean, sum as _sum
@@ -189,7 +189,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     r""":math:`-w [y \log x + (1 - y) \log(1 - x)]` for probabilities x; each log is clamped
     at -100 so that x = 0 or 1 gives a finite loss, as in PyTorch."""
     reduction = reduction_arg(size_average, reduce, reduction)
-    x, t = input.data, target.data
+    x, t = input._data, target._data
     if t.shape != x.shape:
         raise ValueError(f"Using a target size ({Size(t.shape)}) that is different to the input size "
                          f"({Size(x.shape)}) is deprecated. Please ensure they have the same size.")
@@ -200,7 +200,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _not_differentiable("binary_cross_entropy", "weight", weight)
     w = None
     if weight is not None:
-        w = np.broadcast_to(weight.data, np.broadcast_shapes(t.shape, weight.data.shape))
+        w = np.broadcast_to(weight._data, np.broadcast_shapes(t.shape, weight._data.shape))
     with np.errstate(divide="ignore"):
         log_x = np.maximum(np.log(x), -100)
         log_1mx = np.maximum(np.log1p(-x), -100)
@@ -238,7 +238,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     r"""Sigmoid and binary cross-entropy in one stable step:
     :math:`-w [p y \log \sigma(x) + (1 - y) \log(1 - \sigma(x))]` with p = pos_weight."""
     reduction = reduction_arg(size_average, reduce, reduction)
-    x, t = input.data, target.data
+    x, t = input._data, target._data
     if t.shape != x.shape:
         raise ValueError(f"Target size ({Size(t.shape)}) must be the same as input size ({Size(x.shape)})")
     if t.dtype.kind != "f":
@@ -248,12 +248,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     sp = _softplus_neg(x)  # -log σ(x)
     pw = coef = None
     if pos_weight is not None:
-        pw = pos_weight.data
+        pw = pos_weight._data
         coef = 1 + (pw - 1) * t
         unweighted = (1 - t) * x + coef * sp
     else:
         unweighted = (1 - t) * x + sp
-    w = None if weight is None else weight.data
+    w = None if weight is None else weight._data
     loss = unweighted * w if w is not None else unweighted
     parents = (input, target)
 
@@ -279,7 +279,7 @@ def _check_weight(weight, c, dtype, probabilities=False):
         return None
     if not probabilities:
         _not_differentiable("nll_loss_forward", "weight", weight)
-    w = weight.data
+    w = weight._data
     if w.ndim != 1 or w.size != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(w.shape)}")
@@ -376,12 +376,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     r"""Negative log-likelihood of the target class, for log-probabilities input:
     :math:`-w_{y_n} x_{n, y_n}`; the mean divides by :math:`\sum_n w_{y_n}` over non-ignored targets."""
     reduction = reduction_arg(size_average, reduce, reduction)
-    x = input.data
-    t = _class_targets(x, target.data)
+    x = input._data
+    t = _class_targets(x, target._data)
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _check_weight(weight, c, x.dtype)
     logp = _rows(x)
-    out_shape = target.data.shape if x.ndim != 1 else ()
+    out_shape = target._data.shape if x.ndim != 1 else ()
     out, (ar, valid, safe, wt, denom) = _nll_core(logp, t, w, ignore_index, reduction, 0.0, out_shape)
 
     def backward(g):
@@ -401,7 +401,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = reduction_arg(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    x, td = input.data, target.data
+    x, td = input._data, target._data
     if x.dtype.kind != "f":
         raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_TYPE.get(x.dtype.name)}'")
     probabilities = td.shape == x.shape
@@ -446,7 +446,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def _soft_target_ce(input, target, logp, e, s, w, reduction, ls):
-    x, td = input.data, target.data
+    x, td = input._data, target._data
     c = logp.shape[1]
     t = _rows(td).astype(x.dtype, copy=False)
     if ls > 0:
@@ -502,13 +502,13 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     def grads_of(gl):
         gx = gt = None
         if input._requires_grad:
-            gx = _as_dtype(unbroadcast(-gl * (ey if log_target else y), input.data.shape), input)
+            gx = _as_dtype(unbroadcast(-gl * (ey if log_target else y), input._data.shape), input)
         if isinstance(target, Tensor) and target._requires_grad:
             if log_target:
                 d = ey * (y - x + 1)
             else:  # undefined (nan) at y = 0, as PyTorch's xlogy(y, y) derivative gives
                 d = np.where(y == 0, np.nan, logy + 1 - x).astype(x.dtype, copy=False)
-            gt = _as_dtype(unbroadcast(gl * d, target.data.shape), target)
+            gt = _as_dtype(unbroadcast(gl * d, target._data.shape), target)
         return gx, gt
     if reduction == "batchmean":
         out = _reduce(loss, (input, target), grads_of, "sum", "KlDivBackward0")
@@ -528,7 +528,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     loss = np.maximum(m, 0) + np.log1p(np.exp(-np.abs(m)))
 
     def grads_of(gl):
-        gx = _as_dtype(unbroadcast(gl * -y * _sigmoid(m), input.data.shape), input) if input._requires_grad else None
+        gx = _as_dtype(unbroadcast(gl * -y * _sigmoid(m), input._data.shape), input) if input._requires_grad else None
         return gx, None
     return _reduce(loss.astype(x.dtype, copy=False), (input, target), grads_of, reduction,
                    "SoftMarginLossBackward0")
@@ -559,7 +559,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = reduction_arg(size_average, reduce, reduction)
     from .arithmetic import add, clamp, rsub, where
     from .compare import eq
-    zeros = wrap(np.zeros((), dtype=input.data.dtype))
+    zeros = wrap(np.zeros((), dtype=input._data.dtype))
     margin_clamp = clamp(rsub(input, margin), min=0)
     out_margin = where(eq(target, 1), zeros, margin_clamp)
     out_self = where(eq(target, -1), zeros, input)
@@ -582,7 +582,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     mag1 = add(_sum(mul(input1, input1), d), eps)
     mag2 = add(_sum(mul(input2, input2), d), eps)
     cos = div(prod, sqrt(mul(mag1, mag2)))
-    zeros = wrap(np.zeros((), dtype=cos.data.dtype))
+    zeros = wrap(np.zeros((), dtype=cos._data.dtype))
     pos = rsub(cos, 1)
     neg = clamp(sub(cos, margin), min=0)
     out = add(where(eq(target, 1), pos, zeros), where(eq(target, -1), neg, zeros))
@@ -624,7 +624,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = mul(ones_like(input), float(var))
-    elif (var.data < 0).any():
+    elif (var._data < 0).any():
         raise ValueError("var has negative entry/entries")
     if var.shape != input.shape:
         if input.shape[:-1] == var.shape:
@@ -636,7 +636,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
     # the clamp does not pass gradient where it bites, as PyTorch's no_grad clamp_ on a clone
-    v = var.data
+    v = var._data
     clamped = np.maximum(v, eps).astype(v.dtype, copy=False)
     var_c = add(var, wrap((clamped - v).astype(v.dtype, copy=False)))
     loss = mul(add(log(var_c), div(pow(sub(input, target), 2), var_c)), 0.5)
@@ -688,7 +688,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     _not_differentiable("multi_margin_loss", "weight", weight)
-    x, t = input.data, target.data
+    x, t = input._data, target._data
     rows = x.reshape(1, -1) if x.ndim <= 1 else x
     n, c = rows.shape
     if t.size != n:
@@ -702,7 +702,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     h = margin - rows[ar, t][:, None] + rows
     h[ar, t] = 0
     active = h > 0
-    wt = weight.data[t][:, None] if weight is not None else 1.0
+    wt = weight._data[t][:, None] if weight is not None else 1.0
     hp = np.where(active, h if p == 1 else h * h, 0) * wt
     loss = (hp.sum(axis=1) / c).astype(x.dtype, copy=False)
     if x.ndim <= 1:
@@ -728,7 +728,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     r"""Multi-label hinge loss: for each target class j (the indices before the first -1) and
     each non-target class i, :math:`\max(0, 1 - (x_j - x_i)) / C`."""
     reduction = reduction_arg(size_average, reduce, reduction)
-    x, t = input.data, target.data
+    x, t = input._data, target._data
     if t.shape != x.shape:
         raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}")
     rows = x.reshape(1, -1) if x.ndim <= 1 else x

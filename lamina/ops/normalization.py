@@ -46,9 +46,9 @@ def _param_grads(g, xhat, weight, bias, reduce_axes, shape):
     """Gradients of y = x̂·w + b for w and b (shape `shape`), summing over `reduce_axes`."""
     gw = gb = None
     if weight is not None and weight._requires_grad:
-        gw = np.sum(g * xhat, axis=reduce_axes).reshape(shape).astype(weight.data.dtype, copy=False)
+        gw = np.sum(g * xhat, axis=reduce_axes).reshape(shape).astype(weight._data.dtype, copy=False)
     if bias is not None and bias._requires_grad:
-        gb = np.sum(g, axis=reduce_axes).reshape(shape).astype(bias.data.dtype, copy=False)
+        gb = np.sum(g, axis=reduce_axes).reshape(shape).astype(bias._data.dtype, copy=False)
     return gw, gb
 
 
@@ -71,7 +71,7 @@ def _pack(gx, gw, gb, weight, bias):
 
 
 def _channel_view(t, bshape):
-    return None if t is None else t.data.reshape(bshape)
+    return None if t is None else t._data.reshape(bshape)
 
 
 # ---- batch norm ------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     :math:`y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta`; in training
     the running stats move towards the batch's (the variance unbiased)."""
-    x = input.data
+    x = input._data
     shape = x.shape
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or higher input to batch_norm (got {x.ndim}D input)")
@@ -100,8 +100,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     c = shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
-        if t is not None and t.data.size != c:
-            raise RuntimeError(f"{name} should contain {c} elements not {t.data.size}")
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     bshape = (1, c) + (1,) * (x.ndim - 2)
     axes = (0,) + tuple(range(2, x.ndim))
     w = _channel_view(weight, bshape)
@@ -116,7 +116,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = _affine(xhat, w, b)
         if training and running_mean is not None:
             n = x.size // c
-            rm, rv = running_mean.data, running_var.data
+            rm, rv = running_mean._data, running_var._data
             rm *= 1.0 - momentum
             rm += mean.reshape(c) * momentum
             rv *= 1.0 - momentum
@@ -132,8 +132,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             return _pack(gx, *_param_grads(g, xhat, weight, bias, axes, (c,)), weight, bias)
     else:
         # evaluation: an affine map per channel, folded into one scale and one shift
-        invstd = 1.0 / np.sqrt(running_var.data.reshape(bshape).astype(x.dtype, copy=False) + eps)
-        mean = running_mean.data.reshape(bshape).astype(x.dtype, copy=False)
+        invstd = 1.0 / np.sqrt(running_var._data.reshape(bshape).astype(x.dtype, copy=False) + eps)
+        mean = running_mean._data.reshape(bshape).astype(x.dtype, copy=False)
         scale = invstd * w if w is not None else invstd
         shift = -mean * scale
         if b is not None:
@@ -170,19 +170,19 @@ def _check_trailing(x, ns, what="normalized_shape"):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     r"""Normalise over the last len(normalized_shape) dims of each sample:
     :math:`y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta`."""
-    x = input.data
+    x = input._data
     ns = _normalized_shape(normalized_shape)
     _check_trailing(x, ns)
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.data.shape != ns:
+        if t is not None and t._data.shape != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
-                               f"{list(t.data.shape)} and normalized_shape = {list(ns)}")
+                               f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
     k = len(ns)
     axes = tuple(range(x.ndim - k, x.ndim))
     lead = tuple(range(x.ndim - k))
     xhat, invstd, _, _ = _stats(x, axes, eps)
-    w = None if weight is None else weight.data
-    b = None if bias is None else bias.data
+    w = None if weight is None else weight._data
+    b = None if bias is None else bias._data
     out = _affine(xhat, w, b)
 
     def backward(g):
@@ -198,7 +198,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     r""":math:`y = \frac{x}{\sqrt{\mathrm{mean}(x^2) + \epsilon}} \gamma` over the last dims
     (eps defaults to the dtype's machine epsilon)."""
-    x = input.data
+    x = input._data
     ns = _normalized_shape(normalized_shape)
     _check_trailing(x, ns)
     if eps is None:
@@ -208,7 +208,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     lead = tuple(range(x.ndim - k))
     inv = 1.0 / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + eps)
     xhat = x * inv
-    w = None if weight is None else weight.data
+    w = None if weight is None else weight._data
     out = xhat * w if w is not None else xhat
 
     def backward(g):
@@ -227,7 +227,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each group of num_groups channel groups of each sample (N, C, *), then scale and
     shift per channel."""
-    x = input.data
+    x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
     n, c = x.shape[:2]
@@ -239,9 +239,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                          f"{[per, num_groups] + list(x.shape[2:])}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (t.data.ndim != 1 or t.data.size != c):
+        if t is not None and (t._data.ndim != 1 or t._data.size != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
-                               f"but got {name} of shape {list(t.data.shape)} and input of shape {list(x.shape)}")
+                               f"but got {name} of shape {list(t._data.shape)} and input of shape {list(x.shape)}")
     grouped = x.reshape(n, num_groups, -1)
     xhat_g, invstd, _, _ = _stats(grouped, (2,), eps)
     xhat = xhat_g.reshape(x.shape)
@@ -266,17 +266,17 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """Normalise each channel of each sample (N, C, *) over its spatial dims; with running
     stats, update them from the batch's per-instance statistics (or use them when
     use_input_stats is False)."""
-    x = input.data
+    x = input._data
     if use_input_stats and math.prod(x.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {Size(x.shape)}")
     n, c = x.shape[:2]
     bshape = (1, c) + (1,) * (x.ndim - 2)
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.data.size != c:
-            raise RuntimeError(f"{name} should contain {c} elements not {t.data.size}")
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.data.size != c:
-            raise RuntimeError(f"{name} should contain {n * c} elements not {t.data.size * n}")
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t._data.size * n}")
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
@@ -288,7 +288,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     out = _affine(xhat, w, b)
     if running_mean is not None and running_var is not None:
         m = math.prod(x.shape[2:])
-        rm, rv = running_mean.data, running_var.data
+        rm, rv = running_mean._data, running_var._data
         rm *= 1.0 - momentum
         rm += mean.reshape(n, c).mean(axis=0) * momentum
         rv *= 1.0 - momentum
@@ -310,7 +310,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 # ---- vector normalisation ---------------------------------------------------------------------
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     r""":math:`v / \max(\lVert v \rVert_p, \epsilon)` for each vector v along `dim`."""
-    x = input.data
+    x = input._data
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     from ._core import dim_arg
     axes = tuple(dim_arg(d, x.ndim) for d in dims)
@@ -361,7 +361,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     r""":math:`b_c = a_c (k + \frac{\alpha}{n} \sum_{c'} a_{c'}^2)^{-\beta}` over a window of
     `size` neighbouring channels (dim 1), zero-padded at the ends."""
-    x = input.data
+    x = input._data
     if x.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality                          input (got {x.ndim} "
                          "dimensions)")

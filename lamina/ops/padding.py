@@ -77,7 +77,7 @@ def pad(input, pad, mode="constant", value=None):
     mode: 'constant' (fill with `value`, default 0), 'reflect' (mirror without repeating the
     edge), 'replicate' (repeat the edge) or 'circular' (wrap around). Negative pads remove
     elements. Non-constant modes pad the last 1, 2 or 3 dims of a (batched or unbatched) input."""
-    x = input.data
+    x = input._data
     pad = tuple(int(p) for p in pad)
     _check(x, pad, mode, value)
     n = len(pad) // 2

@@ -35,7 +35,7 @@ def _unary(name, forward, backward, uses="input"):
     saved = () if uses != "none" else None
 
     def op(input):
-        x = input.data
+        x = input._data
         if x.dtype.kind != "f":
             x = x.astype(float_dtype_of(x.dtype))
         if not x.ndim:
@@ -121,7 +121,7 @@ sigmoid = _unary("SigmoidBackward0", _sigmoid, _sigmoid_backward, uses="output")
 
 def relu(input):
     """out = max(input, 0); the gradient at 0 is 0, as in PyTorch."""
-    x = input.data
+    x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
     out = np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
@@ -137,7 +137,7 @@ def _rounding(name, fn):
     kernel = name[:-len("Backward0")].lower() + "_vml_cpu"
 
     def op(input):
-        x = input.data
+        x = input._data
         if x.dtype == np.bool_:
             raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         out = x.copy() if x.dtype.kind in "iu" else fn(x)
@@ -159,7 +159,7 @@ def round(input, *, decimals=0):
     """Round half to even; with `decimals`, to that many decimal places (negative: tens, ...)."""
     if decimals == 0:
         return _round_half_even(input)
-    x = input.data
+    x = input._data
     if x.dtype.kind != "f":
         raise NotImplementedError(f"\"round_cpu\" not implemented for '{_type_name(x.dtype)}'")
     if decimals > 0:
@@ -176,7 +176,7 @@ def round(input, *, decimals=0):
 
 def frac(input):
     """out = input − trunc(input); d/d input = 1."""
-    x = input.data
+    x = input._data
     if x.dtype.kind != "f":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_type_name(x.dtype)}'")
 
@@ -248,7 +248,7 @@ erf = _unary("ErfBackward0", erf_array, lambda g, x, y: g * (np.exp(-x * x) * _T
 
 def logit(input, eps=None):
     """out = log(z / (1 − z)) with z = input clamped to [eps, 1 − eps] when eps is given."""
-    x = _float(input.data)
+    x = _float(input._data)
     z = np.clip(x, eps, 1 - eps) if eps is not None else x
     out = np.log(z / (1 - z))
 
@@ -262,7 +262,7 @@ def logit(input, eps=None):
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN → nan, +inf → posinf, −inf → neginf (defaults: the dtype's largest finite values)."""
-    x = input.data
+    x = input._data
     out = np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf) if x.dtype.kind == "f" else x.copy()
 
     def backward(g):
@@ -279,8 +279,8 @@ def atan2(input, other):
 
     def backward(g):
         s = g / (x * x + y * y)
-        return (unbroadcast(s * x, input.data.shape) if input._requires_grad else None,
-                unbroadcast(-s * y, other.data.shape) if other._requires_grad else None)
+        return (unbroadcast(s * x, input._data.shape) if input._requires_grad else None,
+                unbroadcast(-s * y, other._data.shape) if other._requires_grad else None)
     return make(out, (input, other), backward, "Atan2Backward0", saved=(input, other))
 
 

@@ -183,8 +183,8 @@ def _flat_indices(pos, k, s, p, d, sizes, out):
 
 
 def _max_pool(nd, fn, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, msg):
-    x, batched = _batched(input.data, nd, msg)
-    k, s, p, d, out = _geometry(fn, input.data, nd, kernel_size, stride, padding, dilation, ceil_mode)
+    x, batched = _batched(input._data, nd, msg)
+    k, s, p, d, out = _geometry(fn, input._data, nd, kernel_size, stride, padding, dilation, ceil_mode)
     _, pads, views = _windows(x, k, s, p, d, out, _min_of(x.dtype))
     m = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
     for v in views[2:]:
@@ -213,7 +213,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
     Shape: (N, C, L_in) or (C, L_in) → L_out = ⌊(L_in + 2·padding - dilation·(k-1) - 1)/stride + 1⌋
     (⌈⌉ with ceil_mode). With return_indices, also the flat index of each maximum."""
-    x = input.data
+    x = input._data
     if x.ndim not in (2, 3):
         raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
                            f"input, but got:{list(x.shape)}")
@@ -284,8 +284,8 @@ def _divisor(sizes, k, s, p, out, count_include_pad, dtype):
 
 
 def _avg_pool(nd, fn, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, msg):
-    x, batched = _batched(input.data, nd, msg)
-    k, s, p, d, out = _geometry(fn, input.data, nd, kernel_size, stride, padding, 1, ceil_mode)
+    x, batched = _batched(input._data, nd, msg)
+    k, s, p, d, out = _geometry(fn, input._data, nd, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     _, pads, views = _windows(x, k, s, p, d, out, 0)
@@ -314,7 +314,7 @@ def _avg_pool(nd, fn, input, kernel_size, stride, padding, ceil_mode, count_incl
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     r"""1-D average pooling: out(N, C, l) = 1/k · Σ_m input(N, C, stride·l + m) (zero padding counted
     unless count_include_pad=False). Input (N, C, L) or (C, L)."""
-    x = input.data
+    x = input._data
     if x.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor for argument #1 "
                            "'self' (while checking arguments for avg_pool1d)")
@@ -325,7 +325,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None):
     r"""2-D average pooling: out(N, C, h, w) = 1/(kH·kW) · Σ_{m,n} input(N, C, stride[0]·h + m,
     stride[1]·w + n); divisor_override replaces the divisor. Input (N, C, H, W) or (C, H, W)."""
-    x = input.data
+    x = input._data
     if x.ndim not in (3, 4):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
                            f"but got:{list(x.shape)}")
@@ -336,7 +336,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     r"""3-D average pooling over an input (N, C, D, H, W) or (C, D, H, W)."""
-    x = input.data
+    x = input._data
     if x.ndim not in (4, 5):
         raise RuntimeError(f"Expected 4D or 5D (batch mode) tensor with optional 0 dim batch size for input, "
                            f"but got:{list(x.shape)}")
@@ -394,7 +394,7 @@ def _apply_axes(x, mats, nd, transpose=False):
 
 
 def _adaptive_avg(nd, fn, input, output_size):
-    x = input.data
+    x = input._data
     size = _adaptive_args(fn, x, nd, output_size)
     sizes = x.shape[-nd:]
     name = f"AdaptiveAvgPool{max(nd, 2)}DBackward0"
@@ -451,7 +451,7 @@ def adaptive_avg_pool3d(input, output_size):
 
 
 def _adaptive_max(nd, fn, input, output_size, return_indices):
-    x = input.data
+    x = input._data
     size = _adaptive_args(fn, x, nd, output_size)
     sizes = x.shape[-nd:]
     name = f"AdaptiveMaxPool{max(nd, 2)}DBackward0"
@@ -538,7 +538,7 @@ def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
 
 
 def _relu(t):
-    x = t.data
+    x = t._data
 
     def backward(g):
         return (np.where(x > 0, g, g.dtype.type(0)),)
@@ -562,12 +562,12 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 # ---- max unpooling ---------------------------------------------------------------------------
 def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size):
-    x = input.data
+    x = input._data
     fn = f"max_unpool{nd}d"
     k = _tuple(kernel_size, nd, "kernel_size", fn)
     s = k if stride is None else _tuple(stride, nd, "stride", fn)
     p = _tuple(padding, nd, "padding", fn)
-    idx = indices.data
+    idx = indices._data
     if idx.dtype != np.int64:
         raise RuntimeError(f"elements in indices should be type int64 but got: "
                            f"{ {'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte'}.get(idx.dtype.name, idx.dtype.name)}")

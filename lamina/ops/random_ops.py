@@ -20,54 +20,54 @@ def _fill(t, values, name):
 
 
 def _float_only(t, kernel):
-    if t.data.dtype.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE[t.data.dtype.name]}\'')
+    if t._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE[t._data.dtype.name]}\'')
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     """Fill with samples from U(a, b)."""
     _float_only(self, "check_uniform_bounds")
-    dt = self.data.dtype
+    dt = self._data.dtype
     # sample straight in float32 for float32/float16 tensors: half the memory traffic of float64
-    u = rng(generator).random(self.data.shape, dtype=np.float64 if dt == np.float64 else np.float32)
+    u = rng(generator).random(self._data.shape, dtype=np.float64 if dt == np.float64 else np.float32)
     return _fill(self, u * float(b - a) + float(a), "UniformBackward0")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with samples from N(mean, std²)."""
     _float_only(self, "normal_kernel_cpu")
-    dt = self.data.dtype
-    z = rng(generator).standard_normal(self.data.shape, dtype=np.float64 if dt == np.float64 else np.float32)
+    dt = self._data.dtype
+    z = rng(generator).standard_normal(self._data.shape, dtype=np.float64 if dt == np.float64 else np.float32)
     return _fill(self, z * float(std) + float(mean), "NormalBackward0")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 where a uniform sample is below p, else 0."""
-    p = p.data if isinstance(p, Tensor) else p
-    return _fill(self, rng(generator).random(self.data.shape) < p, "BernoulliBackward2")
+    p = p._data if isinstance(p, Tensor) else p
+    return _fill(self, rng(generator).random(self._data.shape) < p, "BernoulliBackward2")
 
 
 def random_(self, from_=0, to=None, *, generator=None):
     """Fill with integers from [from_, to) (or [0, from_) with one argument)."""
     if to is None:
         from_, to = 0, (from_ if from_ else 2 ** 24)
-    return _fill(self, rng(generator).integers(from_, to, self.data.shape), "RandomBackward0")
+    return _fill(self, rng(generator).integers(from_, to, self._data.shape), "RandomBackward0")
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _fill(self, rng(generator).exponential(1.0 / lambd, self.data.shape), "ExponentialBackward0")
+    return _fill(self, rng(generator).exponential(1.0 / lambd, self._data.shape), "ExponentialBackward0")
 
 
 def geometric_(self, p, *, generator=None):
-    return _fill(self, rng(generator).geometric(p, self.data.shape), "GeometricBackward0")
+    return _fill(self, rng(generator).geometric(p, self._data.shape), "GeometricBackward0")
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    return _fill(self, rng(generator).lognormal(mean, std, self.data.shape), "LogNormalBackward0")
+    return _fill(self, rng(generator).lognormal(mean, std, self._data.shape), "LogNormalBackward0")
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    return _fill(self, median + sigma * rng(generator).standard_cauchy(self.data.shape), "CauchyBackward0")
+    return _fill(self, median + sigma * rng(generator).standard_cauchy(self._data.shape), "CauchyBackward0")
 
 
 def zero_(self):
@@ -78,22 +78,22 @@ def zero_(self):
 def fill_(self, value):
     """Fill with one value (a number or a 0-d tensor)."""
     if isinstance(value, Tensor):
-        if value.data.ndim:
+        if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
-                               f"{value.data.ndim} dimensions.")
+                               f"{value._data.ndim} dimensions.")
         if value._requires_grad:
             from .shape import expand
-            return apply_inplace(self, lambda old, v: expand(_cast(v, old.data.dtype), old.data.shape), value)
-        value = value.data
+            return apply_inplace(self, lambda old, v: expand(_cast(v, old._data.dtype), old._data.shape), value)
+        value = value._data
     return _fill(self, value, "FillBackward2")
 
 
 def _copy_from(old, src):
     """The out-of-place meaning of `old.copy_(src)`: src broadcast to old's shape, in old's dtype."""
-    s = src.data
-    shape = old.data.shape
+    s = src._data
+    shape = old._data.shape
     _check_broadcast(shape, s.shape)
-    out = np.broadcast_to(s, shape).astype(old.data.dtype)
+    out = np.broadcast_to(s, shape).astype(old._data.dtype)
     src_dtype = s.dtype
     src_shape = s.shape
 
@@ -123,18 +123,18 @@ def copy_(self, src, non_blocking=False):
     if _enabled[0] and (self._requires_grad or src._requires_grad):
         return apply_inplace(self, _copy_from, src)
     check_inplace(self)
-    _check_broadcast(self.data.shape, src.data.shape)
-    write(self, src.data, check_cast=False)
+    _check_broadcast(self._data.shape, src._data.shape)
+    write(self, src._data, check_cast=False)
     return self
 
 
 def bernoulli(input, p=None, *, generator=None):
-    prob = input.data if p is None else p
-    return make((rng(generator).random(input.data.shape) < prob).astype(input.data.dtype), (), None, "")
+    prob = input._data if p is None else p
+    return make((rng(generator).random(input._data.shape) < prob).astype(input._data.dtype), (), None, "")
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    probs = input.data.astype(np.float64)
+    probs = input._data.astype(np.float64)
     rows = probs.reshape(-1, probs.shape[-1])
     g = rng(generator)
     out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
@@ -146,13 +146,13 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 def normal(mean, std=1.0, size=None, *, generator=None):
-    m = mean.data if isinstance(mean, Tensor) else mean
-    s = std.data if isinstance(std, Tensor) else std
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
     shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    dt = (mean.data.dtype if isinstance(mean, Tensor) else std.data.dtype if isinstance(std, Tensor)
+    dt = (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor)
           else get_default_dtype().np)
     return make(rng(generator).normal(m, s, shape).astype(dt), (), None, "")
 
 
 def poisson(input, generator=None):
-    return make(rng(generator).poisson(input.data).astype(input.data.dtype), (), None, "")
+    return make(rng(generator).poisson(input._data).astype(input._data.dtype), (), None, "")

@@ -101,7 +101,7 @@ def _check_nonempty(name, x, axes):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over `dim` (all dims by default). Integers and bools sum in int64."""
-    x = input.data
+    x = input._data
     axes = _axes(dim, x.ndim) if dim is not None else None
     if dtype is not None:
         out_dt = _dtype.to_dtype(dtype).np
@@ -122,7 +122,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """sum treating NaN as 0 (and giving it zero gradient)."""
-    x = input.data
+    x = input._data
     if x.dtype.kind != "f":
         return sum(input, dim, keepdim, dtype=dtype)
     axes = _axes(dim, x.ndim)
@@ -138,7 +138,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Σ / n over `dim` (all dims by default); floating-point input only (or pass dtype)."""
-    x = input.data
+    x = input._data
     if dtype is not None:
         x = x.astype(_dtype.to_dtype(dtype).np, copy=False)
     if x.dtype.kind != "f":
@@ -153,7 +153,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     else:
         out = _add(x, axis=axes, keepdims=keepdim)
         out = out / n if n else out * float("nan")
-    shape, in_dt = x.shape, input.data.dtype
+    shape, in_dt = x.shape, input._data.dtype
 
     def backward(g):
         return (_spread(g / n if n else g, shape, axes, keepdim, in_dt),)
@@ -162,10 +162,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """mean over the non-NaN elements (NaN where there are none)."""
-    if input.data.dtype.kind != "f" and dtype is None:
+    if input._data.dtype.kind != "f" and dtype is None:
         from .arithmetic import type_name
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
-                           f"{type_name(input.data.dtype)}")
+                           f"{type_name(input._data.dtype)}")
     from .arithmetic import div
     from .compare import isnan, logical_not
     return div(nansum(input, dim, keepdim, dtype=dtype), sum(logical_not(isnan(input)), dim, keepdim))
@@ -189,7 +189,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     (so zeros get the right gradient: with one zero only it gets a gradient, with two none do)."""
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
-    x = input.data
+    x = input._data
     axes = _axes(dim, x.ndim)
     if dtype is not None:
         out_dt = _dtype.to_dtype(dtype).np
@@ -223,7 +223,7 @@ def _var_args(name, dim, unbiased, keepdim, correction):
 
 def _moments(name, input, dim, correction):
     """(mean-centred x, Σ(x − mean)² over dim kept, n, degrees of freedom, axes)."""
-    x = input.data
+    x = input._data
     if x.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = _axes(dim, x.ndim)
@@ -295,7 +295,7 @@ def _extreme(name, reduce, arg):
         if isinstance(dim, Tensor) or other is not None:
             from . import arithmetic
             return getattr(arithmetic, name + "imum")(input, dim if other is None else other)
-        x = input.data
+        x = input._data
         if dim is None:
             if x.size == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -335,7 +335,7 @@ min = _extreme("min", np.minimum.reduce, np.argmin)
 
 def _amext(name, reduce):
     def op(input, dim=(), keepdim=False):
-        x = input.data
+        x = input._data
         axes = _axes(dim, x.ndim)
         if x.size == 0:
             if axes is None:
@@ -365,7 +365,7 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 def _arg(name, np_fn):
     def op(input, dim=None, keepdim=False):
-        x = input.data
+        x = input._data
         if x.dtype == np.bool_:
             raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
@@ -394,7 +394,7 @@ argmin = _arg("argmin", np.argmin)
 
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over `dim`, computed with the maximum factored out (no overflow)."""
-    x = input.data
+    x = input._data
     if x.dtype.kind != "f":
         x = x.astype(float_dtype_of(x.dtype))
     axes = _axes(dim, x.ndim)
@@ -416,7 +416,7 @@ def logsumexp(input, dim, keepdim=False):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm (Σ|x|^p)^(1/p) over `dim` (all dims by default): p = 2 ('fro'), 1, inf,
     −inf, 0 (count of non-zeros) or any other number. The gradient is 0 where the norm is 0."""
-    x = input.data
+    x = input._data
     if dtype is not None:
         x = x.astype(_dtype.to_dtype(dtype).np, copy=False)
     if x.dtype.kind != "f":
@@ -443,7 +443,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         out = _add(a, axis=axes, keepdims=keepdim)
     else:
         out = _add(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-    in_dt = input.data.dtype
+    in_dt = input._data.dtype
 
     def backward(g):
         n = _keep(out, x.shape, axes, keepdim)
@@ -467,7 +467,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 def _logical(reduce):
     def op(input, dim=None, keepdim=False):
-        x = input.data
+        x = input._data
         out = reduce(x, axis=_axes(dim, x.ndim), keepdims=keepdim)
         return make(np.asarray(out).astype(np.uint8) if x.dtype == np.uint8 else out, (), None, "")
     op.__name__ = op.__qualname__ = reduce.__name__
@@ -479,14 +479,14 @@ any = _logical(np.any)
 
 
 def count_nonzero(input, dim=None):
-    x = input.data
+    x = input._data
     return make(np.asarray(np.count_nonzero(x, axis=_axes(dim, x.ndim)), dtype=np.int64), (), None, "")
 
 
 def median(input, dim=None, keepdim=False):
     """The lower median (the ((n−1)//2)-th smallest); NaN if there is a NaN. Without dim: the
     value (ties share the gradient); with dim: (values, indices)."""
-    x = input.data
+    x = input._data
     if x.dtype == np.bool_:
         raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'")
     if dim is None:
@@ -532,7 +532,7 @@ def median(input, dim=None, keepdim=False):
 
 def cumsum(input, dim, *, dtype=None):
     """Running sum along `dim`. Integers and bools accumulate in int64."""
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     if dtype is not None:
         out_dt = _dtype.to_dtype(dtype).np
@@ -555,7 +555,7 @@ def cumprod(input, dim, *, dtype=None):
 
     dx_i = Σ_{j ≥ i} g_j · Π_{k ≤ j, k ≠ i} x_k. Without zeros that is Σ_{j ≥ i} g_j out_j / x_i;
     along a slice with a zero the products are formed directly (no division)."""
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     if dtype is not None:
         out_dt = _dtype.to_dtype(dtype).np

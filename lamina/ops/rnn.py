@@ -142,10 +142,10 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
     Returns (Y, (out_start, hn_start, cn_start, out_flag)): Y's flat offsets of the output rows
     (N, H_out), of h_n (B, H_out) and of c_n (B, H), and the flag to pass to `piece` for views of
     the output rows."""
-    x = input.data
+    x = input._data
     X = _rows(x, batch_first)
     dt = X.dtype
-    Wih, Whh = w_ih.data, w_hh.data
+    Wih, Whh = w_ih._data, w_hh._data
     H = Whh.shape[0] // GATES[mode]
     Hout = Whh.shape[1]
     N = X.shape[0]
@@ -155,8 +155,8 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
     Y = _buf((n_hb + B * Hout + (B * H if mode == "LSTM" else 0),), dt)
     HB = Y[:n_hb].reshape(N + B, Hout)
     hn = Y[n_hb:n_hb + B * Hout].reshape(B, Hout)
-    HB[init] = 0 if hx is None else (hx.data[k] if k is not None else hx.data)
-    c0 = None if mode != "LSTM" else (0 if cx is None else (cx.data[k] if k is not None else cx.data))
+    HB[init] = 0 if hx is None else (hx._data[k] if k is not None else hx._data)
+    c0 = None if mode != "LSTM" else (0 if cx is None else (cx._data[k] if k is not None else cx._data))
 
     with np.errstate(over="ignore"):
         if mode == "LSTM":
@@ -205,7 +205,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
             if need.get(name):
                 g = grads.pop(name + "_state")
                 if k is not None:
-                    full = np.zeros(state.data.shape, dt)
+                    full = np.zeros(state._data.shape, dt)
                     full[k] = g
                     g = full
                 grads[name] = g
@@ -235,11 +235,11 @@ def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, 
     fold = N > Wih.shape[1] + Whh.shape[1]
     G = np.matmul(X, (Wih * col).T if fold else Wih.T, out=_buf((N, 4 * H), dt))
     if b_ih is not None:
-        G += (b_ih.data + b_hh.data) * row if fold else b_ih.data + b_hh.data
+        G += (b_ih._data + b_hh._data) * row if fold else b_ih._data + b_hh._data
     CB = _buf((N + B, H), dt)
     CB[init] = c0
     TC = _buf((N, H), dt)
-    Whr = w_hr.data if w_hr is not None else None
+    Whr = w_hr._data if w_hr is not None else None
     R = _buf((N, H), dt) if Whr is not None else None
     WhhT = (Whh * col).T if fold else Whh.T
     tmp = np.empty((B, 4 * H), dt)
@@ -371,8 +371,8 @@ def _gru_forward(X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B, H):
         col[:H2] = -1.0
     G = np.matmul(X, (Wih * col).T if fold else Wih.T, out=_buf((N, 3 * H), dt))
     if b_ih is not None:
-        G += b_ih.data * col[:, 0]
-    bhh = b_hh.data * col[:, 0] if b_hh is not None else None
+        G += b_ih._data * col[:, 0]
+    bhh = b_hh._data * col[:, 0] if b_hh is not None else None
     GH = _buf((N, 3 * H), dt)  # h W_hhᵀ + b_hh of every step (its n part is needed backward)
     RZ = _buf((N, H2), dt)     # r | z
     NN = _buf((N, H), dt)      # n
@@ -452,8 +452,8 @@ def _gru_backward(saved, gHB, dh_state, Whh, HP, steps, shift, need, N, H):
 def _rnn_forward(mode, X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B):
     G = np.matmul(X, Wih.T, out=_buf((X.shape[0], Wih.shape[0]), X.dtype))
     if b_ih is not None:
-        G += b_ih.data
-        G += b_hh.data
+        G += b_ih._data
+        G += b_hh._data
     tmp = np.empty((B, G.shape[1]), G.dtype)
     WhhT = Whh.T
     tanh = mode == "RNN_TANH"
@@ -502,7 +502,7 @@ def piece(Y, start, shape, swap=False, name="SliceBackward0", flag=None):
     """A view of the flat array Y: Y[start:start+prod(shape)] as `shape`, dims 0 and 1 swapped if
     `swap`. Its gradient lands in the same place of a zero array of Y's size. A view of the
     output rows must pass the layer's `flag` (layout[3]), which its backward sets."""
-    y = Y.data
+    y = Y._data
     size = 1
     for s in shape:
         size *= s
@@ -526,7 +526,7 @@ def piece(Y, start, shape, swap=False, name="SliceBackward0", flag=None):
 def gather_rows(input, index, name="PackPaddedSequenceBackward0"):
     """input[index] where `index` (a tuple of index arrays) hits each element at most once, so
     the backward can scatter with a plain assignment instead of np.add.at."""
-    x = input.data
+    x = input._data
     out = x[index]
 
     def backward(g):
@@ -538,7 +538,7 @@ def gather_rows(input, index, name="PackPaddedSequenceBackward0"):
 
 def scatter_rows(input, shape, index, fill, name="PadPackedSequenceBackward0"):
     """A new array of `shape` filled with `fill`, with input's rows placed at `index` (unique)."""
-    x = input.data
+    x = input._data
     out = np.full(shape, fill, dtype=x.dtype)
     out[index] = x
 

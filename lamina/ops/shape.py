@@ -31,7 +31,7 @@ def _inplace_view(self, fn, *args):
     from .inplace import check_inplace
     check_inplace(self)
     out = fn(self, *args)
-    self.data = out.data
+    self._data = out._data
     if out._requires_grad:
         self.grad_fn = out.grad_fn
     self._version[0] += 1
@@ -65,7 +65,7 @@ def _infer(shape, numel, input_shape):
 
 
 def reshape(input, *shape):
-    x = input.data
+    x = input._data
     shape = _infer(_shape_args(shape), x.size, x.shape)
     out = x.reshape(shape)
     in_shape = x.shape
@@ -80,8 +80,8 @@ def reshape(input, *shape):
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):  # view(dtype)
         from .. import _dtype
-        return make(input.data.view(_dtype.to_dtype(shape[0]).np), (), None, "", view_of=input)
-    x = input.data
+        return make(input._data.view(_dtype.to_dtype(shape[0]).np), (), None, "", view_of=input)
+    x = input._data
     target = _infer(_shape_args(shape), x.size, x.shape)
     try:
         out = x.view()
@@ -97,15 +97,15 @@ def view(input, *shape):
 
 
 def view_as(input, other):
-    return view(input, other.data.shape)
+    return view(input, other._data.shape)
 
 
 def reshape_as(input, other):
-    return reshape(input, other.data.shape)
+    return reshape(input, other._data.shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    x = input.data
+    x = input._data
     if x.ndim == 0:
         return reshape(input, (1,))
     s = dim_arg(start_dim, x.ndim)
@@ -125,7 +125,7 @@ def ravel(input):
 
 
 def unflatten(input, dim, sizes):
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     sizes = tuple(sizes)
     if -1 in sizes:
@@ -137,7 +137,7 @@ def unflatten(input, dim, sizes):
 
 
 def squeeze(input, dim=None):
-    x = input.data
+    x = input._data
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
     else:
@@ -150,13 +150,13 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim + 1)
     return _view_reshape(input, x.shape[:d] + (1,) + x.shape[d:], "UnsqueezeBackward0")
 
 
 def _view_reshape(input, shape, name):
-    x = input.data
+    x = input._data
     in_shape = x.shape
 
     def backward(g):
@@ -167,12 +167,12 @@ def _view_reshape(input, shape, name):
 def _alias(input):
     def backward(g):
         return (g,)
-    return make(input.data.view(), (input,), backward, "AliasBackward0", view_of=input)
+    return make(input._data.view(), (input,), backward, "AliasBackward0", view_of=input)
 
 
 def permute(input, *dims):
     dims = _shape_args(dims)
-    x = input.data
+    x = input._data
     if len(dims) != x.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
@@ -188,7 +188,7 @@ def permute(input, *dims):
 
 
 def transpose(input, dim0, dim1):
-    x = input.data
+    x = input._data
     if x.ndim == 0:
         return _alias(input)
     d0, d1 = dim_arg(dim0, x.ndim), dim_arg(dim1, x.ndim)
@@ -202,18 +202,18 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
-    if input.data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D")
-    if input.data.ndim < 2:
-        return _view_reshape(input, input.data.shape, "TBackward0")
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    if input._data.ndim < 2:
+        return _view_reshape(input, input._data.shape, "TBackward0")
 
     def backward(g):
         return (g.T,)
-    return make(input.data.T, (input,), backward, "TBackward0", view_of=input)
+    return make(input._data.T, (input,), backward, "TBackward0", view_of=input)
 
 
 def movedim(input, source, destination):
-    x = input.data
+    x = input._data
     src = source if isinstance(source, (tuple, list)) else (source,)
     dst = destination if isinstance(destination, (tuple, list)) else (destination,)
     order = [d for d in range(x.ndim) if d not in {dim_arg(s, x.ndim) for s in src}]
@@ -227,7 +227,7 @@ moveaxis = movedim
 
 def expand(input, *sizes):
     sizes = _shape_args(sizes)
-    x = input.data
+    x = input._data
     if len(sizes) < x.ndim:
         raise RuntimeError(f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): the number of "
                            f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
@@ -259,20 +259,20 @@ def expand(input, *sizes):
 
 
 def expand_as(input, other):
-    return expand(input, other.data.shape)
+    return expand(input, other._data.shape)
 
 
 broadcast_to = expand
 
 
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*(t.data.shape for t in tensors))
+    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 
 def repeat(input, *sizes):
     sizes = _shape_args(sizes)
-    x = input.data
+    x = input._data
     if len(sizes) < x.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
                            "of tensor")
@@ -290,8 +290,8 @@ def repeat(input, *sizes):
 
 def tile(input, dims):
     dims = tuple(dims)
-    if len(dims) < input.data.ndim:
-        dims = (1,) * (input.data.ndim - len(dims)) + dims
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
 
 
@@ -300,28 +300,28 @@ def cat(tensors, dim=0, *, out=None):
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # PyTorch skips 1-D empty tensors (legacy behaviour); they still get a (empty) gradient
-    keep = [not (t.data.ndim == 1 and t.data.shape[0] == 0) for t in tensors]
+    keep = [not (t._data.ndim == 1 and t._data.shape[0] == 0) for t in tensors]
     if not any(keep):
         keep[0] = True
     kept = [t for t, k in zip(tensors, keep) if k]
-    ref = kept[0].data
+    ref = kept[0]._data
     d = dim_arg(dim, ref.ndim)
     for i, t in enumerate(kept):
-        if t.data.ndim != ref.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.data.ndim}")
+        if t._data.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t._data.ndim}")
         for ax in range(ref.ndim):
-            if ax != d and t.data.shape[ax] != ref.shape[ax]:
+            if ax != d and t._data.shape[ax] != ref.shape[ax]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                   f"{ref.shape[ax]} but got size {t.data.shape[ax]} for tensor number {i} in the list.")
+                                   f"{ref.shape[ax]} but got size {t._data.shape[ax]} for tensor number {i} in the list.")
     from .._dtype import result_type
     dt = result_type(*tensors).np
-    arrays = [t.data if t.data.dtype == dt else t.data.astype(dt) for t in kept]
+    arrays = [t._data if t._data.dtype == dt else t._data.astype(dt) for t in kept]
     out_arr = np.concatenate(arrays, axis=d)
     bounds = np.cumsum([a.shape[d] for a in arrays])[:-1]
 
     def backward(g):
         parts = iter(np.split(g, bounds, axis=d))
-        return tuple(next(parts).astype(t.data.dtype, copy=False) if k else np.zeros(t.data.shape, t.data.dtype)
+        return tuple(next(parts).astype(t._data.dtype, copy=False) if k else np.zeros(t._data.shape, t._data.dtype)
                      for t, k in zip(tensors, keep))
     return make(out_arr, tuple(tensors), backward, "CatBackward0")
 
@@ -334,16 +334,16 @@ def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0].data.shape
+    shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
-        if t.data.shape != shape:
+        if t._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
-                               f"{list(t.data.shape)} at entry {i}")
+                               f"{list(t._data.shape)} at entry {i}")
     d = dim_arg(dim, len(shape) + 1)
     from .._dtype import result_type
     dt = result_type(*tensors).np
-    out_arr = np.stack([t.data if t.data.dtype == dt else t.data.astype(dt) for t in tensors], axis=d)
-    dtypes = [t.data.dtype for t in tensors]
+    out_arr = np.stack([t._data if t._data.dtype == dt else t._data.astype(dt) for t in tensors], axis=d)
+    dtypes = [t._data.dtype for t in tensors]
 
     def backward(g):
         return tuple(np.take(g, i, axis=d).astype(dtypes[i], copy=False) for i in range(len(dtypes)))
@@ -352,7 +352,7 @@ def stack(tensors, dim=0, *, out=None):
 
 def hstack(tensors):
     tensors = [atleast_1d(t) for t in tensors]
-    return cat(tensors, 0 if tensors[0].data.ndim == 1 else 1)
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors):
@@ -360,17 +360,17 @@ def vstack(tensors):
 
 
 def atleast_1d(input):
-    return _view_reshape(input, (1,), "UnsqueezeBackward0") if input.data.ndim == 0 else input
+    return _view_reshape(input, (1,), "UnsqueezeBackward0") if input._data.ndim == 0 else input
 
 
 def atleast_2d(input):
-    x = input.data
+    x = input._data
     return _view_reshape(input, (1,) * (2 - x.ndim) + x.shape, "UnsqueezeBackward0") if x.ndim < 2 else input
 
 
 def _part(input, d, index, name):
     """The view input[..., index, ...] with `index` (an int or slice) at dimension d."""
-    x = input.data
+    x = input._data
     idx = (slice(None),) * d + (index,)
     shape = x.shape
 
@@ -383,8 +383,8 @@ def _part(input, d, index, name):
 
 def narrow(input, dim, start, length):
     """The view of `length` entries of dimension `dim` from `start`."""
-    d = dim_arg(dim, input.data.ndim)
-    n = input.data.shape[d]
+    d = dim_arg(dim, input._data.ndim)
+    n = input._data.shape[d]
     if start < 0:
         start += n
     if not 0 <= start <= n or length < 0 or start + length > n:
@@ -394,16 +394,16 @@ def narrow(input, dim, start, length):
 
 def select(input, dim, index):
     """The view at position `index` of dimension `dim` (that dimension removed)."""
-    d = dim_arg(dim, input.data.ndim)
-    n = input.data.shape[d]
+    d = dim_arg(dim, input._data.ndim)
+    n = input._data.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.data.shape)} at "
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
                          f"dimension {d}")
     return _part(input, d, index % n, "SelectBackward0")
 
 
 def split(input, split_size_or_sections, dim=0):
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -426,18 +426,18 @@ def split(input, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
-    n = input.data.shape[dim_arg(dim, input.data.ndim)]
+    n = input._data.shape[dim_arg(dim, input._data.ndim)]
     size = -(-n // chunks) if n else 1
     return split(input, size, dim)
 
 
 def unbind(input, dim=0):
-    d = dim_arg(dim, input.data.ndim)
-    return tuple(_part(input, d, i, "UnbindBackward0") for i in range(input.data.shape[d]))
+    d = dim_arg(dim, input._data.ndim)
+    return tuple(_part(input, d, i, "UnbindBackward0") for i in range(input._data.shape[d]))
 
 
 def flip(input, dims):
-    x = input.data
+    x = input._data
     if x.ndim == 0:
         dim_arg(dims if isinstance(dims, int) else (tuple(dims) or (0,))[0], 0)
         return make(x.copy(), (input,), lambda g: (g,), "FlipBackward0")
@@ -457,7 +457,7 @@ def flipud(input):
 
 
 def roll(input, shifts, dims=None):
-    x = input.data
+    x = input._data
 
     def backward(g):
         neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
@@ -468,7 +468,7 @@ def roll(input, shifts, dims=None):
 
 
 def diag(input, diagonal=0):
-    x = input.data
+    x = input._data
     if x.ndim == 1:
         def backward(g):
             return (np.diagonal(g, diagonal).copy(),)
@@ -477,7 +477,7 @@ def diag(input, diagonal=0):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    x = input.data
+    x = input._data
     out = np.diagonal(x, offset, dim1, dim2)
 
     def backward(g):
@@ -497,7 +497,7 @@ def _tri(name, fn):
     def op(input, diagonal=0):
         def backward(g):
             return (fn(g, diagonal),)
-        return make(fn(input.data, diagonal), (input,), backward, name)
+        return make(fn(input._data, diagonal), (input,), backward, name)
     return op
 
 
@@ -513,7 +513,7 @@ def expand_copy(input, *sizes):
 def meshgrid(*tensors, indexing="ij"):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    shape = tuple(t.data.shape[0] if t.data.ndim else 1 for t in tensors)
+    shape = tuple(t._data.shape[0] if t._data.ndim else 1 for t in tensors)
     if indexing == "xy" and len(shape) >= 2:
         shape = (shape[1], shape[0]) + shape[2:]
     out = []
@@ -529,7 +529,7 @@ def meshgrid(*tensors, indexing="ij"):
 
 def unfold(input, dimension, size, step):
     """Tensor.unfold: sliding windows of `size` along `dimension` as a new last axis."""
-    x = input.data
+    x = input._data
     d = dim_arg(dimension, x.ndim)
     n = (x.shape[d] - size) // step + 1
     windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=d)

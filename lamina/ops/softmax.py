@@ -20,7 +20,7 @@ _sum = np.add.reduce
 
 def _prepare(input, dim, dtype, name):
     """(array to work on, normalised dim). A 0-d input is worked on as shape (1,)."""
-    x = input.data
+    x = input._data
     if dim is None:  # PyTorch's legacy implicit choice (F.softmax without dim)
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
                       "dim=X as an argument.", stacklevel=4)
@@ -38,7 +38,7 @@ def _prepare(input, dim, dtype, name):
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along `dim`; `dtype` casts the input first."""
     x, d = _prepare(input, dim, dtype, "softmax")
-    in_dt = input.data.dtype
+    in_dt = input._data.dtype
     if x.size == 0:
         y = x.copy()
     else:
@@ -50,7 +50,7 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
         gy = g * y
         gy -= y * _sum(gy, axis=d, keepdims=True)
         return (gy if gy.dtype == in_dt else gy.astype(in_dt),)
-    if not input.data.ndim:  # softmax of one number is the constant 1
+    if not input._data.ndim:  # softmax of one number is the constant 1
         return make(y.reshape(()), (input,), _zero_grad, "SoftmaxBackward0")
     return make(y, (input,), backward, "SoftmaxBackward0", saved=(), save_output=True)
 
@@ -58,7 +58,7 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     """log_softmax(x)_i = x_i − log Σ_j exp(x_j) along `dim`; `dtype` casts the input first."""
     x, d = _prepare(input, dim, dtype, "log_softmax")
-    in_dt = input.data.dtype
+    in_dt = input._data.dtype
     if x.size == 0:
         out = x.copy()
     else:
@@ -70,7 +70,7 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
         gx *= _sum(g, axis=d, keepdims=True)
         np.subtract(g, gx, out=gx)
         return (gx if gx.dtype == in_dt else gx.astype(in_dt),)
-    if not input.data.ndim:  # log_softmax of one number is the constant 0
+    if not input._data.ndim:  # log_softmax of one number is the constant 0
         return make(out.reshape(()), (input,), _zero_grad, "LogSoftmaxBackward0")
     return make(out, (input,), backward, "LogSoftmaxBackward0", saved=(), save_output=True)
 

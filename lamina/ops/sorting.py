@@ -35,7 +35,7 @@ def _indices(idx):
 
 def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along `dim`."""
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     xx = x if x.ndim else x.reshape(1)
     idx = _order(xx, d, descending)
@@ -48,7 +48,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 def argsort(input, dim=-1, descending=False, stable=False):
     """The indices that sort `dim`."""
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     xx = x if x.ndim else x.reshape(1)
     return _indices(_order(xx, d, descending).reshape(x.shape))
@@ -61,7 +61,7 @@ def msort(input):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the k largest (or smallest) along `dim`, largest first."""
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     xx = x if x.ndim else x.reshape(1)
     if not 0 <= k <= xx.shape[d]:
@@ -77,7 +77,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(value, index) of the k-th smallest element along `dim` (k counts from 1)."""
-    x = input.data
+    x = input._data
     d = dim_arg(dim, x.ndim)
     xx = x if x.ndim else x.reshape(1)
     if not 1 <= k <= xx.shape[d]:
@@ -94,7 +94,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), optionally with each element's position among them and
     their counts. NaNs are not merged, as in PyTorch."""
-    x = input.data
+    x = input._data
     if dim is not None:
         dim = dim_arg(dim, x.ndim)
     kwargs = {"equal_nan": False} if dim is None else {}

@@ -27,8 +27,8 @@ class Bucket:
 
     def __init__(self, params, states, keys, has_step):
         self.params = params
-        dtype = params[0].data.dtype
-        sizes = [p.data.size for p in params]
+        dtype = params[0]._data.dtype
+        sizes = [p._data.size for p in params]
         total = sum(sizes)
         self.sizes = sizes
         self.flat = np.empty(total, dtype)
@@ -40,18 +40,18 @@ class Bucket:
         self.step_tensors = [st["step"] for st in states] if has_step else None
         offset = 0
         for p, st, n in zip(params, states, sizes):
-            shape = p.data.shape
+            shape = p._data.shape
             view = self.flat[offset:offset + n].reshape(shape)
-            view[...] = p.data
-            p.data = view
+            view[...] = p._data
+            p._data = view
             self.datas.append(view)
             self.gviews.append(self.grad[offset:offset + n].reshape(shape))
             tensors = []
             for key in keys:
                 t = st[key]
                 sview = self.state_flats[key][offset:offset + n].reshape(shape)
-                sview[...] = t.data
-                t.data = sview
+                sview[...] = t._data
+                t._data = sview
                 tensors.append((key, t, sview))
             self.states.append((st, tensors))
             offset += n
@@ -72,11 +72,11 @@ class Plan:
                 return False
         for b in self.buckets:
             for p, d, gv, (st, tensors) in zip(b.params, b.datas, b.gviews, b.states):
-                g = p.grad.data
-                if p.data is not d or g.shape != d.shape or g.dtype != d.dtype:
+                g = p.grad._data
+                if p._data is not d or g.shape != d.shape or g.dtype != d.dtype:
                     return False
                 for key, t, sview in tensors:
-                    if st.get(key) is not t or t.data is not sview:
+                    if st.get(key) is not t or t._data is not sview:
                         return False
                 if copy:
                     gv[...] = g
@@ -123,14 +123,14 @@ def _build(opt, group, keys, has_step, old_flats):
     for p in params:
         st = state.get(p)
         if (p.grad is None or not st or any(k not in st for k in keys) or (has_step and "step" not in st)
-                or p._base is not None or p.grad.data.shape != p.data.shape
-                or p.grad.data.dtype != p.data.dtype or not _movable(p.data, old_flats)
-                or not all(hasattr(st[k], "data") and st[k].data.shape == p.data.shape
-                           and st[k].data.dtype == p.data.dtype and _movable(st[k].data, old_flats)
+                or p._base is not None or p.grad._data.shape != p._data.shape
+                or p.grad._data.dtype != p._data.dtype or not _movable(p._data, old_flats)
+                or not all(hasattr(st[k], "data") and st[k]._data.shape == p._data.shape
+                           and st[k]._data.dtype == p._data.dtype and _movable(st[k]._data, old_flats)
                            for k in keys)):
             loose.append(p)
             continue
-        bucket_key = (p.data.dtype, float(st["step"].data) if has_step else None)
+        bucket_key = (p._data.dtype, float(st["step"]._data) if has_step else None)
         groups.setdefault(bucket_key, []).append(p)
     buckets = [Bucket(ps, [state[p] for p in ps], keys, has_step) for ps in groups.values()]
     if not buckets:

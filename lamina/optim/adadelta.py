@@ -65,9 +65,9 @@ class Adadelta(Optimizer):
             eps = hyper(group["eps"])
             weight_decay = hyper(group["weight_decay"])
             for p, g, st, _ in each_param(state, group, ("square_avg", "acc_delta"), weight_decay):
-                pd = p.data
-                sq = st["square_avg"].data
-                acc = st["acc_delta"].data
+                pd = p._data
+                sq = st["square_avg"]._data
+                acc = st["acc_delta"]._data
                 tmp = np.multiply(g, 1 - rho, out=np.empty_like(pd))
                 tmp *= g
                 sq *= rho

@@ -57,7 +57,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p):
         st = self.state[p]
         st["step"] = step_tensor()
-        st["sum"] = Tensor._wrap(np.full_like(p.data, self.defaults["initial_accumulator_value"]))
+        st["sum"] = Tensor._wrap(np.full_like(p._data, self.defaults["initial_accumulator_value"]))
         return st
 
     def __setstate__(self, state):
@@ -81,8 +81,8 @@ class Adagrad(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                pd = p.data
-                g = grad.data
+                pd = p._data
+                g = grad._data
                 st = state[p]
                 if len(st) == 0:  # a group added after construction
                     st = self._init_state(p)
@@ -92,7 +92,7 @@ class Adagrad(Optimizer):
                 if weight_decay != 0:
                     g = g + pd * weight_decay
                 clr = lr / (1 + (t - 1) * lr_decay)
-                s = st["sum"].data
+                s = st["sum"]._data
                 tmp = np.multiply(g, g, out=np.empty_like(pd))
                 s += tmp
                 std = np.sqrt(s, out=np.empty_like(pd))

@@ -104,8 +104,8 @@ class Adam(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                pd = p.data
-                g = grad.data
+                pd = p._data
+                g = grad._data
                 st = state[p]
                 if len(st) == 0:
                     st["step"] = step_tensor()
@@ -121,8 +121,8 @@ class Adam(Optimizer):
                         pd *= 1 - lr * weight_decay
                     else:
                         g = g + pd * weight_decay
-                m = st["exp_avg"].data
-                v = st["exp_avg_sq"].data
+                m = st["exp_avg"]._data
+                v = st["exp_avg_sq"]._data
                 # m.lerp_(g, 1 - beta1) and v = beta2 v + (1 - beta2) g², in PyTorch's order
                 # out= keeps 0-d results as arrays (a bare ufunc call would return a NumPy scalar)
                 tmp = np.subtract(g, m, out=np.empty_like(m))
@@ -135,7 +135,7 @@ class Adam(Optimizer):
                 step_size = lr / (1 - beta1 ** t)
                 bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
                 if amsgrad:
-                    vmax = st["max_exp_avg_sq"].data
+                    vmax = st["max_exp_avg_sq"]._data
                     np.maximum(vmax, v, out=vmax)
                     v = vmax
                 denom = np.sqrt(v, out=np.empty_like(v))

@@ -70,9 +70,9 @@ class Adamax(Optimizer):
             eps = hyper(group["eps"])
             weight_decay = hyper(group["weight_decay"])
             for p, g, st, t in each_param(state, group, ("exp_avg", "exp_inf"), weight_decay):
-                pd = p.data
-                m = st["exp_avg"].data
-                u = st["exp_inf"].data
+                pd = p._data
+                m = st["exp_avg"]._data
+                u = st["exp_inf"]._data
                 tmp = np.subtract(g, m, out=np.empty_like(pd))  # m.lerp_(g, 1 - beta1)
                 tmp *= 1 - beta1
                 m += tmp

@@ -73,8 +73,8 @@ class ASGD(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                pd = p.data
-                g = grad.data
+                pd = p._data
+                g = grad._data
                 st = state[p]
                 if len(st) == 0:
                     st["step"] = step_tensor()
@@ -86,11 +86,11 @@ class ASGD(Optimizer):
                 t = advance(st["step"])
                 if weight_decay != 0:
                     g = g + pd * weight_decay
-                eta_arr, mu_arr = st["eta"].data, st["mu"].data
+                eta_arr, mu_arr = st["eta"]._data, st["mu"]._data
                 eta = eta_arr.item()
                 pd *= 1 - lambd * eta
                 pd -= g * eta
-                ax = st["ax"].data
+                ax = st["ax"]._data
                 mu = mu_arr.item()
                 if mu != 1:
                     diff = np.subtract(pd, ax, out=np.empty_like(pd))

@@ -73,8 +73,8 @@ class NAdam(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                pd = p.data
-                g = grad.data
+                pd = p._data
+                g = grad._data
                 st = state[p]
                 if len(st) == 0:
                     st["step"] = step_tensor()
@@ -93,12 +93,12 @@ class NAdam(Optimizer):
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
                 # the product is a float32 (or float64) tensor, multiplied in its own precision as in PyTorch
-                prod = st["mu_product"].data
+                prod = st["mu_product"]._data
                 prod *= mu
                 mu_product = prod.item()
                 mu_product_next = mu_product * mu_next
-                m = st["exp_avg"].data
-                v = st["exp_avg_sq"].data
+                m = st["exp_avg"]._data
+                v = st["exp_avg_sq"]._data
                 tmp = np.subtract(g, m, out=np.empty_like(pd))  # m.lerp_(g, 1 - beta1)
                 tmp *= 1 - beta1
                 m += tmp

@@ -92,7 +92,7 @@ def advance(step):
     """Add one to a step-counter tensor in place and return the new count as a Python float.
 
     Item access and assignment are about ten times cheaper than `arr += 1` on a 0-d array."""
-    arr = step.data
+    arr = step._data
     arr[()] = arr.item() + 1.0
     return arr.item()
 
@@ -109,8 +109,8 @@ def each_param(state, group, buffers, weight_decay=0.0):
         grad = p.grad
         if grad is None:
             continue
-        data = p.data
-        g = grad.data
+        data = p._data
+        g = grad._data
         st = state[p]
         if len(st) == 0:
             st["step"] = step_tensor()
@@ -253,7 +253,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
-                    g.data[...] = 0
+                    g._data[...] = 0
                     g._version[0] += 1
 
     def step(self, closure=None):
@@ -345,9 +345,9 @@ def _cast_state(param, key, value):
     """A private copy of one state value (a Tensor or ndarray becomes a Tensor). As in PyTorch,
     state of a floating-point parameter takes the parameter's dtype, except the step counter."""
     if isinstance(value, (Tensor, np.ndarray)):
-        arr = value.data if isinstance(value, Tensor) else value
-        if key != "step" and param.data.dtype.kind == "f":
-            arr = arr.astype(param.data.dtype, copy=True)
+        arr = value._data if isinstance(value, Tensor) else value
+        if key != "step" and param._data.dtype.kind == "f":
+            arr = arr.astype(param._data.dtype, copy=True)
         else:
             arr = arr.copy()
         return Tensor._wrap(arr)

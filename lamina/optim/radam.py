@@ -63,11 +63,11 @@ class RAdam(Optimizer):
             rho_inf = 2 / (1 - beta2) - 1
             l2 = 0 if decoupled else weight_decay  # decoupled decay shrinks θ instead of adding to g
             for p, g, st, t in each_param(state, group, ("exp_avg", "exp_avg_sq"), l2):
-                pd = p.data
+                pd = p._data
                 if decoupled and weight_decay != 0:
                     pd *= 1 - lr * weight_decay
-                m = st["exp_avg"].data
-                v = st["exp_avg_sq"].data
+                m = st["exp_avg"]._data
+                v = st["exp_avg_sq"]._data
                 tmp = np.subtract(g, m, out=np.empty_like(pd))  # m.lerp_(g, 1 - beta1)
                 tmp *= 1 - beta1
                 m += tmp

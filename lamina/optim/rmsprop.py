@@ -76,15 +76,15 @@ class RMSprop(Optimizer):
             buffers = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) + (
                 ("grad_avg",) if centered else ())
             for p, g, st, _ in each_param(state, group, buffers, weight_decay):
-                pd = p.data
-                sq = st["square_avg"].data
+                pd = p._data
+                sq = st["square_avg"]._data
                 tmp = np.multiply(g, 1 - alpha, out=np.empty_like(pd))
                 tmp *= g
                 sq *= alpha
                 sq += tmp
                 avg = np.empty_like(pd)
                 if centered:
-                    ga = st["grad_avg"].data
+                    ga = st["grad_avg"]._data
                     np.subtract(g, ga, out=tmp)  # ga.lerp_(g, 1 - alpha)
                     tmp *= 1 - alpha
                     ga += tmp
@@ -95,7 +95,7 @@ class RMSprop(Optimizer):
                     np.sqrt(sq, out=avg)
                 avg += eps
                 if momentum > 0:
-                    buf = st["momentum_buffer"].data
+                    buf = st["momentum_buffer"]._data
                     buf *= momentum
                     np.divide(g, avg, out=tmp)
                     buf += tmp

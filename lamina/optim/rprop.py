@@ -59,8 +59,8 @@ class Rprop(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                pd = p.data
-                g = grad.data
+                pd = p._data
+                g = grad._data
                 st = state[p]
                 if len(st) == 0:
                     st["step"] = step_tensor()
@@ -69,8 +69,8 @@ class Rprop(Optimizer):
                 if maximize:
                     g = np.negative(g)
                 advance(st["step"])
-                prev = st["prev"].data
-                size = st["step_size"].data
+                prev = st["prev"]._data
+                size = st["step_size"]._data
                 agree = np.multiply(g, prev, out=np.empty_like(pd))
                 # factor: eta+ where the sign held, eta- where it flipped, 1 where either is zero
                 flipped = agree < 0

@@ -87,8 +87,8 @@ class SGD(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                pd = p.data
-                g = grad.data
+                pd = p._data
+                g = grad._data
                 if maximize:
                     g = np.negative(g)
                 if weight_decay != 0:
@@ -98,9 +98,9 @@ class SGD(Optimizer):
                     buf = st.get("momentum_buffer")
                     if buf is None:
                         buf = st["momentum_buffer"] = Tensor._wrap(np.array(g, copy=True))
-                        b = buf.data
+                        b = buf._data
                     else:
-                        b = buf.data
+                        b = buf._data
                         b *= momentum
                         if keep == 1.0:
                             b += g
@@ -120,7 +120,7 @@ def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize, direct
         buf = b.state_flats["momentum_buffer"]
         buf *= momentum
         for p, (st, ((key, t, view),)) in zip(b.params, b.states):
-            view += p.grad.data
+            view += p.grad._data
         np.multiply(buf, lr, out=tmp)
         pd -= tmp
         for p in b.params:

@@ -13,7 +13,7 @@ from . import module as _module
 def _identity(t, on_grad):
     def backward(g):
         return (on_grad(g),)
-    return make(t.data, (t,), backward, "BackwardHookFunctionBackward", view_of=t)
+    return make(t._data, (t,), backward, "BackwardHookFunctionBackward", view_of=t)
 
 
 class _BackwardHookState:
@@ -51,7 +51,7 @@ def _wrap_inputs(args, state):
             if state.pending_inputs == 0 and not state.fired:
                 replaced = state.fire()
                 if replaced[slot] is not None:
-                    return replaced[slot].data
+                    return replaced[slot]._data
             return g
         new_args[slot] = _identity(args[slot], on_grad)
     return tuple(new_args)
@@ -74,7 +74,7 @@ def _wrap_outputs(output, state):
                 for pre in state.pre_hooks:
                     new = pre(state.module, tuple(None if x is None else Tensor._wrap(x) for x in result))
                     if new is not None:
-                        result = tuple(None if x is None else x.data for x in new)
+                        result = tuple(None if x is None else x._data for x in new)
                 state.grad_outputs = result
                 if state.pending_inputs == 0:  # no input needs a gradient: fire now, as PyTorch does
                     import warnings

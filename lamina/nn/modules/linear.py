@@ -63,7 +63,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        x = input.data
+        x = input._data
         if x.ndim and x.shape[-1] != self.in_features:
             rows = x.size // x.shape[-1] if x.shape[-1] else 0
             raise RuntimeError(

@@ -125,7 +125,7 @@ class Module:
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
             if isinstance(value, Buffer):
                 persistent = value.persistent
-                value = Tensor._wrap(value.data)
+                value = Tensor._wrap(value._data)
                 self._remove_from(name, keep="_buffers")
                 self.register_buffer(name, value, persistent)
             else:
@@ -330,13 +330,13 @@ class Module:
         so optimizers built before the cast still hold the same objects)."""
         for m in self.modules():
             for p in m._parameters.values():
-                if p is not None and p.data.dtype.kind == "f" and p.data.dtype != np_dtype:
-                    p.data = p.data.astype(np_dtype)
+                if p is not None and p._data.dtype.kind == "f" and p._data.dtype != np_dtype:
+                    p._data = p._data.astype(np_dtype)
                     if p.grad is not None:
-                        p.grad.data = p.grad.data.astype(np_dtype)
+                        p.grad._data = p.grad._data.astype(np_dtype)
             for k, b in m._buffers.items():
-                if b is not None and b.data.dtype.kind == "f" and b.data.dtype != np_dtype:
-                    b.data = b.data.astype(np_dtype)
+                if b is not None and b._data.dtype.kind == "f" and b._data.dtype != np_dtype:
+                    b._data = b._data.astype(np_dtype)
         return self
 
     def to(self, *args, **kwargs):
@@ -431,13 +431,13 @@ class Module:
                     errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                   f"Tensor-like object from checkpoint but received {type(value)}")
                     continue
-            if value.data.shape != target.data.shape:
-                if target.data.ndim == 0 and value.data.shape == (1,):
-                    value = Tensor._wrap(value.data.reshape(()))  # PyTorch's legacy 1-element to 0-d allowance
+            if value._data.shape != target._data.shape:
+                if target._data.ndim == 0 and value._data.shape == (1,):
+                    value = Tensor._wrap(value._data.reshape(()))  # PyTorch's legacy 1-element to 0-d allowance
                 else:
                     from ...tensor import Size
-                    errors.append(f"size mismatch for {key}: copying a param with shape {Size(value.data.shape)} "
-                                  f"from checkpoint, the shape in current model is {Size(target.data.shape)}.")
+                    errors.append(f"size mismatch for {key}: copying a param with shape {Size(value._data.shape)} "
+                                  f"from checkpoint, the shape in current model is {Size(target._data.shape)}.")
                     continue
             plan.append((target, value))
 
@@ -484,9 +484,9 @@ class Module:
         with no_grad():
             for target, value in plan:
                 if assign:
-                    target.data = value.data
+                    target._data = value._data
                 else:
-                    np.copyto(target.data, value.data.reshape(target.data.shape), casting="unsafe")
+                    np.copyto(target._data, value._data.reshape(target._data.shape), casting="unsafe")
                 target._version[0] += 1
         if hooked:
             # PyTorch calls each module's post hooks after its subtree: reverse pre-order
@@ -600,6 +600,6 @@ _TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16":
 def _typename(obj):
     """torch.typename: 'lamina.FloatTensor' for tensors, the qualified class name otherwise."""
     if isinstance(obj, Tensor):
-        return "lamina." + _TENSOR_TYPES.get(obj.data.dtype.name, "Tensor")
+        return "lamina." + _TENSOR_TYPES.get(obj._data.dtype.name, "Tensor")
     t = type(obj)
     return t.__module__ + "." + t.__qualname__ if t.__module__ not in ("builtins",) else t.__qualname__

@@ -230,7 +230,7 @@ def _check_hidden_dtype(input, h):
 def _unpack(input):
     """(data, batch_sizes as a tuple of ints, sorted_indices, unsorted_indices)."""
     data, batch_sizes, sorted_indices, unsorted_indices = input
-    return data, tuple(int(b) for b in batch_sizes.data.tolist()), sorted_indices, unsorted_indices
+    return data, tuple(int(b) for b in batch_sizes._data.tolist()), sorted_indices, unsorted_indices
 
 
 class RNN(RNNBase):

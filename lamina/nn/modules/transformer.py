@@ -37,24 +37,24 @@ def _float_mask(mask, name, other, other_name, dtype, check_other=True):
     """PyTorch's canonical form: a bool mask becomes 0 / -inf of the input's dtype."""
     from ...ops.attention import _canonical_mask
     mask = _canonical_mask(mask, name, other, other_name, dtype, check_other)
-    if mask is None or mask.data.dtype != np.bool_:
+    if mask is None or mask._data.dtype != np.bool_:
         return mask
-    out = np.zeros(mask.data.shape, dtype=dtype)
-    out[mask.data] = float("-inf")
+    out = np.zeros(mask._data.shape, dtype=dtype)
+    out[mask._data] = float("-inf")
     return wrap(out)
 
 
 def _seq_len(src, batch_first):
-    shape = src.data.shape
+    shape = src._data.shape
     return shape[0] if len(shape) == 2 else shape[1 if batch_first else 0]
 
 
 def _detect_is_causal_mask(mask, is_causal=None, size=None):
     """is_causal as given, or — when None — whether `mask` is exactly the causal -inf mask."""
     if is_causal is None and mask is not None:
-        sz = size if size is not None else mask.data.shape[-2]
-        causal = np.triu(np.full((sz, sz), float("-inf"), dtype=mask.data.dtype), 1)
-        return mask.data.shape == causal.shape and bool((mask.data == causal).all())
+        sz = size if size is not None else mask._data.shape[-2]
+        causal = np.triu(np.full((sz, sz), float("-inf"), dtype=mask._data.dtype), 1)
+        return mask._data.shape == causal.shape and bool((mask._data == causal).all())
     return is_causal is True
 
 
@@ -153,7 +153,7 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        dtype = src.data.dtype
+        dtype = src._data.dtype
         src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", dtype)
         mask = _float_mask(mask, "mask", None, "", dtype, check_other=False)
         batch_first = self.layers[0].self_attn.batch_first
@@ -244,7 +244,7 @@ class TransformerEncoderLayer(Module):
             self.activation = _act.relu
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        dtype = src.data.dtype
+        dtype = src._data.dtype
         src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", dtype)
         src_mask = _float_mask(src_mask, "src_mask", None, "", dtype, check_other=False)
         x = src

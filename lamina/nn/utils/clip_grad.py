@@ -39,7 +39,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
     Returns a 0-dim tensor; raises when it is nan or inf and error_if_nonfinite is set."""
     from ...ops._core import wrap
-    tensors = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
+    tensors = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not tensors:
         return wrap(np.asarray(0.0, dtype=np.float32))
@@ -59,10 +59,10 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     max_norm = float(max_norm)
     if not grads:
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    total = total_norm._data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.minimum(max_norm / (total + 1e-6), 1.0)
     for g in grads:
-        g.data *= coef.astype(g.data.dtype)
+        g._data *= coef.astype(g._data.dtype)
         g._version[0] += 1
 
 
@@ -101,5 +101,5 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     for p in _as_list(parameters):
         g = p.grad
         if g is not None:
-            np.clip(g.data, -clip_value, clip_value, out=g.data)
+            np.clip(g._data, -clip_value, clip_value, out=g._data)
             g._version[0] += 1

@@ -16,8 +16,8 @@ def vector_to_parameters(vec, parameters):
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     pointer = 0
-    flat = vec.data.reshape(-1)
+    flat = vec._data.reshape(-1)
     for param in parameters:
-        n = param.data.size
-        param.data = flat[pointer:pointer + n].reshape(param.data.shape)
+        n = param._data.size
+        param._data = flat[pointer:pointer + n].reshape(param._data.shape)
         pointer += n

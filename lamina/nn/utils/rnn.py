@@ -99,7 +99,7 @@ def invert_permutation(permutation):
     """The inverse of a permutation (None stays None)."""
     if permutation is None:
         return None
-    p = permutation.data
+    p = permutation._data
     inv = np.empty_like(p)
     inv[p] = np.arange(p.shape[0], dtype=p.dtype)
     return wrap(inv)
@@ -107,7 +107,7 @@ def invert_permutation(permutation):
 
 def _lengths_array(lengths):
     if isinstance(lengths, Tensor):
-        arr = lengths.data
+        arr = lengths._data
         if arr.ndim != 1:
             raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {arr.ndim}D cpu "
                                f"{_TYPE.get(arr.dtype.name, arr.dtype.name)} tensor")
@@ -146,7 +146,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     Returns:
         a PackedSequence"""
     lens = _lengths_array(lengths)
-    x = input.data
+    x = input._data
     bdim = 0 if batch_first else 1
     if x.ndim < 2:
         raise RuntimeError(f"Dimension out of range (expected to be in range of [-{max(x.ndim, 1)}, "
@@ -189,7 +189,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         batch_first: output (B, T, *) if True. Default: False
         padding_value: the value of the padded positions. Default: 0
         total_length: pad to this length instead of the longest sequence's"""
-    bs = sequence.batch_sizes.data.astype(np.int64)
+    bs = sequence.batch_sizes._data.astype(np.int64)
     T = bs.shape[0]
     if total_length is not None:
         if total_length < T:
@@ -204,13 +204,13 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     lens = np.searchsorted(-bs, -np.arange(B), side="left").astype(np.int64)
     t_idx, j_idx = _step_index(bs)
     si = sequence.sorted_indices
-    b_idx = si.data[j_idx] if si is not None else j_idx
-    shape = ((B, T_out) if batch_first else (T_out, B)) + tuple(data.data.shape[1:])
+    b_idx = si._data[j_idx] if si is not None else j_idx
+    shape = ((B, T_out) if batch_first else (T_out, B)) + tuple(data._data.shape[1:])
     index = (b_idx, t_idx) if batch_first else (t_idx, b_idx)
     padded = _rnn.scatter_rows(data, shape, index, padding_value, "PadPackedSequenceBackward0")
     if si is not None:
         orig = np.empty_like(lens)
-        orig[si.data] = lens
+        orig[si._data] = lens
         lens = orig
     return padded, _long(lens)
 
@@ -229,10 +229,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
-    first = sequences[0].data
+    first = sequences[0]._data
     trailing = first.shape[1:]
     for s in sequences[1:]:
-        shp = s.data.shape[1:]
+        shp = s._data.shape[1:]
         if shp != trailing:
             for d, (a, b) in enumerate(zip(trailing, shp)):
                 if a != b:
@@ -240,7 +240,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
                                        f"non-singleton dimension {d + 1}")
             raise RuntimeError(f"pad_sequence: every sequence must have the trailing shape {tuple(trailing)}, got "
                                f"{tuple(shp)}")
-    lens = [s.data.shape[0] for s in sequences]
+    lens = [s._data.shape[0] for s in sequences]
     T, B = max(lens), len(sequences)
     shape = ((B, T) if batch_first else (T, B)) + tuple(trailing)
     out = np.full(shape, padding_value, dtype=first.dtype)
@@ -248,7 +248,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     for i, (s, n) in enumerate(zip(sequences, lens)):
         span = slice(0, n) if padding_side == "right" else slice(T - n, T)
         spans.append(span)
-        out[(i, span) if batch_first else (span, i)] = s.data
+        out[(i, span) if batch_first else (span, i)] = s._data
 
     def backward(g):
         return tuple(g[(i, span) if batch_first else (span, i)].copy() for i, span in enumerate(spans))
@@ -265,7 +265,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
 
 def pack_sequence(sequences, enforce_sorted=True):
     """Pack a list of variable-length tensors (L_i, *): pad_sequence then pack_padded_sequence."""
-    lengths = [s.data.shape[0] for s in sequences]
+    lengths = [s._data.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 

@@ -106,9 +106,9 @@ def _whole_batch_getter(dataset):
         return None
     arrays = []
     for t in dataset.tensors:
-        if not isinstance(t, Tensor) or t._requires_grad or t.data.ndim == 0:
+        if not isinstance(t, Tensor) or t._requires_grad or t._data.ndim == 0:
             return None
-        arrays.append(t.data)
+        arrays.append(t._data)
     n = len(arrays[0])
     wrap = Tensor._wrap
 

@@ -124,7 +124,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
         if b._requires_grad:
             return stack(batch, 0)
     # no graph to record: one NumPy call (stack() also checks shapes and promotes dtypes)
-    data = [b.data for b in batch]
+    data = [b._data for b in batch]
     shape, dt = data[0].shape, data[0].dtype
     if all(d.shape == shape and d.dtype == dt for d in data):
         return Tensor._wrap(np.stack(data))
