@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._flat import plan_for
-from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, advance, check_betas_args, hyper, run_closure, step_tensor
 
 _KEYS = ("exp_avg", "exp_avg_sq")
 _KEYS_AMSGRAD = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
@@ -12,18 +12,7 @@ __all__ = ["Adam"]
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    check_betas_args(lr, betas, eps, weight_decay)
     if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
         raise ValueError("betas must be either both floats or both Tensors")

@@ -1,26 +1,10 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
 import numpy as np
 
-from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .optimizer import Optimizer, each_param, hyper, run_closure
+from .optimizer import Optimizer, check_betas_args, each_param, hyper, run_closure
 
 __all__ = ["Adamax"]
-
-
-def check_betas_args(lr, betas, eps, weight_decay):
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
 class Adamax(Optimizer):

@@ -3,8 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .adamax import check_betas_args
-from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
+from .optimizer import Optimizer, advance, check_betas_args, hyper, run_closure, step_tensor
 
 __all__ = ["NAdam"]
 

@@ -97,6 +97,22 @@ def advance(step):
     return arr.item()
 
 
+def check_betas_args(lr, betas, eps, weight_decay):
+    """The argument checks the Adam family shares, with PyTorch's messages."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def each_param(state, group, buffers, weight_decay=0.0):
     """The per-parameter preamble every element-wise optimizer shares.
 

@@ -4,8 +4,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _steps_as_tensors
-from .adamax import check_betas_args
-from .optimizer import Optimizer, each_param, hyper, run_closure
+from .optimizer import Optimizer, check_betas_args, each_param, hyper, run_closure
 
 __all__ = ["RAdam"]
 
