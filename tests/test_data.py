@@ -542,3 +542,29 @@ def test_spawned_workers():
     out = batches(ldata.DataLoader(ds, batch_size=6, num_workers=2, multiprocessing_context="spawn"))
     assert [b[1].tolist() for b in out] == [list(range(i, min(i + 6, 20))) for i in range(0, 20, 6)]
     assert out[0][0].dtype == lamina.float32
+
+
+class Dies(ldata.Dataset):
+    def __getitem__(self, i):
+        import os
+        os._exit(3)
+
+    def __len__(self):
+        return 4
+
+
+class Slow(ldata.Dataset):
+    def __getitem__(self, i):
+        import time
+        time.sleep(1.5)
+        return i
+
+    def __len__(self):
+        return 2
+
+
+def test_dead_worker_and_timeout_raise_torchs_errors():
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+(, \d+)*\) exited unexpectedly"):
+        batches(ldata.DataLoader(Dies(), batch_size=2, num_workers=1))
+    with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0.3 seconds"):
+        batches(ldata.DataLoader(Slow(), batch_size=1, num_workers=1, timeout=0.3))
