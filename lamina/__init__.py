@@ -76,7 +76,7 @@ def set_num_threads(n):
     """BLAS threads are fixed when NumPy loads; set OMP_NUM_THREADS before importing lamina instead."""
 
 
-_LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "linalg_", "testing"}
+_LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training"}
 _LAZY_FUNCS = {
     "save": ("lamina.io", "save"), "load": ("lamina.io", "load"),
     "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),
