@@ -754,3 +754,30 @@ def test_parameter_sharing_memory_with_numpy_keeps_being_updated(name):
         t_opt.step()
     for a, tp in zip(arrays, t_params):
         np.testing.assert_allclose(a, tp.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "NAdam", "ASGD", "RMSprop", "Adagrad", "Rprop"])
+def test_unpickling_an_older_optimizer_fills_options_and_tensor_counters(name):
+    """State pickled by an older version may lack newer group options and hold counters such as
+    'step' as Python numbers; restoring it fills torch's defaults and the optimizer keeps stepping."""
+    p = Parameter(lamina.randn(3))
+    opt = get_optim(lamina, name)([p], lr=0.01)
+    p.grad = lamina.ones(3)
+    opt.step()
+    state = opt.__getstate__()
+    group = state["param_groups"][0]
+    for key in ("maximize", "foreach", "differentiable"):
+        group.pop(key)
+    counters = state["state"][p]
+    for key in [k for k in counters if k in ("step", "mu_product", "eta", "mu")]:
+        counters[key] = float(counters[key].numpy())
+    restored = object.__new__(type(opt))
+    restored.__setstate__(state)
+    restored_group = restored.param_groups[0]
+    assert restored_group["maximize"] is False and restored_group["foreach"] is None
+    assert restored_group["differentiable"] is False
+    assert all(isinstance(v, lamina.Tensor) for v in restored.state[p].values())
+    before = p.detach().numpy().copy()
+    p.grad = lamina.ones(3)
+    restored.step()
+    assert not np.array_equal(p.detach().numpy(), before)

@@ -2,7 +2,6 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, each_param, hyper, run_closure
 
 __all__ = ["Adadelta"]
@@ -29,6 +28,9 @@ class Adadelta(Optimizer):
 
     State per parameter: 'step', 'square_avg', 'acc_delta'."""
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("capturable", False))
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -46,14 +48,6 @@ class Adadelta(Optimizer):
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

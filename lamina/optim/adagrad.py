@@ -2,7 +2,6 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
 
 __all__ = ["Adagrad"]
@@ -29,6 +28,8 @@ class Adagrad(Optimizer):
         foreach, differentiable, fused: accepted for PyTorch compatibility.
 
     State per parameter (created at construction, as in PyTorch): 'step', 'sum'."""
+
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
@@ -59,13 +60,6 @@ class Adagrad(Optimizer):
         st["step"] = step_tensor()
         st["sum"] = Tensor._wrap(np.full_like(p._data, self.defaults["initial_accumulator_value"]))
         return st
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

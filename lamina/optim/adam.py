@@ -49,6 +49,9 @@ class Adam(Optimizer):
     State per parameter: 'step' (a 0-d float32 tensor), 'exp_avg', 'exp_avg_sq', and
     'max_exp_avg_sq' with amsgrad."""
 
+    _group_defaults = (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
+                       ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None))
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
@@ -61,14 +64,6 @@ class Adam(Optimizer):
                     "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
-                               ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
@@ -174,11 +169,3 @@ def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, deco
     pd += tmp
     for p in b.params:
         p._version[0] += 1
-
-
-def _steps_as_tensors(state, group):
-    """Old checkpoints stored 'step' as a number; the update expects a 0-d tensor."""
-    for p in group["params"]:
-        st = state.get(p)
-        if st and "step" in st and not isinstance(st["step"], Tensor):
-            st["step"] = step_tensor(float(st["step"]))

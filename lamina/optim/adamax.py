@@ -1,7 +1,6 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
 import numpy as np
 
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, check_betas_args, each_param, hyper, run_closure
 
 __all__ = ["Adamax"]
@@ -27,6 +26,9 @@ class Adamax(Optimizer):
 
     State per parameter: 'step', 'exp_avg', 'exp_inf'."""
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("capturable", False))
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
         check_betas_args(lr, betas, eps, weight_decay)
@@ -35,14 +37,6 @@ class Adamax(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

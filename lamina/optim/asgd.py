@@ -2,7 +2,6 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
 
 __all__ = ["ASGD"]
@@ -30,6 +29,10 @@ class ASGD(Optimizer):
 
     State per parameter: 'step', 'eta', 'mu' (0-d tensors), 'ax' (the averaged parameter)."""
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("capturable", False))
+    _scalar_state = ("step", "eta", "mu")
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
         if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -44,19 +47,6 @@ class ASGD(Optimizer):
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
-            for p in group["params"]:
-                st = self.state.get(p)
-                for key in ("eta", "mu"):
-                    if st and key in st and not isinstance(st[key], Tensor):
-                        st[key] = step_tensor(float(st[key]))
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

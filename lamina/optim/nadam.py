@@ -2,7 +2,6 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, advance, check_betas_args, hyper, run_closure, step_tensor
 
 __all__ = ["NAdam"]
@@ -30,6 +29,10 @@ class NAdam(Optimizer):
 
     State per parameter: 'step', 'mu_product' (0-d tensors), 'exp_avg', 'exp_avg_sq'."""
 
+    _group_defaults = (("maximize", False), ("foreach", None), ("capturable", False),
+                       ("differentiable", False), ("decoupled_weight_decay", False))
+    _scalar_state = ("step", "mu_product")
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
@@ -43,18 +46,6 @@ class NAdam(Optimizer):
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("maximize", False), ("foreach", None), ("capturable", False),
-                               ("differentiable", False), ("decoupled_weight_decay", False)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
-            for p in group["params"]:
-                st = self.state.get(p)
-                if st and not isinstance(st.get("mu_product"), Tensor) and "mu_product" in st:
-                    st["mu_product"] = step_tensor(float(st["mu_product"]))
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

@@ -148,6 +148,11 @@ def run_closure(closure):
 
 
 class Optimizer:
+    # (key, value) options that __setstate__ fills in for groups pickled without them, and the
+    # per-parameter state entries that must be 0-d tensors; each optimizer names its own
+    _group_defaults = ()
+    _scalar_state = ("step",)
+
     """Base class for all optimizers.
 
     Args:
@@ -195,6 +200,18 @@ class Optimizer:
                 setattr(self, name, OrderedDict())
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
+        # Checkpoints from older versions may lack newer group options, and may hold per-parameter
+        # counters as Python numbers where the update rules now expect 0-d tensors.
+        for group in self.param_groups:
+            for key, value in self._group_defaults:
+                group.setdefault(key, value)
+            for p in group["params"]:
+                st = self.state.get(p)
+                if not st:
+                    continue
+                for key in self._scalar_state:
+                    if key in st and not isinstance(st[key], Tensor):
+                        st[key] = step_tensor(float(st[key]))
 
     def __repr__(self):
         # PyTorch's layout, including the blank line between groups

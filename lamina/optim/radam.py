@@ -2,8 +2,6 @@
 estimate is unreliable)."""
 import numpy as np
 
-from ..tensor import Tensor
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, check_betas_args, each_param, hyper, run_closure
 
 __all__ = ["RAdam"]
@@ -31,6 +29,9 @@ class RAdam(Optimizer):
 
     State per parameter: 'step', 'exp_avg', 'exp_avg_sq'."""
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("decoupled_weight_decay", False), ("capturable", False))
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
         check_betas_args(lr, betas, eps, weight_decay)
@@ -40,14 +41,6 @@ class RAdam(Optimizer):
                     "foreach": foreach, "capturable": capturable, "decoupled_weight_decay": decoupled_weight_decay,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("decoupled_weight_decay", False), ("capturable", False)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

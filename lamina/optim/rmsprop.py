@@ -2,7 +2,6 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, each_param, hyper, run_closure
 
 __all__ = ["RMSprop"]
@@ -33,6 +32,9 @@ class RMSprop(Optimizer):
     State per parameter: 'step', 'square_avg', 'momentum_buffer' (momentum > 0),
     'grad_avg' (centered)."""
 
+    _group_defaults = (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
+                       ("differentiable", False), ("capturable", False))
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -53,14 +55,6 @@ class RMSprop(Optimizer):
                     "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
-                               ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

@@ -2,7 +2,6 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .adam import _steps_as_tensors
 from .optimizer import Optimizer, advance, hyper, run_closure, step_tensor
 
 __all__ = ["Rprop"]
@@ -25,6 +24,9 @@ class Rprop(Optimizer):
 
     State per parameter: 'step', 'prev' (the previous gradient), 'step_size'."""
 
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("capturable", False))
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
         if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -38,14 +40,6 @@ class Rprop(Optimizer):
         defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
-            _steps_as_tensors(self.state, group)
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
