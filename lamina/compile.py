@@ -1,24 +1,31 @@
 """lamina.compile: record a model's forward pass once per input shape, then replay it without modules
-or autograd (inference only).
+or per-op autograd bookkeeping.
 
-On the first call with a given input shape and dtype, the forward runs eagerly with a hook on
-every leaf module; the recorded calls must form a chain (each module's input is the previous
-module's output, or that output through relu/sigmoid/tanh or a reshape in functional code). The
-chain becomes a list of NumPy steps writing into preallocated buffers (Linear as one matmul with
-`out=`, ReLU in place, eval BatchNorm as one scale and shift refreshed when its tensors change,
-other deterministic leaf modules through their own forward). The replay is checked against the
-eager output of that first call, bit for bit, and only used if it matches. Parameters are read at
-every call, so weight updates between calls are picked up.
+Inference (grad mode off, or nothing requires grad): on the first call with a given input shape
+and dtype, the forward runs eagerly with a hook on every leaf module; the recorded calls must form
+a chain (each module's input is the previous module's output, or that output through
+relu/sigmoid/tanh or a reshape in functional code). The chain becomes a list of NumPy steps
+writing into preallocated buffers (Linear as one matmul with `out=`, ReLU in place, eval BatchNorm
+as one scale and shift refreshed when its tensors change, other deterministic leaf modules through
+their own forward). Parameters are read at every call, so weight updates between calls are
+picked up.
 
-Anything else runs eagerly, with one warning naming the reason: grad mode on with tensors that
-require grad, keyword or several arguments, a module in training mode that draws random numbers
-or updates statistics, modules with hooks, functional code that is not recognised, or a replay
-that does not reproduce the eager output. Submodules replaced or hooks added after compiling are
-not seen by the replay: compile the model again."""
+Training (grad mode on and the input or a parameter requires grad): the same chain, read off the
+eager pass's autograd graph, becomes one fused forward and backward (see _compiled_training.py);
+the output's grad_fn is a single CompiledFunctionBackward node, so loss.backward() and optimizers
+work as usual. Dropout draws and running statistics follow the eager forward exactly.
+
+Either program is checked against the eager pass of its first call, bit for bit (outputs; in
+training also buffers and gradients), and only used if it matches. Anything else runs eagerly,
+with one warning naming the reason: keyword or several arguments, in inference a module in
+training mode that draws random numbers or updates statistics, modules with hooks, functional
+code that is not recognised, or a replay that does not reproduce the eager pass. Submodules
+replaced or hooks added after compiling are not seen by the replay: compile the model again."""
 import warnings
 
 import numpy as np
 
+from . import _compiled_training as _training
 from .autograd import grad_mode
 from .autograd.grad_mode import no_grad
 from .tensor import Tensor
@@ -51,6 +58,7 @@ class CompiledModule:
         self.__dict__["_warned"] = set()
         # the module tree as at compile time: its training flags are part of every program's key
         self.__dict__["_modules"] = list(model.modules())
+        self.__dict__["_params"] = list(model.parameters())
 
     def __getattr__(self, name):
         return getattr(self.__dict__["_orig_mod"], name)
@@ -72,16 +80,14 @@ class CompiledModule:
         if kwargs or len(args) != 1 or not isinstance(args[0], Tensor):
             return self._eager("only a single tensor argument is compiled", args, kwargs)
         x = args[0]
-        if grad_mode._enabled[0] and (x._requires_grad or any(p._requires_grad for p in model.parameters())):
-            return self._eager("grad mode is on (use torch.no_grad() or torch.inference_mode() to replay)",
-                               args, kwargs)
-        key = (x._data.shape, x._data.dtype, tuple([m.training for m in self._modules]))
+        training = grad_mode._enabled[0] and (x._requires_grad or any(p._requires_grad for p in self._params))
+        key = (training, x._data.shape, x._data.dtype, tuple([m.training for m in self._modules]))
         program = self._programs.get(key)
         if program is None:
-            return self._capture(key, x)
+            return self._capture_training(key, x) if training else self._capture(key, x)
         if isinstance(program, str):
             return self._eager(program, args, kwargs)
-        return Tensor._wrap(program(x._data))
+        return program(x) if training else Tensor._wrap(program(x._data))
 
     def _capture(self, key, x):
         from .inspect._capture import run_recording
@@ -107,6 +113,73 @@ class CompiledModule:
         self._programs[key] = program
         return out
 
+    def _capture_training(self, key, x):
+        """Record the forward eagerly (its graph tells the functional code between modules), build
+        the fused program, then rerun the step with it from the same random and buffer state and
+        keep it only if output, buffers and gradients all equal eager's bit for bit."""
+        from .inspect._capture import run_recording
+        model = self._orig_mod
+        try:
+            _check_hooks(model)
+        except _Unsupported as e:
+            self._programs[key] = str(e)
+            return self._eager(str(e), (x,), {})
+        before = _snapshot(model)
+        out, calls = run_recording(model, (x,), leaves_only=True)
+        after = _snapshot(model)
+        try:
+            program = _training.build(x, out, calls)
+            _restore(before)
+            replayed = program(x)
+            _check_replay(model, out, replayed, after, [x] + self._params)
+        except _training.Unsupported as e:
+            _restore(after)
+            self._programs[key] = str(e)
+            self._eager(str(e), (x,), {}) if str(e) not in self._warned else None
+            return out
+        self._programs[key] = program
+        return replayed
+
+
+def _snapshot(model):
+    from .random import get_rng_state
+    return get_rng_state(), [(b, b._data.copy()) for b in model.buffers()]
+
+
+def _restore(snapshot):
+    from .random import set_rng_state
+    state, buffers = snapshot
+    set_rng_state(state)
+    for b, data in buffers:
+        np.copyto(b._data, data)
+
+
+def _check_replay(model, eager, replayed, after, sources):
+    """Raise unless the replayed forward gave eager's output, buffers and input/parameter gradients."""
+    same = (replayed._data.shape == eager._data.shape and replayed._data.dtype == eager._data.dtype
+            and np.array_equal(replayed._data, eager._data, equal_nan=True))
+    buffers = list(model.buffers())
+    same = same and len(buffers) == len(after[1]) and all(
+        b is b0 and np.array_equal(b._data, data, equal_nan=True) for b, (b0, data) in zip(buffers, after[1]))
+    if not same:
+        raise _training.Unsupported("the recorded program does not reproduce the eager forward "
+                                    "(functional code between modules?)")
+    wanted = [t for t in sources if t._requires_grad]
+    if not eager._requires_grad or not wanted:
+        return
+    g = np.random.default_rng(0).standard_normal(eager._data.shape).astype(eager._data.dtype)
+    expected = _training.gradients(eager, g, wanted)
+    got = _training.gradients(replayed, g, wanted)  # retained: the user's backward comes next
+    for a, b in zip(expected, got):
+        if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b, equal_nan=True)):
+            raise _training.Unsupported("the recorded program does not reproduce the eager gradients")
+
+
+def _check_hooks(model):
+    for name, m in model.named_modules():
+        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+            raise _Unsupported(f"module '{name or type(m).__name__}' has hooks")
+
 
 _RANDOM_OR_STATEFUL = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
                        "RReLU", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
@@ -114,9 +187,8 @@ _RANDOM_OR_STATEFUL = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaD
 
 
 def _check_modules(model):
+    _check_hooks(model)
     for name, m in model.named_modules():
-        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
-            raise _Unsupported(f"module '{name or type(m).__name__}' has hooks")
         if m.training and type(m).__name__ in _RANDOM_OR_STATEFUL:
             raise _Unsupported(f"module '{name}' ({type(m).__name__}) is in training mode")
 

@@ -106,17 +106,6 @@ def test_weight_updates_between_calls_are_picked_up():
         np.testing.assert_array_equal(compiled(x).numpy(), lm(x).numpy())
 
 
-def test_grad_mode_falls_back_with_a_warning_and_keeps_gradients():
-    _, lm = pair(mlp)
-    compiled = lamina.compile(lm)
-    x = lamina.randn(3, 784)
-    with pytest.warns(UserWarning, match="grad mode is on"):
-        out = compiled(x)
-    out.sum().backward()
-    assert lm[0].weight.grad is not None
-    np.testing.assert_array_equal(out.detach().numpy(), lm(x).detach().numpy())
-
-
 def test_training_mode_dropout_falls_back():
     _, lm = pair(clinical)
     lm.train()

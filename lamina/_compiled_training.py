@@ -1,0 +1,320 @@
+"""Training replay for lamina.compile: a model's recorded chain of layers run as one fused forward
+and one fused backward, so a training step builds one graph node for the whole model instead of
+one per op (and no Module calls, Tensor wrappers or engine bookkeeping in between).
+
+The chain comes from one eager forward in grad mode with a hook on every leaf module (see
+compile.py): each module's input must be the previous module's output, possibly through ReLU,
+sigmoid, tanh or a reshape in functional code, which are read off the autograd graph the eager
+pass built. Linear, ReLU, Sigmoid, Tanh, Dropout, BatchNorm (training, tracking running stats)
+and Flatten-like reshapes get fused kernels that compute exactly what the eager ops compute;
+any other leaf module runs its own forward inside the program, with its own small graph for the
+backward (correct, only not faster). The output is an ordinary tensor whose grad_fn is one node
+("CompiledFunctionBackward", as in PyTorch) with the input and every parameter as inputs, so
+loss.backward() and optimizers see the usual `.grad`."""
+import numpy as np
+
+from .autograd import grad_mode
+from .autograd.engine import run_backward
+from .ops import pointwise
+from .ops._core import make, wrap
+from .ops.dropout import _keep_mask
+from .ops.normalization import _affine, _dxhat, _param_grads, _stats, verify_batch_size
+from .tensor import Tensor
+
+NODE_NAME = "CompiledFunctionBackward"
+
+
+class Unsupported(Exception):
+    """The model cannot be replayed; the message says why (shown in the eager-fallback warning)."""
+
+
+# ---- kernels: forward(v) -> (out, ctx); backward(g, ctx, need_input_grad) -> (gx, [param grads]) ----
+class _Linear:
+    def __init__(self, m):
+        self.m = m
+        self.params = (m.weight,) if m.bias is None else (m.weight, m.bias)
+
+    def forward(self, v):
+        w = self.params[0]._data
+        v2 = v if v.ndim == 2 else v.reshape(-1, v.shape[-1])
+        out = v2 @ w.T
+        if len(self.params) == 2:
+            out += self.params[1]._data
+        if v.ndim != 2:
+            out = out.reshape(v.shape[:-1] + (w.shape[0],))
+        return out, (v, v2, w)
+
+    def backward(self, g, ctx, need_input_grad):
+        v, v2, w = ctx
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        gx = (g2 @ w).reshape(v.shape) if need_input_grad else None
+        grads = [g2.T @ v2 if self.params[0]._requires_grad else None]
+        if len(self.params) == 2:
+            grads.append(g2.sum(axis=0) if self.params[1]._requires_grad else None)
+        return gx, grads
+
+
+class _Relu:
+    params = ()
+
+    def forward(self, v):
+        out = np.maximum(v, 0)
+        return out, out
+
+    def backward(self, g, out, need_input_grad):
+        return g * (out > 0), []
+
+
+class _Sigmoid:
+    params = ()
+
+    def forward(self, v):
+        out = pointwise._sigmoid(v)
+        return out, out
+
+    def backward(self, g, out, need_input_grad):
+        return pointwise._sigmoid_backward(g, None, out), []
+
+
+class _Tanh:
+    params = ()
+
+    def forward(self, v):
+        out = np.tanh(v)
+        return out, out
+
+    def backward(self, g, out, need_input_grad):
+        return pointwise._tanh_backward(g, None, out), []
+
+
+class _Reshape:
+    params = ()
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, v):
+        return v.reshape(self.shape), v.shape
+
+    def backward(self, g, in_shape, need_input_grad):
+        return g.reshape(in_shape), []
+
+
+class _Dropout:
+    """nn.Dropout in training mode (in evaluation the chain leaves it out): the same mask draw,
+    from the same generator, as ops.dropout, so compiled and eager runs consume the same numbers."""
+    params = ()
+
+    def __init__(self, m):
+        self.p = m.p
+
+    def forward(self, v):
+        if self.p == 1.0:
+            noise = v.dtype.type(0)
+        else:
+            noise = _keep_mask(v, self.p, False)
+            noise *= 1.0 / (1.0 - self.p)
+        return v * noise, noise
+
+    def backward(self, g, noise, need_input_grad):
+        return (g * noise).astype(g.dtype, copy=False), []
+
+
+class _BatchNormTrain:
+    """BatchNorm in training mode with running statistics: batch statistics, the running averages
+    and num_batches_tracked moved as the module's forward moves them."""
+
+    def __init__(self, m):
+        self.m = m
+        self.params = tuple(p for p in (m.weight, m.bias) if p is not None)
+
+    def forward(self, v):
+        m = self.m
+        verify_batch_size(v.shape)
+        factor = 0.0 if m.momentum is None else m.momentum
+        nbt = m.num_batches_tracked
+        if nbt is not None:
+            nbt._data += 1
+            nbt._version[0] += 1
+            if m.momentum is None:
+                factor = 1.0 / float(nbt._data)
+        c = v.shape[1]
+        bshape = (1, c) + (1,) * (v.ndim - 2)
+        axes = (0,) + tuple(range(2, v.ndim))
+        w = None if m.weight is None else m.weight._data.reshape(bshape)
+        b = None if m.bias is None else m.bias._data.reshape(bshape)
+        xhat, invstd, mean, var = _stats(v, axes, m.eps)
+        out = _affine(xhat, w, b)
+        n = v.size // c
+        rm, rv = m.running_mean, m.running_var
+        rm._data *= 1.0 - factor
+        rm._data += mean.reshape(c) * factor
+        rv._data *= 1.0 - factor
+        rv._data += var.reshape(c) * (factor * n / max(n - 1, 1))
+        rm._version[0] += 1
+        rv._version[0] += 1
+        return out, (xhat, invstd, w, axes, c)
+
+    def backward(self, g, ctx, need_input_grad):
+        xhat, invstd, w, axes, c = ctx
+        gx = None
+        if need_input_grad:
+            gx = _dxhat(g * w if w is not None else g, xhat, invstd, axes)
+        gw, gb = _param_grads(g, xhat, self.m.weight, self.m.bias, axes, (c,))
+        return gx, [gr for gr, p in ((gw, self.m.weight), (gb, self.m.bias)) if p is not None]
+
+
+class _ModuleCall:
+    """Any other leaf module: its own forward, differentiated by the engine on a graph of its own."""
+
+    def __init__(self, m):
+        self.m = m
+        self.params = tuple(p for p in m.parameters())
+
+    def forward(self, v):
+        leaf = wrap(v)
+        leaf._requires_grad = True
+        with grad_mode.enable_grad():
+            out = self.m(leaf)
+        if not isinstance(out, Tensor):
+            raise Unsupported(f"module {type(self.m).__name__} does not return one tensor")
+        return out._data, (leaf, out)
+
+    def backward(self, g, ctx, need_input_grad):
+        leaf, out = ctx
+        if out.grad_fn is None:  # nothing in the module needed a gradient
+            return None, [None] * len(self.params)
+        trained = [p for p in self.params if p._requires_grad]
+        results = gradients(out, g, [leaf] + trained)
+        got = iter(results[1:])
+        return results[0], [next(got) if p._requires_grad else None for p in self.params]
+
+
+def gradients(out, g, wanted):
+    """d out / d wanted for upstream gradient g, without running the wanted tensors' hooks (the
+    fused node's own delivery runs them, once) and keeping the graph (freed with its holder)."""
+    hooks = [t._hooks for t in wanted]
+    try:
+        for t in wanted:
+            t._hooks = None
+        return run_backward([out], [g], True, wanted=wanted)
+    finally:
+        for t, h in zip(wanted, hooks):
+            t._hooks = h
+
+
+# ---- building the chain ---------------------------------------------------------------------------
+_GAP_KERNELS = {"ReluBackward0": _Relu, "SigmoidBackward0": _Sigmoid, "TanhBackward0": _Tanh}
+_RESHAPES = {"ViewBackward0", "UnsafeViewBackward0", "AliasBackward0", "UnsqueezeBackward0",
+             "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2"}
+
+
+def _module_kernel(m, x, y):
+    """The fused kernel for one leaf module call (input array x, output array y), or None for the
+    identity."""
+    from .nn import modules as nn
+    kind = type(m)
+    if kind is nn.Identity:
+        return None
+    if issubclass(kind, nn.dropout._DropoutNd) and (not m.training or m.p == 0.0):
+        return None  # the identity, as in ops.dropout
+    if kind is nn.Linear:
+        return _Linear(m)
+    if kind is nn.ReLU:
+        return _Relu()
+    if kind is nn.Sigmoid:
+        return _Sigmoid()
+    if kind is nn.Tanh:
+        return _Tanh()
+    if kind is nn.Dropout:
+        return _Dropout(m)
+    if kind in (nn.Flatten, nn.Unflatten):
+        return _Reshape(y.shape)
+    if kind in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d) and m.training and m.running_mean is not None:
+        return _BatchNormTrain(m)
+    return _ModuleCall(m)
+
+
+def _gap_kernels(prev, nxt):
+    """Kernels for the functional code that turned tensor `prev` (a module's output, or the
+    model's input) into `nxt` (the next module's input), read off the autograd graph."""
+    if prev is nxt:
+        return []
+    if nxt.grad_fn is None:
+        if prev._requires_grad or nxt._requires_grad:
+            raise Unsupported("functional code between modules that lamina.compile does not recognise")
+        a, b = prev._data, nxt._data  # no graph (the input needs no grad): only a reshape is recognised
+        if a.size == b.size and a.dtype == b.dtype and np.array_equal(a.reshape(b.shape), b):
+            return [_Reshape(b.shape)]
+        raise Unsupported("functional code on the input that lamina.compile does not recognise")
+    target = prev.grad_fn or prev
+    names = []
+    node = nxt.grad_fn
+    while node is not target:
+        if node is None or isinstance(node, Tensor) or len(node.inputs) != 1:
+            raise Unsupported("functional code between modules that lamina.compile does not recognise")
+        names.append(node._name)
+        node = node.inputs[0]
+    kernels = []
+    for name in reversed(names):
+        if name in _GAP_KERNELS:
+            kernels.append(_GAP_KERNELS[name]())
+        elif name not in _RESHAPES:
+            raise Unsupported(f"functional code between modules ({name[:-len('Backward0')]}) that "
+                              "lamina.compile does not recognise")
+    if nxt._data.shape != prev._data.shape:
+        kernels.append(_Reshape(nxt._data.shape))  # element-wise kernels commute with reshapes
+    return kernels
+
+
+def build(x, out, calls):
+    """The TrainingProgram for the recorded leaf-module `calls` of one eager forward from `x` to `out`."""
+    if not isinstance(out, Tensor):
+        raise Unsupported("the model does not return a single tensor")
+    kernels = []
+    cur = x
+    for call in calls:
+        if len(call.inputs) != 1 or not isinstance(call.inputs[0], Tensor) or not isinstance(call.output, Tensor):
+            raise Unsupported(f"module '{call.name}' does not take and return one tensor")
+        kernels += _gap_kernels(cur, call.inputs[0])
+        kernel = _module_kernel(call.module, call.inputs[0]._data, call.output._data)
+        if kernel is not None:
+            kernels.append(kernel)
+        cur = call.output
+    kernels += _gap_kernels(cur, out)
+    return TrainingProgram(kernels)
+
+
+class TrainingProgram:
+    """Runs the kernels forward, saving each one's context, and returns the output tensor with a
+    single node whose backward runs the kernels in reverse."""
+
+    def __init__(self, kernels):
+        self.kernels = kernels
+        self.params = tuple(p for k in kernels for p in k.params)
+
+    def __call__(self, x):
+        v = x._data
+        contexts = []
+        for kernel in self.kernels:
+            v, ctx = kernel.forward(v)
+            contexts.append(ctx)
+        if np.may_share_memory(v, x._data):  # e.g. a chain of reshapes: the output is new memory
+            v = v.copy()
+        kernels, params = self.kernels, self.params
+        # which kernels must pass a gradient back: those with a parameter or the input before them
+        needs, need = [], x._requires_grad
+        for kernel in kernels:
+            needs.append(need)
+            need = need or any(p._requires_grad for p in kernel.params)
+
+        def backward(g):
+            per_kernel = []
+            for kernel, ctx, need_input in zip(reversed(kernels), reversed(contexts), reversed(needs)):
+                g, grads = kernel.backward(g, ctx, need_input) if g is not None else (None, [None] * len(kernel.params))
+                per_kernel.append(grads)
+            flat = [g]
+            for grads in reversed(per_kernel):
+                flat += grads
+            return tuple(flat)
+        return make(v, (x,) + params, backward, NODE_NAME, saved=(x,) + params)
