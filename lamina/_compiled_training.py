@@ -292,6 +292,19 @@ class TrainingProgram:
     def __init__(self, kernels):
         self.kernels = kernels
         self.params = tuple(p for k in kernels for p in k.params)
+        self._needs = {}  # requires_grad flags -> per kernel (reversed): must it return an input gradient
+
+    def _needs_input_grad(self, x):
+        """Per kernel, last first: does anything before it (a parameter or the input) need a gradient."""
+        key = (x._requires_grad,) + tuple([p._requires_grad for p in self.params])
+        needs = self._needs.get(key)
+        if needs is None:
+            needs, need = [], x._requires_grad
+            for kernel in self.kernels:
+                needs.append(need)
+                need = need or any(p._requires_grad for p in kernel.params)
+            needs = self._needs[key] = needs[::-1]
+        return needs
 
     def __call__(self, x):
         v = x._data
@@ -301,20 +314,20 @@ class TrainingProgram:
             contexts.append(ctx)
         if np.may_share_memory(v, x._data):  # e.g. a chain of reshapes: the output is new memory
             v = v.copy()
-        kernels, params = self.kernels, self.params
-        # which kernels must pass a gradient back: those with a parameter or the input before them
-        needs, need = [], x._requires_grad
-        for kernel in kernels:
-            needs.append(need)
-            need = need or any(p._requires_grad for p in kernel.params)
+        backwards = [kernel.backward for kernel in reversed(self.kernels)]
+        contexts.reverse()
+        needs = self._needs_input_grad(x)
+        n_params = [len(kernel.params) for kernel in reversed(self.kernels)]
 
         def backward(g):
-            per_kernel = []
-            for kernel, ctx, need_input in zip(reversed(kernels), reversed(contexts), reversed(needs)):
-                g, grads = kernel.backward(g, ctx, need_input) if g is not None else (None, [None] * len(kernel.params))
-                per_kernel.append(grads)
-            flat = [g]
-            for grads in reversed(per_kernel):
-                flat += grads
+            flat = []  # parameter gradients, last kernel first
+            for kernel_backward, ctx, need_input, n in zip(backwards, contexts, needs, n_params):
+                if g is None:  # nothing flows back any more
+                    flat += [None] * n
+                    continue
+                g, grads = kernel_backward(g, ctx, need_input)
+                flat += reversed(grads)
+            flat.append(g)
+            flat.reverse()
             return tuple(flat)
-        return make(v, (x,) + params, backward, NODE_NAME, saved=(x,) + params)
+        return make(v, (x,) + self.params, backward, NODE_NAME, saved=(x,) + self.params)

@@ -19,8 +19,9 @@ Either program is checked against the eager pass of its first call, bit for bit 
 training also buffers and gradients), and only used if it matches. Anything else runs eagerly,
 with one warning naming the reason: keyword or several arguments, in inference a module in
 training mode that draws random numbers or updates statistics, modules with hooks, functional
-code that is not recognised, or a replay that does not reproduce the eager pass. Submodules
-replaced or hooks added after compiling are not seen by the replay: compile the model again."""
+code that is not recognised, or a replay that does not reproduce the eager pass. Submodules or
+Parameter objects replaced, or hooks added, after compiling are not seen by the replay: compile
+the model again (values changed in place, as optimizers and load_state_dict do, are seen)."""
 import warnings
 
 import numpy as np
