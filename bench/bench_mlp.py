@@ -2,20 +2,23 @@
 
   784→256→128→10 MLP, batch 128, SGD momentum 0.9, cross-entropy   (first seed)
   ClinicalMLP (BatchNorm1d, 3 Linear, Dropout 0.3, sigmoid), batch 32, Adam, BCE   (second seed)
-  784→256→128→10 MLP inference, batch 1, no_grad (eager, and lamina.compile)
+  784→256→128→10 MLP inference, batch 1, no_grad
 
-    python bench/bench_mlp.py [--threads N]"""
+Each also as a "compiled" row: lamina's side runs through lamina.compile(model), trained exactly
+like the eager row (optimizer over model.parameters(), loss, backward, step); PyTorch stays eager.
+The row's note says whether lamina.compile ran its program or fell back to eager.
+
+    python bench/bench_mlp.py [--threads N] [--only LIB | --memory LIB | --gemm | --list] [--workload KEY]"""
+import functools
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import compare, setup_threads  # noqa: E402
+import common  # noqa: E402
+from common import Workload, linear_gemms  # noqa: E402
 
-setup_threads()
+common.setup_threads()  # before NumPy loads
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-import lamina  # noqa: E402
 
 
 def mlp(lib):
@@ -44,57 +47,61 @@ def clinical_mlp(lib):
     return ClinicalMLP()
 
 
-def training_step(lib, model, optimizer, loss_fn, x, y):
+def training_step(lib, model, optimizer, loss_fn, x, y, compiled=False):
+    """One step: zero_grad, forward (through lamina.compile(model) if compiled), loss, backward, step."""
+    net = lib.compile(model) if compiled else model
+
     def step():
         optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(net(x), y)
         loss.backward()
         optimizer.step()
     return step
 
 
-def main():
+def mlp_train(lib, compiled=False):
     rng = np.random.default_rng(0)
-    rows = []
+    x = lib.from_numpy(rng.standard_normal((128, 784), dtype=np.float32))
+    y = lib.from_numpy(rng.integers(0, 10, 128))
+    model = mlp(lib)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return training_step(lib, model, opt, lib.nn.functional.cross_entropy, x, y, compiled)
 
-    x = rng.standard_normal((128, 784), dtype=np.float32)
-    y = rng.integers(0, 10, 128)
-    steps = {}
-    for lib in (lamina, torch):
-        model = mlp(lib)
-        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        steps[lib] = training_step(lib, model, opt, lib.nn.functional.cross_entropy,
-                                   lib.from_numpy(x.copy()), lib.from_numpy(y.copy()))
-    rows.append(compare("MLP 784-256-128-10 b128 SGD", steps[lamina], steps[torch]))
 
-    x = rng.standard_normal((32, 50), dtype=np.float32)
-    y = (rng.random((32, 1)) < 0.3).astype(np.float32)
-    for lib in (lamina, torch):
-        model = clinical_mlp(lib)
-        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-        steps[lib] = training_step(lib, model, opt, lib.nn.functional.binary_cross_entropy,
-                                   lib.from_numpy(x.copy()), lib.from_numpy(y.copy()))
-    rows.append(compare("ClinicalMLP b32 Adam", steps[lamina], steps[torch], inner=50))
+def clinical_train(lib, compiled=False):
+    rng = np.random.default_rng(1)
+    x = lib.from_numpy(rng.standard_normal((32, 50), dtype=np.float32))
+    y = lib.from_numpy((rng.random((32, 1)) < 0.3).astype(np.float32))
+    model = clinical_mlp(lib)
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    return training_step(lib, model, opt, lib.nn.functional.binary_cross_entropy, x, y, compiled)
 
-    x = rng.standard_normal((1, 784), dtype=np.float32)
-    for lib in (lamina, torch):
-        model = mlp(lib).eval()
-        xin = lib.from_numpy(x.copy())
 
-        def infer(model=model, xin=xin, lib=lib):
-            with lib.no_grad():
-                model(xin)
-        steps[lib] = infer
-    rows.append(compare("MLP inference batch 1", steps[lamina], steps[torch], inner=200))
-    compiled = lamina.compile(mlp(lamina).eval())
-    xin = lamina.from_numpy(x.copy())
+def mlp_infer(lib, compiled=False):
+    x = lib.from_numpy(np.random.default_rng(2).standard_normal((1, 784), dtype=np.float32))
+    model = mlp(lib).eval()
+    net = lib.compile(model) if compiled else model
 
-    def infer_compiled():
-        with lamina.no_grad():
-            compiled(xin)
-    rows.append(compare("MLP inference batch 1 compiled", infer_compiled, steps[torch], inner=200))
-    return rows
+    def infer():
+        with lib.no_grad():
+            net(x)
+    return infer
 
+
+def _with_compiled(key, name, make, kind, **kw):
+    """The eager workload and its compiled twin (lamina.compile on lamina's side, torch eager)."""
+    return [Workload(key, name, make, kind, **kw),
+            Workload(key + "-compiled", name + " compiled", make, kind,
+                     lamina_make=functools.partial(make, compiled=True), compiled=True, **kw)]
+
+
+MLP_GEMMS = linear_gemms(128, [784, 256, 128, 10])  # the input needs no gradient
+CLINICAL_GEMMS = linear_gemms(32, [50, 128, 64, 1], input_grad=True)  # fc1's input is BatchNorm's output
+
+WORKLOADS = (_with_compiled("mlp", "MLP 784-256-128-10 b128 SGD", mlp_train, "train", gemms=MLP_GEMMS)
+             + _with_compiled("clinical", "ClinicalMLP b32 Adam", clinical_train, "train", inner=50,
+                              gemms=CLINICAL_GEMMS)
+             + _with_compiled("mlp-infer", "MLP inference batch 1", mlp_infer, "infer", inner=200))
 
 if __name__ == "__main__":
-    main()
+    common.main(WORKLOADS)

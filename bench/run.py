@@ -1,63 +1,211 @@
-"""Run every bench_*.py in this folder, each in its own process (so thread settings and imports
-start clean and peak memory is per workload), then print one table of all rows: median times
-of lamina and PyTorch (interleaved in the same process) and the ratio torch / lamina (> 1 means
-lamina is faster), with each process's peak RSS (both libraries loaded).
+"""Every benchmark in one command: times, peak memory and GEMM fractions, as markdown tables.
 
-    python bench/run.py [--threads N] [--repeat K]   (K runs of each script; the table shows the
-                                                       median of the K medians)"""
+    python bench/run.py [--threads N] [--repeat K] [--workload KEY,...] [--sections time,memory,gemm]
+                        [--steps N] [--cpu] [--layers]          (or: lamina bench ...)
+
+time    each bench_*.py in its own process, lamina and PyTorch steps interleaved, median per
+        run; with --repeat K the scripts run K times (in turn) and the table shows the median
+        of the K medians, with torch / lamina (> 1: lamina is faster)
+memory  each training workload run --steps N (default 10) steps in a fresh process that imports
+        only lamina, then in one that imports only torch: peak RSS of each, their ratio, and
+        the part above the RSS right after the library's import (the workload's own memory)
+gemm    lamina's step interleaved with NumPy running the same GEMMs alone (lamina-only
+        process): GEMM fraction = NumPy GEMM time / lamina step time (1 would mean lamina adds
+        nothing around its matmuls); median of K runs
+
+Other options go to the bench scripts' timing runs (--cpu: thread CPU time; --layers: the CNN's
+layers alone). Exit status 1 if a script failed."""
+import argparse
 import glob
 import os
+import platform
 import re
 import statistics
 import subprocess
 import sys
+import time
 
-ROW = re.compile(r"^(?P<name>.+?)\s+lamina\s+(?P<lam>[\d.]+) ms\s+torch\s+(?P<tor>[\d.]+) ms")
+HERE = os.path.dirname(os.path.abspath(__file__))
+NUM = r"([\d.]+|nan|inf)"
+TIME_ROW = re.compile(rf"^(?P<name>.+?)\s+lamina\s+{NUM} ms\s+torch\s+{NUM} ms\s+ratio\s+\S+x(\s+\[(?P<note>.*)\])?$")
+MEMORY_ROW = re.compile(rf"^memory (?P<key>\S+) (?P<lib>\w+): peak RSS {NUM} MB, after import {NUM} MB, "
+                        rf"after setup {NUM} MB, (?P<steps>\d+) steps(\s+\[(?P<note>.*)\])?$")
+GEMM_ROW = re.compile(rf"^(?P<name>.+?)\s+NumPy GEMMs\s+{NUM} ms\s+lamina\s+{NUM} ms\s+GEMM fraction\s+\S+\s+"
+                      rf"\((?P<count>\d+) GEMMs, (?P<mflop>\d+) MFLOP\)(\s+\[(?P<note>.*)\])?$")
+
+failures = []
 
 
-def run_script(script, args):
-    """Rows printed by one bench script, and the peak RSS (MB) of its process."""
-    proc = subprocess.Popen([sys.executable, script] + args, stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+def run_script(script, args, pattern):
+    """Matches of `pattern` among the script's output lines; other lines are echoed."""
+    proc = subprocess.run([sys.executable, script] + args, stdout=subprocess.PIPE, text=True)
+    matches = []
+    for line in proc.stdout.splitlines():
+        m = pattern.match(line.strip())
+        if m:
+            matches.append(m)
+        elif line.strip():
+            print("    " + line, flush=True)
+    if proc.returncode:
+        failures.append(f"{os.path.basename(script)} {' '.join(args)} (exit status {proc.returncode})")
+        print(f"    FAILED: {failures[-1]}", flush=True)
+    return matches
+
+
+def list_workloads(script, extra):
+    """[(key, kind, has_gemms, name)] of one bench script (extra: e.g. --layers adds workloads)."""
+    out = subprocess.run([sys.executable, script, "--list"] + extra, stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
     rows = []
     for line in out.splitlines():
-        m = ROW.match(line.strip())
-        if m:
-            rows.append((m["name"].strip(), float(m["lam"]), float(m["tor"])))
-        elif line.strip():
-            print("   ", line, flush=True)
-    return rows, usage.ru_maxrss / 1024
+        if line.startswith("workload "):
+            key, kind, gemms, name = line[len("workload "):].split("\t")
+            rows.append((key, kind, gemms == "1", name))
+    return rows
+
+
+def machine(threads):
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    versions = []
+    for package, label in (("numpy", "NumPy"), ("torch", "PyTorch")):
+        try:
+            from importlib.metadata import version
+            versions.append(f"{label} {version(package)}")
+        except Exception:
+            versions.append(f"{label} ?")
+    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    lamina = f"lamina {commit.stdout.strip()}" if commit.returncode == 0 else "lamina"
+    return (f"{os.cpu_count()} cores, {cpu}, {platform.system()}; Python {platform.python_version()}, "
+            + ", ".join(versions) + f", {lamina}; {threads} BLAS/OpenMP thread{'s' * (threads != 1)}")
+
+
+def load():
+    return "/".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+
+
+def time_section(plan, common_args, extra, repeat):
+    runs, notes, order = {}, {}, []
+    for r in range(repeat):
+        for script, keys in plan:
+            print(f"== time {os.path.basename(script)} ({r + 1}/{repeat})", flush=True)
+            for m in run_script(script, common_args + extra + ["--workload", ",".join(keys)], TIME_ROW):
+                name = m["name"].strip()
+                if name not in runs:
+                    order.append(name)
+                runs.setdefault(name, []).append((float(m[2]), float(m[3])))
+                notes[name] = m["note"] or ""
+                print(f"    {m.string}", flush=True)
+    lines = [f"| {'workload':<41} | lamina ms | torch ms | torch/lamina | note |",
+             f"|{'-' * 43}|----------:|---------:|-------------:|------|"]
+    for name in order:
+        lam = statistics.median(v[0] for v in runs[name])
+        tor = statistics.median(v[1] for v in runs[name])
+        lines.append(f"| {name:<41} | {lam:9.3f} | {tor:8.3f} | {tor / lam:11.2f}x | {notes[name]} |")
+    return lines
+
+
+def memory_section(plan, common_args, steps):
+    lines = [f"| {'training workload':<41} | lamina MB | torch MB | lamina/torch | lamina steps add MB "
+             "| torch steps add MB |",
+             f"|{'-' * 43}|----------:|---------:|-------------:|--------------------:|------------------:|"]
+    imported = {}
+    for script, keys in plan:
+        for key, name in keys:
+            got = {}
+            for lib in ("lamina", "torch"):
+                print(f"== memory {key} {lib}", flush=True)
+                for m in run_script(script, common_args + ["--memory", lib, "--workload", key, "--steps", str(steps)],
+                                    MEMORY_ROW):
+                    got[lib] = (float(m[3]), float(m[5]))
+                    imported.setdefault(lib, float(m[4]))
+                    print(f"    {m.string}", flush=True)
+            if len(got) == 2:
+                (lp, li), (tp, ti) = got["lamina"], got["torch"]
+                lines.append(f"| {name:<41} | {lp:9.1f} | {tp:8.1f} | {lp / tp:12.2f} | {lp - li:19.1f} "
+                             f"| {tp - ti:18.1f} |")
+    if imported:
+        lines += ["", "RSS right after the import: " + ", ".join(f"{lib} {mb:.1f} MB" for lib, mb in imported.items())
+                  + ". Steps add: peak minus the RSS once model, data and optimizer are built."]
+    return lines
+
+
+def gemm_section(plan, common_args, repeat):
+    runs, info, order = {}, {}, []
+    for r in range(repeat):
+        for script, keys in plan:
+            print(f"== gemm {os.path.basename(script)} ({r + 1}/{repeat})", flush=True)
+            for m in run_script(script, common_args + ["--gemm", "--workload", ",".join(keys)], GEMM_ROW):
+                name = m["name"].strip()
+                if name not in runs:
+                    order.append(name)
+                runs.setdefault(name, []).append((float(m[2]), float(m[3])))
+                info[name] = (m["count"], m["mflop"], m["note"] or "")
+                print(f"    {m.string}", flush=True)
+    lines = [f"| {'workload':<41} | NumPy GEMMs ms | lamina step ms | GEMM fraction | GEMMs (MFLOP) | note |",
+             f"|{'-' * 43}|---------------:|---------------:|--------------:|--------------:|------|"]
+    for name in order:
+        gemm = statistics.median(v[0] for v in runs[name])
+        step = statistics.median(v[1] for v in runs[name])
+        count, mflop, note = info[name]
+        lines.append(f"| {name:<41} | {gemm:14.3f} | {step:14.3f} | {gemm / step:13.2f} | "
+                     f"{count + ' (' + mflop + ')':>13} | {note} |")
+    return lines
 
 
 def main(argv):
-    repeat = 1
-    if "--repeat" in argv:
-        i = argv.index("--repeat")
-        repeat = int(argv[i + 1])
-        argv = argv[:i] + argv[i + 2:]
-    here = os.path.dirname(os.path.abspath(__file__))
-    table = []
-    for script in sorted(glob.glob(os.path.join(here, "bench_*.py"))):
-        print(f"== {os.path.basename(script)}", flush=True)
-        runs, rss = {}, 0.0
-        for _ in range(repeat):
-            rows, peak = run_script(script, argv)
-            rss = max(rss, peak)
-            for name, lam, tor in rows:
-                runs.setdefault(name, []).append((lam, tor))
-        for name, vals in runs.items():
-            lam = statistics.median(v[0] for v in vals)
-            tor = statistics.median(v[1] for v in vals)
-            table.append((name, lam, tor, rss))
-            print(f"   {name:<34} lamina {lam:9.3f} ms  torch {tor:9.3f} ms  {tor / lam:5.2f}x", flush=True)
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each timing/GEMM script (median of medians)")
+    parser.add_argument("--workload", help="comma-separated keys (see python bench/bench_mlp.py --list)")
+    parser.add_argument("--sections", default="time,memory,gemm")
+    parser.add_argument("--steps", type=int, default=10, help="training steps per memory run")
+    args, extra = parser.parse_known_args(argv)
+    sections = args.sections.split(",")
+    unknown = set(sections) - {"time", "memory", "gemm"}
+    if unknown:
+        parser.error(f"unknown section {', '.join(sorted(unknown))} (choose from time, memory, gemm)")
+    wanted = set(args.workload.split(",")) if args.workload else None
+    common_args = ["--threads", str(args.threads)]
+
+    scripts = sorted(glob.glob(os.path.join(HERE, "bench_*.py")))
+    listed = [(s, list_workloads(s, extra)) for s in scripts]
+    if wanted is not None:
+        known = {w[0] for _, ws in listed for w in ws}
+        if wanted - known:
+            parser.error(f"unknown workload {', '.join(sorted(wanted - known))}; known: {', '.join(sorted(known))}")
+        listed = [(s, [w for w in ws if w[0] in wanted]) for s, ws in listed]
+    header = [f"Machine: {machine(args.threads)}.", f"Load average (1/5/15 min) at start: {load()}."]
+    start = time.perf_counter()
+    tables = []
+    if "time" in sections:
+        plan = [(s, [w[0] for w in ws]) for s, ws in listed if ws]
+        tables += [f"### Time per step, median of {args.repeat} run(s)' medians (torch/lamina > 1: lamina is faster)",
+                   ""] + \
+            time_section(plan, common_args, extra, args.repeat) + [""]
+    if "memory" in sections:
+        plan = [(s, [(w[0], w[3]) for w in ws if w[1] == "train"]) for s, ws in listed]
+        tables += [f"### Peak RSS of training, each library alone in a fresh process, {args.steps} steps "
+                   "(goal: lamina/torch <= 1)", ""] + \
+            memory_section([p for p in plan if p[1]], common_args, args.steps) + [""]
+    if "gemm" in sections:
+        plan = [(s, [w[0] for w in ws if w[2]]) for s, ws in listed]
+        tables += ["### GEMM fraction = NumPy GEMM time for the step's shapes / lamina step time "
+                   "(goal: >= 0.80)", ""] + \
+            gemm_section([p for p in plan if p[1]], common_args, args.repeat) + [""]
+    header.append(f"Load average at end: {load()}; {time.perf_counter() - start:.0f} s; "
+                  f"command: bench/run.py {' '.join(argv)}".rstrip() + ".")
     print()
-    print(f"| {'workload':<34} | lamina ms | torch ms | torch/lamina | peak RSS MB (process) |")
-    print(f"|{'-' * 36}|----------:|---------:|-------------:|----------------------:|")
-    for name, lam, tor, rss in table:
-        print(f"| {name:<34} | {lam:9.3f} | {tor:8.3f} | {tor / lam:11.2f}x | {rss:21.0f} |")
+    print("\n".join(header + [""] + tables).rstrip())
+    if failures:
+        print("\nFAILED:\n  " + "\n  ".join(failures))
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
