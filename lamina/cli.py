@@ -5,7 +5,7 @@
     lamina inspect-file FILE          keys, shapes and dtypes of a checkpoint
     lamina summary FILE.py:Model --input 1,784
     lamina trace FILE.py:Model --input 1,784
-    lamina bench                      every workload in bench/, side by side with PyTorch
+    lamina bench [--repeat K] ...     bench/run.py: times, memory, GEMM fractions, side by side with PyTorch
 
 Subcommands import what they need when they run, so `lamina --help` is instant."""
 import argparse
@@ -118,17 +118,32 @@ def inspect_file_cmd(args):
     return 0
 
 
-def bench_cmd(args):
+def _bench_runner():
+    """bench/run.py: in $LAMINA_BENCH_DIR if set, else beside the lamina package (a source
+    checkout or an editable install), else under the current directory; None if none has it."""
     import os
-    import runpy
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    runner = os.path.join(root, "bench", "run.py")
-    if not os.path.exists(runner):
-        print("bench/ is part of the source tree; run `lamina bench` from a checkout", file=sys.stderr)
+    if os.environ.get("LAMINA_BENCH_DIR"):
+        places = [os.environ["LAMINA_BENCH_DIR"]]
+    else:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        places = [os.path.join(root, "bench"), os.path.join(os.getcwd(), "bench")]
+    for place in places:
+        runner = os.path.join(place, "run.py")
+        if os.path.isfile(runner):
+            return runner, places
+    return None, places
+
+
+def bench_cmd(args):
+    import subprocess
+    runner, places = _bench_runner()
+    if runner is None:
+        print("lamina bench: bench/run.py not found (looked in " + ", ".join(places) + "). The benchmarks are "
+              "part of lamina's source tree, not of the installed package: run `lamina bench` from a checkout, "
+              "or set LAMINA_BENCH_DIR to its bench/ folder.", file=sys.stderr)
         return 2
-    sys.argv = [runner] + args.rest
-    runpy.run_path(runner, run_name="__main__")
-    return 0
+    # the same interpreter: lamina and torch are importable where this command runs
+    return subprocess.call([sys.executable, runner] + args.rest)
 
 
 def main(argv=None):
@@ -153,10 +168,13 @@ def main(argv=None):
     p = sub.add_parser("inspect-file", help="list a checkpoint's keys, shapes and dtypes")
     p.add_argument("path")
     p.set_defaults(run=inspect_file_cmd)
-    p = sub.add_parser("bench", help="run bench/ side by side with PyTorch")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("bench", add_help=False,
+                       help="times, peak memory and GEMM fractions vs PyTorch (bench/run.py; --help for its options)")
     p.set_defaults(run=bench_cmd)
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "bench" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     return args.run(args)
 
 
