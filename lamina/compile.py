@@ -21,7 +21,10 @@ with one warning naming the reason: keyword or several arguments, in inference a
 training mode that draws random numbers or updates statistics, modules with hooks, functional
 code that is not recognised, or a replay that does not reproduce the eager pass. Submodules or
 Parameter objects replaced, or hooks added, after compiling are not seen by the replay: compile
-the model again (values changed in place, as optimizers and load_state_dict do, are seen)."""
+the model again (values changed in place, as optimizers and load_state_dict do, are seen).
+A program is chosen by input shape, dtype, grad mode and the modules' training flags only: a
+forward whose path depends on tensor values (an `if` on data) replays the path of its first call,
+so compile only models whose layer sequence is fixed, as torch.compile guards would require."""
 import warnings
 
 import numpy as np
