@@ -5,13 +5,14 @@
 
 time    each bench_*.py in its own process, lamina and PyTorch steps interleaved, median per
         run; with --repeat K the scripts run K times (in turn) and the table shows the median
-        of the K medians, with torch / lamina (> 1: lamina is faster)
+        of the K medians, and the median of the K runs' ratios torch / lamina (> 1: lamina is
+        faster; each ratio compares steps interleaved in one process)
 memory  each training workload run --steps N (default 10) steps in a fresh process that imports
         only lamina, then in one that imports only torch: peak RSS of each, their ratio, and
         the part above the RSS right after the library's import (the workload's own memory)
 gemm    lamina's step interleaved with NumPy running the same GEMMs alone (lamina-only
         process): GEMM fraction = NumPy GEMM time / lamina step time (1 would mean lamina adds
-        nothing around its matmuls); median of K runs
+        nothing around its matmuls); medians of K runs' times and of their fractions
 
 Other options go to the bench scripts' timing runs (--cpu: thread CPU time; --layers: the CNN's
 layers alone). Exit status 1 if a script failed."""
@@ -105,7 +106,8 @@ def time_section(plan, common_args, extra, repeat):
     for name in order:
         lam = statistics.median(v[0] for v in runs[name])
         tor = statistics.median(v[1] for v in runs[name])
-        lines.append(f"| {name:<41} | {lam:9.3f} | {tor:8.3f} | {tor / lam:11.2f}x | {notes[name]} |")
+        ratio = statistics.median(v[1] / v[0] for v in runs[name])  # each run's own (interleaved) ratio
+        lines.append(f"| {name:<41} | {lam:9.3f} | {tor:8.3f} | {ratio:11.2f}x | {notes[name]} |")
     return lines
 
 
@@ -151,8 +153,9 @@ def gemm_section(plan, common_args, repeat):
     for name in order:
         gemm = statistics.median(v[0] for v in runs[name])
         step = statistics.median(v[1] for v in runs[name])
+        fraction = statistics.median(v[0] / v[1] for v in runs[name])  # each run's own (interleaved) fraction
         count, mflop, note = info[name]
-        lines.append(f"| {name:<41} | {gemm:14.3f} | {step:14.3f} | {gemm / step:13.2f} | "
+        lines.append(f"| {name:<41} | {gemm:14.3f} | {step:14.3f} | {fraction:13.2f} | "
                      f"{count + ' (' + mflop + ')':>13} | {note} |")
     return lines
 
@@ -184,7 +187,8 @@ def main(argv):
     tables = []
     if "time" in sections:
         plan = [(s, [w[0] for w in ws]) for s, ws in listed if ws]
-        tables += [f"### Time per step, median of {args.repeat} run(s)' medians (torch/lamina > 1: lamina is faster)",
+        tables += [f"### Time per step, median of {args.repeat} run(s)' medians and ratios (torch/lamina > 1: lamina "
+                   "is faster)",
                    ""] + \
             time_section(plan, common_args, extra, args.repeat) + [""]
     if "memory" in sections:
