@@ -194,6 +194,28 @@ def test_autograd_backward_with_several_roots():
     assert_same_grads(*both(run))
 
 
+def test_autograd_backward_with_the_same_root_twice_and_a_root_inside_another():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (a * a).sum()
+        lib.autograd.backward([y, y], [lib.tensor(1.0), lib.tensor(2.0)])
+        first = a.grad.clone()
+        h = a * 3
+        lib.autograd.backward([h.sum(), h], [None, lib.tensor([1.0, -2.0])])
+        return first, a.grad
+    assert_same_grads(*both(run))
+
+
+def test_grad_mode_restored_after_a_failing_backward():
+    for lib in LIBS:
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (a * a).sum()
+        y.backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.backward()
+        assert lib.is_grad_enabled()
+
+
 # ---- autograd.grad --------------------------------------------------------------------------
 
 def test_autograd_grad_values_and_no_accumulation():

@@ -24,16 +24,20 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
 def _count_consumers(roots):
     """For every node reachable from the roots: how many edges lead into it."""
     consumers = {}
-    stack = list(roots)
-    seen = set(roots)
+    get = consumers.get
+    stack = list(dict.fromkeys(roots))
+    # a root that is also another root's ancestor is on the stack already: don't push it twice
+    others = set(stack) if len(stack) > 1 else ()
     while stack:
         for parent in stack.pop().inputs:
-            if parent.__class__ is not Node:
-                continue
-            consumers[parent] = consumers.get(parent, 0) + 1
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
+            if parent.__class__ is Node:
+                n = get(parent)
+                if n is None:
+                    consumers[parent] = 1
+                    if parent not in others:
+                        stack.append(parent)
+                else:
+                    consumers[parent] = n + 1
     return consumers
 
 
@@ -74,11 +78,23 @@ def _apply_hooks(hooks, grad):
     return grad
 
 
+_wrap = None  # Tensor._wrap, bound on first use: lamina.tensor imports this package
+
+
+def _tensor_wrap():
+    global _wrap
+    if _wrap is None:
+        from ..tensor import Tensor
+        _wrap = Tensor._wrap
+    return _wrap
+
+
 def run_backward(roots, root_grads, retain_graph, wanted=None):
     """Propagate `root_grads` (ndarrays) from the root tensors.
 
     With `wanted` (a list of tensors, for autograd.grad), their gradients are returned in that
     order and no `.grad` is written; otherwise leaf gradients are accumulated into `.grad`."""
+    wrap = _wrap or _tensor_wrap()
     results = None
     wanted_nodes = wanted_leaves = None
     if wanted is not None:
@@ -101,9 +117,12 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
             pending[node] = pending[node] + g if node in pending else g
             root_nodes.append(node)
     consumers = _count_consumers(root_nodes)
-    ready = [n for n in dict.fromkeys(root_nodes) if consumers.get(n, 0) == 0]
+    ready = [n for n in dict.fromkeys(root_nodes) if n not in consumers]
 
-    with grad_mode.no_grad():
+    enabled = grad_mode._enabled  # no_grad() as a flag: cheaper than the context manager
+    prev = enabled[0]
+    enabled[0] = False
+    try:
         while ready:
             node = ready.pop()
             grad = pending.pop(node, None)
@@ -122,20 +141,22 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
             if node.retained is not None:
                 out = node.retained()
                 if out is not None and wanted is None:
-                    from ..tensor import Tensor
-                    out.grad = Tensor._wrap(grad.copy() if out.grad is None else out.grad._data + grad)
+                    out.grad = wrap(grad.copy() if out.grad is None else out.grad._data + grad)
             if wanted_nodes is not None and node in wanted_nodes:
                 for i in wanted_nodes[node]:
                     results[i] = grad
             backward = node.backward
             if backward is None:
                 raise RuntimeError(_FREED)
-            if node.saved:
-                _check_versions(node, grad)
+            saved = node.saved
+            if saved:
+                for counter, expected, _ in saved:
+                    if counter[0] != expected:
+                        _check_versions(node, grad)
             input_grads = backward(grad)
             if _anomaly[0]:
                 _check_nan(node, input_grads)
-            if not retain_graph and node.saved is not None:
+            if saved is not None and not retain_graph:
                 node.backward = None  # frees what the closure saved
                 node.saved = ()
             for parent, g in zip(node.inputs, input_grads):
@@ -157,6 +178,8 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                         leaf_grads[id(parent)] = [parent, g]
                     else:
                         entry[1] = entry[1] + g
+    finally:
+        enabled[0] = prev
 
     if wanted is not None:
         for t, g in leaf_grads.values():
@@ -168,6 +191,16 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
     # change of one leaf's .grad (zero_, an optimizer step) would change another's.
     handed = {id(g) for g in root_grads}
     for t, g in leaf_grads.values():
+        if t.grad is None and type(g) is np.ndarray and not t._hooks and t._requires_grad:
+            # the common case (a fresh gradient for a leaf without one), without _deliver's checks
+            data = t._data
+            if g.shape == data.shape and g.dtype == data.dtype:
+                flags = g.flags
+                if id(g) in handed or not flags.owndata or not flags.writeable:
+                    g = g.copy()
+                handed.add(id(g))
+                t.grad = wrap(g)
+                continue
         _deliver(t, g, handed)
     return None
 
@@ -197,13 +230,11 @@ def _deliver(t, g, handed):
         if id(g) in handed or not g.flags.owndata or not g.flags.writeable:
             g = g.copy()
         handed.add(id(g))
-        from ..tensor import Tensor
-        t.grad = Tensor._wrap(g)
+        t.grad = _wrap(g)
     else:
         acc = t.grad._data
         if acc.flags.writeable and acc.shape == g.shape:
             np.add(acc, g, out=acc)
             t.grad._version[0] += 1
         else:
-            from ..tensor import Tensor
-            t.grad = Tensor._wrap(acc + g)
+            t.grad = _wrap(acc + g)
