@@ -13,6 +13,7 @@ from ..autograd.node import Node
 from ..tensor import Tensor
 
 _new = Tensor.__new__
+_new_node = Node.__new__
 
 
 def wrap(data):
@@ -48,8 +49,9 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
     out._version = [0]
     if _enabled[0]:
         # each input's edge is fixed now: its node (or the leaf itself), as it is at this moment;
-        # unrolled for the one- and two-input ops that are nearly all of them
-        if len(parents) == 2:
+        # unrolled for the one-, two- and three-input ops that are nearly all of them
+        n = len(parents)
+        if n == 2:
             a, b = parents
             ra, rb = a._requires_grad, b._requires_grad
             if not (ra or rb):
@@ -57,24 +59,43 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
                 out._requires_grad = False
                 return out
             inputs = ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None)
-        elif len(parents) == 1:
+        elif n == 1:
             a = parents[0]
             if not a._requires_grad:
                 out.grad_fn = None
                 out._requires_grad = False
                 return out
             inputs = (a.grad_fn or a,)
+        elif n == 3:
+            a, b, c = parents
+            ra, rb, rc = a._requires_grad, b._requires_grad, c._requires_grad
+            if not (ra or rb or rc):
+                out.grad_fn = None
+                out._requires_grad = False
+                return out
+            inputs = ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None,
+                      (c.grad_fn or c) if rc else None)
         else:
             inputs = tuple([(p.grad_fn or p) if p._requires_grad else None for p in parents])
             if all(i is None for i in inputs):  # not any(): bool() of a leaf tensor would raise
                 out.grad_fn = None
                 out._requires_grad = False
                 return out
-        if saved is not None:
+        if saved:
             saved = tuple([(t._version, t._version[0], t) for t in saved])
             if save_output:  # None stands for the output itself (holding it would make a cycle)
                 saved += ((out._version, 0, None),)
-        out.grad_fn = Node(name, backward, inputs, saved)
+        elif save_output and saved is not None:
+            saved = ((out._version, 0, None),)
+        # Node.__init__ without the call (this runs once per recorded op)
+        node = _new_node(Node)
+        node._name = name
+        node.backward = backward
+        node.inputs = inputs
+        node.saved = saved
+        node.hooks = None
+        node.retained = None
+        out.grad_fn = node
         out._requires_grad = True
         return out
     out.grad_fn = None
