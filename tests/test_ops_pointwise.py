@@ -39,6 +39,23 @@ def test_unary_function_and_method(op, shape, dtype):
     check(lambda lib, t: getattr(t, op)(), [x], dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_relu_of_large_tensors_with_special_values(dtype, layout):
+    # large contiguous inputs take a different NumPy path (see pointwise._max0)
+    x = np.asarray(np.random.default_rng(2).standard_normal((48, 64)), dtype)
+    x[0, :5] = [0.0, -0.0, np.inf, -np.inf, 1e-40]
+    x = x if layout == "contiguous" else x.T
+    check(lambda lib, t: lib.relu(t), [x], dtype=dtype)
+    check(lambda lib, t: lib.nn.functional.relu(t * 1, inplace=True), [x], dtype=dtype)
+    x = x.copy()
+    x[1, 1] = np.nan  # values only: PyTorch passes the gradient through at nan, lamina gives 0
+    np.testing.assert_array_equal(lamina.relu(lamina.from_numpy(x)).numpy(), torch.relu(torch.from_numpy(x)).numpy())
+    y = lamina.relu(lamina.from_numpy(x.copy()))
+    y.numpy()[...] = 7.0  # the output is the caller's own array
+    assert (lamina.relu(lamina.zeros(48, 64, dtype=getattr(lamina, dtype))).numpy() == 0).all()
+
+
 @pytest.mark.parametrize("op", ["exp", "log", "sqrt", "rsqrt", "sin", "tanh", "sigmoid", "relu", "erf", "floor", "round",
                                 "abs", "neg", "log1p", "expm1", "nan_to_num"])
 def test_inplace_unary_matches_torch(op):

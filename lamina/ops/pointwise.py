@@ -119,12 +119,30 @@ def _sigmoid_backward(g, x, y):
 sigmoid = _unary("SigmoidBackward0", _sigmoid, _sigmoid_backward, uses="output")
 
 
+_ZEROS = {}           # dtype -> flat read-only zeros, grown on demand (see _max0)
+_ZEROS_MAX = 1 << 20  # elements: beyond this the buffer would cost more memory than it saves time
+
+
+def _max0(x):
+    """max(x, 0). NumPy's maximum against a scalar runs a loop that is not vectorised (at 32k
+    float32 elements three times slower than against an array of zeros); same values."""
+    n = x.size
+    if 1024 <= n <= _ZEROS_MAX and x.dtype.kind == "f" and x.flags.c_contiguous:
+        zeros = _ZEROS.get(x.dtype)
+        if zeros is None or zeros.size < n:
+            zeros = np.zeros(min(max(n, 2 * (0 if zeros is None else zeros.size)), _ZEROS_MAX), x.dtype)
+            zeros.flags.writeable = False
+            _ZEROS[x.dtype] = zeros
+        return np.maximum(x, zeros[:n].reshape(x.shape))
+    return np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
+
+
 def relu(input):
     """out = max(input, 0); the gradient at 0 is 0, as in PyTorch."""
     x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
-    out = np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
+    out = _max0(x)
 
     def backward(g):
         return (g * (out > 0),)
