@@ -212,6 +212,28 @@ def test_cross_entropy_probabilities(ishape, reduction, smoothing, use_weight):
     check(fn, [ishape, p, w], dtype="float64", grad_inputs=[0, 1])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_common_case_matches_torch_and_the_general_path(dtype):
+    # (N, C) logits, N class indices, mean: a shortcut of the general code, same values exactly
+    x = rng.standard_normal((128, 10)).astype(dtype) * 4
+    t = rng.integers(0, 10, 128)
+    check(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t), [x, t], dtype=dtype)
+    grads = []
+    for weight in (None, lamina.ones(10, dtype=getattr(lamina, dtype))):  # weights of 1: the general path
+        xt = lamina.from_numpy(x.copy()).requires_grad_()
+        loss = LF.cross_entropy(xt, lamina.from_numpy(t), weight=weight)
+        (loss * 3).backward()
+        grads.append((loss.detach().numpy(), xt.grad.numpy()))
+    assert grads[0][0].tobytes() == grads[1][0].tobytes()
+    assert grads[0][1].tobytes() == grads[1][1].tobytes()
+
+
+@pytest.mark.parametrize("ignore", [-100, 3, 50])
+def test_cross_entropy_ignore_index_inside_and_outside_the_target_range(ignore):
+    t = np.array([0, 3, 2, 3, 1])
+    check(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, ignore_index=ignore), [(5, 4), t])
+
+
 def test_cross_entropy_is_one_fused_node():
     x = lamina.randn(4, 5, requires_grad=True)
     loss = LF.cross_entropy(x, lamina.tensor([0, 1, 2, 3]))

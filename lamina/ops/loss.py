@@ -398,10 +398,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class probabilities (the input's shape), fused: :math:`-w_{y}\log\mathrm{softmax}(x)_{y}`.
 
     label_smoothing ε mixes the target with the uniform distribution: (1-ε)·target + ε/C."""
+    x, td = input._data, target._data
+    if (reduction == "mean" and weight is None and not label_smoothing and size_average is None and reduce is None
+            and x.ndim == 2 and td.ndim == 1 and td.dtype == np.int64 and x.dtype.kind == "f"
+            and 0 < td.shape[0] == x.shape[0]):
+        out = _mean_ce(input, x, td, ignore_index)
+        if out is not None:
+            return out
     reduction = reduction_arg(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    x, td = input._data, target._data
     if x.dtype.kind != "f":
         raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_TYPE.get(x.dtype.name)}'")
     probabilities = td.shape == x.shape
@@ -442,6 +448,34 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             grad = p * a[:, None]
         grad[ar, safe] -= a
         return (_unrows(grad, x.shape),)
+    return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
+
+
+def _mean_ce(input, x, t, ignore_index):
+    """cross_entropy's common case, (N, C) logits and N class indices, all valid, mean over N,
+    no weights or smoothing: the general path's values with fewer NumPy calls. None when a
+    target is out of range or may equal ignore_index (the general path handles and reports it)."""
+    rows, c = x.shape
+    lo, hi = t.min(), t.max()
+    if lo < 0 or hi >= c or lo <= ignore_index <= hi:
+        return None
+    z = x - x.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    ar = np.arange(rows)
+    # only the picked log-probabilities z - log(s) are needed: Σ -logp[n, t_n] / N
+    picked = z[ar, t]
+    picked -= np.log(s).reshape(rows)
+    denom = x.dtype.type(rows)
+    out = np.asarray(-picked.sum() / denom, dtype=x.dtype)
+
+    def backward(g):
+        # (softmax - onehot) · g / N, every row with the same coefficient
+        k = np.asarray(g / denom, dtype=x.dtype)
+        grad = e / s
+        grad *= k
+        grad[ar, t] -= k
+        return (grad,)
     return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
 
 
