@@ -122,46 +122,53 @@ class _Dropout:
 
 class _BatchNormTrain:
     """BatchNorm in training mode with running statistics: batch statistics, the running averages
-    and num_batches_tracked moved as the module's forward moves them."""
+    and num_batches_tracked moved as the module's forward moves them. The module's tensors are
+    looked up once (Module attribute lookups cost more than the arithmetic at small sizes)."""
 
-    def __init__(self, m):
+    def __init__(self, m, shape):
         self.m = m
+        self.weight, self.bias = m.weight, m.bias
         self.params = tuple(p for p in (m.weight, m.bias) if p is not None)
+        self.running = (m.running_mean, m.running_var, m.num_batches_tracked)
+        c = shape[1]
+        n = int(np.prod(shape)) // c
+        self.c, self.n = c, n
+        self.bshape = (1, c) + (1,) * (len(shape) - 2)
+        self.axes = (0,) + tuple(range(2, len(shape)))
 
     def forward(self, v):
         m = self.m
         verify_batch_size(v.shape)
+        rm, rv, nbt = self.running
         factor = 0.0 if m.momentum is None else m.momentum
-        nbt = m.num_batches_tracked
         if nbt is not None:
             nbt._data += 1
             nbt._version[0] += 1
-            if m.momentum is None:
+            if m.momentum is None:  # a cumulative average
                 factor = 1.0 / float(nbt._data)
-        c = v.shape[1]
-        bshape = (1, c) + (1,) * (v.ndim - 2)
-        axes = (0,) + tuple(range(2, v.ndim))
-        w = None if m.weight is None else m.weight._data.reshape(bshape)
-        b = None if m.bias is None else m.bias._data.reshape(bshape)
-        xhat, invstd, mean, var = _stats(v, axes, m.eps)
+        w = None if self.weight is None else self.weight._data.reshape(self.bshape)
+        b = None if self.bias is None else self.bias._data.reshape(self.bshape)
+        xhat, invstd, mean, var = _stats(v, self.axes, m.eps)
         out = _affine(xhat, w, b)
-        n = v.size // c
-        rm, rv = m.running_mean, m.running_var
+        c = self.c
         rm._data *= 1.0 - factor
         rm._data += mean.reshape(c) * factor
         rv._data *= 1.0 - factor
+        n = self.n  # running_var tracks the unbiased variance (same float order as ops.batch_norm)
         rv._data += var.reshape(c) * (factor * n / max(n - 1, 1))
         rm._version[0] += 1
         rv._version[0] += 1
-        return out, (xhat, invstd, w, axes, c)
+        return out, (xhat, invstd, w)
 
     def backward(self, g, ctx, need_input_grad):
-        xhat, invstd, w, axes, c = ctx
+        xhat, invstd, w = ctx
         gx = None
         if need_input_grad:
-            gx = _dxhat(g * w if w is not None else g, xhat, invstd, axes)
-        gw, gb = _param_grads(g, xhat, self.m.weight, self.m.bias, axes, (c,))
-        return gx, [gr for gr, p in ((gw, self.m.weight), (gb, self.m.bias)) if p is not None]
+            gx = _dxhat(g * w if w is not None else g, xhat, invstd, self.axes)
+        gw, gb = _param_grads(g, xhat, self.weight, self.bias, self.axes, (self.c,))
+        if self.weight is None:
+            return gx, [] if self.bias is None else [gb]
+        return gx, [gw] if self.bias is None else [gw, gb]
 
 
 class _ModuleCall:
@@ -231,7 +238,7 @@ def _module_kernel(m, x, y):
     if kind in (nn.Flatten, nn.Unflatten):
         return _Reshape(y.shape)
     if kind in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d) and m.training and m.running_mean is not None:
-        return _BatchNormTrain(m)
+        return _BatchNormTrain(m, x.shape)
     return _ModuleCall(m)
 
 
