@@ -33,6 +33,7 @@ class _Linear:
     def __init__(self, m):
         self.m = m
         self.params = (m.weight,) if m.bias is None else (m.weight, m.bias)
+        self.reads = (m.weight,)  # what backward reads: its in-place change must raise, as in eager
 
     def forward(self, v):
         w = self.params[0]._data
@@ -129,6 +130,7 @@ class _BatchNormTrain:
         self.m = m
         self.weight, self.bias = m.weight, m.bias
         self.params = tuple(p for p in (m.weight, m.bias) if p is not None)
+        self.reads = () if m.weight is None else (m.weight,)
         self.running = (m.running_mean, m.running_var, m.num_batches_tracked)
         c = shape[1]
         n = int(np.prod(shape)) // c
@@ -299,6 +301,9 @@ class TrainingProgram:
     def __init__(self, kernels):
         self.kernels = kernels
         self.params = tuple(p for k in kernels for p in k.params)
+        self.reads = tuple(t for k in kernels for t in getattr(k, "reads", ()))
+        self._backwards = [k.backward for k in reversed(kernels)]
+        self._n_params = [len(k.params) for k in reversed(kernels)]
         self._needs = {}  # requires_grad flags -> per kernel (reversed): must it return an input gradient
 
     def _needs_input_grad(self, x):
@@ -321,10 +326,9 @@ class TrainingProgram:
             contexts.append(ctx)
         if np.may_share_memory(v, x._data):  # e.g. a chain of reshapes: the output is new memory
             v = v.copy()
-        backwards = [kernel.backward for kernel in reversed(self.kernels)]
+        backwards, n_params = self._backwards, self._n_params
         contexts.reverse()
         needs = self._needs_input_grad(x)
-        n_params = [len(kernel.params) for kernel in reversed(self.kernels)]
 
         def backward(g):
             flat = []  # parameter gradients, last kernel first
@@ -337,4 +341,4 @@ class TrainingProgram:
             flat.append(g)
             flat.reverse()
             return tuple(flat)
-        return make(v, (x,) + self.params, backward, NODE_NAME, saved=(x,) + self.params)
+        return make(v, (x,) + self.params, backward, NODE_NAME, saved=(x,) + self.reads)
