@@ -111,8 +111,10 @@ def test_bce_errors():
                                              rf"input size \({size}\(\[3\]\)\) is deprecated. Please ensure they "
                                              r"have the same size."):
             lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3, 1))
-    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
-        LF.binary_cross_entropy(lamina.tensor([1.5, 0.5]), lamina.tensor([1.0, 0.0]))
+    for lib in (torch, lamina):
+        for bad in ([1.5, 0.5], [0.5, -0.25], [0.5, float("nan")]):
+            with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+                lib.nn.functional.binary_cross_entropy(lib.tensor(bad), lib.tensor([1.0, 0.0]))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

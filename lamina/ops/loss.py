@@ -52,16 +52,23 @@ def _reduce(loss, parents, grads_of, reduction, name, saved=None):
     if reduction == "none":
         return make(loss, parents, grads_of, name, saved=saved)
     n = loss.size
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.asarray(loss.sum() if reduction == "sum" else (loss.sum() / n if n else loss.dtype.type(np.nan)),
-                         dtype=loss.dtype)
+    if n:  # (dividing by n > 0 cannot warn: no errstate needed)
+        total = np.add.reduce(loss, axis=None)  # loss.sum() without its Python wrapper
+        out = np.asarray(total if reduction == "sum" else total / n, dtype=loss.dtype)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(loss.sum() if reduction == "sum" else loss.dtype.type(np.nan), dtype=loss.dtype)
     shape = loss.shape
 
     def backward(g):
         if reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
+            if n:
                 g = g / n
-        return grads_of(np.broadcast_to(g, shape))
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    g = g / n
+        # the same value everywhere: a small array is cheaper to fill than broadcast_to's view is to make
+        return grads_of(np.full(shape, g) if n <= 4096 else np.broadcast_to(g, shape))
     return make(out, parents, backward, name, saved=saved)
 
 
@@ -195,7 +202,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"({Size(x.shape)}) is deprecated. Please ensure they have the same size.")
     if t.dtype != x.dtype:
         raise RuntimeError(f"Found dtype {_TYPE.get(t.dtype.name)} but expected {_TYPE.get(x.dtype.name)}")
-    if x.size and ((x < 0) | (x > 1)).any():
+    # two reductions (NumPy's min and max propagate nan, which PyTorch refuses too)
+    if x.size and not (np.minimum.reduce(x, axis=None) >= 0 and np.maximum.reduce(x, axis=None) <= 1):
         raise RuntimeError("all elements of input should be between 0 and 1")
     _not_differentiable("binary_cross_entropy", "weight", weight)
     w = None
@@ -451,28 +459,39 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
 
 
+_ROWS = {}  # n -> read-only arange(n): the row index for picking each row's target class
+
+
 def _mean_ce(input, x, t, ignore_index):
     """cross_entropy's common case, (N, C) logits and N class indices, all valid, mean over N,
     no weights or smoothing: the general path's values with fewer NumPy calls. None when a
     target is out of range or may equal ignore_index (the general path handles and reports it)."""
     rows, c = x.shape
-    lo, hi = t.min(), t.max()
-    if lo < 0 or hi >= c or lo <= ignore_index <= hi:
+    # one reduction checks both bounds: as unsigned, negative targets are huge
+    if 0 <= ignore_index < c or np.maximum.reduce(t.view(np.uint64)) >= c:
         return None
-    z = x - x.max(axis=1, keepdims=True)
+    # ufunc reductions directly: ndarray.max/.sum go through a Python wrapper
+    z = x - np.maximum.reduce(x, axis=1, keepdims=True)
     e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
-    ar = np.arange(rows)
+    s = np.add.reduce(e, axis=1)
+    ar = _ROWS.get(rows)
+    if ar is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        ar = _ROWS[rows] = np.arange(rows)
+        ar.flags.writeable = False
     # only the picked log-probabilities z - log(s) are needed: Σ -logp[n, t_n] / N
     picked = z[ar, t]
-    picked -= np.log(s).reshape(rows)
+    picked -= np.log(s)
     denom = x.dtype.type(rows)
-    out = np.asarray(-picked.sum() / denom, dtype=x.dtype)
+    out = np.asarray(-np.add.reduce(picked) / denom)
 
     def backward(g):
         # (softmax - onehot) · g / N, every row with the same coefficient
-        k = np.asarray(g / denom, dtype=x.dtype)
-        grad = e / s
+        k = g / denom
+        if k.dtype != x.dtype:
+            k = x.dtype.type(k)
+        grad = e / s[:, None]
         grad *= k
         grad[ar, t] -= k
         return (grad,)
