@@ -263,11 +263,16 @@ def linear(input, weight, bias=None):
     has_bias = bias is not None
 
     def backward(g):
-        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        gx = (g2 @ w).reshape(x.shape) if input._requires_grad else None
+        if g.ndim == 2:
+            gx = g @ w if input._requires_grad else None
+            g2 = g
+        else:
+            g2 = g.reshape(-1, g.shape[-1])
+            gx = (g2 @ w).reshape(x.shape) if input._requires_grad else None
         gw = g2.T @ x2 if weight._requires_grad else None
         if has_bias:
-            gb = g2.sum(axis=0) if bias._requires_grad else None
+            # the ufunc reduction directly (ndarray.sum adds a Python wrapper); same values
+            gb = np.add.reduce(g2, axis=0) if bias._requires_grad else None
             return gx, gw, gb
         return gx, gw
     parents = (input, weight, bias) if has_bias else (input, weight)

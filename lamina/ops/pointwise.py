@@ -119,22 +119,31 @@ def _sigmoid_backward(g, x, y):
 sigmoid = _unary("SigmoidBackward0", _sigmoid, _sigmoid_backward, uses="output")
 
 
-_ZEROS = {}           # dtype -> flat read-only zeros, grown on demand (see _max0)
+_ZEROS = {}           # (shape, dtype) -> read-only zeros of that shape, views of one buffer per dtype
+_ZERO_BUFFERS = {}    # dtype -> flat zeros, grown on demand
 _ZEROS_MAX = 1 << 20  # elements: beyond this the buffer would cost more memory than it saves time
 
 
 def _max0(x):
     """max(x, 0). NumPy's maximum against a scalar runs a loop that is not vectorised (at 32k
     float32 elements three times slower than against an array of zeros); same values."""
-    n = x.size
-    if 1024 <= n <= _ZEROS_MAX and x.dtype.kind == "f" and x.flags.c_contiguous:
-        zeros = _ZEROS.get(x.dtype)
-        if zeros is None or zeros.size < n:
-            zeros = np.zeros(min(max(n, 2 * (0 if zeros is None else zeros.size)), _ZEROS_MAX), x.dtype)
-            zeros.flags.writeable = False
-            _ZEROS[x.dtype] = zeros
-        return np.maximum(x, zeros[:n].reshape(x.shape))
-    return np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
+    zeros = _ZEROS.get((x.shape, x.dtype))
+    if zeros is None:
+        n = x.size
+        if not (1024 <= n <= _ZEROS_MAX and x.dtype.kind == "f"):
+            return np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
+        flat = _ZERO_BUFFERS.get(x.dtype)
+        if flat is None or flat.size < n:
+            flat = np.zeros(min(max(n, 2 * (0 if flat is None else flat.size)), _ZEROS_MAX), x.dtype)
+            flat.flags.writeable = False
+            _ZERO_BUFFERS[x.dtype] = flat
+            _ZEROS.clear()  # views of the old buffer
+        if len(_ZEROS) > 64:
+            _ZEROS.clear()
+        zeros = _ZEROS[(x.shape, x.dtype)] = flat[:n].reshape(x.shape)
+    if x.flags.c_contiguous:  # the output takes x's layout: keep that of np.maximum(x, 0)
+        return np.maximum(x, zeros)
+    return np.maximum(x, 0)
 
 
 def relu(input):
