@@ -40,8 +40,11 @@ def _noise_shape(x, feature):
 def _keep_mask(x, p, feature):
     """Float mask of x's dtype: 1 where kept (probability 1-p), 0 where dropped."""
     shape = _noise_shape(x, feature)
-    return (rng().random(shape, dtype=x.dtype if x.dtype in (np.float32, np.float64) else np.float64)
-            >= p).astype(x.dtype)
+    if x.dtype == np.float32 or x.dtype == np.float64:
+        # the comparison written as 1.0/0.0 straight into the uniform draws' own array
+        u = rng().random(shape, dtype=x.dtype)
+        return np.greater_equal(u, p, out=u)
+    return (rng().random(shape, dtype=np.float64) >= p).astype(x.dtype)
 
 
 def _scaled_mul(input, noise):

@@ -14,20 +14,36 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"
            "local_response_norm"]
 
 
+_FLOAT3264 = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _mean(a, axes):
+    """a.mean(axis=axes, keepdims=True) without NumPy's Python wrapper around it: the same sum,
+    then the same division (by the count as an intp, into the sum's array)."""
+    if a.dtype not in _FLOAT3264:
+        return a.mean(axis=axes, keepdims=True)
+    total = np.add.reduce(a, axis=axes, keepdims=True)
+    if total.size == 0 or a.size == 0:
+        return a.mean(axis=axes, keepdims=True)  # NumPy's warning and nan for empty slices
+    return np.true_divide(total, np.intp(a.size // total.size), out=total, casting="unsafe")
+
+
 def _stats(x, axes, eps):
     """(x̂, σ⁻¹, μ, biased variance) over `axes` (kept as size-1 dims)."""
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = _mean(x, axes)
     diff = x - mean
-    var = np.mean(diff * diff, axis=axes, keepdims=True)
-    invstd = 1.0 / np.sqrt(var + eps)
+    var = _mean(diff * diff, axes)
+    invstd = var + eps
+    np.sqrt(invstd, out=invstd)
+    invstd = np.true_divide(1.0, invstd, out=invstd)
     diff *= invstd
     return diff, invstd, mean, var
 
 
 def _dxhat(gh, xhat, invstd, axes):
     """The input gradient of x̂ = (x - mean)·invstd, with mean and var taken over `axes`."""
-    m1 = gh.mean(axis=axes, keepdims=True)
-    m2 = np.mean(gh * xhat, axis=axes, keepdims=True)
+    m1 = _mean(gh, axes)
+    m2 = _mean(gh * xhat, axes)
     return (gh - m1 - xhat * m2) * invstd
 
 
@@ -46,9 +62,9 @@ def _param_grads(g, xhat, weight, bias, reduce_axes, shape):
     """Gradients of y = x̂·w + b for w and b (shape `shape`), summing over `reduce_axes`."""
     gw = gb = None
     if weight is not None and weight._requires_grad:
-        gw = np.sum(g * xhat, axis=reduce_axes).reshape(shape).astype(weight._data.dtype, copy=False)
+        gw = np.add.reduce(g * xhat, axis=reduce_axes).reshape(shape).astype(weight._data.dtype, copy=False)
     if bias is not None and bias._requires_grad:
-        gb = np.sum(g, axis=reduce_axes).reshape(shape).astype(bias._data.dtype, copy=False)
+        gb = np.add.reduce(g, axis=reduce_axes).reshape(shape).astype(bias._data.dtype, copy=False)
     return gw, gb
 
 
