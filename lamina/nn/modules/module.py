@@ -145,11 +145,18 @@ class Module:
         d.pop(name, None)
 
     def __getattr__(self, name):
+        # runs for every parameter, buffer and submodule access (self.weight, self.fc1):
+        # the three stores looked up in line, not in a loop
         d = self.__dict__
-        for key in ("_parameters", "_buffers", "_modules"):
-            store = d.get(key)
-            if store is not None and name in store:
-                return store[name]
+        store = d.get("_parameters")
+        if store is not None and name in store:
+            return store[name]
+        store = d.get("_buffers")
+        if store is not None and name in store:
+            return store[name]
+        store = d.get("_modules")
+        if store is not None and name in store:
+            return store[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
