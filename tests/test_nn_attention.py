@@ -84,6 +84,20 @@ def test_sdpa_scale_and_gqa():
           [(2, 4, 4, 8), (2, 1, 5, 8), (2, 1, 5, 8), (4, 5)])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sdpa_extreme_scores(dtype):
+    """Scores past exp's range (overflow) and rows whose every score is far below it (underflow):
+    the softmax must still equal PyTorch's, which subtracts each row's max first."""
+    big = 60.0 if dtype == "float32" else 600.0
+    q = (rng.standard_normal((2, 3, 4, 8)) * big).astype(dtype)
+    check(lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v),
+          [q, (2, 3, 5, 8), (2, 3, 5, 6)], dtype=dtype)
+    low = np.zeros((4, 5), dtype=dtype)
+    low[2] = -1e4  # every key of query 2 far below exp's range, none hidden
+    check(lambda lib, q, k, v, m: lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+          [(2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), low], dtype=dtype, grad_inputs=[0, 1, 2])
+
+
 def test_sdpa_empty_keys():
     check(lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v),
           [(2, 3, 4, 8), (2, 3, 0, 8), (2, 3, 0, 6)])
@@ -220,6 +234,16 @@ def test_mha_fully_padded_sequence(need_weights):
               need_weights=need_weights)
     np.testing.assert_allclose(l_out[0].detach().numpy(), t_out[0].detach().numpy(), atol=1e-5, equal_nan=True)
     assert np.isnan(l_out[0].detach().numpy()[1]).all() == need_weights
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_large_scores(need_weights):
+    """Projections large enough that exp of the raw scores overflows float32: outputs, weights and
+    gradients still match PyTorch (the max-shifted softmax takes over)."""
+    t, m = _pair(batch_first=True)
+    with torch.no_grad():
+        t.in_proj_weight.mul_(10.0)
+    check_module(t, m, [(2, 5, 8)], call=lambda mod, x: mod(x, x, x, need_weights=need_weights), atol=1e-4)
 
 
 @pytest.mark.parametrize("kdim,vdim", [(6, 6), (6, 10), (8, 5)])
