@@ -120,6 +120,137 @@ def test_decoder_layer_masks(kind, bf):
                                                           memory_key_padding_mask=d))
 
 
+# ---- inference: eval + no_grad takes the fused path (PyTorch's fast path conditions) -------------
+def _eval_pair(E=8, H=2, **kw):
+    kw = dict(dim_feedforward=16, dropout=0.0, batch_first=True, **kw)
+    t, m = torch.nn.TransformerEncoderLayer(E, H, **kw), lnn.TransformerEncoderLayer(E, H, **kw)
+    copy_weights(t, m)
+    return t.eval(), m.eval()
+
+
+def _no_grad_call(t, m, arrays, call=lambda mod, x, *masks: mod(x), torch_fast=True):
+    """(torch output, lamina output) of call(module, *inputs), lamina's under no_grad; torch's
+    under no_grad too (its fast path) unless torch_fast is False (its layer-by-layer path)."""
+    with torch.set_grad_enabled(not torch_fast):
+        t_out = call(t, *[_t(torch, a) for a in arrays])
+    with lamina.no_grad():
+        l_out = call(m, *[_t(lamina, a) for a in arrays])
+    assert l_out.grad_fn is None and not l_out.requires_grad
+    return t_out.detach().numpy(), l_out.numpy()
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("act", ["relu", "gelu", "module", "relu_module"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_encoder_layer_inference(norm_first, act, dtype):
+    activation = (lambda lib: lib.nn.ReLU()) if act == "relu_module" else (lambda lib: _activation(act, lib))
+    kw = dict(dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=norm_first)
+    t = torch.nn.TransformerEncoderLayer(8, 2, activation=activation(torch), **kw)
+    m = lnn.TransformerEncoderLayer(8, 2, activation=activation(lamina), **kw)
+    if dtype == "float64":
+        t, m = t.double(), m.double()
+    copy_weights(t, m)
+    t.eval(), m.eval()
+    x = rng.standard_normal((3, 5, 8)).astype(dtype)
+    t_out, l_out = _no_grad_call(t, m, [x])
+    assert l_out.dtype == t_out.dtype
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5 if dtype == "float32" else 1e-10, rtol=1e-4)
+
+
+@pytest.mark.parametrize("case", ["bool", "float", "float3d", "kpm", "both_bool", "both_float", "causal"])
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_layer_inference_masks(case, norm_first):
+    """Against PyTorch's layer-by-layer path: its fast path gives NaN for float masks that are not
+    0/-inf (and for bool and causal masks agrees with both)."""
+    t, m = _eval_pair(norm_first=norm_first)
+    mask, kpm = _enc_masks(case, 5, 3, 2)
+
+    def call(mod, x, *ms):
+        ms = list(ms)
+        a = ms.pop(0) if mask is not None else None
+        p = ms.pop(0) if kpm is not None else None
+        return mod(x, src_mask=a, src_key_padding_mask=p, is_causal=case == "causal")
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    t_out, l_out = _no_grad_call(t, m, [x] + [a for a in (mask, kpm) if a is not None], call, torch_fast=False)
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+
+
+def test_encoder_layer_inference_fully_padded_sequence():
+    """A sequence whose every key is padding: PyTorch's fast path gives NaN there, its layer-by-layer
+    path (and lamina's, fused or not) gives finite values from the zero attention output."""
+    t, m = _eval_pair()
+    kpm = np.zeros((3, 5), dtype=bool)
+    kpm[1] = True
+    kpm[0, -2:] = True
+    t_out, l_out = _no_grad_call(t, m, [rng.standard_normal((3, 5, 8)).astype(np.float32), kpm],
+                                 lambda mod, x, p: mod(x, src_key_padding_mask=p), torch_fast=False)
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+
+
+def test_encoder_layer_inference_large_scores():
+    """exp of the raw scores overflows float32 here: the fused path's max-shifted fallback."""
+    t, m = _eval_pair(norm_first=True)
+    with torch.no_grad():
+        t.self_attn.in_proj_weight.mul_(10.0)
+    copy_weights(t, m)
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    t_out, l_out = _no_grad_call(t, m, [x])
+    np.testing.assert_allclose(l_out, t_out, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kw", [dict(nhead=3, d_model=9), dict(bias=False), dict(batch_first=False)], ids=str)
+def test_encoder_layer_inference_outside_fast_path_conditions(kw):
+    """Odd heads, no biases, sequence-first: PyTorch's layer-by-layer path; the values agree too."""
+    kw = dict(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True) | kw
+    t, m = torch.nn.TransformerEncoderLayer(**kw), lnn.TransformerEncoderLayer(**kw)
+    copy_weights(t, m)
+    t.eval(), m.eval()
+    t_out, l_out = _no_grad_call(t, m, [rng.standard_normal((3, 5, kw["d_model"])).astype(np.float32)])
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+
+
+def test_hooks_see_their_calls_in_eval_and_training():
+    """A forward hook on a submodule turns the fused paths off, so the hook still runs."""
+    t, m = _eval_pair()
+    seen = []
+    m.linear1.register_forward_hook(lambda mod, args, out: seen.append(tuple(out.shape)))
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    t_out, l_out = _no_grad_call(t, m, [x])
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+    m.train()
+    m(_t(lamina, x)).sum().backward()
+    assert seen == [(3, 5, 16), (3, 5, 16)]
+    assert m.linear1.weight.grad is not None
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_stack_inference(norm_first):
+    kw = dict(dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=norm_first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, **kw), 2, torch.nn.LayerNorm(8),
+                                        enable_nested_tensor=False)
+    m = lnn.TransformerEncoder(lnn.TransformerEncoderLayer(8, 2, **kw), 2, lnn.LayerNorm(8))
+    copy_weights(t, m)
+    t.eval(), m.eval()
+    kpm = np.zeros((3, 5), dtype=bool)
+    kpm[0, 3:] = True
+    causal = np.triu(np.full((5, 5), -np.inf, dtype=np.float32), 1)
+    t_out, l_out = _no_grad_call(t, m, [rng.standard_normal((3, 5, 8)).astype(np.float32), causal, kpm],
+                                 lambda mod, x, c, p: mod(x, mask=c, src_key_padding_mask=p))
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+
+
+def test_feed_forward_one_node_in_training():
+    """With ReLU and no active inner dropout the feed-forward block is one node; its gradients (of
+    input, weights and biases) are checked by test_encoder_layer; here its graph edges: the
+    output's node leads to the input, both weights and both biases."""
+    m = lnn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+    out = m._ff_block(lamina.randn(5, 3, 8, requires_grad=True))
+    assert out.grad_fn.name() == "ViewBackward0"
+    assert len(out.grad_fn.next_functions) == 5
+
+
 def test_layers_unbatched_and_float64():
     def enc():
         return torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), lnn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)

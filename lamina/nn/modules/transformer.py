@@ -4,8 +4,10 @@ import copy
 
 import numpy as np
 
+from ...autograd.grad_mode import _enabled
 from ...ops import activation as _act
-from ...ops._core import wrap
+from ...ops._core import make, wrap
+from ...ops.attention import self_attention_inference
 from .. import init
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
@@ -197,6 +199,177 @@ def _activation(activation):
     return _get_activation_fn(activation) if isinstance(activation, str) else activation
 
 
+# ---- the feed-forward block with ReLU as one node ------------------------------------------------
+def _relu_ff_fusable(layer):
+    """linear2(relu(linear1(x))) may run as one node: ReLU, plain Linear layers, the dropout
+    between them inactive, and no hooks that would miss their calls."""
+    mods = layer._modules
+    l1, l2, drop, act = mods.get("linear1"), mods.get("linear2"), mods.get("dropout"), layer.activation
+    return ((act is _act.relu or (isinstance(act, ReLU) and not _hooked(act)))
+            and type(l1) is Linear and type(l2) is Linear and type(drop) is Dropout
+            and (not drop.training or drop.p == 0.0) and not (_hooked(l1) or _hooked(l2) or _hooked(drop)))
+
+
+def _relu_feed_forward(input, w1, b1, w2, b2):
+    """linear2(relu(linear1(x))) as one node: the hidden layer is rectified in place and its
+    gradient masked in place (three nodes would allocate the ReLU's output and its gradient)."""
+    x, W1, W2 = input._data, w1._data, w2._data
+    if x.ndim == 0 or x.shape[-1] != W1.shape[1] or W2.shape[1] != W1.shape[0] or not x.dtype == W1.dtype == W2.dtype:
+        return None  # the layer-by-layer path raises the error
+    x2 = x.reshape(-1, x.shape[-1])
+    h = x2 @ W1.T
+    if b1 is not None:
+        h += b1._data
+    np.maximum(h, np.zeros(h.shape[1], h.dtype), out=h)  # a row of zeros: NumPy's scalar loop is slower
+    out = h @ W2.T
+    if b2 is not None:
+        out += b2._data
+    out = out.reshape(x.shape[:-1] + (W2.shape[0],))
+
+    def backward(g):
+        g2 = g.reshape(-1, g.shape[-1])
+        gw2 = g2.T @ h if w2._requires_grad else None
+        gb2 = g2.sum(axis=0) if b2 is not None and b2._requires_grad else None
+        gx = gw1 = gb1 = None
+        if input._requires_grad or w1._requires_grad or (b1 is not None and b1._requires_grad):
+            gh = g2 @ W2
+            np.multiply(gh, h > 0, out=gh)  # ReLU's gradient, 0 at 0 as in PyTorch
+            gw1 = gh.T @ x2 if w1._requires_grad else None
+            gb1 = gh.sum(axis=0) if b1 is not None and b1._requires_grad else None
+            gx = (gh @ W1).reshape(x.shape) if input._requires_grad else None
+        return tuple(gr for gr, t in ((gx, input), (gw1, w1), (gb1, b1), (gw2, w2), (gb2, b2)) if t is not None)
+    parents = tuple(t for t in (input, w1, b1, w2, b2) if t is not None)
+    name = ("AddmmBackward0" if b2 is not None else "MmBackward0") if x.ndim == 2 else "ViewBackward0"
+    return make(out, parents, backward, name, saved=(input, w1, w2))
+
+
+# ---- the encoder layer's fused inference path ----------------------------------------------------
+def _hooked(module):
+    """Whether `module` or a submodule has a forward (pre-)hook: those must see their calls."""
+    stack = [module]
+    while stack:
+        m = stack.pop()
+        if m._forward_hooks or m._forward_pre_hooks:
+            return True
+        stack.extend(c for c in m._modules.values() if c is not None)
+    return False
+
+
+def _fused_weights(layer, src, src_mask, key_padding_mask, is_causal):
+    """The arrays of the layer's 12 weights when it may run fused, else None.
+
+    The conditions are PyTorch's for its fast path (torch._transformer_encoder_layer_fwd), then
+    what the fused code assumes; any other call takes the layer-by-layer path, which also raises
+    the errors for bad input. Submodules and parameters are read from the Module's dicts: each
+    attribute access would go through Module.__getattr__, and this runs on every call."""
+    mods = layer._modules
+    sa, n1, n2, l1, l2 = (mods.get(k) for k in ("self_attn", "norm1", "norm2", "linear1", "linear2"))
+    x = src._data
+    if (layer.training or x.ndim != 3 or not isinstance(sa, MultiheadAttention) or not sa.batch_first
+            or not sa._qkv_same_embed_dim or not layer.activation_relu_or_gelu or sa.num_heads % 2
+            or not (isinstance(n1, LayerNorm) and isinstance(n2, LayerNorm)) or n1.eps != n2.eps
+            or not (isinstance(l1, Linear) and isinstance(l2, Linear))):
+        return None
+    ap, op = sa._parameters, sa._modules["out_proj"]._parameters
+    tensors = (ap["in_proj_weight"], ap["in_proj_bias"], op["weight"], op.get("bias"),
+               n1._parameters.get("weight"), n1._parameters.get("bias"),
+               n2._parameters.get("weight"), n2._parameters.get("bias"),
+               l1._parameters["weight"], l1._parameters.get("bias"), l2._parameters["weight"],
+               l2._parameters.get("bias"))
+    if tensors[1] is None or _hooked(layer):
+        return None
+    if _enabled[0] and (src._requires_grad or any(t is not None and t._requires_grad for t in tensors)):
+        return None
+    # lamina's own conditions: shapes and dtypes the layer-by-layer path accepts, masks it can add
+    N, L, E = x.shape
+    if E != sa.embed_dim or n1.normalized_shape != (E,) or n2.normalized_shape != (E,):
+        return None
+    arrays = tuple(None if t is None else t._data for t in tensors)
+    if any(a is not None and a.dtype != x.dtype for a in arrays):
+        return None
+    if is_causal and src_mask is None:
+        return None  # the layer-by-layer path raises: the causal hint needs the mask
+    if src_mask is not None and src_mask._data.shape not in ((L, L), (N * sa.num_heads, L, L)):
+        return None
+    if key_padding_mask is not None and key_padding_mask._data.shape != (N, L):
+        return None
+    return arrays
+
+
+def _score_masks(src_mask, key_padding_mask, N, H, L, dtype):
+    """The float masks as views broadcastable to the (N, H, L, L) scores."""
+    masks = []
+    if src_mask is not None:
+        m = src_mask._data.astype(dtype, copy=False)
+        masks.append(m if m.ndim == 2 else m.reshape(N, H, L, L))
+    if key_padding_mask is not None:
+        masks.append(key_padding_mask._data.astype(dtype, copy=False).reshape(N, 1, 1, L))
+    return masks
+
+
+def _layer_norm_rows(a, out, w, b, eps):
+    """LayerNorm over the rows of 2-D `a`, written into `out` (which may be `a`). The row sums are
+    BLAS products with a ones vector: NumPy's reductions along short rows are several times slower."""
+    E = a.shape[1]
+    mean = a @ np.ones(E, dtype=a.dtype)
+    mean *= 1.0 / E
+    np.subtract(a, mean[:, None], out=out)
+    var = np.einsum("ij,ij->i", out, out)
+    var *= 1.0 / E
+    var += eps
+    np.sqrt(var, out=var)
+    out *= np.reciprocal(var, out=var)[:, None]  # a multiply is cheaper than a divide on every element
+    if w is not None:
+        out *= w
+    if b is not None:
+        out += b
+    return out
+
+
+def _feed_forward(y, w1, b1, w2, b2, act):
+    """linear2(act(linear1(y))) on rows. With ReLU, linear1's bias b1 goes past it:
+    relu(h + b1) = max(h, -b1) + b1, and the "+ b1" becomes w2·b1 in linear2's bias — one pass over
+    the wide hidden layer instead of two."""
+    h = y @ w1.T
+    if act is _act.relu or isinstance(act, ReLU):
+        # against a row, even of zeros: NumPy's loop for a broadcast scalar is 2.5x slower here
+        np.maximum(h, np.zeros(h.shape[1], h.dtype) if b1 is None else -b1, out=h)
+        if b1 is not None:
+            b2 = w2 @ b1 if b2 is None else b2 + w2 @ b1
+    else:
+        if b1 is not None:
+            h += b1
+        h = act(wrap(h))._data
+    out = h @ w2.T
+    if b2 is not None:
+        out += b2
+    return out
+
+
+def _encoder_layer_inference(layer, x, weights, src_mask, key_padding_mask):
+    """The encoder layer on arrays with no graph (dropout is off in eval): one GEMM per projection,
+    residual adds and layer norms in place on buffers this function owns."""
+    w_in, b_in, w_out, b_out, g1, c1, g2, c2, w1, b1, w2, b2 = weights
+    N, L, E = x.shape
+    H, eps, act = layer._modules["self_attn"].num_heads, layer._modules["norm1"].eps, layer.activation
+    masks = _score_masks(src_mask, key_padding_mask, N, H, L, x.dtype)
+    x2 = x.reshape(N * L, E)
+    if layer.norm_first:
+        y = self_attention_inference(_layer_norm_rows(x2, np.empty_like(x2), g1, c1, eps), N, L, H, w_in, b_in,
+                                     w_out, b_out, masks)
+        y += x2
+        out = _feed_forward(_layer_norm_rows(y, np.empty_like(y), g2, c2, eps), w1, b1, w2, b2, act)
+        out += y
+    else:
+        y = self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks)
+        y += x2
+        y = _layer_norm_rows(y, y, g1, c1, eps)
+        out = _feed_forward(y, w1, b1, w2, b2, act)
+        out += y
+        out = _layer_norm_rows(out, out, g2, c2, eps)
+    return wrap(out.reshape(N, L, E))
+
+
 class TransformerEncoderLayer(Module):
     r"""Self-attention then a feed-forward block, each with a residual connection and LayerNorm:
 
@@ -247,6 +420,9 @@ class TransformerEncoderLayer(Module):
         dtype = src._data.dtype
         src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", dtype)
         src_mask = _float_mask(src_mask, "src_mask", None, "", dtype, check_other=False)
+        weights = _fused_weights(self, src, src_mask, src_key_padding_mask, is_causal)
+        if weights is not None:
+            return _encoder_layer_inference(self, src._data, weights, src_mask, src_key_padding_mask)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -262,6 +438,11 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
+        if _relu_ff_fusable(self):
+            l1, l2 = self.linear1, self.linear2
+            out = _relu_feed_forward(x, l1.weight, l1.bias, l2.weight, l2.bias)
+            if out is not None:
+                return self.dropout2(out)
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
@@ -325,4 +506,9 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
+        if _relu_ff_fusable(self):
+            l1, l2 = self.linear1, self.linear2
+            out = _relu_feed_forward(x, l1.weight, l1.bias, l2.weight, l2.bias)
+            if out is not None:
+                return self.dropout3(out)
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
