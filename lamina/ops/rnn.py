@@ -2,27 +2,40 @@
 direction (RNN tanh/relu, LSTM with optional projection, GRU), with back-propagation through
 time written out by hand.
 
-Forward:  G = X W_ihᵀ + b for all time steps in ONE GEMM; then per step ONE GEMM h W_hhᵀ and the
-          gates computed on slices of one stacked (B, k·H) array.
-Backward: the node walks the steps in reverse in NumPy, keeping the running dh/dc as (B, H)
-          arrays; the per-step gate gradients are stacked so that dW_ih, dW_hh (and dW_hr),
-          dX and the biases are one GEMM / one sum each after the loop.
+Columns. Every per-step array is (features, batch): a gate is then a contiguous (H, B) slab and
+each NumPy call of the step runs on contiguous memory. (In a (B, 4H) row layout every gate is a
+strided slice, and a strided ufunc call costs several times a contiguous one at these sizes,
+where the call overhead, not the arithmetic, dominates.)
 
-Layout. Sequences are always handled as time-major rows ("packed" layout): step t covers rows
-off[t]:off[t]+bs[t] with bs non-increasing, so a padded (T, B) batch is the case bs[t] = B. The
-hidden states live in one buffer HB of N + B rows: the B initial states plus one block per step
-(forward: [h0; step 0; ...; step T-1], reverse: [step 0; ...; step T-1; h0]). The state a step
-reads is then a row slice of HB (a sequence that ended keeps its last state, one that has not
-started yet reads h0), and the stacked previous states needed for dW_hh are a view of HB.
+Slots. Z holds T + 1 slots of (K, B): the I input features, a row of ones (with bias) and the
+H_out features of the hidden state. A step reads its input slot [x_t; 1; h_prev] and writes its
+h into the hidden rows of its output slot, so all gate pre-activations of a step are ONE GEMM,
+W Z_slot with W = [W_ih | b_ih + b_hh | W_hh]: input projection, both biases and recurrence at
+once (for short inputs, where building W costs more than it saves, two GEMMs instead). Forward,
+step t reads slot t and writes slot t + 1; reverse, it reads t + 1 and writes t. The slots are
+then in the order of the output rows HB (h0 first forward, last reverse), which one transposing
+copy fills at the end. The cell state lives in slots of the same kind (S).
+
+Packed sequences are time-major rows: step t covers rows off[t]:off[t]+bs[t], bs non-increasing
+(a padded (T, B) batch is bs[t] = B). Step t works on the first bs[t] columns of its slots: a
+sequence that ended keeps its last state in the slot where it ended, and in reverse a sequence
+that starts reads h0, written beforehand into every slot's spare columns. Arrays saved per step
+for backward are "blocks": step t's (R, bs[t]) array at offset off[t]·R of a flat buffer.
+
+Backward walks the steps in reverse with dh, dc as (H, B) columns; the per-step gate gradients
+are stored as blocks, turned into (N, ·) rows with one transposing copy, and then dW_ih, dW_hh,
+dX and the biases are one GEMM / one sum each.
 
 A node has one output, so the layer's output Y is one flat array [HB | h_n | c_n]; `piece`
 cuts output, h_n and c_n out of it as views, and every gradient flows back into the one node."""
 import functools
 import sys
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
+from ..autograd.grad_mode import _enabled
 from ._core import make
 
 __all__ = []
@@ -75,52 +88,136 @@ def _buf(shape, dt):
     return arr[:n].reshape(shape)
 
 
+# ---- the walk over time -------------------------------------------------------------------------
+
+class Plan(NamedTuple):
+    """How one direction walks the steps (see the module docstring for slots and blocks)."""
+    N: int              # rows of all steps
+    reverse: bool
+    uniform: bool       # every step has the full batch (a padded input)
+    steps: tuple        # forward order of work: (t, g0, b, s_in, s_out): time, first row, columns, slots
+    runs: tuple         # backward order: (t0, n, b, g0, s_in0, s_out0, order) for n steps of b columns
+    init: int           # the slot of h0 / c0
+    slot_rows: tuple    # (first HB row, columns) of each slot
+    prev_all: object    # HB rows of every step's previous state, in row order (for dW_hh)
+    final: object       # HB rows of each sequence's last state (h_n)
+    final_slot: object  # and the slot it is in, per sequence
+
+
 @functools.lru_cache(maxsize=128)
 def schedule(B, T, batch_sizes, reverse):
-    """The walk over time for one direction.
-
-    Returns (steps, prev_all, final, shift): steps in processing order as (g0, g1, prev) with G rows
-    g0:g1 (HB rows g0+shift : g1+shift) and `prev` the HB rows of the state the step reads (a
-    slice, or an index array where a reverse packed step mixes continuing rows with h0 rows);
-    prev_all the HB rows of every step's previous state in G order (for the one dW_hh GEMM);
-    final the HB rows of each sequence's last state (h_n). batch_sizes is None for a padded batch."""
+    """The Plan of one direction; batch_sizes is None for a padded batch."""
     bs = (B,) * T if batch_sizes is None else batch_sizes
     offs = [0] * T
     for t in range(1, T):
         offs[t] = offs[t - 1] + bs[t - 1]
     N = offs[-1] + bs[-1] if T else 0
-    init = 0 if not reverse else N
-    shift = B if not reverse else 0
-    steps = []
-    prevs = []
     order = range(T) if not reverse else range(T - 1, -1, -1)
-    for t in order:
-        g0, b = offs[t], bs[t]
-        if not reverse:
-            start = init if t == 0 else offs[t - 1] + shift
-            prev = slice(start, start + b)
-        elif t == T - 1 or bs[t + 1] == b:
-            start = init if t == T - 1 else offs[t + 1] + shift
-            prev = slice(start, start + b)
-        else:  # rows still running continue from step t+1, rows starting now read h0
-            nb = bs[t + 1]
-            prev = np.concatenate([np.arange(offs[t + 1], offs[t + 1] + nb), np.arange(init + nb, init + b)])
-        steps.append((g0, g0 + b, prev))
-        prevs.append((t, prev))
-    if batch_sizes is None:
-        prev_all = slice(0, N) if not reverse else slice(B, N + B)
+    steps = tuple((t, offs[t], bs[t], t + reverse, t + 1 - reverse) for t in order)
+    init = T if reverse else 0
+    if not reverse:
+        slot_rows = ((0, B),) + tuple((B + offs[t], bs[t]) for t in range(T))
+        last = [sum(1 for b in bs if b > j) for j in range(B)]   # slot of sequence j's last state
     else:
-        prevs.sort(key=lambda p: p[0])
-        prev_all = np.concatenate([np.arange(p.start, p.stop) if isinstance(p, slice) else p for _, p in prevs]
-                                  ) if T else np.zeros(0, np.intp)
-    if reverse or batch_sizes is None:
-        final = slice(offs[-1] + shift, offs[-1] + shift + B) if not reverse else slice(0, B)
-    else:  # forward packed: sequence j ends at step len_j - 1
-        final = np.empty(B, np.intp)
-        for t in range(T):
-            nxt = bs[t + 1] if t + 1 < T else 0
-            final[nxt:bs[t]] = np.arange(offs[t] + nxt, offs[t] + bs[t]) + shift
-    return tuple(steps), prev_all, final, shift
+        slot_rows = tuple((offs[t], bs[t]) for t in range(T)) + ((N, B),)
+        last = [0] * B
+    # a state column beyond what its slot wrote is h0 (reverse: the sequence starts there)
+    h0_row = slot_rows[init][0]
+    prev = []
+    for _, g0, b, s_in, _ in sorted(steps):
+        r0, n = slot_rows[s_in]
+        prev.extend(r0 + j if j < n else h0_row + j for j in range(b))
+    final = [slot_rows[s][0] + j for j, s in enumerate(last)]
+    if batch_sizes is None:
+        prev_all = slice(prev[0], prev[0] + N) if N else slice(0, 0)
+        final = slice(final[0], final[0] + B) if B else slice(0, 0)
+    else:
+        prev_all, final = np.array(prev, np.intp), np.array(final, np.intp)
+    return Plan(N, reverse, batch_sizes is None, steps, _runs(bs, offs, reverse, B), init, slot_rows, prev_all,
+                final, np.array(last, np.intp))
+
+
+def _runs(bs, offs, reverse, B):
+    """Backward's groups of consecutive steps with the same batch size, small enough to stay in
+    cache (about 256 columns), in backward order; within a run the steps are index j = t - t0."""
+    cap = max(1, max(256, B) // max(bs[0], 1)) if bs else 1
+    runs, t, T = [], 0, len(bs)
+    while t < T:
+        t1 = t + 1
+        while t1 < T and bs[t1] == bs[t] and t1 - t < cap:
+            t1 += 1
+        n = t1 - t
+        order = tuple(range(n - 1, -1, -1)) if not reverse else tuple(range(n))
+        runs.append((t, n, bs[t], offs[t], t + reverse, t + 1 - reverse, order))
+        t = t1
+    return tuple(runs if reverse else runs[::-1])
+
+
+def _block(buf, g0, rows, b):
+    """Step block (rows, b) at row g0 of a flat per-step buffer."""
+    return buf[g0 * rows:(g0 + b) * rows].reshape(rows, b)
+
+
+def _run_blocks(buf, g0, n, rows, b):
+    """n consecutive step blocks of b columns as one (n, rows, b) view."""
+    return buf[g0 * rows:(g0 + n * b) * rows].reshape(n, rows, b)
+
+
+def _by_time(buf, plan, shape, sub=None):
+    """Each time step's block of a flat per-step buffer as `shape + (b,)` (then indexed by
+    `sub`), a list indexed by t; for a padded batch the views come from one list() call."""
+    R = 1
+    for d in shape:
+        R *= d
+    T = len(plan.steps)
+    if plan.uniform:
+        v = buf[:plan.N * R].reshape((T,) + shape + (plan.N // T,))
+        return list(v if sub is None else v[:, sub])
+    out = [None] * T
+    for t, g0, b, _, _ in plan.steps:
+        v = buf[g0 * R:(g0 + b) * R].reshape(shape + (b,))
+        out[t] = v if sub is None else v[sub]
+    return out
+
+
+def _blocks(buf, plan, shape, keep, sub=None):
+    """_by_time's views in step order; without `keep` the buffer holds one step's block,
+    reused by every step."""
+    if keep:
+        views = _by_time(buf, plan, shape, sub)
+        return [views[st[0]] for st in plan.steps]
+    R = 1
+    for d in shape:
+        R *= d
+    out = []
+    for _, _, b, _, _ in plan.steps[:1] if plan.uniform else plan.steps:
+        v = buf[:R * b].reshape(shape + (b,))
+        out.append(v if sub is None else v[sub])
+    return out * len(plan.steps) if plan.uniform else out
+
+
+def _at(arr, plan, out=False):
+    """arr[slot][..., :b] at each step's input slot (output slot if `out`), in step order; for
+    a padded batch from one list() call."""
+    k = 4 if out else 3
+    if plan.uniform:
+        views = list(arr)
+        return [views[st[k]] for st in plan.steps]
+    return [arr[st[k]][..., :st[2]] for st in plan.steps]
+
+
+def _to_cols(buf, rows, plan):
+    """Per-step blocks (rows, b) → one (rows, N) matrix with step t in columns off[t]:off[t]+b:
+    a copy of whole (b,)-rows, three times cheaper than the transposing copy to (N, rows).
+    Its transpose is the time-major (N, rows) the weight gradients need."""
+    out = _buf((rows, plan.N), buf.dtype)
+    if plan.uniform:
+        T = len(plan.steps)
+        np.copyto(out.reshape(rows, T, plan.N // T), buf[:plan.N * rows].reshape(T, rows, -1).swapaxes(0, 1))
+    else:
+        for _, g0, b, _, _ in plan.steps:
+            out[:, g0:g0 + b] = _block(buf, g0, rows, b)
+    return out
 
 
 def _rows(x, batch_first):
@@ -128,372 +225,449 @@ def _rows(x, batch_first):
     if x.ndim == 2:
         return x
     if batch_first:
-        xt = _buf((x.shape[1], x.shape[0], x.shape[2]), x.dtype)
-        np.copyto(xt, x.swapaxes(0, 1))
-        x = xt
+        x = np.ascontiguousarray(x.swapaxes(0, 1))
     return x.reshape(-1, x.shape[-1])
 
+
+def _state(s, k):
+    return None if s is None else (s._data[k] if k is not None else s._data)
+
+
+# ---- the layer ------------------------------------------------------------------------------------
 
 def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, batch_sizes, batch_first):
     """Run one layer in one direction over the whole sequence, as one graph node.
 
-    input: (T, B, I), (B, T, I) with batch_first, or packed rows (N, I) with `batch_sizes` (a tuple).
-    hx, cx: initial states (L·D, B, H) read at index k, or (B, H) with k None, or None for zeros.
-    Returns (Y, (out_start, hn_start, cn_start, out_flag)): Y's flat offsets of the output rows
-    (N, H_out), of h_n (B, H_out) and of c_n (B, H), and the flag to pass to `piece` for views of
-    the output rows."""
+    input: (T, B, I), (B, T, I) with batch_first, or rows (N, I) (packed with `batch_sizes`, a
+    tuple, or time-major). hx, cx: initial states (L·D, B, H) read at index k, or (B, H) with k
+    None, or None for zeros. Returns (Y, (out_start, hn_start, cn_start, out_flag)): Y's flat
+    offsets of the output rows (N, H_out), of h_n (B, H_out) and of c_n (B, H), and the flag to
+    pass to `piece` for views of the output rows."""
     x = input._data
-    X = _rows(x, batch_first)
-    dt = X.dtype
+    dt = x.dtype
     Wih, Whh = w_ih._data, w_hh._data
     H = Whh.shape[0] // GATES[mode]
     Hout = Whh.shape[1]
-    N = X.shape[0]
-    steps, prev_all, final, shift = schedule(B, T, batch_sizes, reverse)
-    init = slice(0, B) if not reverse else slice(N, N + B)
-    n_hb = (N + B) * Hout
-    Y = _buf((n_hb + B * Hout + (B * H if mode == "LSTM" else 0),), dt)
-    HB = Y[:n_hb].reshape(N + B, Hout)
-    hn = Y[n_hb:n_hb + B * Hout].reshape(B, Hout)
-    HB[init] = 0 if hx is None else (hx._data[k] if k is not None else hx._data)
-    c0 = None if mode != "LSTM" else (0 if cx is None else (cx._data[k] if k is not None else cx._data))
-
-    with np.errstate(over="ignore"):
-        if mode == "LSTM":
-            saved = _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, H, N)
-            CB = saved[1]
-            Y[n_hb + B * Hout:].reshape(B, H)[...] = CB[final]
-        elif mode == "GRU":
-            saved = _gru_forward(X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B, H)
-        else:
-            saved = _rnn_forward(mode, X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B)
-    hn[...] = HB[final]
-    # Set by the output piece's backward: without it the HB part of the gradient is all zeros
-    # (only h_n / c_n were used) and the per-step additions are skipped.
-    out_used = [False]
-    layout = (B * Hout if not reverse else 0, n_hb, n_hb + B * Hout, out_used)
-
+    plan = schedule(B, T, batch_sizes, reverse)
+    N = plan.N
     named = [("x", input), ("hx", hx), ("cx", cx), ("w_ih", w_ih), ("w_hh", w_hh), ("b_ih", b_ih),
              ("b_hh", b_hh), ("w_hr", w_hr)]
     named = [(n, t) for n, t in named if t is not None]
     parents = tuple(t for _, t in named)
+    keep = _enabled[0] and any(t._requires_grad for t in parents)  # save for backward?
+
+    Z, hz = _slots(x, _state(hx, k), b_ih is not None, Hout, plan, batch_first, T, B)
+    lstm = mode == "LSTM"
+    S = None
+    if lstm:  # per slot [spare; c]: the spare row holds the step's i·g (see _lstm_forward)
+        S = _buf((T + 1, 2, H, B), dt)
+        c0 = _state(cx, k)
+        if not plan.uniform:
+            S.fill(0)
+        # reverse packed: a sequence starting late reads c0 from the spare columns of any slot
+        (S[:, 1] if not plan.uniform and reverse else S[plan.init, 1])[...] = 0 if c0 is None else c0.T
+    merge = N > Z.shape[1]  # else building W costs more than it saves
+    with np.errstate(over="ignore"):
+        if lstm:
+            saved = _lstm_forward(Z, S, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep)
+        elif mode == "GRU":
+            saved = _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep)
+        else:
+            saved = _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge)
+
+    n_hb = (N + B) * Hout
+    Y = _buf((n_hb + B * Hout + (B * H if lstm else 0),), dt)
+    HB = Y[:n_hb].reshape(N + B, Hout)
+    _fill_rows(HB, Z[:, hz:], plan)
+    Y[n_hb:n_hb + B * Hout].reshape(B, Hout)[...] = HB[plan.final]
+    if lstm:
+        Y[n_hb + B * Hout:].reshape(B, H)[...] = (S[0 if reverse else T, 1].T if plan.uniform
+                                                  else S[plan.final_slot, 1, :, np.arange(B)])
+    # Set by the output piece's backward: without it the HB part of the gradient is all zeros
+    # (only h_n / c_n were used) and the per-step additions are skipped.
+    out_used = [False]
+    layout = (B * Hout if not reverse else 0, n_hb, n_hb + B * Hout, out_used)
+    if not keep:  # no graph will be built
+        return make(Y, parents, None, "RnnLayer"), layout
 
     def backward(gY):
-        gHB = gY[:n_hb].reshape(N + B, Hout) if out_used[0] else None
-        dh = gY[n_hb:n_hb + B * Hout].reshape(B, Hout).copy()
         need = {n: t._requires_grad for n, t in named}
-        HP = HB[prev_all]
-        if mode == "LSTM":
-            dc = gY[n_hb + B * Hout:].reshape(B, H).copy()
-            dG, grads = _lstm_backward(saved, gHB, dh, dc, Whh, steps, shift, HP, prev_all, need, N, B, H, Hout)
+        dh = np.ascontiguousarray(gY[n_hb:n_hb + B * Hout].reshape(B, Hout).T)
+        gZ = _slot_grads(gY[:n_hb].reshape(N + B, Hout), plan, T, B) if out_used[0] else None
+        HP = HB[plan.prev_all]
+        if lstm:
+            dc = np.ascontiguousarray(gY[n_hb + B * Hout:].reshape(B, H).T)
+            dA, grads = _lstm_backward(saved, S, Z, hz, gZ, dh, dc, Whh, plan, HP, need)
         elif mode == "GRU":
-            dG, grads = _gru_backward(saved, gHB, dh, Whh, HP, steps, shift, need, N, H)
+            dA, grads = _gru_backward(saved, Z, hz, gZ, dh, Whh, plan, HP, need)
         else:
-            dG, grads = _rnn_backward(mode, HB, gHB, dh, Whh, HP, steps, shift, need, N, B)
+            dA, grads = _rnn_backward(mode, Z, hz, gZ, dh, Whh, plan, HP, need)
         if need.get("x"):
-            gx = dG @ Wih
+            gx = dA @ Wih
             if x.ndim == 3:
                 gx = gx.reshape((T, B, x.shape[-1]))
                 if batch_first:
                     gx = np.ascontiguousarray(gx.swapaxes(0, 1))
             grads["x"] = gx
         if need.get("w_ih"):
-            grads["w_ih"] = dG.T @ X
+            grads["w_ih"] = dA.T @ _rows(x, batch_first)
         if need.get("b_ih") and "b_ih" not in grads:
-            grads["b_ih"] = dG.sum(axis=0)
-        for name, state in (("hx", hx), ("cx", cx)):
+            grads["b_ih"] = dA.sum(axis=0)
+        for name, state, g in (("hx", hx, dh), ("cx", cx, grads.pop("dc", None))):
             if need.get(name):
-                g = grads.pop(name + "_state")
+                g = g.T
                 if k is not None:
                     full = np.zeros(state._data.shape, dt)
                     full[k] = g
                     g = full
-                grads[name] = g
+                grads[name] = np.ascontiguousarray(g)
         return tuple(grads.get(n) for n, _ in named)
     name = {"LSTM": "MkldnnRnnLayerBackward0", "GRU": "GruLayerBackward0"}.get(mode, "RnnLayerBackward0")
-    Yt = make(Y, parents, backward, name, saved=parents, save_output=True)
-    return Yt, layout
+    return make(Y, parents, backward, name, saved=parents, save_output=True), layout
 
 
-# ---- LSTM: i, f, g, o = σ, σ, tanh, σ of the four H-wide column blocks ---------------------------
-# c' = f c + i g,  h' = o tanh(c')  [h' = (o tanh(c')) W_hrᵀ with a projection]
+def _slots(x, h0, bias, Hout, plan, batch_first, T, B):
+    """Z (T + 1, K, B) with every step's input slot [x_t; 1; ·] and h0 in its slot; hz is the
+    first hidden row."""
+    I = x.shape[-1]
+    hz = I + bias
+    Z = _buf((T + 1, hz + Hout, B), x.dtype)
+    if plan.uniform:
+        x3 = x if x.ndim == 3 else x.reshape(T, B, I)
+        if batch_first and x.ndim == 3:
+            x3 = x3.swapaxes(0, 1)
+        xs = int(plan.reverse)  # the slot of x_0
+        np.copyto(Z[xs:xs + T, :I], x3.swapaxes(1, 2))
+        Z[T - T * xs, :I] = 0   # the last output slot has no input: keep its unused rows finite
+    else:  # unused columns are zero, so whole-slot products stay finite
+        Z.fill(0)
+        for _, g0, b, s_in, _ in plan.steps:
+            Z[s_in, :I, :b] = x[g0:g0 + b].T
+    if bias:
+        Z[:, I] = 1
+    # reverse packed: a sequence starting late reads h0 from the spare columns of any slot
+    hpart = Z[:, hz:] if not plan.uniform and plan.reverse else Z[plan.init, hz:]
+    hpart[...] = 0 if h0 is None else h0.T
+    return Z, hz
 
-def _gate_scale(H, gates, dt):
-    """Per-row factors folded into the weights so each step's GEMM yields -x for the σ gates and
-    -2x for the tanh gate: then σ is exp, +1, reciprocal on one contiguous block (no negation
-    pass), and tanh(x) = 2σ(2x) - 1 comes from the same block. Powers of two scale exactly."""
-    s = np.full(gates * H, -1.0, dt)
-    s[2 * H:3 * H] = -2.0
-    return s[:, None], s
+
+def _fill_rows(HB, Zh, plan):
+    """The output rows HB (N + B, H_out) from the hidden rows of the slots."""
+    if plan.uniform:
+        np.copyto(HB.reshape(Zh.shape[0], Zh.shape[2], Zh.shape[1]), Zh.swapaxes(1, 2))
+    else:
+        for s, (r0, n) in enumerate(plan.slot_rows):
+            HB[r0:r0 + n] = Zh[s, :, :n].T
 
 
-def _lstm_forward(X, HB, c0, Wih, Whh, b_ih, b_hh, w_hr, steps, shift, init, B, H, N):
-    dt = X.dtype
-    col, row = _gate_scale(H, 4, dt)
-    # Fold the factors into (copies of) the weights when that is cheaper than scaling every
-    # step's pre-activations, i.e. for all but the shortest inputs (a cell is one step).
-    fold = N > Wih.shape[1] + Whh.shape[1]
-    G = np.matmul(X, (Wih * col).T if fold else Wih.T, out=_buf((N, 4 * H), dt))
-    if b_ih is not None:
-        G += (b_ih._data + b_hh._data) * row if fold else b_ih._data + b_hh._data
-    CB = _buf((N + B, H), dt)
-    CB[init] = c0
-    TC = _buf((N, H), dt)
-    Whr = w_hr._data if w_hr is not None else None
-    R = _buf((N, H), dt) if Whr is not None else None
-    WhhT = (Whh * col).T if fold else Whh.T
-    tmp = np.empty((B, 4 * H), dt)
-    H2, H3 = 2 * H, 3 * H
-    for g0, g1, prev in steps:
-        a = G[g0:g1]
-        t = tmp[:g1 - g0]
-        np.matmul(HB[prev], WhhT, out=t)
-        a += t
-        if not fold:
-            a *= row
-        np.exp(a, out=a)      # a held -x (-2x for g): now σ(x) = 1 / (1 + exp(-x))
-        a += 1.0
-        np.reciprocal(a, out=a)
-        # a = [i, f, s, o] with s = σ(2x_g), so g = tanh(x_g) = 2s - 1 and i g = 2 i (s - ½)
-        c = CB[g0 + shift:g1 + shift]
-        np.multiply(a[:, H:H2], CB[prev], out=c)
-        ig = t[:, :H]
-        np.subtract(a[:, H2:H3], 0.5, out=ig)
-        ig *= a[:, :H]
-        c += ig
-        c += ig
-        tc = TC[g0:g1]
-        np.tanh(c, out=tc)
-        if R is None:
-            np.multiply(a[:, H3:], tc, out=HB[g0 + shift:g1 + shift])
+def _slot_grads(gHB, plan, T, B):
+    """The output rows' gradient per slot as (H_out, B) columns: an array (T + 1, H_out, B) for a
+    padded batch, else a function of the slot."""
+    if plan.uniform:
+        out = _buf((T + 1, gHB.shape[1], B), gHB.dtype)
+        np.copyto(out, gHB.reshape(T + 1, B, gHB.shape[1]).swapaxes(1, 2))
+        return out
+    return [gHB[r0:r0 + n].T for r0, n in plan.slot_rows]
+
+
+class _Pre:
+    """The gate pre-activations of one step, W_ih x + W_hh h + biases, scaled per row by `scale`
+    (folded into the weights when merged). Merged: one GEMM with W = [W_ih | b | W_hh] on the
+    whole slot; else two GEMMs on its parts and the bias and scale added per step."""
+
+    def __init__(self, Wih, Whh, bias, scale, hz, merge, extra_rows=0):
+        G, I = Wih.shape
+        self.merge = merge
+        self.hz = hz
+        if merge:
+            W = np.empty((G + extra_rows, hz + Whh.shape[1]), Wih.dtype)
+            np.multiply(Wih, scale[:, None], out=W[:G, :I])
+            if bias is not None:
+                np.multiply(bias, scale, out=W[:G, I])
+            np.multiply(Whh, scale[:, None], out=W[:G, hz:])
+            self.W = W
         else:
-            r = R[g0:g1]
-            np.multiply(a[:, H3:], tc, out=r)
-            np.matmul(r, Whr.T, out=HB[g0 + shift:g1 + shift])
-    return G, CB, TC, R, Whr
+            self.Wih, self.Whh, self.I = Wih, Whh, I
+            self.bias = None if bias is None else bias[:, None]
+            self.scale = scale[:, None]
+
+    def __call__(self, z, out):
+        if self.merge:
+            np.matmul(self.W[:out.shape[0]], z, out=out)
+            return
+        np.matmul(self.Wih, z[:self.I], out=out)
+        out += self.Whh @ z[self.hz:]
+        if self.bias is not None:
+            out += self.bias
+        out *= self.scale
 
 
-def _chunks(steps, rows):
-    """The steps in backward order, grouped into runs of about `rows` G rows; each run covers one
-    contiguous range of G rows (lo, hi)."""
-    out, run, size = [], [], 0
-    for st in reversed(steps):
-        n = st[1] - st[0]
-        if run and size + n > rows:
-            out.append((min(run[0][0], run[-1][0]), max(run[0][1], run[-1][1]), run))
-            run, size = [], 0
-        run.append(st)
-        size += n
-    if run:
-        out.append((min(run[0][0], run[-1][0]), max(run[0][1], run[-1][1]), run))
-    return out
+# ---- LSTM: i, f, g, o = σ, σ, tanh, σ of the four H-row blocks ------------------------------------
+# c' = f c + i g,  h' = o tanh(c')  [h' = W_hr (o tanh(c')) with a projection]
+
+def _lstm_forward(Z, S, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep):
+    dt = Z.dtype
+    H = Whh.shape[0] // 4
+    # The rows are scaled so that a step's GEMM yields -x (-2x for g): exp and +1 then give
+    # D = 1 + exp(-x) on one contiguous block, and σ(x) = 1/D, tanh(x) = 2/D_g - 1 follow by
+    # division (powers of two scale exactly; 2/inf = 0 keeps saturated gates finite).
+    scale = np.full(4 * H, -1.0, dt)
+    scale[2 * H:3 * H] = -2.0
+    pre = _Pre(Wih, Whh, None if b_ih is None else b_ih._data + b_hh._data, scale, hz, merge)
+    Whr = None if w_hr is None else w_hr._data
+    B = Z.shape[2]
+    A = _buf((plan.N * 4 * H,), dt) if keep else np.empty(4 * H * B, dt)  # D per step, blocks
+    TC = _buf((plan.N * H,), dt) if keep else np.empty(H * B, dt)          # tanh(c) per step
+    R = None if Whr is None else (_buf((plan.N * H,), dt) if keep else np.empty(H * B, dt))
+    # every view the loop needs, made beforehand (a view costs as much as a small op)
+    views = zip(_blocks(A, plan, (4 * H,), keep), _blocks(A, plan, (4, H), keep, slice(0, 2)),
+                _blocks(A, plan, (4, H), keep, 2), _blocks(A, plan, (4, H), keep, 3),
+                _blocks(TC, plan, (H,), keep), _at(Z, plan), _at(Z[:, hz:], plan, out=True),
+                _at(S, plan), _at(S[:, 0], plan), _at(S[:, 1], plan), _at(S[:, 1], plan, out=True),
+                _blocks(R, plan, (H,), keep) if R is not None else _at(Z, plan))
+    one, two = np.ones((), dt), np.full((), 2.0, dt)  # 0-d operands: cheaper calls than floats
+    W = pre.W if merge else None
+    for a, d_if, d_g, d_o, tc, z, h, s, g, c_prev, c, r in views:
+        if W is not None:
+            np.matmul(W, z, out=a)
+        else:
+            pre(z, a)
+        np.exp(a, out=a)
+        np.add(a, one, out=a)            # D
+        np.divide(two, d_g, out=g)       # s[0] is a spare row: g = 2/D_g - 1
+        np.subtract(g, one, out=g)
+        np.divide(s, d_if, out=s)        # [i g; f c_prev]: backward reads these two products
+        np.add(g, c_prev, out=c)
+        np.tanh(c, out=tc)
+        if Whr is None:
+            np.divide(tc, d_o, out=h)
+        else:
+            np.divide(tc, d_o, out=r)
+            np.matmul(Whr, r, out=h)
+    return A, TC, R, Whr
 
 
-def _lstm_backward(saved, gHB, dh_state, dc_state, Whh, steps, shift, HP, prev_all, need, N, B, H, Hout):
-    A, CB, TC, R, Whr = saved
+def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need):
+    A, TC, R, Whr = saved
     dt = A.dtype
-    H2, H3 = 2 * H, 3 * H
-    dG = _buf((N, 4 * H), dt)
-    dG4 = dG.reshape(N, 4, H)
-    u_buf = np.empty((B, H), dt)
-    DH = _buf((N, Hout), dt) if Whr is not None else None
-    dr_buf = np.empty((B, H), dt) if Whr is not None else None
-    # Per run of steps (sized to stay in cache), everything the gate gradients need besides
-    # dh and dc, with i, f, s, o = A's blocks (s = σ(2x_g), g = 2s - 1, 1 - g² = 4 s(1-s)):
-    #   d(pre_i) = dc·g·i(1-i),  d(pre_f) = dc·c_prev·f(1-f),  d(pre_g) = dc·4i·s(1-s)   → dc · K[:, :3]
-    #   d(pre_o) = dh·tanh(c)·o(1-o) → dh · K[:, 3],   dc += dh · o(1 - tanh² c) → dh · P
-    rows = max(256, B)
-    K_buf = np.empty((rows, 4, H), dt)
-    P_buf = np.empty((rows, H), dt)
-    g_buf = np.empty((rows, H), dt)
-    for lo, hi, run in _chunks(steps, rows):
-        n = hi - lo
-        a = A[lo:hi]
-        K = K_buf[:n]
-        K2 = K.reshape(n, 4 * H)
-        np.subtract(1.0, a, out=K2)
-        K2 *= a
-        g = g_buf[:n]
-        np.multiply(a[:, H2:H3], 2.0, out=g)
-        g -= 1.0
-        K[:, 0] *= g
-        K[:, 1] *= CB[prev_all][lo:hi] if isinstance(prev_all, slice) else CB[prev_all[lo:hi]]
-        K[:, 2] *= a[:, :H]
+    H = dc_state.shape[0]
+    WhhT = Whh.T
+    dG = _buf((plan.N * 4 * H,), dt)              # d(loss)/d(pre-activation) per step, blocks
+    DH = None if Whr is None else _buf((plan.N * Whh.shape[1],), dt)
+    B = dc_state.shape[1]
+    one = np.ones((), dt)
+    u_buf = np.empty(H * B, dt)
+    dr_buf = None if Whr is None else np.empty(H * B, dt)
+    gz = None if gZ is None else list(gZ)
+    dgs, dg_o, dg_ifg = (_by_time(dG, plan, (4 * H,)), _by_time(dG, plan, (4, H), 3),
+                         _by_time(dG, plan, (4, H), slice(0, 3)))
+    dhs = None if DH is None else _by_time(DH, plan, (Whr.shape[0],))
+    for t0, n, b, g0, si0, so0, order in plan.runs:
+        # Per run, what the gate gradients need besides dh and dc, from D = 1/σ (and
+        # s = σ(2x_g) = 1/D_g, g = 2s - 1, 1 - g² = 4s(1-s)), the forward's products and
+        # h = o·tanh(c) (before a projection):
+        #   d(pre_i) = dc·g·i(1-i) = dc·(ig)(1-i),  d(pre_f) = dc·c_prev·f(1-f) = dc·(f c_prev)(1-f),
+        #   d(pre_g) = dc·i·4s(1-s),  d(pre_o) = dh·tanh(c)·o(1-o) = dh·h(1-o)  → dc·K[:3], dh·K[3]
+        #   dc += dh·o(1 - tanh²c) = dh·(o - h·tanh c) → dh·P,   dc_prev = dc·f
+        D = _run_blocks(A, g0, n, 4 * H, b).reshape(n, 4, H, b)
+        Rs = np.divide(one, D)                    # i, f, s, o
+        K = np.subtract(one, Rs)
+        K[:, :2] *= S[si0:si0 + n, :, :, :b]      # the products [i g; f c_prev] of each step
+        K[:, 2] *= Rs[:, 2]
+        K[:, 2] *= Rs[:, 0]
         K[:, 2] *= 4.0
-        tc = TC[lo:hi]
-        K[:, 3] *= tc
-        P = P_buf[:n]
-        np.multiply(tc, tc, out=P)
-        np.subtract(1.0, P, out=P)
-        P *= a[:, H3:]
-        for g0, g1, prev in run:
-            b = g1 - g0
-            l0, l1 = g0 - lo, g1 - lo
-            dh = dh_state[:b]
-            if gHB is not None:
-                dh += gHB[g0 + shift:g1 + shift]
+        h = Z[so0:so0 + n, hz:, :b] if R is None else _run_blocks(R, g0, n, H, b)
+        K[:, 3] *= h
+        P = np.multiply(h, _run_blocks(TC, g0, n, H, b))
+        np.subtract(Rs[:, 3], P, out=P)
+        K_o, K_ifg, Pl, F = list(K[:, 3]), list(K[:, :3]), list(P), list(Rs[:, 1])
+        dh, dc, u = dh_state[:, :b], dc_state[:, :b], u_buf[:H * b].reshape(H, b)
+        dr = dh if DH is None else dr_buf[:H * b].reshape(H, b)
+        for j in order:
+            t = t0 + j
+            if gz is not None:
+                np.add(dh, gz[so0 + j][:, :b], out=dh)
             if DH is not None:
-                DH[g0:g1] = dh
-                dr = np.matmul(dh, Whr, out=dr_buf[:b])
-            else:
-                dr = dh
-            da = dG4[g0:g1]
-            np.multiply(dr, K[l0:l1, 3], out=da[:, 3])
-            dc = dc_state[:b]
-            u = u_buf[:b]
-            np.multiply(dr, P[l0:l1], out=u)
-            dc += u
-            np.multiply(dc[:, None, :], K[l0:l1, :3], out=da[:, :3])
-            dc *= a[l0:l1, H:H2]
-            np.matmul(dG[g0:g1], Whh, out=dh)
-    grads = {"hx_state": dh_state, "cx_state": dc_state}
+                np.copyto(dhs[t], dh)
+                np.matmul(Whr.T, dh, out=dr)
+            np.multiply(dr, K_o[j], out=dg_o[t])
+            np.multiply(dr, Pl[j], out=u)
+            np.add(dc, u, out=dc)
+            np.multiply(dc, K_ifg[j], out=dg_ifg[t])
+            np.multiply(dc, F[j], out=dc)
+            np.matmul(WhhT, dgs[t], out=dh)
+    dA = _to_cols(dG, 4 * H, plan)
+    grads = {"dc": dc_state}
     if need.get("w_hh"):
-        grads["w_hh"] = dG.T @ HP
+        grads["w_hh"] = dA @ HP
     if need.get("w_hr"):
-        grads["w_hr"] = DH.T @ R
+        grads["w_hr"] = _to_cols(DH, Whr.shape[0], plan) @ _to_cols(R, H, plan).T
     if need.get("b_ih") or need.get("b_hh"):
-        gb = dG.sum(axis=0)
+        gb = dA.sum(axis=1)
         grads["b_ih"] = gb
         grads["b_hh"] = gb.copy()
-    return dG, grads
+    return dA.T, grads
 
 
 # ---- GRU: r, z = σ(...), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h ------
 
-def _gru_forward(X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B, H):
-    dt = X.dtype
+def _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep):
+    dt = Z.dtype
+    H = Whh.shape[0] // 3
     H2 = 2 * H
-    # r and z rows negated (σ without a negation pass, see _gate_scale); the n rows unchanged
-    N = X.shape[0]
-    fold = N > Wih.shape[1] + Whh.shape[1]  # as for the LSTM: else negate per step
-    col = np.ones((3 * H, 1), dt)
-    if fold:
-        col[:H2] = -1.0
-    G = np.matmul(X, (Wih * col).T if fold else Wih.T, out=_buf((N, 3 * H), dt))
+    B = Z.shape[2]
+    # One GEMM per step gives [-(r pre-activation); -(z ...); W_hn h + b_hn] (σ as 1/(1 + exp)
+    # with no negation pass, as for the LSTM); the input side of n, W_in x + b_in, is computed
+    # for all steps before the loop (merged) or per step (short inputs).
+    scale = np.ones(3 * H, dt)
+    scale[:H2] = -1.0
+    bias = None
     if b_ih is not None:
-        G += b_ih._data * col[:, 0]
-    bhh = b_hh._data * col[:, 0] if b_hh is not None else None
-    GH = _buf((N, 3 * H), dt)  # h W_hhᵀ + b_hh of every step (its n part is needed backward)
-    RZ = _buf((N, H2), dt)     # r | z
-    NN = _buf((N, H), dt)      # n
-    WhhT = (Whh * col).T if fold else Whh.T
-    tmp = np.empty((B, H), dt)
-    for g0, g1, prev in steps:
-        gh = GH[g0:g1]
-        hp = HB[prev]
-        np.matmul(hp, WhhT, out=gh)
-        if bhh is not None:
-            gh += bhh
-        rz = RZ[g0:g1]
-        np.add(G[g0:g1, :H2], gh[:, :H2], out=rz)
-        if not fold:
-            np.negative(rz, out=rz)
+        bias = b_hh._data.copy()
+        bias[:H2] += b_ih._data[:H2]
+    pre = _Pre(Wih[:H2], Whh[:H2], None if bias is None else bias[:H2], scale[:H2], hz, merge, extra_rows=H)
+    I = Wih.shape[1]
+    if merge:   # the n rows: [0 | b_hn | W_hn]
+        pre.W[H2:, :I] = 0
+        if bias is not None:
+            pre.W[H2:, I] = bias[H2:]
+        pre.W[H2:, hz:] = Whh[H2:]
+        Wn = np.empty((H, hz), dt)
+        Wn[:, :I] = Wih[H2:]
+        if b_ih is not None:
+            Wn[:, I] = b_ih._data[H2:]
+        NX = np.matmul(Wn, Z[:, :hz])             # per slot: W_in x + b_in of the step reading it
+    else:
+        NX = np.empty(H * B, dt)  # one step's, computed in the loop
+    A = _buf((plan.N * 3 * H,), dt) if keep else np.empty(3 * H * B, dt)   # [D_r; D_z; W_hn h + b_hn]
+    NN = _buf((plan.N * H,), dt) if keep else np.empty(H * B, dt)          # n
+    U = np.empty(H * B, dt)
+    views = zip(_blocks(A, plan, (3 * H,), keep), _blocks(A, plan, (3, H), keep, slice(0, 2)),
+                _blocks(A, plan, (3, H), keep, 0), _blocks(A, plan, (3, H), keep, 1),
+                _blocks(A, plan, (3, H), keep, 2), _blocks(NN, plan, (H,), keep),
+                _blocks(U, plan, (H,), False), _at(Z, plan), _at(Z[:, hz:], plan),
+                _at(Z[:, hz:], plan, out=True), _at(NX, plan) if merge else _blocks(NX, plan, (H,), False))
+    one = np.ones((), dt)
+    W = pre.W if merge else None
+    for a, rz, d_r, d_z, nh, n, u, z, h_prev, h, nx in views:
+        if W is not None:
+            np.matmul(W, z, out=a)
+        else:
+            pre(z, rz.reshape(H2, -1))
+            np.matmul(Wih[H2:], z[:I], out=nx)
+            np.matmul(Whh[H2:], h_prev, out=nh)
+            if b_ih is not None:
+                nx += b_ih._data[H2:, None]
+                nh += b_hh._data[H2:, None]
         np.exp(rz, out=rz)
-        rz += 1.0
-        np.reciprocal(rz, out=rz)
-        u = tmp[:g1 - g0]
-        np.multiply(rz[:, :H], gh[:, H2:], out=u)
-        n = NN[g0:g1]
-        np.add(G[g0:g1, H2:], u, out=n)
+        np.add(rz, one, out=rz)            # D_r, D_z: r = 1/D_r, z = 1/D_z
+        np.divide(nh, d_r, out=n)          # r (W_hn h + b_hn)
+        np.add(n, nx, out=n)
         np.tanh(n, out=n)
-        h = HB[g0 + shift:g1 + shift]
-        np.subtract(hp, n, out=h)
-        h *= rz[:, H:]
-        h += n
-    return RZ, NN, GH
+        np.subtract(h_prev, n, out=u)
+        np.divide(u, d_z, out=u)           # z (h - n)
+        np.add(n, u, out=h)
+    return A, NN
 
 
-def _gru_backward(saved, gHB, dh_state, Whh, HP, steps, shift, need, N, H):
-    RZ, n, GH = saved
+def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
+    A, NN = saved
+    dt = A.dtype
+    H = dh_state.shape[0]
     H2 = 2 * H
-    r, z = RZ[:, :H], RZ[:, H:]
-    dt = RZ.dtype
-    # Per-step factors for all steps at once:
-    omz = np.subtract(1.0, z, out=_buf((N, H), dt))
-    Dn = np.multiply(n, n, out=_buf((N, H), dt))  # ∂h'/∂(n pre-activation) = (1 - z)(1 - n²)
-    np.subtract(1.0, Dn, out=Dn)
-    Dn *= omz
-    Dz = np.subtract(HP, n, out=_buf((N, H), dt))  # ∂h'/∂(z pre-activation) = (h - n) z (1 - z)
-    Dz *= z
-    Dz *= omz
-    Dr = np.subtract(1.0, r, out=omz)            # ∂n_pre/∂(r pre-activation) = (W_hn h + b_hn) r (1 - r)
-    Dr *= r
-    Dr *= GH[:, H2:]
-    dA = _buf((N, 3 * H), dt)                    # gradients of the input-side pre-activations
-    dGh = _buf((N, 3 * H), dt)                   # and of the hidden-side ones (differ in the n part)
-    u_buf = np.empty((dh_state.shape[0], dh_state.shape[1]), dt)
-    for g0, g1, prev in reversed(steps):
-        b = g1 - g0
-        dh = dh_state[:b]
-        if gHB is not None:
-            dh += gHB[g0 + shift:g1 + shift]
-        da = dA[g0:g1]
-        dgh = dGh[g0:g1]
-        dn = da[:, H2:]
-        np.multiply(dh, Dn[g0:g1], out=dn)
-        np.multiply(dh, Dz[g0:g1], out=da[:, H:H2])
-        np.multiply(dn, Dr[g0:g1], out=da[:, :H])
-        dgh[:, :H2] = da[:, :H2]
-        np.multiply(dn, r[g0:g1], out=dgh[:, H2:])
-        dh *= z[g0:g1]
-        u = u_buf[:b]
-        np.matmul(dgh, Whh, out=u)
-        dh += u
-    grads = {"hx_state": dh_state}
+    B = dh_state.shape[1]
+    # Gradient blocks per step: E = [n hidden side; r; z; n input side] — the last three are the
+    # input-side gradient dA in torch's gate order, the first three the hidden side with the
+    # n block first (W_hh's rows are reordered to match).
+    E = _buf((plan.N * 4 * H,), dt)
+    WT = np.concatenate((Whh[H2:], Whh[:H2])).T
+    tmp = np.empty(H * B, dt)
+    for t0, n, b, g0, si0, so0, order in plan.runs:
+        # Per run: r, z and the factors of h' = n + z (h - n):
+        #   d(pre_n) = dh (1 - z)(1 - n²) → Dn,  d(pre_z) = dh (h - n) z (1 - z) → Dz,
+        #   d(pre_r) = d(pre_n) (W_hn h + b_hn) r (1 - r) → Dr,  d(W_hn h + b_hn) = d(pre_n) r
+        a = _run_blocks(A, g0, n, 3 * H, b).reshape(n, 3, H, b)
+        Rs = np.divide(1.0, a[:, :2])             # r, z
+        nn = _run_blocks(NN, g0, n, H, b)
+        F = np.empty((n, 3, H, b), dt)            # Dr, Dz, Dn
+        omz = np.subtract(1.0, Rs[:, 1])
+        np.multiply(nn, nn, out=F[:, 2])
+        np.subtract(1.0, F[:, 2], out=F[:, 2])
+        F[:, 2] *= omz
+        np.subtract(Z[si0:si0 + n, hz:, :b], nn, out=F[:, 1])
+        F[:, 1] *= Rs[:, 1]
+        F[:, 1] *= omz
+        np.subtract(1.0, Rs[:, 0], out=F[:, 0])
+        F[:, 0] *= Rs[:, 0]
+        F[:, 0] *= a[:, 2]
+        for j in order:
+            gt = g0 + j * b
+            dh = dh_state[:, :b]
+            if gZ is not None:
+                dh += gZ[so0 + j][:, :b]
+            e = _block(E, gt, 4 * H, b).reshape(4, H, b)
+            np.multiply(dh, F[j, 1:], out=e[2:])          # d(pre_z), d(pre_n)
+            np.multiply(e[3], F[j, 0], out=e[1])          # d(pre_r)
+            np.multiply(e[3], Rs[j, 0], out=e[0])         # d(W_hn h + b_hn)
+            dh *= Rs[j, 1]
+            u = tmp[:H * b].reshape(H, b)
+            np.matmul(WT, e[:3].reshape(3 * H, b), out=u)
+            dh += u
+    cols = _to_cols(E, 4 * H, plan)
+    grads = {}
     if need.get("w_hh"):
-        grads["w_hh"] = dGh.T @ HP
-    if need.get("b_hh"):
-        grads["b_hh"] = dGh.sum(axis=0)
-    return dA, grads
+        g = np.empty(Whh.shape, dt)
+        np.matmul(cols[H:3 * H], HP, out=g[:H2])
+        np.matmul(cols[:H], HP, out=g[H2:])
+        grads["w_hh"] = g
+    if need.get("b_hh") or need.get("b_ih"):
+        total = cols.sum(axis=1)
+        grads["b_hh"] = np.concatenate((total[H:3 * H], total[:H]))
+        grads["b_ih"] = total[H:].copy()
+    return cols[H:].T, grads
 
 
 # ---- Elman RNN: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)  (or relu) -------------------------
 
-def _rnn_forward(mode, X, HB, Wih, Whh, b_ih, b_hh, steps, shift, B):
-    G = np.matmul(X, Wih.T, out=_buf((X.shape[0], Wih.shape[0]), X.dtype))
-    if b_ih is not None:
-        G += b_ih._data
-        G += b_hh._data
-    tmp = np.empty((B, G.shape[1]), G.dtype)
-    WhhT = Whh.T
-    tanh = mode == "RNN_TANH"
-    for g0, g1, prev in steps:
-        a = G[g0:g1]
-        t = tmp[:g1 - g0]
-        np.matmul(HB[prev], WhhT, out=t)
-        a += t
-        if tanh:
-            np.tanh(a, out=HB[g0 + shift:g1 + shift])
-        else:
-            np.maximum(a, 0.0, out=HB[g0 + shift:g1 + shift])
+def _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge):
+    dt = Z.dtype
+    bias = None if b_ih is None else b_ih._data + b_hh._data
+    pre = _Pre(Wih, Whh, bias, np.ones(Whh.shape[0], dt), hz, merge)
+    act = np.tanh if mode == "RNN_TANH" else functools.partial(np.maximum, 0.0)
+    for z, h in zip(_at(Z, plan), _at(Z[:, hz:], plan, out=True)):
+        pre(z, h)
+        act(h, out=h)
     return None
 
 
-def _rnn_backward(mode, HB, gHB, dh_state, Whh, HP, steps, shift, need, N, B):
-    Hs = HB[shift:shift + N]  # every step's output, in G order
-    D = _buf(Hs.shape, Hs.dtype)
-    if mode == "RNN_TANH":
-        np.multiply(Hs, Hs, out=D)
-        np.subtract(1.0, D, out=D)
-    else:
-        np.greater(Hs, 0, out=D)
-    dP = _buf(Hs.shape, Hs.dtype)
-    for g0, g1, prev in reversed(steps):
-        b = g1 - g0
-        dh = dh_state[:b]
-        if gHB is not None:
-            dh += gHB[g0 + shift:g1 + shift]
-        dp = dP[g0:g1]
-        np.multiply(dh, D[g0:g1], out=dp)
-        np.matmul(dp, Whh, out=dh)
-    grads = {"hx_state": dh_state}
+def _rnn_backward(mode, Z, hz, gZ, dh_state, Whh, plan, HP, need):
+    dt = Z.dtype
+    Hh = dh_state.shape[0]
+    WhhT = Whh.T
+    dP = _buf((plan.N * Hh,), dt)
+    for t0, n, b, g0, si0, so0, order in plan.runs:
+        h = Z[so0:so0 + n, hz:, :b]      # the steps' outputs: tanh' = 1 - h², relu' = [h > 0]
+        if mode == "RNN_TANH":
+            D = np.multiply(h, h)
+            np.subtract(1.0, D, out=D)
+        else:
+            D = (h > 0).astype(dt)
+        for j in order:
+            dh = dh_state[:, :b]
+            if gZ is not None:
+                dh += gZ[so0 + j][:, :b]
+            dp = _block(dP, g0 + j * b, Hh, b)
+            np.multiply(dh, D[j], out=dp)
+            np.matmul(WhhT, dp, out=dh)
+    dA = _to_cols(dP, Hh, plan)
+    grads = {}
     if need.get("w_hh"):
-        grads["w_hh"] = dP.T @ HP
+        grads["w_hh"] = dA @ HP
     if need.get("b_ih") or need.get("b_hh"):
-        gb = dP.sum(axis=0)
+        gb = dA.sum(axis=1)
         grads["b_ih"] = gb
         grads["b_hh"] = gb.copy()
-    return dP, grads
+    return dA.T, grads
 
 
 # ---- views of a layer's output ------------------------------------------------------------------
