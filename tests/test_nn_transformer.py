@@ -241,6 +241,22 @@ def test_encoder_stack_inference(norm_first):
     np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("norms", ["layer_norm_variants", "rms_norm"])
+def test_replaced_norms_in_training(norm_first, norms):
+    """Residual + LayerNorm run as one node; a LayerNorm without affine parameters, one with its own
+    eps and an RMSNorm (the layer-by-layer path) all give PyTorch's values and gradients."""
+    kw = dict(dim_feedforward=16, dropout=0.0, norm_first=norm_first)
+    t, m = torch.nn.TransformerEncoderLayer(8, 2, **kw), lnn.TransformerEncoderLayer(8, 2, **kw)
+    for lib, mod in ((torch, t), (lamina, m)):
+        if norms == "rms_norm":
+            mod.norm2 = lib.nn.RMSNorm(8)
+        else:
+            mod.norm1 = lib.nn.LayerNorm(8, elementwise_affine=False)
+            mod.norm2 = lib.nn.LayerNorm(8, eps=1e-3)
+    check_module(t, m, [(5, 3, 8)], dtype="float64")
+
+
 def test_feed_forward_one_node_in_training():
     """With ReLU and no active inner dropout the feed-forward block is one node; its gradients (of
     input, weights and biases) are checked by test_encoder_layer; here its graph edges: the

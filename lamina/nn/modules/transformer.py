@@ -199,6 +199,66 @@ def _activation(activation):
     return _get_activation_fn(activation) if isinstance(activation, str) else activation
 
 
+# ---- residual add and LayerNorm as one node ---------------------------------------------------
+def _add_norm(norm, x, residual=None):
+    """norm(x + residual), or norm(x) without a residual: one node when `norm` is a plain
+    LayerNorm over the last dimension (the layer-by-layer path otherwise, and for its errors)."""
+    if type(norm) is LayerNorm and not _hooked(norm):
+        d = x._data
+        params = [t for t in (norm.weight, norm.bias) if t is not None]
+        if (d.ndim and norm.normalized_shape == d.shape[-1:] and d.dtype.kind == "f"
+                and all(t._data.dtype == d.dtype for t in params)
+                and (residual is None or (residual._data.shape == d.shape and residual._data.dtype == d.dtype))):
+            return _residual_layer_norm(x, residual, norm.weight, norm.bias, norm.eps)
+    return norm(x if residual is None else x + residual)
+
+
+def _residual_layer_norm(input, residual, weight, bias, eps):
+    r"""layer_norm(input + residual) over the last dimension, with its backward:
+    x̂ = (a − mean)·σ⁻¹, y = x̂·w + b;  dx = σ⁻¹·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = dy·w,
+    the same dx for input and residual. Row sums are BLAS products with a ones vector (NumPy's
+    reductions along short rows are several times slower)."""
+    x = input._data
+    E = x.shape[-1]
+    src = x.reshape(-1, E)
+    xhat = src + residual._data.reshape(-1, E) if residual is not None else np.empty_like(src)
+    ones = np.ones(E, dtype=x.dtype)
+    mean = (xhat if residual is not None else src) @ ones
+    mean *= 1.0 / E
+    np.subtract(xhat if residual is not None else src, mean[:, None], out=xhat)
+    invstd = np.einsum("ij,ij->i", xhat, xhat)
+    invstd *= 1.0 / E
+    invstd += eps
+    np.sqrt(invstd, out=invstd)
+    np.reciprocal(invstd, out=invstd)
+    xhat *= invstd[:, None]
+    w = None if weight is None else weight._data
+    out = xhat * w if w is not None else xhat.copy()
+    if bias is not None:
+        out += bias._data
+
+    def backward(g):
+        g2 = g.reshape(-1, E)
+        gw = np.einsum("ij,ij->j", g2, xhat) if weight is not None and weight._requires_grad else None
+        gb = np.ones(len(g2), dtype=g2.dtype) @ g2 if bias is not None and bias._requires_grad else None
+        gx = None
+        if input._requires_grad or (residual is not None and residual._requires_grad):
+            gh = g2 * w if w is not None else g2.copy()
+            m1 = gh @ ones
+            m1 *= 1.0 / E
+            m2 = np.einsum("ij,ij->i", gh, xhat)
+            m2 *= 1.0 / E
+            gh -= m1[:, None]
+            gh -= xhat * m2[:, None]
+            gh *= invstd[:, None]
+            gx = gh.reshape(x.shape)
+        grads = (gx,) if residual is None else (gx, gx)
+        return grads + tuple(gr for gr, t in ((gw, weight), (gb, bias)) if t is not None)
+    parents = tuple(t for t in (input, residual, weight, bias) if t is not None)
+    return make(out.reshape(x.shape), parents, backward, "NativeLayerNormBackward0",
+                saved=() if weight is None else (weight,))
+
+
 # ---- the feed-forward block with ReLU as one node ------------------------------------------------
 def _relu_ff_fusable(layer):
     """linear2(relu(linear1(x))) may run as one node: ReLU, plain Linear layers, the dropout
@@ -228,14 +288,15 @@ def _relu_feed_forward(input, w1, b1, w2, b2):
 
     def backward(g):
         g2 = g.reshape(-1, g.shape[-1])
+        ones = np.ones(len(g2), dtype=g2.dtype)  # bias gradients as BLAS products: column sums
         gw2 = g2.T @ h if w2._requires_grad else None
-        gb2 = g2.sum(axis=0) if b2 is not None and b2._requires_grad else None
+        gb2 = ones @ g2 if b2 is not None and b2._requires_grad else None
         gx = gw1 = gb1 = None
         if input._requires_grad or w1._requires_grad or (b1 is not None and b1._requires_grad):
             gh = g2 @ W2
             np.multiply(gh, h > 0, out=gh)  # ReLU's gradient, 0 at 0 as in PyTorch
             gw1 = gh.T @ x2 if w1._requires_grad else None
-            gb1 = gh.sum(axis=0) if b1 is not None and b1._requires_grad else None
+            gb1 = ones @ gh if b1 is not None and b1._requires_grad else None
             gx = (gh @ W1).reshape(x.shape) if input._requires_grad else None
         return tuple(gr for gr, t in ((gx, input), (gw1, w1), (gb1, b1), (gw2, w2), (gb2, b2)) if t is not None)
     parents = tuple(t for t in (input, w1, b1, w2, b2) if t is not None)
@@ -385,6 +446,10 @@ class TransformerEncoderLayer(Module):
         bias: biases in Linear and LayerNorm. Default: True
 
     Shape: src (S, E), (S, N, E) or (N, S, E) with batch_first; output the same.
+
+    Inference (eval mode, no gradient needed, batched batch_first input, biases, an even number of
+    heads, ReLU or GELU, no forward hooks — PyTorch's fast-path conditions) runs fused on arrays;
+    otherwise residual + LayerNorm and the ReLU feed-forward block are single graph nodes.
     """
 
     __constants__ = ["norm_first"]
@@ -425,11 +490,11 @@ class TransformerEncoderLayer(Module):
             return _encoder_layer_inference(self, src._data, weights, src_mask, src_key_padding_mask)
         x = src
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
+            x = x + self._sa_block(_add_norm(self.norm1, x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._ff_block(_add_norm(self.norm2, x))
         else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
+            x = _add_norm(self.norm1, x, self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = _add_norm(self.norm2, x, self._ff_block(x))
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
@@ -486,13 +551,15 @@ class TransformerDecoderLayer(Module):
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
         x = tgt
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
-            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
-            x = x + self._ff_block(self.norm3(x))
+            x = x + self._sa_block(_add_norm(self.norm1, x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(_add_norm(self.norm2, x), memory, memory_mask, memory_key_padding_mask,
+                                    memory_is_causal)
+            x = x + self._ff_block(_add_norm(self.norm3, x))
         else:
-            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
-            x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
-            x = self.norm3(x + self._ff_block(x))
+            x = _add_norm(self.norm1, x, self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = _add_norm(self.norm2, x, self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
+                                                         memory_is_causal))
+            x = _add_norm(self.norm3, x, self._ff_block(x))
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
