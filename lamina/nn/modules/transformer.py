@@ -310,9 +310,10 @@ def _hooked(module):
     stack = [module]
     while stack:
         m = stack.pop()
-        if m._forward_hooks or m._forward_pre_hooks:
-            return True
-        stack.extend(c for c in m._modules.values() if c is not None)
+        if m is not None:
+            if m._forward_hooks or m._forward_pre_hooks:
+                return True
+            stack += m._modules.values()
     return False
 
 
