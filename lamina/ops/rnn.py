@@ -196,14 +196,28 @@ def _blocks(buf, plan, shape, keep, sub=None):
     return out * len(plan.steps) if plan.uniform else out
 
 
-def _at(arr, plan, out=False):
+def _at(arr, plan, out=False, ring=None):
     """arr[slot][..., :b] at each step's input slot (output slot if `out`), in step order; for
-    a padded batch from one list() call."""
+    a padded batch from one list() call. With `ring`, arr holds only that many slots, reused."""
     k = 4 if out else 3
     if plan.uniform:
         views = list(arr)
-        return [views[st[k]] for st in plan.steps]
+        ring = ring or len(views)
+        return [views[st[k] % ring] for st in plan.steps]
     return [arr[st[k]][..., :st[2]] for st in plan.steps]
+
+
+def _col_blocks(cols, plan):
+    """Each time step's columns off[t]:off[t]+b of a (rows, N) matrix, a list indexed by t."""
+    out = [None] * len(plan.steps)
+    for t, g0, b, _, _ in plan.steps:
+        out[t] = cols[:, g0:g0 + b]
+    return out
+
+
+def _row_sums(cols):
+    """Sum of each row of a (rows, N) matrix: a GEMV, several times faster than sum(axis=1)."""
+    return cols @ np.ones(cols.shape[1], cols.dtype)
 
 
 def _to_cols(buf, rows, plan):
@@ -258,22 +272,16 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
 
     Z, hz = _slots(x, _state(hx, k), b_ih is not None, Hout, plan, batch_first, T, B)
     lstm = mode == "LSTM"
-    S = None
-    if lstm:  # per slot [spare; c]: the spare row holds the step's i·g (see _lstm_forward)
-        S = _buf((T + 1, 2, H, B), dt)
-        c0 = _state(cx, k)
-        if not plan.uniform:
-            S.fill(0)
-        # reverse packed: a sequence starting late reads c0 from the spare columns of any slot
-        (S[:, 1] if not plan.uniform and reverse else S[plan.init, 1])[...] = 0 if c0 is None else c0.T
+    if lstm:
+        S, ring = _cell_slots(_state(cx, k), plan, H, B, dt, keep)
     merge = N > Z.shape[1]  # else building W costs more than it saves
     with np.errstate(over="ignore"):
         if lstm:
-            saved = _lstm_forward(Z, S, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep)
+            saved = _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep, hx is None)
         elif mode == "GRU":
-            saved = _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep)
+            saved = _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep, hx is None)
         else:
-            saved = _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge)
+            saved = _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, hx is None)
 
     n_hb = (N + B) * Hout
     Y = _buf((n_hb + B * Hout + (B * H if lstm else 0),), dt)
@@ -281,8 +289,8 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
     _fill_rows(HB, Z[:, hz:], plan)
     Y[n_hb:n_hb + B * Hout].reshape(B, Hout)[...] = HB[plan.final]
     if lstm:
-        Y[n_hb + B * Hout:].reshape(B, H)[...] = (S[0 if reverse else T, 1].T if plan.uniform
-                                                  else S[plan.final_slot, 1, :, np.arange(B)])
+        cn = S[(0 if reverse else T) % ring, 1].T if plan.uniform else S[plan.final_slot, 1, :, np.arange(B)]
+        np.multiply(cn, -0.5, out=Y[n_hb + B * Hout:].reshape(B, H))  # the slots hold -2c
     # Set by the output piece's backward: without it the HB part of the gradient is all zeros
     # (only h_n / c_n were used) and the per-step additions are skipped.
     out_used = [False]
@@ -296,7 +304,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
         gZ = _slot_grads(gY[:n_hb].reshape(N + B, Hout), plan, T, B) if out_used[0] else None
         HP = HB[plan.prev_all]
         if lstm:
-            dc = np.ascontiguousarray(gY[n_hb + B * Hout:].reshape(B, H).T)
+            dc = np.multiply(gY[n_hb + B * Hout:].reshape(B, H).T, -0.5, out=np.empty((H, B), dt))  # for -2c
             dA, grads = _lstm_backward(saved, S, Z, hz, gZ, dh, dc, Whh, plan, HP, need)
         elif mode == "GRU":
             dA, grads = _gru_backward(saved, Z, hz, gZ, dh, Whh, plan, HP, need)
@@ -312,8 +320,9 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
         if need.get("w_ih"):
             grads["w_ih"] = dA.T @ _rows(x, batch_first)
         if need.get("b_ih") and "b_ih" not in grads:
-            grads["b_ih"] = dA.sum(axis=0)
-        for name, state, g in (("hx", hx, dh), ("cx", cx, grads.pop("dc", None))):
+            grads["b_ih"] = _row_sums(dA.T)
+        dc = grads.pop("dc", None)
+        for name, state, g in (("hx", hx, dh), ("cx", cx, None if dc is None else dc * -2.0)):
             if need.get(name):
                 g = g.T
                 if k is not None:
@@ -349,6 +358,24 @@ def _slots(x, h0, bias, Hout, plan, batch_first, T, B):
     hpart = Z[:, hz:] if not plan.uniform and plan.reverse else Z[plan.init, hz:]
     hpart[...] = 0 if h0 is None else h0.T
     return Z, hz
+
+
+def _cell_slots(c0, plan, H, B, dt, keep):
+    """The LSTM cell state slots S: per slot [spare; -2c] (see _lstm_forward). Without `keep`
+    a padded batch needs only the last state, so two slots take turns (they stay in cache);
+    `ring` is the number of slots a slot index is taken modulo."""
+    T = len(plan.steps)
+    ring = T + 1 if keep or not plan.uniform else 2
+    S = _buf((ring, 2, H, B), dt)
+    if not plan.uniform:
+        S.fill(0)
+    # reverse packed: a sequence starting late reads c0 from the spare columns of any slot
+    c = S[:, 1] if not plan.uniform and plan.reverse else S[plan.init % ring, 1]
+    if c0 is None:
+        c[...] = 0
+    else:
+        np.multiply(c0.T, -2.0, out=c)
+    return S, ring
 
 
 def _fill_rows(HB, Zh, plan):
@@ -391,6 +418,16 @@ class _Pre:
             self.bias = None if bias is None else bias[:, None]
             self.scale = scale[:, None]
 
+    def operands(self, zin, zero_h0):
+        """Per step (W, z slot) for the merged GEMM, (None, z slot) otherwise; a first step
+        reading h0 = 0 needs only the input and bias columns of W."""
+        if not self.merge:
+            return [(None, z) for z in zin]
+        ops = [(self.W, z) for z in zin]
+        if zero_h0 and ops:
+            ops[0] = (self.W[:, :self.hz], zin[0][:self.hz])
+        return ops
+
     def __call__(self, z, out):
         if self.merge:
             np.matmul(self.W[:out.shape[0]], z, out=out)
@@ -405,12 +442,13 @@ class _Pre:
 # ---- LSTM: i, f, g, o = σ, σ, tanh, σ of the four H-row blocks ------------------------------------
 # c' = f c + i g,  h' = o tanh(c')  [h' = W_hr (o tanh(c')) with a projection]
 
-def _lstm_forward(Z, S, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep):
+def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep, zero_h0):
     dt = Z.dtype
     H = Whh.shape[0] // 4
     # The rows are scaled so that a step's GEMM yields -x (-2x for g): exp and +1 then give
     # D = 1 + exp(-x) on one contiguous block, and σ(x) = 1/D, tanh(x) = 2/D_g - 1 follow by
-    # division (powers of two scale exactly; 2/inf = 0 keeps saturated gates finite).
+    # division (powers of two scale exactly; 2/inf = 0 keeps saturated gates finite). The
+    # slots hold c~ = -2c, so that tanh(c) = 2/(1 + exp(c~)) - 1 too: an exp costs half a tanh.
     scale = np.full(4 * H, -1.0, dt)
     scale[2 * H:3 * H] = -2.0
     pre = _Pre(Wih, Whh, None if b_ih is None else b_ih._data + b_hh._data, scale, hz, merge)
@@ -422,23 +460,26 @@ def _lstm_forward(Z, S, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep):
     # every view the loop needs, made beforehand (a view costs as much as a small op)
     views = zip(_blocks(A, plan, (4 * H,), keep), _blocks(A, plan, (4, H), keep, slice(0, 2)),
                 _blocks(A, plan, (4, H), keep, 2), _blocks(A, plan, (4, H), keep, 3),
-                _blocks(TC, plan, (H,), keep), _at(Z, plan), _at(Z[:, hz:], plan, out=True),
-                _at(S, plan), _at(S[:, 0], plan), _at(S[:, 1], plan), _at(S[:, 1], plan, out=True),
+                _blocks(TC, plan, (H,), keep), pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan, out=True),
+                _at(S, plan, ring=ring), _at(S[:, 0], plan, ring=ring), _at(S[:, 1], plan, ring=ring),
+                _at(S[:, 1], plan, out=True, ring=ring),
                 _blocks(R, plan, (H,), keep) if R is not None else _at(Z, plan))
-    one, two = np.ones((), dt), np.full((), 2.0, dt)  # 0-d operands: cheaper calls than floats
-    W = pre.W if merge else None
-    for a, d_if, d_g, d_o, tc, z, h, s, g, c_prev, c, r in views:
+    one, two, m4 = np.ones((), dt), np.full((), 2.0, dt), np.full((), -4.0, dt)  # 0-d: cheaper calls
+    for a, d_if, d_g, d_o, tc, (W, z), h, s, g, c_prev, c, r in views:
         if W is not None:
             np.matmul(W, z, out=a)
         else:
             pre(z, a)
         np.exp(a, out=a)
         np.add(a, one, out=a)            # D
-        np.divide(two, d_g, out=g)       # s[0] is a spare row: g = 2/D_g - 1
-        np.subtract(g, one, out=g)
-        np.divide(s, d_if, out=s)        # [i g; f c_prev]: backward reads these two products
-        np.add(g, c_prev, out=c)
-        np.tanh(c, out=tc)
+        np.divide(m4, d_g, out=g)        # s[0] is a spare row: -2g = 2 - 4/D_g
+        np.add(g, two, out=g)
+        np.divide(s, d_if, out=s)        # [-2 i g; f c~_prev]: backward reads these products
+        np.add(g, c_prev, out=c)         # c~
+        np.exp(c, out=tc)
+        np.add(tc, one, out=tc)
+        np.divide(two, tc, out=tc)
+        np.subtract(tc, one, out=tc)     # tanh(c)
         if Whr is None:
             np.divide(tc, d_o, out=h)
         else:
@@ -452,37 +493,45 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
     dt = A.dtype
     H = dc_state.shape[0]
     WhhT = Whh.T
-    dG = _buf((plan.N * 4 * H,), dt)              # d(loss)/d(pre-activation) per step, blocks
+    # d(loss)/d(pre-activation): each step's block is computed in a scratch that stays in cache
+    # and copied into its columns of dA (4H, N), the layout the weight gradients need
+    dA = _buf((4 * H, plan.N), dt)
+    dA_t = _col_blocks(dA, plan)
     DH = None if Whr is None else _buf((plan.N * Whh.shape[1],), dt)
     B = dc_state.shape[1]
     one = np.ones((), dt)
     u_buf = np.empty(H * B, dt)
+    dg_buf = np.empty(4 * H * B, dt)
     dr_buf = None if Whr is None else np.empty(H * B, dt)
     gz = None if gZ is None else list(gZ)
-    dgs, dg_o, dg_ifg = (_by_time(dG, plan, (4 * H,)), _by_time(dG, plan, (4, H), 3),
-                         _by_time(dG, plan, (4, H), slice(0, 3)))
     dhs = None if DH is None else _by_time(DH, plan, (Whr.shape[0],))
+    last = plan.runs[-1][0] + plan.runs[-1][6][-1] if plan.runs else -1  # the time step backward ends at
     for t0, n, b, g0, si0, so0, order in plan.runs:
-        # Per run, what the gate gradients need besides dh and dc, from D = 1/σ (and
-        # s = σ(2x_g) = 1/D_g, g = 2s - 1, 1 - g² = 4s(1-s)), the forward's products and
-        # h = o·tanh(c) (before a projection):
-        #   d(pre_i) = dc·g·i(1-i) = dc·(ig)(1-i),  d(pre_f) = dc·c_prev·f(1-f) = dc·(f c_prev)(1-f),
-        #   d(pre_g) = dc·i·4s(1-s),  d(pre_o) = dh·tanh(c)·o(1-o) = dh·h(1-o)  → dc·K[:3], dh·K[3]
-        #   dc += dh·o(1 - tanh²c) = dh·(o - h·tanh c) → dh·P,   dc_prev = dc·f
+        # Per run, what the gate gradients need besides dh and dc~ = d(loss)/d(c~), c~ = -2c
+        # (so d(loss)/dc = -2 dc~), from D = 1/σ (and s = σ(2x_g) = 1/D_g, g = 2s - 1,
+        # 1 - g² = 4s(1-s)), the forward's products [-2ig; f c~_prev] and h = o·tanh(c) (before
+        # a projection):
+        #   d(pre_i) = dc·g·i(1-i) = dc~·(-2ig)(1-i),  d(pre_f) = dc·c_prev·f(1-f) = dc~·(f c~_prev)(1-f),
+        #   d(pre_g) = dc·i·4s(1-s) = dc~·(-8)i s(1-s),  d(pre_o) = dh·tanh(c)·o(1-o) = dh·h(1-o)
+        #   → dc~·K[:3], dh·K[3];  dc~ += -dh·o(1 - tanh²c)/2 = dh·(h·tanh c - o)/2 → dh·P;
+        #   dc~_prev = dc~·f
         D = _run_blocks(A, g0, n, 4 * H, b).reshape(n, 4, H, b)
         Rs = np.divide(one, D)                    # i, f, s, o
         K = np.subtract(one, Rs)
-        K[:, :2] *= S[si0:si0 + n, :, :, :b]      # the products [i g; f c_prev] of each step
+        K[:, :2] *= S[si0:si0 + n, :, :, :b]      # the products of each step
         K[:, 2] *= Rs[:, 2]
         K[:, 2] *= Rs[:, 0]
-        K[:, 2] *= 4.0
+        K[:, 2] *= -8.0
         h = Z[so0:so0 + n, hz:, :b] if R is None else _run_blocks(R, g0, n, H, b)
         K[:, 3] *= h
         P = np.multiply(h, _run_blocks(TC, g0, n, H, b))
-        np.subtract(Rs[:, 3], P, out=P)
+        np.subtract(P, Rs[:, 3], out=P)
+        P *= 0.5
         K_o, K_ifg, Pl, F = list(K[:, 3]), list(K[:, :3]), list(P), list(Rs[:, 1])
         dh, dc, u = dh_state[:, :b], dc_state[:, :b], u_buf[:H * b].reshape(H, b)
         dr = dh if DH is None else dr_buf[:H * b].reshape(H, b)
+        dg = dg_buf[:4 * H * b].reshape(4 * H, b)
+        dg_o, dg_ifg = dg.reshape(4, H, b)[3], dg.reshape(4, H, b)[:3]
         for j in order:
             t = t0 + j
             if gz is not None:
@@ -490,20 +539,21 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
             if DH is not None:
                 np.copyto(dhs[t], dh)
                 np.matmul(Whr.T, dh, out=dr)
-            np.multiply(dr, K_o[j], out=dg_o[t])
+            np.multiply(dr, K_o[j], out=dg_o)
             np.multiply(dr, Pl[j], out=u)
             np.add(dc, u, out=dc)
-            np.multiply(dc, K_ifg[j], out=dg_ifg[t])
-            np.multiply(dc, F[j], out=dc)
-            np.matmul(WhhT, dgs[t], out=dh)
-    dA = _to_cols(dG, 4 * H, plan)
+            np.multiply(dc, K_ifg[j], out=dg_ifg)
+            np.copyto(dA_t[t], dg)
+            if t != last or need.get("hx") or need.get("cx"):  # the state before the first step
+                np.multiply(dc, F[j], out=dc)
+                np.matmul(WhhT, dg, out=dh)
     grads = {"dc": dc_state}
     if need.get("w_hh"):
         grads["w_hh"] = dA @ HP
     if need.get("w_hr"):
         grads["w_hr"] = _to_cols(DH, Whr.shape[0], plan) @ _to_cols(R, H, plan).T
     if need.get("b_ih") or need.get("b_hh"):
-        gb = dA.sum(axis=1)
+        gb = _row_sums(dA)
         grads["b_ih"] = gb
         grads["b_hh"] = gb.copy()
     return dA.T, grads
@@ -511,7 +561,7 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
 
 # ---- GRU: r, z = σ(...), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h ------
 
-def _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep):
+def _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep, zero_h0):
     dt = Z.dtype
     H = Whh.shape[0] // 3
     H2 = 2 * H
@@ -545,11 +595,10 @@ def _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep):
     views = zip(_blocks(A, plan, (3 * H,), keep), _blocks(A, plan, (3, H), keep, slice(0, 2)),
                 _blocks(A, plan, (3, H), keep, 0), _blocks(A, plan, (3, H), keep, 1),
                 _blocks(A, plan, (3, H), keep, 2), _blocks(NN, plan, (H,), keep),
-                _blocks(U, plan, (H,), False), _at(Z, plan), _at(Z[:, hz:], plan),
+                _blocks(U, plan, (H,), False), pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan),
                 _at(Z[:, hz:], plan, out=True), _at(NX, plan) if merge else _blocks(NX, plan, (H,), False))
     one = np.ones((), dt)
-    W = pre.W if merge else None
-    for a, rz, d_r, d_z, nh, n, u, z, h_prev, h, nx in views:
+    for a, rz, d_r, d_z, nh, n, u, (W, z), h_prev, h, nx in views:
         if W is not None:
             np.matmul(W, z, out=a)
         else:
@@ -578,42 +627,50 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
     B = dh_state.shape[1]
     # Gradient blocks per step: E = [n hidden side; r; z; n input side] — the last three are the
     # input-side gradient dA in torch's gate order, the first three the hidden side with the
-    # n block first (W_hh's rows are reordered to match).
-    E = _buf((plan.N * 4 * H,), dt)
+    # n block first (W_hh's rows are reordered to match). Computed in a scratch that stays in
+    # cache, copied into the step's columns of `cols` (4H, N).
+    cols = _buf((4 * H, plan.N), dt)
+    cols_t = _col_blocks(cols, plan)
     WT = np.concatenate((Whh[H2:], Whh[:H2])).T
+    one = np.ones((), dt)
+    e_buf = np.empty(4 * H * B, dt)
     tmp = np.empty(H * B, dt)
+    gz = None if gZ is None else list(gZ)
+    last = plan.runs[-1][0] + plan.runs[-1][6][-1] if plan.runs else -1  # the time step backward ends at
     for t0, n, b, g0, si0, so0, order in plan.runs:
         # Per run: r, z and the factors of h' = n + z (h - n):
         #   d(pre_n) = dh (1 - z)(1 - n²) → Dn,  d(pre_z) = dh (h - n) z (1 - z) → Dz,
         #   d(pre_r) = d(pre_n) (W_hn h + b_hn) r (1 - r) → Dr,  d(W_hn h + b_hn) = d(pre_n) r
         a = _run_blocks(A, g0, n, 3 * H, b).reshape(n, 3, H, b)
-        Rs = np.divide(1.0, a[:, :2])             # r, z
+        Rs = np.divide(one, a[:, :2])             # r, z
         nn = _run_blocks(NN, g0, n, H, b)
         F = np.empty((n, 3, H, b), dt)            # Dr, Dz, Dn
-        omz = np.subtract(1.0, Rs[:, 1])
+        omz = np.subtract(one, Rs[:, 1])
         np.multiply(nn, nn, out=F[:, 2])
-        np.subtract(1.0, F[:, 2], out=F[:, 2])
+        np.subtract(one, F[:, 2], out=F[:, 2])
         F[:, 2] *= omz
         np.subtract(Z[si0:si0 + n, hz:, :b], nn, out=F[:, 1])
         F[:, 1] *= Rs[:, 1]
         F[:, 1] *= omz
-        np.subtract(1.0, Rs[:, 0], out=F[:, 0])
+        np.subtract(one, Rs[:, 0], out=F[:, 0])
         F[:, 0] *= Rs[:, 0]
         F[:, 0] *= a[:, 2]
+        F_zn, F_r, R_r, R_z = list(F[:, 1:]), list(F[:, 0]), list(Rs[:, 0]), list(Rs[:, 1])
+        dh, u = dh_state[:, :b], tmp[:H * b].reshape(H, b)
+        e = e_buf[:4 * H * b].reshape(4, H, b)
+        e_zn, e_r, e_nh, e_nx, e_hid = e[2:], e[1], e[0], e[3], e[:3].reshape(3 * H, b)
         for j in order:
-            gt = g0 + j * b
-            dh = dh_state[:, :b]
-            if gZ is not None:
-                dh += gZ[so0 + j][:, :b]
-            e = _block(E, gt, 4 * H, b).reshape(4, H, b)
-            np.multiply(dh, F[j, 1:], out=e[2:])          # d(pre_z), d(pre_n)
-            np.multiply(e[3], F[j, 0], out=e[1])          # d(pre_r)
-            np.multiply(e[3], Rs[j, 0], out=e[0])         # d(W_hn h + b_hn)
-            dh *= Rs[j, 1]
-            u = tmp[:H * b].reshape(H, b)
-            np.matmul(WT, e[:3].reshape(3 * H, b), out=u)
-            dh += u
-    cols = _to_cols(E, 4 * H, plan)
+            t = t0 + j
+            if gz is not None:
+                np.add(dh, gz[so0 + j][:, :b], out=dh)
+            np.multiply(dh, F_zn[j], out=e_zn)            # d(pre_z), d(pre_n)
+            np.multiply(e_nx, F_r[j], out=e_r)            # d(pre_r)
+            np.multiply(e_nx, R_r[j], out=e_nh)           # d(W_hn h + b_hn)
+            np.copyto(cols_t[t], e.reshape(4 * H, b))
+            if t != last or need.get("hx"):               # the state before the first step
+                np.multiply(dh, R_z[j], out=dh)
+                np.matmul(WT, e_hid, out=u)
+                np.add(dh, u, out=dh)
     grads = {}
     if need.get("w_hh"):
         g = np.empty(Whh.shape, dt)
@@ -621,7 +678,7 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
         np.matmul(cols[:H], HP, out=g[H2:])
         grads["w_hh"] = g
     if need.get("b_hh") or need.get("b_ih"):
-        total = cols.sum(axis=1)
+        total = _row_sums(cols)
         grads["b_hh"] = np.concatenate((total[H:3 * H], total[:H]))
         grads["b_ih"] = total[H:].copy()
     return cols[H:].T, grads
@@ -629,13 +686,16 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
 
 # ---- Elman RNN: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)  (or relu) -------------------------
 
-def _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge):
+def _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, zero_h0):
     dt = Z.dtype
     bias = None if b_ih is None else b_ih._data + b_hh._data
     pre = _Pre(Wih, Whh, bias, np.ones(Whh.shape[0], dt), hz, merge)
     act = np.tanh if mode == "RNN_TANH" else functools.partial(np.maximum, 0.0)
-    for z, h in zip(_at(Z, plan), _at(Z[:, hz:], plan, out=True)):
-        pre(z, h)
+    for (W, z), h in zip(pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan, out=True)):
+        if W is not None:
+            np.matmul(W, z, out=h)
+        else:
+            pre(z, h)
         act(h, out=h)
     return None
 
@@ -643,8 +703,12 @@ def _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge):
 def _rnn_backward(mode, Z, hz, gZ, dh_state, Whh, plan, HP, need):
     dt = Z.dtype
     Hh = dh_state.shape[0]
+    B = dh_state.shape[1]
     WhhT = Whh.T
-    dP = _buf((plan.N * Hh,), dt)
+    dA = _buf((Hh, plan.N), dt)        # d(loss)/d(pre-activation), step t in its columns
+    dA_t = _col_blocks(dA, plan)
+    gz = None if gZ is None else list(gZ)
+    dp_buf = np.empty(Hh * B, dt)
     for t0, n, b, g0, si0, so0, order in plan.runs:
         h = Z[so0:so0 + n, hz:, :b]      # the steps' outputs: tanh' = 1 - h², relu' = [h > 0]
         if mode == "RNN_TANH":
@@ -652,19 +716,19 @@ def _rnn_backward(mode, Z, hz, gZ, dh_state, Whh, plan, HP, need):
             np.subtract(1.0, D, out=D)
         else:
             D = (h > 0).astype(dt)
+        D = list(D)
+        dh, dp = dh_state[:, :b], dp_buf[:Hh * b].reshape(Hh, b)
         for j in order:
-            dh = dh_state[:, :b]
-            if gZ is not None:
-                dh += gZ[so0 + j][:, :b]
-            dp = _block(dP, g0 + j * b, Hh, b)
+            if gz is not None:
+                np.add(dh, gz[so0 + j][:, :b], out=dh)
             np.multiply(dh, D[j], out=dp)
+            np.copyto(dA_t[t0 + j], dp)
             np.matmul(WhhT, dp, out=dh)
-    dA = _to_cols(dP, Hh, plan)
     grads = {}
     if need.get("w_hh"):
         grads["w_hh"] = dA @ HP
     if need.get("b_ih") or need.get("b_hh"):
-        gb = dA.sum(axis=1)
+        gb = _row_sums(dA)
         grads["b_ih"] = gb
         grads["b_hh"] = gb.copy()
     return dA.T, grads
