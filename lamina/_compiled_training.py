@@ -51,7 +51,7 @@ class _Linear:
         gx = (g2 @ w).reshape(v.shape) if need_input_grad else None
         grads = [g2.T @ v2 if self.params[0]._requires_grad else None]
         if len(self.params) == 2:
-            grads.append(g2.sum(axis=0) if self.params[1]._requires_grad else None)
+            grads.append(np.add.reduce(g2, axis=0) if self.params[1]._requires_grad else None)
         return gx, grads
 
 
