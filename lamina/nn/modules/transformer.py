@@ -221,11 +221,14 @@ def _residual_layer_norm(input, residual, weight, bias, eps):
     x = input._data
     E = x.shape[-1]
     src = x.reshape(-1, E)
-    xhat = src + residual._data.reshape(-1, E) if residual is not None else np.empty_like(src)
+    if residual is not None:
+        xhat = src = src + residual._data.reshape(-1, E)  # a fresh array: centred and scaled in place
+    else:
+        xhat = np.empty_like(src)
     ones = np.ones(E, dtype=x.dtype)
-    mean = (xhat if residual is not None else src) @ ones
+    mean = src @ ones
     mean *= 1.0 / E
-    np.subtract(xhat if residual is not None else src, mean[:, None], out=xhat)
+    np.subtract(src, mean[:, None], out=xhat)
     invstd = np.einsum("ij,ij->i", xhat, xhat)
     invstd *= 1.0 / E
     invstd += eps
