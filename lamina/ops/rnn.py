@@ -22,9 +22,10 @@ sequence that ended keeps its last state in the slot where it ended, and in reve
 that starts reads h0, written beforehand into every slot's spare columns. Arrays saved per step
 for backward are "blocks": step t's (R, bs[t]) array at offset off[t]·R of a flat buffer.
 
-Backward walks the steps in reverse with dh, dc as (H, B) columns; the per-step gate gradients
-are stored as blocks, turned into (N, ·) rows with one transposing copy, and then dW_ih, dW_hh,
-dX and the biases are one GEMM / one sum each.
+Backward walks the steps in reverse with dh, dc as (H, B) columns; the per-step factors it needs
+are computed for a run of steps at once, the per-step gate gradients are stored as blocks and
+turned into (·, N) columns with one block copy, and then dW_ih, dW_hh, dX and the biases are one
+GEMM (or GEMV) each.
 
 A node has one output, so the layer's output Y is one flat array [HB | h_n | c_n]; `piece`
 cuts output, h_n and c_n out of it as views, and every gradient flows back into the one node."""
@@ -207,14 +208,6 @@ def _at(arr, plan, out=False, ring=None):
     return [arr[st[k]][..., :st[2]] for st in plan.steps]
 
 
-def _col_blocks(cols, plan):
-    """Each time step's columns off[t]:off[t]+b of a (rows, N) matrix, a list indexed by t."""
-    out = [None] * len(plan.steps)
-    for t, g0, b, _, _ in plan.steps:
-        out[t] = cols[:, g0:g0 + b]
-    return out
-
-
 def _row_sums(cols):
     """Sum of each row of a (rows, N) matrix: a GEMV, several times faster than sum(axis=1)."""
     return cols @ np.ones(cols.shape[1], cols.dtype)
@@ -244,6 +237,7 @@ def _rows(x, batch_first):
 
 
 def _state(s, k):
+    """An initial state's (B, H) array: s[k] of the (L·D, B, H) tensor, or s itself with k None."""
     return None if s is None else (s._data[k] if k is not None else s._data)
 
 
@@ -319,8 +313,6 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
             grads["x"] = gx
         if need.get("w_ih"):
             grads["w_ih"] = dA.T @ _rows(x, batch_first)
-        if need.get("b_ih") and "b_ih" not in grads:
-            grads["b_ih"] = _row_sums(dA.T)
         dc = grads.pop("dc", None)
         for name, state, g in (("hx", hx, dh), ("cx", cx, None if dc is None else dc * -2.0)):
             if need.get(name):
@@ -362,10 +354,10 @@ def _slots(x, h0, bias, Hout, plan, batch_first, T, B):
 
 def _cell_slots(c0, plan, H, B, dt, keep):
     """The LSTM cell state slots S: per slot [spare; -2c] (see _lstm_forward). Without `keep`
-    a padded batch needs only the last state, so two slots take turns (they stay in cache);
-    `ring` is the number of slots a slot index is taken modulo."""
+    a padded batch needs only the last state, so one slot is updated in place (it stays in
+    cache); `ring` is the number of slots a slot index is taken modulo."""
     T = len(plan.steps)
-    ring = T + 1 if keep or not plan.uniform else 2
+    ring = T + 1 if keep or not plan.uniform else 1
     S = _buf((ring, 2, H, B), dt)
     if not plan.uniform:
         S.fill(0)
@@ -388,8 +380,8 @@ def _fill_rows(HB, Zh, plan):
 
 
 def _slot_grads(gHB, plan, T, B):
-    """The output rows' gradient per slot as (H_out, B) columns: an array (T + 1, H_out, B) for a
-    padded batch, else a function of the slot."""
+    """The output rows' gradient per slot as (H_out, b) columns: an array (T + 1, H_out, B) for a
+    padded batch (one transposing copy), else a list of views."""
     if plan.uniform:
         out = _buf((T + 1, gHB.shape[1], B), gHB.dtype)
         np.copyto(out, gHB.reshape(T + 1, B, gHB.shape[1]).swapaxes(1, 2))
@@ -400,7 +392,8 @@ def _slot_grads(gHB, plan, T, B):
 class _Pre:
     """The gate pre-activations of one step, W_ih x + W_hh h + biases, scaled per row by `scale`
     (folded into the weights when merged). Merged: one GEMM with W = [W_ih | b | W_hh] on the
-    whole slot; else two GEMMs on its parts and the bias and scale added per step."""
+    whole slot (the loop calls it with `operands`); else two GEMMs on its parts and the bias and
+    scale added per step (a call)."""
 
     def __init__(self, Wih, Whh, bias, scale, hz, merge, extra_rows=0):
         G, I = Wih.shape
@@ -429,9 +422,6 @@ class _Pre:
         return ops
 
     def __call__(self, z, out):
-        if self.merge:
-            np.matmul(self.W[:out.shape[0]], z, out=out)
-            return
         np.matmul(self.Wih, z[:self.I], out=out)
         out += self.Whh @ z[self.hz:]
         if self.bias is not None:
@@ -455,15 +445,15 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
     Whr = None if w_hr is None else w_hr._data
     B = Z.shape[2]
     A = _buf((plan.N * 4 * H,), dt) if keep else np.empty(4 * H * B, dt)  # D per step, blocks
-    TC = _buf((plan.N * H,), dt) if keep else np.empty(H * B, dt)          # tanh(c) per step
+    TC = _buf((plan.N * H,), dt) if keep else None  # tanh(c) per step; else in D_g, used by then
     R = None if Whr is None else (_buf((plan.N * H,), dt) if keep else np.empty(H * B, dt))
     # every view the loop needs, made beforehand (a view costs as much as a small op)
-    views = zip(_blocks(A, plan, (4 * H,), keep), _blocks(A, plan, (4, H), keep, slice(0, 2)),
-                _blocks(A, plan, (4, H), keep, 2), _blocks(A, plan, (4, H), keep, 3),
-                _blocks(TC, plan, (H,), keep), pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan, out=True),
+    d_g, d_o = _blocks(A, plan, (4, H), keep, 2), _blocks(A, plan, (4, H), keep, 3)
+    views = zip(_blocks(A, plan, (4 * H,), keep), _blocks(A, plan, (4, H), keep, slice(0, 2)), d_g, d_o,
+                _blocks(TC, plan, (H,), keep) if keep else d_g,   # inference: tanh(c) over the spent D_g
+                pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan, out=True),
                 _at(S, plan, ring=ring), _at(S[:, 0], plan, ring=ring), _at(S[:, 1], plan, ring=ring),
-                _at(S[:, 1], plan, out=True, ring=ring),
-                _blocks(R, plan, (H,), keep) if R is not None else _at(Z, plan))
+                _at(S[:, 1], plan, out=True, ring=ring), _blocks(R, plan, (H,), keep) if R is not None else d_o)
     one, two, m4 = np.ones((), dt), np.full((), 2.0, dt), np.full((), -4.0, dt)  # 0-d: cheaper calls
     for a, d_if, d_g, d_o, tc, (W, z), h, s, g, c_prev, c, r in views:
         if W is not None:
@@ -493,15 +483,16 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
     dt = A.dtype
     H = dc_state.shape[0]
     WhhT = Whh.T
-    # d(loss)/d(pre-activation): each step's block is computed in a scratch that stays in cache
-    # and copied into its columns of dA (4H, N), the layout the weight gradients need
-    dA = _buf((4 * H, plan.N), dt)
-    dA_t = _col_blocks(dA, plan)
+    # d(loss)/d(pre-activation) per step, as blocks; at the end turned into the (4H, N) columns
+    # the weight gradients need (the blocks are written in order and the columns row by row:
+    # copying each step's block straight into its strided columns costs more)
+    dG = _buf((plan.N * 4 * H,), dt)
+    dgs, dg_o, dg_ifg = (_by_time(dG, plan, (4 * H,)), _by_time(dG, plan, (4, H), 3),
+                         _by_time(dG, plan, (4, H), slice(0, 3)))
     DH = None if Whr is None else _buf((plan.N * Whh.shape[1],), dt)
     B = dc_state.shape[1]
     one = np.ones((), dt)
     u_buf = np.empty(H * B, dt)
-    dg_buf = np.empty(4 * H * B, dt)
     dr_buf = None if Whr is None else np.empty(H * B, dt)
     gz = None if gZ is None else list(gZ)
     dhs = None if DH is None else _by_time(DH, plan, (Whr.shape[0],))
@@ -530,8 +521,6 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
         K_o, K_ifg, Pl, F = list(K[:, 3]), list(K[:, :3]), list(P), list(Rs[:, 1])
         dh, dc, u = dh_state[:, :b], dc_state[:, :b], u_buf[:H * b].reshape(H, b)
         dr = dh if DH is None else dr_buf[:H * b].reshape(H, b)
-        dg = dg_buf[:4 * H * b].reshape(4 * H, b)
-        dg_o, dg_ifg = dg.reshape(4, H, b)[3], dg.reshape(4, H, b)[:3]
         for j in order:
             t = t0 + j
             if gz is not None:
@@ -539,14 +528,14 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
             if DH is not None:
                 np.copyto(dhs[t], dh)
                 np.matmul(Whr.T, dh, out=dr)
-            np.multiply(dr, K_o[j], out=dg_o)
+            np.multiply(dr, K_o[j], out=dg_o[t])
             np.multiply(dr, Pl[j], out=u)
             np.add(dc, u, out=dc)
-            np.multiply(dc, K_ifg[j], out=dg_ifg)
-            np.copyto(dA_t[t], dg)
+            np.multiply(dc, K_ifg[j], out=dg_ifg[t])
             if t != last or need.get("hx") or need.get("cx"):  # the state before the first step
                 np.multiply(dc, F[j], out=dc)
-                np.matmul(WhhT, dg, out=dh)
+                np.matmul(WhhT, dgs[t], out=dh)
+    dA = _to_cols(dG, 4 * H, plan)
     grads = {"dc": dc_state}
     if need.get("w_hh"):
         grads["w_hh"] = dA @ HP
@@ -627,13 +616,11 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
     B = dh_state.shape[1]
     # Gradient blocks per step: E = [n hidden side; r; z; n input side] — the last three are the
     # input-side gradient dA in torch's gate order, the first three the hidden side with the
-    # n block first (W_hh's rows are reordered to match). Computed in a scratch that stays in
-    # cache, copied into the step's columns of `cols` (4H, N).
-    cols = _buf((4 * H, plan.N), dt)
-    cols_t = _col_blocks(cols, plan)
+    # n block first (W_hh's rows are reordered to match). Turned into (4H, N) columns at the end.
+    E = _buf((plan.N * 4 * H,), dt)
+    es = _by_time(E, plan, (4, H))
     WT = np.concatenate((Whh[H2:], Whh[:H2])).T
     one = np.ones((), dt)
-    e_buf = np.empty(4 * H * B, dt)
     tmp = np.empty(H * B, dt)
     gz = None if gZ is None else list(gZ)
     last = plan.runs[-1][0] + plan.runs[-1][6][-1] if plan.runs else -1  # the time step backward ends at
@@ -657,20 +644,19 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
         F[:, 0] *= a[:, 2]
         F_zn, F_r, R_r, R_z = list(F[:, 1:]), list(F[:, 0]), list(Rs[:, 0]), list(Rs[:, 1])
         dh, u = dh_state[:, :b], tmp[:H * b].reshape(H, b)
-        e = e_buf[:4 * H * b].reshape(4, H, b)
-        e_zn, e_r, e_nh, e_nx, e_hid = e[2:], e[1], e[0], e[3], e[:3].reshape(3 * H, b)
         for j in order:
             t = t0 + j
+            e = es[t]
             if gz is not None:
                 np.add(dh, gz[so0 + j][:, :b], out=dh)
-            np.multiply(dh, F_zn[j], out=e_zn)            # d(pre_z), d(pre_n)
-            np.multiply(e_nx, F_r[j], out=e_r)            # d(pre_r)
-            np.multiply(e_nx, R_r[j], out=e_nh)           # d(W_hn h + b_hn)
-            np.copyto(cols_t[t], e.reshape(4 * H, b))
+            np.multiply(dh, F_zn[j], out=e[2:])           # d(pre_z), d(pre_n)
+            np.multiply(e[3], F_r[j], out=e[1])           # d(pre_r)
+            np.multiply(e[3], R_r[j], out=e[0])           # d(W_hn h + b_hn)
             if t != last or need.get("hx"):               # the state before the first step
                 np.multiply(dh, R_z[j], out=dh)
-                np.matmul(WT, e_hid, out=u)
+                np.matmul(WT, e[:3].reshape(3 * H, b), out=u)
                 np.add(dh, u, out=dh)
+    cols = _to_cols(E, 4 * H, plan)
     grads = {}
     if need.get("w_hh"):
         g = np.empty(Whh.shape, dt)
@@ -703,12 +689,10 @@ def _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, zero_h0):
 def _rnn_backward(mode, Z, hz, gZ, dh_state, Whh, plan, HP, need):
     dt = Z.dtype
     Hh = dh_state.shape[0]
-    B = dh_state.shape[1]
     WhhT = Whh.T
-    dA = _buf((Hh, plan.N), dt)        # d(loss)/d(pre-activation), step t in its columns
-    dA_t = _col_blocks(dA, plan)
+    dP = _buf((plan.N * Hh,), dt)      # d(loss)/d(pre-activation) per step, blocks
+    dps = _by_time(dP, plan, (Hh,))
     gz = None if gZ is None else list(gZ)
-    dp_buf = np.empty(Hh * B, dt)
     for t0, n, b, g0, si0, so0, order in plan.runs:
         h = Z[so0:so0 + n, hz:, :b]      # the steps' outputs: tanh' = 1 - h², relu' = [h > 0]
         if mode == "RNN_TANH":
@@ -717,13 +701,14 @@ def _rnn_backward(mode, Z, hz, gZ, dh_state, Whh, plan, HP, need):
         else:
             D = (h > 0).astype(dt)
         D = list(D)
-        dh, dp = dh_state[:, :b], dp_buf[:Hh * b].reshape(Hh, b)
+        dh = dh_state[:, :b]
         for j in order:
             if gz is not None:
                 np.add(dh, gz[so0 + j][:, :b], out=dh)
+            dp = dps[t0 + j]
             np.multiply(dh, D[j], out=dp)
-            np.copyto(dA_t[t0 + j], dp)
             np.matmul(WhhT, dp, out=dh)
+    dA = _to_cols(dP, Hh, plan)
     grads = {}
     if need.get("w_hh"):
         grads["w_hh"] = dA @ HP
