@@ -230,6 +230,16 @@ def test_cross_entropy_common_case_matches_torch_and_the_general_path(dtype):
     assert grads[0][1].tobytes() == grads[1][1].tobytes()
 
 
+@pytest.mark.parametrize("rows", [4, 100])
+def test_cross_entropy_common_case_with_transposed_logits(rows):
+    x = np.asfortranarray(rng.standard_normal((rows, 6)).astype("float32"))
+    check(lambda lib, x, t: lib.nn.functional.cross_entropy(x.t().contiguous().t(), t),
+          [x, rng.integers(0, 6, rows)])
+    xt = lamina.from_numpy(x).requires_grad_()
+    LF.cross_entropy(xt, lamina.from_numpy(rng.integers(0, 6, rows))).backward()
+    assert np.allclose(xt.grad.numpy().sum(1), 0, atol=1e-6)  # softmax - onehot sums to 0 per row
+
+
 @pytest.mark.parametrize("ignore", [-100, 3, 50])
 def test_cross_entropy_ignore_index_inside_and_outside_the_target_range(ignore):
     t = np.array([0, 3, 2, 3, 1])

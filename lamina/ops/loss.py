@@ -459,7 +459,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
 
 
-_ROWS = {}  # n -> read-only arange(n): the row index for picking each row's target class
+_ROW_STARTS = {}  # (n, c) -> read-only arange(n) * c: where each row starts in a flat (n, c) array
 
 
 def _mean_ce(input, x, t, ignore_index):
@@ -470,18 +470,25 @@ def _mean_ce(input, x, t, ignore_index):
     # one reduction checks both bounds: as unsigned, negative targets are huge
     if 0 <= ignore_index < c or np.maximum.reduce(t.view(np.uint64)) >= c:
         return None
-    # ufunc reductions directly: ndarray.max/.sum go through a Python wrapper
-    z = x - np.maximum.reduce(x, axis=1, keepdims=True)
+    # ufunc reductions directly (ndarray.max/.sum wrap them in Python). For few classes the row
+    # maximum is cheaper over the transposed copy (max is exact in any order; only which zero
+    # wins a tie of -0 and +0 may differ, which cannot change the gradient)
+    if c <= 16 and rows >= 64:
+        top = np.maximum.reduce(x.T.copy(), axis=0).reshape(rows, 1)
+    else:
+        top = np.maximum.reduce(x, axis=1, keepdims=True)
+    z = x - top
     e = np.exp(z)
     s = np.add.reduce(e, axis=1)
-    ar = _ROWS.get(rows)
-    if ar is None:
-        if len(_ROWS) > 64:
-            _ROWS.clear()
-        ar = _ROWS[rows] = np.arange(rows)
-        ar.flags.writeable = False
+    starts = _ROW_STARTS.get((rows, c))
+    if starts is None:
+        if len(_ROW_STARTS) > 64:
+            _ROW_STARTS.clear()
+        starts = _ROW_STARTS[(rows, c)] = np.arange(0, rows * c, c)
+        starts.flags.writeable = False
+    flat = t + starts  # each row's target as an index into the flattened (N, C) arrays
     # only the picked log-probabilities z - log(s) are needed: Σ -logp[n, t_n] / N
-    picked = z[ar, t]
+    picked = z.take(flat)
     picked -= np.log(s)
     denom = x.dtype.type(rows)
     out = np.asarray(-np.add.reduce(picked) / denom)
@@ -491,9 +498,9 @@ def _mean_ce(input, x, t, ignore_index):
         k = g / denom
         if k.dtype != x.dtype:
             k = x.dtype.type(k)
-        grad = e / s[:, None]
+        grad = np.divide(e, s[:, None], order="C")  # C order: the flat view below must not be a copy
         grad *= k
-        grad[ar, t] -= k
+        grad.reshape(-1)[flat] -= k
         return (grad,)
     return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
 
