@@ -543,8 +543,105 @@ def test_threads_do_not_share_work_buffers():
 @pytest.mark.parametrize("steps", [1, 2, 12])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_short_and_long_inputs(mode, steps, dtype):
-    """Short inputs scale the gate pre-activations per step, longer ones fold the factors into
-    the weights once (lamina/ops/rnn.py): both paths must match torch."""
+    """Short inputs run two GEMMs per step, longer ones one GEMM on [x; 1; h] with the weights
+    and biases merged once (lamina/ops/rnn.py): both paths must match torch."""
     t, l = _pair(mode, 5, 6, 2, bidirectional=True)
     check_module(t, l, [(steps, 3, 5), (4, 3, 6)] + ([(4, 3, 6)] if mode == "LSTM" else []),
                  dtype=dtype, call=_call_with_state(mode))
+
+
+# ---- the merged one-GEMM-per-step path (more rows than I + 1 + H) --------------------------------
+
+TL = 12  # steps: T·B rows exceed the merged weight's columns, so every layer takes that path
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, True)])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("state", [False, True])
+def test_merged_step_gemm_matches_torch(mode, layers, bidirectional, batch_first, bias, state):
+    """Without a state the first step skips the hidden half of its GEMM (h0 = 0)."""
+    t, l = _pair(mode, I, H, layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
+    specs = [(B + 1, TL, I) if batch_first else (TL, B + 1, I)]
+    call = None
+    if state:
+        specs += _state_specs(mode, layers, 2 if bidirectional else 1, B + 1)
+        call = _call_with_state(mode)
+    check_module(t, l, specs, call=call)
+
+
+@pytest.mark.parametrize("mode,which", [(m, w) for m in MODES for w in ("output", "h_n", "last_step")]
+                         + [("LSTM", "c_n")])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_merged_gradient_from_each_result(mode, which, dtype):
+    kw = {"proj_size": 2} if which == "c_n" else {}  # c_n's gradient through a projected h
+    t, l = _pair(mode, I, H, 2, bidirectional=True, **kw)
+
+    def call(m, x):
+        out, state = m(x)
+        h = state[0] if mode == "LSTM" else state
+        return {"output": out, "h_n": h, "c_n": state[1] if mode == "LSTM" else None, "last_step": out[-1]}[which]
+    check_module(t, l, [(TL, B, I)], dtype=dtype, call=call)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("steps", [2, TL])
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_no_grad_matches_torch(mode, steps, packed, bidirectional):
+    """Inference saves nothing for backward and reuses one cell slot: same results as torch."""
+    t, l = _pair(mode, I, H, 2, bidirectional=bidirectional)
+    copy_weights(t, l)
+    x = np.random.default_rng(1).standard_normal((steps, 4, I)).astype(np.float32)
+    lens = [steps, steps - 1, 2, steps]  # the sequence that starts late (reverse) reads h0
+    results = []
+    for lib, m in ((torch, t), (lamina, l)):
+        with lib.no_grad():
+            inp = lib.from_numpy(x.copy())
+            if packed:
+                inp = lib.nn.utils.rnn.pack_padded_sequence(inp, lens, enforce_sorted=False)
+            out, hn = m(inp)
+            out = lib.nn.utils.rnn.pad_packed_sequence(out)[0] if packed else out
+            hn = hn if mode != "LSTM" else lib.cat(hn)
+        assert not out.requires_grad
+        results.append([out.numpy(), hn.numpy()])
+    for expected, got in zip(*results):
+        np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_long_saturated_cell_state_matches_torch(sign):
+    """i = f = 1 and g = ±1 make c grow by one per step, past where exp(±2c) overflows float32:
+    h and c must stay finite and equal torch's, without overflow warnings."""
+    t, l = _pair("LSTM", 1, H)
+    with torch.no_grad():
+        t.weight_ih_l0.zero_()
+        t.weight_hh_l0.zero_()
+        t.bias_hh_l0.zero_()
+        t.bias_ih_l0.copy_(torch.tensor([30.0] * H + [30.0] * H + [30.0 * sign] * H + [0.0] * H))
+    x = np.zeros((150, B, 1), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_module(t, l, [x], call=lambda m, x: m(x)[1])
+
+
+def test_state_without_grad_and_half_the_state_with():
+    """The step before the first only runs when the initial state needs its gradient."""
+    t, l = _pair("LSTM", I, H)
+    copy_weights(t, l)
+    rng = np.random.default_rng(2)
+    x, h0, c0 = (rng.standard_normal(s).astype(np.float32) for s in ((TL, B, I), (1, B, H), (1, B, H)))
+    grads = []
+    for lib, m in ((torch, t), (lamina, l)):
+        h, c = lib.from_numpy(h0.copy()), lib.from_numpy(c0.copy())
+        out, _ = m(lib.from_numpy(x.copy()), (h, c))
+        out.sum().backward()
+        h.requires_grad_(True)
+        out, _ = m(lib.from_numpy(x.copy()), (h, c))
+        out.sum().backward()
+        grads.append([m.weight_hh_l0.grad.numpy(), m.bias_ih_l0.grad.numpy(), h.grad.numpy()])
+        assert c.grad is None
+    for expected, got in zip(*grads):
+        np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-3)
