@@ -55,37 +55,31 @@ class _Linear:
         return gx, grads
 
 
-class _Relu:
+class _Activation:
+    """An element-wise activation whose gradient is a function of its output: the same forward
+    and backward arrays as the eager op (ops.pointwise)."""
     params = ()
 
+    def __init__(self, forward, backward):
+        self.fn, self.grad = forward, backward
+
     def forward(self, v):
-        out = pointwise._max0(v)
+        out = self.fn(v)
         return out, out
 
     def backward(self, g, out, need_input_grad):
-        return g * (out > 0), []
+        return self.grad(g, None, out), []
 
 
-class _Sigmoid:
-    params = ()
-
-    def forward(self, v):
-        out = pointwise._sigmoid(v)
-        return out, out
-
-    def backward(self, g, out, need_input_grad):
-        return pointwise._sigmoid_backward(g, None, out), []
+_ACTIVATIONS = {  # grad_fn name of the eager op -> (forward, backward(g, x, out))
+    "ReluBackward0": (pointwise._max0, lambda g, x, y: g * (y > 0)),
+    "SigmoidBackward0": (pointwise._sigmoid, pointwise._sigmoid_backward),
+    "TanhBackward0": (np.tanh, pointwise._tanh_backward),
+}
 
 
-class _Tanh:
-    params = ()
-
-    def forward(self, v):
-        out = np.tanh(v)
-        return out, out
-
-    def backward(self, g, out, need_input_grad):
-        return pointwise._tanh_backward(g, None, out), []
+def _activation(node_name):
+    return _Activation(*_ACTIVATIONS[node_name])
 
 
 class _Reshape:
@@ -213,7 +207,6 @@ def gradients(out, g, wanted):
 
 
 # ---- building the chain ---------------------------------------------------------------------------
-_GAP_KERNELS = {"ReluBackward0": _Relu, "SigmoidBackward0": _Sigmoid, "TanhBackward0": _Tanh}
 _RESHAPES = {"ViewBackward0", "UnsafeViewBackward0", "AliasBackward0", "UnsqueezeBackward0",
              "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2"}
 
@@ -230,11 +223,11 @@ def _module_kernel(m, x, y):
     if kind is nn.Linear:
         return _Linear(m)
     if kind is nn.ReLU:
-        return _Relu()
+        return _activation("ReluBackward0")
     if kind is nn.Sigmoid:
-        return _Sigmoid()
+        return _activation("SigmoidBackward0")
     if kind is nn.Tanh:
-        return _Tanh()
+        return _activation("TanhBackward0")
     if kind is nn.Dropout:
         return _Dropout(m)
     if kind in (nn.Flatten, nn.Unflatten):
@@ -266,8 +259,8 @@ def _gap_kernels(prev, nxt):
         node = node.inputs[0]
     kernels = []
     for name in reversed(names):
-        if name in _GAP_KERNELS:
-            kernels.append(_GAP_KERNELS[name]())
+        if name in _ACTIVATIONS:
+            kernels.append(_activation(name))
         elif name not in _RESHAPES:
             raise Unsupported(f"functional code between modules ({name[:-len('Backward0')]}) that "
                               "lamina.compile does not recognise")

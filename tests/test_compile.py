@@ -115,7 +115,8 @@ def test_training_mode_dropout_falls_back():
     assert out.shape == (4, 1)
 
 
-def test_unrecognised_functional_code_falls_back_and_stays_correct():
+def residual():
+    """Functional code between its layers that lamina.compile does not recognise (scale + skip)."""
     nn = lamina.nn
 
     class Residual(nn.Module):
@@ -125,8 +126,11 @@ def test_unrecognised_functional_code_falls_back_and_stays_correct():
 
         def forward(self, x):
             return self.b(self.a(x) * 2.0 + x)
+    return Residual()
 
-    model = Residual()
+
+def test_unrecognised_functional_code_falls_back_and_stays_correct():
+    model = residual()
     compiled = lamina.compile(model)
     x = lamina.randn(5, 6)
     with lamina.no_grad():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import lamina
-from test_compile import clinical, mlp
+from test_compile import clinical, mlp, residual
 
 
 def cnn(lib):
@@ -171,17 +171,7 @@ def test_parameter_hooks_run_once_per_backward():
 
 
 def test_unrecognised_functional_code_in_training_falls_back_and_stays_correct():
-    nn = lamina.nn
-
-    class Residual(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.a, self.b = nn.Linear(6, 6), nn.Linear(6, 6)
-
-        def forward(self, x):
-            return self.b(self.a(x) * 2.0 + x)
-
-    model = Residual()
+    model = residual()
     compiled = lamina.compile(model)
     x = lamina.randn(5, 6)
     with pytest.warns(UserWarning, match="functional code between modules"):
