@@ -40,14 +40,7 @@ def training_step(lib, batch=64, seed=0):
     y = lib.from_numpy(rng.integers(0, 10, batch))
     model = cnn(lib)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = lib.nn.functional.cross_entropy
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-    return step
+    return common.training_step(lib, model, opt, lib.nn.functional.cross_entropy, x, y)
 
 
 def layer_step(make_layer, shape, seed=0):

@@ -49,14 +49,7 @@ def train(lib, cell):
     x, y = _data(lib)
     model = Classifier(lib, cell)
     opt = lib.optim.Adam(model.params, lr=1e-3)
-    loss_fn = lib.nn.functional.cross_entropy
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-    return step
+    return common.training_step(lib, model, opt, lib.nn.functional.cross_entropy, x, y)
 
 
 def infer(lib, cell):

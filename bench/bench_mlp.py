@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from common import Workload, linear_gemms  # noqa: E402
+from common import Workload, linear_gemms, training_step  # noqa: E402
 
 common.setup_threads()  # before NumPy loads
 import numpy as np  # noqa: E402
@@ -45,18 +45,6 @@ def clinical_mlp(lib):
             x = F.relu(self.fc2(x))
             return lib.sigmoid(self.fc3(x))
     return ClinicalMLP()
-
-
-def training_step(lib, model, optimizer, loss_fn, x, y, compiled=False):
-    """One step: zero_grad, forward (through lamina.compile(model) if compiled), loss, backward, step."""
-    net = lib.compile(model) if compiled else model
-
-    def step():
-        optimizer.zero_grad()
-        loss = loss_fn(net(x), y)
-        loss.backward()
-        optimizer.step()
-    return step
 
 
 def mlp_train(lib, compiled=False):

@@ -43,13 +43,7 @@ def train(lib):
     x, y = _data(lib)
     model = classifier(lib)
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad()
-        loss = lib.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-    return step
+    return common.training_step(lib, model, opt, lib.nn.functional.cross_entropy, x, y)
 
 
 def infer(lib):

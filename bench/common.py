@@ -119,6 +119,19 @@ def compare(name, lamina_step, torch_step, repeats=7, inner=20, warmup=5, note="
     return {"name": name, "lamina_ms": lm * 1e3, "torch_ms": tm * 1e3, "ratio": tm / lm}
 
 
+def training_step(lib, model, optimizer, loss_fn, x, y, compiled=False):
+    """One training step as users write it: zero_grad, forward (through lamina.compile(model) if
+    compiled), loss, backward, optimizer step."""
+    net = lib.compile(model) if compiled else model
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        optimizer.step()
+    return step
+
+
 def first_call(step):
     """Run step once, returning the warnings it raised (recorded, not printed)."""
     with warnings.catch_warnings(record=True) as caught:
