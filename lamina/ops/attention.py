@@ -8,140 +8,20 @@ values — with a hand-derived backward (per head, rows are queries):
 
 rowsum(dP ⊙ P) equals rowsum(dO ⊙ O) when there is no dropout (FlashAttention's identity): L·D
 work instead of L·S. Multi-head attention runs the heads as strided views of the projections (no
-copies), and writes dQ, dK, dV straight into the packed gradient of the in-projection. The softmax
-skips subtracting the row max when the sums show that is safe (see _exp_sums).
-
-self_attention_inference is the graph-free self-attention of TransformerEncoderLayer's fused
-inference path (eval mode, no gradient needed)."""
+copies), and writes dQ, dK, dV straight into the packed gradient of the in-projection. The array
+code of the softmax and of dS is in _attention_softmax.py."""
 import math
 import warnings
 
 import numpy as np
 
-from ..random import rng
+from ._attention_softmax import _dscores, _probs
 from ._core import make, unbroadcast, wrap
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
-_NEG_INF = float("-inf")
 _DN = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
        "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
-_causal_cache = {}
-
-
-def _causal_mask(L, S, dtype):
-    """(L, S) additive mask of `dtype`: -inf where a causal (top-left aligned) mask hides the key."""
-    m = _causal_cache.get((L, S, dtype))
-    if m is None:
-        if len(_causal_cache) > 64:
-            _causal_cache.clear()
-        m = _causal_cache[(L, S, dtype)] = _additive(~np.tri(L, S, dtype=bool), dtype)
-        m.flags.writeable = False
-    return m
-
-
-def _additive(hide, dtype):
-    """A bool mask (True = hidden) as a float one to add: 0 or -inf. Adding is what PyTorch does,
-    and NumPy adds several times faster than it writes through a where= mask."""
-    out = np.zeros(hide.shape, dtype=dtype)
-    out[hide] = _NEG_INF
-    return out
-
-
-# ---- the numeric core, on arrays ---------------------------------------------------------------
-def _probs(qs, k, masks, causal, safe, p):
-    """(P, Pd, keep): softmax(qs kᵀ + masks) over keys, and P after dropout (Pd is P without it).
-
-    masks: (array, hide) pairs broadcastable to the scores; hide=True marks bool arrays whose True
-    entries are hidden, otherwise the array is added. safe: a row with every key hidden gives zeros
-    (SDPA's rule) instead of NaN (softmax's)."""
-    s = _scores(qs, k, masks, causal)
-    if s.shape[-1]:
-        z = _exp_sums(s, -1)
-        if z is None:
-            s = _scores(qs, k, masks, causal)
-            z = _shifted_exp_sums(s, -1, bool(masks) or causal, safe)
-        s *= np.reciprocal(z, out=z)[..., None]
-    if p <= 0:
-        return s, s, None
-    if p >= 1:
-        return s, np.zeros_like(s), np.zeros(s.shape, dtype=bool)
-    keep = rng().random(s.shape, dtype=s.dtype if s.dtype in (np.float32, np.float64) else np.float64) >= p
-    pd = s * keep
-    pd *= 1.0 / (1.0 - p)
-    return s, pd, keep
-
-
-def _scores(qs, k, masks, causal):
-    """qs kᵀ with the masks added: (..., L, S)."""
-    s = np.matmul(qs, np.swapaxes(k, -1, -2))
-    for m, hide in masks:
-        if np.broadcast_shapes(s.shape, m.shape) != s.shape:
-            s = np.broadcast_to(s, np.broadcast_shapes(s.shape, m.shape)).copy()
-        s += _additive(m, s.dtype) if hide else m
-    if causal:
-        s += _causal_mask(s.shape[-2], s.shape[-1], s.dtype)
-    return s
-
-
-# sums within these keep every exponential finite and the largest of each query normal (float32: 1e±19)
-_SAFE_SUMS = {np.dtype(t): (float(np.finfo(t).tiny) ** 0.5, float(np.finfo(t).max) ** 0.5)
-              for t in (np.float32, np.float64)}
-
-
-def _key_sums(e, axis):
-    """Sums of `e` over the keys axis (-1 or -2) as a BLAS product with a ones vector: NumPy's
-    reductions along short rows are several times slower."""
-    ones = np.ones(e.shape[axis], dtype=e.dtype)
-    return e @ ones if axis == -1 else ones @ e
-
-
-def _exp_sums(s, axis):
-    """exp(scores) in place and their sums over the keys `axis` — or None when the sums show the
-    exponentials unsafe (overflow, underflow, a query with no visible key, NaN); `s` is then spoilt.
-
-    Softmax usually subtracts each query's largest score first; skipping that saves two passes,
-    and the result is the same (to rounding) whenever no exponential overflows or underflows,
-    which the sums tell: every term is at most its sum, and the largest is at least sum / keys."""
-    bounds = _SAFE_SUMS.get(s.dtype)
-    if bounds is None:
-        return None
-    with np.errstate(over="ignore"):  # an overflow is caught below, and the shifted way taken
-        np.exp(s, out=s)
-    z = _key_sums(s, axis)
-    return z if z.size == 0 or (bounds[0] < z.min() and z.max() < bounds[1]) else None
-
-
-def _shifted_exp_sums(s, axis, masked, safe):
-    """exp(scores − max over keys) in place and their sums over the keys `axis`. A query with
-    every key masked gets zero weights when `safe` (sum set to 1), NaN weights otherwise."""
-    mx = s.max(axis=axis, keepdims=True)
-    if masked:
-        if safe:
-            mx[mx == _NEG_INF] = 0.0
-        elif (mx == _NEG_INF).any():  # -inf - -inf: the NaN rows softmax gives, without a warning
-            with np.errstate(invalid="ignore"):
-                s -= mx
-            mx = 0.0
-    s -= mx
-    np.exp(s, out=s)
-    z = _key_sums(s, axis)
-    if safe and masked:
-        z[z == 0] = 1.0
-    return z
-
-
-def _dscores(dP, P, keep, p, rowsum=None):
-    """dS from dP (in place): P ⊙ (dP − rowsum(dP ⊙ P)), dP taken w.r.t. P before dropout."""
-    if keep is not None:
-        dP *= keep
-        dP *= (1.0 / (1.0 - p)) if p < 1 else 0.0
-        rowsum = None
-    if rowsum is None:
-        rowsum = np.einsum("...s,...s->...", dP, P)[..., None]
-    dP -= rowsum
-    dP *= P
-    return dP
 
 
 # ---- scaled_dot_product_attention --------------------------------------------------------------
@@ -532,52 +412,3 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if weights is not None:
             weights = squeeze(weights, 0)
     return out, weights
-
-
-# ---- inference: packed self-attention on arrays, no graph ---------------------------------------
-def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=()):
-    """Multi-head self-attention of (N·L, E) rows (batch-major), in-projection to out-projection,
-    for inference: no graph, few passes over memory. Returns a fresh (N·L, E) array.
-
-    masks: float arrays broadcastable to the (N, H, L, L) scores, added to them; a query whose
-    every key is -inf gets zeros, as in the training path.
-
-    The scores are computed transposed, (N, H, keys, queries), so that reductions over the keys
-    run down columns (NumPy vectorises those, unlike reductions along short rows) and the sum of
-    the weights is a BLAS product with a ones vector."""
-    E = x2.shape[1]
-    D = E // H
-    scale = 1.0 / math.sqrt(D)
-    w = w_in.copy()  # the scale goes into the query rows: E·E work instead of N·L·E
-    w[:E] *= scale
-    qkv = x2 @ w.T
-    # Of the in-projection's bias only the query part is added here: the key bias adds the same
-    # amount to all scores of a query (softmax ignores it), and since each query's weights sum to
-    # 1 the value bias passes through the attention unchanged, into the out-projection's bias.
-    qkv[:, :E] += b_in[:E] * scale
-    q, k, v = qkv.reshape(N, L, 3, H, D).transpose(2, 0, 3, 1, 4)  # (N, H, L, D) views, no copy
-    st = _scores_t(q, k, masks)
-    z = _exp_sums(st, -2)
-    if z is None:  # large, tiny or masked-out scores: the max-shifted softmax, and no value bias fold
-        st = _scores_t(q, k, masks)
-        z = _shifted_exp_sums(st, -2, bool(masks), True)
-        v += b_in[2 * E:].reshape(H, 1, D)
-        b_v = None
-    else:
-        b_v = b_in[2 * E:]
-    st *= np.reciprocal(z, out=z)[:, :, None, :]
-    out = np.empty((N, L, E), dtype=qkv.dtype)
-    np.matmul(np.swapaxes(st, -1, -2), v, out=_heads(out, H, True))
-    a = out.reshape(N * L, E) @ w_out.T
-    bias = b_out if b_v is None else (w_out @ b_v if b_out is None else b_out + w_out @ b_v)
-    if bias is not None:
-        a += bias
-    return a
-
-
-def _scores_t(q, k, masks):
-    """(N, H, keys, queries) scores k qᵀ plus the masks (given in (queries, keys) layout)."""
-    st = np.matmul(k, np.swapaxes(q, -1, -2))
-    for m in masks:
-        st += np.swapaxes(m, -1, -2)
-    return st

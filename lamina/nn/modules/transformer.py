@@ -1,14 +1,20 @@
 """The Transformer of "Attention Is All You Need": encoder and decoder layers, their stacks, and
-the full encoder-decoder model. Submodule names match PyTorch's, so state_dicts load both ways."""
+the full encoder-decoder model. Submodule names match PyTorch's, so state_dicts load both ways.
+
+The layers' fused code lives beside this file: _transformer_fast_path.py (the encoder layer's
+inference fast path, on arrays) and _transformer_nodes.py (residual + LayerNorm and the ReLU
+feed-forward block, each as one autograd node)."""
 import copy
 
 import numpy as np
 
-from ...autograd.grad_mode import _enabled
 from ...ops import activation as _act
-from ...ops._core import make, wrap
-from ...ops.attention import self_attention_inference
+from ...ops._attention_softmax import _additive
+from ...ops._core import wrap
+from ...ops.attention import _canonical_mask
 from .. import init
+from ._transformer_fast_path import _encoder_layer_inference, _fused_weights
+from ._transformer_nodes import _add_norm, _layer_feed_forward
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
@@ -21,10 +27,15 @@ __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "Transform
            "TransformerDecoderLayer"]
 
 
+def _causal_float_mask(sz, dtype):
+    """(sz, sz) array: 0 on and below the diagonal, -inf above (True above for bool)."""
+    return np.triu(np.full((sz, sz), float("-inf"), dtype=dtype), 1)
+
+
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     from ... import _dtype
     dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
-    return wrap(np.triu(np.full((sz, sz), float("-inf"), dtype=dt), 1))
+    return wrap(_causal_float_mask(sz, dt))
 
 
 def _get_activation_fn(activation):
@@ -37,13 +48,10 @@ def _get_activation_fn(activation):
 
 def _float_mask(mask, name, other, other_name, dtype, check_other=True):
     """PyTorch's canonical form: a bool mask becomes 0 / -inf of the input's dtype."""
-    from ...ops.attention import _canonical_mask
     mask = _canonical_mask(mask, name, other, other_name, dtype, check_other)
     if mask is None or mask._data.dtype != np.bool_:
         return mask
-    out = np.zeros(mask._data.shape, dtype=dtype)
-    out[mask._data] = float("-inf")
-    return wrap(out)
+    return wrap(_additive(mask._data, dtype))
 
 
 def _seq_len(src, batch_first):
@@ -55,7 +63,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     """is_causal as given, or — when None — whether `mask` is exactly the causal -inf mask."""
     if is_causal is None and mask is not None:
         sz = size if size is not None else mask._data.shape[-2]
-        causal = np.triu(np.full((sz, sz), float("-inf"), dtype=mask._data.dtype), 1)
+        causal = _causal_float_mask(sz, mask._data.dtype)
         return mask._data.shape == causal.shape and bool((mask._data == causal).all())
     return is_causal is True
 
@@ -199,242 +207,6 @@ def _activation(activation):
     return _get_activation_fn(activation) if isinstance(activation, str) else activation
 
 
-# ---- residual add and LayerNorm as one node ---------------------------------------------------
-def _add_norm(norm, x, residual=None):
-    """norm(x + residual), or norm(x) without a residual: one node when `norm` is a plain
-    LayerNorm over the last dimension (the layer-by-layer path otherwise, and for its errors)."""
-    if type(norm) is LayerNorm and not _hooked(norm):
-        d = x._data
-        params = [t for t in (norm.weight, norm.bias) if t is not None]
-        if (d.ndim and norm.normalized_shape == d.shape[-1:] and d.dtype.kind == "f"
-                and all(t._data.dtype == d.dtype for t in params)
-                and (residual is None or (residual._data.shape == d.shape and residual._data.dtype == d.dtype))):
-            return _residual_layer_norm(x, residual, norm.weight, norm.bias, norm.eps)
-    return norm(x if residual is None else x + residual)
-
-
-def _residual_layer_norm(input, residual, weight, bias, eps):
-    r"""layer_norm(input + residual) over the last dimension, with its backward:
-    x̂ = (a − mean)·σ⁻¹, y = x̂·w + b;  dx = σ⁻¹·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = dy·w,
-    the same dx for input and residual. Row sums are BLAS products with a ones vector (NumPy's
-    reductions along short rows are several times slower)."""
-    x = input._data
-    E = x.shape[-1]
-    src = x.reshape(-1, E)
-    if residual is not None:
-        xhat = src = src + residual._data.reshape(-1, E)  # a fresh array: centred and scaled in place
-    else:
-        xhat = np.empty_like(src)
-    ones = np.ones(E, dtype=x.dtype)
-    mean = src @ ones
-    mean *= 1.0 / E
-    np.subtract(src, mean[:, None], out=xhat)
-    invstd = np.einsum("ij,ij->i", xhat, xhat)
-    invstd *= 1.0 / E
-    invstd += eps
-    np.sqrt(invstd, out=invstd)
-    np.reciprocal(invstd, out=invstd)
-    xhat *= invstd[:, None]
-    w = None if weight is None else weight._data
-    out = xhat * w if w is not None else xhat.copy()
-    if bias is not None:
-        out += bias._data
-
-    def backward(g):
-        g2 = g.reshape(-1, E)
-        gw = np.einsum("ij,ij->j", g2, xhat) if weight is not None and weight._requires_grad else None
-        gb = np.ones(len(g2), dtype=g2.dtype) @ g2 if bias is not None and bias._requires_grad else None
-        gx = None
-        if input._requires_grad or (residual is not None and residual._requires_grad):
-            gh = g2 * w if w is not None else g2.copy()
-            m1 = gh @ ones
-            m1 *= 1.0 / E
-            m2 = np.einsum("ij,ij->i", gh, xhat)
-            m2 *= 1.0 / E
-            gh -= m1[:, None]
-            gh -= xhat * m2[:, None]
-            gh *= invstd[:, None]
-            gx = gh.reshape(x.shape)
-        grads = (gx,) if residual is None else (gx, gx)
-        return grads + tuple(gr for gr, t in ((gw, weight), (gb, bias)) if t is not None)
-    parents = tuple(t for t in (input, residual, weight, bias) if t is not None)
-    return make(out.reshape(x.shape), parents, backward, "NativeLayerNormBackward0",
-                saved=() if weight is None else (weight,))
-
-
-# ---- the feed-forward block with ReLU as one node ------------------------------------------------
-def _relu_ff_fusable(layer):
-    """linear2(relu(linear1(x))) may run as one node: ReLU, plain Linear layers, the dropout
-    between them inactive, and no hooks that would miss their calls."""
-    mods = layer._modules
-    l1, l2, drop, act = mods.get("linear1"), mods.get("linear2"), mods.get("dropout"), layer.activation
-    return ((act is _act.relu or (isinstance(act, ReLU) and not _hooked(act)))
-            and type(l1) is Linear and type(l2) is Linear and type(drop) is Dropout
-            and (not drop.training or drop.p == 0.0) and not (_hooked(l1) or _hooked(l2) or _hooked(drop)))
-
-
-def _relu_feed_forward(input, w1, b1, w2, b2):
-    """linear2(relu(linear1(x))) as one node: the hidden layer is rectified in place and its
-    gradient masked in place (three nodes would allocate the ReLU's output and its gradient)."""
-    x, W1, W2 = input._data, w1._data, w2._data
-    if x.ndim == 0 or x.shape[-1] != W1.shape[1] or W2.shape[1] != W1.shape[0] or not x.dtype == W1.dtype == W2.dtype:
-        return None  # the layer-by-layer path raises the error
-    x2 = x.reshape(-1, x.shape[-1])
-    h = x2 @ W1.T
-    if b1 is not None:
-        h += b1._data
-    np.maximum(h, np.zeros(h.shape[1], h.dtype), out=h)  # a row of zeros: NumPy's scalar loop is slower
-    out = h @ W2.T
-    if b2 is not None:
-        out += b2._data
-    out = out.reshape(x.shape[:-1] + (W2.shape[0],))
-
-    def backward(g):
-        g2 = g.reshape(-1, g.shape[-1])
-        ones = np.ones(len(g2), dtype=g2.dtype)  # bias gradients as BLAS products: column sums
-        gw2 = g2.T @ h if w2._requires_grad else None
-        gb2 = ones @ g2 if b2 is not None and b2._requires_grad else None
-        gx = gw1 = gb1 = None
-        if input._requires_grad or w1._requires_grad or (b1 is not None and b1._requires_grad):
-            gh = g2 @ W2
-            np.multiply(gh, h > 0, out=gh)  # ReLU's gradient, 0 at 0 as in PyTorch
-            gw1 = gh.T @ x2 if w1._requires_grad else None
-            gb1 = ones @ gh if b1 is not None and b1._requires_grad else None
-            gx = (gh @ W1).reshape(x.shape) if input._requires_grad else None
-        return tuple(gr for gr, t in ((gx, input), (gw1, w1), (gb1, b1), (gw2, w2), (gb2, b2)) if t is not None)
-    parents = tuple(t for t in (input, w1, b1, w2, b2) if t is not None)
-    name = ("AddmmBackward0" if b2 is not None else "MmBackward0") if x.ndim == 2 else "ViewBackward0"
-    return make(out, parents, backward, name, saved=(input, w1, w2))
-
-
-# ---- the encoder layer's fused inference path ----------------------------------------------------
-def _hooked(module):
-    """Whether `module` or a submodule has a forward (pre-)hook: those must see their calls."""
-    stack = [module]
-    while stack:
-        m = stack.pop()
-        if m is not None:
-            if m._forward_hooks or m._forward_pre_hooks:
-                return True
-            stack += m._modules.values()
-    return False
-
-
-def _fused_weights(layer, src, src_mask, key_padding_mask, is_causal):
-    """The arrays of the layer's 12 weights when it may run fused, else None.
-
-    The conditions are PyTorch's for its fast path (torch._transformer_encoder_layer_fwd), then
-    what the fused code assumes; any other call takes the layer-by-layer path, which also raises
-    the errors for bad input. Submodules and parameters are read from the Module's dicts: each
-    attribute access would go through Module.__getattr__, and this runs on every call."""
-    mods = layer._modules
-    sa, n1, n2, l1, l2 = (mods.get(k) for k in ("self_attn", "norm1", "norm2", "linear1", "linear2"))
-    x = src._data
-    if (layer.training or x.ndim != 3 or not isinstance(sa, MultiheadAttention) or not sa.batch_first
-            or not sa._qkv_same_embed_dim or not layer.activation_relu_or_gelu or sa.num_heads % 2
-            or not (isinstance(n1, LayerNorm) and isinstance(n2, LayerNorm)) or n1.eps != n2.eps
-            or not (isinstance(l1, Linear) and isinstance(l2, Linear))):
-        return None
-    ap, op = sa._parameters, sa._modules["out_proj"]._parameters
-    tensors = (ap["in_proj_weight"], ap["in_proj_bias"], op["weight"], op.get("bias"),
-               n1._parameters.get("weight"), n1._parameters.get("bias"),
-               n2._parameters.get("weight"), n2._parameters.get("bias"),
-               l1._parameters["weight"], l1._parameters.get("bias"), l2._parameters["weight"],
-               l2._parameters.get("bias"))
-    if tensors[1] is None or _hooked(layer):
-        return None
-    if _enabled[0] and (src._requires_grad or any(t is not None and t._requires_grad for t in tensors)):
-        return None
-    # lamina's own conditions: shapes and dtypes the layer-by-layer path accepts, masks it can add
-    N, L, E = x.shape
-    if E != sa.embed_dim or n1.normalized_shape != (E,) or n2.normalized_shape != (E,):
-        return None
-    arrays = tuple(None if t is None else t._data for t in tensors)
-    if any(a is not None and a.dtype != x.dtype for a in arrays):
-        return None
-    if is_causal and src_mask is None:
-        return None  # the layer-by-layer path raises: the causal hint needs the mask
-    if src_mask is not None and src_mask._data.shape not in ((L, L), (N * sa.num_heads, L, L)):
-        return None
-    if key_padding_mask is not None and key_padding_mask._data.shape != (N, L):
-        return None
-    return arrays
-
-
-def _score_masks(src_mask, key_padding_mask, N, H, L, dtype):
-    """The float masks as views broadcastable to the (N, H, L, L) scores."""
-    masks = []
-    if src_mask is not None:
-        m = src_mask._data.astype(dtype, copy=False)
-        masks.append(m if m.ndim == 2 else m.reshape(N, H, L, L))
-    if key_padding_mask is not None:
-        masks.append(key_padding_mask._data.astype(dtype, copy=False).reshape(N, 1, 1, L))
-    return masks
-
-
-def _layer_norm_rows(a, out, w, b, eps):
-    """LayerNorm over the rows of 2-D `a`, written into `out` (which may be `a`). The row sums are
-    BLAS products with a ones vector: NumPy's reductions along short rows are several times slower."""
-    E = a.shape[1]
-    mean = a @ np.ones(E, dtype=a.dtype)
-    mean *= 1.0 / E
-    np.subtract(a, mean[:, None], out=out)
-    var = np.einsum("ij,ij->i", out, out)
-    var *= 1.0 / E
-    var += eps
-    np.sqrt(var, out=var)
-    out *= np.reciprocal(var, out=var)[:, None]  # a multiply is cheaper than a divide on every element
-    if w is not None:
-        out *= w
-    if b is not None:
-        out += b
-    return out
-
-
-def _feed_forward(y, w1, b1, w2, b2, act):
-    """linear2(act(linear1(y))) on rows. With ReLU, linear1's bias b1 goes past it:
-    relu(h + b1) = max(h, -b1) + b1, and the "+ b1" becomes w2·b1 in linear2's bias — one pass over
-    the wide hidden layer instead of two."""
-    h = y @ w1.T
-    if act is _act.relu or isinstance(act, ReLU):
-        # against a row, even of zeros: NumPy's loop for a broadcast scalar is 2.5x slower here
-        np.maximum(h, np.zeros(h.shape[1], h.dtype) if b1 is None else -b1, out=h)
-        if b1 is not None:
-            b2 = w2 @ b1 if b2 is None else b2 + w2 @ b1
-    else:
-        if b1 is not None:
-            h += b1
-        h = act(wrap(h))._data
-    out = h @ w2.T
-    if b2 is not None:
-        out += b2
-    return out
-
-
-def _encoder_layer_inference(layer, x, weights, src_mask, key_padding_mask):
-    """The encoder layer on arrays with no graph (dropout is off in eval): one GEMM per projection,
-    residual adds and layer norms in place on buffers this function owns."""
-    w_in, b_in, w_out, b_out, g1, c1, g2, c2, w1, b1, w2, b2 = weights
-    N, L, E = x.shape
-    H, eps, act = layer._modules["self_attn"].num_heads, layer._modules["norm1"].eps, layer.activation
-    masks = _score_masks(src_mask, key_padding_mask, N, H, L, x.dtype)
-    x2 = x.reshape(N * L, E)
-    if layer.norm_first:
-        y = self_attention_inference(_layer_norm_rows(x2, np.empty_like(x2), g1, c1, eps), N, L, H, w_in, b_in,
-                                     w_out, b_out, masks)
-        y += x2
-        out = _feed_forward(_layer_norm_rows(y, np.empty_like(y), g2, c2, eps), w1, b1, w2, b2, act)
-        out += y
-    else:
-        y = self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks)
-        y += x2
-        y = _layer_norm_rows(y, y, g1, c1, eps)
-        out = _feed_forward(y, w1, b1, w2, b2, act)
-        out += y
-        out = _layer_norm_rows(out, out, g2, c2, eps)
-    return wrap(out.reshape(N, L, E))
-
-
 class TransformerEncoderLayer(Module):
     r"""Self-attention then a feed-forward block, each with a residual connection and LayerNorm:
 
@@ -507,12 +279,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        if _relu_ff_fusable(self):
-            l1, l2 = self.linear1, self.linear2
-            out = _relu_feed_forward(x, l1.weight, l1.bias, l2.weight, l2.bias)
-            if out is not None:
-                return self.dropout2(out)
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout2(_layer_feed_forward(self, x))
 
 
 class TransformerDecoderLayer(Module):
@@ -577,9 +344,4 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
-        if _relu_ff_fusable(self):
-            l1, l2 = self.linear1, self.linear2
-            out = _relu_feed_forward(x, l1.weight, l1.bias, l2.weight, l2.bias)
-            if out is not None:
-                return self.dropout3(out)
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout3(_layer_feed_forward(self, x))

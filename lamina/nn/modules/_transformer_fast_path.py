@@ -1,0 +1,177 @@
+r"""TransformerEncoderLayer's inference fast path: the whole layer on arrays, with no graph.
+
+PyTorch runs a fused kernel (torch._transformer_encoder_layer_fwd) under these conditions, and so
+does lamina (_fused_weights checks them, in PyTorch's order): a batched 3-D input; eval mode;
+self_attn with batch_first, an in-projection bias (bias=True) and query, key and value of one
+size; ReLU or GELU as the activation; norm1.eps == norm2.eps; an even number of heads; no forward
+(pre-)hooks on the layer or its submodules; and no gradient needed (grad mode off, or no input
+or weight requires grad). lamina adds its own: plain LayerNorm/Linear submodules over the last
+dimension, one dtype throughout, and masks of the shapes the layer-by-layer path accepts. Any
+other call takes that path (which also raises the errors for bad input).
+
+What it saves: one GEMM per projection, residual adds and layer norms in place on buffers it
+owns, the in-projection's key and value biases folded away (self_attention_inference), and
+ReLU's bias folded past it into linear2's bias (_feed_forward)."""
+import math
+
+import numpy as np
+
+from ...autograd.grad_mode import _enabled
+from ...ops import activation as _act
+from ...ops._attention_softmax import _softmax
+from ...ops._core import wrap
+from ...ops.attention import _heads
+from ._transformer_nodes import _hooked, _standardize_rows
+from .activation import ReLU
+from .attention import MultiheadAttention
+from .linear import Linear
+from .normalization import LayerNorm
+
+
+def _fused_weights(layer, src, src_mask, key_padding_mask, is_causal):
+    """The arrays of the layer's 12 weights when it may run fused, else None.
+
+    The conditions are PyTorch's for its fast path, then what the fused code assumes.
+    Submodules and parameters are read from the Module's dicts: each attribute access would go
+    through Module.__getattr__, and this runs on every call."""
+    mods = layer._modules
+    sa, n1, n2, l1, l2 = (mods.get(k) for k in ("self_attn", "norm1", "norm2", "linear1", "linear2"))
+    x = src._data
+    if (layer.training or x.ndim != 3 or not isinstance(sa, MultiheadAttention) or not sa.batch_first
+            or not sa._qkv_same_embed_dim or not layer.activation_relu_or_gelu or sa.num_heads % 2
+            or not (isinstance(n1, LayerNorm) and isinstance(n2, LayerNorm)) or n1.eps != n2.eps
+            or not (isinstance(l1, Linear) and isinstance(l2, Linear))):
+        return None
+    ap, op = sa._parameters, sa._modules["out_proj"]._parameters
+    tensors = (ap["in_proj_weight"], ap["in_proj_bias"], op["weight"], op.get("bias"),
+               n1._parameters.get("weight"), n1._parameters.get("bias"),
+               n2._parameters.get("weight"), n2._parameters.get("bias"),
+               l1._parameters["weight"], l1._parameters.get("bias"), l2._parameters["weight"],
+               l2._parameters.get("bias"))
+    if tensors[1] is None or _hooked(layer):
+        return None
+    if _enabled[0] and (src._requires_grad or any(t is not None and t._requires_grad for t in tensors)):
+        return None
+    # lamina's own conditions: shapes and dtypes the layer-by-layer path accepts, masks it can add
+    N, L, E = x.shape
+    if E != sa.embed_dim or n1.normalized_shape != (E,) or n2.normalized_shape != (E,):
+        return None
+    arrays = tuple(None if t is None else t._data for t in tensors)
+    if any(a is not None and a.dtype != x.dtype for a in arrays):
+        return None
+    if is_causal and src_mask is None:
+        return None  # the layer-by-layer path raises: the causal hint needs the mask
+    if src_mask is not None and src_mask._data.shape not in ((L, L), (N * sa.num_heads, L, L)):
+        return None
+    if key_padding_mask is not None and key_padding_mask._data.shape != (N, L):
+        return None
+    return arrays
+
+
+def _encoder_layer_inference(layer, x, weights, src_mask, key_padding_mask):
+    """The encoder layer on arrays with no graph (dropout is off in eval): one GEMM per projection,
+    residual adds and layer norms in place on buffers this function owns."""
+    w_in, b_in, w_out, b_out, g1, c1, g2, c2, w1, b1, w2, b2 = weights
+    N, L, E = x.shape
+    H, eps, act = layer._modules["self_attn"].num_heads, layer._modules["norm1"].eps, layer.activation
+    masks = _score_masks(src_mask, key_padding_mask, N, H, L, x.dtype)
+    x2 = x.reshape(N * L, E)
+    if layer.norm_first:
+        y = self_attention_inference(_layer_norm_rows(x2, np.empty_like(x2), g1, c1, eps), N, L, H, w_in, b_in,
+                                     w_out, b_out, masks)
+        y += x2
+        out = _feed_forward(_layer_norm_rows(y, np.empty_like(y), g2, c2, eps), w1, b1, w2, b2, act)
+        out += y
+    else:
+        y = self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks)
+        y += x2
+        y = _layer_norm_rows(y, y, g1, c1, eps)
+        out = _feed_forward(y, w1, b1, w2, b2, act)
+        out += y
+        out = _layer_norm_rows(out, out, g2, c2, eps)
+    return wrap(out.reshape(N, L, E))
+
+
+def _score_masks(src_mask, key_padding_mask, N, H, L, dtype):
+    """The float masks as views broadcastable to the (N, H, L, L) scores."""
+    masks = []
+    if src_mask is not None:
+        m = src_mask._data.astype(dtype, copy=False)
+        masks.append(m if m.ndim == 2 else m.reshape(N, H, L, L))
+    if key_padding_mask is not None:
+        masks.append(key_padding_mask._data.astype(dtype, copy=False).reshape(N, 1, 1, L))
+    return masks
+
+
+def _layer_norm_rows(a, out, w, b, eps):
+    """LayerNorm over the rows of 2-D `a`, written into `out` (which may be `a`)."""
+    _standardize_rows(a, out, eps)
+    if w is not None:
+        out *= w
+    if b is not None:
+        out += b
+    return out
+
+
+def _feed_forward(y, w1, b1, w2, b2, act):
+    """linear2(act(linear1(y))) on rows. With ReLU, linear1's bias b1 goes past it:
+    relu(h + b1) = max(h, -b1) + b1, and the "+ b1" becomes w2·b1 in linear2's bias — one pass over
+    the wide hidden layer instead of two."""
+    h = y @ w1.T
+    if act is _act.relu or isinstance(act, ReLU):
+        # against a row, even of zeros: NumPy's loop for a broadcast scalar is 2.5x slower here
+        np.maximum(h, np.zeros(h.shape[1], h.dtype) if b1 is None else -b1, out=h)
+        if b1 is not None:
+            b2 = w2 @ b1 if b2 is None else b2 + w2 @ b1
+    else:
+        if b1 is not None:
+            h += b1
+        h = act(wrap(h))._data
+    out = h @ w2.T
+    if b2 is not None:
+        out += b2
+    return out
+
+
+def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=()):
+    """Multi-head self-attention of (N·L, E) rows (batch-major), in-projection to out-projection,
+    for inference: no graph, few passes over memory. Returns a fresh (N·L, E) array.
+
+    masks: float arrays broadcastable to the (N, H, L, L) scores, added to them; a query whose
+    every key is -inf gets zeros, as in the training path.
+
+    The scores are computed transposed, (N, H, keys, queries), so that reductions over the keys
+    run down columns (NumPy vectorises those, unlike reductions along short rows) and the sum of
+    the weights is a BLAS product with a ones vector."""
+    E = x2.shape[1]
+    D = E // H
+    scale = 1.0 / math.sqrt(D)
+    w = w_in.copy()  # the scale goes into the query rows: E·E work instead of N·L·E
+    w[:E] *= scale
+    qkv = x2 @ w.T
+    # Of the in-projection's bias only the query part is added here: the key bias adds the same
+    # amount to all scores of a query (softmax ignores it), and since each query's weights sum to
+    # 1 the value bias passes through the attention unchanged, into the out-projection's bias.
+    qkv[:, :E] += b_in[:E] * scale
+    q, k, v = qkv.reshape(N, L, 3, H, D).transpose(2, 0, 3, 1, 4)  # (N, H, L, D) views, no copy
+    st, shifted = _softmax(lambda: _scores_t(q, k, masks), -2, bool(masks), True)
+    if shifted:  # a query with every key masked has all-zero weights: add the value bias, do not fold it
+        v += b_in[2 * E:].reshape(H, 1, D)
+        b_v = None
+    else:
+        b_v = b_in[2 * E:]
+    out = np.empty((N, L, E), dtype=qkv.dtype)
+    np.matmul(np.swapaxes(st, -1, -2), v, out=_heads(out, H, True))
+    a = out.reshape(N * L, E) @ w_out.T
+    bias = b_out if b_v is None else (w_out @ b_v if b_out is None else b_out + w_out @ b_v)
+    if bias is not None:
+        a += bias
+    return a
+
+
+def _scores_t(q, k, masks):
+    """(N, H, keys, queries) scores k qᵀ plus the masks (given in (queries, keys) layout)."""
+    st = np.matmul(k, np.swapaxes(q, -1, -2))
+    for m in masks:
+        st += np.swapaxes(m, -1, -2)
+    return st
