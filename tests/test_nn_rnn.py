@@ -494,7 +494,8 @@ def test_packed_input_must_be_2d_rows():
 
 
 def test_results_kept_across_calls_are_not_overwritten():
-    """Work buffers are recycled between calls; results still referenced must never be."""
+    """Work arrays are reused (by malloc between calls, in place within a call); results still
+    referenced must never be."""
     l = lnn.LSTM(I, H, 2, bidirectional=True)
     x1, x2 = lamina.randn(T, B, I), lamina.randn(T, B, I)
     with lamina.no_grad():

@@ -30,8 +30,6 @@ GEMM (or GEMV) each.
 A node has one output, so the layer's output Y is one flat array [HB | h_n | c_n]; `piece`
 cuts output, h_n and c_n out of it as views, and every gradient flows back into the one node."""
 import functools
-import sys
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -44,49 +42,10 @@ METHODS = []
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
-# Work buffers are recycled: a fresh multi-megabyte array costs a page fault per 4 KiB on first
-# touch (and the OS takes the pages back at free), which for a small LSTM step is a sizeable part
-# of the time. A pooled array is handed out again only when nothing else refers to it any more
-# (the graph that saved it was freed), which its reference count tells. Sizes are rounded up to
-# powers of two so that varying sequence lengths share buffers; what the pool keeps is bounded.
-_POOL_MAX_ARRAY = 32 << 20   # bytes: larger arrays are not kept
-_POOL_BUDGET = 128 << 20     # bytes kept per thread, at most
-_POOL_PER_KEY = 6
-_local = threading.local()
-
-
-def _free_refcount():
-    pool = [np.empty(1)]
-    for arr in pool:
-        return sys.getrefcount(arr)
-
-
-_FREE = _free_refcount()
-
-
 def _buf(shape, dt):
-    """An uninitialised array of `shape` and dtype `dt`, recycled from this thread's pool when a
-    pooled array of its size class is no longer referenced anywhere else."""
-    n = 1
-    for d in shape:
-        n *= d
-    cap = 1 << max(n - 1, 0).bit_length()
-    pools = getattr(_local, "pools", None)
-    if pools is None:
-        pools = _local.pools = {}
-        _local.kept = 0
-    key = (cap, dt)
-    pool = pools.get(key)
-    if pool is None:
-        pool = pools[key] = []
-    for arr in pool:
-        if sys.getrefcount(arr) == _FREE:
-            return arr[:n].reshape(shape)
-    arr = np.empty(cap, dt)
-    if len(pool) < _POOL_PER_KEY and arr.nbytes <= _POOL_MAX_ARRAY and _local.kept + arr.nbytes <= _POOL_BUDGET:
-        pool.append(arr)
-        _local.kept += arr.nbytes
-    return arr[:n].reshape(shape)
+    """An uninitialised work array. (Large ones are reused by malloc rather than faulted in
+    afresh each call: lamina raises glibc's mmap and trim thresholds, see ops/_alloc.py.)"""
+    return np.empty(shape, dt)
 
 
 # ---- the walk over time -------------------------------------------------------------------------
@@ -171,6 +130,9 @@ def _by_time(buf, plan, shape, sub=None):
     for d in shape:
         R *= d
     T = len(plan.steps)
+    if T == 1:  # a cell
+        v = buf[:plan.N * R].reshape(shape + (plan.N,))
+        return [v if sub is None else v[sub]]
     if plan.uniform:
         v = buf[:plan.N * R].reshape((T,) + shape + (plan.N // T,))
         return list(v if sub is None else v[:, sub])
@@ -201,6 +163,9 @@ def _at(arr, plan, out=False, ring=None):
     """arr[slot][..., :b] at each step's input slot (output slot if `out`), in step order; for
     a padded batch from one list() call. With `ring`, arr holds only that many slots, reused."""
     k = 4 if out else 3
+    if len(plan.steps) == 1:  # a cell: one view, not a list of all slots first
+        st = plan.steps[0]
+        return [arr[st[k] % (ring or len(arr))][..., :st[2]]]
     if plan.uniform:
         views = list(arr)
         ring = ring or len(views)
@@ -209,7 +174,10 @@ def _at(arr, plan, out=False, ring=None):
 
 
 def _row_sums(cols):
-    """Sum of each row of a (rows, N) matrix: a GEMV, several times faster than sum(axis=1)."""
+    """Sum of each row of a (rows, N) matrix: for long rows a GEMV, several times faster than
+    sum(axis=1)."""
+    if cols.shape[1] < 256:
+        return cols.sum(axis=1)
     return cols @ np.ones(cols.shape[1], cols.dtype)
 
 
@@ -217,6 +185,8 @@ def _to_cols(buf, rows, plan):
     """Per-step blocks (rows, b) → one (rows, N) matrix with step t in columns off[t]:off[t]+b:
     a copy of whole (b,)-rows, three times cheaper than the transposing copy to (N, rows).
     Its transpose is the time-major (N, rows) the weight gradients need."""
+    if len(plan.steps) == 1:  # a cell: the one block is the matrix
+        return buf[:rows * plan.N].reshape(rows, plan.N)
     out = _buf((rows, plan.N), buf.dtype)
     if plan.uniform:
         T = len(plan.steps)
@@ -234,6 +204,27 @@ def _rows(x, batch_first):
     if batch_first:
         x = np.ascontiguousarray(x.swapaxes(0, 1))
     return x.reshape(-1, x.shape[-1])
+
+
+_CONSTANTS = {}
+
+
+def _constants(dt):
+    """0-d arrays 1, 2, -4 of dtype dt: as ufunc operands they cost less per call than Python
+    floats (no weak-scalar promotion to resolve)."""
+    c = _CONSTANTS.get(dt)
+    if c is None:
+        c = _CONSTANTS[dt] = tuple(np.full((), v, dt) for v in (1.0, 2.0, -4.0))
+    return c
+
+
+@functools.lru_cache(maxsize=64)
+def _gate_scale(factors, H, dt):
+    """The per-row factors of the gate pre-activations, one per gate block of H rows (read-only,
+    shared between calls)."""
+    s = np.repeat(np.array(factors, dt), H)
+    s.flags.writeable = False
+    return s
 
 
 def _state(s, k):
@@ -391,7 +382,7 @@ def _slot_grads(gHB, plan, T, B):
 
 class _Pre:
     """The gate pre-activations of one step, W_ih x + W_hh h + biases, scaled per row by `scale`
-    (folded into the weights when merged). Merged: one GEMM with W = [W_ih | b | W_hh] on the
+    if given (folded into the weights when merged). Merged: one GEMM with W = [W_ih | b | W_hh] on the
     whole slot (the loop calls it with `operands`); else two GEMMs on its parts and the bias and
     scale added per step (a call)."""
 
@@ -401,15 +392,17 @@ class _Pre:
         self.hz = hz
         if merge:
             W = np.empty((G + extra_rows, hz + Whh.shape[1]), Wih.dtype)
-            np.multiply(Wih, scale[:, None], out=W[:G, :I])
+            W[:G, :I] = Wih
             if bias is not None:
-                np.multiply(bias, scale, out=W[:G, I])
-            np.multiply(Whh, scale[:, None], out=W[:G, hz:])
+                W[:G, I] = bias
+            W[:G, hz:] = Whh
+            if scale is not None:
+                W[:G] *= scale[:, None]
             self.W = W
         else:
             self.Wih, self.Whh, self.I = Wih, Whh, I
             self.bias = None if bias is None else bias[:, None]
-            self.scale = scale[:, None]
+            self.scale = None if scale is None else scale[:, None]
 
     def operands(self, zin, zero_h0):
         """Per step (W, z slot) for the merged GEMM, (None, z slot) otherwise; a first step
@@ -426,7 +419,8 @@ class _Pre:
         out += self.Whh @ z[self.hz:]
         if self.bias is not None:
             out += self.bias
-        out *= self.scale
+        if self.scale is not None:
+            out *= self.scale
 
 
 # ---- LSTM: i, f, g, o = σ, σ, tanh, σ of the four H-row blocks ------------------------------------
@@ -439,8 +433,7 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
     # D = 1 + exp(-x) on one contiguous block, and σ(x) = 1/D, tanh(x) = 2/D_g - 1 follow by
     # division (powers of two scale exactly; 2/inf = 0 keeps saturated gates finite). The
     # slots hold c~ = -2c, so that tanh(c) = 2/(1 + exp(c~)) - 1 too: an exp costs half a tanh.
-    scale = np.full(4 * H, -1.0, dt)
-    scale[2 * H:3 * H] = -2.0
+    scale = _gate_scale((-1.0, -1.0, -2.0, -1.0), H, dt)
     pre = _Pre(Wih, Whh, None if b_ih is None else b_ih._data + b_hh._data, scale, hz, merge)
     Whr = None if w_hr is None else w_hr._data
     B = Z.shape[2]
@@ -454,7 +447,7 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
                 pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan, out=True),
                 _at(S, plan, ring=ring), _at(S[:, 0], plan, ring=ring), _at(S[:, 1], plan, ring=ring),
                 _at(S[:, 1], plan, out=True, ring=ring), _blocks(R, plan, (H,), keep) if R is not None else d_o)
-    one, two, m4 = np.ones((), dt), np.full((), 2.0, dt), np.full((), -4.0, dt)  # 0-d: cheaper calls
+    one, two, m4 = _constants(dt)
     for a, d_if, d_g, d_o, tc, (W, z), h, s, g, c_prev, c, r in views:
         if W is not None:
             np.matmul(W, z, out=a)
@@ -491,7 +484,7 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
                          _by_time(dG, plan, (4, H), slice(0, 3)))
     DH = None if Whr is None else _buf((plan.N * Whh.shape[1],), dt)
     B = dc_state.shape[1]
-    one = np.ones((), dt)
+    one = _constants(dt)[0]
     u_buf = np.empty(H * B, dt)
     dr_buf = None if Whr is None else np.empty(H * B, dt)
     gz = None if gZ is None else list(gZ)
@@ -555,19 +548,19 @@ def _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep, zero_h0):
     H = Whh.shape[0] // 3
     H2 = 2 * H
     B = Z.shape[2]
-    # One GEMM per step gives [-(r pre-activation); -(z ...); W_hn h + b_hn] (σ as 1/(1 + exp)
-    # with no negation pass, as for the LSTM); the input side of n, W_in x + b_in, is computed
-    # for all steps before the loop (merged) or per step (short inputs).
-    scale = np.ones(3 * H, dt)
-    scale[:H2] = -1.0
-    bias = None
-    if b_ih is not None:
-        bias = b_hh._data.copy()
-        bias[:H2] += b_ih._data[:H2]
-    pre = _Pre(Wih[:H2], Whh[:H2], None if bias is None else bias[:H2], scale[:H2], hz, merge, extra_rows=H)
     I = Wih.shape[1]
-    if merge:   # the n rows: [0 | b_hn | W_hn]
-        pre.W[H2:, :I] = 0
+    # A step's gate block A is [-(r pre-activation); -(z ...); W_hn h + b_hn] (σ as 1/(1 + exp)
+    # with no negation pass, as for the LSTM), and NX = W_in x + b_in the input side of n.
+    # Merged: A is one GEMM per step and NX one batched GEMM for all steps before the loop;
+    # short inputs: one GEMM per side per step.
+    if merge:
+        bias = None
+        if b_ih is not None:
+            bias = b_hh._data.copy()
+            bias[:H2] += b_ih._data[:H2]
+        pre = _Pre(Wih[:H2], Whh[:H2], None if bias is None else bias[:H2], _gate_scale((-1.0, -1.0), H, dt),
+                   hz, merge, extra_rows=H)
+        pre.W[H2:, :I] = 0   # the n rows: [0 | b_hn | W_hn]
         if bias is not None:
             pre.W[H2:, I] = bias[H2:]
         pre.W[H2:, hz:] = Whh[H2:]
@@ -576,27 +569,32 @@ def _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep, zero_h0):
         if b_ih is not None:
             Wn[:, I] = b_ih._data[H2:]
         NX = np.matmul(Wn, Z[:, :hz])             # per slot: W_in x + b_in of the step reading it
+        operands, nxs, axs = pre.operands(_at(Z, plan), zero_h0), _at(NX, plan), _at(Z, plan)
     else:
-        NX = np.empty(H * B, dt)  # one step's, computed in the loop
-    A = _buf((plan.N * 3 * H,), dt) if keep else np.empty(3 * H * B, dt)   # [D_r; D_z; W_hn h + b_hn]
+        AX = np.empty(3 * H * B, dt)              # W_ih x + b_ih, one step's
+        operands, axs = [(None, z) for z in _at(Z, plan)], _blocks(AX, plan, (3 * H,), False)
+        nxs = _blocks(AX, plan, (3, H), False, 2)
+        b_i, b_h = (None, None) if b_ih is None else (b_ih._data[:, None], b_hh._data[:, None])
+    A = _buf((plan.N * 3 * H,), dt) if keep else np.empty(3 * H * B, dt)
     NN = _buf((plan.N * H,), dt) if keep else np.empty(H * B, dt)          # n
     U = np.empty(H * B, dt)
     views = zip(_blocks(A, plan, (3 * H,), keep), _blocks(A, plan, (3, H), keep, slice(0, 2)),
                 _blocks(A, plan, (3, H), keep, 0), _blocks(A, plan, (3, H), keep, 1),
                 _blocks(A, plan, (3, H), keep, 2), _blocks(NN, plan, (H,), keep),
-                _blocks(U, plan, (H,), False), pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan),
-                _at(Z[:, hz:], plan, out=True), _at(NX, plan) if merge else _blocks(NX, plan, (H,), False))
-    one = np.ones((), dt)
-    for a, rz, d_r, d_z, nh, n, u, (W, z), h_prev, h, nx in views:
+                _blocks(U, plan, (H,), False), operands, _at(Z[:, hz:], plan),
+                _at(Z[:, hz:], plan, out=True), nxs, axs)
+    one = _constants(dt)[0]
+    for a, rz, d_r, d_z, nh, n, u, (W, z), h_prev, h, nx, ax in views:
         if W is not None:
             np.matmul(W, z, out=a)
         else:
-            pre(z, rz.reshape(H2, -1))
-            np.matmul(Wih[H2:], z[:I], out=nx)
-            np.matmul(Whh[H2:], h_prev, out=nh)
-            if b_ih is not None:
-                nx += b_ih._data[H2:, None]
-                nh += b_hh._data[H2:, None]
+            np.matmul(Wih, z[:I], out=ax)
+            np.matmul(Whh, h_prev, out=a)
+            if b_i is not None:
+                np.add(ax, b_i, out=ax)
+                np.add(a, b_h, out=a)
+            np.add(a[:H2], ax[:H2], out=a[:H2])
+            np.negative(rz, out=rz)
         np.exp(rz, out=rz)
         np.add(rz, one, out=rz)            # D_r, D_z: r = 1/D_r, z = 1/D_z
         np.divide(nh, d_r, out=n)          # r (W_hn h + b_hn)
@@ -620,7 +618,7 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
     E = _buf((plan.N * 4 * H,), dt)
     es = _by_time(E, plan, (4, H))
     WT = np.concatenate((Whh[H2:], Whh[:H2])).T
-    one = np.ones((), dt)
+    one = _constants(dt)[0]
     tmp = np.empty(H * B, dt)
     gz = None if gZ is None else list(gZ)
     last = plan.runs[-1][0] + plan.runs[-1][6][-1] if plan.runs else -1  # the time step backward ends at
@@ -673,9 +671,8 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
 # ---- Elman RNN: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)  (or relu) -------------------------
 
 def _rnn_forward(mode, Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, zero_h0):
-    dt = Z.dtype
     bias = None if b_ih is None else b_ih._data + b_hh._data
-    pre = _Pre(Wih, Whh, bias, np.ones(Whh.shape[0], dt), hz, merge)
+    pre = _Pre(Wih, Whh, bias, None, hz, merge)
     act = np.tanh if mode == "RNN_TANH" else functools.partial(np.maximum, 0.0)
     for (W, z), h in zip(pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan, out=True)):
         if W is not None:
