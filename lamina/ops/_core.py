@@ -82,7 +82,17 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
                 out._requires_grad = False
                 return out
         if saved:
-            saved = tuple([(t._version, t._version[0], t) for t in saved])
+            # unrolled: a comprehension costs a function call (this runs once per recorded op)
+            if len(saved) == 1:
+                a = saved[0]
+                va = a._version
+                saved = ((va, va[0], a),)
+            elif len(saved) == 2:
+                a, b = saved
+                va, vb = a._version, b._version
+                saved = ((va, va[0], a), (vb, vb[0], b))
+            else:
+                saved = tuple([(t._version, t._version[0], t) for t in saved])
             if save_output:  # None stands for the output itself (holding it would make a cycle)
                 saved += ((out._version, 0, None),)
         elif save_output and saved is not None:
