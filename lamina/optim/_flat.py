@@ -99,7 +99,9 @@ def plan_for(opt, group, keys, has_step, copy=True):
     keys: the state entries kept flat; has_step: the state has a per-parameter 'step' tensor, and
     only parameters with equal step counts share a bucket (one bias correction per bucket); copy:
     gather the gradients into `bucket.grad` (else only check that the plan still fits)."""
-    cache = opt.__dict__.setdefault("_flat_plans", {})
+    cache = opt.__dict__.get("_flat_plans")
+    if cache is None:
+        cache = opt.__dict__["_flat_plans"] = {}
     key = id(group)
     plan = cache.get(key)
     if plan is not None:
