@@ -176,6 +176,17 @@ def _at(arr, plan, out=False, ring=None):
     return [arr[st[k]][..., :st[2]] for st in plan.steps]
 
 
+def _active(state, b):
+    """The first b columns of a (rows, B) state as a contiguous array: a run of steps works on
+    it (ops on a strided column prefix cost several times more) and `_settle` puts it back."""
+    return state if b == state.shape[1] else np.ascontiguousarray(state[:, :b])
+
+
+def _settle(state, active):
+    if active is not state:
+        state[:, :active.shape[1]] = active
+
+
 def _row_sums(cols):
     """Sum of each row of a (rows, N) matrix: for long rows a GEMV, several times faster than
     sum(axis=1)."""
@@ -194,9 +205,9 @@ def _to_cols(buf, rows, plan):
     if plan.uniform:
         T = len(plan.steps)
         np.copyto(out.reshape(rows, T, plan.N // T), buf[:plan.N * rows].reshape(T, rows, -1).swapaxes(0, 1))
-    else:
-        for _, g0, b, _, _ in plan.steps:
-            out[:, g0:g0 + b] = _block(buf, g0, rows, b)
+    else:  # a run's steps are consecutive blocks and columns
+        for _, n, b, g0, _, _, _ in plan.runs:
+            np.copyto(out[:, g0:g0 + n * b].reshape(rows, n, b), _run_blocks(buf, g0, n, rows, b).swapaxes(0, 1))
     return out
 
 
@@ -375,12 +386,12 @@ def _fill_rows(HB, Zh, plan):
 
 def _slot_grads(gHB, plan, T, B):
     """The output rows' gradient per slot as (H_out, b) columns: an array (T + 1, H_out, B) for a
-    padded batch (one transposing copy), else a list of views."""
+    padded batch (one transposing copy), else a list of contiguous arrays."""
     if plan.uniform:
         out = _buf((T + 1, gHB.shape[1], B), gHB.dtype)
         np.copyto(out, gHB.reshape(T + 1, B, gHB.shape[1]).swapaxes(1, 2))
         return out
-    return [gHB[r0:r0 + n].T for r0, n in plan.slot_rows]
+    return [np.ascontiguousarray(gHB[r0:r0 + n].T) for r0, n in plan.slot_rows]
 
 
 class _Pre:
@@ -497,7 +508,6 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
     dhs = None if DH is None else _by_time(DH, plan, (Whr.shape[0],))
     last = plan.runs[-1][0] + plan.runs[-1][6][-1] if plan.runs else -1  # the time step backward ends at
     add, multiply = np.add, np.multiply
-    gemm = np.dot if plan.uniform else np.matmul  # np.dot is cheaper per call but needs a contiguous out
     for t0, n, b, g0, si0, so0, order in plan.runs:
         # Per run, what the gate gradients need besides dh and dc~ = d(loss)/d(c~), c~ = -2c
         # (so d(loss)/dc = -2 dc~), from D = 1/σ (and s = σ(2x_g) = 1/D_g, g = 2s - 1,
@@ -520,7 +530,7 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
         np.subtract(P, Rs[:, 3], out=P)
         P *= 0.5
         K_o, K_ifg, Pl, F = list(K[:, 3]), list(K[:, :3]), list(P), list(Rs[:, 1])
-        dh, dc, u = dh_state[:, :b], dc_state[:, :b], u_buf[:H * b].reshape(H, b)
+        dh, dc, u = _active(dh_state, b), _active(dc_state, b), u_buf[:H * b].reshape(H, b)
         dr = dh if DH is None else dr_buf[:H * b].reshape(H, b)
         for j in order:  # (out given positionally, as in the forward)
             t = t0 + j
@@ -535,7 +545,9 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
             multiply(dc, K_ifg[j], dg_ifg[t])
             if t != last or need.get("hx") or need.get("cx"):  # the state before the first step
                 multiply(dc, F[j], dc)
-                gemm(WhhT, dgs[t], dh)
+                np.dot(WhhT, dgs[t], dh)
+        _settle(dh_state, dh)
+        _settle(dc_state, dc)
     dA = _to_cols(dG, 4 * H, plan)
     grads = {"dc": dc_state}
     if need.get("w_hh"):
@@ -649,7 +661,7 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
         F[:, 0] *= Rs[:, 0]
         F[:, 0] *= a[:, 2]
         F_zn, F_r, R_r, R_z = list(F[:, 1:]), list(F[:, 0]), list(Rs[:, 0]), list(Rs[:, 1])
-        dh, u = dh_state[:, :b], tmp[:H * b].reshape(H, b)
+        dh, u = _active(dh_state, b), tmp[:H * b].reshape(H, b)
         for j in order:
             t = t0 + j
             e = es[t]
@@ -660,8 +672,9 @@ def _gru_backward(saved, Z, hz, gZ, dh_state, Whh, plan, HP, need):
             np.multiply(e[3], R_r[j], out=e[0])           # d(W_hn h + b_hn)
             if t != last or need.get("hx"):               # the state before the first step
                 np.multiply(dh, R_z[j], out=dh)
-                np.matmul(WT, e[:3].reshape(3 * H, b), out=u)
+                np.dot(WT, e[:3].reshape(3 * H, b), u)
                 np.add(dh, u, out=dh)
+        _settle(dh_state, dh)
     cols = _to_cols(E, 4 * H, plan)
     grads = {}
     if need.get("w_hh"):
@@ -706,13 +719,14 @@ def _rnn_backward(mode, Z, hz, gZ, dh_state, Whh, plan, HP, need):
         else:
             D = (h > 0).astype(dt)
         D = list(D)
-        dh = dh_state[:, :b]
+        dh = _active(dh_state, b)
         for j in order:
             if gz is not None:
                 np.add(dh, gz[so0 + j][:, :b], out=dh)
             dp = dps[t0 + j]
             np.multiply(dh, D[j], out=dp)
-            np.matmul(WhhT, dp, out=dh)
+            np.dot(WhhT, dp, dh)
+        _settle(dh_state, dh)
     dA = _to_cols(dP, Hh, plan)
     grads = {}
     if need.get("w_hh"):
