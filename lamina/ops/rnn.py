@@ -14,8 +14,8 @@ W Z_slot with W = [W_ih | b_ih + b_hh | W_hh]: input projection, both biases and
 once (for short inputs, where building W costs more than it saves, two GEMMs instead). Forward,
 step t reads slot t and writes slot t + 1; reverse, it reads t + 1 and writes t. The slots are
 then in the order of the output rows HB (h0 first forward, last reverse), which one transposing
-copy fills at the end. The LSTM cell state lives in slots of the same kind (S), as -2c; without
-a graph to build, one slot updated in place. Gates come from exp and divisions (σ(x) = 1/(1 +
+copy fills at the end. The LSTM cell state lives in slots of the same kind (S), as -2c (for a
+padded batch one slot, updated in place). Gates come from exp and divisions (σ(x) = 1/(1 +
 exp(-x)), tanh(x) = 2/(1 + exp(-2x)) - 1): on float32 NumPy's exp costs half its tanh.
 
 Packed sequences are time-major rows: step t covers rows off[t]:off[t]+bs[t], bs non-increasing
@@ -25,9 +25,9 @@ that starts reads h0, written beforehand into every slot's spare columns. Arrays
 for backward are "blocks": step t's (R, bs[t]) array at offset off[t]·R of a flat buffer.
 
 Backward walks the steps in reverse with dh, dc as (H, B) columns; the per-step factors it needs
-are computed for a run of steps at once, the per-step gate gradients are stored as blocks and
-turned into (·, N) columns with one block copy, and then dW_ih, dW_hh, dX and the biases are one
-GEMM (or GEMV) each.
+were computed by the forward (LSTM) or are computed for a run of steps at once (GRU, RNN), the
+per-step gate gradients are stored as blocks and turned into (·, N) columns with one block copy,
+and then dW_ih, dW_hh, dX and the biases are one GEMM (or GEMV) each.
 
 A node has one output, so the layer's output Y is one flat array [HB | h_n | c_n]; `piece`
 cuts output, h_n and c_n out of it as views, and every gradient flows back into the one node."""
@@ -272,7 +272,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
     Z, hz = _slots(x, _state(hx, k), b_ih is not None, Hout, plan, batch_first, T, B)
     lstm = mode == "LSTM"
     if lstm:
-        S, ring = _cell_slots(_state(cx, k), plan, H, B, dt, keep)
+        S, ring = _cell_slots(_state(cx, k), plan, H, B, dt)
     merge = N > Z.shape[1]  # else building W costs more than it saves
     with np.errstate(over="ignore"):
         if lstm:
@@ -304,7 +304,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
         HP = HB[plan.prev_all]
         if lstm:
             dc = np.multiply(gY[n_hb + B * Hout:].reshape(B, H).T, -0.5, out=np.empty((H, B), dt))  # for -2c
-            dA, grads = _lstm_backward(saved, S, Z, hz, gZ, dh, dc, Whh, plan, HP, need)
+            dA, grads = _lstm_backward(saved, gZ, dh, dc, Whh, plan, HP, need)
         elif mode == "GRU":
             dA, grads = _gru_backward(saved, Z, hz, gZ, dh, Whh, plan, HP, need)
         else:
@@ -357,12 +357,12 @@ def _slots(x, h0, bias, Hout, plan, batch_first, T, B):
     return Z, hz
 
 
-def _cell_slots(c0, plan, H, B, dt, keep):
-    """The LSTM cell state slots S: per slot [spare; -2c] (see _lstm_forward). Without `keep`
-    a padded batch needs only the last state, so one slot is updated in place (it stays in
-    cache); `ring` is the number of slots a slot index is taken modulo."""
+def _cell_slots(c0, plan, H, B, dt):
+    """The LSTM cell state slots S: per slot [spare; -2c] (see _lstm_forward). A padded batch
+    needs only the last state, so one slot is updated in place (it stays in cache); `ring` is
+    the number of slots a slot index is taken modulo."""
     T = len(plan.steps)
-    ring = T + 1 if keep or not plan.uniform else 1
+    ring = T + 1 if not plan.uniform else 1
     S = _buf((ring, 2, H, B), dt)
     if not plan.uniform:
         S.fill(0)
@@ -451,21 +451,26 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
     pre = _Pre(Wih, Whh, None if b_ih is None else b_ih._data + b_hh._data, scale, hz, merge)
     Whr = None if w_hr is None else w_hr._data
     B = Z.shape[2]
-    A = _buf((plan.N * 4 * H,), dt) if keep else np.empty(4 * H * B, dt)  # D per step, blocks
-    TC = _buf((plan.N * H,), dt) if keep else None  # tanh(c) per step; else in D_g, used by then
+    A = np.empty(4 * H * B, dt)          # one step's D; tanh(c) then goes over the spent D_g
     R = None if Whr is None else (_buf((plan.N * H,), dt) if keep else np.empty(H * B, dt))
     # every view the loop needs, made beforehand (a view costs as much as a small op)
-    d_g, d_o = _blocks(A, plan, (4, H), keep, 2), _blocks(A, plan, (4, H), keep, 3)
-    views = zip(_blocks(A, plan, (4 * H,), keep), _blocks(A, plan, (4, H), keep, slice(0, 2)), d_g, d_o,
-                _blocks(TC, plan, (H,), keep) if keep else d_g,   # inference: tanh(c) over the spent D_g
-                pre.operands(_at(Z, plan), zero_h0), _at(Z[:, hz:], plan, out=True),
-                _at(S, plan, ring=ring), _at(S[:, 0], plan, ring=ring), _at(S[:, 1], plan, ring=ring),
-                _at(S[:, 1], plan, out=True, ring=ring), _blocks(R, plan, (H,), keep) if R is not None else d_o)
+    d_g = _blocks(A, plan, (4, H), False, 2)
+    saved, facs = None, [None] * len(plan.steps)
+    if keep:  # what backward needs of each step, computed while its arrays are in cache
+        saved = (_buf((plan.N * 4 * H,), dt), _buf((plan.N * H,), dt), _buf((plan.N * H,), dt))
+        facs = zip(_blocks(saved[0], plan, (4, H), True), _blocks(saved[1], plan, (H,), True),
+                   _blocks(saved[2], plan, (H,), True), _blocks(np.empty(4 * H * B, dt), plan, (4, H), False))
+    views = zip(_blocks(A, plan, (4 * H,), False), _blocks(A, plan, (4, H), False, slice(0, 2)), d_g,
+                _blocks(A, plan, (4, H), False, 3), pre.operands(_at(Z, plan), zero_h0),
+                _at(Z[:, hz:], plan, out=True), _at(S, plan, ring=ring), _at(S[:, 0], plan, ring=ring),
+                _at(S[:, 1], plan, ring=ring), _at(S[:, 1], plan, out=True, ring=ring),
+                _blocks(R, plan, (H,), keep) if R is not None else d_g,
+                facs)
     one, two, m4 = _constants(dt)
     # local names and positional `out` (the third argument): a little less per call, which at
     # these sizes is what the step costs besides its GEMM and its two exps
     dot, exp, add, subtract, divide = np.dot, np.exp, np.add, np.subtract, np.divide
-    for a, d_if, d_g, d_o, tc, (W, z), h, s, g, c_prev, c, r in views:
+    for a, d_if, d_g, d_o, (W, z), h, s, g, c_prev, c, r, fac in views:
         if W is not None:
             dot(W, z, a)                 # np.dot: less overhead than matmul; `a` is contiguous
         else:
@@ -474,7 +479,10 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
         add(a, one, a)                   # D
         divide(m4, d_g, g)               # s[0] is a spare row: -2g = 2 - 4/D_g
         add(g, two, g)
-        divide(s, d_if, s)               # [-2 i g; f c~_prev]: backward reads these products
+        divide(s, d_if, s)               # [-2 i g; f c~_prev]
+        if fac is not None:
+            _gate_factors(fac, a, s)
+        tc = d_g
         add(g, c_prev, c)                # c~
         exp(c, tc)
         add(tc, one, tc)
@@ -485,12 +493,44 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
         else:
             divide(tc, d_o, r)
             np.matmul(Whr, r, out=h)
-    return A, TC, R, Whr
+        if fac is not None:
+            _cell_factors(fac, h if Whr is None else r, tc)
+    return saved, R, Whr
 
 
-def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need):
-    A, TC, R, Whr = saved
-    dt = A.dtype
+# What the LSTM backward needs of each step: blocks K (4H, b), P (H, b), F (H, b), with
+# dc~ = d(loss)/d(c~), c~ = -2c (so d(loss)/dc = -2 dc~), σ = 1/D (s = σ(2x_g) = 1/D_g,
+# g = 2s - 1, 1 - g² = 4s(1-s)), the forward's products [-2ig; f c~_prev] and h = o·tanh(c)
+# (before a projection):
+#   d(pre_i) = dc·g·i(1-i) = dc~·(-2ig)(1-i),  d(pre_f) = dc·c_prev·f(1-f) = dc~·(f c~_prev)(1-f),
+#   d(pre_g) = dc·i·4s(1-s) = dc~·(-8)i s(1-s),  d(pre_o) = dh·tanh(c)·o(1-o) = dh·h(1-o)
+#   → dc~·K[:3], dh·K[3];  dc~ += -dh·o(1 - tanh²c)/2 = dh·(h·tanh c - o)/2 → dh·P;
+#   dc~_prev = dc~·f → F.
+# `fac` is (K, P, F, sigma) for the step, sigma a scratch (4, H, b).
+
+def _gate_factors(fac, D, products):
+    k, _, f, sig = fac
+    one = _constants(D.dtype)[0]
+    np.divide(one, D.reshape(sig.shape), sig)     # i, f, s, o
+    np.subtract(one, sig, k)
+    np.multiply(k[:2], products, k[:2])
+    np.multiply(k[2], sig[2], k[2])
+    np.multiply(k[2], sig[0], k[2])
+    k[2] *= -8.0
+    np.copyto(f, sig[1])
+
+
+def _cell_factors(fac, h, tc):
+    k, p, _, sig = fac
+    np.multiply(k[3], h, k[3])
+    np.multiply(h, tc, p)
+    np.subtract(p, sig[3], p)
+    p *= 0.5
+
+
+def _lstm_backward(saved, gZ, dh_state, dc_state, Whh, plan, HP, need):
+    (Kb, Pb, Fb), R, Whr = saved      # per-step factors (see _LstmFactors)
+    dt = Kb.dtype
     H = dc_state.shape[0]
     WhhT = Whh.T
     # d(loss)/d(pre-activation) per step, as blocks; at the end turned into the (4H, N) columns
@@ -501,7 +541,6 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
                          _by_time(dG, plan, (4, H), slice(0, 3)))
     DH = None if Whr is None else _buf((plan.N * Whh.shape[1],), dt)
     B = dc_state.shape[1]
-    one = _constants(dt)[0]
     u_buf = np.empty(H * B, dt)
     dr_buf = None if Whr is None else np.empty(H * B, dt)
     gz = None if gZ is None else list(gZ)
@@ -509,27 +548,9 @@ def _lstm_backward(saved, S, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need)
     last = plan.runs[-1][0] + plan.runs[-1][6][-1] if plan.runs else -1  # the time step backward ends at
     add, multiply = np.add, np.multiply
     for t0, n, b, g0, si0, so0, order in plan.runs:
-        # Per run, what the gate gradients need besides dh and dc~ = d(loss)/d(c~), c~ = -2c
-        # (so d(loss)/dc = -2 dc~), from D = 1/σ (and s = σ(2x_g) = 1/D_g, g = 2s - 1,
-        # 1 - g² = 4s(1-s)), the forward's products [-2ig; f c~_prev] and h = o·tanh(c) (before
-        # a projection):
-        #   d(pre_i) = dc·g·i(1-i) = dc~·(-2ig)(1-i),  d(pre_f) = dc·c_prev·f(1-f) = dc~·(f c~_prev)(1-f),
-        #   d(pre_g) = dc·i·4s(1-s) = dc~·(-8)i s(1-s),  d(pre_o) = dh·tanh(c)·o(1-o) = dh·h(1-o)
-        #   → dc~·K[:3], dh·K[3];  dc~ += -dh·o(1 - tanh²c)/2 = dh·(h·tanh c - o)/2 → dh·P;
-        #   dc~_prev = dc~·f
-        D = _run_blocks(A, g0, n, 4 * H, b).reshape(n, 4, H, b)
-        Rs = np.divide(one, D)                    # i, f, s, o
-        K = np.subtract(one, Rs)
-        K[:, :2] *= S[si0:si0 + n, :, :, :b]      # the products of each step
-        K[:, 2] *= Rs[:, 2]
-        K[:, 2] *= Rs[:, 0]
-        K[:, 2] *= -8.0
-        h = Z[so0:so0 + n, hz:, :b] if R is None else _run_blocks(R, g0, n, H, b)
-        K[:, 3] *= h
-        P = np.multiply(h, _run_blocks(TC, g0, n, H, b))
-        np.subtract(P, Rs[:, 3], out=P)
-        P *= 0.5
-        K_o, K_ifg, Pl, F = list(K[:, 3]), list(K[:, :3]), list(P), list(Rs[:, 1])
+        K = _run_blocks(Kb, g0, n, 4 * H, b).reshape(n, 4, H, b)
+        K_o, K_ifg = list(K[:, 3]), list(K[:, :3])
+        Pl, F = list(_run_blocks(Pb, g0, n, H, b)), list(_run_blocks(Fb, g0, n, H, b))
         dh, dc, u = _active(dh_state, b), _active(dc_state, b), u_buf[:H * b].reshape(H, b)
         dr = dh if DH is None else dr_buf[:H * b].reshape(H, b)
         for j in order:  # (out given positionally, as in the forward)
