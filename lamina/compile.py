@@ -84,7 +84,7 @@ class CompiledModule:
         if kwargs or len(args) != 1 or not isinstance(args[0], Tensor):
             return self._eager("only a single tensor argument is compiled", args, kwargs)
         x = args[0]
-        training = grad_mode._enabled[0] and (x._requires_grad or any(p._requires_grad for p in self._params))
+        training = grad_mode._mode.grad and (x._requires_grad or any(p._requires_grad for p in self._params))
         key = (training, x._data.shape, x._data.dtype, tuple([m.training for m in self._modules]))
         program = self._programs.get(key)
         if program is None:

@@ -566,3 +566,32 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.parametrize("lib", [torch, lamina], ids=["torch", "lamina"])
+def test_grad_mode_is_per_thread(lib):
+    """Grad mode belongs to a thread (as in PyTorch): no_grad in one thread leaves the others
+    recording, a new thread starts with grad on, and overlapping no_grad blocks in several
+    threads leave every thread as it was."""
+    import threading
+    seen = {}
+    inside = threading.Barrier(2)
+
+    def worker(name):
+        seen[name + " start"] = lib.is_grad_enabled()
+        with lib.no_grad():
+            inside.wait()  # both threads are inside their no_grad blocks here
+            seen[name + " inside"] = lib.is_grad_enabled()
+            inside.wait()
+        seen[name + " end"] = lib.is_grad_enabled()
+
+    with lib.no_grad():  # the main thread's mode is not the new threads' starting mode
+        threads = [threading.Thread(target=worker, args=(n,)) for n in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not lib.is_grad_enabled()
+    assert lib.is_grad_enabled()
+    assert seen == {"a start": True, "b start": True, "a inside": False, "b inside": False,
+                    "a end": True, "b end": True}

@@ -119,9 +119,9 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
     consumers = _count_consumers(root_nodes)
     ready = [n for n in dict.fromkeys(root_nodes) if n not in consumers]
 
-    enabled = grad_mode._enabled  # no_grad() as a flag: cheaper than the context manager
-    prev = enabled[0]
-    enabled[0] = False
+    mode = grad_mode._mode  # no_grad() as a flag: cheaper than the context manager
+    prev = mode.grad
+    mode.grad = False
     try:
         while ready:
             node = ready.pop()
@@ -179,7 +179,7 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                     else:
                         entry[1] = entry[1] + g
     finally:
-        enabled[0] = prev
+        mode.grad = prev
 
     if wanted is not None:
         for t, g in leaf_grads.values():

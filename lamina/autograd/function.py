@@ -99,7 +99,7 @@ class Function:
             cls.setup_context(ctx, args, out)
         outputs = out if isinstance(out, tuple) else (out,)
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        if not (grad_mode._enabled[0] and any(args[i]._requires_grad for i in positions)):
+        if not (grad_mode._mode.grad and any(args[i]._requires_grad for i in positions)):
             return out
         n = len(outputs)
         shapes = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outputs]

@@ -2,22 +2,28 @@
 
 Each works as a context manager and as a decorator (`@no_grad()` or bare `@no_grad`), also on
 generator functions (the mode holds while the generator body runs, not while its caller does).
-The flag lives in a one-element list so that the hot path in ops reads it with one index."""
+As in PyTorch the modes belong to a thread: `_mode` is a threading.local whose class attributes
+are the state every new thread starts in (grad on, inference off); the hot path in ops reads
+`_mode.grad` (one attribute lookup)."""
 import functools
 import inspect
+import threading
 
-_enabled = [True]
+
+class _ThreadMode(threading.local):
+    grad = True
+    inference = False
+
+
+_mode = _ThreadMode()
 
 
 def is_grad_enabled():
-    return _enabled[0]
+    return _mode.grad
 
 
 def is_inference_mode_enabled():
-    return _inference[0]
-
-
-_inference = [False]
+    return _mode.inference
 
 
 def _decorate(make_context, fn):
@@ -67,11 +73,11 @@ class _GradMode:
         pass
 
     def __enter__(self):
-        self._prev = _enabled[0]
-        _enabled[0] = self._target
+        self._prev = _mode.grad
+        _mode.grad = self._target
 
     def __exit__(self, *exc):
-        _enabled[0] = self._prev
+        _mode.grad = self._prev
         return False
 
     def __call__(self, fn):
@@ -110,13 +116,13 @@ class inference_mode:
         self.mode = bool(mode)
 
     def __enter__(self):
-        self._prev = _enabled[0], _inference[0]
+        self._prev = _mode.grad, _mode.inference
         if self.mode:
-            _enabled[0] = False
-            _inference[0] = True
+            _mode.grad = False
+            _mode.inference = True
 
     def __exit__(self, *exc):
-        _enabled[0], _inference[0] = self._prev
+        _mode.grad, _mode.inference = self._prev
         return False
 
     def __call__(self, fn):
@@ -132,19 +138,19 @@ class set_grad_enabled:
     and as a context manager or decorator restores the previous mode afterwards."""
 
     def __init__(self, mode):
-        self._prev = _enabled[0]
+        self._prev = _mode.grad
         self.mode = bool(mode)
-        _enabled[0] = self.mode
+        _mode.grad = self.mode
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        _enabled[0] = self._prev
+        _mode.grad = self._prev
         return False
 
     def __call__(self, fn):
-        _enabled[0] = self._prev  # as a decorator it only applies inside the function
+        _mode.grad = self._prev  # as a decorator it only applies inside the function
         mode = self.mode
         return _decorate(lambda: set_grad_enabled(mode), fn)
 

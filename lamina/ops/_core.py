@@ -8,7 +8,7 @@ from weakref import ref as _weakref
 import numpy as np
 
 from .._dtype import result_type
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _mode
 from ..autograd.node import Node
 from ..tensor import Tensor
 
@@ -47,7 +47,7 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
     if view_of is not None:
         return _make_view(out, parents, backward, name, view_of)
     out._version = [0]
-    if _enabled[0]:
+    if _mode.grad:
         # each input's edge is fixed now: its node (or the leaf itself), as it is at this moment;
         # unrolled for the one-, two- and three-input ops that are nearly all of them
         n = len(parents)
@@ -119,7 +119,7 @@ def _make_view(out, parents, backward, name, view_of):
     if base is None:
         base = view_of
     out._base = base
-    if _enabled[0] and view_of._requires_grad and backward is not None:
+    if _mode.grad and view_of._requires_grad and backward is not None:
         out.grad_fn = Node(name, backward, (view_of.grad_fn or view_of,), None)
         out._requires_grad = True
         if base.grad_fn is not None:

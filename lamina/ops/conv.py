@@ -7,7 +7,7 @@ and weight gradient, so the same three array routines serve both."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _mode
 from ._core import make
 from ._im2col import col2im_add, conv_forward, input_grad, pad_zeros, weight_grad
 
@@ -40,7 +40,7 @@ def _dims(shape):
 
 def _wanted(*tensors):
     """True when autograd will record an op over these tensors."""
-    return _enabled[0] and any(t is not None and t._requires_grad for t in tensors)
+    return _mode.grad and any(t is not None and t._requires_grad for t in tensors)
 
 
 def _check_common(name, x, w, b, nd, transposed, groups, stride, dilation, padding=None):

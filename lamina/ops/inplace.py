@@ -8,7 +8,7 @@ view also rebases the view's base (a CopySlices node: the base with the view's r
 and the base's other views are re-pointed at the base's new value."""
 import numpy as np
 
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _mode
 from ..autograd.node import Node, edge
 from ..tensor import Tensor
 from ._core import make, wrap
@@ -27,7 +27,7 @@ _NO_GRAD_VIEW = ("A view was created in no_grad mode and is being modified inpla
 def check_inplace(t):
     """PyTorch's refusals: a leaf that requires grad (or a view of one) cannot be modified in
     place while grad mode is on, nor can a view made under no_grad of a tensor requiring grad."""
-    if not _enabled[0]:
+    if not _mode.grad:
         return
     base = getattr(t, "_base", None)
     if t._requires_grad:
@@ -43,7 +43,7 @@ check_leaf = check_inplace  # the older name
 
 
 def _tracking(self, args, kwargs):
-    if not _enabled[0]:
+    if not _mode.grad:
         return False
     if self._requires_grad:
         return True
@@ -104,7 +104,7 @@ def _check_castable(result_dtype, self_dtype):
 def overwrite(self, values, name):
     """Fill `self` with `values` (zero_, fill_, uniform_, ...): the old value gets zero gradient."""
     check_inplace(self)
-    if _enabled[0] and self._requires_grad:
+    if _mode.grad and self._requires_grad:
         def fn(old):
             def backward(g):
                 return (np.zeros_like(g),)

@@ -74,8 +74,8 @@ def _reduce(loss, parents, grads_of, reduction, name, saved=None):
 
 def _not_differentiable(fn, arg, t):
     """PyTorch refuses, at call time, a gradient-requiring tensor where its kernel has no derivative."""
-    from ..autograd.grad_mode import _enabled
-    if t is not None and _enabled[0] and t._requires_grad:
+    from ..autograd.grad_mode import _mode
+    if t is not None and _mode.grad and t._requires_grad:
         raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{arg}'. "
                            "This input cannot have requires_grad True.")
 

@@ -10,7 +10,7 @@ average pooling when the windows are equal, and otherwise a product with one sma
 matrix per dimension."""
 import numpy as np
 
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _mode
 from ._core import make
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -189,7 +189,7 @@ def _max_pool(nd, fn, input, kernel_size, stride, padding, dilation, ceil_mode, 
     m = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
     for v in views[2:]:
         np.maximum(m, v, out=m)
-    need_grad = _enabled[0] and input._requires_grad
+    need_grad = _mode.grad and input._requires_grad
     pos = _argmax_position(views, m) if (need_grad or return_indices) else None
     if pos is not None and any(p) and m.dtype.kind == "f":
         _first_inside_when_all_minus_inf(pos, m, k, s, p, d, out)
@@ -217,7 +217,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if x.ndim not in (2, 3):
         raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
                            f"input, but got:{list(x.shape)}")
-    if not return_indices and not (_enabled[0] and input._requires_grad):
+    if not return_indices and not (_mode.grad and input._requires_grad):
         # PyTorch's index-free 1-D kernel checks its arguments in its own words
         k = _tuple(kernel_size, 1, "kernel_size", "max_pool1d")[0]
         s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \

@@ -5,7 +5,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from ..random import rng
 from ..tensor import Tensor
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _mode
 from ._core import broadcast_error, make, unbroadcast, wrap
 from .conversion import _cast
 from .inplace import _TYPE, apply_inplace, check_inplace, overwrite, write
@@ -120,7 +120,7 @@ def copy_(self, src, non_blocking=False):
     """Copy src (broadcast, cast) into self; differentiable with respect to src."""
     if not isinstance(src, Tensor):
         src = wrap(np.asarray(src))
-    if _enabled[0] and (self._requires_grad or src._requires_grad):
+    if _mode.grad and (self._requires_grad or src._requires_grad):
         return apply_inplace(self, _copy_from, src)
     check_inplace(self)
     _check_broadcast(self._data.shape, src._data.shape)

@@ -38,7 +38,7 @@ _rnn_backward.py back-propagation through time."""
 
 import numpy as np
 
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _mode
 from ._core import make
 from ._rnn_backward import _gru_backward, _lstm_backward, _rnn_backward
 from ._rnn_plan import _buf, schedule
@@ -85,7 +85,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
              ("b_hh", b_hh), ("w_hr", w_hr)]
     named = [(n, t) for n, t in named if t is not None]
     parents = tuple(t for _, t in named)
-    keep = _enabled[0] and any(t._requires_grad for t in parents)  # save for backward?
+    keep = _mode.grad and any(t._requires_grad for t in parents)  # save for backward?
 
     Z, hz = _slots(x, _state(hx, k), b_ih is not None, Hout, plan, batch_first, T, B)
     lstm = mode == "LSTM"

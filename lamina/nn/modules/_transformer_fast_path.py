@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ...autograd.grad_mode import _enabled
+from ...autograd.grad_mode import _mode
 from ...ops import activation as _act
 from ...ops._attention_softmax import _softmax
 from ...ops._core import wrap
@@ -50,7 +50,7 @@ def _fused_weights(layer, src, src_mask, key_padding_mask, is_causal):
                l2._parameters.get("bias"))
     if tensors[1] is None or _hooked(layer):
         return None
-    if _enabled[0] and (src._requires_grad or any(t is not None and t._requires_grad for t in tensors)):
+    if _mode.grad and (src._requires_grad or any(t is not None and t._requires_grad for t in tensors)):
         return None
     # lamina's own conditions: shapes and dtypes the layer-by-layer path accepts, masks it can add
     N, L, E = x.shape
