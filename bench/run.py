@@ -89,25 +89,38 @@ def load():
     return "/".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
 
-def time_section(plan, common_args, extra, repeat):
-    runs, notes, order = {}, {}, []
+def collect(plan, args_for, pattern, repeat, label):
+    """Run each script `repeat` times; per row name (in first-seen order): the median of each of
+    its two numbers, the (a, b) pairs of every run, and the row's last match."""
+    runs, last, order = {}, {}, []
     for r in range(repeat):
         for script, keys in plan:
-            print(f"== time {os.path.basename(script)} ({r + 1}/{repeat})", flush=True)
-            for m in run_script(script, common_args + extra + ["--workload", ",".join(keys)], TIME_ROW):
+            print(f"== {label} {os.path.basename(script)} ({r + 1}/{repeat})", flush=True)
+            for m in run_script(script, args_for(keys), pattern):
                 name = m["name"].strip()
                 if name not in runs:
                     order.append(name)
                 runs.setdefault(name, []).append((float(m[2]), float(m[3])))
-                notes[name] = m["note"] or ""
+                last[name] = m
                 print(f"    {m.string}", flush=True)
+    for name in order:
+        a = statistics.median(v[0] for v in runs[name])
+        b = statistics.median(v[1] for v in runs[name])
+        yield name, a, b, runs[name], last[name]
+
+
+def per_run_median(pairs, quotient):
+    """Median of each run's own quotient: one run's two numbers were interleaved, different runs' not."""
+    return statistics.median(quotient(a, b) for a, b in pairs)
+
+
+def time_section(plan, common_args, extra, repeat):
     lines = [f"| {'workload':<41} | lamina ms | torch ms | torch/lamina | note |",
              f"|{'-' * 43}|----------:|---------:|-------------:|------|"]
-    for name in order:
-        lam = statistics.median(v[0] for v in runs[name])
-        tor = statistics.median(v[1] for v in runs[name])
-        ratio = statistics.median(v[1] / v[0] for v in runs[name])  # each run's own (interleaved) ratio
-        lines.append(f"| {name:<41} | {lam:9.3f} | {tor:8.3f} | {ratio:11.2f}x | {notes[name]} |")
+    rows = collect(plan, lambda keys: common_args + extra + ["--workload", ",".join(keys)], TIME_ROW, repeat, "time")
+    for name, lam, tor, pairs, m in rows:
+        ratio = per_run_median(pairs, lambda lam_run, tor_run: tor_run / lam_run)
+        lines.append(f"| {name:<41} | {lam:9.3f} | {tor:8.3f} | {ratio:11.2f}x | {m['note'] or ''} |")
     return lines
 
 
@@ -137,26 +150,13 @@ def memory_section(plan, common_args, steps):
 
 
 def gemm_section(plan, common_args, repeat):
-    runs, info, order = {}, {}, []
-    for r in range(repeat):
-        for script, keys in plan:
-            print(f"== gemm {os.path.basename(script)} ({r + 1}/{repeat})", flush=True)
-            for m in run_script(script, common_args + ["--gemm", "--workload", ",".join(keys)], GEMM_ROW):
-                name = m["name"].strip()
-                if name not in runs:
-                    order.append(name)
-                runs.setdefault(name, []).append((float(m[2]), float(m[3])))
-                info[name] = (m["count"], m["mflop"], m["note"] or "")
-                print(f"    {m.string}", flush=True)
     lines = [f"| {'workload':<41} | NumPy GEMMs ms | lamina step ms | GEMM fraction | GEMMs (MFLOP) | note |",
              f"|{'-' * 43}|---------------:|---------------:|--------------:|--------------:|------|"]
-    for name in order:
-        gemm = statistics.median(v[0] for v in runs[name])
-        step = statistics.median(v[1] for v in runs[name])
-        fraction = statistics.median(v[0] / v[1] for v in runs[name])  # each run's own (interleaved) fraction
-        count, mflop, note = info[name]
+    rows = collect(plan, lambda keys: common_args + ["--gemm", "--workload", ",".join(keys)], GEMM_ROW, repeat, "gemm")
+    for name, gemm, step, pairs, m in rows:
+        fraction = per_run_median(pairs, lambda gemm_run, step_run: gemm_run / step_run)
         lines.append(f"| {name:<41} | {gemm:14.3f} | {step:14.3f} | {fraction:13.2f} | "
-                     f"{count + ' (' + mflop + ')':>13} | {note} |")
+                     f"{m['count'] + ' (' + m['mflop'] + ')':>13} | {m['note'] or ''} |")
     return lines
 
 
