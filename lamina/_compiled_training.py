@@ -18,7 +18,8 @@ from .autograd.engine import run_backward
 from .ops import pointwise
 from .ops._core import make, wrap
 from .ops.dropout import _keep_mask
-from .ops.normalization import _affine, _dxhat, _param_grads, _stats, verify_batch_size
+from .ops.linalg import linear_backward, linear_forward
+from .ops.normalization import _affine, _dxhat, _param_grads, _stats, update_running_stats
 from .tensor import Tensor
 
 NODE_NAME = "CompiledFunctionBackward"
@@ -37,22 +38,15 @@ class _Linear:
 
     def forward(self, v):
         w = self.params[0]._data
-        v2 = v if v.ndim == 2 else v.reshape(-1, v.shape[-1])
-        out = v2 @ w.T
-        if len(self.params) == 2:
-            out += self.params[1]._data
-        if v.ndim != 2:
-            out = out.reshape(v.shape[:-1] + (w.shape[0],))
-        return out, (v, v2, w)
+        out, v2 = linear_forward(v, w, self.params[1]._data if len(self.params) == 2 else None)
+        return out, (v.shape, v2, w)
 
     def backward(self, g, ctx, need_input_grad):
-        v, v2, w = ctx
-        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        gx = (g2 @ w).reshape(v.shape) if need_input_grad else None
-        grads = [g2.T @ v2 if self.params[0]._requires_grad else None]
-        if len(self.params) == 2:
-            grads.append(np.add.reduce(g2, axis=0) if self.params[1]._requires_grad else None)
-        return gx, grads
+        shape, v2, w = ctx
+        weight, *bias = self.params
+        grads = linear_backward(g, shape, v2, w, need_input_grad, weight._requires_grad,
+                                bool(bias) and bias[0]._requires_grad, bool(bias))
+        return grads[0], list(grads[1:])
 
 
 class _Activation:
@@ -125,7 +119,7 @@ class _BatchNormTrain:
         self.weight, self.bias = m.weight, m.bias
         self.params = tuple(p for p in (m.weight, m.bias) if p is not None)
         self.reads = () if m.weight is None else (m.weight,)
-        self.running = (m.running_mean, m.running_var, m.num_batches_tracked)
+        self.running = (m.running_mean, m.running_var)
         c = shape[1]
         n = int(np.prod(shape)) // c
         self.c, self.n = c, n
@@ -134,26 +128,12 @@ class _BatchNormTrain:
 
     def forward(self, v):
         m = self.m
-        verify_batch_size(v.shape)
-        rm, rv, nbt = self.running
-        factor = 0.0 if m.momentum is None else m.momentum
-        if nbt is not None:
-            nbt._data += 1
-            nbt._version[0] += 1
-            if m.momentum is None:  # a cumulative average
-                factor = 1.0 / float(nbt._data)
+        factor = m._count_batch(v.shape)  # the module's own batch check and count
         w = None if self.weight is None else self.weight._data.reshape(self.bshape)
         b = None if self.bias is None else self.bias._data.reshape(self.bshape)
         xhat, invstd, mean, var = _stats(v, self.axes, m.eps)
         out = _affine(xhat, w, b)
-        c = self.c
-        rm._data *= 1.0 - factor
-        rm._data += mean.reshape(c) * factor
-        rv._data *= 1.0 - factor
-        n = self.n  # running_var tracks the unbiased variance (same float order as ops.batch_norm)
-        rv._data += var.reshape(c) * (factor * n / max(n - 1, 1))
-        rm._version[0] += 1
-        rv._version[0] += 1
+        update_running_stats(*self.running, mean, var, factor, self.n)
         return out, (xhat, invstd, w)
 
     def backward(self, g, ctx, need_input_grad):

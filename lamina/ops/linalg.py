@@ -240,6 +240,34 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return make(out, (input, mat1, mat2), backward, "AddmmBackward0", saved=(input, mat1, mat2))
 
 
+def linear_forward(x, w, b):
+    """x Wᵀ + b on arrays: (output, x as 2-D). One 2-D GEMM: on (N, L, in) input np.matmul would
+    loop over N small GEMMs (slow, and very slow with several BLAS threads, which synchronise once
+    per GEMM)."""
+    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    out = x2 @ w.T
+    if b is not None:
+        out += b  # out is a fresh array: add in place, no temporary
+    if x.ndim != 2:
+        out = out.reshape(x.shape[:-1] + (w.shape[0],))
+    return out, x2
+
+
+def linear_backward(g, x_shape, x2, w, need_x, need_w, need_b, has_bias):
+    """The gradients of linear_forward for output gradient g: (gx, gw[, gb]), None where not needed."""
+    if g.ndim == 2:
+        gx = g @ w if need_x else None
+        g2 = g
+    else:
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g2 @ w).reshape(x_shape) if need_x else None
+    gw = g2.T @ x2 if need_w else None
+    if has_bias:
+        # the ufunc reduction directly (ndarray.sum adds a Python wrapper); same values
+        return gx, gw, (np.add.reduce(g2, axis=0) if need_b else None)
+    return gx, gw
+
+
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b, fused: x of shape (*, in), W (out, in), b (out,)."""
     x, w = input._data, weight._data
@@ -252,29 +280,12 @@ def linear(input, weight, bias=None):
     if x.dtype != w.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_DN[x.dtype.name].title()} "
                            f"and {_DN[w.dtype.name].title()}")
-    # One 2-D GEMM: on (N, L, in) input np.matmul would loop over N small GEMMs (slow, and very
-    # slow with several BLAS threads, which synchronise once per GEMM).
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-    out = x2 @ w.T
-    if bias is not None:
-        out += bias._data  # out is a fresh array: add in place, no temporary
-    if x.ndim != 2:
-        out = out.reshape(x.shape[:-1] + (w.shape[0],))
+    out, x2 = linear_forward(x, w, None if bias is None else bias._data)
     has_bias = bias is not None
 
     def backward(g):
-        if g.ndim == 2:
-            gx = g @ w if input._requires_grad else None
-            g2 = g
-        else:
-            g2 = g.reshape(-1, g.shape[-1])
-            gx = (g2 @ w).reshape(x.shape) if input._requires_grad else None
-        gw = g2.T @ x2 if weight._requires_grad else None
-        if has_bias:
-            # the ufunc reduction directly (ndarray.sum adds a Python wrapper); same values
-            gb = np.add.reduce(g2, axis=0) if bias._requires_grad else None
-            return gx, gw, gb
-        return gx, gw
+        return linear_backward(g, x.shape, x2, w, input._requires_grad, weight._requires_grad,
+                               has_bias and bias._requires_grad, has_bias)
     parents = (input, weight, bias) if has_bias else (input, weight)
     name = "AddmmBackward0" if x.ndim == 2 and has_bias else ("MmBackward0" if x.ndim == 2 else "ViewBackward0")
     return make(out, parents, backward, name, saved=(input, weight))

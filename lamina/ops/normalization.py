@@ -97,6 +97,19 @@ def verify_batch_size(shape):
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {Size(shape)}")
 
 
+def update_running_stats(running_mean, running_var, mean, var, momentum, n):
+    """Move the running statistics towards the batch's (mean, biased var over n values per
+    channel), in place; running_var tracks the unbiased variance."""
+    c = running_mean._data.size
+    rm, rv = running_mean._data, running_var._data
+    rm *= 1.0 - momentum
+    rm += mean.reshape(c) * momentum
+    rv *= 1.0 - momentum
+    rv += var.reshape(c) * (momentum * n / max(n - 1, 1))
+    running_mean._version[0] += 1
+    running_var._version[0] += 1
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
     r"""Normalise each channel (dim 1) with the batch's statistics (training) or the running ones.
@@ -131,14 +144,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         xhat, invstd, mean, var = _stats(x, axes, eps)
         out = _affine(xhat, w, b)
         if training and running_mean is not None:
-            n = x.size // c
-            rm, rv = running_mean._data, running_var._data
-            rm *= 1.0 - momentum
-            rm += mean.reshape(c) * momentum
-            rv *= 1.0 - momentum
-            rv += var.reshape(c) * (momentum * n / max(n - 1, 1))
-            running_mean._version[0] += 1
-            running_var._version[0] += 1
+            update_running_stats(running_mean, running_var, mean, var, momentum, x.size // c)
 
         def backward(g):
             gx = None

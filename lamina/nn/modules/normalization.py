@@ -78,17 +78,23 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    def forward(self, input):
-        self._check_input_dim(input)
+    def _count_batch(self, shape):
+        """In training: check the batch (before the count moves: a bad batch changes nothing),
+        count it in num_batches_tracked, and return the running statistics' momentum factor."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training:
-            F.verify_batch_size(input._data.shape)  # before the count moves: a bad batch changes nothing
+            F.verify_batch_size(shape)
             if self.track_running_stats and self.num_batches_tracked is not None:
                 nbt = self.num_batches_tracked
                 nbt._data += 1
                 nbt._version[0] += 1
                 if self.momentum is None:  # cumulative moving average
                     factor = 1.0 / float(nbt._data)
+        return factor
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        factor = self._count_batch(input._data.shape)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
