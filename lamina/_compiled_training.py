@@ -17,7 +17,7 @@ from .autograd import grad_mode
 from .autograd.engine import run_backward
 from .ops import pointwise
 from .ops._core import make, wrap
-from .ops.dropout import _keep_mask
+from .ops.dropout import dropout_noise
 from .ops.linalg import linear_backward, linear_forward
 from .ops.normalization import _affine, _dxhat, _param_grads, _stats, update_running_stats
 from .tensor import Tensor
@@ -98,11 +98,7 @@ class _Dropout:
         self.p = m.p
 
     def forward(self, v):
-        if self.p == 1.0:
-            noise = v.dtype.type(0)
-        else:
-            noise = _keep_mask(v, self.p, False)
-            noise *= 1.0 / (1.0 - self.p)
+        noise = dropout_noise(v, self.p, False)
         return v * noise, noise
 
     def backward(self, g, noise, need_input_grad):
@@ -165,6 +161,8 @@ class _ModuleCall:
 
     def backward(self, g, ctx, need_input_grad):
         leaf, out = ctx
+        if out is leaf:  # the module returned its input: the gradient passes straight through
+            return g, [None] * len(self.params)
         if out.grad_fn is None:  # nothing in the module needed a gradient
             return None, [None] * len(self.params)
         trained = [p for p in self.params if p._requires_grad]

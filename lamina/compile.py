@@ -134,7 +134,10 @@ class CompiledModule:
         try:
             program = _training.build(x, out, calls)
             _restore(before)
-            replayed = program(x)
+            try:
+                replayed = program(x)
+            except Exception as e:  # the eager pass ran, so the program is what cannot do it
+                raise _training.Unsupported(f"the recorded program failed ({type(e).__name__}: {e})") from e
             _check_replay(model, out, replayed, after, [x] + self._params)
         except _training.Unsupported as e:
             _restore(after)

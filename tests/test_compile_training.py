@@ -205,3 +205,33 @@ def test_hooks_on_parameters_of_layers_run_through_their_own_forward_fire_once()
     for _ in range(2):
         compiled(lamina.randn(3, 1, 8, 8)).sum().backward()
     assert seen == [(4, 1, 3, 3)] * 2
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_layers_run_through_their_own_forward_pass_gradients_through(inplace):
+    nn = lamina.nn
+
+    class PassThrough(nn.Module):  # returns its input: the gradient must flow past it unchanged
+        def forward(self, x):
+            return x
+
+    t, _, lm = twins(mlp)
+    lm.insert(2, PassThrough())
+    lm.insert(1, nn.LeakyReLU(0.1, inplace=inplace))  # no fused kernel: its own forward
+    t.insert(2, torch.nn.Identity())
+    t.insert(1, torch.nn.LeakyReLU(0.1, inplace=inplace))
+    x = np.random.default_rng(3).standard_normal((4, 784)).astype(np.float32)
+    compiled = lamina.compile(lm)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            lm.zero_grad()
+            compiled(lamina.from_numpy(x.copy())).sum().backward()
+    t(torch.from_numpy(x)).sum().backward()
+    for a, b in zip(t.parameters(), lm.parameters()):
+        np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-4, atol=1e-5)
+    messages = [str(w.message) for w in caught]
+    if inplace:  # in place on the program's own leaf input: the replay fails, so it runs eagerly
+        assert len(messages) == 1 and "the recorded program failed" in messages[0]
+    else:
+        assert messages == []

@@ -56,13 +56,17 @@ def _scaled_mul(input, noise):
     return make(out, (input,), backward, "MulBackward0")
 
 
-def _dropout_op(input, p, feature):
-    x = input._data
+def dropout_noise(x, p, feature):
+    """What dropout multiplies x by: the keep mask scaled by 1/(1-p) (0 when p is 1)."""
     if p == 1.0:
-        return _scaled_mul(input, x.dtype.type(0))
+        return x.dtype.type(0)
     noise = _keep_mask(x, p, feature)
     noise *= 1.0 / (1.0 - p)
-    return _scaled_mul(input, noise)
+    return noise
+
+
+def _dropout_op(input, p, feature):
+    return _scaled_mul(input, dropout_noise(input._data, p, feature))
 
 
 def _alpha_dropout_op(input, p, feature):
