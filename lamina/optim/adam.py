@@ -105,31 +105,37 @@ class Adam(Optimizer):
                         pd *= 1 - lr * weight_decay
                     else:
                         g = g + pd * weight_decay
-                m = st["exp_avg"]._data
-                v = st["exp_avg_sq"]._data
-                # m.lerp_(g, 1 - beta1) and v = beta2 v + (1 - beta2) g², in PyTorch's order
-                # out= keeps 0-d results as arrays (a bare ufunc call would return a NumPy scalar)
-                tmp = np.subtract(g, m, out=np.empty_like(m))
-                tmp *= 1 - beta1
-                m += tmp
-                v *= beta2
-                np.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v += tmp
-                step_size = lr / (1 - beta1 ** t)
-                bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-                if amsgrad:
-                    vmax = st["max_exp_avg_sq"]._data
-                    np.maximum(vmax, v, out=vmax)
-                    v = vmax
-                denom = np.sqrt(v, out=np.empty_like(v))
-                denom /= bias_correction2_sqrt
-                denom += eps
-                np.multiply(m, -step_size, out=tmp)
-                tmp /= denom
-                pd += tmp
+                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+                vmax = st["max_exp_avg_sq"]._data if amsgrad else None
+                _adam_update(pd, g, m, v, vmax, np.empty_like(m), np.empty_like(v), t, lr, beta1, beta2, eps)
                 p._version[0] += 1
         return loss
+
+
+def _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps):
+    """Step t of Adam on the array pd, in place, for gradient g (weight decay already applied):
+    m.lerp_(g, 1 - beta1) and v = beta2 v + (1 - beta2) g² in PyTorch's order, then
+    pd -= lr / (1 - beta1^t) · m / (√v / √(1 - beta2^t) + eps), with v replaced by its running
+    maximum vmax for amsgrad (vmax None otherwise). tmp and denom are scratch arrays of pd's
+    shape: every result goes through out= or in place, so 0-d arrays stay arrays."""
+    np.subtract(g, m, out=tmp)
+    tmp *= 1 - beta1
+    m += tmp
+    v *= beta2
+    np.multiply(g, 1 - beta2, out=tmp)
+    tmp *= g
+    v += tmp
+    step_size = lr / (1 - beta1 ** t)
+    bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
+    np.sqrt(v, out=denom)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    np.multiply(m, -step_size, out=tmp)
+    tmp /= denom
+    pd += tmp
 
 
 def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled):
@@ -150,24 +156,7 @@ def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, deco
         else:
             np.multiply(pd, weight_decay, out=tmp)
             g += tmp
-    np.subtract(g, m, out=tmp)
-    tmp *= 1 - beta1
-    m += tmp
-    v *= beta2
-    np.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    v += tmp
-    step_size = lr / (1 - beta1 ** t)
-    bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-    if amsgrad:
-        vmax = b.state_flats["max_exp_avg_sq"]
-        np.maximum(vmax, v, out=vmax)
-        v = vmax
-    np.sqrt(v, out=denom)
-    denom /= bias_correction2_sqrt
-    denom += eps
-    np.multiply(m, -step_size, out=tmp)
-    tmp /= denom
-    pd += tmp
+    vmax = b.state_flats["max_exp_avg_sq"] if amsgrad else None
+    _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps)
     for p in b.params:
         p._version[0] += 1
