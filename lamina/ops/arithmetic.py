@@ -321,48 +321,36 @@ def floor_divide(input, other):
     return make(out, parents, _no_derivative("floor_divide"), "NotImplemented")
 
 
-def remainder(input, other):
-    """Python's modulo: the result takes the sign of the divisor. d/d input = 1."""
-    input = _lift(input, other)
-    x, y, parents = _operands(input, other)
-    _check_integral_zero(np.asarray(y))
-    try:
-        out = np.mod(x, y)
-    except ValueError:
-        raise broadcast_error(x.shape, np.shape(y)) from None
-    xs, ys, xdt = x.shape, np.shape(y), input._data.dtype
+def _modulo(name, fn, quotient, doc):
+    """A modulo op out = fn(x, y) = x - quotient(x, y)·y: d/d input = 1, d/d other = -quotient."""
+    def op(input, other):
+        input = _lift(input, other)
+        x, y, parents = _operands(input, other)
+        _check_integral_zero(np.asarray(y))
+        try:
+            out = fn(x, y)
+        except ValueError:
+            raise broadcast_error(x.shape, np.shape(y)) from None
+        xs, ys, xdt = x.shape, np.shape(y), input._data.dtype
 
-    def backward(g):
-        gx = _grad_for(g, xs, xdt) if input._requires_grad else None
-        if len(parents) == 1:
-            return (gx,)
-        gy = None
-        if other._requires_grad:
-            gy = _grad_for(-g * np.floor_divide(x, y), ys, other._data.dtype)
-        return gx, gy
-    return make(out, parents, backward, "RemainderBackward0", saved=parents)
+        def backward(g):
+            gx = _grad_for(g, xs, xdt) if input._requires_grad else None
+            if len(parents) == 1:
+                return (gx,)
+            gy = None
+            if other._requires_grad:
+                gy = _grad_for(-g * quotient(x, y), ys, other._data.dtype)
+            return gx, gy
+        return make(out, parents, backward, name, saved=parents)
+    op.__name__ = op.__qualname__ = name[:-len("Backward0")].lower()
+    op.__doc__ = doc
+    return op
 
 
-def fmod(input, other):
-    """C's fmod: the result takes the sign of the dividend. d/d input = 1."""
-    input = _lift(input, other)
-    x, y, parents = _operands(input, other)
-    _check_integral_zero(np.asarray(y))
-    try:
-        out = np.fmod(x, y)
-    except ValueError:
-        raise broadcast_error(x.shape, np.shape(y)) from None
-    xs, ys, xdt = x.shape, np.shape(y), input._data.dtype
-
-    def backward(g):
-        gx = _grad_for(g, xs, xdt) if input._requires_grad else None
-        if len(parents) == 1:
-            return (gx,)
-        gy = None
-        if other._requires_grad:
-            gy = _grad_for(-g * np.trunc(x / y), ys, other._data.dtype)
-        return gx, gy
-    return make(out, parents, backward, "FmodBackward0", saved=parents)
+remainder = _modulo("RemainderBackward0", np.mod, np.floor_divide,
+                    "Python's modulo: the result takes the sign of the divisor. d/d input = 1.")
+fmod = _modulo("FmodBackward0", np.fmod, lambda x, y: np.trunc(x / y),
+               "C's fmod: the result takes the sign of the dividend. d/d input = 1.")
 
 
 # ---- ** -------------------------------------------------------------------------------------
