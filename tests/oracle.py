@@ -3,6 +3,7 @@
     check(lambda lib, x, y: lib.matmul(x, y), [(3, 4), (4, 5)])
     check(lambda lib, x: x.sum(dim=1, keepdim=True), [(2, 3)], dtype="float64")
     check_module(nn_torch.Linear(3, 4), lamina_nn.Linear(3, 4), [(2, 3)])
+    check_error(lambda lib: lib.ones(2).view(3), RuntimeError, "shape .* is invalid")
 
 `lib` is the torch module in one run and lamina in the other, so one lambda describes both.
 Inputs are shapes (random normal data of `dtype`) or ndarrays (used as given, any dtype). Float
@@ -26,6 +27,14 @@ def _to_lib(arr, lib, requires_grad):
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def check_error(fn, exc, message):
+    """fn(torch) and fn(lamina) both raise `exc` with a message matching the regex `message`."""
+    import pytest
+    for lib in (torch, lamina):
+        with pytest.raises(exc, match=message):
+            fn(lib)
 
 
 def make_inputs(specs, dtype="float32", seed=0):
