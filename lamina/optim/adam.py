@@ -112,12 +112,9 @@ class Adam(Optimizer):
         return loss
 
 
-def _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps):
-    """Step t of Adam on the array pd, in place, for gradient g (weight decay already applied):
-    m.lerp_(g, 1 - beta1) and v = beta2 v + (1 - beta2) g² in PyTorch's order, then
-    pd -= lr / (1 - beta1^t) · m / (√v / √(1 - beta2^t) + eps), with v replaced by its running
-    maximum vmax for amsgrad (vmax None otherwise). tmp and denom are scratch arrays of pd's
-    shape: every result goes through out= or in place, so 0-d arrays stay arrays."""
+def update_moments(g, m, v, tmp, beta1, beta2):
+    """The Adam family's moments, in place and in PyTorch's order: m.lerp_(g, 1 - beta1) and
+    v = beta2 v + (1 - beta2) g². tmp is scratch of m's shape (left holding (1 - beta2) g²)."""
     np.subtract(g, m, out=tmp)
     tmp *= 1 - beta1
     m += tmp
@@ -125,6 +122,15 @@ def _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps):
     np.multiply(g, 1 - beta2, out=tmp)
     tmp *= g
     v += tmp
+
+
+def _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps):
+    """Step t of Adam on the array pd, in place, for gradient g (weight decay already applied):
+    the moments (update_moments), then
+    pd -= lr / (1 - beta1^t) · m / (√v / √(1 - beta2^t) + eps), with v replaced by its running
+    maximum vmax for amsgrad (vmax None otherwise). tmp and denom are scratch arrays of pd's
+    shape: every result goes through out= or in place, so 0-d arrays stay arrays."""
+    update_moments(g, m, v, tmp, beta1, beta2)
     step_size = lr / (1 - beta1 ** t)
     bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
     if vmax is not None:

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
+from .adam import update_moments
 from .optimizer import Optimizer, advance, check_betas_args, hyper, run_closure, step_tensor
 
 __all__ = ["NAdam"]
@@ -89,13 +90,8 @@ class NAdam(Optimizer):
                 mu_product_next = mu_product * mu_next
                 m = st["exp_avg"]._data
                 v = st["exp_avg_sq"]._data
-                tmp = np.subtract(g, m, out=np.empty_like(pd))  # m.lerp_(g, 1 - beta1)
-                tmp *= 1 - beta1
-                m += tmp
-                v *= beta2
-                np.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v += tmp
+                tmp = np.empty_like(pd)
+                update_moments(g, m, v, tmp, beta1, beta2)
                 denom = np.divide(v, bias_correction2, out=np.empty_like(pd))
                 np.sqrt(denom, out=denom)
                 denom += eps

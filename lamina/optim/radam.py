@@ -2,6 +2,7 @@
 estimate is unreliable)."""
 import numpy as np
 
+from .adam import update_moments
 from .optimizer import Optimizer, check_betas_args, each_param, hyper, run_closure
 
 __all__ = ["RAdam"]
@@ -60,13 +61,8 @@ class RAdam(Optimizer):
                     pd *= 1 - lr * weight_decay
                 m = st["exp_avg"]._data
                 v = st["exp_avg_sq"]._data
-                tmp = np.subtract(g, m, out=np.empty_like(pd))  # m.lerp_(g, 1 - beta1)
-                tmp *= 1 - beta1
-                m += tmp
-                v *= beta2
-                np.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v += tmp
+                tmp = np.empty_like(pd)
+                update_moments(g, m, v, tmp, beta1, beta2)
                 bias_correction1 = 1 - beta1 ** t
                 bias_correction2 = 1 - beta2 ** t
                 rho_t = rho_inf - 2 * t * (beta2 ** t) / bias_correction2
