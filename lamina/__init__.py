@@ -26,6 +26,11 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403
 from .ops.compat import *  # noqa: F401,F403
+from .ops.special import *  # noqa: F401,F403
+from .ops.statistics import *  # noqa: F401,F403
+from .ops.assemble import *  # noqa: F401,F403
+from .ops.scatter import *  # noqa: F401,F403
+from .ops.decompositions import *  # noqa: F401,F403
 from .ops import linalg as _linalg_ops
 from ._compat import (are_deterministic_algorithms_enabled, e, finfo, get_default_device,  # noqa: F401
                       get_deterministic_debug_mode, get_float32_matmul_precision, iinfo, inf,
@@ -76,7 +81,8 @@ def set_num_threads(n):
     """BLAS threads are fixed when NumPy loads; set OMP_NUM_THREADS before importing lamina instead."""
 
 
-_LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training"}
+_LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training",
+         "linalg", "special"}
 _LAZY_FUNCS = {
     "save": ("lamina.io", "save"), "load": ("lamina.io", "load"),
     "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),

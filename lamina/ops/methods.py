@@ -6,7 +6,8 @@ need to be named in OP_MODULES."""
 import importlib
 
 OP_MODULES = ("arithmetic", "pointwise", "compare", "reduction", "linalg", "shape", "indexing",
-              "softmax", "conversion", "random_ops", "sorting", "compat")
+              "softmax", "conversion", "random_ops", "sorting", "compat",
+              "special", "statistics", "assemble", "scatter", "decompositions")
 
 
 def bind(cls):

@@ -1,0 +1,1 @@
+"""torch.special: special functions under their torch.special names (the work is in lamina.ops.special)."""
