@@ -1,5 +1,289 @@
 """Statistics over a dimension: running extrema (cummax, cummin), logcumsumexp, mode, quantiles, histograms, covariance."""
+import warnings
 
-__all__ = []
-METHODS = []
+import numpy as np
+
+from ..tensor import Tensor
+from ._core import dim_arg, make, wrap
+from .arithmetic import type_name
+from .reduction import _check_nonempty, _evenly, values_indices
+
+__all__ = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile"]
+METHODS = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile"]
 INPLACE = []
+
+
+def _scatter_back(g, idx, d, shape, dtype):
+    """The gradient of a gather along `d` at `idx` (indices may repeat): sums g into those places."""
+    gx = np.zeros(shape, dtype)
+    if g.size:
+        moved_g, moved_i = np.moveaxis(g, d, -1), np.moveaxis(idx, d, -1)
+        rows = np.arange(moved_g.size // moved_g.shape[-1]).reshape(moved_g.shape[:-1] + (1,)) * shape[d]
+        flat = np.bincount((rows + moved_i).reshape(-1), moved_g.reshape(-1), np.prod(shape, dtype=np.int64))
+        gx = np.moveaxis(flat.reshape(moved_g.shape[:-1] + (shape[d],)), -1, d).astype(dtype, copy=False)
+    return gx
+
+
+# ---- running extrema ------------------------------------------------------------------------
+
+def _cumulative_extreme(name, accumulate):
+    title = name.title()
+
+    def op(input, dim):
+        """Running maximum (minimum) along `dim` and the index where it was last reached; a NaN
+        propagates, its own index taken by every later NaN."""
+        x = input._data
+        d = dim_arg(dim, x.ndim)
+        xx = x if x.ndim else x.reshape(1)
+        if x.dtype == np.bool_:
+            vals = accumulate(xx.view(np.uint8), axis=d).astype(np.bool_)
+        else:
+            vals = accumulate(xx, axis=d)
+        # a position is a new record (or ties it) exactly where x equals the running value; the
+        # index of the record in force is the latest such position
+        hit = xx == vals
+        if x.dtype.kind == "f":
+            hit |= np.isnan(xx)
+        shape = [1] * xx.ndim
+        shape[d] = xx.shape[d]
+        pos = np.where(hit, np.arange(xx.shape[d]).reshape(shape), 0)
+        idx = np.maximum.accumulate(pos, axis=d) if pos.size else pos.astype(np.int64)
+
+        def backward(g):
+            return (_scatter_back(g.reshape(xx.shape), idx, d, xx.shape, g.dtype).reshape(x.shape),)
+        values = make(vals.reshape(x.shape), (input,), backward, title + "Backward0")
+        return values_indices(values, wrap(idx.astype(np.int64, copy=False).reshape(x.shape)), name)
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+cummax = _cumulative_extreme("cummax", np.maximum.accumulate)
+cummin = _cumulative_extreme("cummin", np.minimum.accumulate)
+
+
+def _float_only(x, kernel):
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(x.dtype)}'")
+
+
+def _rev_logcumsumexp(a, d):
+    return np.flip(np.logaddexp.accumulate(np.flip(a, d), axis=d), d)
+
+
+def logcumsumexp(input, dim):
+    """out_j = log Σ_{i ≤ j} exp(x_i) along `dim`, without overflow."""
+    x = input._data
+    _float_only(x, "logcumsumexp_out_cpu")
+    d = dim_arg(dim, x.ndim)
+    xx = x if x.ndim else x.reshape(1)
+    out = np.logaddexp.accumulate(xx, axis=d) if xx.size else xx.copy()
+
+    def backward(g):
+        # dx_i = Σ_{j ≥ i} g_j exp(x_i − out_j), summed in log space separately for the positive
+        # and the negative g so that nothing overflows
+        g = g.reshape(xx.shape)
+        if not g.size:
+            return (np.zeros(x.shape, x.dtype),)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_g = np.log(np.abs(g))
+            low = np.finfo(g.dtype).min
+            pos = np.exp(_rev_logcumsumexp(np.where(g > 0, log_g, low) - out, d) + xx)
+            neg = np.exp(_rev_logcumsumexp(np.where(g < 0, log_g, low) - out, d) + xx)
+        return ((pos - neg).reshape(x.shape),)
+    return make(out.reshape(x.shape), (input,), backward, "LogcumsumexpBackward0", saved=(input,),
+                save_output=True)
+
+
+# ---- mode, nanmedian ------------------------------------------------------------------------
+
+def _reduced(vals, idx, x, d, keepdim):
+    if not keepdim or not x.ndim:
+        shape = x.shape[:d] + x.shape[d + 1:]
+        return vals.reshape(shape), idx.reshape(shape)
+    return vals, idx
+
+
+def _pick_backward(x, xx, idx, d):
+    def backward(g):
+        gx = np.zeros(xx.shape, dtype=g.dtype)
+        np.put_along_axis(gx, idx, g.reshape(idx.shape), d)
+        return (gx.reshape(x.shape),)
+    return backward
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along `dim` (the smallest of equally frequent ones) and the index
+    of its last occurrence, as (values, indices)."""
+    x = input._data
+    d = dim_arg(dim, x.ndim)
+    xx = x if x.ndim else x.reshape(1)
+    _check_nonempty("mode", xx, (d,))
+    m = np.moveaxis(xx, d, -1)
+    order = np.argsort(m, axis=-1, kind="stable")
+    s = np.take_along_axis(m, order, -1)
+    n = s.shape[-1]
+    ar = np.arange(n)
+    new_run = np.ones(s.shape, bool)
+    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
+    start = np.maximum.accumulate(np.where(new_run, ar, 0), axis=-1)
+    count = ar - start  # one less than the run length so far
+    # the first place a run reaches the largest count is the end of the smallest such value's run
+    end = np.argmax(count == count.max(axis=-1, keepdims=True), axis=-1)[..., None]
+    idx = np.moveaxis(np.take_along_axis(order, end, -1), -1, d)
+    vals = np.take_along_axis(xx, idx, d)
+    vals_out, idx_out = _reduced(vals, idx, x, d, keepdim)
+    return values_indices(make(vals_out, (input,), _pick_backward(x, xx, idx, d), "ModeBackward0"),
+                          wrap(idx_out.astype(np.int64, copy=False)), "mode")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """The lower median of the non-NaN values (NaN if there are none). Without dim: the value
+    (ties share the gradient); with dim: (values, indices)."""
+    x = input._data
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f"\"{'nanmedian_cpu' if dim is None else 'nanmedian_out'}\" not implemented for 'Bool'")
+    if x.dtype.kind != "f":
+        from .reduction import median
+        return median(input, dim, keepdim) if dim is not None else median(input)
+    if dim is None:
+        flat = x.reshape(-1)
+        flat = flat[~np.isnan(flat)]
+        if flat.size == 0:
+            val = np.asarray(np.nan, dtype=x.dtype)
+        else:
+            val = np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
+
+        def backward(g):
+            return ((g * _evenly(x, val)).astype(x.dtype, copy=False),)
+        return make(val, (input,), backward, "NanmedianBackward0", saved=(input,))
+    d = dim_arg(dim, x.ndim)
+    xx = x if x.ndim else x.reshape(1)
+    _check_nonempty("median", xx, (d,))  # torch names median here
+    order = np.argsort(xx, axis=d, kind="stable")  # NaN sorts last
+    valid = np.add.reduce(~np.isnan(xx), axis=d, keepdims=True)
+    k = np.maximum(valid - 1, 0) // 2
+    idx = np.take_along_axis(order, k, d)
+    vals = np.take_along_axis(xx, idx, d)
+    vals_out, idx_out = _reduced(vals, idx, x, d, keepdim)
+    return values_indices(make(vals_out, (input,), _pick_backward(x, xx, idx, d), "NanmedianBackward1"),
+                          wrap(idx_out.astype(np.int64, copy=False)), "nanmedian")
+
+
+# ---- quantile, nanquantile ------------------------------------------------------------------
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    x = input._data
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor):
+        qa = q._data
+        if qa.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if qa.dtype != x.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        if qa.size and (qa.min() < 0 or qa.max() > 1):
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        q_vector = qa.ndim == 1
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")  # nanquantile says so too
+        qa = np.asarray(q, dtype=x.dtype)
+        q_vector = False
+    if x.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+                           f"but got {interpolation}")
+    if dim is None:
+        m = x.reshape(1, -1)
+        out_shape = (1,) * x.ndim if keepdim else ()
+    else:
+        d = dim_arg(dim, x.ndim)
+        m = np.moveaxis(x if x.ndim else x.reshape(1), d, -1)
+        out_shape = x.shape[:d] + ((1,) if keepdim and x.ndim else ()) + x.shape[d + 1:]
+    batch = m.shape[:-1]
+    m = m.reshape(-1, m.shape[-1])  # (rows, n)
+    order = np.argsort(m, axis=-1, kind="stable")  # NaN last
+    s = np.take_along_axis(m, order, -1)
+    n = s.shape[-1]
+    qs = qa.reshape(-1, 1, 1)  # (Q, 1, 1) against rows (1, rows, 1)
+    nan = np.isnan(s)
+    if ignore_nan:
+        last = np.add.reduce(~nan, axis=-1).astype(x.dtype)[None, :, None] - 1
+        last = np.maximum(last, 0)  # all NaN: rank 0, whose value is NaN (and which takes the gradient)
+        ranks = qs * last
+    else:
+        last = x.dtype.type(n - 1)
+        # a slice with a NaN answers NaN: point at the last (NaN) element
+        ranks = np.where(nan[:, -1][None, :, None], last, qs * last)
+    if interpolation == "lower":
+        below = above = np.floor(ranks)
+    elif interpolation == "higher":
+        below = above = np.ceil(ranks)
+    elif interpolation == "nearest":
+        below = above = np.round(ranks)  # half to even, as torch.round
+    else:
+        below, above = np.floor(ranks), np.ceil(ranks)
+    below = below.astype(np.int64)
+    above = above.astype(np.int64)
+    rows = np.arange(s.shape[0])[None, :, None]
+    v_below = s[rows, below]
+    v_above = s[rows, above]
+    if interpolation == "linear":
+        w = (ranks - below).astype(x.dtype)
+    elif interpolation == "midpoint":
+        w = np.full(ranks.shape, 0.5, x.dtype)
+    else:
+        w = None
+    if w is None:
+        out = v_below
+    else:
+        # torch.lerp's two-sided form keeps the end points exact
+        diff = v_above - v_below
+        out = np.where(w < 0.5, v_below + w * diff, v_above - diff * (1 - w))
+    final_shape = ((qa.shape[0],) if q_vector else ()) + out_shape
+    out = out.reshape(final_shape)
+    src = np.broadcast_to(order[None], (qs.shape[0],) + order.shape)
+
+    def backward(g):
+        g = g.reshape(qs.shape[0], s.shape[0], 1)
+        size = s.size
+        base = rows * n
+        gs = np.bincount((base + np.take_along_axis(src, below, -1)).reshape(-1),
+                         (g if w is None else g * (1 - w)).reshape(-1), size)
+        if w is not None:
+            gs += np.bincount((base + np.take_along_axis(src, above, -1)).reshape(-1), (g * w).reshape(-1), size)
+        gm = gs.reshape(m.shape).reshape(batch + (n,)).astype(x.dtype, copy=False)
+        if dim is None:
+            return (gm.reshape(x.shape),)
+        return (np.moveaxis(gm, -1, d).reshape(x.shape),)
+
+    if isinstance(q, Tensor):
+        # the linear weight q·last − floor(q·last) carries a gradient to q
+        def backward_q(g):
+            gq = None
+            if q._requires_grad and interpolation == "linear":
+                gq = np.add.reduce((g.reshape(qs.shape[0], -1, 1) * (v_above - v_below) * last).reshape(
+                    qs.shape[0], -1), axis=1).reshape(qa.shape).astype(qa.dtype, copy=False)
+            elif q._requires_grad:
+                gq = np.zeros(qa.shape, qa.dtype)
+            return (backward(g)[0] if input._requires_grad else None, gq)
+        return make(out, (input, q), backward_q, name.title() + "Backward0")
+    return make(out, (input,), lambda g: (backward(g)[0],), name.title() + "Backward0")
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles along `dim` (all elements when dim is None), interpolating between the
+    sorted values below and above the rank q·(n−1). A slice with a NaN gives NaN. With a 1-D q
+    the quantiles stack along a new first dimension.
+
+    interpolation: 'linear', 'lower', 'higher', 'midpoint' (mean of the two) or 'nearest'."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile() of the non-NaN values (NaN where a slice holds nothing else)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
