@@ -139,6 +139,18 @@ def test_cuda_and_backends():
     assert lamina.accelerator.is_available() is False and lamina.accelerator.current_accelerator() is None
 
 
+@pytest.mark.parametrize("value", [False, True])
+def test_mha_fastpath_switch(value):
+    # scripts turn the fused attention path off to compare it with the normal one
+    for lib in (torch, lamina):
+        before = lib.backends.mha.get_fastpath_enabled()
+        lib.backends.mha.set_fastpath_enabled(value)
+        try:
+            assert lib.backends.mha.get_fastpath_enabled() is value
+        finally:
+            lib.backends.mha.set_fastpath_enabled(before)
+
+
 def test_cuda_loads_lazily():
     import subprocess
     import sys

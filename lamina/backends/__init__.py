@@ -30,3 +30,22 @@ mkldnn = _flags("mkldnn", "oneDNN is absent.", enabled=True, deterministic=False
 openmp = _flags("openmp", "NumPy's BLAS does the threading.", is_available=_false)
 mkl = _flags("mkl", "Whatever BLAS NumPy links is used.", is_available=_false)
 cpu = _flags("cpu", "The CPU backend.", get_cpu_capability=lambda: "DEFAULT")
+
+
+def _fastpath_switch():
+    """torch.backends.mha's switch for the fused inference path of MultiheadAttention and the
+    Transformer encoder layers. lamina's fused path gives the normal path's values, so the switch
+    only records the choice (scripts set it to compare the two paths)."""
+    state = {"enabled": True}
+
+    def get_fastpath_enabled():
+        return state["enabled"]
+
+    def set_fastpath_enabled(value):
+        state["enabled"] = bool(value)
+    return get_fastpath_enabled, set_fastpath_enabled
+
+
+_get_fastpath, _set_fastpath = _fastpath_switch()
+mha = _flags("mha", "Multi-head attention's fast-path switch.", get_fastpath_enabled=_get_fastpath,
+             set_fastpath_enabled=_set_fastpath)
