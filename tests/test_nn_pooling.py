@@ -290,3 +290,44 @@ def test_max_unpool_invalid_index():
     idx = np.full((1, 2, 2, 2), 30, "int64")
     with pytest.raises(RuntimeError, match=r"Found an invalid max index: 30 \(output volumes are of size 4x4\)"):
         LF.max_unpool2d(lamina.from_numpy(x), lamina.from_numpy(idx), 2)
+
+
+# Configurations PyTorch rejects with its own check: the undilated-kernel padding rule of max
+# pooling, avg_pool3d's input-smaller-than-kernel rule, empty non-batch dims, and max_pool1d's
+# own wording whether or not the input requires grad.
+@pytest.mark.parametrize("fn,shape,args,kwargs", [
+    ("max_pool2d", (1, 2, 5, 5), (3,), {"padding": (2, 0), "dilation": 2}),
+    ("max_pool2d", (1, 2, 5, 5), (2,), {"padding": (2, 0), "dilation": 3, "return_indices": True}),
+    ("max_pool3d", (1, 1, 9, 9, 9), ((3, 5, 7),), {"padding": (0, 0, 4), "dilation": 3}),
+    ("max_pool1d", (1, 2, 9), (2,), {"padding": 2, "dilation": 3, "return_indices": True}),
+    ("max_pool1d", (1, 2, 9), (2,), {"padding": 2, "dilation": 3}),
+    ("max_pool1d", (1, 2, 2), (3,), {}),
+    ("max_pool1d", (1, 2, 5), (0,), {}),
+    ("max_pool1d", (1, 0, 5), (3,), {}),
+    ("max_pool1d", (2, 0), (3,), {"return_indices": True}),
+    ("max_pool2d", (1, 2, 0, 5), (3,), {}),
+    ("max_pool3d", (2, 5, 5, 0), (3,), {}),
+    ("avg_pool1d", (0, 5), (3,), {}),
+    ("avg_pool2d", (1, 0, 5, 5), (3,), {}),
+    ("avg_pool3d", (1, 1, 2, 5, 5), (3,), {"padding": (1, 0, 0)}),
+    ("avg_pool3d", (3, 3, 5, 5), ((3, 6, 1),), {}),
+    ("avg_pool3d", (1, 2, 0, 5, 5), (3,), {}),
+    ("avg_pool3d", (1, 1, 2, 5, 5), (3,), {"divisor_override": 0}),
+    ("lp_pool3d", (1, 1, 2, 5, 5), (2, 3), {}),
+    ("adaptive_max_pool2d", (1, 0, 5, 5), (3,), {}),
+    ("adaptive_max_pool1d", (2, 0, 5), (3,), {}),
+])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_pool_configuration_errors(fn, shape, args, kwargs, requires_grad):
+    x = np.zeros(shape, "float32")
+    with pytest.raises(Exception) as t_err:
+        getattr(torch.nn.functional, fn)(torch.from_numpy(x).requires_grad_(requires_grad), *args, **kwargs)
+    with pytest.raises(type(t_err.value)) as l_err:
+        getattr(LF, fn)(lamina.from_numpy(x).requires_grad_(requires_grad), *args, **kwargs)
+    assert str(l_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("fn,shape", [("adaptive_max_pool2d", (0, 5, 5)), ("adaptive_max_pool2d", (0, 2, 5, 5)),
+                                      ("adaptive_max_pool1d", (0, 5)), ("adaptive_max_pool3d", (0, 5, 5, 5))])
+def test_adaptive_max_pool_empty_leading_dims(fn, shape):
+    check(lambda lib, x: getattr(lib.nn.functional, fn)(x, 3, return_indices=True), [shape])

@@ -69,6 +69,16 @@ def _geometry(fn, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
         if pp > (dd * (kk - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
                                f"kernel_size={kk} and dilation={dd}")
+    if any(pp > kk // 2 for kk, pp in zip(k, p)):  # max pooling then also checks the undilated kernel
+        if nd == 3:
+            raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got kT: {k[0]} "
+                               f"kW: {k[2]} kH: {k[1]} padT: {p[0]} padW: {p[2]} padH: {p[1]}")
+        (kh, kw), (ph, pw) = ((1,) + k, (0,) + p) if nd == 1 else (k, p)
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {pw}, "
+                           f"padH = {ph}, kW = {kw}, kH = {kh}")
+    if fn == "avg_pool3d" and any(n < kk for n, kk in zip(x.shape[-3:], k)):
+        raise RuntimeError(f"input image (T: {x.shape[-3]} H: {x.shape[-2]} W: {x.shape[-1]}) smaller than "
+                           f"kernel size (kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     out = tuple(_out_len(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip(x.shape[-nd:], k, s, p, d))
     if any(o < 1 for o in out):
         lead = x.shape[:-nd] if x.ndim == nd + 1 else x.shape[1:-nd]
@@ -77,6 +87,19 @@ def _geometry(fn, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
         raise RuntimeError(f"Given input size: ({_dims(lead + ins)}). Calculated output size: "
                            f"({_dims(lead + outs)}). Output size is too small")
     return k, s, p, d, out
+
+
+def _nonempty(fn, x, nd):
+    """PyTorch's check that every dim but the batch one is non-empty (1-D pools run as 2-D ones)."""
+    if 0 not in x.shape[-nd - 1:] or (x.ndim == nd + 2 and 0 not in x.shape[1:]):
+        return
+    if nd == 3:
+        name = "avg_pool3d" if fn == "avg_pool3d" else "max_pool3d_with_indices_out_cpu_template"
+        raise RuntimeError(f"{name}(): Expected input's non-batch dimensions to have positive length, but input "
+                           f"has a shape of {list(x.shape)} and non-batch dimension 0 has length zero!")
+    shape = list(x.shape[:-1]) + [1, x.shape[-1]] if nd == 1 else list(x.shape)
+    raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+                       f"but got:{shape}")
 
 
 def _batched(x, nd, msg):
@@ -184,6 +207,7 @@ def _flat_indices(pos, k, s, p, d, sizes, out):
 
 def _max_pool(nd, fn, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, msg):
     x, batched = _batched(input._data, nd, msg)
+    _nonempty(fn, input._data, nd)
     k, s, p, d, out = _geometry(fn, input._data, nd, kernel_size, stride, padding, dilation, ceil_mode)
     _, pads, views = _windows(x, k, s, p, d, out, _min_of(x.dtype))
     m = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
@@ -214,10 +238,10 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Shape: (N, C, L_in) or (C, L_in) → L_out = ⌊(L_in + 2·padding - dilation·(k-1) - 1)/stride + 1⌋
     (⌈⌉ with ceil_mode). With return_indices, also the flat index of each maximum."""
     x = input._data
-    if x.ndim not in (2, 3):
+    if x.ndim not in (2, 3) or (0 in x.shape[-2:] and not return_indices):
         raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
                            f"input, but got:{list(x.shape)}")
-    if not return_indices and not (_mode.grad and input._requires_grad):
+    if not return_indices:
         # PyTorch's index-free 1-D kernel checks its arguments in its own words
         k = _tuple(kernel_size, 1, "kernel_size", "max_pool1d")[0]
         s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
@@ -285,9 +309,10 @@ def _divisor(sizes, k, s, p, out, count_include_pad, dtype):
 
 def _avg_pool(nd, fn, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, msg):
     x, batched = _batched(input._data, nd, msg)
-    k, s, p, d, out = _geometry(fn, input._data, nd, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    _nonempty(fn, input._data, nd)
+    k, s, p, d, out = _geometry(fn, input._data, nd, kernel_size, stride, padding, 1, ceil_mode)
     _, pads, views = _windows(x, k, s, p, d, out, 0)
     dt = x.dtype if x.dtype.kind == "f" else np.float64
     div = divisor_override if divisor_override is not None else _divisor(x.shape[2:], k, s, p, out,
@@ -361,7 +386,8 @@ def _adaptive_args(fn, x, nd, output_size):
                 raise RuntimeError(f"{fn}() argument 'output_size' should contain one int (got {len(size)})")
             raise RuntimeError(f"{fn}: output_size must be {nd}")
     size = tuple(n if o is None else int(o) for o, n in zip(size, x.shape[-nd:]))
-    for i in range(x.ndim - nd, x.ndim):
+    # max pooling also rejects zero channels of a batch; both accept any empty leading dim
+    for i in range(1 if "max" in fn else x.ndim - nd, x.ndim):
         if x.shape[i] == 0:
             raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
                                f"has sizes {list(x.shape)} with dimension {i} being empty")
@@ -475,7 +501,7 @@ def _adaptive_max(nd, fn, input, output_size, return_indices):
     for i in range(1, nd):
         flat_in = flat_in * sizes[i] + grids[i]
     flat_in = np.broadcast_to(flat_in, tuple(size) + tuple(a.shape[1] for a in idx)).reshape(tuple(size) + (-1,))
-    win = xb.reshape(n, c, -1)[:, :, flat_in]  # (N, C, *out, K)
+    win = xb.reshape(n, c, int(np.prod(sizes)))[:, :, flat_in]  # (N, C, *out, K); -1 fails on N·C = 0
     pos = np.argmax(win, axis=-1)[..., None]
     if x.dtype.kind == "f":
         nan = np.isnan(win)
