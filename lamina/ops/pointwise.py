@@ -147,14 +147,15 @@ def _max0(x):
 
 
 def relu(input):
-    """out = max(input, 0); the gradient at 0 is 0, as in PyTorch."""
+    """out = max(input, 0); the gradient is 0 where out is 0 and passes through elsewhere, NaN
+    included, as in PyTorch (out is never negative, so `out != 0` is "not out <= 0")."""
     x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
     out = _max0(x)
 
     def backward(g):
-        return (g * (out > 0),)
+        return (g * (out != 0),)
     return make(out, (input,), backward, "ReluBackward0", saved=(), save_output=True)
 
 
