@@ -51,6 +51,15 @@ def test_kink_points_match_torch_gradient():
         check(lambda lib, x: getattr(lib.nn.functional, name)(x, **kw), [pts], dtype="float64")
 
 
+@pytest.mark.parametrize("name,kwargs", [e for e in ELEMENTWISE if e[0] != "softsign"],
+                         ids=[f"{n}-{k}" for n, k in ELEMENTWISE if n != "softsign"])
+def test_nan_and_infinities_match_torch(name, kwargs):
+    # a NaN must stay NaN (not be clamped or shrunk to a number) and pass its gradient where
+    # PyTorch's kernels do; softsign is left out: PyTorch's composite gives NaN gradients at ±inf
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0], dtype="float32")
+    check(lambda lib, t: getattr(lib.nn.functional, name)(t, **kwargs), [x])
+
+
 MODULES = [
     ("ReLU", (), {}), ("ReLU6", (), {}), ("LeakyReLU", (0.2,), {}), ("ELU", (), {"alpha": 0.7}), ("SELU", (), {}),
     ("CELU", (1.5,), {}), ("GELU", (), {}), ("GELU", ("tanh",), {}), ("SiLU", (), {}), ("Mish", (), {}),

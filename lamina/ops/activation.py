@@ -69,7 +69,8 @@ def _hardtanh(input, min_val, max_val):
     out = np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     def backward(g):
-        return (g * ((x > min_val) & (x < max_val)),)
+        # zeroed where x is at or beyond a bound; NaN passes the gradient on, as in PyTorch
+        return (g * ~((x <= min_val) | (x >= max_val)),)
     return make(out, (input,), backward, "HardtanhBackward0", saved=(input,))
 
 
@@ -171,7 +172,7 @@ def _elu_like(input, alpha, scale, input_scale, name):
 
     def der(x, y):
         neg = np.exp(np.minimum(x, 0) * input_scale) * (alpha * scale * input_scale)
-        return np.where(x > 0, scale, neg).astype(x.dtype, copy=False)
+        return np.where(x <= 0, neg, scale).astype(x.dtype, copy=False)  # NaN takes the linear side, as in PyTorch
     return _elementwise(input, fwd, der, name, "elu_cpu")
 
 
@@ -351,35 +352,39 @@ def tanhshrink(input):
 
 
 # ---- shrinkage and thresholds ----------------------------------------------------------------
+def _outside_band(lambd):
+    """The shrink functions' derivative: 1 outside [-lambd, lambd] (NaN included, as in PyTorch)."""
+    def der(x, y):
+        return (~((x >= -lambd) & (x <= lambd))).astype(x.dtype)
+    return der
+
+
 def softshrink(input, lambd=0.5):
     """x - λ for x > λ, x + λ for x < -λ, 0 between."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
 
     def fwd(x):
-        return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)).astype(x.dtype, copy=False)
+        # x·0 inside the band: 0, but NaN stays NaN (PyTorch's kernel)
+        return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0)).astype(x.dtype, copy=False)
 
-    def der(x, y):
-        return (np.abs(x) > lambd).astype(x.dtype)
-    return _elementwise(input, fwd, der, "SoftshrinkBackward0", "softshrink_cpu")
+    return _elementwise(input, fwd, _outside_band(lambd), "SoftshrinkBackward0", "softshrink_cpu")
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > λ, else 0."""
     def fwd(x):
-        return np.where(np.abs(x) > lambd, x, 0).astype(x.dtype, copy=False)
-
-    def der(x, y):
-        return (np.abs(x) > lambd).astype(x.dtype)
-    return _elementwise(input, fwd, der, "HardshrinkBackward0", "hardshrink_cpu")
+        return np.where((x >= -lambd) & (x <= lambd), 0, x).astype(x.dtype, copy=False)  # NaN stays NaN
+    return _elementwise(input, fwd, _outside_band(lambd), "HardshrinkBackward0", "hardshrink_cpu")
 
 
 def _threshold(input, threshold, value):
     x = input._data
-    out = np.where(x > threshold, x, value).astype(x.dtype, copy=False)
+    # PyTorch's test is `x <= threshold`: NaN keeps its value and its gradient
+    out = np.where(x <= threshold, value, x).astype(x.dtype, copy=False)
 
     def backward(g):
-        return (g * (x > threshold),)
+        return (g * ~(x <= threshold),)
     return make(out, (input,), backward, "ThresholdBackward0", saved=(input,))
 
 
