@@ -1,5 +1,1036 @@
-"""Matrix functions and decompositions behind torch.linalg: inv, det, solve, cholesky, qr, svd, eigh, norms."""
+"""Matrix functions and decompositions behind torch.linalg: inv, det, slogdet, solve, cholesky,
+qr, svd, eigh, pinv, matrix_power, matrix_exp, lstsq, norms, cross, tensordot, and the fused
+products baddbmm/addbmm/addmv/addr.
 
-__all__ = []
-METHODS = []
-INPLACE = []
+NumPy's LAPACK wrappers do the factorisations (they batch over leading dims); every backward is
+written out here from the differential of the factorisation (real matrices only). Ops with
+several differentiable outputs (svd, eigh, qr, slogdet) hang them off one hidden node so that
+backward runs the formula once with all output gradients, as PyTorch's single node does."""
+import warnings
+
+import numpy as np
+
+from ..autograd.grad_mode import _mode
+from ..tensor import Tensor
+from ._core import as_tensor, broadcast_error, dim_arg, make, unbroadcast, wrap
+from .arithmetic import type_name
+from .linalg import addmm, matmul  # noqa: F401  (addmm: for its in-place twin addmm_, see INPLACE)
+from .reduction import return_type
+
+__all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
+           "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "tensordot", "baddbmm", "addbmm",
+           "addmv", "addr", "chain_matmul"]
+METHODS = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
+           "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "baddbmm", "addbmm", "addmv", "addr"]
+INPLACE = ["addmm", "baddbmm", "addbmm", "addmv", "addr"]
+
+
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a factorisation failed on its input (singular, not positive-definite)."""
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
+def _matrix(name, x, square=True, float_only=True):
+    """PyTorch's checks for a (batch of) matrix input, in its order: rank, squareness, dtype."""
+    if x.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {x.shape[-2]} by "
+                           f"{x.shape[-1]} matrices")
+    if float_only:
+        _floating(name, x)
+
+
+def _floating(name, x):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {type_name(x.dtype)}")
+    if x.dtype == np.float16:
+        raise NotImplementedError("\"linalg_cpu\" not implemented for 'Half'")
+
+
+def _batch_note(shape, flat_index):
+    """'(Batch element k): ' for a failure inside a batch, '' for a single matrix."""
+    return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
+
+
+def _first_zero_pivot(a):
+    """1-based index of the first exactly-zero pivot of LU with partial pivoting (LAPACK getrf's
+    info), which PyTorch names in its singular-matrix error; 0 when there is none."""
+    a = np.array(a, copy=True)
+    n = a.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(a[k:, k])))
+        if a[p, k] == 0:
+            return k + 1
+        if p != k:
+            a[[k, p]] = a[[p, k]]
+        a[k + 1:, k] /= a[k, k]
+        a[k + 1:, k + 1:] -= np.outer(a[k + 1:, k], a[k, k + 1:])
+    return 0
+
+
+def _singular_error(name, x):
+    flat = x.reshape((-1,) + x.shape[-2:])
+    for i, m in enumerate(flat):
+        k = _first_zero_pivot(m)
+        if k:
+            return LinAlgError(f"{name}: {_batch_note(x.shape, i)}The diagonal element {k} is zero, the inversion "
+                               "could not be completed because the input matrix is singular.")
+    return LinAlgError(f"{name}: The inversion could not be completed because the input matrix is singular.")
+
+
+def _inv(name, x):
+    try:
+        return np.linalg.inv(x)
+    except np.linalg.LinAlgError:
+        raise _singular_error(name, x) from None
+
+
+def _mT(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _eye_like(a):
+    return np.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _expand_check(shape, target):
+    """PyTorch's error when `shape` cannot be expanded to `target` (input of addmm-like ops)."""
+    if len(shape) > len(target):
+        raise RuntimeError(f"The expanded size of the tensor ({target[0] if target else 1}) must match the existing "
+                           f"size ({shape[0]}) at non-singleton dimension 0.  Target sizes: {list(target)}.  "
+                           f"Tensor sizes: {list(shape)}")
+    pad = (1,) * (len(target) - len(shape)) + tuple(shape)
+    for i in range(len(target) - 1, -1, -1):
+        if pad[i] != 1 and pad[i] != target[i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[i]}) must match the existing size "
+                               f"({pad[i]}) at non-singleton dimension {i}.  Target sizes: {list(target)}.  "
+                               f"Tensor sizes: {list(shape)}")
+
+
+# ---- several outputs, one node ----------------------------------------------------------------
+
+def _multi(arrays, parents, backward, name, saved):
+    """Tensors for the outputs `arrays` of one op. With autograd on, a hidden hub tensor carries
+    the op's node; each output is a piece of it whose gradient lands in the hub's flat gradient.
+    backward(*grads) gets None for an output that received no gradient."""
+    if not (_mode.grad and any(p._requires_grad for p in parents)):
+        return [wrap(a) for a in arrays]
+    offsets, total = [], 0
+    for a in arrays:
+        offsets.append(total)
+        total += a.size
+    used = [False] * len(arrays)
+
+    def hub_backward(g):
+        grads = [g[o:o + a.size].reshape(a.shape) if u else None for a, o, u in zip(arrays, offsets, used)]
+        used[:] = [False] * len(arrays)
+        return backward(*grads)
+    hub = make(np.empty(total, arrays[0].dtype), parents, hub_backward, name, saved=saved)
+    outs = []
+    for i, (a, o) in enumerate(zip(arrays, offsets)):
+        def piece_backward(g, i=i, o=o, n=a.size):
+            used[i] = True
+            full = np.zeros(total, g.dtype)
+            full[o:o + n] = g.reshape(-1)
+            return (full,)
+        outs.append(make(a, (hub,), piece_backward, name))
+    return outs
+
+
+# ---- inverse, determinants ---------------------------------------------------------------------
+
+def linalg_inv(A):
+    """A⁻¹ of a square matrix (or a batch). Gradient: −A⁻ᵀ g A⁻ᵀ."""
+    x = A._data
+    _matrix("linalg.inv", x)
+    out = _inv("linalg.inv", x)
+
+    def backward(g):
+        ot = _mT(out)
+        return (-(ot @ g @ ot),)
+    return make(out, (A,), backward, "LinalgInvExBackward0", saved=(A,), save_output=True)
+
+
+def inverse(input):
+    """torch.inverse: the same as torch.linalg.inv."""
+    return linalg_inv(input)
+
+
+_inv_ex_type = return_type("linalg_inv_ex", ("inverse", "info"))
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info): info is 0, or the 1-based index of the zero pivot of a singular matrix
+    (whose inverse is then not meaningful)."""
+    x = A._data
+    _matrix("linalg.inv", x)
+    try:
+        return _inv_ex_type(linalg_inv(A), wrap(np.zeros(x.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    flat = x.reshape((-1,) + x.shape[-2:])
+    info = np.array([_first_zero_pivot(m) for m in flat], np.int32).reshape(x.shape[:-2])
+    safe = np.where((info > 0)[..., None, None], _eye_like(x), x)
+    return _inv_ex_type(make(np.linalg.inv(safe), (A,), None, "LinalgInvExBackward0"), wrap(info))
+
+
+def det(input):
+    """det(A) of a square matrix (or a batch). Gradient: g · det(A) · A⁻ᵀ; zero for a matrix whose
+    determinant is exactly zero, as in PyTorch."""
+    x = input._data
+    _matrix("linalg.det", x)
+    out = np.linalg.det(x)
+
+    def backward(g):
+        d = out[..., None, None]
+        singular = d == 0
+        safe = np.where(singular, _eye_like(x), x) if singular.any() else x
+        return (np.asarray(g)[..., None, None] * d * _mT(np.linalg.inv(safe)),)
+    return make(out, (input,), backward, "LinalgDetBackward0", saved=(input,))
+
+
+_slogdet_type = return_type("slogdet", ("sign", "logabsdet"))
+_linalg_slogdet_type = return_type("linalg_slogdet", ("sign", "logabsdet"))
+
+
+def linalg_slogdet(A, _type=_linalg_slogdet_type):
+    """(sign, log|det A|). Gradient of log|det A|: g · A⁻ᵀ; sign has none."""
+    x = A._data
+    _matrix("linalg.slogdet", x)
+    sign, logabs = np.linalg.slogdet(x)
+
+    def backward(gs, gl):
+        if gl is None:
+            return (np.zeros_like(x),)
+        return (np.asarray(gl)[..., None, None] * _mT(np.linalg.inv(x)),)
+    s, l = _multi([np.asarray(sign), np.asarray(logabs)], (A,), backward, "LinalgSlogdetBackward0", (A,))
+    return _type(s, l)
+
+
+def slogdet(input):
+    return linalg_slogdet(input, _slogdet_type)
+
+
+def logdet(input):
+    """log det A: nan for a negative determinant, −inf for a singular matrix."""
+    x = input._data
+    _matrix("linalg.slogdet", x)
+    sign, logabs = np.linalg.slogdet(x)
+    out = np.where(sign < 0, np.asarray(np.nan, x.dtype), logabs).astype(x.dtype, copy=False)
+
+    def backward(g):
+        return (np.asarray(g)[..., None, None] * _mT(np.linalg.inv(x)),)
+    return make(out, (input,), backward, "LogdetBackward0", saved=(input,))
+
+
+# ---- solve ------------------------------------------------------------------------------------
+
+def solve(A, B, *, left=True):
+    """X with A X = B (or X A = B when left=False). B is a batch of vectors when it is 1-D or
+    its shape is A's batch shape plus n. Gradients: g_B = A⁻ᵀ g, g_A = −g_B Xᵀ."""
+    if not isinstance(B, Tensor):
+        B = as_tensor(B)
+    a, b = A._data, B._data
+    _matrix("linalg.solve", a)
+    if b.dtype != a.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{type_name(a.dtype)} and B of type {type_name(b.dtype)} instead")
+    n = a.shape[-1]
+    vector = left and (b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]))
+    b2 = b[..., None] if vector else b
+    if b2.ndim < 2 or (b2.shape[-2] if left else b2.shape[-1]) != n:
+        shown = f"{b2.shape[-2]}x{b2.shape[-1]}" if b2.ndim >= 2 else f"{b2.shape[0]}x1"
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shown})")
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b2.shape[:-2])
+    except ValueError:
+        raise broadcast_error(a.shape[:-2], b2.shape[:-2]) from None
+    am = a if left else _mT(a)
+    bm = b2 if left else _mT(b2)
+    try:
+        x = np.linalg.solve(np.broadcast_to(am, batch + am.shape[-2:]), np.broadcast_to(bm, batch + bm.shape[-2:]))
+    except np.linalg.LinAlgError:
+        raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+    out = x if left else _mT(x)
+    if vector:
+        out = out[..., 0]
+
+    def backward(g):
+        gm = g[..., None] if vector else g
+        if not left:
+            gm = _mT(gm)
+        gb = np.linalg.solve(np.broadcast_to(_mT(am), batch + am.shape[-2:]), gm)
+        ga = -(gb @ _mT(x)) if A._requires_grad else None
+        if ga is not None:
+            ga = unbroadcast(ga if left else _mT(ga), a.shape)
+        if B._requires_grad:
+            gb = gb if left else _mT(gb)
+            gb = unbroadcast(gb[..., 0] if vector else gb, b.shape)
+        else:
+            gb = None
+        return ga, gb
+    return make(out, (A, B), backward, "LinalgSolveExBackward0", saved=(A, B))
+
+
+# ---- cholesky ---------------------------------------------------------------------------------
+
+def _not_pd_order(m):
+    """The order of the first leading minor of `m` that is not positive-definite (potrf's info):
+    the failing order is where a growing leading block first fails, found by bisection."""
+    lo, hi = 1, m.shape[-1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        try:
+            np.linalg.cholesky(m[:mid, :mid])
+            lo = mid + 1
+        except np.linalg.LinAlgError:
+            hi = mid
+    return lo
+
+
+def _cholesky(name, input, upper):
+    x = input._data
+    _matrix(name, x)
+    try:
+        low = np.linalg.cholesky(x)
+    except np.linalg.LinAlgError:
+        flat = x.reshape((-1,) + x.shape[-2:])
+        for i, m in enumerate(flat):
+            try:
+                np.linalg.cholesky(m)
+            except np.linalg.LinAlgError:
+                raise LinAlgError(f"{name}: {_batch_note(x.shape, i)}The factorization could not be completed "
+                                  "because the input is not positive-definite (the leading minor of order "
+                                  f"{_not_pd_order(m)} is not positive-definite).") from None
+        raise
+    out = _mT(low).copy() if upper else low
+
+    def backward(g):
+        gl = _mT(g) if upper else g
+        # Φ(Lᵀ gL) symmetrised: P = tril(Lᵀ gL); S = (P + tril(P, −1)ᵀ) / 2; g_A = L⁻ᵀ S L⁻¹
+        p = np.tril(_mT(low) @ gl)
+        s = 0.5 * (p + _mT(np.tril(p, -1)))
+        linv = np.linalg.inv(low)
+        return (_mT(linv) @ s @ linv,)
+    return make(out, (input,), backward, "LinalgCholeskyExBackward0" if name == "linalg.cholesky"
+                else "CholeskyBackward0", saved=(input,))
+
+
+def linalg_cholesky(A, *, upper=False):
+    """L with A = L Lᵀ for a symmetric positive-definite A (Lᵀ when upper=True)."""
+    return _cholesky("linalg.cholesky", A, upper)
+
+
+def cholesky(input, upper=False):
+    """torch.cholesky (deprecated in PyTorch in favour of torch.linalg.cholesky)."""
+    return _cholesky("cholesky", input, upper)
+
+
+_cholesky_ex_type = return_type("linalg_cholesky_ex", ("L", "info"))
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info): info is 0, or the order of the first leading minor that is not positive-definite."""
+    x = A._data
+    _matrix("linalg.cholesky", x)
+    try:
+        return _cholesky_ex_type(linalg_cholesky(A, upper=upper), wrap(np.zeros(x.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    flat = x.reshape((-1,) + x.shape[-2:])
+    info, outs = [], []
+    for m in flat:
+        try:
+            outs.append(np.linalg.cholesky(m))
+            info.append(0)
+        except np.linalg.LinAlgError:
+            info.append(_not_pd_order(m))
+            outs.append(np.zeros_like(m))
+    out = np.stack(outs).reshape(x.shape) if outs else np.zeros_like(x)
+    return _cholesky_ex_type(wrap(_mT(out).copy() if upper else out),
+                             wrap(np.array(info, np.int32).reshape(x.shape[:-2])))
+
+
+def cholesky_solve(input, input2, upper=False):
+    """X with A X = B given A's Cholesky factor `input2` (L, or U when upper=True) and B = input."""
+    low = input2.mT if upper else input2
+    return solve(matmul(low, low.mT), input)
+
+
+def cholesky_inverse(input, upper=False):
+    """A⁻¹ given A's Cholesky factor (L, or U when upper=True)."""
+    low = input.mT if upper else input
+    return linalg_inv(matmul(low, low.mT))
+
+
+# ---- qr ---------------------------------------------------------------------------------------
+
+_qr_type = return_type("qr", ("Q", "R"))
+_linalg_qr_type = return_type("linalg_qr", ("Q", "R"))
+
+
+def _qr_grad(q, r, gq, gr):
+    """g_A of A = QR for m ≥ n (Q m×n, R n×n): (g_Q + Q copyltu(M)) R⁻ᵀ with M = R g_Rᵀ − g_Qᵀ Q,
+    copyltu(M) = tril(M) + tril(M, −1)ᵀ."""
+    m = np.zeros(r.shape[:-2] + (r.shape[-1],) * 2, r.dtype)
+    if gr is not None:
+        m = m + r @ _mT(gr)
+    if gq is not None:
+        m = m - _mT(gq) @ q
+    c = np.tril(m) + _mT(np.tril(m, -1))
+    b = q @ c
+    if gq is not None:
+        b = b + gq
+    # B R⁻ᵀ as a solve: (R⁻¹ Bᵀ)ᵀ
+    return _mT(np.linalg.solve(r, _mT(b)))
+
+
+def linalg_qr(A, mode="reduced", _type=_linalg_qr_type):
+    """A = QR with Q orthonormal columns and R upper triangular. mode: 'reduced' (Q m×k, R k×n),
+    'complete' (Q m×m, R m×n) or 'r' (R only; Q is empty)."""
+    x = A._data
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    _matrix("linalg.qr", x, square=False)
+    m, n = x.shape[-2:]
+    q, r = np.linalg.qr(x, mode="complete" if mode == "complete" else "reduced")
+    q_out = np.zeros((0,), x.dtype) if mode == "r" else q
+
+    def backward(gq, gr):
+        if mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        if m >= n:
+            return (_qr_grad(q, r, gq, gr),)
+        # m < n: A = [X | Y] with X = Q U square; R = [U | V], V = Qᵀ Y
+        u = r[..., :m]
+        gu = None if gr is None else gr[..., :m]
+        gv = None if gr is None else gr[..., m:]
+        y = x[..., m:]
+        gq_x = gq
+        if gv is not None:
+            gq_x = y @ _mT(gv) if gq_x is None else gq_x + y @ _mT(gv)
+        gx = _qr_grad(q, u, gq_x, gu)
+        gy = q @ gv if gv is not None else np.zeros_like(y)
+        return (np.concatenate([gx, gy], -1),)
+    qo, ro = _multi([q_out, r], (A,), backward, "LinalgQrBackward0", (A,))
+    return _type(qo, ro)
+
+
+def qr(input, some=True):
+    """torch.qr: linalg.qr with mode 'reduced' (some=True) or 'complete'."""
+    return linalg_qr(input, "reduced" if some else "complete", _qr_type)
+
+
+# ---- svd --------------------------------------------------------------------------------------
+
+_svd_type = return_type("svd", ("U", "S", "V"))
+_linalg_svd_type = return_type("linalg_svd", ("U", "S", "Vh"))
+
+
+def _svd_grad(u, s, vh, gu, gs, gvh, shape):
+    """g_A of A = U diag(S) Vh (reduced: U m×k, Vh k×n):
+    U [diag(g_S) + (F∘(UᵀgU − gUᵀU)) S + S (F∘(VᵀgV − gVᵀV))] Vh
+      + (I − UUᵀ) gU S⁻¹ Vh + U S⁻¹ gVh (I − VhᵀVh),  F_ij = 1 / (s_j² − s_i²)."""
+    m, n = shape[-2:]
+    if gu is None and gvh is None:
+        return (u * gs[..., None, :]) @ vh
+    k = s.shape[-1]
+    s2 = s * s
+    e = s2[..., None, :] - s2[..., :, None]
+    idx = np.arange(k)
+    e[..., idx, idx] = 1
+    inner = np.zeros(s.shape[:-1] + (k, k), s.dtype)
+    if gu is not None:
+        utgu = _mT(u) @ gu
+        inner = inner + ((utgu - _mT(utgu)) / e) * s[..., None, :]
+    if gvh is not None:
+        vtgv = vh @ _mT(gvh)
+        inner = inner + s[..., :, None] * ((vtgv - _mT(vtgv)) / e)
+    if gs is not None:
+        inner[..., idx, idx] += gs
+    ga = u @ inner @ vh
+    if gu is not None and m > k:
+        proj = gu - u @ (_mT(u) @ gu)
+        ga = ga + (proj / s[..., None, :]) @ vh
+    if gvh is not None and n > k:
+        proj = gvh - (gvh @ _mT(vh)) @ vh
+        ga = ga + u @ (proj / s[..., :, None])
+    return ga
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None, _type=_linalg_svd_type):
+    """A = U diag(S) Vh, singular values in descending order. full_matrices=False gives the reduced
+    factors (U m×k, Vh k×n, k = min(m, n)). Gradients flow through the first k singular vectors
+    only, as in PyTorch."""
+    x = A._data
+    _matrix("linalg.svd", x, square=False)
+    u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+    k = s.shape[-1]
+
+    def backward(gu, gs, gvh):
+        ur, vhr = u[..., :, :k], vh[..., :k, :]
+        gu = None if gu is None else gu[..., :, :k]
+        gvh = None if gvh is None else gvh[..., :k, :]
+        return (_svd_grad(ur, s, vhr, gu, gs, gvh, x.shape),)
+    uo, so, vo = _multi([u, s, vh], (A,), backward, "LinalgSvdBackward0", (A,))
+    return _type(uo, so, vo)
+
+
+def svd(input, some=True, compute_uv=True):
+    """torch.svd: (U, S, V) with A = U diag(S) Vᵀ — V, not Vh; reduced factors when some=True.
+    With compute_uv=False, U and V are zero square matrices (m×m, n×n)."""
+    x = input._data
+    if not compute_uv:
+        s = svdvals(input)
+        m, n = x.shape[-2:]
+        return _svd_type(wrap(np.zeros(x.shape[:-2] + (m, m), x.dtype)), s,
+                         wrap(np.zeros(x.shape[:-2] + (n, n), x.dtype)))
+    u, s, vh = linalg_svd(input, full_matrices=not some)
+    return _svd_type(u, s, vh.mT)
+
+
+def svdvals(A, *, driver=None):
+    """The singular values of A, descending. Gradient: U diag(g) Vh."""
+    x = A._data
+    _matrix("linalg.svd", x, square=False)
+    if not (_mode.grad and A._requires_grad):
+        return wrap(np.linalg.svd(x, compute_uv=False))
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+
+    def backward(g):
+        return ((u * g[..., None, :]) @ vh,)
+    return make(s, (A,), backward, "LinalgSvdBackward0", saved=(A,))
+
+
+# ---- eigh -------------------------------------------------------------------------------------
+
+_eigh_type = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+
+
+def _uplo(uplo):
+    if uplo not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+    return uplo.upper()
+
+
+def _check_eigh(x):
+    if x.ndim < 2:
+        raise RuntimeError("linalg.eigh: The input tensor A must have at least 2 dimensions.")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.eigh: A must be batches of square matrices, but they are {x.shape[-2]} by "
+                           f"{x.shape[-1]} matrices")
+    if x.dtype.kind != "f" or x.dtype == np.float16:
+        raise NotImplementedError(f"\"linalg_eigh_cpu\" not implemented for '{type_name(x.dtype)}'")
+
+
+def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, read from its
+    lower (UPLO='L') or upper triangle. Gradient: V (diag(g_w) + sym(F∘(Vᵀ g_V))) Vᵀ with
+    F_ij = 1 / (w_j − w_i) off the diagonal and sym(X) = (X + Xᵀ)/2."""
+    x = A._data
+    uplo = _uplo(UPLO)
+    _check_eigh(x)
+    w, v = np.linalg.eigh(x, UPLO=uplo)
+
+    def backward(gw, gv):
+        inner = np.zeros(x.shape, x.dtype)
+        if gv is not None:
+            k = w.shape[-1]
+            e = w[..., None, :] - w[..., :, None]
+            idx = np.arange(k)
+            e[..., idx, idx] = 1
+            inner = (_mT(v) @ gv) / e
+            inner[..., idx, idx] = 0
+            inner = 0.5 * (inner + _mT(inner))  # A is symmetric: so is its gradient
+        if gw is not None:
+            inner = inner + gw[..., None, :] * _eye_like(x)
+        return (v @ inner @ _mT(v),)
+    wo, vo = _multi([w, v], (A,), backward, "LinalgEighBackward0", (A,))
+    return _eigh_type(wo, vo)
+
+
+def eigvalsh(A, UPLO="L"):
+    """Eigenvalues (ascending) of a symmetric matrix. Gradient: V diag(g) Vᵀ."""
+    x = A._data
+    uplo = _uplo(UPLO)
+    _check_eigh(x)
+    if not (_mode.grad and A._requires_grad):
+        return wrap(np.linalg.eigvalsh(x, UPLO=uplo))
+    w, v = np.linalg.eigh(x, UPLO=uplo)
+
+    def backward(g):
+        return ((v * g[..., None, :]) @ _mT(v),)
+    return make(w, (A,), backward, "LinalgEighBackward0", saved=(A,))
+
+
+# ---- pinv, lstsq --------------------------------------------------------------------------------
+
+def _pinv_array(x, atol, rtol, hermitian):
+    m, n = x.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if (atol is not None and atol > 0) else float(np.finfo(x.dtype).eps) * max(m, n)
+    atol = 0.0 if atol is None else atol
+    if hermitian:
+        w, v = np.linalg.eigh(x)
+        big = np.abs(w).max(-1, keepdims=True) if w.shape[-1] else np.zeros(w.shape[:-1] + (1,), w.dtype)
+        keep = np.abs(w) > np.maximum(atol, rtol * big)
+        winv = np.where(keep, 1 / np.where(keep, w, 1), 0).astype(x.dtype, copy=False)
+        return (v * winv[..., None, :]) @ _mT(v)
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    big = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    keep = s > np.maximum(atol, rtol * big)
+    sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(x.dtype, copy=False)
+    return (_mT(vh) * sinv[..., None, :]) @ _mT(u)
+
+
+def _pinv_grad(a, p, g):
+    """g_A of P = A⁺: −Pᵀ g Pᵀ + (I − A P) gᵀ P Pᵀ + Pᵀ P gᵀ (I − P A)."""
+    pt, gt = _mT(p), _mT(g)
+    out = -(pt @ g @ pt)
+    out = out + (gt @ p - a @ (p @ gt @ p)) @ pt
+    x = pt @ (p @ gt)
+    return out + x - (x @ p) @ a
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The Moore–Penrose pseudo-inverse A⁺ from the SVD (eigh when hermitian=True), keeping the
+    singular values above max(atol, rtol · σ_max); rtol defaults to eps · max(m, n)."""
+    x = A._data
+    if x.ndim < 2 or x.dtype.kind != "f" or x.dtype == np.float16:
+        raise RuntimeError(f"linalg.pinv({type_name(x.dtype)}{{{list(x.shape)}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    atol = atol.item() if isinstance(atol, Tensor) else atol
+    rtol = rtol.item() if isinstance(rtol, Tensor) else rtol
+    out = _pinv_array(x, atol, rtol, hermitian)
+
+    def backward(g):
+        return (_pinv_grad(x, out, g),)
+    return make(out, (A,), backward, "LinalgPinvBackward0", saved=(A,), save_output=True)
+
+
+def pinverse(input, rcond=1e-15):
+    """torch.pinverse: pinv with singular values below rcond · σ_max dropped."""
+    return pinv(input, rtol=rcond)
+
+
+def _no_grads(g):
+    return None, None
+
+
+_lstsq_type = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares (minimum-norm) solution X of A X ≈ B, with residuals, rank and singular
+    values where PyTorch's driver reports them ('gelsy', the default, gives rank only)."""
+    from .arithmetic import mul, sub
+    from .reduction import sum as _sum
+    from .shape import unsqueeze
+    if not isinstance(B, Tensor):
+        B = as_tensor(B)
+    a, b = A._data, B._data
+    drv = driver or "gelsy"
+    if drv not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    _matrix("torch.linalg.lstsq", a, square=False)
+    vector = b.ndim == a.ndim - 1
+    if (b.shape[-1] if vector else b.shape[-2]) != a.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = a.shape[-2:]
+    eps = float(np.finfo(a.dtype).eps)
+    tol = rcond if rcond is not None else eps * max(m, n)
+    p = pinv(A, rtol=tol)
+    x = matmul(p, unsqueeze(B, -1) if vector else B)
+    if vector:
+        from .shape import squeeze
+        x = squeeze(x, -1)
+    s = np.linalg.svd(a, compute_uv=False)
+    rank = (s > tol * s[..., :1]).sum(-1) if s.shape[-1] else np.zeros(s.shape[:-1], np.int64)
+    empty = wrap(np.zeros((0,), a.dtype))
+    # PyTorch's residuals are part of the differentiable output even when empty
+    residuals = make(np.zeros((0,), a.dtype), (A, B), _no_grads, "LinalgLstsqBackward0")
+    if drv != "gelsy" and m > n and np.all(rank == n):
+        r = sub(matmul(A, unsqueeze(x, -1) if vector else x), unsqueeze(B, -1) if vector else B)
+        residuals = _sum(mul(r, r), dim=-2)
+    sv = wrap(s) if drv in ("gelsd", "gelss") else empty
+    rk = wrap(np.asarray(rank, np.int64)) if drv != "gels" else wrap(np.zeros((0,), np.int64))
+    return _lstsq_type(x, residuals, rk, sv)
+
+
+# ---- matrix_power, matrix_exp -----------------------------------------------------------------
+
+def matrix_power(input, n):
+    """A^n by repeated squaring (n < 0: (A⁻¹)^|n|; n = 0: the identity)."""
+    x = input._data
+    _matrix("linalg.matrix_power", x, float_only=False)
+    if n == 0:
+        eye = np.broadcast_to(_eye_like(x), x.shape).copy()
+
+        def backward(g):
+            return (np.zeros_like(x),)
+        return make(eye, (input,), backward, "CopyBackwards")
+    base = linalg_inv(input) if n < 0 else input
+    n = abs(n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+# Padé [13/13] coefficients and the 1-norm bound up to which it needs no scaling (Higham 2005)
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _expm(a):
+    """exp(A) by scaling and squaring with Padé [13/13], for a batch of matrices. One scaling for
+    the whole batch (the largest any matrix needs): over-scaling costs a few squarings, not accuracy."""
+    if a.size == 0:
+        return a.copy()
+    norm = np.abs(a).sum(-2).max()
+    s = max(0, int(np.ceil(np.log2(norm / _THETA13)))) if norm > _THETA13 else 0
+    if s:
+        a = a * (0.5 ** s)
+    b = _PADE13
+    eye = _eye_like(a)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+
+
+def matrix_exp(input):
+    """exp(A) = Σ Aᵏ/k! of a square matrix (or a batch). Gradient: the adjoint Fréchet derivative,
+    the upper-right block of exp([[Aᵀ, g], [0, Aᵀ]])."""
+    x = input._data
+    _matrix("linalg.matrix_exp", x)
+    # float32 is exponentiated in float64 and rounded: Padé's large coefficients lose digits in float32
+    out = _expm(x.astype(np.float64)).astype(x.dtype) if x.dtype == np.float32 else _expm(x)
+
+    def backward(g):
+        n = x.shape[-1]
+        big = np.zeros(x.shape[:-2] + (2 * n, 2 * n), np.float64)
+        xt = _mT(x)
+        big[..., :n, :n] = xt
+        big[..., n:, n:] = xt
+        big[..., :n, n:] = g
+        return (_expm(big)[..., :n, n:].astype(x.dtype),)
+    return make(out, (input,), backward, "LinalgMatrixExpBackward0", saved=(input,))
+
+
+# ---- norms ------------------------------------------------------------------------------------
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """(Σ|x|^ord)^(1/ord) over `dim` (all elements by default); ord = inf/−inf: max/min |x|,
+    ord = 0: the count of non-zeros."""
+    from .reduction import norm
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: Expected a number as ord, got {ord}")
+    return norm(x, float(ord) if not isinstance(ord, float) else ord, dim, keepdim, dtype)
+
+
+_MATRIX_ORDS = ("fro", "nuc", float("inf"), float("-inf"), 1, -1, 2, -2)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """A matrix norm over the two dims `dim`: 'fro' (√Σa²), 'nuc' (Σσ), 2 / −2 (largest /
+    smallest singular value), 1 / −1 (max / min column abs-sum), inf / −inf (max / min row abs-sum)."""
+    from .. import _dtype
+    from .arithmetic import abs as _abs
+    from .reduction import amax, amin, norm, sum as _sum
+    from .shape import movedim, unsqueeze
+    x = A._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        shown = " ".join(map(str, dim)) if isinstance(dim, (tuple, list)) else dim
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {shown}")
+    if ord not in _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    d0, d1 = dim_arg(dim[0], x.ndim), dim_arg(dim[1], x.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if dtype is not None:
+        A = A.to(_dtype.to_dtype(dtype))
+    _floating("linalg.matrix_norm", A._data)
+    if ord == "fro":
+        return norm(A, 2.0, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(movedim(A, (d0, d1), (-2, -1)))
+        out = _sum(s, -1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                out = unsqueeze(out, d)
+        return out
+    pick = amax if ord > 0 else amin
+    # 1: max over columns of the column sums (over d0); inf: max over rows of the row sums (over d1)
+    summed, over = (d0, d1) if abs(ord) == 1 else (d1, d0)
+    col = _sum(_abs(A), summed, keepdim=True)
+    out = pick(col, over, keepdim=True)
+    if not keepdim:
+        out = out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+    return out
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.norm: a vector norm when `dim` is an int (or ord is None and dim is None: the
+    2-norm of all elements), a matrix norm when `dim` is a 2-tuple or A is 2-D and ord is given."""
+    x = A._data
+    if isinstance(dim, int):
+        dim = (dim,)
+    if isinstance(ord, str) and dim is not None:
+        return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and x.ndim == 2):
+        if ord is None:
+            ord = "fro"
+        return matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    if dim is None and ord is not None and x.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           f"Got {x.ndim}D.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+# ---- cross, tensordot, multi_dot -----------------------------------------------------------------
+
+def _cross(input, other, d):
+    a, b = input._data, other._data
+    out = np.cross(a, b, axis=d)
+
+    def backward(g):
+        ga = unbroadcast(np.cross(b, g, axis=d), a.shape).astype(a.dtype, copy=False) \
+            if input._requires_grad else None
+        gb = unbroadcast(np.cross(g, a, axis=d), b.shape).astype(b.dtype, copy=False) \
+            if other._requires_grad else None
+        return ga, gb
+    return make(out, (input, other), backward, "LinalgCrossBackward0", saved=(input, other))
+
+
+def linalg_cross(input, other, *, dim=-1):
+    """The 3-vector cross product along `dim`, broadcasting the other dims."""
+    a, b = input._data, other._data
+    if a.ndim != b.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[dim]} and "
+                           f"{b.shape[dim]}")
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise broadcast_error(a.shape, b.shape) from None
+    return _cross(input, other, dim_arg(dim, len(shape)))
+
+
+def cross(input, other, dim=None):
+    """torch.cross: like linalg.cross, but without `dim` it takes the first dim of size 3."""
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        try:
+            shape = np.broadcast_shapes(input._data.shape, other._data.shape)
+        except ValueError:
+            raise broadcast_error(input._data.shape, other._data.shape) from None
+        if 3 not in shape:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = shape.index(3)
+    return linalg_cross(input, other, dim=dim)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Σ over the contracted dims: `dims` is a count (the last `dims` dims of a with the first of
+    b) or a pair of dim lists. One matmul of the two operands folded to matrices."""
+    from .shape import permute, reshape
+    x, y = a._data, b._data
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(-dims, 0)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError("both dimension lists should have same length")
+    for i, j in zip(da, db):
+        if x.shape[i] != y.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {x.shape[i]} in dim {i} "
+                               f"and second has size {y.shape[j]} in dim {j}")
+    ca = [dim_arg(i, x.ndim) for i in da]
+    cb = [dim_arg(j, y.ndim) for j in db]
+    fa = [i for i in range(x.ndim) if i not in ca]
+    fb = [j for j in range(y.ndim) if j not in cb]
+    k = int(np.prod([x.shape[i] for i in ca], dtype=np.int64))
+    left = [x.shape[i] for i in fa]
+    right = [y.shape[j] for j in fb]
+    am = reshape(permute(a, fa + ca), (-1, k))
+    bm = reshape(permute(b, cb + fb), (k, -1))
+    return reshape(matmul(am, bm), left + right)
+
+
+def multi_dot(tensors):
+    """A₁ A₂ … A_N in one call; the first may be 1-D (a row), the last 1-D (a column)."""
+    from .shape import reshape
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0]._data.ndim, tensors[-1]._data.ndim
+    if first not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first}D")
+    if last not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last}D")
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t._data.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t._data.ndim}D")
+    mats = list(tensors)
+    if first == 1:
+        mats[0] = reshape(mats[0], (1, -1))
+    if last == 1:
+        mats[-1] = reshape(mats[-1], (-1, 1))
+    for i in range(len(mats) - 1):
+        if mats[i]._data.shape[1] != mats[i + 1]._data.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(tensors[i].shape)} and "
+                               f"{list(tensors[i + 1].shape)} cannot be multiplied")
+    out = mats[0]
+    for t in mats[1:]:
+        out = matmul(out, t)
+    shape = ([out._data.shape[0]] if first == 2 else []) + ([out._data.shape[1]] if last == 2 else [])
+    return reshape(out, shape)
+
+
+def chain_matmul(*matrices):
+    """torch.chain_matmul (deprecated in PyTorch for linalg.multi_dot): the product of 2-D tensors."""
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+                  "multiple parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    for i, t in enumerate(matrices):
+        if t._data.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {t._data.ndim}, expected 2 instead.")
+    if len(matrices) == 1:
+        from .conversion import clone
+        return clone(matrices[0])
+    return multi_dot(matrices)
+
+
+# ---- fused products: out = beta · input + alpha · product -------------------------------------
+
+def _scaled_sum(input, prod, beta, alpha):
+    """beta · input + alpha · prod, input expanded to prod's shape (beta = 0 ignores input, nan too)."""
+    a = input._data
+    _expand_check(a.shape, prod.shape)
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        return np.broadcast_to(prod, prod.shape).copy() if prod.base is not None else prod
+    return prod + (a * beta if beta != 1 else a)
+
+
+def _input_grad(g, shape, beta):
+    return unbroadcast(g * beta if beta != 1 else g, shape)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """out_b = beta · input_b + alpha · batch1_b @ batch2_b for each of the b matrices."""
+    b1, b2 = batch1._data, batch2._data
+    if b1.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b1.shape[0] != b2.shape[0] or b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b1.shape[0]}, "
+                           f"{b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+    out = _scaled_sum(input, np.matmul(b1, b2), beta, alpha)
+    a_shape = input._data.shape
+
+    def backward(g):
+        gs = g * alpha if alpha != 1 else g
+        return (_input_grad(g, a_shape, beta) if input._requires_grad else None,
+                gs @ _mT(b2) if batch1._requires_grad else None,
+                _mT(b1) @ gs if batch2._requires_grad else None)
+    return make(out, (input, batch1, batch2), backward, "BaddbmmBackward0", saved=(batch1, batch2))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """out = beta · input + alpha · Σ_b batch1_b @ batch2_b (one GEMM over the folded batch)."""
+    b1, b2 = batch1._data, batch2._data
+    if b1.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b1.shape[0] != b2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {b1.shape[0]} and {b2.shape[0]}")
+    if b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({b1.shape[1]}x{b1.shape[2]} and "
+                           f"{b2.shape[1]}x{b2.shape[2]})")
+    nb, n, k = b1.shape
+    prod = b1.transpose(1, 0, 2).reshape(n, nb * k) @ b2.reshape(nb * k, b2.shape[2])
+    out = _scaled_sum(input, prod, beta, alpha)
+    a_shape = input._data.shape
+
+    def backward(g):
+        gs = g * alpha if alpha != 1 else g
+        return (_input_grad(g, a_shape, beta) if input._requires_grad else None,
+                np.matmul(gs, _mT(b2)) if batch1._requires_grad else None,
+                np.matmul(_mT(b1), gs) if batch2._requires_grad else None)
+    return make(out, (input, batch1, batch2), backward, "AddbmmBackward0", saved=(batch1, batch2))
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """out = beta · input + alpha · mat @ vec."""
+    m, v = mat._data, vec._data
+    if m.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {m.ndim}, {v.ndim}")
+    if m.shape[1] != v.shape[0]:
+        rows = input._data.shape[0] if input._data.ndim else 1
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({m.shape[0]}x{m.shape[1]}), vec ({v.shape[0]})")
+    out = _scaled_sum(input, m @ v, beta, alpha)
+    a_shape = input._data.shape
+
+    def backward(g):
+        gs = g * alpha if alpha != 1 else g
+        return (_input_grad(g, a_shape, beta) if input._requires_grad else None,
+                np.outer(gs, v) if mat._requires_grad else None,
+                gs @ m if vec._requires_grad else None)
+    return make(out, (input, mat, vec), backward, "AddmvBackward0", saved=(mat, vec))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """out = beta · input + alpha · vec1 ⊗ vec2 (the outer product)."""
+    v1, v2 = vec1._data, vec2._data
+    if v1.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {v1.ndim}-D")
+    if v2.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {v2.ndim}-D")
+    out = _scaled_sum(input, np.outer(v1, v2), beta, alpha)
+    a_shape = input._data.shape
+
+    def backward(g):
+        gs = g * alpha if alpha != 1 else g
+        return (_input_grad(g, a_shape, beta) if input._requires_grad else None,
+                gs @ v2 if vec1._requires_grad else None,
+                v1 @ gs if vec2._requires_grad else None)
+    return make(out, (input, vec1, vec2), backward, "AddrBackward0", saved=(vec1, vec2))

@@ -1,0 +1,534 @@
+"""torch.linalg and the top-level matrix functions against PyTorch: values, dtypes, batched
+shapes (*, m, n) and gradients of inv/det/slogdet/logdet, solve, cholesky, qr, svd/svdvals,
+eigh/eigvalsh, pinv, matrix_power, matrix_exp, lstsq, the vector and matrix norms, cross,
+tensordot, multi_dot, the fused products baddbmm/addbmm/addmv/addr, and PyTorch's error
+wording for non-square, singular, non-positive-definite and mismatched inputs.
+
+Inputs are well conditioned on purpose (a random matrix plus a multiple of the identity, SPD
+matrices built as X Xᵀ + nI inside the lambda, distinct singular values and eigenvalues) so that
+the gradients are compared where they are defined and stable."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from oracle import check, check_error
+
+DTYPES = ["float32", "float64"]
+SQUARE = [(3, 3), (2, 4, 4), (2, 1, 3, 3), (1, 1)]
+RECT = [(4, 3), (3, 4), (2, 5, 3), (2, 3, 5), (3, 3)]
+
+
+def well(shape, dtype, seed=0):
+    """A random square matrix (batch) with its diagonal pushed away from zero: safely invertible."""
+    rng = np.random.default_rng(seed)
+    n = shape[-1]
+    return (rng.standard_normal(shape) + n * np.eye(n)).astype(dtype)
+
+
+def rand(shape, dtype, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def spd(lib, x):
+    """A symmetric positive-definite matrix from x; its gradient flows back into x."""
+    n = x.shape[-1]
+    return x @ x.mT + n * lib.eye(n, dtype=x.dtype)
+
+
+def sym(lib, x):
+    return x + x.mT
+
+
+# ---- inverse and determinants ---------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SQUARE, ids=str)
+def test_inv_det_slogdet_logdet(shape, dtype):
+    a = well(shape, dtype)
+    check(lambda lib, x: lib.linalg.inv(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.inverse(x), [a], dtype=dtype)
+    check(lambda lib, x: x.inverse(), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.det(x), [a], dtype=dtype)
+    check(lambda lib, x: x.det(), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.slogdet(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.slogdet(-x), [a], dtype=dtype)
+    check(lambda lib, x: lib.logdet(x), [a], dtype=dtype)
+    check(lambda lib, x: x.logdet(), [a], dtype=dtype)
+
+
+def test_det_gradient_of_singular_matrix():
+    # PyTorch's gradient is zero where the determinant is exactly zero
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    check(lambda lib, x: lib.linalg.det(x), [a], dtype="float64")
+    check(lambda lib, x: lib.det(x), [np.zeros((2, 2))], dtype="float64")
+
+
+def test_logdet_negative_and_singular():
+    check(lambda lib, x: lib.logdet(x), [np.diag([1.0, -2.0, 3.0])], dtype="float64", grad=False)
+    check(lambda lib, x: lib.logdet(x), [np.diag([1.0, 0.0, 3.0])], dtype="float64", grad=False)
+    check(lambda lib, x: lib.linalg.slogdet(x), [np.diag([1.0, 0.0, 3.0])], dtype="float64", grad=False)
+
+
+def test_inv_empty_and_return_types():
+    check(lambda lib, x: lib.linalg.inv(x), [np.zeros((0, 0), np.float32)])
+    check(lambda lib, x: lib.linalg.det(x), [np.zeros((2, 0, 0), np.float32)])
+    t, l = check(lambda lib, x: lib.linalg.slogdet(x), [well((3, 3), "float32")])
+    assert type(l).__name__ == "linalg_slogdet" and l.sign is l[0] and l.logabsdet is l[1]
+    assert type(lamina.slogdet(lamina.eye(2))).__name__ == "slogdet"
+
+
+def test_inv_ex():
+    a = well((2, 3, 3), "float64")
+    check(lambda lib, x: lib.linalg.inv_ex(x), [a], dtype="float64")
+    singular = np.stack([np.eye(2), [[1.0, 2.0], [2.0, 4.0]]])
+    t = torch.linalg.inv_ex(torch.from_numpy(singular))
+    l = lamina.linalg.inv_ex(lamina.from_numpy(singular))
+    np.testing.assert_array_equal(l.info.numpy(), t.info.numpy())
+    assert l.info.dtype == lamina.int32
+
+
+def test_singular_and_shape_errors():
+    err = "linalg.inv: The diagonal element 2 is zero, the inversion could not be completed because the input matrix is singular."
+    z2 = np.array([[1.0, 2.0], [2.0, 4.0]], np.float32)
+    check_error(lambda lib: lib.linalg.inv(lib.from_numpy(z2)), RuntimeError, err)
+    check_error(lambda lib: lib.inverse(lib.from_numpy(z2)), lib_err(), err)
+    z3 = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 1.0, 1.0]], np.float32)
+    check_error(lambda lib: lib.linalg.inv(lib.from_numpy(z3)), lib_err(), "The diagonal element 3 is zero")
+    check_error(lambda lib: lib.linalg.matrix_power(lib.from_numpy(z2), -1), RuntimeError,
+                "The diagonal element 2 is zero")
+    check_error(lambda lib: lib.linalg.inv(lib.ones(2, 3)), RuntimeError,
+                r"linalg.inv: A must be batches of square matrices, but they are 2 by 3 matrices")
+    check_error(lambda lib: lib.det(lib.ones(2, 2, 3)), RuntimeError,
+                r"linalg.det: A must be batches of square matrices, but they are 2 by 3 matrices")
+    check_error(lambda lib: lib.linalg.inv(lib.ones(3)), RuntimeError,
+                r"linalg.inv: The input tensor A must have at least 2 dimensions.")
+    check_error(lambda lib: lib.linalg.det(lib.ones(3, 3, dtype=lib.int64)), RuntimeError,
+                r"linalg.det: Expected a floating point or complex tensor as input. Got Long")
+    check_error(lambda lib: lib.linalg.slogdet(lib.ones(3)), RuntimeError,
+                r"linalg.slogdet: The input tensor A must have at least 2 dimensions.")
+    check_error(lambda lib: lib.linalg.matrix_exp(lib.ones(2, 3)), RuntimeError,
+                r"linalg.matrix_exp: A must be batches of square matrices")
+
+
+def lib_err():
+    return RuntimeError
+
+
+def test_linalg_error_is_a_runtime_error():
+    assert issubclass(lamina.linalg.LinAlgError, RuntimeError)
+    with pytest.raises(lamina.linalg.LinAlgError):
+        lamina.linalg.inv(lamina.zeros(2, 2))
+
+
+# ---- solve ------------------------------------------------------------------------------------
+
+SOLVE_SHAPES = [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3)), ((2, 3, 3), (3, 4)),
+                ((2, 3, 3), (2, 3, 1)), ((1, 3, 3), (4, 3, 2)), ((2, 1, 3, 3), (5, 3, 2)), ((3, 3), (2, 3, 2))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", SOLVE_SHAPES, ids=str)
+def test_solve(shapes, dtype):
+    a_shape, b_shape = shapes
+    check(lambda lib, a, b: lib.linalg.solve(a, b), [well(a_shape, dtype), rand(b_shape, dtype, 1)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_solve_right(dtype):
+    check(lambda lib, a, b: lib.linalg.solve(a, b, left=False), [well((2, 3, 3), dtype), rand((2, 4, 3), dtype, 1)],
+          dtype=dtype)
+
+
+def test_solve_errors():
+    check_error(lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(2)), RuntimeError,
+                r"linalg.solve: Incompatible shapes of A and B for the equation AX = B \(3x3 and 2x1\)")
+    check_error(lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(4, 3)), RuntimeError,
+                r"linalg.solve: Incompatible shapes of A and B for the equation AX = B \(3x3 and 4x3\)")
+    check_error(lambda lib: lib.linalg.solve(lib.tensor([[1.0, 2.0], [2.0, 4.0]]), lib.ones(2)), RuntimeError,
+                r"torch.linalg.solve: The solver failed because the input matrix is singular.")
+
+
+# ---- cholesky ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SQUARE, ids=str)
+def test_cholesky(shape, dtype):
+    x = rand(shape, dtype)
+    check(lambda lib, x: lib.linalg.cholesky(spd(lib, x)), [x], dtype=dtype)
+    check(lambda lib, x: lib.linalg.cholesky(spd(lib, x), upper=True), [x], dtype=dtype)
+    check(lambda lib, x: lib.linalg.cholesky_ex(spd(lib, x)), [x], dtype=dtype)
+    check(lambda lib, x: lib.cholesky_inverse(lib.linalg.cholesky(spd(lib, x))), [x], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, x: lib.cholesky(spd(lib, x)), [x], dtype=dtype)
+        check(lambda lib, x: spd(lib, x).cholesky(upper=True), [x], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cholesky_solve(dtype):
+    x, b = rand((2, 3, 3), dtype), rand((2, 3, 2), dtype, 1)
+    check(lambda lib, x, b: lib.cholesky_solve(b, lib.linalg.cholesky(spd(lib, x))), [x, b], dtype=dtype)
+    check(lambda lib, x, b: lib.cholesky_solve(b, lib.linalg.cholesky(spd(lib, x)).mT, upper=True), [x, b],
+          dtype=dtype)
+
+
+def test_cholesky_not_positive_definite():
+    check_error(lambda lib: lib.linalg.cholesky(-lib.eye(3)), RuntimeError,
+                r"linalg.cholesky: The factorization could not be completed because the input is not positive-definite "
+                r"\(the leading minor of order 1 is not positive-definite\).")
+    check_error(lambda lib: lib.linalg.cholesky(lib.diag(lib.tensor([1.0, -1.0, 2.0]))), RuntimeError,
+                r"\(the leading minor of order 2 is not positive-definite\)")
+    bad = np.stack([np.eye(3), np.diag([1.0, 2.0, -1.0])])
+    check_error(lambda lib: lib.linalg.cholesky(lib.from_numpy(bad)), RuntimeError,
+                r"linalg.cholesky: \(Batch element 1\): The factorization could not be completed because the input is "
+                r"not positive-definite \(the leading minor of order 3 is not positive-definite\).")
+    t = torch.linalg.cholesky_ex(torch.from_numpy(bad))
+    l = lamina.linalg.cholesky_ex(lamina.from_numpy(bad))
+    np.testing.assert_array_equal(l.info.numpy(), t.info.numpy())
+
+
+# ---- qr ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", RECT, ids=str)
+def test_qr(shape, dtype):
+    a = rand(shape, dtype)
+    check(lambda lib, x: lib.linalg.qr(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.qr(x), [a], dtype=dtype)
+    check(lambda lib, x: x.qr(), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.qr(x, mode="r"), [a], dtype=dtype, grad=False)
+    m, n = shape[-2:]
+    check(lambda lib, x: lib.linalg.qr(x, mode="complete"), [a], dtype=dtype, grad=m <= n)
+
+
+def test_qr_errors():
+    check_error(lambda lib: lib.linalg.qr(lib.ones(2, 2), mode="x"), RuntimeError,
+                r"qr received unrecognized mode 'x' but expected one of 'reduced' \(default\), 'r', or 'complete'")
+    check_error(lambda lib: lib.linalg.qr(lib.ones(3)), RuntimeError,
+                r"linalg.qr: The input tensor A must have at least 2 dimensions.")
+
+
+# ---- svd ---------------------------------------------------------------------------------------
+# Singular vectors and eigenvectors are unique only up to sign, and PyTorch's LAPACK (MKL) and
+# NumPy's pick different signs for some matrices. The tests compare what does not depend on the
+# sign: the values, U∘U and Vh∘Vh, the reconstruction, and the gradients of those.
+
+def svd_invariants(lib, u, s, vh):
+    k = s.shape[-1]
+    uk, vk = u[..., :, :k], vh[..., :k, :]
+    return s, uk * uk, vk * vk, (uk * s.unsqueeze(-2)) @ vk
+
+
+def same_shapes(fn, a):
+    t = fn(torch, torch.from_numpy(a))
+    l = fn(lamina, lamina.from_numpy(a))
+    assert [tuple(x.shape) for x in l] == [tuple(x.shape) for x in t]
+    assert [str(x.dtype).split(".")[-1] for x in l] == [str(x.dtype).split(".")[-1] for x in t]
+    assert type(l).__name__ == type(t).__name__
+    for i, field in enumerate(l._fields):  # the same names in the same places
+        assert tuple(getattr(t, field).shape) == tuple(t[i].shape) == tuple(getattr(l, field).shape)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", RECT, ids=str)
+def test_svd(shape, dtype):
+    a = rand(shape, dtype)
+    for full in (False, True):
+        check(lambda lib, x: svd_invariants(lib, *lib.linalg.svd(x, full_matrices=full)), [a], dtype=dtype)
+        same_shapes(lambda lib, x: lib.linalg.svd(x, full_matrices=full), a)
+        same_shapes(lambda lib, x: lib.svd(x, some=not full), a)
+    check(lambda lib, x: lib.linalg.svdvals(x), [a], dtype=dtype)
+    check(lambda lib, x: svd_invariants(lib, *(lambda u, s, v: (u, s, v.mT))(*lib.svd(x))), [a], dtype=dtype)
+    check(lambda lib, x: svd_invariants(lib, *(lambda u, s, v: (u, s, v.mT))(*x.svd(some=False))), [a],
+          dtype=dtype)
+    check(lambda lib, x: lib.linalg.svd(x).S, [a], dtype=dtype)  # only S used: U and Vh get no gradient
+    check(lambda lib, x: svd_invariants(lib, *lib.linalg.svd(x, full_matrices=False))[1], [a], dtype=dtype)
+
+
+def test_svd_compute_uv_false():
+    check(lambda lib, x: lib.svd(x, compute_uv=False), [rand((4, 3), "float64")], dtype="float64")
+    check(lambda lib, x: lib.svd(x, compute_uv=False), [rand((2, 3, 5), "float64")], dtype="float64")
+
+
+# ---- eigh -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SQUARE[:3], ids=str)
+def test_eigh(shape, dtype):
+    a = rand(shape, dtype)
+    for uplo in ("L", "U"):
+        check(lambda lib, x: (lambda w, v: (w, v * v, (v * w.unsqueeze(-2)) @ v.mT))(
+            *lib.linalg.eigh(sym(lib, x), UPLO=uplo)), [a], dtype=dtype)
+    same_shapes(lambda lib, x: lib.linalg.eigh(x + x.mT), a)
+    check(lambda lib, x: lib.linalg.eigvalsh(sym(lib, x)), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.eigh(sym(lib, x)).eigenvalues, [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.eigh(sym(lib, x)).eigenvectors ** 2, [a], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gradients_at_a_symmetric_leaf(dtype):
+    # no symmetrising op in between: eigh's and cholesky's own gradients must come out symmetric
+    x = rand((2, 4, 4), dtype)
+    a = (x + x.swapaxes(-1, -2)).astype(dtype)
+    c = (x @ x.swapaxes(-1, -2) + 4 * np.eye(4)).astype(dtype)
+    check(lambda lib, a: (lambda w, v: (w, v * v))(*lib.linalg.eigh(a)), [a], dtype=dtype)
+    check(lambda lib, c: lib.linalg.cholesky(c), [c], dtype=dtype)
+    check(lambda lib, c: lib.linalg.cholesky(c, upper=True), [c], dtype=dtype)
+
+
+def test_eigh_reads_one_triangle():
+    a = rand((3, 3), "float64")
+    check(lambda lib, x: lib.linalg.eigvalsh(x), [a], dtype="float64", grad=False)
+    check(lambda lib, x: lib.linalg.eigvalsh(x, UPLO="U"), [a], dtype="float64", grad=False)
+    check_error(lambda lib: lib.linalg.eigh(lib.eye(2), UPLO="X"), RuntimeError,
+                r"Expected UPLO argument to be 'L' or 'U', but got X")
+
+
+# ---- pinv, lstsq ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", RECT, ids=str)
+def test_pinv(shape, dtype):
+    a = rand(shape, dtype)
+    check(lambda lib, x: lib.linalg.pinv(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.pinverse(x), [a], dtype=dtype)
+    check(lambda lib, x: x.pinverse(), [a], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pinv_hermitian_and_rank_deficient(dtype):
+    a = rand((2, 3, 3), dtype)
+    check(lambda lib, x: lib.linalg.pinv(spd(lib, x), hermitian=True), [a], dtype=dtype)
+    low_rank = (rand((4, 2), "float64") @ rand((2, 3), "float64", 1)).astype(dtype)
+    check(lambda lib, x: lib.linalg.pinv(x), [low_rank], dtype=dtype, grad=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((5, 3), (5, 2)), ((3, 5), (3, 2)), ((2, 4, 3), (2, 4, 2)), ((3, 3), (3, 1))],
+                         ids=str)
+def test_lstsq(shapes, dtype):
+    a, b = rand(shapes[0], dtype), rand(shapes[1], dtype, 1)
+    check(lambda lib, a, b: lib.linalg.lstsq(a, b), [a, b], dtype=dtype)
+    check(lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [a, b], dtype=dtype)
+
+
+def test_lstsq_drivers():
+    a, b = rand((5, 3), "float64"), rand((5, 2), "float64", 1)
+    check(lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gelsd"), [a, b], dtype="float64", grad=False)
+    check(lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gelss"), [a, b], dtype="float64", grad=False)
+    check_error(lambda lib: lib.linalg.lstsq(lib.ones(3, 2), lib.ones(4, 1)), RuntimeError,
+                r"torch.linalg.lstsq: input.size\(-2\) should match other.size\(-2\)")
+
+
+# ---- matrix_power, matrix_exp -----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, -1, -2])
+def test_matrix_power(n, dtype):
+    a = well((2, 3, 3), dtype) / 3
+    check(lambda lib, x: lib.linalg.matrix_power(x, n), [a], dtype=dtype)
+    check(lambda lib, x: x.matrix_power(n), [a[0]], dtype=dtype)
+
+
+def test_matrix_power_integer():
+    a = np.arange(9, dtype=np.int64).reshape(3, 3)
+    check(lambda lib, x: lib.matrix_power(x, 3), [a])
+    check(lambda lib, x: lib.matrix_power(x, 0), [a])
+    check_error(lambda lib: lib.linalg.matrix_power(lib.ones(3, 3, dtype=lib.int64), -1), RuntimeError,
+                "linalg.inv: Expected a floating point or complex tensor as input. Got Long")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", [0.1, 1.0, 5.0])
+def test_matrix_exp(scale, dtype):
+    a = (rand((2, 4, 4), dtype) * scale).astype(dtype)
+    check(lambda lib, x: lib.linalg.matrix_exp(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.matrix_exp(x[0]), [a], dtype=dtype)
+    check(lambda lib, x: x.matrix_exp(), [a], dtype=dtype)
+
+
+def test_matrix_exp_known_values():
+    check(lambda lib, x: lib.linalg.matrix_exp(x), [np.zeros((3, 3), np.float32)])
+    check(lambda lib, x: lib.linalg.matrix_exp(x), [np.array([[0.0, 1.0], [-1.0, 0.0]])], dtype="float64")
+
+
+# ---- norms ------------------------------------------------------------------------------------
+
+VECTOR_ORDS = [2, 1, 3.5, 0.5, float("inf"), float("-inf"), 0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ord", VECTOR_ORDS, ids=str)
+def test_vector_norm(ord, dtype):
+    a = rand((3, 4, 5), dtype)
+    check(lambda lib, x: lib.linalg.vector_norm(x, ord), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.vector_norm(x, ord, dim=1), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.vector_norm(x, ord, dim=(0, 2), keepdim=True), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.norm(x, ord, dim=-1), [a], dtype=dtype)
+
+
+MATRIX_ORDS = ["fro", "nuc", float("inf"), float("-inf"), 1, -1, 2, -2]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ord", MATRIX_ORDS, ids=str)
+def test_matrix_norm(ord, dtype):
+    a = rand((2, 4, 3), dtype)
+    check(lambda lib, x: lib.linalg.matrix_norm(x, ord), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.matrix_norm(x, ord, dim=(0, 2), keepdim=True), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.matrix_norm(x, ord, dim=(-1, 0)), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.norm(x[0], ord), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.norm(x, ord, dim=(1, 2)), [a], dtype=dtype)
+
+
+def test_linalg_norm_defaults_and_errors():
+    a = rand((2, 3, 4), "float32")
+    check(lambda lib, x: lib.linalg.norm(x), [a])
+    check(lambda lib, x: lib.linalg.norm(x, keepdim=True), [a])
+    check(lambda lib, x: lib.linalg.norm(x, dim=(0, 1)), [a])
+    check(lambda lib, x: lib.linalg.vector_norm(x, dtype=lib.float64), [a])
+    check(lambda lib, x: lib.linalg.matrix_norm(x, dtype=lib.float64), [a])
+    check_error(lambda lib: lib.linalg.norm(lib.ones(2, 3, 4), ord=2), RuntimeError,
+                r"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got 3D.")
+    check_error(lambda lib: lib.linalg.matrix_norm(lib.ones(3)), RuntimeError,
+                r"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    check_error(lambda lib: lib.linalg.matrix_norm(lib.ones(3, 3), ord=3), RuntimeError,
+                r"linalg.matrix_norm: Order 3 not supported.")
+    check_error(lambda lib: lib.linalg.norm(lib.ones(3, 3), ord="nuc", dim=0), RuntimeError,
+                r"linalg.matrix_norm: dim must be a 2-tuple. Got 0")
+    check_error(lambda lib: lib.linalg.vector_norm(lib.ones(3, dtype=lib.int64)), RuntimeError,
+                r"linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long")
+
+
+# ---- cross, tensordot, multi_dot, vecdot ------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((4, 3), (4, 3)), ((2, 1, 3), (1, 5, 3)), ((3, 2), (3, 2))],
+                         ids=str)
+def test_cross(shapes, dtype):
+    if shapes[0][-1] == 3:
+        check(lambda lib, a, b: lib.linalg.cross(a, b), list(shapes), dtype=dtype)
+    check(lambda lib, a, b: lib.cross(a, b, dim=0 if shapes[0][0] == 3 else -1), list(shapes), dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, a, b: lib.cross(a, b), list(shapes), dtype=dtype)
+        check(lambda lib, a, b: a.cross(b), list(shapes), dtype=dtype)
+
+
+def test_cross_errors():
+    check_error(lambda lib: lib.linalg.cross(lib.ones(2, 1, 3), lib.ones(5, 3)), RuntimeError,
+                r"linalg.cross: inputs must have the same number of dimensions.")
+    check_error(lambda lib: lib.linalg.cross(lib.ones(2, 3), lib.ones(2, 4)), RuntimeError,
+                r"linalg.cross: inputs dimension -1 must have length 3. Got 3 and 4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_error(lambda lib: lib.cross(lib.ones(4, 5), lib.ones(4, 5)), RuntimeError,
+                    r"no dimension of size 3 in input")
+    with pytest.warns(UserWarning, match="Using torch.cross without specifying the dim arg is deprecated"):
+        lamina.cross(lamina.ones(3), lamina.ones(3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [
+    ((3, 4, 5), (4, 5, 2), 2), ((3, 4), (4, 5), 1), ((3, 4), (5, 6), 0), ((2, 3, 4), (4, 3, 5), ([1, 2], [1, 0])),
+    ((2, 3, 4), (3, 2), ([0, 1], [1, 0])), ((3, 4), (4,), ([1], [0])),
+], ids=str)
+def test_tensordot(case, dtype):
+    a, b, dims = case
+    check(lambda lib, x, y: lib.tensordot(x, y, dims=dims), [a, b], dtype=dtype)
+
+
+def test_tensordot_errors():
+    check_error(lambda lib: lib.tensordot(lib.ones(2, 3), lib.ones(4, 5), dims=1), RuntimeError,
+                r"contracted dimensions need to match, but first has size 3 in dim -1 and second has size 4 in dim 0")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [[(3, 4), (4, 5)], [(3,), (3, 4), (4, 2)], [(3, 4), (4, 2), (2,)],
+                                    [(4,), (4, 3), (3,)], [(2, 3), (3, 4), (4, 5), (5, 2)]], ids=str)
+def test_multi_dot(shapes, dtype):
+    check(lambda lib, *ts: lib.linalg.multi_dot(list(ts)), shapes, dtype=dtype)
+
+
+def test_chain_matmul_and_multi_dot_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, a, b, c: lib.chain_matmul(a, b, c), [(2, 3), (3, 4), (4, 2)])
+        check(lambda lib, a: lib.chain_matmul(a), [(2, 3)])
+    check_error(lambda lib: lib.linalg.multi_dot([lib.ones(3)]), RuntimeError,
+                r"multi_dot\(\): expected at least 2 tensors but got 1")
+    check_error(lambda lib: lib.linalg.multi_dot([lib.ones(3, 3, 3), lib.ones(3, 3)]), RuntimeError,
+                r"multi_dot\(\): the first tensor must be 1D or 2D but got 3D")
+    check_error(lambda lib: lib.linalg.multi_dot([lib.ones(3, 2), lib.ones(3, 3)]), RuntimeError,
+                r"multi_dot\(\): tensors 0 and 1 with shapes \[3, 2\] and \[3, 3\] cannot be multiplied")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vecdot_matmul_diagonal(dtype):
+    check(lambda lib, a, b: lib.linalg.vecdot(a, b), [(2, 3, 4), (3, 4)], dtype=dtype)
+    check(lambda lib, a, b: lib.linalg.vecdot(a, b, dim=0), [(4, 3), (4, 1)], dtype=dtype)
+    check(lambda lib, a, b: lib.linalg.matmul(a, b), [(2, 3, 4), (4, 5)], dtype=dtype)
+    check(lambda lib, a: lib.linalg.diagonal(a), [(2, 3, 4)], dtype=dtype)
+    check(lambda lib, a: lib.linalg.diagonal(a, offset=1, dim1=0, dim2=2), [(3, 2, 4)], dtype=dtype)
+
+
+# ---- baddbmm, addbmm, addmv, addr ---------------------------------------------------------------
+
+ALPHA_BETA = [(1, 1), (0.5, 2.0), (0, 1.5)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("beta,alpha", ALPHA_BETA)
+@pytest.mark.parametrize("in_shape", [(3, 2, 5), (2, 5), (1, 5), ()], ids=str)
+def test_baddbmm(in_shape, beta, alpha, dtype):
+    check(lambda lib, i, a, b: lib.baddbmm(i, a, b, beta=beta, alpha=alpha), [in_shape, (3, 2, 4), (3, 4, 5)],
+          dtype=dtype)
+    check(lambda lib, i, a, b: i.baddbmm(a, b, beta=beta, alpha=alpha), [in_shape, (3, 2, 4), (3, 4, 5)],
+          dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("beta,alpha", ALPHA_BETA)
+@pytest.mark.parametrize("in_shape", [(2, 5), (5,), ()], ids=str)
+def test_addbmm(in_shape, beta, alpha, dtype):
+    check(lambda lib, i, a, b: lib.addbmm(i, a, b, beta=beta, alpha=alpha), [in_shape, (3, 2, 4), (3, 4, 5)],
+          dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("beta,alpha", ALPHA_BETA)
+@pytest.mark.parametrize("in_shape", [(2,), (1,), ()], ids=str)
+def test_addmv_addr(in_shape, beta, alpha, dtype):
+    check(lambda lib, i, m, v: lib.addmv(i, m, v, beta=beta, alpha=alpha), [in_shape, (2, 3), (3,)], dtype=dtype)
+    check(lambda lib, i, m, v: i.addmv(m, v, beta=beta, alpha=alpha), [in_shape, (2, 3), (3,)], dtype=dtype)
+    r_shape = in_shape + (4,) if in_shape else ()
+    check(lambda lib, i, a, b: lib.addr(i, a, b, beta=beta, alpha=alpha), [r_shape, (2,), (4,)], dtype=dtype)
+
+
+def test_fused_products_inplace():
+    def fn(lib, i, a, b, m, v, v1, v2, c1, c2):
+        i = i * 1
+        i.baddbmm_(a, b, alpha=0.5)
+        j = i[0, 0] * 1
+        j.addmv_(m, v, beta=2.0)
+        k = i[1] * 1
+        k.addr_(v1, v2)
+        h = i[2] * 1
+        h.addmm_(c1, c2)
+        return i, j, k, h
+    check(fn, [(3, 4, 5), (3, 4, 2), (3, 2, 5), (5, 3), (3,), (4,), (5,), (4, 3), (3, 5)])
+
+
+def test_fused_product_errors():
+    check_error(lambda lib: lib.baddbmm(lib.ones(3, 2, 5), lib.ones(3, 2, 4), lib.ones(3, 5, 5)), RuntimeError,
+                r"Expected size for first two dimensions of batch2 tensor to be: \[3, 4\] but got: \[3, 5\].")
+    check_error(lambda lib: lib.addmv(lib.ones(2), lib.ones(2, 3), lib.ones(4)), RuntimeError,
+                r"size mismatch, got input \(2\), mat \(2x3\), vec \(4\)")
+    check_error(lambda lib: lib.addr(lib.ones(2, 3), lib.ones(2), lib.ones(4)), RuntimeError,
+                r"The expanded size of the tensor \(4\) must match the existing size \(3\) at non-singleton dimension "
+                r"1.  Target sizes: \[2, 4\].  Tensor sizes: \[2, 3\]")
+    check_error(lambda lib: lib.baddbmm(lib.ones(3, 2), lib.ones(3, 2, 4), lib.ones(3, 4, 5)), RuntimeError,
+                r"The expanded size of the tensor \(5\) must match the existing size \(2\) at non-singleton dimension 2")
