@@ -523,3 +523,11 @@ def test_losses_keep_float32():
         if loss.requires_grad:
             loss.backward()
             assert x.grad.dtype == lamina.float32
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_l1_loss_with_nan_matches_torch(reduction):
+    # a NaN input gives a NaN loss but, as in PyTorch, a zero gradient where it sits
+    x = np.array([[np.nan, 1.0, -2.0], [3.0, np.inf, 0.5]], dtype="float32")
+    y = np.array([[0.5, np.nan, -2.0], [3.0, 1.0, 0.0]], dtype="float32")
+    check(lambda lib, a, b: lib.nn.functional.l1_loss(a, b, reduction=reduction), [x, y])

@@ -360,3 +360,9 @@ def test_binary_ops_broadcast_like_torch_property(shapes, op, dtype):
     a = away_from_zero(shapes[0], dtype, seed=3)
     b = away_from_zero(shapes[1], dtype, seed=4)
     check(fns[op], [a, b], dtype=dtype, grad=op != "lt")
+
+
+def test_abs_gradient_is_zero_at_nan_and_zero():
+    # PyTorch's abs backward gives 0 at NaN (np.sign would give NaN) and at ±0
+    x = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, -2.0, 3.0], dtype="float32")
+    check(lambda lib, t: lib.abs(t), [x])

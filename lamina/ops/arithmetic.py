@@ -462,14 +462,22 @@ def neg(input):
 negative = neg
 
 
+def abs_grad_sign(x):
+    """sign(x) as |x|'s derivative: 0 at 0 and, as in PyTorch's backward, 0 at NaN (np.sign gives NaN)."""
+    s = np.sign(x, out=np.empty(np.shape(x), np.result_type(x)))  # an array even for 0-d x
+    if s.dtype.kind == "f":
+        np.copyto(s, 0, where=np.isnan(s))
+    return s
+
+
 def abs(input):
-    """out = |input|. d/d input = sign(input), so 0 at 0."""
+    """out = |input|. d/d input = sign(input), so 0 at 0 (and at NaN, as in PyTorch)."""
     x = input._data
     if x.dtype == np.bool_:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
 
     def backward(g):
-        return (g * np.sign(x),)
+        return (g * abs_grad_sign(x),)
     return make(np.abs(x), (input,), backward, "AbsBackward0", saved=(input,))
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..tensor import Size, Tensor
 from ._core import binary_operands, make, unbroadcast, wrap
+from .arithmetic import abs_grad_sign
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "soft_margin_loss",
@@ -148,7 +149,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     x, y = _operands(input, target)
     diff = x - y
     name = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}[reduction]
-    return _reduce(np.abs(diff), (input, target), _pair_grads(lambda gl: gl * np.sign(diff), input, target),
+    return _reduce(np.abs(diff), (input, target), _pair_grads(lambda gl: gl * abs_grad_sign(diff), input, target),
                    reduction, name)
 
 
