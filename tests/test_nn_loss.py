@@ -447,6 +447,14 @@ def test_multilabel_margin(reduction):
           [(4,), np.array([2, 0, -1, 1], dtype=np.int64)])
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("target", [[[0, 0, -1]], [[2, 0, 0]], [[1, 1, 1], [0, 2, 0]], [2, 2, -1]])
+def test_multilabel_margin_repeated_targets_count_each_time(reduction, target):
+    t = np.array(target, dtype=np.int64)
+    check(lambda lib, x, t: lib.nn.functional.multilabel_margin_loss(x, t, reduction=reduction),
+          [t.shape, t], dtype="float64")
+
+
 def test_margin_loss_errors_match_torch():
     for lib in (torch, lamina):
         x = lib.randn(3, 4)

@@ -799,20 +799,22 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     valid = np.cumprod(tr != -1, axis=1).astype(bool)
     if ((tr < -1) | (tr >= c)).any():
         raise RuntimeError("argument #2 'target' is out of range")
-    is_target = np.zeros((n, c), dtype=bool)
+    # a class listed twice is a target twice: PyTorch sums over the list, not over the set
+    mult = np.zeros((n, c), dtype=x.dtype)
     rr, cc = np.nonzero(valid)
-    is_target[rr, tr[rr, cc]] = True
+    np.add.at(mult, (rr, tr[rr, cc]), 1)
+    is_target = mult > 0
     # h[n, j, i] = 1 - x_j + x_i for target j and non-target i
     h = 1 - rows[:, :, None] + rows[:, None, :]
     pair = is_target[:, :, None] & ~is_target[:, None, :]
-    active = pair & (h > 0)
-    loss = (np.where(active, h, 0).sum(axis=(1, 2)) / c).astype(x.dtype, copy=False)
+    active = np.where(pair & (h > 0), mult[:, :, None], 0)
+    loss = ((active * h).sum(axis=(1, 2)) / c).astype(x.dtype, copy=False)
     if x.ndim <= 1:
         loss = loss.reshape(())
 
     def grads_of(gl):
         coef = np.asarray(gl, dtype=x.dtype).reshape(-1)[:, None] / c
-        a = active.astype(x.dtype)
+        a = active
         d = (a.sum(axis=1) - a.sum(axis=2)) * coef  # +1 as the i of a pair, -1 as the j
         return (d.reshape(x.shape).astype(x.dtype, copy=False), None)
     if reduction == "none":
