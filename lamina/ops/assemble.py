@@ -271,9 +271,13 @@ def sum_to_size(input, *size):
 
 # ---- diagonals and products --------------------------------------------------------------------
 
-def _diag_positions(m, offset):
-    i = np.arange(m - abs(offset))
-    return (i, i + offset) if offset >= 0 else (i - offset, i)
+def diag_positions(rows, cols, offset):
+    """(row indices, column indices) of diagonal `offset` of a rows × cols matrix."""
+    if offset >= 0:
+        i = np.arange(max(0, min(rows, cols - offset)))
+        return i, i + offset
+    i = np.arange(max(0, min(rows + offset, cols)))
+    return i - offset, i
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -287,7 +291,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = x.shape[-1] if x.ndim else 1
     m = n + abs(offset)
-    rows, cols = _diag_positions(m, offset)
+    rows, cols = diag_positions(m, m, offset)
     z = np.zeros(x.shape[:-1] + (m, m), dtype=x.dtype)
     z[..., rows, cols] = x
     out = np.ascontiguousarray(np.moveaxis(z, (-2, -1), (d1, d2)))
