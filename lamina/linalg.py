@@ -1,8 +1,9 @@
 """torch.linalg: matrix functions and decompositions under their torch.linalg names (the work is
 in lamina.ops.decompositions; matmul and diagonal are the ordinary ops)."""
 from .ops import decompositions as _d
-from .ops.decompositions import (LinAlgError, cholesky_ex, eigh, eigvalsh, inv_ex, lstsq,  # noqa: F401
-                                 matrix_exp, matrix_norm, matrix_power, multi_dot, pinv, solve, svdvals,
+from .ops.decompositions import (LinAlgError, cholesky_ex, cond, eigh, eigvalsh, inv_ex, lstsq,  # noqa: F401
+                                 matrix_exp, matrix_norm, matrix_power, matrix_rank, multi_dot, pinv, solve,
+                                 solve_ex, solve_triangular, svdvals, tensorinv, tensorsolve, vander,
                                  vector_norm)
 from .ops.linalg import matmul  # noqa: F401
 
@@ -17,7 +18,8 @@ cross = _d.linalg_cross
 
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky", "cholesky_ex", "qr", "svd",
            "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_exp", "lstsq", "norm", "vector_norm",
-           "matrix_norm", "cross", "multi_dot", "matmul", "vecdot", "diagonal"]
+           "matrix_norm", "cross", "multi_dot", "matmul", "vecdot", "diagonal", "solve_triangular", "solve_ex",
+           "matrix_rank", "cond", "tensorinv", "tensorsolve", "vander"]
 
 
 def vecdot(x, y, *, dim=-1):

@@ -532,3 +532,161 @@ def test_fused_product_errors():
                 r"1.  Target sizes: \[2, 4\].  Tensor sizes: \[2, 3\]")
     check_error(lambda lib: lib.baddbmm(lib.ones(3, 2), lib.ones(3, 2, 4), lib.ones(3, 4, 5)), RuntimeError,
                 r"The expanded size of the tensor \(5\) must match the existing size \(2\) at non-singleton dimension 2")
+
+
+# ---- solve_triangular, solve_ex, matrix_rank, cond, tensorinv/tensorsolve, vander, trace -------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("unit", [False, True])
+def test_solve_triangular(upper, left, unit, dtype):
+    a = well((2, 3, 3), dtype)
+    b = rand((2, 3, 4) if left else (2, 4, 3), dtype, 1)
+    check(lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=upper, left=left, unitriangular=unit), [a, b],
+          dtype=dtype)
+    check(lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=upper, left=left), [a[0], b], dtype=dtype)
+
+
+def test_solve_triangular_singular_and_errors():
+    z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0], [0.0, 0.0, 2.0]])
+    check(lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=True), [z, rand((3, 2), "float64")],
+          dtype="float64", grad=False)
+    check_error(lambda lib: lib.linalg.solve_triangular(lib.eye(3), lib.ones(4, 2), upper=True), RuntimeError,
+                r"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B \(3x3 and 4x2\)")
+    check_error(lambda lib: lib.linalg.solve_triangular(lib.ones(2, 3), lib.ones(2, 3), upper=True), RuntimeError,
+                r"linalg.solve_triangular: A must be batches of square matrices, but they are 2 by 3 matrices")
+
+
+def test_solve_ex():
+    a, b = well((2, 3, 3), "float64"), rand((2, 3), "float64", 1)
+    check(lambda lib, a, b: lib.linalg.solve_ex(a, b), [a, b], dtype="float64")
+    singular = np.stack([np.eye(2), [[1.0, 2.0], [2.0, 4.0]]])
+    t = torch.linalg.solve_ex(torch.from_numpy(singular), torch.ones(2, 2, dtype=torch.float64))
+    l = lamina.linalg.solve_ex(lamina.from_numpy(singular), lamina.ones(2, 2, dtype=lamina.float64))
+    np.testing.assert_array_equal(l.info.numpy(), t.info.numpy())
+
+
+def test_matrix_rank():
+    low = np.stack([rand((4, 2), "float64") @ rand((2, 3), "float64", 1), rand((4, 3), "float64", 2)])
+    check(lambda lib, a: lib.linalg.matrix_rank(a), [low], dtype="float64")
+    check(lambda lib, a: lib.linalg.matrix_rank(a, atol=0.5), [low], dtype="float64")
+    check(lambda lib, a: lib.linalg.matrix_rank(a, atol=0.1, rtol=0.2), [low], dtype="float64")
+    sq = low[:, :3, :]
+    check(lambda lib, a: lib.linalg.matrix_rank(a @ a.mT, hermitian=True), [sq], dtype="float64")
+    check(lambda lib, a: lib.linalg.matrix_rank(a.float()), [low], dtype="float64")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, float("inf"), float("-inf")], ids=str)
+def test_cond(p, dtype):
+    a = well((2, 3, 3), dtype)
+    # PyTorch 2.13's backward of cond for the norms other than 2/-2 fails (it modifies the inverse in
+    # place), so only the values are compared there; lamina differentiates them.
+    check(lambda lib, a: lib.linalg.cond(a, p), [a], dtype=dtype, grad=p in (None, 2, -2))
+
+
+def test_cond_of_singular_and_rectangular():
+    check(lambda lib, a: lib.linalg.cond(a, 1), [np.zeros((3, 3))], dtype="float64", grad=False)
+    check(lambda lib, a: lib.linalg.cond(a), [rand((3, 5), "float64")], dtype="float64")
+    check_error(lambda lib: lib.linalg.cond(lib.ones(3, 4), "fro"), RuntimeError,
+                r"linalg.cond\(ord=fro\): A must be batches of square matrices, but they are 3 by 4 matrices")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tensorinv_tensorsolve(dtype):
+    a = well((6, 6), dtype).reshape(2, 3, 6)
+    check(lambda lib, a: lib.linalg.tensorinv(a, ind=2), [a], dtype=dtype)
+    check(lambda lib, a: lib.linalg.tensorinv(a.reshape(6, 2, 3), ind=1), [a], dtype=dtype)
+    check(lambda lib, a, b: lib.linalg.tensorsolve(a, b), [a, rand((2, 3), dtype, 1)], dtype=dtype)
+    check(lambda lib, a, b: lib.linalg.tensorsolve(a.permute(2, 0, 1), b, dims=(0,)), [a, rand((2, 3), dtype, 1)],
+          dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vander_and_trace(dtype):
+    check(lambda lib, x: lib.linalg.vander(x), [(4,)], dtype=dtype)
+    check(lambda lib, x: lib.linalg.vander(x, N=5), [(2, 3)], dtype=dtype)
+    check_error(lambda lib: lib.linalg.vander(lib.ones(3), N=1), RuntimeError, "N must be greater than 1.")
+    check(lambda lib, x: lib.trace(x), [(3, 4)], dtype=dtype)
+    check(lambda lib, x: x.trace(), [(4, 3)], dtype=dtype)
+
+
+def test_trace_integers_and_errors():
+    check(lambda lib, x: lib.trace(x), [np.arange(6, dtype=np.int32).reshape(2, 3)])
+    check_error(lambda lib: lib.trace(lib.ones(2, 3, 3)), RuntimeError,
+                r"trace: expected a matrix, but got tensor with dim 3")
+
+
+# ---- more errors, empty inputs -------------------------------------------------------------------
+
+def test_more_errors():
+    check_error(lambda lib: lib.linalg.inv(lib.from_numpy(np.stack([np.eye(2), [[1.0, 2.0], [2.0, 4.0]]]))),
+                RuntimeError, r"linalg.inv: \(Batch element 1\): The diagonal element 2 is zero")
+    check_error(lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(3, dtype=lib.float64)), RuntimeError,
+                r"linalg.solve: Expected A and B to have the same dtype, but found A of type Float and B of type "
+                r"Double instead")
+    check_error(lambda lib: lib.baddbmm(lib.ones(3, 2, 5), lib.ones(3, 2, 4), lib.ones(3, 4, 5, dtype=lib.float64)),
+                RuntimeError, r"expected scalar type Float but found Double")
+    check_error(lambda lib: lib.addbmm(lib.ones(2, 5), lib.ones(3, 2, 4), lib.ones(2, 4, 5)), RuntimeError,
+                r"batch1 and batch2 must have same number of batches, got 3 and 2")
+    check_error(lambda lib: lib.addbmm(lib.ones(2, 5), lib.ones(3, 2, 4), lib.ones(3, 3, 5)), RuntimeError,
+                r"Incompatible matrix sizes for bmm \(2x4 and 3x5\)")
+    check_error(lambda lib: lib.addbmm(lib.ones(2, 5), lib.ones(3, 2), lib.ones(3, 3, 5)), RuntimeError,
+                r"batch1 must be a 3D tensor")
+    check_error(lambda lib: lib.addmv(lib.ones(2), lib.ones(2, 3), lib.ones(3, 1)), RuntimeError,
+                r"vector \+ matrix @ vector expected, got 1, 2, 2")
+    check_error(lambda lib: lib.addr(lib.ones(2, 4), lib.ones(2, 1), lib.ones(4)), RuntimeError,
+                r"addr: Expected 1-D argument vec1, but got 2-D")
+    check_error(lambda lib: lib.addr(lib.ones(2, 4, dtype=lib.int64), lib.ones(2, dtype=lib.int64),
+                                     lib.ones(4, dtype=lib.int64), beta=0.5), RuntimeError,
+                r"For integral input tensors, argument beta must not be a floating point number.")
+    check_error(lambda lib: lib.tensordot(lib.ones(2, 3), lib.ones(3, 2), dims=-1), RuntimeError,
+                r"tensordot expects dims >= 0, but got dims=-1")
+    check_error(lambda lib: lib.tensordot(lib.ones(2, 3), lib.ones(3, 2), dims=([0], [0, 1])), RuntimeError,
+                r"both dimension lists should have same length")
+    check_error(lambda lib: lib.tensordot(lib.ones(2, 3), lib.ones(3, 2), dims=3), RuntimeError,
+                r"tensordot expects dims < ndim_a or ndim_b, but got dims=3")
+    check_error(lambda lib: lib.linalg.lstsq(lib.ones(4, 3), lib.ones(2, 4, 2)), RuntimeError,
+                r"torch.linalg.lstsq: input.dim\(\) must be greater or equal to other.dim\(\) and "
+                r"\(input.dim\(\) - other.dim\(\)\) <= 1")
+    check_error(lambda lib: lib.linalg.vector_norm(lib.ones(3), ord="fro"), TypeError,
+                r"linalg_vector_norm\(\): argument 'ord' must be Number, not str")
+    check_error(lambda lib: lib.linalg.norm(lib.ones(3), ord="fro"), RuntimeError,
+                r"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    check_error(lambda lib: lib.linalg.norm(lib.ones(3, 3), ord=3), RuntimeError,
+                r"linalg.matrix_norm: Order 3 not supported.")
+    check_error(lambda lib: lib.linalg.matrix_norm(lib.ones(3, 3), dim=(0, 0)), RuntimeError,
+                r"linalg.matrix_norm: dims must be different. Got \(0, 0\)")
+    check_error(lambda lib: lib.linalg.matrix_power(lib.ones(3, 3), 2.0), TypeError,
+                r"linalg_matrix_power\(\): argument 'n' \(position 2\) must be int, not float")
+    check_error(lambda lib: lib.linalg.cross(lib.ones(3), lib.ones(3, dtype=lib.float64)), RuntimeError,
+                r"expected scalar type Float but found Double")
+    check_error(lambda lib: lib.linalg.multi_dot([lib.ones(3, 3), lib.ones(3, 3, dtype=lib.float64)]), RuntimeError,
+                r"multi_dot\(\): all tensors must have be the same dtype but tensor 0 is float and tensor 1 double")
+
+
+def test_integer_fused_products_and_norm_3():
+    ints = [np.arange(30, dtype=np.int64).reshape(3, 2, 5), np.arange(24, dtype=np.int64).reshape(3, 2, 4),
+            np.arange(60, dtype=np.int64).reshape(3, 4, 5) % 7]
+    check(lambda lib, i, a, b: lib.baddbmm(i, a, b, beta=2, alpha=3), ints)
+    check(lambda lib, x: lib.linalg.norm(x, 3, dim=1), [(3, 3)])
+
+
+@pytest.mark.parametrize("case", [
+    lambda lib, x: lib.linalg.svd(x), lambda lib, x: lib.linalg.qr(x), lambda lib, x: lib.linalg.pinv(x),
+    lambda lib, x: lib.linalg.svdvals(x), lambda lib, x: lib.linalg.matrix_norm(x, 2),
+    lambda lib, x: lib.linalg.matrix_norm(x, 1), lambda lib, x: lib.linalg.matrix_norm(x, "nuc"),
+    lambda lib, x: lib.linalg.matrix_norm(x, float("inf")), lambda lib, x: lib.linalg.matrix_norm(x),
+])
+def test_empty_matrices(case):
+    check(case, [np.zeros((0, 3), np.float32)], grad=False)
+    check(case, [np.zeros((2, 3, 0), np.float32)], grad=False)
+
+
+def test_empty_square():
+    for fn in (lambda lib, x: lib.linalg.eigh(x), lambda lib, x: lib.linalg.cholesky(x),
+               lambda lib, x: lib.linalg.matrix_exp(x), lambda lib, x: lib.linalg.slogdet(x),
+               lambda lib, x: lib.linalg.inv(x), lambda lib, x: lib.linalg.det(x)):
+        check(fn, [np.zeros((0, 0), np.float32)], grad=False)
+        check(fn, [np.zeros((2, 0, 0), np.float32)], grad=False)

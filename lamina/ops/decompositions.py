@@ -19,9 +19,9 @@ from .reduction import return_type
 
 __all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
            "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "tensordot", "baddbmm", "addbmm",
-           "addmv", "addr", "chain_matmul"]
+           "addmv", "addr", "chain_matmul", "trace"]
 METHODS = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
-           "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "baddbmm", "addbmm", "addmv", "addr"]
+           "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "baddbmm", "addbmm", "addmv", "addr", "trace"]
 INPLACE = ["addmm", "baddbmm", "addbmm", "addmv", "addr"]
 
 
@@ -174,7 +174,12 @@ def inv_ex(A, *, check_errors=False):
     flat = x.reshape((-1,) + x.shape[-2:])
     info = np.array([_first_zero_pivot(m) for m in flat], np.int32).reshape(x.shape[:-2])
     safe = np.where((info > 0)[..., None, None], _eye_like(x), x)
-    return _inv_ex_type(make(np.linalg.inv(safe), (A,), None, "LinalgInvExBackward0"), wrap(info))
+    out = np.linalg.inv(safe)
+
+    def backward(g):
+        ot = _mT(out)
+        return (-(ot @ g @ ot),)
+    return _inv_ex_type(make(out, (A,), backward, "LinalgInvExBackward0", saved=(A,)), wrap(info))
 
 
 def det(input):
@@ -643,6 +648,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if drv not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     _matrix("torch.linalg.lstsq", a, square=False)
+    if a.ndim < b.ndim or a.ndim - b.ndim > 1:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
     vector = b.ndim == a.ndim - 1
     if (b.shape[-1] if vector else b.shape[-2]) != a.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
@@ -667,11 +675,199 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return _lstsq_type(x, residuals, rk, sv)
 
 
+# ---- triangular solve, rank, condition number, tensor inverse/solve, vander, trace --------------
+
+def _back_substitute(t, b, upper, unit):
+    """X = T⁻¹ B by substitution, one row at a time over the whole batch: only for a triangular T
+    with a zero on its diagonal, where PyTorch (like BLAS trsm) returns the infs and nans."""
+    n = t.shape[-1]
+    x = np.zeros(np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:], np.result_type(t, b))
+    rows = range(n - 1, -1, -1) if upper else range(n)
+    for i in rows:
+        acc = b[..., i, :] - (t[..., i:i + 1, :] @ x)[..., 0, :]
+        x[..., i, :] = acc if unit else acc / t[..., i, i][..., None]
+    return x
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (X A = B when left=False) for a triangular A, which is read from its upper
+    or lower triangle only (with ones on the diagonal when unitriangular). Gradients:
+    g_B = A⁻ᵀ g, g_A = −g_B Xᵀ kept on A's triangle."""
+    a, b = A._data, B._data
+    _matrix("linalg.solve_triangular", a)
+    if b.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    n = a.shape[-1]
+    if (b.shape[-2] if left else b.shape[-1]) != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})")
+    if b.dtype != a.dtype:
+        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of type "
+                           f"{type_name(a.dtype)} and B of type {type_name(b.dtype)} instead")
+    keep = np.triu if upper else np.tril
+    off = (1 if upper else -1) if unitriangular else 0
+    t = keep(a, off)
+    if unitriangular:
+        t = t + _eye_like(a)
+    tm = t if left else _mT(t)
+    bm = b if left else _mT(b)
+    try:
+        batch = np.broadcast_shapes(tm.shape[:-2], bm.shape[:-2])
+    except ValueError:
+        raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
+    try:
+        x = np.linalg.solve(np.broadcast_to(tm, batch + tm.shape[-2:]), np.broadcast_to(bm, batch + bm.shape[-2:]))
+    except np.linalg.LinAlgError:
+        x = _back_substitute(tm, bm, upper == left, unitriangular)
+    out = x if left else _mT(x)
+
+    def backward(g):
+        gm = g if left else _mT(g)
+        gb = np.linalg.solve(np.broadcast_to(_mT(tm), batch + tm.shape[-2:]), gm)
+        ga = None
+        if A._requires_grad:
+            ga = -(gb @ _mT(x))
+            ga = keep(unbroadcast(ga if left else _mT(ga), a.shape), off)
+        if B._requires_grad:
+            gb = unbroadcast(gb if left else _mT(gb), b.shape)
+        else:
+            gb = None
+        return ga, gb
+    return make(out, (A, B), backward, "LinalgSolveTriangularBackward0", saved=(A, B))
+
+
+_solve_ex_type = return_type("linalg_solve_ex", ("result", "info"))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info): linalg.solve that reports a singular matrix in `info` (the 1-based index of
+    the zero pivot) instead of raising, unless check_errors."""
+    a = A._data
+    _matrix("linalg.solve", a)
+    try:
+        return _solve_ex_type(solve(A, B, left=left), wrap(np.zeros(a.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    flat = a.reshape((-1,) + a.shape[-2:])
+    info = np.array([_first_zero_pivot(m) for m in flat], np.int32).reshape(a.shape[:-2])
+    safe = wrap(np.where((info > 0)[..., None, None], _eye_like(a), a))
+    return _solve_ex_type(solve(safe, B, left=left), wrap(info))
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
+    """The number of singular values (|eigenvalues| when hermitian) above max(atol, rtol · σ_max);
+    rtol defaults to eps · max(m, n). `tol` is the older name of atol."""
+    x = A._data
+    _matrix("linalg.matrix_rank", x, square=hermitian)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    atol = atol.item() if isinstance(atol, Tensor) else atol
+    rtol = rtol.item() if isinstance(rtol, Tensor) else rtol
+    m, n = x.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if (atol is not None and atol > 0) else float(np.finfo(x.dtype).eps) * max(m, n)
+    s = np.abs(np.linalg.eigvalsh(x)) if hermitian else np.linalg.svd(x, compute_uv=False)
+    if s.shape[-1] == 0:
+        return wrap(np.zeros(s.shape[:-1], np.int64))
+    top = s.max(-1, keepdims=True)
+    return wrap((s > np.maximum(0.0 if atol is None else atol, rtol * top)).sum(-1).astype(np.int64))
+
+
+def cond(A, p=None):
+    """The condition number ‖A‖ ‖A⁻¹‖ in the norm `p`; for p = None / 2 / −2 the ratio of the
+    extreme singular values (any shape), else square A (inf for a singular one)."""
+    from .arithmetic import div, mul
+    from .reduction import amax, amin
+    x = A._data
+    if p is None or p in (2, -2):
+        _matrix("linalg.cond", x, square=False)
+        s = svdvals(A)
+        big, small = amax(s, -1), amin(s, -1)
+        return div(big, small) if p != -2 else div(small, big)
+    if p not in _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    _matrix(f"linalg.cond(ord={p})", x)
+    try:
+        inverse_ = linalg_inv(A)
+    except LinAlgError:
+        if x.ndim == 2:
+            return wrap(np.asarray(np.inf, x.dtype))
+        flat = x.reshape((-1,) + x.shape[-2:])
+        singular = np.array([_first_zero_pivot(m) > 0 for m in flat]).reshape(x.shape[:-2])
+        safe = wrap(np.where(singular[..., None, None], _eye_like(x), x))
+        out = mul(matrix_norm(safe, p), matrix_norm(linalg_inv(safe), p))
+        return wrap(np.where(singular, np.asarray(np.inf, x.dtype), out._data))
+    return mul(matrix_norm(A, p), matrix_norm(inverse_, p))
+
+
+def tensorinv(A, ind=2):
+    """The tensor B with tensordot(B, A, ind) the identity: A reshaped to a square matrix,
+    inverted, and reshaped to A.shape[ind:] + A.shape[:ind]."""
+    from .shape import reshape
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    shape = tuple(A._data.shape)
+    rows = int(np.prod(shape[:ind], dtype=np.int64))
+    cols = int(np.prod(shape[ind:], dtype=np.int64))
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return reshape(linalg_inv(reshape(A, (rows, cols))), shape[ind:] + shape[:ind])
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B: A folded to a (B.numel(), X.numel()) matrix and solved."""
+    from .shape import movedim, reshape
+    if dims is not None:
+        dims = [dims] if isinstance(dims, int) else list(dims)
+        nd = A._data.ndim
+        A = movedim(A, [d % nd for d in dims], list(range(nd - len(dims), nd)))
+    shape = tuple(A._data.shape)
+    rest = shape[B._data.ndim:]
+    rows = int(np.prod(B._data.shape, dtype=np.int64))
+    x = solve(reshape(A, (rows, -1)), reshape(B, (rows,)))
+    return reshape(x, rest)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix of the last dim: out[..., i, j] = x[..., i]^j for j < N (N = n)."""
+    from .reduction import cumprod
+    from .shape import cat, expand, unsqueeze
+    from .creation import ones_like
+    if x._data.ndim == 0:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x._data.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    col = unsqueeze(x, -1)
+    first = ones_like(col)
+    powers = cumprod(expand(col, tuple(x._data.shape) + (n - 1,)), -1)
+    return cat([first, powers], -1)
+
+
+def trace(input):
+    """The sum of the main diagonal of a 2-D tensor (integers sum to int64)."""
+    x = input._data
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    out = np.trace(x, dtype=np.int64 if x.dtype.kind in "iub" else x.dtype)
+
+    def backward(g):
+        gx = np.zeros(x.shape, x.dtype)
+        k = min(x.shape)
+        gx[np.arange(k), np.arange(k)] = g
+        return (gx,)
+    return make(out, (input,), backward, "TraceBackward0")
+
+
 # ---- matrix_power, matrix_exp -----------------------------------------------------------------
 
 def matrix_power(input, n):
     """A^n by repeated squaring (n < 0: (A⁻¹)^|n|; n = 0: the identity)."""
     x = input._data
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     _matrix("linalg.matrix_power", x, float_only=False)
     if n == 0:
         eye = np.broadcast_to(_eye_like(x), x.shape).copy()
@@ -746,7 +942,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     ord = 0: the count of non-zeros."""
     from .reduction import norm
     if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: Expected a number as ord, got {ord}")
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
     return norm(x, float(ord) if not isinstance(ord, float) else ord, dim, keepdim, dtype)
 
 
@@ -776,6 +972,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     _floating("linalg.matrix_norm", A._data)
     if ord == "fro":
         return norm(A, 2.0, (d0, d1), keepdim)
+    if A._data.size == 0 and ord in ("nuc", 2, 1, float("inf")):  # a max over nothing: 0, as in PyTorch
+        return _sum(_abs(A), (d0, d1), keepdim=keepdim)
     if ord in ("nuc", 2, -2):
         s = svdvals(movedim(A, (d0, d1), (-2, -1)))
         out = _sum(s, -1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
@@ -799,15 +997,11 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     x = A._data
     if isinstance(dim, int):
         dim = (dim,)
-    if isinstance(ord, str) and dim is not None:
-        return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
-    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and x.ndim == 2):
-        if ord is None:
-            ord = "fro"
-        return matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
-    if dim is None and ord is not None and x.ndim != 1:
+    if dim is None and ord is not None and x.ndim not in (1, 2):
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
                            f"Got {x.ndim}D.")
+    if isinstance(ord, str) or (dim is not None and len(dim) == 2) or (dim is None and ord is not None and x.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
@@ -815,6 +1009,8 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def _cross(input, other, d):
     a, b = input._data, other._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {type_name(a.dtype)} but found {type_name(b.dtype)}")
     out = np.cross(a, b, axis=d)
 
     def backward(g):
@@ -867,6 +1063,8 @@ def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > x.ndim or dims > y.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         da, db = list(range(-dims, 0)), list(range(dims))
     else:
         da, db = dims
@@ -890,6 +1088,9 @@ def tensordot(a, b, dims=2, out=None):
     return reshape(matmul(am, bm), left + right)
 
 
+_C_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+
+
 def multi_dot(tensors):
     """A₁ A₂ … A_N in one call; the first may be 1-D (a row), the last 1-D (a column)."""
     from .shape import reshape
@@ -904,6 +1105,11 @@ def multi_dot(tensors):
     for i, t in enumerate(tensors[1:-1], 1):
         if t._data.ndim != 2:
             raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t._data.ndim}D")
+    for i, t in enumerate(tensors[1:], 1):
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{_C_NAME.get(tensors[0]._data.dtype.name)} and tensor {i} "
+                               f"{_C_NAME.get(t._data.dtype.name)}")
     mats = list(tensors)
     if first == 1:
         mats[0] = reshape(mats[0], (1, -1))
@@ -938,8 +1144,24 @@ def chain_matmul(*matrices):
 
 # ---- fused products: out = beta · input + alpha · product -------------------------------------
 
-def _scaled_sum(input, prod, beta, alpha):
+def _same_dtype(*tensors):
+    dt = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        if t._data.dtype != dt:
+            raise RuntimeError(f"expected scalar type {type_name(dt)} but found {type_name(t._data.dtype)}")
+    return dt.kind in "iub"
+
+
+def _scalars(integral, beta, alpha):
+    if integral:
+        for name, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, float):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+
+
+def _scaled_sum(input, prod, beta, alpha, others):
     """beta · input + alpha · prod, input expanded to prod's shape (beta = 0 ignores input, nan too)."""
+    _scalars(_same_dtype(input, *others), beta, alpha)
     a = input._data
     _expand_check(a.shape, prod.shape)
     if alpha != 1:
@@ -963,7 +1185,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     if b1.shape[0] != b2.shape[0] or b1.shape[2] != b2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b1.shape[0]}, "
                            f"{b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
-    out = _scaled_sum(input, np.matmul(b1, b2), beta, alpha)
+    out = _scaled_sum(input, np.matmul(b1, b2), beta, alpha, (batch1, batch2))
     a_shape = input._data.shape
 
     def backward(g):
@@ -988,7 +1210,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
                            f"{b2.shape[1]}x{b2.shape[2]})")
     nb, n, k = b1.shape
     prod = b1.transpose(1, 0, 2).reshape(n, nb * k) @ b2.reshape(nb * k, b2.shape[2])
-    out = _scaled_sum(input, prod, beta, alpha)
+    out = _scaled_sum(input, prod, beta, alpha, (batch1, batch2))
     a_shape = input._data.shape
 
     def backward(g):
@@ -1007,7 +1229,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     if m.shape[1] != v.shape[0]:
         rows = input._data.shape[0] if input._data.ndim else 1
         raise RuntimeError(f"size mismatch, got input ({rows}), mat ({m.shape[0]}x{m.shape[1]}), vec ({v.shape[0]})")
-    out = _scaled_sum(input, m @ v, beta, alpha)
+    out = _scaled_sum(input, m @ v, beta, alpha, (mat, vec))
     a_shape = input._data.shape
 
     def backward(g):
@@ -1025,7 +1247,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {v1.ndim}-D")
     if v2.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {v2.ndim}-D")
-    out = _scaled_sum(input, np.outer(v1, v2), beta, alpha)
+    out = _scaled_sum(input, np.outer(v1, v2), beta, alpha, (vec1, vec2))
     a_shape = input._data.shape
 
     def backward(g):
