@@ -539,3 +539,16 @@ def test_l1_loss_with_nan_matches_torch(reduction):
     x = np.array([[np.nan, 1.0, -2.0], [3.0, np.inf, 0.5]], dtype="float32")
     y = np.array([[0.5, np.nan, -2.0], [3.0, 1.0, 0.0]], dtype="float32")
     check(lambda lib, a, b: lib.nn.functional.l1_loss(a, b, reduction=reduction), [x, y])
+
+
+@pytest.mark.parametrize("fn,shape,probabilities", [
+    ("cross_entropy", (3, 2), True), ("cross_entropy", (3, 2), False), ("cross_entropy", (3, 2, 4), False),
+    ("nll_loss", (3, 2, 4), False), ("nll_loss", (3, 2, 4, 5), False), ("nll_loss", (3, 2), False)])
+def test_class_weight_of_wrong_size_error(fn, shape, probabilities):
+    x = np.zeros(shape, "float32")
+    target = np.full(shape, 0.5, "float32") if probabilities else np.zeros(shape[:1] + shape[2:], "int64")
+    with pytest.raises(RuntimeError) as t_err:
+        getattr(torch.nn.functional, fn)(torch.from_numpy(x), torch.from_numpy(target), weight=torch.ones(5))
+    with pytest.raises(RuntimeError) as l_err:
+        getattr(lamina.nn.functional, fn)(lamina.from_numpy(x), lamina.from_numpy(target), weight=lamina.ones(5))
+    assert str(l_err.value) == str(t_err.value)

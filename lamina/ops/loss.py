@@ -283,15 +283,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 # ---- classification ------------------------------------------------------------------------------------
-def _check_weight(weight, c, dtype, probabilities=False):
+def _check_weight(weight, c, dtype, probabilities=False, spatial=False):
     if weight is None:
         return None
     if not probabilities:
         _not_differentiable("nll_loss_forward", "weight", weight)
     w = weight._data
     if w.ndim != 1 or w.size != c:
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
-                           f"weight tensor of shape: {list(w.shape)}")
+        if spatial and not probabilities:  # PyTorch's nll_loss2d kernel words it more briefly
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        raise RuntimeError(f"{'cross_entropy: ' if probabilities else ''}weight tensor should be defined either for "
+                           f"all {c} classes or no classes but got weight tensor of shape: {list(w.shape)}")
     if w.dtype != dtype:
         raise RuntimeError(f"expected scalar type {_TYPE.get(dtype.name)} but found {_TYPE.get(w.dtype.name)}")
     return w
@@ -388,7 +390,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     x = input._data
     t = _class_targets(x, target._data)
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
-    w = _check_weight(weight, c, x.dtype)
+    w = _check_weight(weight, c, x.dtype, spatial=x.ndim > 2)
     logp = _rows(x)
     out_shape = target._data.shape if x.ndim != 1 else ()
     out, (ar, valid, safe, wt, denom) = _nll_core(logp, t, w, ignore_index, reduction, 0.0, out_shape)
@@ -429,7 +431,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     else:
         t = _class_targets(x, td)
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
-    w = _check_weight(weight, c, x.dtype, probabilities)
+    w = _check_weight(weight, c, x.dtype, probabilities, x.ndim > 2)
     z = _rows(x)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
