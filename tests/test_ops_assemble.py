@@ -139,6 +139,9 @@ def test_cartesian_prod(dtype, shapes):
 
 def test_cartesian_prod_int_and_errors():
     check(lambda lib, x, y: lib.cartesian_prod(x, y), [ints((3,)), ints((2,))])
+    check_error(lambda lib: lib.cartesian_prod(lib.zeros(3), lib.zeros(2, dtype=lib.int64)), RuntimeError,
+                "meshgrid expects all tensors to have the same dtype")
+    check_error(lambda lib: lib.cartesian_prod(), RuntimeError, "meshgrid expects a non-empty TensorList")
     check_error(lambda lib: lib.cartesian_prod(lib.zeros(3, 1), lib.zeros(2)), RuntimeError,
                 r"Expect a 1D vector, but got shape \[3, 1\]")
 

@@ -106,6 +106,18 @@ def test_index_put_errors():
                 IndexError, "index 5 is out of bounds for dimension 0 with size 3")
     check_error(lambda lib: lib.index_put(lib.zeros(3), (lib.tensor([0.0]),), lib.tensor(1.0)), IndexError,
                 "tensors used as indices must be long, int, byte or bool tensors")
+    check_error(lambda lib: lib.zeros(3).index_put((lib.tensor([0, 1]),), lib.ones(3), accumulate=True), RuntimeError,
+                r"shape mismatch: value tensor of shape \[3\] cannot be broadcast to indexing result of shape \[2\]")
+    check_error(lambda lib: lib.zeros(3).index_put_((lib.tensor([4]),), lib.ones(1)), IndexError,
+                "index 4 is out of bounds for dimension 0 with size 3")
+    check_error(lambda lib: lib.index_put(lib.zeros(3), (lib.tensor([0]),), 1.0), TypeError,
+                r"index_put\(\): argument 'values' \(position 3\) must be Tensor, not float")
+    check_error(lambda lib: lib.zeros(3).index_put_((lib.tensor([0]),), 1.0), TypeError,
+                r"index_put_\(\): argument 'values' \(position 2\) must be Tensor, not float")
+    check_error(lambda lib: lib.index_put(lib.zeros(3), (None,), lib.ones(1)), TypeError,
+                "expected Tensor as element 0 in argument 1, but got NoneType")
+    check_error(lambda lib: lib.zeros(3).index_put((lib.tensor([0]), None), lib.ones(1)), TypeError,
+                "expected Tensor as element 1 in argument 0, but got NoneType")
 
 
 # ---- masked_scatter -----------------------------------------------------------------------------
@@ -125,6 +137,14 @@ def test_masked_scatter_inplace_and_int():
     m = np.array([[True, False], [False, True]])
     check(lambda lib, x, m, s: (x * 1).masked_scatter_(m, s), [(2, 2), m, (3,)])
     check(lambda lib, x, m, s: x.masked_scatter(m, s), [ints((2, 2), 0, 9), m, ints((2,), 0, 9)])
+
+
+def test_masked_scatter_inplace_cannot_grow():
+    check_error(lambda lib: lib.zeros(1, 4).masked_scatter_(lib.ones(2, 4, dtype=lib.bool), lib.zeros(8)), RuntimeError,
+                r"The expanded size of the tensor \(1\) must match the existing size \(2\) at non-singleton dimension 0")
+    check_error(lambda lib: lib.zeros(3, 4).masked_scatter_(lib.ones(2, 1, 4, dtype=lib.bool), lib.zeros(30)),
+                RuntimeError, r"the number of sizes provided \(2\) must be greater or equal to the number of "
+                              r"dimensions in the tensor \(3\)")
 
 
 def test_masked_scatter_errors():
@@ -202,6 +222,15 @@ def test_scatter_reduce_inplace_0d_and_int32_index():
     check(lambda lib, x, s, i: lib.scatter_reduce(x, 0, i, s, "prod"), [(), (), np.array(0)])
     # the old name "max" is accepted by the forward (torch's backward refuses it)
     check(lambda lib, x, s, i: lib.scatter_reduce(x, 0, i, s, "max"), [(3,), (3,), np.array([2, 2, 0])], grad=False)
+
+
+def test_scatter_reduce_bool():
+    m = np.array([True, False, False])
+    check(lambda lib, x, s, i: lib.scatter_reduce(x, 0, i, s, "sum"), [m, np.array([False, True]), np.array([1, 1])])
+    check(lambda lib, x, s, i: lib.scatter_reduce(x, 0, i, s, "amin", include_self=False),
+          [m, np.array([True, True]), np.array([2, 0])])
+    check_error(lambda lib: lib.scatter_reduce(lib.tensor([True]), 0, lib.tensor([0]), lib.tensor([True]), "mean"),
+                NotImplementedError, "\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
 
 
 def test_scatter_reduce_errors():

@@ -14,10 +14,14 @@ from .inplace import _TYPE, apply_inplace
 
 __all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "index_put", "index_put_", "masked_scatter",
            "scatter_reduce", "index_reduce", "unique_consecutive"]
-METHODS = ["select_scatter", "slice_scatter", "diagonal_scatter", "index_put", "masked_scatter", "scatter_reduce",
-           "index_reduce", "unique_consecutive"]
-INPLACE = ["masked_scatter", "scatter_reduce", "index_reduce",
-           ("index_put_", lambda self, indices, values, accumulate=False: index_put_(self, indices, values, accumulate))]
+METHODS = ["select_scatter", "slice_scatter", "diagonal_scatter", "masked_scatter", "scatter_reduce", "index_reduce",
+           "unique_consecutive",
+           ("index_put", lambda self, indices, values, accumulate=False:
+            _checked_index_put(self, indices, values, accumulate, "index_put", 2))]
+INPLACE = ["scatter_reduce", "index_reduce",
+           ("masked_scatter_", lambda self, mask, source: _masked_scatter_(self, mask, source)),
+           ("index_put_", lambda self, indices, values, accumulate=False:
+            _checked_index_put(self, indices, values, accumulate, "index_put_", 2, inplace=True))]
 
 
 def _type(dt):
@@ -91,31 +95,37 @@ def index_put(input, indices, values, accumulate=False):
     Args:
         indices (tuple of Tensors): one long/int/bool tensor per indexed dimension.
         values (Tensor): of input's dtype, broadcastable to the indexed region."""
-    indices = tuple(indices)
-    for i, t in enumerate(indices):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 1, but got {type(t).__name__}")
-    if values._data.dtype != input._data.dtype:
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_type(input._data.dtype)} for the destination and {_type(values._data.dtype)} for the "
-                           "source.")
-    x = input._data
-    idx, _ = _convert(indices)
-    try:
-        region = np.shape(x[idx])
-    except IndexError as err:
-        raise _torch_index_error(x, idx, str(err)) from None
-    try:
-        np.broadcast_shapes(values._data.shape, region)
-    except ValueError:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._data.shape)} cannot be broadcast to "
-                           f"indexing result of shape {list(region)}") from None
-    return _index_put(input, indices, values, accumulate)
+    return _checked_index_put(input, indices, values, accumulate, "index_put", 3)
 
 
 def index_put_(input, indices, values, accumulate=False):
     """In-place index_put."""
-    return apply_inplace(input, index_put, tuple(indices), values, accumulate)
+    return _checked_index_put(input, indices, values, accumulate, "index_put_", 3, inplace=True)
+
+
+def _checked_index_put(input, indices, values, accumulate, name, position, inplace=False):
+    """PyTorch's argument checks around indexing.index_put, and its wording for what NumPy rejects."""
+    indices = tuple(indices)
+    for i, t in enumerate(indices):
+        if not isinstance(t, Tensor):
+            # PyTorch counts arguments from 0 here (self excluded for the method) and from 1 below
+            raise TypeError(f"expected Tensor as element {i} in argument {position - 2}, but got {type(t).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position {position}) must be Tensor, not {type(values).__name__}")
+    x = input._data
+    if values._data.dtype != x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {_type(x.dtype)} for "
+                           f"the destination and {_type(values._data.dtype)} for the source.")
+    try:
+        if inplace:
+            return apply_inplace(input, _index_put, indices, values, accumulate)
+        return _index_put(input, indices, values, accumulate)
+    except IndexError as err:
+        raise _torch_index_error(x, _convert(indices)[0], str(err)) from None
+    except ValueError:  # only reached on bad input: find the indexed region's shape for the message
+        region = np.shape(x[_convert(indices)[0]])
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._data.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(region)}") from None
 
 
 def masked_scatter(input, mask, source):
@@ -149,6 +159,14 @@ def masked_scatter(input, mask, source):
             gs = gs.reshape(src.shape)
         return gx, gs
     return make(out, (input, source), backward, "MaskedScatterBackward0")
+
+
+def _masked_scatter_(self, mask, source):
+    """In place, the mask must expand to self's shape (self cannot grow)."""
+    from .shape import expand
+    if isinstance(mask, Tensor) and mask._data.shape != self._data.shape:
+        expand(mask, self._data.shape)  # raises PyTorch's expand error
+    return apply_inplace(self, masked_scatter, mask, source)
 
 
 # ---- scatter_reduce and index_reduce -----------------------------------------------------------
@@ -192,6 +210,8 @@ def _scatter_reduce(input, d, idx, source, s, reduce, include_self, name):
     pos = tuple(idx if i == d else grids[i] for i in range(idx.ndim))
     counts = None
     if reduce == "mean":
+        if x.dtype == np.bool_:
+            raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
         counts = np.full(x.shape, 1 if include_self else 0, dtype=np.int64)
         np.add.at(counts, pos, 1)
         counts[counts == 0] = 1
