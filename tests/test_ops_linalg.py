@@ -80,6 +80,14 @@ def test_linear(x_shape, bias, dtype):
         check(lambda lib, x, w: lib.nn.functional.linear(x, w), [x_shape, (6, 3)], dtype=dtype)
 
 
+@pytest.mark.parametrize("in_f,out_f,x_shape", [(0, 3, (0,)), (0, 3, (2, 4, 0)), (4, 0, (4,)), (4, 0, (1, 3, 4)),
+                                                (0, 0, (2, 1, 0))], ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_with_zero_features(in_f, out_f, x_shape, bias):
+    check(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b if bias else None),
+          [x_shape, (out_f, in_f), (out_f,)])
+
+
 # ---- einsum --------------------------------------------------------------------------------------
 
 EINSUM = [

@@ -4,6 +4,8 @@ einsum, and the fused `linear` (y = x Wᵀ + b) that nn.Linear calls.
 matmul folds an N-D input against a matrix into one 2-D GEMM (np.matmul would loop over the
 batch), and reports shape and dtype clashes in PyTorch's words for each case it dispatches to
 (dot, mv, mm, bmm)."""
+import math
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -244,7 +246,7 @@ def linear_forward(x, w, b):
     """x Wᵀ + b on arrays: (output, x as 2-D). One 2-D GEMM: on (N, L, in) input np.matmul would
     loop over N small GEMMs (slow, and very slow with several BLAS threads, which synchronise once
     per GEMM)."""
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    x2 = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # -1 fails on 0 features
     out = x2 @ w.T
     if b is not None:
         out += b  # out is a fresh array: add in place, no temporary
@@ -259,7 +261,7 @@ def linear_backward(g, x_shape, x2, w, need_x, need_w, need_b, has_bias):
         gx = g @ w if need_x else None
         g2 = g
     else:
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g.reshape(math.prod(g.shape[:-1]), g.shape[-1])
         gx = (g2 @ w).reshape(x_shape) if need_x else None
     gw = g2.T @ x2 if need_w else None
     if has_bias:
