@@ -690,3 +690,67 @@ def test_empty_square():
                lambda lib, x: lib.linalg.inv(x), lambda lib, x: lib.linalg.det(x)):
         check(fn, [np.zeros((0, 0), np.float32)], grad=False)
         check(fn, [np.zeros((2, 0, 0), np.float32)], grad=False)
+
+
+# ---- LU -----------------------------------------------------------------------------------------
+
+LU_SHAPES = [(3, 3), (2, 4, 4), (3, 5), (5, 3), (2, 3, 4), (2, 4, 3)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", LU_SHAPES, ids=str)
+def test_lu(shape, dtype):
+    a = rand(shape, dtype)
+    check(lambda lib, x: lib.linalg.lu(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.lu(x).L, [a], dtype=dtype)  # U gets no gradient
+    check(lambda lib, x: lib.linalg.lu(x).U, [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.lu_factor(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.linalg.lu_factor_ex(x), [a], dtype=dtype)
+    check(lambda lib, x: lib.lu_unpack(*lib.linalg.lu_factor(x)), [a], dtype=dtype)
+    check(lambda lib, x: lib.lu(x, get_infos=True), [a], dtype=dtype)
+    check(lambda lib, x: x.lu(), [a], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("adjoint", [False, True])
+def test_lu_solve(left, adjoint, dtype):
+    a = well((2, 3, 3), dtype)
+    b = rand((2, 3, 2) if left else (2, 2, 3), dtype, 1)
+    check(lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, left=left, adjoint=adjoint), [a, b],
+          dtype=dtype)
+    if left and not adjoint:
+        check(lambda lib, a, b: lib.lu_solve(b, *lib.linalg.lu_factor(a)), [a, b], dtype=dtype)
+        check(lambda lib, a, b: b.lu_solve(*lib.linalg.lu_factor(a)), [a, b], dtype=dtype)
+
+
+def test_lu_singular_and_errors():
+    z = np.array([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, 2.0]]])
+    check(lambda lib, x: lib.linalg.lu_factor_ex(x), [z], dtype="float64", grad=False)
+    check(lambda lib, x: lib.linalg.lu(x), [np.zeros((2, 2))], dtype="float64", grad=False)
+    check_error(lambda lib: lib.linalg.lu_factor(lib.zeros(2, 2)), RuntimeError,
+                r"torch.linalg.lu_factor: U\[1,1\] is zero and using it on lu_solve would result in a division by zero.")
+    check_error(lambda lib: lib.linalg.lu_factor(lib.ones(3)), RuntimeError,
+                r"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: \[3\] instead")
+    check_error(lambda lib: lib.linalg.lu_factor(lib.randn(3, 3), pivot=False), RuntimeError,
+                r"linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    check_error(lambda lib: lib.linalg.lu_solve(*lib.linalg.lu_factor(lib.randn(3, 3)), lib.randn(4, 2)), RuntimeError,
+                r"linalg.lu_solve: Incompatible shapes of A and B for the equation AX = B \(3x3 and 4x2\)")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("upper", [True, False])
+def test_triangular_solve(transpose, upper, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, b, a: lib.triangular_solve(b, a, upper=upper, transpose=transpose), [rand((2, 3, 2), dtype),
+              well((2, 3, 3), dtype, 1)], dtype=dtype)
+        check(lambda lib, b, a: b.triangular_solve(a, unitriangular=True), [rand((3, 2), dtype), well((3, 3), dtype, 1)],
+              dtype=dtype)
+
+
+def test_pinv_rcond():
+    a = rand((4, 3), "float64")
+    check(lambda lib, x: lib.linalg.pinv(x, 0.5), [a], dtype="float64")
+    check(lambda lib, x: lib.linalg.pinv(x, rcond=0.5), [a], dtype="float64")
