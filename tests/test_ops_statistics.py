@@ -166,3 +166,137 @@ def test_quantile_input_errors():
                 r"quantile\(\) input tensor must be either float or double dtype")
     check_error(lambda lib: lib.quantile(lib.tensor([]), 0.5), RuntimeError,
                 r"quantile\(\) input tensor must be non-empty")
+
+
+# ---- histc ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bins,lo,hi", [(100, 0, 0), (7, -1, 1), (5, 0.5, 0.5), (3, -10, 10), (1, 0, 0)])
+def test_histc(dtype, bins, lo, hi):
+    x = np.random.default_rng(4).standard_normal((6, 50)).astype(dtype)
+    x[0, :3] = [-1, 1, 0.5]  # on the edges, and max itself in the last bin
+    check(lambda lib, x: lib.histc(x, bins=bins, min=lo, max=hi), [x], grad=False)
+    check(lambda lib, x: x.histc(bins, lo, hi), [x[:1, :1]], grad=False)
+    check(lambda lib, x: lib.histc(x, bins), [np.zeros(0, dtype)], grad=False)
+    check(lambda lib, x: lib.histc(x, bins), [np.array(3.0, dtype)], grad=False)
+
+
+def test_histc_errors():
+    check_error(lambda lib: lib.histc(lib.tensor([1.0, 2.0]), bins=0), RuntimeError,
+                r"torch.histogram\(\): bins must be > 0, but got 0 for dimension 0")
+    check_error(lambda lib: lib.histc(lib.tensor([1.0, 2.0]), bins=3, min=5, max=1), RuntimeError,
+                "torch.histc: max must be larger than min")
+    check_error(lambda lib: lib.histc(lib.tensor([1.0, float("inf")]), bins=4), RuntimeError,
+                r"torch.histc: range of \[1, inf\] is not finite")
+    check_error(lambda lib: lib.histc(lib.tensor([1, 2]), bins=4), NotImplementedError,
+                "\"histogram_cpu\" not implemented for 'Long'")
+
+
+# ---- cov, corrcoef --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 8), (1, 5), (8,), (4, 2)])
+@pytest.mark.parametrize("correction", [0, 1, 2])
+def test_cov(dtype, shape, correction):
+    check(lambda lib, x: lib.cov(x, correction=correction), [shape], dtype=dtype)
+    check(lambda lib, x: x.corrcoef(), [shape], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cov_weights(dtype):
+    rng = np.random.default_rng(5)
+    f = rng.integers(0, 4, 6)
+    a = rng.uniform(0.1, 2, 6).astype(dtype)
+    check(lambda lib, x, f: lib.cov(x, fweights=f), [(3, 6), f], dtype=dtype)
+    check(lambda lib, x, a: lib.cov(x, aweights=a), [(3, 6), a], dtype=dtype)
+    check(lambda lib, x, f, a: x.cov(correction=0, fweights=f, aweights=a), [(3, 6), f, a], dtype=dtype)
+    check(lambda lib, x, f, a: lib.cov(x, correction=3, fweights=f, aweights=a), [(2, 6), f, a], dtype=dtype)
+
+
+def test_cov_integer_and_degenerate():
+    check(lambda lib, x: lib.cov(x), [np.array([[1, 2, 3], [2, 5, 1]])])
+    check(lambda lib, x: lib.corrcoef(x), [np.array([[1, 2, 3], [2, 5, 1]])])
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        check(lambda lib, x: lib.cov(x), [np.ones((2, 1), "float32")], grad=False)
+    with pytest.warns(UserWarning):
+        check(lambda lib, x: lib.corrcoef(x), [np.array(3.0, "float32")], grad=False)
+    check(lambda lib, x: lib.corrcoef(x), [np.array([1.0, 2, 4], "float32")], grad=False)
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    ({"fweights": "f2"}, r"cov\(\): expected fweights to have the same numel as there are observations in the input "
+                         r"but got 2 != 3"),
+    ({"fweights": "ffloat"}, r"cov\(\): expected fweights to have integral dtype but got fweights with Float dtype"),
+    ({"fweights": "fneg"}, r"cov\(\): fweights cannot be negative"),
+    ({"aweights": "aneg"}, r"cov\(\): aweights cannot be negative"),
+    ({"aweights": "a2d"}, r"cov\(\): expected aweights to have one or fewer dimensions but got aweights with 2 dimensions"),
+    ({"aweights": "along"}, r"cov\(\): expected aweights to have floating point dtype but got aweights with Long dtype"),
+    ({"input": "3d"}, r"cov\(\): expected input to have two or fewer dimensions but got an input with 3 dimensions"),
+])
+def test_cov_errors(kwargs, msg):
+    def run(lib):
+        make = {"f2": lambda: lib.tensor([1, 2]), "ffloat": lambda: lib.tensor([1.0, 2, 3]),
+                "fneg": lambda: lib.tensor([1, -2, 1]), "aneg": lambda: lib.tensor([1, -2.0, 1]),
+                "a2d": lambda: lib.tensor([[1, 2.0, 1]]), "along": lambda: lib.tensor([1, 2, 1]),
+                "3d": lambda: lib.ones(2, 3, 3)}
+        kw = {k: make[v]() for k, v in kwargs.items()}
+        x = kw.pop("input", lib.ones(2, 3))
+        return lib.cov(x, **kw)
+    check_error(run, RuntimeError, msg)
+
+
+# ---- dist, renorm ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [2, 1, 3.5, 0, float("inf")])
+@pytest.mark.parametrize("sa,sb", [((3, 4), (3, 4)), ((3, 1), (4,)), ((), ())])
+def test_dist(dtype, p, sa, sb):
+    # torch's own backward of dist with p = 0 fails ("Expected a proper Tensor but got None")
+    check(lambda lib, x, y: lib.dist(x, y, p), [sa, sb], dtype=dtype, grad=p != 0)
+    check(lambda lib, x, y: x.dist(y), [sa, sb], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p,dim,maxnorm", [(2, 0, 1.0), (1, 1, 2.0), (3, -1, 0.5), (2, 1, 100.0), (2, 0, 0.0)])
+def test_renorm(dtype, p, dim, maxnorm):
+    check(lambda lib, x: lib.renorm(x, p, dim, maxnorm), [(3, 4, 2)], dtype=dtype)
+    check(lambda lib, x: x.renorm(p, dim, maxnorm), [(3, 5)], dtype=dtype)
+    check(lambda lib, x: (x * 1).renorm_(p, dim, maxnorm), [(3, 5)], dtype=dtype)
+
+
+def test_dist_renorm_errors():
+    check_error(lambda lib: lib.dist(lib.tensor([1, 2]), lib.tensor([3, 4])), RuntimeError,
+                "norm\\(\\): input dtype should be either floating point or complex. Got Long instead.")
+    check_error(lambda lib: lib.renorm(lib.ones(2, 2), 2, 0, -1.0), RuntimeError,
+                "renorm: expected maxnorm to be >= 0 but got -1")
+    check_error(lambda lib: lib.renorm(lib.ones(2), 2, 0, 1.0), RuntimeError,
+                "renorm: input needs at least 2 dimensions, got 1 dimensions")
+    check_error(lambda lib: lib.renorm(lib.ones(2, 2), -1, 0, 1.0), RuntimeError,
+                "renorm: non-positive-norm not supported")
+
+
+# ---- trapezoid, cumulative_trapezoid --------------------------------------------------------
+
+@pytest.mark.parametrize("fn", ["trapezoid", "trapz", "cumulative_trapezoid"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,dim", [((5,), -1), ((3, 4), 0), ((2, 3, 4), 1), ((1,), 0), ((0,), 0), ((3, 0), 1)])
+def test_trapezoid(fn, dtype, shape, dim):
+    check(lambda lib, y: getattr(lib, fn)(y, dim=dim), [shape], dtype=dtype)
+    check(lambda lib, y: getattr(lib, fn)(y, dx=0.25, dim=dim), [shape], dtype=dtype)
+    x = np.cumsum(np.random.default_rng(6).uniform(0.1, 1, shape[dim])).astype(dtype)
+    check(lambda lib, y, x: getattr(lib, fn)(y, x, dim=dim), [shape, x], dtype=dtype)
+    check(lambda lib, y, x: getattr(lib, fn)(y, x, dim=dim), [shape, shape], dtype=dtype)
+
+
+def test_trapezoid_integer_and_errors():
+    for fn in ("trapezoid", "cumulative_trapezoid"):
+        check(lambda lib, y: getattr(lib, fn)(y), [np.array([1, 2, 3])])
+        check(lambda lib, y, x: getattr(lib, fn)(y, x), [np.array([1.0, 2, 3]), np.array([1, 2, 5])])
+        check_error(lambda lib: getattr(lib, fn)(lib.ones(2, 3), lib.ones(2)), RuntimeError,
+                    f"{fn}: There must be one `x` value for each sample point")
+        check_error(lambda lib: getattr(lib, fn)(lib.tensor([True, False])), RuntimeError,
+                    f"{fn}: received a bool input for `y`, but bool is not supported")
+    check_error(lambda lib: lib.trapezoid(lib.tensor(1.0)), IndexError,
+                "Dimension specified as -1 but tensor has no dimensions")
+    check_error(lambda lib: lib.cumulative_trapezoid(lib.tensor(1.0)), IndexError,
+                r"slice\(\) cannot be applied to a 0-dim tensor.")

@@ -8,9 +8,11 @@ from ._core import dim_arg, make, wrap
 from .arithmetic import type_name
 from .reduction import _check_nonempty, _evenly, values_indices
 
-__all__ = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile"]
-METHODS = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile"]
-INPLACE = []
+__all__ = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile", "histc", "cov",
+           "corrcoef", "dist", "renorm", "trapezoid", "trapz", "cumulative_trapezoid"]
+METHODS = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile", "histc", "cov",
+           "corrcoef", "dist", "renorm"]
+INPLACE = ["renorm"]
 
 
 def _scatter_back(g, idx, d, shape, dtype):
@@ -287,3 +289,205 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile() of the non-NaN values (NaN where a slice holds nothing else)."""
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+# ---- histc ----------------------------------------------------------------------------------
+
+def _num(v):
+    """A float as C++ streams print it (1, 0.5, inf), for PyTorch's messages."""
+    return f"{float(v):g}"
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of the elements in `bins` equal-width bins over [min, max] (the data's own range when
+    min == max); elements outside are ignored, max itself goes into the last bin. Not
+    differentiable."""
+    x = input._data
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    _float_only(x, "histogram_cpu")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    lo, hi = x.dtype.type(min), x.dtype.type(max)
+    if lo == hi and x.size:
+        lo, hi = x.min(), x.max()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{_num(lo)}, {_num(hi)}] is not finite")
+    flat = x.reshape(-1)
+    flat = flat[(flat >= lo) & (flat <= hi)]
+    # the bin as PyTorch finds it: (x − lo) · bins / (hi − lo) in the input's dtype, truncated
+    pos = ((flat - lo) * bins / (hi - lo)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    return make(np.bincount(pos, minlength=bins).astype(x.dtype), (), None, "")
+
+
+# ---- cov, corrcoef, dist, renorm --------------------------------------------------------------
+# Composites of lamina's differentiable ops, in PyTorch's order of operations.
+
+def _check_weights(kind, w, n_obs):
+    wd = w._data
+    if wd.ndim > 1:
+        raise RuntimeError(f"cov(): expected {kind} to have one or fewer dimensions but got {kind} with "
+                           f"{wd.ndim} dimensions")
+    if kind == "fweights" and wd.dtype.kind not in "iu":
+        raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                           f"{type_name(wd.dtype)} dtype")
+    if kind == "aweights" and wd.dtype.kind != "f":
+        raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                           f"{type_name(wd.dtype)} dtype")
+    if wd.size != n_obs:
+        raise RuntimeError(f"cov(): expected {kind} to have the same numel as there are observations in the "
+                           f"input but got {wd.size} != {n_obs}")
+    if wd.size and wd.min() < 0:
+        raise RuntimeError(f"cov(): {kind} cannot be negative")
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of `input` (observations in columns).
+
+    cov = Σ_i w_i (x_i − x̄)(x_i − x̄)ᵀ / (Σ w − correction · (Σ w·a / Σ w if aweights else 1))
+    with w = fweights · aweights (each optional), x̄ the w-weighted mean. A 1-D input is one
+    variable; the result is squeezed (a scalar for one variable)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    n_obs = x.shape[1]
+    w = None
+    if fweights is not None:
+        _check_weights("fweights", fweights, n_obs)
+        w = fweights
+    if aweights is not None:
+        _check_weights("aweights", aweights, n_obs)
+        w = aweights if w is None else w * aweights
+    if w is None:
+        w_sum = n_obs
+        avg = x.sum(1) / n_obs
+        norm_factor = float(n_obs - correction)
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if correction != 0:
+            norm_factor = w_sum - correction * ((w * aweights).sum() / w_sum if aweights is not None else 1)
+        else:
+            norm_factor = w_sum
+        if float(norm_factor._data) > 0:  # kept a tensor: the weights get its gradient too
+            xm = x - avg.unsqueeze(1)
+            return (xm.matmul((xm * w).t()) / norm_factor).squeeze()
+        norm_factor = 0.0
+    if norm_factor <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number "
+                      "of observations.", UserWarning, stacklevel=2)
+        norm_factor = 0.0
+    xm = x - avg.unsqueeze(1)
+    c = xm.matmul((xm if w is None else xm * w).t())
+    return (c / norm_factor).squeeze()
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of `input`: cov scaled by the standard
+    deviations, clipped to [−1, 1]."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    std = c.diagonal().sqrt()
+    c = c / std.reshape(-1, 1)
+    c = c / std.reshape(1, -1)
+    return c.clamp(-1, 1)
+
+
+def dist(input, other, p=2):
+    """The p-norm of input − other (broadcast)."""
+    from .reduction import norm
+    diff = input - other
+    if diff._data.dtype.kind != "f":
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{type_name(diff._data.dtype)} instead.")
+    return norm(diff, p)
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice input.select(dim, i) whose p-norm exceeds maxnorm is scaled down to norm maxnorm
+    (by maxnorm / (norm + 1e−7)); the others are kept."""
+    from .arithmetic import where
+    from .reduction import norm
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {_num(maxnorm)}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    d = dim_arg(dim, input.ndim)
+    norms = norm(input, p, tuple(i for i in range(input.ndim) if i != d), keepdim=True)
+    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return input * factor
+
+
+# ---- trapezoid, cumulative_trapezoid ----------------------------------------------------------
+
+def _spacing(name, y, x, dx, dim):
+    """The sample spacing along `dim` for the trapezoid rules: a Python number or a tensor that
+    broadcasts against y's slices."""
+    if y.dtype == bool_dtype():
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if y.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions" if name == "trapezoid"
+                         else "slice() cannot be applied to a 0-dim tensor.")
+    d = dim_arg(dim, y.ndim)
+    if not isinstance(x, Tensor):
+        return d, 1 if dx is None else dx
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[d]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        shape = [1] * y.ndim
+        shape[d] = -1
+        x = x.reshape(shape)
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    n = x.shape[d]
+    m = n - 1 if n else 0
+    return d, x.narrow(d, min(n, 1), m) - x.narrow(d, 0, m)
+
+
+def bool_dtype():
+    from .._dtype import bool_
+    return bool_
+
+
+def _empty_except(y, d):
+    from .creation import zeros
+    return zeros(*(n for i, n in enumerate(y.shape) if i != d), dtype=y.dtype)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """∫ y along `dim` by the trapezoidal rule, with sample points x (a tensor) or spacing dx
+    (a number, default 1)."""
+    if x is not None and dx is not None and isinstance(x, Tensor):
+        raise TypeError("trapezoid() received an invalid combination of arguments - got (Tensor, Tensor, "
+                        f"dx={type(dx).__name__}), but expected one of:\n * (Tensor y, Tensor x, *, int dim = -1)\n"
+                        " * (Tensor y, *, Number dx = 1, int dim = -1)\n")
+    d, step = _spacing("trapezoid", y, x, dx, dim)
+    n = y.shape[d]
+    if n == 0:
+        return _empty_except(y, d)
+    if not isinstance(step, Tensor):
+        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * step
+    return (step * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).sum(d) / 2.0
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """The older name of trapezoid()."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral of y along `dim` (one entry fewer than y)."""
+    d, step = _spacing("cumulative_trapezoid", y, x, dx, dim)
+    n = y.shape[d]
+    m = n - 1 if n else 0
+    pairs = y.narrow(d, min(n, 1), m) + y.narrow(d, 0, m)
+    if not isinstance(step, Tensor):
+        return (pairs * (step / 2.0)).cumsum(d)
+    return (step * pairs / 2.0).cumsum(d)
