@@ -124,6 +124,26 @@ def test_interpolate_wrong_rank_errors():
         assert str(l_err.value) == str(t_err.value)
 
 
+@pytest.mark.parametrize("shape,kwargs", [
+    ((1, 2, 5), dict(size=3, mode="bicubic")), ((1, 1, 3, 3, 3), dict(size=3, mode="bicubic")),
+    ((1, 0, 3, 3), dict(size=2, mode="bicubic")), ((1, 1, 3), dict(scale_factor=0.2)),
+    ((1, 1, 3, 3), dict(scale_factor=0.2, mode="bilinear")), ((1, 1, 3, 3, 3), dict(scale_factor=0.2)),
+    ((1, 1, 0, 3), dict(size=2, mode="nearest")),
+])
+def test_interpolate_configuration_errors(shape, kwargs):
+    x = np.zeros(shape, "float32")
+    with pytest.raises(Exception) as t_err:
+        torch.nn.functional.interpolate(torch.from_numpy(x), **kwargs)
+    with pytest.raises(type(t_err.value)) as l_err:
+        LF.interpolate(lamina.from_numpy(x), **kwargs)
+    assert str(l_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 2, 3, 3), (1, 1, 3, 3, 3)])
+def test_area_interpolation_to_an_empty_size(shape):
+    check(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=0.2, mode="area"), [shape], grad=False)
+
+
 # ---- pixel shuffle ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("shape,r", [((2, 8, 3, 4), 2), ((9, 2, 2), 3), ((2, 2, 4, 1, 3), 2)])
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -159,6 +159,11 @@ def test_reshape_copies_when_it_must():
     ("x.reshape(5, -1)", RuntimeError, r"shape '\[5, -1\]' is invalid for input of size 24"),
     ("x.flatten(2, 1)", RuntimeError, "flatten\\(\\) has invalid args: start_dim cannot come after end_dim"),
     ("x.unflatten(1, (2, 2))", RuntimeError, "unflatten: Provided sizes \\[2, 2\\] don't multiply up to the size"),
+    ("x.unflatten(-2, (2, 2))", RuntimeError, r"unflatten: Provided sizes \[2, 2\] don't multiply up to the size of "
+                                              r"dim 1 \(3\) in the input tensor"),
+    ("x.unflatten(-1, (5, -1))", RuntimeError, r"unflatten: Provided sizes \[5, -1\] don't multiply up to the size "
+                                               r"of dim 2 \(4\) in the input tensor"),
+    ("x.unflatten(0, ())", RuntimeError, "unflatten: sizes must be non-empty"),
     ("x.unsqueeze(5)", IndexError, r"Dimension out of range \(expected to be in range of \[-4, 3\], but got 5\)"),
     ("x.transpose(0, 3)", IndexError, r"Dimension out of range \(expected to be in range of \[-3, 2\], but got 3\)"),
     ("x.permute(0, 1)", RuntimeError, "number of dimensions in the tensor input does not match"),

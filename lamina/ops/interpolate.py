@@ -15,7 +15,7 @@ from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
 
-_MODES_NEED = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
+_MODES_NEED = {"linear": 1, "bilinear": 2, "trilinear": 3}  # bicubic on 3-D/5-D gets PyTorch's generic error
 
 
 def _scale_value(scale, n, o, dt):
@@ -278,7 +278,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias:
         raise NotImplementedError("lamina's interpolate does not implement antialias=True")
     modes = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
-    if mode not in modes or dim not in (1, 2, 3):
+    if mode not in modes or dim not in (1, 2, 3) or (mode == "bicubic" and dim != 2):
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the modes: nearest | "
             f"linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")
@@ -286,9 +286,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         need = _MODES_NEED[mode]
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need + 2}D input")
     for n, o in zip(x.shape[2:], out_size):
-        if o <= 0 or n <= 0:
+        if (o <= 0 or n <= 0) and mode != "area":  # area is adaptive pooling, which allows an empty output
             raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
-                               f"({_dims(x.shape[2:])}) and output ({_dims(out_size)})")
+                               f"({_dims(x.shape[2:])}) {'and ' if dim == 1 else ''}output ({_dims(out_size)})")
+    if mode == "bicubic" and 0 in x.shape[1:]:
+        raise RuntimeError(f"Non-empty 4D data tensor expected but got a tensor with sizes {list(x.shape)}")
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1](input, out_size)
     if mode in ("nearest", "nearest-exact"):

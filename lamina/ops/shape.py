@@ -128,11 +128,14 @@ def unflatten(input, dim, sizes):
     x = input._data
     d = dim_arg(dim, x.ndim)
     sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = int(np.prod([s for s in sizes if s != -1]))
+    if (known != x.shape[d]) if -1 not in sizes else (sizes.count(-1) == 1 and (known == 0 or x.shape[d] % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+                           f"({x.shape[d]}) in the input tensor")
     if -1 in sizes:
         sizes = _infer(sizes, x.shape[d], None)
-    elif int(np.prod(sizes)) != x.shape[d]:
-        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
-                           f"({x.shape[d]}) in the input tensor")
     return reshape(input, x.shape[:d] + sizes + x.shape[d + 1:])
 
 
