@@ -375,6 +375,9 @@ def test_unfold_matmul_is_a_convolution():
     ("unfold", (2, 5, 2), (3,)), ("unfold", (1, 2, 5, 2), (3,)), ("unfold", (1, 1, 5, 5, 5), (2,)),
     ("fold", (1, 12, 5), ((3, 3), 2)), ("fold", (1, 10, 4), ((3, 3), 2)), ("fold", (2, 3, 4, 4), ((3, 3), 2)),
     ("fold", (4,), ((3, 3), 2)),
+    # empty non-batch dims are rejected before the block arithmetic
+    ("fold", (1, 12, 0), ((4, 4), (2, 3))), ("fold", (1, 0, 4), ((4, 4), 2)), ("fold", (4, 0), ((4, 4), 2)),
+    ("unfold", (1, 0, 4, 4), (2,)), ("unfold", (2, 0, 4), (2,)), ("unfold", (1, 2, 0, 4), (2,)),
 ])
 def test_fold_errors(fn, shape, args):
     x = np.zeros(shape, "float32")

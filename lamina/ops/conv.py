@@ -282,7 +282,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     r"""Extract sliding local blocks (im2col): (N, C, H, W) → (N, C·∏kernel_size, L),
     L = ∏_d ⌊(size_d + 2·padding_d - dilation_d·(kernel_size_d-1) - 1)/stride_d + 1⌋."""
     x = input._data
-    if x.ndim not in (3, 4):
+    if x.ndim not in (3, 4) or 0 in x.shape[-3:]:
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(x.shape)}")
     k, d, p, s = _fold_args(kernel_size, dilation, padding, stride)
@@ -307,7 +307,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     r"""Combine sliding local blocks into a tensor, summing overlaps (col2im):
     (N, C·∏kernel_size, L) → (N, C, *output_size). The inverse layout of unfold."""
     x = input._data
-    if x.ndim not in (2, 3):
+    if x.ndim not in (2, 3) or 0 in x.shape[-2:]:
         raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
                            f"dimensions for input, but got: {list(x.shape)}")
     size = _ntuple(output_size, 2, "output_size")
