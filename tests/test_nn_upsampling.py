@@ -171,3 +171,25 @@ def test_pixel_shuffle_errors(fn, shape, r):
     with pytest.raises(RuntimeError) as l_err:
         getattr(LF, fn)(lamina.from_numpy(x), r)
     assert str(l_err.value) == str(t_err.value)
+
+
+# ---- channel shuffle -------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,groups", [((2, 6, 3), 3), ((1, 4, 2, 2), 2), ((2, 6, 3, 3, 2, 2), 2), ((1, 5, 2), 1),
+                                          ((2, 6, 2), 6)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_channel_shuffle(shape, groups, dtype):
+    check(lambda lib, x: lib.nn.functional.channel_shuffle(x, groups), [shape], dtype=dtype)
+    check(lambda lib, x: lib.channel_shuffle(x, groups), [shape], dtype=dtype)
+    t_mod, l_mod = torch.nn.ChannelShuffle(groups), lnn.ChannelShuffle(groups)
+    assert repr(l_mod) == repr(t_mod)
+    check_module(t_mod, l_mod, [shape], dtype=dtype)
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6), 3), ((2, 6, 3, 3), 4), ((2, 6, 3), 0), ((2, 6, 3), -1)])
+def test_channel_shuffle_errors(shape, groups):
+    x = np.zeros(shape, "float32")
+    with pytest.raises(RuntimeError) as t_err:
+        torch.nn.functional.channel_shuffle(torch.from_numpy(x), groups)
+    with pytest.raises(RuntimeError) as l_err:
+        LF.channel_shuffle(lamina.from_numpy(x), groups)
+    assert str(l_err.value) == str(t_err.value)

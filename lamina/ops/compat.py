@@ -16,7 +16,8 @@ __all__ = ["dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_a
            "batch_norm", "group_norm", "instance_norm", "rms_norm", "embedding", "conv1d", "conv2d", "conv3d",
            "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d",
            "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "cosine_similarity",
-           "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "selu", "selu_", "celu", "celu_",
+           "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
+           "selu", "selu_", "celu", "celu_",
            "prelu", "rrelu", "rrelu_", "threshold", "threshold_", "hardshrink", "relu_",
            "binary_cross_entropy_with_logits", "kl_div", "repeat_interleave", "diff", "cdist", "bincount",
            "searchsorted", "bucketize", "isin", "sgn", "positive", "detach", "is_complex", "logaddexp",
@@ -97,7 +98,9 @@ max_pool1d, max_pool2d, max_pool3d, avg_pool1d, adaptive_avg_pool1d, adaptive_ma
     _forward("pooling", n) for n in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
                                       "adaptive_avg_pool1d", "adaptive_max_pool1d"))
 cosine_similarity, pairwise_distance = (_forward("embedding", n) for n in ("cosine_similarity", "pairwise_distance"))
-pixel_shuffle, pixel_unshuffle = (_forward("interpolate", n) for n in ("pixel_shuffle", "pixel_unshuffle"))
+pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle = (
+    _forward("interpolate", n)
+    for n in ("pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"))
 selu_, celu_, prelu, rrelu_, threshold_, hardshrink, relu_ = (
     _forward("activation", n) for n in ("selu_", "celu_", "prelu", "rrelu_", "threshold_", "hardshrink", "relu_"))
 

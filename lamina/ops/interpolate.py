@@ -1,5 +1,5 @@
 """Resampling: F.interpolate (nearest, nearest-exact, linear, bilinear, trilinear, bicubic, area),
-the deprecated F.upsample* aliases, and pixel_shuffle / pixel_unshuffle.
+the deprecated F.upsample* aliases, pixel_shuffle / pixel_unshuffle and channel_shuffle.
 
 Source positions follow PyTorch's formulas in the same floating type (float32 for float32
 input), so the chosen pixels and weights agree bit for bit. Linear and cubic modes are separable:
@@ -13,7 +13,8 @@ import numpy as np
 from ._core import make
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
-__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
+           "channel_shuffle", "native_channel_shuffle"]
 
 _MODES_NEED = {"linear": 1, "bilinear": 2, "trilinear": 3}  # bicubic on 3-D/5-D gets PyTorch's generic error
 
@@ -374,3 +375,30 @@ def pixel_unshuffle(input, downscale_factor):
     def backward(g):
         return (_shuffle(g, r),)
     return make(_unshuffle(x, r), (input,), backward, "PixelUnshuffleBackward0")
+
+
+def _group_swap(x, a, b):
+    """(N, C, *) viewed as (N, a, b, *) with the two group axes swapped, back to (N, C, *)."""
+    rest = x.shape[2:]
+    return x.reshape((x.shape[0], a, b) + rest).swapaxes(1, 2).reshape(x.shape)
+
+
+def channel_shuffle(input, groups):
+    r"""(N, C, *) → (N, C, *) with the channels seen as (g, C/g) and transposed to (C/g, g): channel
+    k·(C/g) + j moves to j·g + k (ShuffleNet's mixing between grouped convolutions)."""
+    x = input._data
+    g = int(groups)
+    if x.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(x.shape)}")
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    c = x.shape[1]
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {g} groups.")
+
+    def backward(grad):
+        return (_group_swap(grad, c // g, g),)
+    return make(_group_swap(x, g, c // g), (input,), backward, "ChannelShuffleBackward0")
+
+
+native_channel_shuffle = channel_shuffle

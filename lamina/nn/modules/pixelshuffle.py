@@ -1,8 +1,8 @@
-"""PixelShuffle and PixelUnshuffle: trade channels for spatial resolution and back."""
-from ...ops.interpolate import pixel_shuffle, pixel_unshuffle
+"""PixelShuffle and PixelUnshuffle: trade channels for spatial resolution and back; ChannelShuffle."""
+from ...ops.interpolate import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
 
 
 class PixelShuffle(Module):
@@ -31,3 +31,18 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    r"""Splits the C channels of (N, C, *) into `groups` groups and interleaves them: the channels,
+    seen as (groups, C/groups), are transposed to (C/groups, groups). Output shape = input shape."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
