@@ -188,9 +188,11 @@ def _constants(dt):
 
 
 @functools.lru_cache(maxsize=64)
-def _gate_scale(factors, H, dt):
-    """The per-row factors of the gate pre-activations, one per gate block of H rows (read-only,
-    shared between calls)."""
-    s = np.repeat(np.array(factors, dt), H)
+def _gate_scale(factors, dt):
+    """The factors of the gate pre-activations, one per gate, as an (n_gates, 1) column to
+    multiply a (n_gates, H·cols) view of contiguous gate rows with: one scalar per contiguous
+    block runs ~3x faster than a per-row column broadcast over (rows, cols). Read-only, shared
+    between calls."""
+    s = np.array(factors, dt).reshape(-1, 1)
     s.flags.writeable = False
     return s

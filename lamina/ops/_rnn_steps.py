@@ -11,10 +11,10 @@ from ._rnn_plan import _at, _blocks, _buf, _constants, _gate_scale
 
 
 class _Pre:
-    """The gate pre-activations of one step, W_ih x + W_hh h + biases, scaled per row by `scale`
-    if given (folded into the weights when merged). Merged: one GEMM with W = [W_ih | b | W_hh] on the
-    whole slot (the loop calls it with `operands`); else two GEMMs on its parts and the bias and
-    scale added per step (a call)."""
+    """The gate pre-activations of one step, W_ih x + W_hh h + biases, each gate block of rows
+    scaled by its factor in `scale` (_gate_scale) if given (folded into the weights when
+    merged). Merged: one GEMM with W = [W_ih | b | W_hh] on the whole slot (the loop calls it
+    with `operands`); else two GEMMs on its parts and the bias and scale added per step (a call)."""
 
     def __init__(self, Wih, Whh, bias, scale, hz, merge, extra_rows=0):
         G, I = Wih.shape
@@ -27,12 +27,13 @@ class _Pre:
                 W[:G, I] = bias
             W[:G, hz:] = Whh
             if scale is not None:
-                W[:G] *= scale[:, None]
+                rows = W[:G].reshape(len(scale), -1)   # gate blocks of rows, each contiguous
+                np.multiply(rows, scale, out=rows)
             self.W = W
         else:
             self.Wih, self.Whh, self.I = Wih, Whh, I
             self.bias = None if bias is None else bias[:, None]
-            self.scale = None if scale is None else scale[:, None]
+            self.scale = scale
 
     def operands(self, zin, zero_h0):
         """Per step (W, z slot) for the merged GEMM, (None, z slot) otherwise; a first step
@@ -49,8 +50,9 @@ class _Pre:
         out += self.Whh @ z[self.hz:]
         if self.bias is not None:
             out += self.bias
-        if self.scale is not None:
-            out *= self.scale
+        if self.scale is not None:  # `out` is a contiguous step block
+            rows = out.reshape(len(self.scale), -1)
+            np.multiply(rows, self.scale, out=rows)
 
 
 # ---- LSTM: i, f, g, o = σ, σ, tanh, σ of the four H-row blocks ------------------------------------
@@ -63,7 +65,7 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
     # D = 1 + exp(-x) on one contiguous block, and σ(x) = 1/D, tanh(x) = 2/D_g - 1 follow by
     # division (powers of two scale exactly; 2/inf = 0 keeps saturated gates finite). The
     # slots hold c~ = -2c, so that tanh(c) = 2/(1 + exp(c~)) - 1 too: an exp costs half a tanh.
-    scale = _gate_scale((-1.0, -1.0, -2.0, -1.0), H, dt)
+    scale = _gate_scale((-1.0, -1.0, -2.0, -1.0), dt)
     pre = _Pre(Wih, Whh, None if b_ih is None else b_ih._data + b_hh._data, scale, hz, merge)
     Whr = None if w_hr is None else w_hr._data
     B = Z.shape[2]
@@ -161,7 +163,7 @@ def _gru_forward(Z, hz, Wih, Whh, b_ih, b_hh, plan, merge, keep, zero_h0):
         if b_ih is not None:
             bias = b_hh._data.copy()
             bias[:H2] += b_ih._data[:H2]
-        pre = _Pre(Wih[:H2], Whh[:H2], None if bias is None else bias[:H2], _gate_scale((-1.0, -1.0), H, dt),
+        pre = _Pre(Wih[:H2], Whh[:H2], None if bias is None else bias[:H2], _gate_scale((-1.0, -1.0), dt),
                    hz, merge, extra_rows=H)
         pre.W[H2:, :I] = 0   # the n rows: [0 | b_hn | W_hn]
         if bias is not None:
