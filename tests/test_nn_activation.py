@@ -262,3 +262,9 @@ def test_gumbel_softmax_samples():
     # straight-through: the gradient is the soft sample's
     (hard * lamina.from_numpy(np.array([1.0, 2.0, 3.0], dtype="float32"))).sum().backward()
     assert logits.grad is not None and np.isfinite(logits.grad.numpy()).all() and logits.grad.numpy().any()
+
+
+def test_hardtanh_bounds_assertion_names_them():
+    for lib in (torch, lamina):
+        with pytest.raises(AssertionError, match=r"max_val \(1\.0\) must be greater than min_val \(2\.0\)"):
+            lib.nn.Hardtanh(2.0, 1.0)

@@ -219,3 +219,34 @@ def test_grad_fn_names_match_torch():
                 lib.outer(r(3), r(2))]
         return [o.grad_fn.name() for o in outs]
     assert names(lamina) == names(torch)
+
+
+@pytest.mark.parametrize("args,exc,msg", [((0, 2, 3), ValueError, r"in1_features must be > 0, but got \(in1_features=0\)"),
+                                          ((-1, 2, 3), RuntimeError, "Trying to create tensor with negative dimension")])
+def test_bilinear_constructor_errors(args, exc, msg):
+    for lib in (torch, lamina):
+        with pytest.raises(exc, match=msg):
+            lib.nn.Bilinear(*args)
+
+
+@pytest.mark.parametrize("s1,s2,out", [((4, 2), (4, 3), 5), ((2,), (3,), 5), ((2, 4, 2), (2, 4, 3), 1), ((0, 2), (0, 3), 5),
+                                       ((4, 2), (4, 3), 0)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_functional_bilinear(s1, s2, out, bias):
+    w = (out, s1[-1], s2[-1])
+    check(lambda lib, a, b, w, c: lib.nn.functional.bilinear(a, b, w, c if bias else None), [s1, s2, w, (out,)],
+          dtype="float64")
+
+
+@pytest.mark.parametrize("s1,s2,w,b", [((4, 2), (3, 3), (5, 2, 3), None), ((4, 2), (4, 4), (5, 2, 3), None),
+                                       ((4, 3), (4, 3), (5, 2, 3), None), ((4, 2), (4, 3), (5, 2, 3), (4,)),
+                                       ((4, 2), (2, 4, 3), (5, 2, 3), None)])
+def test_bilinear_errors(s1, s2, w, b):
+    def fn(lib):
+        bias = None if b is None else lib.zeros(b)
+        return lib.nn.functional.bilinear(lib.zeros(s1), lib.zeros(s2), lib.zeros(w), bias)
+    with pytest.raises(RuntimeError) as t_err:
+        fn(torch)
+    with pytest.raises(RuntimeError) as l_err:
+        fn(lamina)
+    assert str(l_err.value) == str(t_err.value)

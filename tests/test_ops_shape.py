@@ -240,3 +240,14 @@ def test_meshgrid_and_broadcast_helpers_match_torch():
     check(lambda lib, a: lib.broadcast_to(a, (2, 3)), [(3,)])
     check(lambda lib, a, b: (lib.hstack([a, b]), lib.vstack([a, b])), [(3,), (3,)])
     check(lambda lib, a: (lib.atleast_1d(a), lib.atleast_2d(a)), [()])
+
+
+@pytest.mark.parametrize("size,msg", [("a", "unflattened_size must be a tuple of ints, but found type str"),
+                                      (2, "unflattened_size must be a tuple of ints, but found type int"),
+                                      ((2, "a"), "unflattened_size must be tuple of ints, but found element of type "
+                                                 "str at pos 1")])
+def test_unflatten_module_checks_its_sizes(size, msg):
+    for lib in (torch, lamina):
+        with pytest.raises(TypeError, match=msg):
+            lib.nn.Unflatten(1, size)
+    assert repr(lamina.nn.Unflatten(1, [2, 3])) == repr(torch.nn.Unflatten(1, [2, 3]))

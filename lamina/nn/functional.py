@@ -7,7 +7,7 @@ from ..ops.conv import *  # noqa: F401,F403
 from ..ops.dropout import *  # noqa: F401,F403
 from ..ops.embedding import *  # noqa: F401,F403
 from ..ops.interpolate import *  # noqa: F401,F403
-from ..ops.linalg import linear  # noqa: F401
+from ..ops.linalg import bilinear, linear  # noqa: F401
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.normalization import *  # noqa: F401,F403
 from ..ops.padding import *  # noqa: F401,F403

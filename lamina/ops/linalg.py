@@ -11,7 +11,7 @@ import numpy as np
 from ..tensor import Tensor
 from ._core import as_tensor, broadcast_error, make, unbroadcast
 
-__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger", "einsum"]
+__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger", "einsum", "bilinear"]
 METHODS = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger"]
 
 _DN = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
@@ -361,6 +361,27 @@ def _label_sizes(subs, shapes):
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
                                    f"with previously seen size {seen}")
     return sizes
+
+
+def bilinear(input1, input2, weight, bias=None):
+    r""":math:`y_o = x_1^T A_o x_2 + b_o`: input1 (*, in1), input2 (*, in2), weight (out, in1, in2),
+    bias (out,) → (*, out). One einsum, so its gradients come with it."""
+    a, b, w = input1._data, input2._data, weight._data
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {a.ndim} and {b.ndim}")
+    for i in range(a.ndim - 1):
+        if a.shape[i] != b.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got {a.shape[i]} and "
+                               f"{b.shape[i]}")
+    for name, x, k in (("input1", a, 1), ("input2", b, 2)):
+        if x.shape[-1] != w.shape[k]:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {x.shape[-1]} but "
+                               f"expected {w.shape[k]}")
+    if bias is not None and bias._data.shape[0] != w.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias._data.shape[0]} but "
+                           f"expected {w.shape[0]}")
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
 
 
 def einsum(equation, *operands):

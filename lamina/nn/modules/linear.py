@@ -92,6 +92,8 @@ class Bilinear(Module):
             self.bias = Parameter(empty(out_features, dtype=dtype))
         else:
             self.register_parameter("bias", None)
+        if in1_features <= 0:  # the init bound divides by it
+            raise ValueError(f"in1_features must be > 0, but got (in1_features={in1_features})")
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -101,8 +103,7 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1, input2):
-        out = ops.linalg.einsum("...i,oij,...j->...o", input1, self.weight, input2)
-        return out + self.bias if self.bias is not None else out
+        return ops.linalg.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
