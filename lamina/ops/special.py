@@ -33,6 +33,25 @@ _LOG_PI = 1.1447298858494002
 _LN2 = 0.6931471805599453
 
 
+def _shift_poly(coeffs, shift):
+    """The coefficients of p(u + shift) given those of p(t): p evaluated at t = u + shift."""
+    out = [0.0] * len(coeffs)
+    for c in coeffs[::-1]:  # Horner on polynomials: out = out · (u + shift) + c
+        out = [a * shift + b for a, b in zip(out, [0.0] + out[:-1])]
+        out[0] += c
+    return tuple(out)
+
+
+def _poly(z, coeffs):
+    """Σ coeffs[k] z^k by Horner's rule, in place on one temporary."""
+    r = z * coeffs[-1]
+    r += coeffs[-2]
+    for c in coeffs[-3::-1]:
+        r *= z
+        r += c
+    return r
+
+
 def _in64(fn):
     """fn computed in float64 and rounded back to the input's float dtype."""
     def run(x):
@@ -40,83 +59,132 @@ def _in64(fn):
     return run
 
 
-def _clenshaw(t, c):
-    """Σ c_k T_k(t) for t in [−1, 1]."""
-    b1 = np.zeros_like(t)
-    b2 = np.zeros_like(t)
-    t2 = t + t
-    for ck in c[:0:-1]:
-        b1, b2 = t2 * b1 - b2 + ck, b1
-    return t * b1 - b2 + c[0]
-
-
 # ---- erfc, erfinv ---------------------------------------------------------------------------
 # erfc(x) = e^(−x²) F(x) / x for x ≥ 0.5 with F(x) = x e^(x²) erfc(x), which is smooth and tends
-# to 1/√π. Chebyshev coefficients of F fitted to 40-digit values: on x ∈ [0.5, 2.5], and on
-# x ≥ 2.5 as a function of u = 1/x ∈ (0, 0.4]; dropped terms are below 1e−18.
-_ERFC_NEAR = (0.4520318271542131, 0.10030444073170444, -0.03237702181630116, 0.008791925685790625,
-              -0.00212404612423769, 0.0004696475230393984, -9.666792498279884e-05, 1.8732973375848727e-05,
-              -3.44553035803876e-06, 6.051602002056033e-07, -1.0197896309420178e-07, 1.6551349165583992e-08,
-              -2.5953826330481342e-09, 3.942362030884198e-10, -5.813940886760738e-11, 8.340299864004026e-12,
-              -1.1657894966793967e-12, 1.5901162823794254e-13, -2.1192311793895396e-14, 2.7629837431467116e-15,
-              -3.5276661732217545e-16, 4.414898021197445e-17, -5.420697495733932e-18, 6.534849444934611e-19)
-_ERFC_FAR = (0.5495480779807944, -0.018976192136099374, -0.003960769171742404, 0.00039662774438071823,
-             1.491425953822379e-05, -7.3582811615757165e-06, 5.478078540610374e-07, 8.462658416197452e-08,
-             -2.448994306508913e-08, 1.4692589747850094e-09, 4.5721805568393864e-10, -1.2334756683833423e-10,
-             7.415729197160827e-12, 2.8776055172777517e-12, -8.482764186613106e-13, 6.554142204145574e-14,
-             2.0180703911951055e-14, -7.304988179637257e-15, 8.0702098981946195e-16, 1.405609276191008e-16,
-             -7.277463658415374e-17, 1.154230369841877e-17, 6.708239602924598e-19)
+# to 1/√π. F's Chebyshev interpolants, fitted to 40-digit values (dropped terms below 1e−18), in
+# power form (the conversion loses nothing here: the power coefficients add up to below 0.66):
+# in t = x − 1.5 on x ∈ [0.5, 2.5], and in t = 5/x − 1 on x ≥ 2.5.
+_ERFC_NEAR = (0.48237812468147623, 0.0761510398554774, -0.04939635794934398, 0.026754681906133462,
+              -0.012864893869961522, 0.005658404631088472, -0.0023167552324598493, 0.0008932397774224853,
+              -0.00032696514969543435, 0.00011432156097875003, -3.836245493383265e-05, 1.240182518605208e-05,
+              -3.874531634023799e-06, 1.1728459708339523e-06, -3.4476686645403e-07, 9.860074758332526e-08,
+              -2.7466668007222028e-08, 7.47125968836934e-09, -2.001457017528028e-09, 5.206590608975448e-10,
+              -1.2242715799245522e-10, 3.0533302604136236e-11, -1.1368026594573408e-11, 2.740914516628702e-12)
+_ERFC_FAR = (0.5535231886653431, -0.020203444544685395, -0.0080301859588379, 0.001738211237283902,
+             8.892563078071803e-05, -0.00012641609462761108, 2.4276410495431737e-05, 4.19616236358468e-06,
+             -3.644412618062389e-06, 7.649207005445254e-07, 1.5213866260761009e-07, -1.550868971387535e-07,
+             4.255503267495463e-08, 3.955310384274356e-09, -8.2042163752803e-09, 3.2784909758054024e-09,
+             -2.4477783187631447e-10, -5.107974409682305e-10, 3.149287822725824e-10, -2.669345506530252e-11,
+             -4.5892377620296717e-11, 1.210298264287316e-11, 1.4068198099752527e-12)
 
+_ERFC_FAR_SHIFTED = _shift_poly(_ERFC_FAR, -1.0)  # in u = 5/x directly
+
+
+# (Large temporaries cost page faults on every allocation, so the erfc path works in place.)
 
 def _exp_minus_square(a):
     """e^(−a²) without the rounding error of a² (which e^ would blow up ~700-fold near a = 26):
     a = h + l with h on a 2^−12 grid, so h² is exact and e^(−a²) = e^(−h²) e^(−l(a + h))."""
     a = np.minimum(a, 30.0)  # e^(−900) is 0 in float64 already
-    h = np.round(a * 4096.0) / 4096.0
-    return np.exp(-h * h) * np.exp(-(a - h) * (a + h))
+    h = a * 4096.0
+    np.rint(h, out=h)
+    h *= 1.0 / 4096.0
+    low = a - h
+    a += h
+    low *= a
+    np.negative(low, out=low)
+    np.exp(low, out=low)
+    np.multiply(h, h, out=h)
+    np.negative(h, out=h)
+    np.exp(h, out=h)
+    h *= low
+    return h
+
+
+def _erfc_scaled(a):
+    """F(a)/a = e^(a²) erfc(a) for float64 a ≥ 0.5."""
+    near = a < 2.5
+    if near.all():
+        f = _poly(a - 1.5, _ERFC_NEAR)
+    elif not near.any():
+        f = _poly(np.divide(5.0, a), _ERFC_FAR_SHIFTED)
+    else:
+        f = np.empty_like(a)
+        f[near] = _poly(a[near] - 1.5, _ERFC_NEAR)
+        f[~near] = _poly(np.divide(5.0, a[~near]), _ERFC_FAR_SHIFTED)
+    f /= a
+    return f
 
 
 def _erfc_tail(a):
-    """erfc(a) for float64 a ≥ 0.5 (inf included)."""
-    near = a < 2.5
-    f = np.empty_like(a)
-    an = a[near]
-    f[near] = _clenshaw(an - 1.5, _ERFC_NEAR)
-    u = 1.0 / a[~near]
-    f[~near] = _clenshaw(u * 5.0 - 1.0, _ERFC_FAR)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isinf(a), 0.0, _exp_minus_square(a) * f / a)
+    """erfc(a) for float64 a ≥ 0.5 (inf included: 0 · F / inf = 0)."""
+    f = _erfc_scaled(a)
+    f *= _exp_minus_square(a)
+    return f
 
 
 def erfc_array(x):
-    """erfc of a float64 ndarray."""
+    """erfc of a float64 ndarray: the tail formula where |x| ≥ 0.5 (2 − it for negative x),
+    1 − erf(x) inside."""
     a = np.abs(x)
-    big = a >= 0.5  # NaN is not big: 1 − erf(NaN) is NaN
-    out = np.empty_like(x)
-    out[~big] = 1.0 - erf_array(x[~big])
-    xb = x[big]
-    tail = _erfc_tail(np.abs(xb))
-    out[big] = np.where(xb > 0, tail, 2.0 - tail)
+    small = a < 0.5  # NaN is not small: it flows through the tail formula as NaN
+    any_small = small.any()
+    if any_small:
+        np.maximum(a, 0.5, out=a)  # valid input for the tail; those places are overwritten below
+    out = _erfc_tail(a)
+    np.subtract(2.0, out, out=out, where=x < 0)
+    if any_small:
+        out[small] = 1.0 - erf_array(x[small])
     return out
 
 
 erfc = _unary("ErfcBackward0", _in64(erfc_array), lambda g, x, y: g * (np.exp(-x * x) * (-2.0 / _SQRT_PI)))
 
 
+# erfinv(x)/x as a function of w = −log(1 − x²): power forms of Chebyshev fits (40-digit values,
+# 1e−9 relative) in t = 2w/6.25 − 1 on w < 6.25, and in t over s = √w on [2.5, 6] and [6, 27.5]
+# (27.5² covers erfcinv of the smallest subnormal). One Halley step then gives full precision.
+_ERFINV_A = (1.6536545627563548, 0.7504943082203515, -0.05892257408791175, -0.022604107824496247,
+             0.017808469224979574, -0.004140117340222936, -0.001272298167105662, 0.0012425459664566552,
+             -0.000262840003845403, -0.00013493722426255125, 9.156612800314453e-05, 1.5265790815431615e-06,
+             -1.0741302856766835e-05)
+_ERFINV_B = (4.092223422856319, 1.7674619820743294, 0.002182898327667297, -0.0032578805606688233,
+             0.0019879196333574853, -0.0010570403253133851, 0.0006471235918665765, -0.0005194953397877659,
+             0.0004530273584396645, -0.000457589590204467, 0.0005105289604424713, -0.00033222078304751164,
+             -2.243416896602095e-05, 0.00014613547735933127, -5.323360729595971e-05)
+_ERFINV_C = (16.669370646354956, 10.782664018521535, -0.014861217394182048, 0.0069414344235364375,
+             -0.0032125108367566726, 0.0013470263842884033, -0.0004771262984983377, 0.00047382106230835523,
+             -0.0003346694438365066, -0.0007082236833044432, 0.000692619944011582, 0.0006624479083209707,
+             -0.0005708732042845497, -0.00038550759701750005, 0.000301269105608773)
+
+
 def _erfinv_abs(a, c):
-    """y ≥ 0 with erf(y) = a, given a ∈ [0, 1) and its complement c = 1 − a exactly: a guess
-    (about 2e−3 relative) polished by three Halley steps on erf where a ≤ 0.5, on erfc where
-    a > 0.5 (there c is the exact target and erf would cancel)."""
-    # Winitzki's approximation: erf(y) ≈ √(1 − e^(−y² (4/π + k y²) / (1 + k y²))), k = 0.147
-    log1m = np.log(c * (1.0 + a))
-    s = 2.0 / (_PI * 0.147) + 0.5 * log1m
-    y = np.sqrt(np.sqrt(s * s - log1m / 0.147) - s)
-    upper = a > 0.5
-    for _ in range(3):
-        r = np.where(upper, c - erfc_array(y), erf_array(y) - a)
-        d = r / ((2.0 / _SQRT_PI) * np.exp(-y * y))
-        y = y - d / (1.0 + y * d)
-    return y
+    """y ≥ 0 with erf(y) = a, given a ∈ [0, 1) and its complement c = 1 − a exactly."""
+    w = -np.log(c * (1.0 + a))  # 1 − a² from the exact complement
+    f = np.empty_like(w)
+    first = w < 6.25
+    f[first] = _poly(w[first] * (2.0 / 6.25) - 1.0, _ERFINV_A)
+    if not first.all():
+        s = np.sqrt(w[~first])
+        second = s < 6.0
+        fs = np.empty_like(s)
+        fs[second] = _poly(s[second] * (2.0 / 3.5) - (8.5 / 3.5), _ERFINV_B)
+        fs[~second] = _poly(s[~second] * (2.0 / 21.5) - (33.5 / 21.5), _ERFINV_C)
+        f[~first] = fs
+    y = f * a
+    # Halley: y −= d / (1 + y d) with d = (erf(y) − a) / erf'(y). Where erf(y) is near 1 the
+    # residual is formed from erfc instead, scaled by e^(y²) so that nothing underflows:
+    # d = (√π/2) (c e^(y²) − F(y)/y), F(y) = y e^(y²) erfc(y) the tail fit.
+    upper = a > 0.5205  # erfinv(0.5205) > 0.5, where the tail fit starts
+    d = np.empty_like(y)
+    lo = ~upper
+    yl = y[lo]
+    d[lo] = (erf_array(yl) - a[lo]) * (0.5 * _SQRT_PI) * np.exp(yl * yl)
+    yu = y[upper]
+    with np.errstate(divide="ignore"):
+        scaled_c = np.exp(np.log(c[upper]) + yu * yu)
+    d[upper] = (scaled_c - _erfc_scaled(yu)) * (0.5 * _SQRT_PI)
+    return y - d / (1.0 + y * d)
 
 
 def erfinv_array(x):
@@ -177,11 +245,6 @@ _STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 /
 _PSI_SERIES = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
 
 
-def _poly(z, coeffs):
-    r = np.full_like(z, coeffs[-1])
-    for c in coeffs[-2::-1]:
-        r = r * z + c
-    return r
 
 
 def _sinpi(x):
@@ -204,31 +267,43 @@ def _lgamma_pos(z):
     return out
 
 
+def _stirling(z):
+    """log Γ(z) for z ≥ 10 (inf stays inf)."""
+    zi = 1.0 / z
+    with np.errstate(invalid="ignore"):
+        out = (z - 0.5) * np.log(z) - z
+    out[np.isinf(z)] = np.inf
+    out += _LOG_SQRT_2PI
+    out += zi * _poly(zi * zi, _STIRLING)
+    return out
+
+
 def _lgamma_stirling(z):
-    p = np.ones_like(z)
-    for _ in range(8):
-        low = z < 10.0
-        if not low.any():
-            break
-        p = np.where(low, p * z, p)
-        z = np.where(low, z + 1.0, z)
-    with np.errstate(over="ignore", invalid="ignore"):
-        zi = 1.0 / z
-        out = (z - 0.5) * np.log(z) - z + _LOG_SQRT_2PI + zi * _poly(zi * zi, _STIRLING)
-        out = np.where(np.isinf(z), np.inf, out)
-    return out - np.log(p)
+    """log Γ(z) for z ≥ 2.5: below 10, eight steps up (log Γ(z) = log Γ(z + 8) − log z(z+1)…(z+7))."""
+    low = z < 10.0
+    if not low.any():
+        return _stirling(z)
+    zl = z[low]
+    p = zl * (zl + 1.0)
+    for k in range(2, 8):
+        p *= zl + float(k)
+    z = z.copy()
+    z[low] = zl + 8.0
+    out = _stirling(z)
+    out[low] -= np.log(p)
+    return out
 
 
 def lgamma_array(x):
     """log |Γ(x)| of a float64 ndarray; +inf at the poles (0, −1, −2, …) and at ±inf."""
     refl = x < 0.5
-    out = np.empty_like(x)
-    out[~refl] = _lgamma_pos(x[~refl])
-    xr = x[refl]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Γ(x) Γ(1 − x) = π / sin(πx)
-        val = _LOG_PI - np.log(np.abs(_sinpi(xr))) - _lgamma_pos(1.0 - xr)
-    out[refl] = np.where(xr == np.floor(xr), np.inf, val)
+    out = _lgamma_pos(np.where(refl, 1.0 - x, x))
+    if refl.any():
+        xr = x[refl]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # Γ(x) Γ(1 − x) = π / sin(πx)
+            val = _LOG_PI - np.log(np.abs(_sinpi(xr))) - out[refl]
+        out[refl] = np.where(xr == np.floor(xr), np.inf, val)
     return out
 
 
@@ -237,19 +312,22 @@ def digamma_array(x):
     negative integers and −inf."""
     neg = x < 0
     z = np.where(neg, 1.0 - x, x)  # ψ(x) = ψ(1 − x) − π / tan(πx)
-    acc = np.zeros_like(z)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(10):
-            low = z < 10.0
-            if not low.any():
-                break
-            acc = np.where(low, acc - 1.0 / np.where(low, z, 1.0), acc)
-            z = np.where(low, z + 1.0, z)
+        # ψ(z) = ψ(z + 10) − Σ_{k<10} 1/(z + k) below 10 (PyTorch steps only up to 10; same value)
+        low = z < 10.0
+        if low.any():
+            zl = z[low]
+            acc = 1.0 / zl
+            for k in range(1, 10):
+                acc += 1.0 / (zl + float(k))
+            z[low] = zl + 10.0
         zi2 = 1.0 / (z * z)
-        out = acc + np.log(z) - 0.5 / z - zi2 * _poly(zi2, _PSI_SERIES)
+        out = np.log(z) - 0.5 / z - zi2 * _poly(zi2, _PSI_SERIES)
+        if low.any():
+            out[low] -= acc
         if neg.any():
-            frac = x - np.trunc(x)
-            out = np.where(neg, np.where(frac == 0, np.nan, out - _PI / np.tan(_PI * frac)), out)
+            frac = x[neg] - np.trunc(x[neg])
+            out[neg] = np.where(frac == 0, np.nan, out[neg] - _PI / np.tan(_PI * frac))
     return np.where(x == 0, np.copysign(np.inf, -x), out)
 
 
@@ -607,5 +685,6 @@ def frexp(input):
     exponent = np.asarray(exponent, dtype=np.int32)
 
     def backward(g):
-        return (np.ldexp(g, -exponent),)  # exact, and no overflow of 2^exponent
+        with np.errstate(over="ignore"):  # a huge gradient for a subnormal input is inf, as in PyTorch
+            return (np.ldexp(g, -exponent),)
     return _frexp_type(make(np.asarray(mantissa), (input,), backward, "FrexpBackward0"), wrap(exponent))
