@@ -101,6 +101,8 @@ def test_nanmedian_all(dtype):
     check(lambda lib, x: lib.nanmedian(x), [np.full(3, NAN, dtype)], dtype=dtype)
     check(lambda lib, x: lib.nanmedian(x), [np.array([2.0, 2, 1, NAN, 3, 2], dtype)], dtype=dtype)
     check(lambda lib, x: lib.nanmedian(x), [np.array([4, 1, 3], "int64")])
+    t, lam = check(lambda lib, x: lib.nanmedian(x, 1), [np.array([[4, 1, 3, 2]], "int64")])
+    assert type(lam).__name__ == "nanmedian"
 
 
 def test_nanmedian_empty():

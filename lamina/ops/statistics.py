@@ -144,9 +144,12 @@ def nanmedian(input, dim=None, keepdim=False):
     x = input._data
     if x.dtype == np.bool_:
         raise NotImplementedError(f"\"{'nanmedian_cpu' if dim is None else 'nanmedian_out'}\" not implemented for 'Bool'")
-    if x.dtype.kind != "f":
+    if x.dtype.kind != "f":  # nothing to skip: the median, under nanmedian's name
         from .reduction import median
-        return median(input, dim, keepdim) if dim is not None else median(input)
+        if dim is None:
+            return median(input)
+        values, indices = median(input, dim, keepdim)
+        return values_indices(values, indices, "nanmedian")
     if dim is None:
         flat = x.reshape(-1)
         flat = flat[~np.isnan(flat)]
