@@ -107,10 +107,23 @@ def _layer_norm_rows(a, out, w, b, eps):
     """LayerNorm over the rows of 2-D `a`, written into `out` (which may be `a`)."""
     _standardize_rows(a, out, eps)
     if w is not None:
-        out *= w
+        _rows_apply(np.multiply, out, w)
     if b is not None:
-        out += b
+        _rows_apply(np.add, out, b)
     return out
+
+
+def _rows_apply(ufunc, a, v):
+    """a = ufunc(a, v) on every row of the C-contiguous 2-D `a`, in place. A broadcast row makes
+    NumPy's inner loop as short as the row, which costs twice a plain pass over short rows; so k
+    rows are viewed as one and v repeated k times (a few KB), for an inner loop of ~8K elements."""
+    R, C = a.shape
+    k = math.gcd(R, 1 << max(0, (8192 // max(C, 1)).bit_length() - 1))
+    if k > 1:
+        t = np.empty((k, C), dtype=v.dtype)
+        t[...] = v
+        v, a = t.reshape(k * C), a.reshape(R // k, k * C)
+    ufunc(a, v, out=a)
 
 
 def _feed_forward(y, w1, b1, w2, b2, act):
@@ -120,7 +133,7 @@ def _feed_forward(y, w1, b1, w2, b2, act):
     h = y @ w1.T
     if act is _act.relu or isinstance(act, ReLU):
         # against a row, even of zeros: NumPy's loop for a broadcast scalar is 2.5x slower here
-        np.maximum(h, np.zeros(h.shape[1], h.dtype) if b1 is None else -b1, out=h)
+        _rows_apply(np.maximum, h, np.zeros(h.shape[1], h.dtype) if b1 is None else -b1)
         if b1 is not None:
             b2 = w2 @ b1 if b2 is None else b2 + w2 @ b1
     else:
@@ -129,7 +142,7 @@ def _feed_forward(y, w1, b1, w2, b2, act):
         h = act(wrap(h))._data
     out = h @ w2.T
     if b2 is not None:
-        out += b2
+        _rows_apply(np.add, out, b2)
     return out
 
 
@@ -149,23 +162,18 @@ def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=()):
     w = w_in.copy()  # the scale goes into the query rows: E·E work instead of N·L·E
     w[:E] *= scale
     qkv = x2 @ w.T
-    # Of the in-projection's bias only the query part is added here: the key bias adds the same
-    # amount to all scores of a query (softmax ignores it), and since each query's weights sum to
-    # 1 the value bias passes through the attention unchanged, into the out-projection's bias.
-    qkv[:, :E] += b_in[:E] * scale
+    # The whole bias in one pass over qkv (rows viewed together, _rows_apply): cheaper than adding
+    # only its query part, which NumPy walks as 128-element strided rows.
+    b = b_in.copy()
+    b[:E] *= scale
+    _rows_apply(np.add, qkv, b)
     q, k, v = qkv.reshape(N, L, 3, H, D).transpose(2, 0, 3, 1, 4)  # (N, H, L, D) views, no copy
-    st, shifted = _softmax(lambda: _scores_t(q, k, masks), -2, bool(masks), True)
-    if shifted:  # a query with every key masked has all-zero weights: add the value bias, do not fold it
-        v += b_in[2 * E:].reshape(H, 1, D)
-        b_v = None
-    else:
-        b_v = b_in[2 * E:]
+    st, _ = _softmax(lambda: _scores_t(q, k, masks), -2, bool(masks), True)
     out = np.empty((N, L, E), dtype=qkv.dtype)
     np.matmul(np.swapaxes(st, -1, -2), v, out=_heads(out, H, True))
     a = out.reshape(N * L, E) @ w_out.T
-    bias = b_out if b_v is None else (w_out @ b_v if b_out is None else b_out + w_out @ b_v)
-    if bias is not None:
-        a += bias
+    if b_out is not None:
+        _rows_apply(np.add, a, b_out)
     return a
 
 
