@@ -186,7 +186,7 @@ def test_functional_layer_norm_with_weights():
 
 # ---- group and instance norm --------------------------------------------------------------------
 @pytest.mark.parametrize("groups,channels,shape", [(2, 4, (3, 4, 5)), (1, 3, (2, 3, 2, 2)), (3, 3, (2, 3, 4)),
-                                                   (2, 6, (2, 6))])
+                                                   (2, 6, (2, 6)), (1, 2, (0, 2, 4, 4)), (2, 2, (0, 2, 3))])
 @pytest.mark.parametrize("opts", [{}, {"affine": False}, {"eps": 1e-3}], ids=str)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_groupnorm(groups, channels, shape, opts, dtype):

@@ -193,3 +193,10 @@ def test_channel_shuffle_errors(shape, groups):
     with pytest.raises(RuntimeError) as l_err:
         LF.channel_shuffle(lamina.from_numpy(x), groups)
     assert str(l_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("fn,shape", [("pixel_unshuffle", (0, 2, 4, 4)), ("pixel_unshuffle", (2, 0, 4, 4)),
+                                      ("pixel_unshuffle", (2, 2, 0, 4)), ("pixel_shuffle", (0, 8, 2, 2)),
+                                      ("pixel_shuffle", (4, 0, 2))])
+def test_pixel_shuffle_of_empty_input(fn, shape):
+    check(lambda lib, x: getattr(lib.nn.functional, fn)(x, 2), [shape], grad=False)  # torch cannot backprop these

@@ -251,3 +251,11 @@ def test_unflatten_module_checks_its_sizes(size, msg):
         with pytest.raises(TypeError, match=msg):
             lib.nn.Unflatten(1, size)
     assert repr(lamina.nn.Unflatten(1, [2, 3])) == repr(torch.nn.Unflatten(1, [2, 3]))
+
+
+@pytest.mark.parametrize("start,end", [(1, -1), (0, 1), (-2, -1)])
+def test_flatten_of_a_scalar_checks_its_dims(start, end):
+    for lib in (torch, lamina):
+        with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\]"):
+            lib.flatten(lib.tensor(1.0), start, end)
+    check(lambda lib, x: lib.flatten(x, -1, 0), [()])

@@ -371,6 +371,8 @@ def pixel_unshuffle(input, downscale_factor):
     if x.shape[-1] % r:
         raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but "
                            f"input.size(-1)={x.shape[-1]} is not divisible by {r}")
+    if x.size == 0:  # PyTorch hands back an empty input unchanged (a copy), whatever its shape
+        return make(x.copy(), (input,), lambda g: (g,), "PixelUnshuffleBackward0")
 
     def backward(g):
         return (_shuffle(g, r),)

@@ -264,7 +264,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t._data.ndim != 1 or t._data.size != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t._data.shape)} and input of shape {list(x.shape)}")
-    grouped = x.reshape(n, num_groups, -1)
+    grouped = x.reshape(n, num_groups, c // num_groups * math.prod(x.shape[2:]))  # not -1: N may be 0
     xhat_g, invstd, _, _ = _stats(grouped, (2,), eps)
     xhat = xhat_g.reshape(x.shape)
     bshape = (1, c) + (1,) * (x.ndim - 2)
@@ -276,7 +276,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     def backward(g):
         gx = None
         if input._requires_grad:
-            gh = (g * w if w is not None else g).reshape(n, num_groups, -1)
+            gh = (g * w if w is not None else g).reshape(grouped.shape)
             gx = _dxhat(gh, xhat_g, invstd, (2,)).reshape(x.shape)
         return _pack(gx, *_param_grads(g, xhat, weight, bias, axes, (c,)), weight, bias)
     return make(out, _parents(input, weight, bias), backward, "NativeGroupNormBackward0",

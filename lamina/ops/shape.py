@@ -107,6 +107,7 @@ def reshape_as(input, other):
 def flatten(input, start_dim=0, end_dim=-1):
     x = input._data
     if x.ndim == 0:
+        dim_arg(start_dim, 0), dim_arg(end_dim, 0)  # a scalar still only has dims -1 and 0
         return reshape(input, (1,))
     s = dim_arg(start_dim, x.ndim)
     e = dim_arg(end_dim, x.ndim)
