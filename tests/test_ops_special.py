@@ -290,7 +290,28 @@ def test_special_reductions(dtype):
 def test_special_namespace_complete():
     names = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
              "i0", "sinc", "xlogy", "xlog1py", "entr", "log1p", "expm1", "exp2", "log_softmax", "softmax",
-             "logsumexp", "ndtr", "ndtri", "round"]
+             "logsumexp", "ndtr", "ndtri", "round", "i0e", "i1", "i1e", "erfcx", "log_ndtr"]
     assert all(hasattr(torch.special, n) for n in names)
     missing = [n for n in names if not callable(getattr(lamina.special, n, None))]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["i0e", "i1", "i1e"])
+def test_special_bessel(dtype, name):
+    hi = 700 if dtype == "float64" else 85
+    x = np.concatenate([_wide(dtype, -40, 40, 200), _grid(dtype, [0, 1e-30, 19.99, 20, 20.01, -hi, hi, INF, -INF,
+                                                                  NAN])])
+    check(lambda lib, x: getattr(lib.special, name)(x), [x], dtype=dtype, grad=False)
+    check(lambda lib, x: getattr(lib.special, name)(x), [np.concatenate([_wide(dtype, -30, 30, 30),
+                                                                        np.zeros(1, dtype)])], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_special_erfcx_log_ndtr(dtype):
+    x = np.concatenate([_wide(dtype, -26, 40, 200), _grid(dtype, [0, -0.5, 0.5, 2.5, 1e20, -1e3, INF, -INF, NAN])])
+    check(lambda lib, x: lib.special.erfcx(x), [x], dtype=dtype, grad=False)
+    check(lambda lib, x: lib.special.erfcx(x), [_wide(dtype, -5, 30, 40)], dtype=dtype)
+    x = np.concatenate([_wide(dtype, -60, 40, 200), _grid(dtype, [0, -1, -1e10, 1e10, INF, -INF, NAN])])
+    check(lambda lib, x: lib.special.log_ndtr(x), [x], dtype=dtype, grad=False)
+    check(lambda lib, x: lib.special.log_ndtr(x), [_wide(dtype, -30, 8, 40)], dtype=dtype)

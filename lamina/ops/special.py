@@ -453,17 +453,24 @@ def _hankel(nu, terms=30):
 _I0_ASYMPTOTIC, _I1_ASYMPTOTIC = _hankel(0), _hankel(1)
 
 
-def _bessel_i(x, series, asymptotic, odd):
+def _bessel_i(x, series, asymptotic, odd, scaled=False):
+    """I0 or I1 (odd) of float64 x; scaled: times e^(−|x|)."""
     a = np.abs(x)
     small = a <= 20.0  # NaN is not small: it takes the asymptotic branch, which keeps it
     out = np.empty_like(x)
     xs = x[small]
     v = _poly(0.25 * xs * xs, series)
-    out[small] = 0.5 * xs * v if odd else v
+    if odd:
+        v *= 0.5 * xs
+    if scaled:
+        v *= np.exp(-a[small])
+    out[small] = v
     ab = a[~small]
     with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(0.5 * ab)  # e^a as a square: finite one step further
-        v = (e / np.sqrt(2.0 * _PI * ab)) * _poly(1.0 / ab, asymptotic) * e
+        v = _poly(1.0 / ab, asymptotic) / np.sqrt(2.0 * _PI * ab)
+        if not scaled:
+            e = np.exp(0.5 * ab)  # e^a as a square: finite one step further
+            v = v * e * e
     out[~small] = np.copysign(v, x[~small]) if odd else v
     return out
 
@@ -474,6 +481,76 @@ def i0_array(x):
 
 def i1_array(x):
     return _bessel_i(x, _I1_SERIES, _I1_ASYMPTOTIC, True)
+
+
+def i0e_array(x):
+    return _bessel_i(x, _I0_SERIES, _I0_ASYMPTOTIC, False, scaled=True)
+
+
+def i1e_array(x):
+    return _bessel_i(x, _I1_SERIES, _I1_ASYMPTOTIC, True, scaled=True)
+
+
+def _i1_backward(g, x, y):
+    # I1' = I0 − I1/x, which tends to 1/2 at 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = _in64(i0_array)(x) - _in64(i1_array)(x) / x
+    return g * np.where(x == 0, 0.5, d).astype(x.dtype, copy=False)
+
+
+def _i1e_backward(g, x, y):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = _in64(i0e_array)(x) - _in64(i1e_array)(x) * (np.sign(x) + 1.0 / x)
+    return g * np.where(x == 0, 0.5, d).astype(x.dtype, copy=False)
+
+
+# (the backward passes recompute from the input rather than read the output, which may have
+# been changed in place since)
+i1 = _unary("SpecialI1Backward0", _in64(i1_array), _i1_backward)
+i0e = _unary("SpecialI0EBackward0", _in64(i0e_array),
+             lambda g, x, y: g * (_in64(i1e_array)(x) - np.sign(x) * _in64(i0e_array)(x)))
+i1e = _unary("SpecialI1EBackward0", _in64(i1e_array), _i1e_backward)
+i1.__doc__ = "The modified Bessel function of the first kind of order 1, I1(x)."
+i0e.__doc__ = "The exponentially scaled I0: e^(−|x|) I0(x)."
+i1e.__doc__ = "The exponentially scaled I1: e^(−|x|) I1(x)."
+
+
+def erfcx_array(x):
+    """e^(x²) erfc(x) of a float64 ndarray, without forming either factor where it overflows."""
+    a = np.maximum(np.abs(x), 0.5)
+    out = _erfc_scaled(a)
+    neg = x < 0
+    if neg.any():  # erfc(−a) = 2 − erfc(a): e^(a²) erfc(−a) = 2 e^(a²) − F(a)/a
+        with np.errstate(over="ignore"):
+            out[neg] = 2.0 * np.exp(a[neg] ** 2) - out[neg]
+    small = np.abs(x) < 0.5
+    if small.any():
+        xs = x[small]
+        out[small] = np.exp(xs * xs) * (1.0 - erf_array(xs))
+    return out
+
+
+erfcx = _unary("SpecialErfcxBackward0", _in64(erfcx_array),
+               lambda g, x, y: g * (2.0 * x * _in64(erfcx_array)(x) - 2.0 / _SQRT_PI))
+erfcx.__doc__ = "The scaled complementary error function e^(x²) erfc(x)."
+
+
+def log_ndtr_array(x):
+    """log Φ(x) of a float64 ndarray: log1p(−erfc(x/√2)/2) on the right, and on the far left
+    log(F(a)/(2a)) − a² with a = −x/√2, which never underflows."""
+    out = np.empty_like(x)
+    left = x < -1.0
+    xr = x[~left]
+    out[~left] = np.log1p(-0.5 * erfc_array(xr * 0.7071067811865476))
+    a = x[left] * -0.7071067811865476
+    with np.errstate(over="ignore", invalid="ignore"):
+        out[left] = np.log(0.5 * _erfc_scaled(a)) - a * a
+    return out
+
+
+log_ndtr = _unary("SpecialLogNdtrBackward0", _in64(log_ndtr_array),
+                  lambda g, x, y: g * (np.exp(-0.5 * x * x - _in64(log_ndtr_array)(x)) * 0.3989422804014327))
+log_ndtr.__doc__ = "log Φ(x), the log of the standard normal CDF, accurate far into both tails."
 
 
 i0 = _unary("I0Backward0", _in64(i0_array), lambda g, x, y: g * _in64(i1_array)(x))
