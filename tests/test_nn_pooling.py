@@ -316,6 +316,8 @@ def test_max_unpool_invalid_index():
     ("lp_pool3d", (1, 1, 2, 5, 5), (2, 3), {}),
     ("adaptive_max_pool2d", (1, 0, 5, 5), (3,), {}),
     ("adaptive_max_pool1d", (2, 0, 5), (3,), {}),
+    ("avg_pool3d", (2, 4, 4), (1,), {}),
+    ("lp_pool3d", (1, 1, 2, 2, 4, 4), (2, 1), {}),
 ])
 @pytest.mark.parametrize("requires_grad", [False, True])
 def test_pool_configuration_errors(fn, shape, args, kwargs, requires_grad):

@@ -363,8 +363,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     r"""3-D average pooling over an input (N, C, D, H, W) or (C, D, H, W)."""
     x = input._data
     if x.ndim not in (4, 5):
-        raise RuntimeError(f"Expected 4D or 5D (batch mode) tensor with optional 0 dim batch size for input, "
-                           f"but got:{list(x.shape)}")
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
     return _avg_pool(3, "avg_pool3d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override, "")
 
