@@ -93,7 +93,8 @@ def test_mvlgamma(dtype, p):
 
 
 def test_gamma_family_errors():
-    check_error(lambda lib: lib.polygamma(-1, lib.ones(2)), RuntimeError, r"polygamma\(n, x\) does not support negative n.")
+    check_error(lambda lib: lib.polygamma(-1, lib.ones(2)), RuntimeError,
+                r"polygamma\(n, x\) does not support negative n.")
     check_error(lambda lib: lib.mvlgamma(lib.ones(2), 0), RuntimeError, "p has to be greater than or equal to 1")
     # torch 2.13 no longer refuses x ≤ (p − 1)/2: it returns the sum of log |Γ|
     check(lambda lib, x: lib.mvlgamma(x, 2), [np.array([0.4, 3.0, 0.3])], grad=False)

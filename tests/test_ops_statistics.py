@@ -231,8 +231,10 @@ def test_cov_integer_and_degenerate():
     ({"fweights": "ffloat"}, r"cov\(\): expected fweights to have integral dtype but got fweights with Float dtype"),
     ({"fweights": "fneg"}, r"cov\(\): fweights cannot be negative"),
     ({"aweights": "aneg"}, r"cov\(\): aweights cannot be negative"),
-    ({"aweights": "a2d"}, r"cov\(\): expected aweights to have one or fewer dimensions but got aweights with 2 dimensions"),
-    ({"aweights": "along"}, r"cov\(\): expected aweights to have floating point dtype but got aweights with Long dtype"),
+    ({"aweights": "a2d"}, r"cov\(\): expected aweights to have one or fewer dimensions but got aweights with 2 "
+                          r"dimensions"),
+    ({"aweights": "along"}, r"cov\(\): expected aweights to have floating point dtype but got aweights with Long "
+                            r"dtype"),
     ({"input": "3d"}, r"cov\(\): expected input to have two or fewer dimensions but got an input with 3 dimensions"),
 ])
 def test_cov_errors(kwargs, msg):

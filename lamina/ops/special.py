@@ -1,15 +1,17 @@
 """Elementwise special functions: erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, i0, sinc,
-xlogy, hypot, heaviside, logaddexp2, float_power, copysign, nextafter, ldexp, gcd, lcm, frexp.
+xlogy, hypot, heaviside, logaddexp2, float_power, copysign, nextafter, ldexp, gcd, lcm, frexp; and
+for torch.special only: ndtri, entr, xlog1py, i0e, i1, i1e, erfcx, log_ndtr.
 
-Without SciPy: the gamma family, erfc and erfinv are computed in float64 from series, Chebyshev
-fits and Newton–Halley refinement (float32 input is rounded back at the end), accurate to a few
-ulp of float64 away from the zeros of lgamma and digamma. trigamma (polygamma(1, x), the
-gradient of digamma) follows PyTorch's own truncated series, so it agrees with PyTorch's values
-rather than being more accurate than them."""
+Without SciPy: the gamma, error and Bessel families are computed in float64 (float32 input is
+rounded back at the end) from series, Chebyshev fits to 40-digit values and a Halley step for the
+inverses, accurate to a few ulp of float64 away from the zeros of lgamma and digamma. trigamma
+(polygamma(1, x), the gradient of digamma) follows PyTorch's own truncated series, so it agrees
+with PyTorch's values rather than being more accurate than them."""
 import math
 
 import numpy as np
 
+from .._dtype import float64
 from ..tensor import Tensor
 from ._core import as_tensor, binary_operands, float_dtype_of, make, unbroadcast, wrap
 from .arithmetic import type_name
@@ -669,10 +671,8 @@ def float_power(input, exponent):
 
     def double(t):
         if isinstance(t, Tensor):
-            return t if t._data.dtype == np.float64 else to(t, dtype=_float64())
+            return t if t._data.dtype == np.float64 else to(t, dtype=float64)
         return float(t)
-    if not isinstance(input, Tensor):
-        return pow(float(input), double(exponent))
     return pow(double(input), double(exponent))
 
 
@@ -686,11 +686,6 @@ def _float_power_(self, exponent):
 def _inplace(self, fn):
     from .inplace import apply_inplace
     return apply_inplace(self, fn)
-
-
-def _float64():
-    from .._dtype import float64
-    return float64
 
 
 def copysign(input, other):

@@ -1,4 +1,5 @@
-"""Statistics over a dimension: running extrema (cummax, cummin), logcumsumexp, mode, quantiles, histograms, covariance."""
+"""Statistics over a dimension: running extrema (cummax, cummin), logcumsumexp, mode, nanmedian,
+quantiles, histograms (histc), covariance and correlation, dist, renorm, trapezoidal integrals."""
 import warnings
 
 import numpy as np
@@ -143,7 +144,8 @@ def nanmedian(input, dim=None, keepdim=False):
     (ties share the gradient); with dim: (values, indices)."""
     x = input._data
     if x.dtype == np.bool_:
-        raise NotImplementedError(f"\"{'nanmedian_cpu' if dim is None else 'nanmedian_out'}\" not implemented for 'Bool'")
+        kernel = "nanmedian_cpu" if dim is None else "nanmedian_out"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if x.dtype.kind != "f":  # nothing to skip: the median, under nanmedian's name
         from .reduction import median
         if dim is None:
