@@ -83,6 +83,10 @@ def test_pad_grad_fn_names():
     ((1, 2, 5), (1, 1), "foo", None),
     ((1, 2, 5), (1, 1), "reflect", 2.0),
     ((1, 2, 5), (-6, 1), "constant", None),
+    # reflect and replicate need every non-batch dim non-empty
+    ((2, 0, 4), (1, 1), "reflect", None), ((2, 2, 0), (1, 1), "replicate", None),
+    ((2, 0, 4), (1, 1, 1, 1), "replicate", None), ((1, 2, 0, 4), (1, 1, 1, 1), "reflect", None),
+    ((0, 2, 4, 4), (1,) * 6, "reflect", None), ((1, 0, 2, 4, 4), (1,) * 6, "replicate", None),
 ])
 def test_pad_errors(shape, pad, mode, value):
     x = np.zeros(shape, "float32")

@@ -34,6 +34,9 @@ def _check(x, pad, mode, value):
             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode in ("reflect", "replicate") and 0 in x.shape[-n - 1:]:
+        raise RuntimeError(f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(x.shape)}")
     for i in range(n):
         dim = x.ndim - 1 - i
         lo, hi = pad[2 * i], pad[2 * i + 1]
