@@ -321,3 +321,5 @@ def test_unique_consecutive_errors():
     check_error(lambda lib: lib.unique_consecutive(lib.zeros(0, 3), dim=1), RuntimeError,
                 "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
     check_error(lambda lib: lib.unique_consecutive(lib.zeros(3), dim=2), IndexError, "Dimension out of range")
+    check_error(lambda lib: lib.unique_consecutive(lib.zeros(0, 0), dim=0), RuntimeError,
+                "Number of zero sized dimensions is more than one, so unique cannot be applied")

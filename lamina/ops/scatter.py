@@ -377,9 +377,12 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         if x.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = dim_arg(dim, x.ndim)
-        moved = np.moveaxis(x, d, 0)
-        if moved.shape[0] and 0 in moved.shape[1:]:
+        empty = x.shape.count(0)
+        if empty and x.shape[d]:
             raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+        if empty > 1:
+            raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be applied ")
+        moved = np.moveaxis(x, d, 0)
         rows = moved.reshape(moved.shape[0], moved[:1].size)
         start = np.empty(rows.shape[0], dtype=bool)
         start[:1] = True
