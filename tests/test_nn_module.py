@@ -635,3 +635,13 @@ def test_whole_model_against_torch(train):
     t.head[0].p = 0.0  # dropout's random mask differs between libraries; p=0 keeps it deterministic
     m.head[0].p = 0.0
     check_module(t, m, [(6, 3)], train=train)
+
+
+def test_load_state_dict_result_prints_like_torch():
+    for lib in (torch, lamina):
+        m = lib.nn.Linear(2, 3)
+        ok = m.load_state_dict(m.state_dict())
+        assert repr(ok) == str(ok) == "<All keys matched successfully>"
+        assert type(ok).__name__ == "_IncompatibleKeys" and ok == ([], [])
+        partial = m.load_state_dict({}, strict=False)
+        assert repr(partial) == "_IncompatibleKeys(missing_keys=['weight', 'bias'], unexpected_keys=[])"
