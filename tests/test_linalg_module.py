@@ -754,3 +754,30 @@ def test_pinv_rcond():
     a = rand((4, 3), "float64")
     check(lambda lib, x: lib.linalg.pinv(x, 0.5), [a], dtype="float64")
     check(lambda lib, x: lib.linalg.pinv(x, rcond=0.5), [a], dtype="float64")
+
+
+def test_trace_of_a_model_is_still_the_shape_trace():
+    model = lamina.nn.Sequential(lamina.nn.Linear(3, 2))
+    steps = lamina.trace(model, lamina.ones(1, 3), print_steps=False)
+    assert len(steps) >= 1
+
+
+@pytest.mark.parametrize("op", [
+    lambda lib, x: lib.linalg.svd(x, full_matrices=False)[0], lambda lib, x: lib.linalg.eigh(x)[1],
+    lambda lib, x: lib.linalg.qr(x)[1], lambda lib, x: lib.linalg.inv(x), lambda lib, x: lib.linalg.cholesky(x),
+    lambda lib, x: lib.linalg.solve(x, lib.ones(3, 2, dtype=x.dtype)),
+    lambda lib, x: lib.linalg.solve_triangular(x, lib.ones(3, 2, dtype=x.dtype), upper=True),
+    lambda lib, x: lib.linalg.det(x), lambda lib, x: lib.linalg.lu(x).U,
+])
+def test_changing_an_output_in_place_breaks_backward(op):
+    # the backward formulas read the outputs: PyTorch refuses to run them after an in-place change
+    c = rand((3, 3), "float64")
+    c = c @ c.T + 3 * np.eye(3)
+    for lib in (torch, lamina):
+        x = lib.from_numpy(c.copy()).requires_grad_()
+        y = x * 1
+        out = op(lib, y)
+        loss = (out * 2).sum()
+        out.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()

@@ -138,6 +138,8 @@ def _multi(arrays, parents, backward, name, saved):
             full[o:o + n] = g.reshape(-1)
             return (full,)
         outs.append(make(a, (hub,), piece_backward, name))
+    # backward reads the outputs' arrays: changing any output in place makes it an error
+    hub.grad_fn.saved += tuple((o._version, 0, None) for o in outs)
     return outs
 
 
@@ -181,7 +183,7 @@ def inv_ex(A, *, check_errors=False):
     def backward(g):
         ot = _mT(out)
         return (-(ot @ g @ ot),)
-    return _inv_ex_type(make(out, (A,), backward, "LinalgInvExBackward0", saved=(A,)), wrap(info))
+    return _inv_ex_type(make(out, (A,), backward, "LinalgInvExBackward0", saved=(A,), save_output=True), wrap(info))
 
 
 def det(input):
@@ -196,7 +198,7 @@ def det(input):
         singular = d == 0
         safe = np.where(singular, _eye_like(x), x) if singular.any() else x
         return (np.asarray(g)[..., None, None] * d * _mT(np.linalg.inv(safe)),)
-    return make(out, (input,), backward, "LinalgDetBackward0", saved=(input,))
+    return make(out, (input,), backward, "LinalgDetBackward0", saved=(input,), save_output=True)
 
 
 _slogdet_type = return_type("slogdet", ("sign", "logabsdet"))
@@ -280,7 +282,7 @@ def solve(A, B, *, left=True):
         else:
             gb = None
         return ga, gb
-    return make(out, (A, B), backward, "LinalgSolveExBackward0", saved=(A, B))
+    return make(out, (A, B), backward, "LinalgSolveExBackward0", saved=(A, B), save_output=True)
 
 
 # ---- cholesky ---------------------------------------------------------------------------------
@@ -324,7 +326,7 @@ def _cholesky(name, input, upper):
         linv = np.linalg.inv(low)
         return (_mT(linv) @ s @ linv,)
     return make(out, (input,), backward, "LinalgCholeskyExBackward0" if name == "linalg.cholesky"
-                else "CholeskyBackward0", saved=(input,))
+                else "CholeskyBackward0", saved=(input,), save_output=True)
 
 
 def linalg_cholesky(A, *, upper=False):
@@ -951,7 +953,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
         else:
             gb = None
         return ga, gb
-    return make(out, (A, B), backward, "LinalgSolveTriangularBackward0", saved=(A, B))
+    return make(out, (A, B), backward, "LinalgSolveTriangularBackward0", saved=(A, B), save_output=True)
 
 
 _solve_ex_type = return_type("linalg_solve_ex", ("result", "info"))
@@ -1064,8 +1066,14 @@ def vander(x, *, N=None):
     return cat([first, powers], -1)
 
 
-def trace(input):
-    """The sum of the main diagonal of a 2-D tensor (integers sum to int64)."""
+def trace(input, *args, **kwargs):
+    """The sum of the main diagonal of a 2-D tensor (integers sum to int64).
+
+    lamina.trace(model, x, ...) (a model first) is lamina's layer-by-layer shape trace instead,
+    lamina.inspect.trace: the two share the top-level name."""
+    if not isinstance(input, Tensor):
+        from ..inspect import trace as trace_model
+        return trace_model(input, *args, **kwargs)
     x = input._data
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
