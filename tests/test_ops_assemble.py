@@ -185,6 +185,12 @@ def test_rot90_method_default_int_and_copy():
     assert x[0, 0].item() == 0.0  # k = 0 still copies, as PyTorch
 
 
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_rot90_strides_match_torch(k):
+    # PyTorch returns a transposed view of one flipped copy for odd k
+    assert lamina.rot90(lamina.zeros(3, 4, 2), k, (0, 2)).stride() == torch.rot90(torch.zeros(3, 4, 2), k, (0, 2)).stride()
+
+
 def test_rot90_errors():
     check_error(lambda lib: lib.rot90(lib.zeros(2, 2), 1, [0]), RuntimeError, "expected total rotation dims == 2, but got dims = 1")
     check_error(lambda lib: lib.rot90(lib.zeros(2), 1, [0, 1]), RuntimeError, "expected total dims >= 2, but got total dims = 1")

@@ -221,11 +221,18 @@ def rot90(input, k=1, dims=(0, 1)):
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
     k %= 4
+    # as PyTorch: one flipped copy, then (for odd k) a transposed view of it, so the result has
+    # torch's strides and no second, transposing copy is made
+    if k == 0:
+        out = x.copy()
+    elif k == 2:
+        out = np.flip(x, (d0, d1)).copy()
+    else:
+        out = np.swapaxes(np.flip(x, d1 if k == 1 else d0).copy(), d0, d1)
 
     def backward(g):
-        return (np.ascontiguousarray(np.rot90(g, -k, (d0, d1))),)
-    # np.array copies even for k = 0, where np.rot90 returns the input itself
-    return make(np.array(np.rot90(x, k, (d0, d1)), order="C"), (input,), backward, "Rot90Backward0")
+        return (np.rot90(g, -k, (d0, d1)),)
+    return make(out, (input,), backward, "Rot90Backward0")
 
 
 def adjoint(input):
@@ -313,15 +320,26 @@ def diagflat(input, offset=0):
 def kron(input, other):
     """The Kronecker product: out[i*p + k, j*q + l] = input[i, j] * other[k, l] (any ndim;
     the lower-dimensional operand gets leading size-1 dimensions)."""
-    from .arithmetic import mul
     a, b = input._data, other._data
+    dt = result_type(input, other).np
     nd = max(a.ndim, b.ndim)
     ash = (1,) * (nd - a.ndim) + a.shape
     bsh = (1,) * (nd - b.ndim) + b.shape
-    # interleave: input's dims at even positions, other's at odd, then merge each pair
-    prod = mul(reshape(input, tuple(s for n in ash for s in (n, 1))),
-               reshape(other, tuple(s for n in bsh for s in (1, n))))
-    return reshape(prod, tuple(p * q for p, q in zip(ash, bsh)))
+    # interleave: input's dims at even positions, other's at odd; the product's pairs merge
+    ai = a.astype(dt, copy=False).reshape(tuple(s for n in ash for s in (n, 1)))
+    bi = b.astype(dt, copy=False).reshape(tuple(s for n in bsh for s in (1, n)))
+    prod_shape = tuple(s for p, q in zip(ash, bsh) for s in (p, q))
+
+    def backward(g):
+        g = g.reshape(prod_shape)
+        ga = gb = None
+        if input._requires_grad:
+            ga = (g * bi).sum(axis=tuple(range(1, 2 * nd, 2))).reshape(a.shape).astype(a.dtype, copy=False)
+        if other._requires_grad:
+            gb = (g * ai).sum(axis=tuple(range(0, 2 * nd, 2))).reshape(b.shape).astype(b.dtype, copy=False)
+        return ga, gb
+    out = (ai * bi).reshape(tuple(p * q for p, q in zip(ash, bsh)))
+    return make(out, (input, other), backward, "KronBackward0", saved=(input, other))
 
 
 def vander(x, N=None, increasing=False):

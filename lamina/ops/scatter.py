@@ -188,12 +188,12 @@ def _identity(reduce, dtype):
     return info.min if reduce == "amax" else info.max
 
 
-def _reduce_into(x, pos, s, reduce, include_self, counts=None):
-    """x with s reduced into the positions `pos` (a full index tuple), as scatter_reduce."""
+def _reduce_into(x, lin, s, reduce, include_self, counts=None):
+    """A copy of the flat array x with the flat s reduced into the flat positions lin."""
     out = x.copy()
     if not include_self:
-        out[pos] = _identity(reduce, x.dtype)
-    _UFUNCS[reduce].at(out, pos, s)
+        out[lin] = _identity(reduce, x.dtype)
+    _UFUNCS[reduce].at(out, lin, s)  # on 1-D operands NumPy's fast path: 4-8x faster than index tuples
     if reduce == "mean":
         if out.dtype.kind == "f":
             out /= counts.astype(out.dtype)
@@ -202,68 +202,80 @@ def _reduce_into(x, pos, s, reduce, include_self, counts=None):
     return out
 
 
+def _flat_positions(shape, d, idx):
+    """Flat (C-order) positions in an array of `shape` of the elements scatter addresses: along d
+    the index's value, along the other dims the element's own coordinate."""
+    strides = np.cumprod((1,) + shape[:0:-1])[::-1]
+    lin = idx.astype(np.intp) * strides[d]
+    for k, n in enumerate(idx.shape):
+        if k != d and n > 1:
+            lin = lin + (np.arange(n) * strides[k]).reshape((n,) + (1,) * (idx.ndim - k - 1))
+    return lin.reshape(-1)
+
+
 def _scatter_reduce(input, d, idx, source, s, reduce, include_self, name):
     """The shared kernel: reduce s (source's leading idx.shape block) into a copy of input at
-    positions idx along d (the other coordinates are the element's own)."""
-    x = input._data
-    grids = np.indices(idx.shape, sparse=True)
-    pos = tuple(idx if i == d else grids[i] for i in range(idx.ndim))
+    positions idx along d (the other coordinates are the element's own). Works on flat arrays."""
+    x = input._data.reshape(-1)
+    shape = input._data.shape
+    lin = _flat_positions(shape, d, idx)
+    sf = s.reshape(-1)
     counts = None
     if reduce == "mean":
         if x.dtype == np.bool_:
             raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
         counts = np.full(x.shape, 1 if include_self else 0, dtype=np.int64)
-        np.add.at(counts, pos, 1)
+        np.add.at(counts, lin, 1)
         counts[counts == 0] = 1
-    out = _reduce_into(x, pos, s, reduce, include_self, counts)
+    out = _reduce_into(x, lin, sf, reduce, include_self, counts)
     block = tuple(slice(0, n) for n in idx.shape)
     src_shape = source._data.shape
 
     def backward(g):
-        gx, gb = _scatter_reduce_grads(g, x, s, out, pos, reduce, include_self, counts,
+        gx, gb = _scatter_reduce_grads(g.reshape(-1), x, sf, out, lin, reduce, include_self, counts,
                                        input._requires_grad, source._requires_grad)
         gs = None
         if gb is not None:
             gs = np.zeros(src_shape, dtype=g.dtype)
-            gs[block] = gb
-        return gx, gs
-    return make(out, (input, source), backward, name, saved=(input, source), save_output=True)
+            gs[block] = gb.reshape(idx.shape)
+        return (gx.reshape(shape) if gx is not None else None), gs
+    return make(out.reshape(shape), (input, source), backward, name, saved=(input, source), save_output=True)
 
 
-def _scatter_reduce_grads(g, x, s, out, pos, reduce, include_self, counts, need_x, need_s):
-    """Gradients of scatter_reduce for self (input's shape) and src (index's shape)."""
+def _scatter_reduce_grads(g, x, s, out, lin, reduce, include_self, counts, need_x, need_s):
+    """Gradients of scatter_reduce, all flat: for self (input's size) and src (one per position)."""
     gx = gs = None
     if reduce == "sum":
         gx = g
-        gs = g[pos] if need_s else None
+        gs = g[lin] if need_s else None
     elif reduce == "mean":
         gx = g / counts.astype(g.dtype)
-        gs = gx[pos] if need_s else None
+        gs = gx[lin] if need_s else None
     elif reduce == "prod":
         # divide out the factor whose gradient is taken; zeros are replaced by one so that a
         # single zero still passes on the product of the others (two or more give zero)
         if need_x:
             masked = np.where(x == 0, x.dtype.type(1), x)
-            gx = g * _reduce_into(masked, pos, s, reduce, include_self) / masked
+            gx = g * _reduce_into(masked, lin, s, reduce, include_self) / masked
         if need_s:
             zero = s == 0
             zeros_at = np.zeros(x.shape, dtype=np.int64)
-            np.add.at(zeros_at, pos, zero)
-            single = zero & (zeros_at[pos] == 1)
-            others = _reduce_into(x, pos, np.where(single, s.dtype.type(1), s), reduce, include_self)
-            gs = np.where(single, (g * others)[pos], (g * out)[pos] / np.where(zero, s.dtype.type(1), s))
+            np.add.at(zeros_at, lin, zero)
+            single = zero & (zeros_at[lin] == 1)
+            others = _reduce_into(x, lin, np.where(single, s.dtype.type(1), s), reduce, include_self)
+            gs = np.where(single, (g * others)[lin], (g * out)[lin] / np.where(zero, s.dtype.type(1), s))
     else:  # amax / amin: shared evenly among every element equal to the result
-        value = out[pos]
+        value = out[lin]
         x_is = x == out
         s_is = s == value
         n = x_is.astype(g.dtype)
-        np.add.at(n, pos, s_is)
+        np.add.at(n, lin, s_is)
         share = g / n
         gx = np.where(x_is, share, g.dtype.type(0))
-        gs = np.where(s_is, share[pos], g.dtype.type(0)) if need_s else None
+        gs = np.where(s_is, share[lin], g.dtype.type(0)) if need_s else None
     if need_x and not include_self:
         gx = gx.copy() if gx is g else gx
-        gx[pos] = 0
+        gx[lin] = 0
     return (gx if need_x else None), gs
 
 
