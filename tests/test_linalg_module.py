@@ -781,3 +781,44 @@ def test_changing_an_output_in_place_breaks_backward(op):
         out.add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             loss.backward()
+
+
+@pytest.mark.parametrize("call,exc,message", [
+    (lambda lib, h: lib.linalg.inv(h), RuntimeError, r"linalg.inv: Low precision dtypes not supported. Got Half"),
+    (lambda lib, h: lib.linalg.slogdet(h), RuntimeError, r"linalg.slogdet: Low precision dtypes not supported"),
+    (lambda lib, h: lib.logdet(h), RuntimeError, r"logdet: Low precision dtypes not supported. Got Half"),
+    (lambda lib, h: lib.linalg.det(h), NotImplementedError, r"\"lu_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.linalg.solve(h, h), NotImplementedError, r"\"lu_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.linalg.cholesky(h), NotImplementedError, r"\"cholesky_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.linalg.qr(h), NotImplementedError, r"\"geqrf_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.linalg.svd(h), NotImplementedError, r"\"linalg_svd_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.linalg.eigh(h), NotImplementedError, r"\"linalg_eigh_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.linalg.solve_triangular(h, h, upper=True), NotImplementedError,
+     r"\"triangular_solve_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.linalg.lstsq(h, h), RuntimeError, r"This function doesn't handle types other than float and double"),
+    (lambda lib, h: lib.linalg.matrix_rank(h), RuntimeError,
+     r"This function doesn't handle types other than float and double"),
+    (lambda lib, h: lib.linalg.lu_factor(h), NotImplementedError, r"\"lu_cpu\" not implemented for 'Half'"),
+    (lambda lib, h: lib.logdet(h[0]), RuntimeError, r"logdet: The input tensor A must have at least 2 dimensions."),
+    (lambda lib, h: lib.logdet(h[:2].float()), RuntimeError,
+     r"logdet: A must be batches of square matrices, but they are 2 by 3 matrices"),
+    (lambda lib, h: lib.linalg.lstsq(h[0].float(), h[0].float()), RuntimeError,
+     r"torch.linalg.lstsq: input must have at least 2 dimensions."),
+    (lambda lib, h: lib.linalg.lstsq(h.float(), h.double()), RuntimeError,
+     r"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype Float and other's "
+     r"dtype Double"),
+    (lambda lib, h: lib.linalg.matrix_rank(h[0].float()), RuntimeError,
+     r"torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions."),
+    (lambda lib, h: lib.linalg.qr(h.long()), RuntimeError,
+     r"linalg.qr: Expected a floating point or complex tensor as input. Got Long"),
+], ids=lambda v: None)
+def test_dtype_errors(call, exc, message):
+    check_error(lambda lib: call(lib, lib.eye(3, dtype=lib.float16)), exc, message)
+
+
+def test_matrix_exp_float16_is_computed_in_higher_precision():
+    # PyTorch 2.13's float16 matrix_exp is wrong (exp(I/2) comes out as -21040 on the diagonal); lamina
+    # rounds the float64 result instead
+    out = lamina.linalg.matrix_exp(lamina.eye(3, dtype=lamina.float16) * 0.5)
+    assert out.dtype == lamina.float16
+    np.testing.assert_allclose(out.numpy().astype(np.float64), np.exp(0.5) * np.eye(3), rtol=1e-3)

@@ -33,7 +33,7 @@ class LinAlgError(RuntimeError):
 
 # ---- checks ---------------------------------------------------------------------------------
 
-def _matrix(name, x, square=True, float_only=True):
+def _matrix(name, x, square=True, float_only=True, half=False):
     """PyTorch's checks for a (batch of) matrix input, in its order: rank, squareness, dtype."""
     if x.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
@@ -41,14 +41,28 @@ def _matrix(name, x, square=True, float_only=True):
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {x.shape[-2]} by "
                            f"{x.shape[-1]} matrices")
     if float_only:
-        _floating(name, x)
+        _floating(name, x, half)
 
 
-def _floating(name, x):
+# the LAPACK kernel PyTorch names when it refuses float16 (the others say "Low precision dtypes")
+_HALF_KERNEL = {"linalg.det": "lu_cpu", "linalg.solve": "lu_cpu", "linalg.cholesky": "cholesky_cpu",
+                "cholesky": "cholesky_cpu", "linalg.qr": "geqrf_cpu", "linalg.svd": "linalg_svd_cpu",
+                "linalg.solve_triangular": "triangular_solve_cpu"}
+
+
+def _floating(name, x, half=False):
     if x.dtype.kind != "f":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {type_name(x.dtype)}")
-    if x.dtype == np.float16:
-        raise NotImplementedError("\"linalg_cpu\" not implemented for 'Half'")
+    if x.dtype == np.float16 and not half:
+        kernel = _HALF_KERNEL.get(name)
+        if kernel is None:
+            raise RuntimeError(f"{name}: Low precision dtypes not supported. Got Half")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Half'")
+
+
+def _double_or_float(x):
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError("This function doesn't handle types other than float and double")
 
 
 def _batch_note(shape, flat_index):
@@ -226,7 +240,7 @@ def slogdet(input):
 def logdet(input):
     """log det A: nan for a negative determinant, −inf for a singular matrix."""
     x = input._data
-    _matrix("linalg.slogdet", x)
+    _matrix("logdet", x)
     sign, logabs = np.linalg.slogdet(x)
     out = np.where(sign < 0, np.asarray(np.nan, x.dtype), logabs).astype(x.dtype, copy=False)
 
@@ -654,7 +668,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
     drv = driver or "gelsy"
     if drv not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
-    _matrix("torch.linalg.lstsq", a, square=False)
+    if a.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    _double_or_float(a)
+    if b.dtype != a.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {type_name(a.dtype)} and other's dtype {type_name(b.dtype)}")
     if a.ndim < b.ndim or a.ndim - b.ndim > 1:
         raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
                            "(input.dim() - other.dim()) <= 1")
@@ -979,7 +998,11 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     """The number of singular values (|eigenvalues| when hermitian) above max(atol, rtol · σ_max);
     rtol defaults to eps · max(m, n). `tol` is the older name of atol."""
     x = A._data
-    _matrix("linalg.matrix_rank", x, square=hermitian)
+    if x.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    _double_or_float(x)
+    if hermitian:
+        _check_eigh(x)
     if tol is not None:
         atol, rtol = tol, 0.0
     atol = atol.item() if isinstance(atol, Tensor) else atol
@@ -1146,9 +1169,10 @@ def matrix_exp(input):
     """exp(A) = Σ Aᵏ/k! of a square matrix (or a batch). Gradient: the adjoint Fréchet derivative,
     the upper-right block of exp([[Aᵀ, g], [0, Aᵀ]])."""
     x = input._data
-    _matrix("linalg.matrix_exp", x)
-    # float32 is exponentiated in float64 and rounded: Padé's large coefficients lose digits in float32
-    out = _expm(x.astype(np.float64)).astype(x.dtype) if x.dtype == np.float32 else _expm(x)
+    _matrix("linalg.matrix_exp", x, half=True)
+    # float32 and float16 are exponentiated in float64 and rounded: Padé's large coefficients lose
+    # digits in single precision
+    out = _expm(x.astype(np.float64)).astype(x.dtype) if x.dtype != np.float64 else _expm(x)
 
     def backward(g):
         n = x.shape[-1]
