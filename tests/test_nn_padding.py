@@ -87,6 +87,9 @@ def test_pad_grad_fn_names():
     ((2, 0, 4), (1, 1), "reflect", None), ((2, 2, 0), (1, 1), "replicate", None),
     ((2, 0, 4), (1, 1, 1, 1), "replicate", None), ((1, 2, 0, 4), (1, 1, 1, 1), "reflect", None),
     ((0, 2, 4, 4), (1,) * 6, "reflect", None), ((1, 0, 2, 4, 4), (1,) * 6, "replicate", None),
+    # the argument number names the offending pair
+    ((1, 2, 3, 3), (0, 0, 3, 0), "reflect", None), ((1, 2, 3, 3, 3), (0, 0, 0, 0, 3, 0), "reflect", None),
+    ((2, 3, 3, 3), (0, 0, 3, 0, 0, 0), "reflect", None),
 ])
 def test_pad_errors(shape, pad, mode, value):
     x = np.zeros(shape, "float32")
