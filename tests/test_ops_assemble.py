@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lamina
 from oracle import check, check_error
@@ -347,3 +349,19 @@ def test_broadcast_shapes_errors():
                 r"\(3, 2\); but expected shape should be broadcastable to \[2, 2\]")
     check_error(lambda lib: lib.broadcast_shapes((-1,), (3, 1)), ValueError,
                 "Attempting to broadcast a dimension with negative length!")
+
+
+# ---- random configurations ----------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=3), st.integers(-3, 2),
+       st.one_of(st.integers(1, 6), st.lists(st.integers(-6, 8), max_size=4)))
+def test_tensor_split_random(shape, dim, arg):
+    dim = dim % len(shape)
+    check(lambda lib, x: lib.tensor_split(x, arg, dim), [tuple(shape)], dtype="float64")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 3), max_size=3), st.lists(st.integers(0, 3), max_size=3))
+def test_kron_random(a, b):
+    check(lambda lib, x, y: lib.kron(x, y), [tuple(a), tuple(b)], dtype="float64")

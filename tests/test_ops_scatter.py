@@ -3,6 +3,8 @@ index_reduce, unique_consecutive."""
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lamina
 from oracle import check, check_error
@@ -323,3 +325,26 @@ def test_unique_consecutive_errors():
     check_error(lambda lib: lib.unique_consecutive(lib.zeros(3), dim=2), IndexError, "Dimension out of range")
     check_error(lambda lib: lib.unique_consecutive(lib.zeros(0, 0), dim=0), RuntimeError,
                 "Number of zero sized dimensions is more than one, so unique cannot be applied")
+
+
+# ---- random configurations ----------------------------------------------------------------------
+
+@st.composite
+def _scatter_config(draw):
+    nd = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=nd, max_size=nd)))
+    d = draw(st.integers(-nd, nd - 1))
+    ishape = tuple(draw(st.integers(0, 5)) if k == d % nd else draw(st.integers(0, n)) for k, n in enumerate(shape))
+    seed = draw(st.integers(0, 2 ** 16))
+    return shape, d, ishape, seed
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(_scatter_config(), st.sampled_from(REDUCES), st.booleans(), st.booleans())
+def test_scatter_reduce_random(config, reduce, include_self, whole):
+    shape, d, ishape, seed = config
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, shape[d % len(shape)], ishape).astype(np.int64)
+    x, s = (ties(shape, "float64", seed), ties(ishape, "float64", seed + 1)) if whole else (shape, ishape)
+    check(lambda lib, x, s, i: lib.scatter_reduce(x, d, i, s, reduce, include_self=include_self), [x, s, index],
+          dtype="float64", seed=seed)
