@@ -317,6 +317,14 @@ def test_unique_consecutive(data, dim, inverse, counts):
     check(lambda lib, x: x.unique_consecutive(inverse, counts, dim), [data], grad=False)
 
 
+def test_unique_consecutive_has_no_derivative():
+    def fn(lib):
+        out = lib.unique_consecutive(lib.randn(4, requires_grad=True))
+        assert out.requires_grad
+        out.sum().backward()
+    check_error(fn, NotImplementedError, "the derivative for 'unique_consecutive' is not implemented.")
+
+
 def test_unique_consecutive_errors():
     check_error(lambda lib: lib.unique_consecutive(lib.tensor(5.0), dim=0), IndexError,
                 "Dimension specified as 0 but tensor has no dimensions")

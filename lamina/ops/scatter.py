@@ -401,7 +401,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         np.any(rows[1:] != rows[:-1], axis=1, out=start[1:])
         values = np.ascontiguousarray(np.compress(start, x, axis=d))
         inverse_shape = (x.shape[d],)
-    out = make(values, (), None, "")
+    out = make(values, (input,), _no_unique_consecutive_derivative, "UniqueConsecutiveBackward0")
     if not (return_inverse or return_counts):
         return out
     result = [out]
@@ -410,3 +410,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if return_counts:
         result.append(make(np.diff(np.append(np.flatnonzero(start), start.size)), (), None, ""))
     return tuple(result)
+
+
+def _no_unique_consecutive_derivative(g):
+    # PyTorch records the op (the output requires grad) but has no formula for it
+    raise NotImplementedError("the derivative for 'unique_consecutive' is not implemented.")
