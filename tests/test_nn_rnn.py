@@ -101,6 +101,22 @@ def test_gradient_from_each_result(mode, which, layers, bidirectional):
     check_module(t, l, [(4, B, I)], call=call)
 
 
+# ---- long sequences: backward walks the steps in several runs ------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_long_sequence_gradients_match_torch(mode, bidirectional):
+    """T·B = 320 step columns: more than one backward run (runs hold up to 256 columns), so the
+    per-run factors and the state carried from run to run are compared with torch."""
+    t, l = _pair(mode, I, H, 1, bidirectional=bidirectional)
+    check_module(t, l, [(40, 8, I)], train=True)
+
+
+def test_long_sequence_lstm_projection_gradients_match_torch():
+    t, l = _pair("LSTM", I, 6, 1, proj_size=2, bidirectional=True)
+    check_module(t, l, [(40, 8, I)], train=True)
+
+
 # ---- dropout between layers ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", MODES)

@@ -1,18 +1,19 @@
 """Back-propagation through time for the fused recurrent layers (lamina/ops/rnn.py): per
 layer kind, the reverse walk over the steps that turns the output gradients into per-step gate
 gradients (stored as blocks, reordered into columns once), then the weight and bias gradients as
-one GEMM/GEMV each. The LSTM's per-step factors come from the forward (see _rnn_steps.py);
-GRU and RNN compute theirs here, a run of steps at a time. Array-level only."""
+one GEMM/GEMV each. The per-step factors of the gate derivatives are computed here, a run of
+steps at a time, from what the forward kept. Array-level only."""
 import numpy as np
 
 from ._rnn_plan import _active, _buf, _by_time, _constants, _row_sums, _run_blocks, _settle, _to_cols
+from ._rnn_steps import _lstm_factors
 
 
 # ---- LSTM --------------------------------------------------------------------------------------
 
-def _lstm_backward(saved, gZ, dh_state, dc_state, Whh, plan, HP, need):
-    (Kb, Pb, Fb), R, Whr = saved      # per-step factors (see _rnn_steps._gate_factors)
-    dt = Kb.dtype
+def _lstm_backward(saved, Z, hz, gZ, dh_state, dc_state, Whh, plan, HP, need):
+    (Db, TCb, S), R, Whr = saved      # what the forward kept (see _rnn_steps._lstm_factors)
+    dt = Db.dtype
     H = dc_state.shape[0]
     # a contiguous copy: np.dot with the transposed view costs ~5% more per step
     WhhT = np.ascontiguousarray(Whh.T)
@@ -26,14 +27,19 @@ def _lstm_backward(saved, gZ, dh_state, dc_state, Whh, plan, HP, need):
     B = dc_state.shape[1]
     u_buf = np.empty(H * B, dt)
     dr_buf = None if Whr is None else np.empty(H * B, dt)
+    cols = max((n * b for _, n, b, _, _, _, _ in plan.runs), default=0)
+    sig_buf, p_buf = np.empty(cols * 4 * H, dt), np.empty(cols * H, dt)   # a run's σ and P
     gz = None if gZ is None else list(gZ)
     dhs = None if DH is None else _by_time(DH, plan, (Whr.shape[0],))
     last = plan.runs[-1][0] + plan.runs[-1][6][-1] if plan.runs else -1  # the time step backward ends at
     add, multiply = np.add, np.multiply
     for t0, n, b, g0, si0, so0, order in plan.runs:
-        K = _run_blocks(Kb, g0, n, 4 * H, b).reshape(n, 4, H, b)
-        K_o, K_ifg = list(K[:, 3]), list(K[:, :3])
-        Pl, F = list(_run_blocks(Pb, g0, n, H, b)), list(_run_blocks(Fb, g0, n, H, b))
+        h = Z[so0:so0 + n, hz:, :b] if Whr is None else _run_blocks(R, g0, n, H, b)
+        sig = sig_buf[:n * 4 * H * b].reshape(n, 4, H, b)
+        P = p_buf[:n * H * b].reshape(n, H, b)
+        K = _lstm_factors(_run_blocks(Db, g0, n, 4 * H, b).reshape(n, 4, H, b), S[si0:si0 + n, :, :, :b], h,
+                          _run_blocks(TCb, g0, n, H, b), sig, P)
+        K_o, K_ifg, Pl, F = list(K[:, 3]), list(K[:, :3]), list(P), list(sig[:, 1])
         dh, dc, u = _active(dh_state, b), _active(dc_state, b), u_buf[:H * b].reshape(H, b)
         dr = dh if DH is None else dr_buf[:H * b].reshape(H, b)
         for j in order:  # (out given positionally, as in the forward)

@@ -1,7 +1,7 @@
 """The forward step kernels of the fused recurrent layers (lamina/ops/rnn.py): gate
 pre-activations (_Pre: one GEMM per step on an [x; 1; h] slot, or two for short inputs) and the
-per-step gate math of LSTM (exp-based gates, cell state as -2c, the backward's per-step factors
-computed while the step is in cache), GRU and Elman RNN, in training and in inference (one
+per-step gate math of LSTM (exp-based gates, cell state as -2c; the factors its backward derives
+from the kept blocks, _lstm_factors), GRU and Elman RNN, in training and in inference (one
 reused work block, no saved blocks). Array-level only: no graph nodes here."""
 import functools
 
@@ -69,26 +69,24 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
     pre = _Pre(Wih, Whh, None if b_ih is None else b_ih._data + b_hh._data, scale, hz, merge)
     Whr = None if w_hr is None else w_hr._data
     B = Z.shape[2]
-    A = np.empty(4 * H * B, dt)          # one step's D; tanh(c) then goes over the spent D_g
+    # D of each step: for backward (keep) a block per step, written by the GEMM in place;
+    # else one reused step block, and tanh(c) then goes over the spent D_g
+    A = _buf((plan.N * 4 * H,), dt) if keep else np.empty(4 * H * B, dt)
+    TC = _buf((plan.N * H,), dt) if keep else None      # tanh(c) per step, for backward
     R = None if Whr is None else (_buf((plan.N * H,), dt) if keep else np.empty(H * B, dt))
     # every view the loop needs, made beforehand (a view costs as much as a small op)
-    d_g = _blocks(A, plan, (4, H), False, 2)
-    saved, facs = None, [None] * len(plan.steps)
-    if keep:  # what backward needs of each step, computed while its arrays are in cache
-        saved = (_buf((plan.N * 4 * H,), dt), _buf((plan.N * H,), dt), _buf((plan.N * H,), dt))
-        facs = zip(_blocks(saved[0], plan, (4, H), True), _blocks(saved[1], plan, (H,), True),
-                   _blocks(saved[2], plan, (H,), True), _blocks(np.empty(4 * H * B, dt), plan, (4, H), False))
-    views = zip(_blocks(A, plan, (4 * H,), False), _blocks(A, plan, (4, H), False, slice(0, 2)), d_g,
-                _blocks(A, plan, (4, H), False, 3), pre.operands(_at(Z, plan), zero_h0),
+    d_g = _blocks(A, plan, (4, H), keep, 2)
+    views = zip(_blocks(A, plan, (4 * H,), keep), _blocks(A, plan, (4, H), keep, slice(0, 2)), d_g,
+                _blocks(A, plan, (4, H), keep, 3), pre.operands(_at(Z, plan), zero_h0),
                 _at(Z[:, hz:], plan, out=True), _at(S, plan, ring=ring), _at(S[:, 0], plan, ring=ring),
                 _at(S[:, 1], plan, ring=ring), _at(S[:, 1], plan, out=True, ring=ring),
                 _blocks(R, plan, (H,), keep) if R is not None else d_g,
-                facs)
+                _blocks(TC, plan, (H,), True) if keep else d_g)
     one, two, m4 = _constants(dt)
     # local names and positional `out` (the third argument): a little less per call, which at
     # these sizes is what the step costs besides its GEMM and its two exps
     dot, exp, add, subtract, divide = np.dot, np.exp, np.add, np.subtract, np.divide
-    for a, d_if, d_g, d_o, (W, z), h, s, g, c_prev, c, r, fac in views:
+    for a, d_if, d_g, d_o, (W, z), h, s, g, c_prev, c, r, tc in views:
         if W is not None:
             dot(W, z, a)                 # np.dot: less overhead than matmul; `a` is contiguous
         else:
@@ -97,10 +95,7 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
         add(a, one, a)                   # D
         divide(m4, d_g, g)               # s[0] is a spare row: -2g = 2 - 4/D_g
         add(g, two, g)
-        divide(s, d_if, s)               # [-2 i g; f c~_prev]
-        if fac is not None:
-            _gate_factors(fac, a, s)
-        tc = d_g
+        divide(s, d_if, s)               # [-2 i g; f c~_prev], kept in the slot for backward
         add(g, c_prev, c)                # c~
         exp(c, tc)
         add(tc, one, tc)
@@ -111,39 +106,34 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
         else:
             divide(tc, d_o, r)
             np.matmul(Whr, r, out=h)
-        if fac is not None:
-            _cell_factors(fac, h if Whr is None else r, tc)
-    return saved, R, Whr
+    return (None if not keep else (A, TC, S)), R, Whr
 
 
-# What the LSTM backward needs of each step: blocks K (4H, b), P (H, b), F (H, b), with
-# dc~ = d(loss)/d(c~), c~ = -2c (so d(loss)/dc = -2 dc~), σ = 1/D (s = σ(2x_g) = 1/D_g,
-# g = 2s - 1, 1 - g² = 4s(1-s)), the forward's products [-2ig; f c~_prev] and h = o·tanh(c)
-# (before a projection):
+# What the LSTM backward needs of each step, from what the forward kept: D = 1 + exp(-x) of
+# the four gates (σ = 1/D; s = σ(2x_g) = 1/D_g, g = 2s - 1, 1 - g² = 4s(1-s)), the products
+# [-2ig; f c~_prev] left in the cell slots, tanh(c) and h = o·tanh(c) (before a projection).
+# With dc~ = d(loss)/d(c~), c~ = -2c (so d(loss)/dc = -2 dc~):
 #   d(pre_i) = dc·g·i(1-i) = dc~·(-2ig)(1-i),  d(pre_f) = dc·c_prev·f(1-f) = dc~·(f c~_prev)(1-f),
 #   d(pre_g) = dc·i·4s(1-s) = dc~·(-8)i s(1-s),  d(pre_o) = dh·tanh(c)·o(1-o) = dh·h(1-o)
 #   → dc~·K[:3], dh·K[3];  dc~ += -dh·o(1 - tanh²c)/2 = dh·(h·tanh c - o)/2 → dh·P;
-#   dc~_prev = dc~·f → F.
-# `fac` is (K, P, F, sigma) for the step, sigma a scratch (4, H, b).
+#   dc~_prev = dc~·f → F = σ[1].
+# Computed by backward for a run of n steps at once (a few calls per run instead of per step).
 
-def _gate_factors(fac, D, products):
-    k, _, f, sig = fac
+def _lstm_factors(D, products, h, tc, sig, P):
+    """From D (n, 4, H, b), overwritten by K, the products (n, 2, H, b), h and tanh(c) (n, H, b):
+    sig (n, 4, H, b) = σ of the four gates, K and P (n, H, b)."""
     one = _constants(D.dtype)[0]
-    np.divide(one, D.reshape(sig.shape), sig)     # i, f, s, o
-    np.subtract(one, sig, k)
-    np.multiply(k[:2], products, k[:2])
-    np.multiply(k[2], sig[2], k[2])
-    np.multiply(k[2], sig[0], k[2])
-    k[2] *= -8.0
-    np.copyto(f, sig[1])
-
-
-def _cell_factors(fac, h, tc):
-    k, p, _, sig = fac
-    np.multiply(k[3], h, k[3])
-    np.multiply(h, tc, p)
-    np.subtract(p, sig[3], p)
-    p *= 0.5
+    np.divide(one, D, sig)                       # i, f, s, o
+    K = np.subtract(one, sig, D)
+    np.multiply(K[:, :2], products, K[:, :2])
+    np.multiply(K[:, 2], sig[:, 2], K[:, 2])
+    np.multiply(K[:, 2], sig[:, 0], K[:, 2])
+    K[:, 2] *= -8.0
+    np.multiply(K[:, 3], h, K[:, 3])
+    np.multiply(h, tc, P)
+    np.subtract(P, sig[:, 3], P)
+    P *= 0.5
+    return K
 
 
 # ---- GRU: r, z = σ(...), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h ------

@@ -15,7 +15,7 @@ once (for short inputs, where building W costs more than it saves, two GEMMs ins
 step t reads slot t and writes slot t + 1; reverse, it reads t + 1 and writes t. The slots are
 then in the order of the output rows HB (h0 first forward, last reverse), which one transposing
 copy fills at the end. The LSTM cell state lives in slots of the same kind (S), as -2c (for a
-padded batch one slot, updated in place). Gates come from exp and divisions (σ(x) = 1/(1 +
+padded batch without backward one slot, updated in place). Gates come from exp and divisions (σ(x) = 1/(1 +
 exp(-x)), tanh(x) = 2/(1 + exp(-2x)) - 1): on float32 NumPy's exp costs half its tanh.
 
 Packed sequences are time-major rows: step t covers rows off[t]:off[t]+bs[t], bs non-increasing
@@ -25,8 +25,7 @@ that starts reads h0, written beforehand into every slot's spare columns. Arrays
 for backward are "blocks": step t's (R, bs[t]) array at offset off[t]·R of a flat buffer.
 
 Backward walks the steps in reverse with dh, dc as (H, B) columns; the per-step factors it needs
-were computed by the forward (LSTM) or are computed for a run of steps at once (GRU, RNN), the
-per-step gate gradients are stored as blocks and turned into (·, N) columns with one block copy,
+are computed for a run of steps at once from what the forward kept, the per-step gate gradients are stored as blocks and turned into (·, N) columns with one block copy,
 and then dW_ih, dW_hh, dX and the biases are one GEMM (or GEMV) each.
 
 A node has one output, so the layer's output Y is one flat array [HB | h_n | c_n]; `piece`
@@ -90,7 +89,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
     Z, hz = _slots(x, _state(hx, k), b_ih is not None, Hout, plan, batch_first, T, B)
     lstm = mode == "LSTM"
     if lstm:
-        S, ring = _cell_slots(_state(cx, k), plan, H, B, dt)
+        S, ring = _cell_slots(_state(cx, k), plan, H, B, dt, keep)
     merge = N > Z.shape[1]  # else building W costs more than it saves
     with np.errstate(over="ignore"):
         if lstm:
@@ -122,7 +121,7 @@ def layer(mode, input, hx, cx, k, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, B, T, b
         HP = HB[plan.prev_all]
         if lstm:
             dc = np.multiply(gY[n_hb + B * Hout:].reshape(B, H).T, -0.5, out=np.empty((H, B), dt))  # for -2c
-            dA, grads = _lstm_backward(saved, gZ, dh, dc, Whh, plan, HP, need)
+            dA, grads = _lstm_backward(saved, Z, hz, gZ, dh, dc, Whh, plan, HP, need)
         elif mode == "GRU":
             dA, grads = _gru_backward(saved, Z, hz, gZ, dh, Whh, plan, HP, need)
         else:
@@ -175,12 +174,13 @@ def _slots(x, h0, bias, Hout, plan, batch_first, T, B):
     return Z, hz
 
 
-def _cell_slots(c0, plan, H, B, dt):
+def _cell_slots(c0, plan, H, B, dt, keep):
     """The LSTM cell state slots S: per slot [spare; -2c] (see _rnn_steps._lstm_forward). A padded batch
-    needs only the last state, so one slot is updated in place (it stays in cache); `ring` is
-    the number of slots a slot index is taken modulo."""
+    without backward needs only the last state, so one slot is updated in place (it stays in
+    cache); with backward every step's slot keeps what it needs. `ring` is the number of slots a
+    slot index is taken modulo."""
     T = len(plan.steps)
-    ring = T + 1 if not plan.uniform else 1
+    ring = T + 1 if keep or not plan.uniform else 1
     S = _buf((ring, 2, H, B), dt)
     if not plan.uniform:
         S.fill(0)
