@@ -822,3 +822,15 @@ def test_matrix_exp_float16_is_computed_in_higher_precision():
     out = lamina.linalg.matrix_exp(lamina.eye(3, dtype=lamina.float16) * 0.5)
     assert out.dtype == lamina.float16
     np.testing.assert_allclose(out.numpy().astype(np.float64), np.exp(0.5) * np.eye(3), rtol=1e-3)
+
+
+def test_svd_driver_is_cuda_only_and_list_dims():
+    check_error(lambda lib: lib.linalg.svd(lib.eye(3), driver="gesvd"), RuntimeError,
+                r"torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER backend.")
+    check_error(lambda lib: lib.linalg.svdvals(lib.eye(3), driver="gesvd"), RuntimeError, r"only supported on CUDA")
+    a = rand((3, 4), "float32")
+    check(lambda lib, x: lib.linalg.matrix_norm(x, dim=[0, 1]), [a])
+    check(lambda lib, x: lib.linalg.vector_norm(x, 2, [0, 1]), [a])
+    check(lambda lib, x: lib.linalg.norm(x, 2, [0, 1]), [a])
+    check(lambda lib, x: lib.linalg.norm(x, None, [0, 1]), [a])
+    check(lambda lib, x: lib.linalg.eigvalsh(x @ x.mT, "U"), [a])

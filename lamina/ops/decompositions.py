@@ -1,6 +1,7 @@
 """Matrix functions and decompositions behind torch.linalg: inv, det, slogdet, solve, cholesky,
-qr, svd, eigh, pinv, matrix_power, matrix_exp, lstsq, norms, cross, tensordot, and the fused
-products baddbmm/addbmm/addmv/addr.
+qr, svd, eigh, pinv, lstsq, LU, triangular solves, matrix_power, matrix_exp, rank, condition
+number, the vector and matrix norms, cross, tensordot, multi_dot, trace, and the fused products
+baddbmm/addbmm/addmv/addr.
 
 NumPy's LAPACK wrappers do the factorisations (they batch over leading dims); every backward is
 written out here from the differential of the factorisation (real matrices only). Ops with
@@ -460,6 +461,12 @@ _svd_type = return_type("svd", ("U", "S", "V"))
 _linalg_svd_type = return_type("linalg_svd", ("U", "S", "Vh"))
 
 
+def _no_driver(driver):
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
+
+
 def _svd_grad(u, s, vh, gu, gs, gvh, shape):
     """g_A of A = U diag(S) Vh (reduced: U m×k, Vh k×n):
     U [diag(g_S) + (F∘(UᵀgU − gUᵀU)) S + S (F∘(VᵀgV − gVᵀV))] Vh
@@ -497,6 +504,7 @@ def linalg_svd(A, full_matrices=True, *, driver=None, _type=_linalg_svd_type):
     only, as in PyTorch."""
     x = A._data
     _matrix("linalg.svd", x, square=False)
+    _no_driver(driver)
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
     k = s.shape[-1]
 
@@ -526,6 +534,7 @@ def svdvals(A, *, driver=None):
     """The singular values of A, descending. Gradient: U diag(g) Vh."""
     x = A._data
     _matrix("linalg.svd", x, square=False)
+    _no_driver(driver)
     if not (_mode.grad and A._requires_grad):
         return wrap(np.linalg.svd(x, compute_uv=False))
     u, s, vh = np.linalg.svd(x, full_matrices=False)
