@@ -239,7 +239,7 @@ def test_resolve_and_conj_return_self():
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("shape,offset,dim1,dim2", [
     ((3,), 0, -2, -1), ((2, 3), 1, 0, 2), ((2, 3), -1, 1, 0), ((2, 3, 4), 2, -1, 1), ((0,), 0, 0, 1),
-    ((2, 0), -1, 0, 1), ((1,), 0, -2, -1)])
+    ((2, 0), -1, 0, 1), ((1,), 0, -2, -1), ((2, 3), 1, -1, -2), ((2, 4, 3), -2, 2, 3), ((2, 4, 3), 2, 1, 3)])
 def test_diag_embed(dtype, shape, offset, dim1, dim2):
     check(lambda lib, x: lib.diag_embed(x, offset, dim1, dim2), [shape], dtype=dtype)
     check(lambda lib, x: x.diag_embed(offset=offset, dim1=dim1, dim2=dim2), [shape], dtype=dtype)

@@ -302,10 +302,24 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = x.shape[-1] if x.ndim else 1
     m = n + abs(offset)
+    batch = x.shape[:-1]
+    if {d1, d2} == {nd - 2, nd - 1}:
+        # the new dims are the last two: the diagonal is every (m + 1)-th element of each flat
+        # m * m block, written and read through a strided view (no index arrays)
+        off = offset if d1 < d2 else -offset
+        start = off if off >= 0 else -off * m
+        flat = np.zeros(batch + (m * m,), dtype=x.dtype)
+        flat[..., start::m + 1][..., :n] = x
+
+        def backward(g):
+            return (g.reshape(batch + (m * m,))[..., start::m + 1][..., :n].reshape(x.shape),)
+        return make(flat.reshape(batch + (m, m)), (input,), backward, "DiagEmbedBackward0")
     rows, cols = diag_positions(m, m, offset)
-    z = np.zeros(x.shape[:-1] + (m, m), dtype=x.dtype)
-    z[..., rows, cols] = x
-    out = np.ascontiguousarray(np.moveaxis(z, (-2, -1), (d1, d2)))
+    shape = list(batch)
+    for pos in sorted((d1, d2)):
+        shape.insert(pos, m)
+    out = np.zeros(shape, dtype=x.dtype)
+    np.moveaxis(out, (d1, d2), (-2, -1))[..., rows, cols] = x  # a view: the write lands in out
 
     def backward(g):
         return (np.moveaxis(g, (d1, d2), (-2, -1))[..., rows, cols].reshape(x.shape),)
