@@ -834,3 +834,15 @@ def test_svd_driver_is_cuda_only_and_list_dims():
     check(lambda lib, x: lib.linalg.norm(x, 2, [0, 1]), [a])
     check(lambda lib, x: lib.linalg.norm(x, None, [0, 1]), [a])
     check(lambda lib, x: lib.linalg.eigvalsh(x @ x.mT, "U"), [a])
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_reads_one_triangle(upper):
+    x = rand((2, 3, 3), "float64")
+    a = x @ x.swapaxes(-1, -2) + 3 * np.eye(3)
+    a[..., 0, 2] += 0.5  # not symmetric: the result depends on which triangle is read
+    check(lambda lib, a: lib.linalg.cholesky(a, upper=upper), [a], dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, a: lib.cholesky(a, upper=upper), [a], dtype="float64")
+    check(lambda lib, a: lib.linalg.cholesky_ex(a, upper=upper).L, [a], dtype="float64", grad=False)

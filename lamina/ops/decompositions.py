@@ -319,10 +319,12 @@ def _not_pd_order(m):
 def _cholesky(name, input, upper):
     x = input._data
     _matrix(name, x)
+    # upper=True reads A's upper triangle, as LAPACK's potrf('U') does: the lower one of Aᵀ
+    src = _mT(x) if upper else x
     try:
-        low = np.linalg.cholesky(x)
+        low = np.linalg.cholesky(src)
     except np.linalg.LinAlgError:
-        flat = x.reshape((-1,) + x.shape[-2:])
+        flat = src.reshape((-1,) + x.shape[-2:])
         for i, m in enumerate(flat):
             try:
                 np.linalg.cholesky(m)
@@ -366,7 +368,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     except LinAlgError:
         if check_errors:
             raise
-    flat = x.reshape((-1,) + x.shape[-2:])
+    src = _mT(x) if upper else x
+    flat = src.reshape((-1,) + x.shape[-2:])
     info, outs = [], []
     for m in flat:
         try:
