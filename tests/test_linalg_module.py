@@ -846,3 +846,17 @@ def test_cholesky_reads_one_triangle(upper):
         warnings.simplefilter("ignore")
         check(lambda lib, a: lib.cholesky(a, upper=upper), [a], dtype="float64")
     check(lambda lib, a: lib.linalg.cholesky_ex(a, upper=upper).L, [a], dtype="float64", grad=False)
+
+
+def test_deprecated_norm_functions():
+    a = rand((2, 3, 4), "float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda lib, x: lib.nuclear_norm(x[0]), [a], dtype="float64")
+        check(lambda lib, x: lib.nuclear_norm(x), [a], dtype="float64")
+        check(lambda lib, x: lib.nuclear_norm(x, dim=(0, 2), keepdim=True), [a], dtype="float64")
+        check(lambda lib, x: lib.nuclear_norm(x[0], True), [a], dtype="float64")
+        check(lambda lib, x: lib.frobenius_norm(x, dim=(1, 2)), [a], dtype="float64")
+        check(lambda lib, x: lib.frobenius_norm(x, (0,), True), [a], dtype="float64")
+    with pytest.warns(UserWarning, match="at::nuclear_norm is deprecated"):
+        lamina.nuclear_norm(lamina.eye(2))

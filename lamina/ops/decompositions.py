@@ -21,7 +21,7 @@ from .reduction import return_type
 __all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
            "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "tensordot", "baddbmm", "addbmm",
            "addmv", "addr", "chain_matmul", "trace", "lu", "lu_solve", "lu_unpack",
-           "triangular_solve"]
+           "triangular_solve", "nuclear_norm", "frobenius_norm"]
 METHODS = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
            "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "baddbmm", "addbmm", "addmv", "addr", "trace",
            "lu", "lu_solve", "lu_unpack", "triangular_solve"]
@@ -1251,6 +1251,24 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if not keepdim:
         out = out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
     return out
+
+
+def nuclear_norm(input, dim=None, keepdim=False):
+    """torch.nuclear_norm (deprecated in PyTorch): Σσ over `dim` (the last two by default)."""
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = None, dim
+    warnings.warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in a "
+                  "future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead",
+                  UserWarning, stacklevel=2)
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
+def frobenius_norm(input, dim, keepdim=False):
+    """torch.frobenius_norm (deprecated in PyTorch): √Σx² over `dim`."""
+    warnings.warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be removed in "
+                  "a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead",
+                  UserWarning, stacklevel=2)
+    return vector_norm(input, 2.0, dim, keepdim)
 
 
 def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
