@@ -337,6 +337,9 @@ def test_matrix_power_integer():
     a = np.arange(9, dtype=np.int64).reshape(3, 3)
     check(lambda lib, x: lib.matrix_power(x, 3), [a])
     check(lambda lib, x: lib.matrix_power(x, 0), [a])
+    x = lamina.ones(2, 2)
+    lamina.linalg.matrix_power(x, 1).add_(1)  # a new tensor: writing to it leaves A alone
+    assert x.sum().item() == 4.0
     check_error(lambda lib: lib.linalg.matrix_power(lib.ones(3, 3, dtype=lib.int64), -1), RuntimeError,
                 "linalg.inv: Expected a floating point or complex tensor as input. Got Long")
 

@@ -1145,6 +1145,9 @@ def matrix_power(input, n):
         n >>= 1
         if n:
             base = matmul(base, base)
+    if result is input:  # A¹ is a new tensor, not A itself
+        from .conversion import clone
+        return clone(input)
     return result
 
 
