@@ -863,3 +863,15 @@ def test_deprecated_norm_functions():
         check(lambda lib, x: lib.frobenius_norm(x, (0,), True), [a], dtype="float64")
     with pytest.warns(UserWarning, match="at::nuclear_norm is deprecated"):
         lamina.nuclear_norm(lamina.eye(2))
+
+
+@pytest.mark.parametrize("mode,shape,message", [
+    ("r", (3, 2), r"The derivative of linalg.qr depends on Q, which is not computed when mode='r'"),
+    ("complete", (3, 2), r"The QR decomposition is not differentiable when mode='complete' and nrows > ncols."),
+])
+def test_qr_backward_refusals(mode, shape, message):
+    for lib in (torch, lamina):
+        x = lib.from_numpy(rand(shape, "float64")).requires_grad_()
+        r = lib.linalg.qr(x, mode=mode).R
+        with pytest.raises(RuntimeError, match=message):
+            r.sum().backward()
