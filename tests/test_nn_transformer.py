@@ -175,6 +175,25 @@ def test_encoder_layer_inference_masks(case, norm_first):
     np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("shape", [(4, 16), (3, 16), (2, 24)], ids=str)
+@pytest.mark.parametrize("masked", [False, True])
+def test_encoder_layer_inference_grouped_rows(shape, masked):
+    """Sizes where the fast path views several rows as one for its bias, LayerNorm, ReLU and
+    softmax-scale passes (N·L and L multiples of 8; all rows grouped, or only some)."""
+    N, S = shape
+    t, m = _eval_pair(norm_first=masked)
+    x = rng.standard_normal((N, S, 8)).astype(np.float32)
+    if not masked:
+        t_out, l_out = _no_grad_call(t, m, [x])
+    else:
+        kpm = np.zeros((N, S), dtype=bool)
+        kpm[0, -3:] = True
+        kpm[-1] = True  # a sequence with every key padded: zero attention output
+        t_out, l_out = _no_grad_call(t, m, [x, kpm], lambda mod, x, p: mod(x, src_key_padding_mask=p),
+                                     torch_fast=False)
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+
+
 def test_encoder_layer_inference_fully_padded_sequence():
     """A sequence whose every key is padding: PyTorch's fast path gives NaN there, its layer-by-layer
     path (and lamina's, fused or not) gives finite values from the zero attention output."""
