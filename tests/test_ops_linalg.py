@@ -250,3 +250,44 @@ def test_bilinear_errors(s1, s2, w, b):
     with pytest.raises(RuntimeError) as l_err:
         fn(lamina)
     assert str(l_err.value) == str(t_err.value)
+
+
+# ---- nn.LazyLinear ----------------------------------------------------------------------------------
+def _lazy_state(lib, bias):
+    m = lib.nn.LazyLinear(4, bias=bias)
+    before = (repr(m), [(n, type(p).__name__) for n, p in m.named_parameters()], m.in_features)
+    with pytest.raises(ValueError, match="Attempted to use an uninitialized parameter"):
+        sum(p.numel() for p in m.parameters())
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
+        m.weight.shape
+    return m, before
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(2, 3), (3,), (2, 5, 3)])
+def test_lazy_linear_takes_in_features_from_its_first_input(bias, shape):
+    t, t_before = _lazy_state(torch, bias)
+    m, l_before = _lazy_state(lamina, bias)
+    assert l_before == t_before
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    t(torch.from_numpy(x)), m(lamina.from_numpy(x))
+    assert type(m).__name__ == type(t).__name__ == "Linear" and repr(m) == repr(t)
+    assert [(n, type(p).__name__, tuple(p.shape)) for n, p in m.named_parameters()] == \
+           [(n, type(p).__name__, tuple(p.shape)) for n, p in t.named_parameters()]
+    bound = 1 / np.sqrt(3)  # Linear's initialisation with the inferred in_features
+    assert np.abs(m.weight.detach().numpy()).max() <= bound
+    from oracle import check_module
+    check_module(t, m, [shape])
+
+
+def test_lazy_linear_loads_a_checkpoint_and_trains():
+    src = torch.nn.Linear(3, 4)
+    m = lamina.nn.Sequential(lamina.nn.LazyLinear(4))
+    opt = lamina.optim.Adam(m.parameters(), lr=0.1)  # created before the shapes are known, as in PyTorch
+    m.load_state_dict({"0." + k: lamina.from_numpy(v.detach().numpy().copy()) for k, v in src.state_dict().items()})
+    np.testing.assert_array_equal(m[0].weight.detach().numpy(), src.weight.detach().numpy())
+    x = lamina.randn(5, 3)
+    m(x).sum().backward()
+    opt.step()
+    assert not np.array_equal(m[0].weight.detach().numpy(), src.weight.detach().numpy())
+    assert m[0].weight.shape == (4, 3)

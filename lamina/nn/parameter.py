@@ -34,6 +34,45 @@ def _rebuild_parameter(data, requires_grad):
     return Parameter(Tensor._wrap(data), requires_grad)
 
 
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (a lazy module's, until its first forward).
+    materialize(shape) gives it storage and turns it into an ordinary Parameter."""
+    __slots__ = ()
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from ..ops.creation import empty
+        return super().__new__(cls, empty(0, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def materialize(self, shape, device=None, dtype=None):
+        import numpy as np
+        from .._dtype import to_dtype
+        dt = self._data.dtype if dtype is None else to_dtype(dtype).np
+        self._data = np.empty(tuple(shape), dtype=dt)
+        self.__class__ = Parameter
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                           "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                           "initialized one. Call `forward` to initialize the parameters before accessing their "
+                           "attributes.")
+
+    def numel(self):
+        raise ValueError("Attempted to use an uninitialized parameter in <method 'numel' of 'torch._C.TensorBase' "
+                         "objects>. This error happens when you are using a `LazyModule` or explicitly manipulating "
+                         "`torch.nn.parameter.UninitializedParameter` objects. When using LazyModules Call `forward` "
+                         "with a dummy batch to initialize the parameters before calling torch functions")
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    def __reduce_ex__(self, protocol):
+        return (UninitializedParameter, (self._requires_grad,))
+
+
 class Buffer(Tensor):
     """Marks a tensor to be registered as a buffer when assigned to a Module attribute."""
     __slots__ = ("persistent",)

@@ -1,13 +1,13 @@
-"""Linear layers: Identity, Linear, Bilinear."""
+"""Linear layers: Identity, Linear, LazyLinear, Bilinear."""
 import math
 
 from ... import ops
 from ...ops.creation import empty
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
 from .module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear"]
+__all__ = ["Identity", "Linear", "LazyLinear", "Bilinear"]
 
 
 class Identity(Module):
@@ -74,6 +74,52 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class LazyLinear(Linear):
+    r"""A Linear layer whose in_features is taken from the last dim of its first input. Until then
+    weight and bias are UninitializedParameters; the first forward creates and initialises them
+    (as Linear does) and the module becomes a plain Linear.
+
+    Args: out_features, bias (default True)."""
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        Module.__init__(self)
+        self.in_features = 0
+        self.out_features = out_features
+        self.weight = UninitializedParameter(dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+
+    def _uninitialized(self):
+        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+
+    def reset_parameters(self):
+        if not self._uninitialized() and self.in_features != 0:
+            super().reset_parameters()
+
+    def forward(self, input):
+        if self._uninitialized():
+            from ...autograd.grad_mode import no_grad
+            self.in_features = input._data.shape[-1]
+            with no_grad():
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        self.__class__ = Linear
+        return Linear.forward(self, input)
+
+    def _plan_load(self, state_dict, prefix, local_metadata, strict, missing, errors, plan):
+        # a checkpoint fixes the shapes: give the lazy parameters the stored ones
+        for name, p in self._parameters.items():
+            if isinstance(p, UninitializedParameter) and prefix + name in state_dict:
+                p.materialize(state_dict[prefix + name]._data.shape)
+        if not self._uninitialized():
+            self.in_features = self.weight._data.shape[1]
+        super()._plan_load(state_dict, prefix, local_metadata, strict, missing, errors, plan)
 
 
 class Bilinear(Module):
