@@ -16,7 +16,8 @@ class dtype:
         self._category = category  # 0 bool, 1 integer, 2 floating
 
     def __repr__(self):
-        return "lamina." + self.name
+        # PyTorch's spelling, so that printed output matches a PyTorch script's line for line
+        return "torch." + self.name
 
     def __reduce__(self):
         return (_by_name, (self.name,))

@@ -14,7 +14,7 @@ class Size(tuple):
     __slots__ = ()
 
     def __repr__(self):
-        return f"lamina.Size({list(self)})"
+        return f"torch.Size({list(self)})"  # PyTorch's spelling, as printed by its scripts
 
     __str__ = __repr__
 

@@ -16,7 +16,7 @@ def test_demo_builds_the_seed_network_and_the_loss_falls():
     out = run("demo", "--epochs", "2", "--samples", "512")
     assert "Parameters: 235,146" in out
     assert "256 × (784 + 1) = 200,960" in out
-    assert "after (4) Linear: lamina.Size([1, 10])" in out
+    assert "after (4) Linear: torch.Size([1, 10])" in out
     losses = [float(line.split("loss ")[1].split(",")[0]) for line in out.splitlines() if "epoch" in line]
     assert len(losses) == 2 and losses[1] < losses[0]
 

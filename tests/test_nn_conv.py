@@ -253,7 +253,7 @@ def test_conv_transpose2d_output_size(output_size):
 def test_conv_transpose_output_size_errors():
     m = lnn.ConvTranspose2d(4, 4, 3)
     with pytest.raises(ValueError, match=r"requested an output size of \[20, 20\], but valid sizes range from "
-                                         r"\[7, 7\] to \[7, 7\] \(for an input of lamina.Size\(\[5, 5\]\)\)"):
+                                         r"\[7, 7\] to \[7, 7\] \(for an input of torch.Size\(\[5, 5\]\)\)"):
         m(lamina.randn(1, 4, 5, 5), output_size=(20, 20))
     with pytest.raises(ValueError, match=r"ConvTranspose2D: for 4D input, output_size must have 2 or 4 elements "
                                          r"\(got 1\)"):

@@ -106,7 +106,7 @@ def test_bce_clamps_log_at_minus_100():
 
 
 def test_bce_errors():
-    for lib, size in ((torch, "torch.Size"), (lamina, "lamina.Size")):
+    for lib, size in ((torch, "torch.Size"), (lamina, "torch.Size")):
         with pytest.raises(ValueError, match=rf"Using a target size \({size}\(\[3, 1\]\)\) that is different to the "
                                              rf"input size \({size}\(\[3\]\)\) is deprecated. Please ensure they "
                                              r"have the same size."):
@@ -155,8 +155,8 @@ def test_bce_with_logits_is_stable_for_huge_logits():
 
 
 def test_bce_with_logits_size_error():
-    with pytest.raises(ValueError, match=r"Target size \(lamina.Size\(\[3, 1\]\)\) must be the same as input size "
-                                         r"\(lamina.Size\(\[3\]\)\)"):
+    with pytest.raises(ValueError, match=r"Target size \(torch.Size\(\[3, 1\]\)\) must be the same as input size "
+                                         r"\(torch.Size\(\[3\]\)\)"):
         LF.binary_cross_entropy_with_logits(lamina.rand(3), lamina.rand(3, 1))
 
 

@@ -15,7 +15,7 @@ from oracle import assert_same, check_module, copy_weights
 
 
 def _r(m):
-    return repr(m).replace("torch.", "lamina.")
+    return repr(m)
 
 
 def build(lib, kind="net"):
@@ -92,7 +92,7 @@ def _error(fn):
     try:
         fn()
     except Exception as e:  # noqa: BLE001 - the exception type and text are what is compared
-        return type(e).__name__, str(e).replace("torch.", "lamina.")
+        return type(e).__name__, str(e)
     return None
 
 
@@ -141,7 +141,7 @@ def test_reassign_and_delete_members():
         m.extra = lib.nn.ReLU()
         m.extra = None
         del m.weight
-        res = (list(m.state_dict()), [n for n, _ in m.named_children()], repr(m).replace("torch.", "lamina."))
+        res = (list(m.state_dict()), [n for n, _ in m.named_children()], repr(m))
         if lib is torch:
             expected = res
         else:
@@ -200,7 +200,7 @@ def _load_result(lib, state, strict):
         r = m.load_state_dict(state, strict=strict)
         return ("ok", sorted(r.missing_keys), sorted(r.unexpected_keys), r.missing_keys, r.unexpected_keys)
     except RuntimeError as e:
-        return ("error", str(e).replace("torch.", "lamina."))
+        return ("error", str(e))
 
 
 @pytest.mark.parametrize("strict", [True, False])
@@ -226,8 +226,8 @@ def test_failed_load_changes_nothing():
     bad = {k: lamina.from_numpy(np.full(v.shape, 7.0, dtype=v.numpy().dtype)) for k, v in m.state_dict().items()}
     bad["head.1.weight"] = lamina.ones(9, 9)
     with pytest.raises(RuntimeError, match="size mismatch for head.1.weight: copying a param with shape "
-                                           r"lamina.Size\(\[9, 9\]\) from checkpoint, the shape in current model is "
-                                           r"lamina.Size\(\[2, 4\]\)."):
+                                           r"torch.Size\(\[9, 9\]\) from checkpoint, the shape in current model is "
+                                           r"torch.Size\(\[2, 4\]\)."):
         m.load_state_dict(bad)
     for k, v in m.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), before[k])
@@ -338,6 +338,7 @@ def test_dtype_conversion_keeps_parameter_identity(convert):
 
 def test_double_model_matches_torch_double():
     t, m = build(torch), build(lamina)
+    t.head[0].p = m.head[0].p = 0.0  # in training mode: the two libraries' dropout masks differ
     check_module(t, m, [(6, 3)], dtype="float64")
 
 
@@ -380,7 +381,7 @@ def test_repr_of_assorted_models():
             nn.ParameterDict({"a": nn.Parameter(lib.ones(2))}),
             nn.Sequential(nn.Linear(2, 2), nn.ModuleList([nn.ReLU(), nn.ReLU()]), nn.BatchNorm1d(2)),
         ]
-        reprs = [repr(x).replace("torch.", "lamina.") for x in models]
+        reprs = [repr(x) for x in models]
         if lib is torch:
             expected = reprs
         else:

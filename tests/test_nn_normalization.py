@@ -82,7 +82,7 @@ def test_batchnorm_running_var_is_unbiased():
 def test_batchnorm_one_value_per_channel_error():
     m = lnn.BatchNorm1d(10)
     with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size "
-                                         r"lamina\.Size\(\[1, 10\]\)"):
+                                         r"torch\.Size\(\[1, 10\]\)"):
         m(lamina.randn(1, 10))
     assert m.num_batches_tracked.item() == 0  # the failed call changed nothing
     m.eval()

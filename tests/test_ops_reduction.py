@@ -259,7 +259,7 @@ def test_named_results_have_torch_fields_and_repr():
     r = x.max(1)
     values, indices = r
     assert r.values is values and r.indices is indices
-    assert repr(r).startswith("lamina.return_types.max(\nvalues=tensor([5.]),\nindices=tensor([1]))")
+    assert repr(r).startswith("torch.return_types.max(\nvalues=tensor([5.]),\nindices=tensor([1]))")
     assert lamina.aminmax(x).max.item() == 5.0
     assert type(x.median(1)).__name__ == "median"
 

@@ -1,4 +1,4 @@
-"""The Tensor surface against PyTorch: repr (exact text, with "torch." read as "lamina."), shape and
+"""The Tensor surface against PyTorch: repr (exact text, PyTorch's spelling included), shape and
 size queries, conversions (.item/.tolist/.numpy/.to/.float/...), dtype casts and their
 gradients, detach/clone/contiguous, Size, and PyTorch's errors."""
 import copy
@@ -15,7 +15,7 @@ LIBS = [torch, lamina]
 
 
 def torch_repr(t):
-    return repr(t).replace("torch.", "lamina.")
+    return repr(t)
 
 
 REPR_CASES = [
@@ -101,11 +101,11 @@ def test_printoptions_follow_torch():
 
 def test_size_prints_and_behaves_like_torch_size():
     s = lamina.zeros(1, 4).shape
-    assert repr(s) == "lamina.Size([1, 4])" and str(s) == "lamina.Size([1, 4])"
+    assert repr(s) == "torch.Size([1, 4])" and str(s) == "torch.Size([1, 4])"  # as PyTorch prints it
     assert s == (1, 4) and s[1] == 4 and s.numel() == 4
-    assert isinstance(s[1:], lamina.Size) and repr(s[1:]) == "lamina.Size([4])"
+    assert isinstance(s[1:], lamina.Size) and repr(s[1:]) == "torch.Size([4])"
     assert isinstance(s + (2,), lamina.Size) and list((2,) + s) == [2, 1, 4]
-    assert repr(lamina.Size([])) == "lamina.Size([])"
+    assert repr(lamina.Size([])) == repr(torch.Size([]))
 
 
 def test_shape_queries_match_torch():
@@ -227,7 +227,7 @@ def test_dtypes_are_exposed_like_torch():
              ("int32", "int"), ("int16", "short"), ("int8", None), ("uint8", None), ("bool", None)]
     for name, alias in pairs:
         d = getattr(lamina, name)
-        assert repr(d) == f"lamina.{name}" and d == getattr(lamina, name)
+        assert repr(d) == repr(getattr(torch, name)) and d == getattr(lamina, name)
         if alias:
             assert getattr(lamina, alias) is d
         assert d.is_floating_point == getattr(torch, name).is_floating_point

@@ -28,7 +28,7 @@ def return_type(name, fields):
 
     def __repr__(self):
         inner = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
-        return f"lamina.return_types.{name}(\n{inner})"
+        return f"torch.return_types.{name}(\n{inner})"
     return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
 
 

@@ -613,8 +613,8 @@ _TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16":
 
 
 def _typename(obj):
-    """torch.typename: 'lamina.FloatTensor' for tensors, the qualified class name otherwise."""
+    """torch.typename: 'torch.FloatTensor' for tensors, the qualified class name otherwise."""
     if isinstance(obj, Tensor):
-        return "lamina." + _TENSOR_TYPES.get(obj._data.dtype.name, "Tensor")
+        return "torch." + _TENSOR_TYPES.get(obj._data.dtype.name, "Tensor")
     t = type(obj)
     return t.__module__ + "." + t.__qualname__ if t.__module__ not in ("builtins",) else t.__qualname__
