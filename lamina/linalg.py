@@ -1,10 +1,10 @@
 """torch.linalg: matrix functions and decompositions under their torch.linalg names (the work is
 in lamina.ops.decompositions; matmul and diagonal are the ordinary ops)."""
 from .ops import decompositions as _d
-from .ops.decompositions import (LinAlgError, cholesky_ex, cond, eigh, eigvalsh, inv_ex, lstsq,  # noqa: F401
-                                 lu_factor, lu_factor_ex, matrix_exp, matrix_norm, matrix_power, matrix_rank, multi_dot, pinv, solve,
-                                 solve_ex, solve_triangular, svdvals, tensorinv, tensorsolve, vander,
-                                 vector_norm)
+from .ops.decompositions import (LinAlgError, cholesky_ex, cond, eigh, eigvalsh, householder_product,  # noqa: F401
+                                 inv_ex, lstsq, lu_factor, lu_factor_ex, matrix_exp, matrix_norm, matrix_power,
+                                 matrix_rank, multi_dot, pinv, solve, solve_ex, solve_triangular, svdvals,
+                                 tensorinv, tensorsolve, vander, vector_norm)
 from .ops.linalg import matmul  # noqa: F401
 
 inv = _d.linalg_inv
@@ -21,7 +21,8 @@ lu_solve = _d.linalg_lu_solve
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky", "cholesky_ex", "qr", "svd",
            "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_exp", "lstsq", "norm", "vector_norm",
            "matrix_norm", "cross", "multi_dot", "matmul", "vecdot", "diagonal", "solve_triangular", "solve_ex",
-           "matrix_rank", "cond", "tensorinv", "tensorsolve", "vander", "lu", "lu_factor", "lu_factor_ex", "lu_solve"]
+           "matrix_rank", "cond", "tensorinv", "tensorsolve", "vander", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "householder_product"]
 
 
 def vecdot(x, y, *, dim=-1):

@@ -875,3 +875,30 @@ def test_qr_backward_refusals(mode, shape, message):
         r = lib.linalg.qr(x, mode=mode).R
         with pytest.raises(RuntimeError, match=message):
             r.sum().backward()
+
+
+# ---- Householder form ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 5, 3)], ids=str)
+def test_geqrf_householder_product_ormqr(shape, dtype):
+    a = rand(shape, dtype)
+    check(lambda lib, x: lib.geqrf(x), [a], dtype=dtype, grad=False)
+    check(lambda lib, x: x.geqrf(), [a], dtype=dtype, grad=False)
+    h, tau = (t.numpy() for t in torch.geqrf(torch.from_numpy(a)))
+    check(lambda lib, h, tau: lib.linalg.householder_product(h, tau), [h, tau], dtype=dtype)
+    check(lambda lib, h, tau: lib.orgqr(h, tau), [h, tau], dtype=dtype)
+    m = shape[-2]
+    for left in (True, False):
+        for transpose in (False, True):
+            c = rand(shape[:-2] + ((m, 2) if left else (2, m)), dtype, 1)
+            check(lambda lib, h, tau, c: lib.ormqr(h, tau, c, left=left, transpose=transpose), [h, tau, c],
+                  dtype=dtype)
+            check(lambda lib, h, tau, c: h.ormqr(tau, c, left, transpose), [h, tau, c], dtype=dtype)
+
+
+def test_geqrf_has_no_derivative():
+    for lib in (torch, lamina):
+        x = lib.from_numpy(rand((3, 3), "float64")).requires_grad_()
+        with pytest.raises(RuntimeError, match="the derivative for 'geqrf' is not implemented."):
+            lib.geqrf(x).a.sum().backward()

@@ -21,10 +21,10 @@ from .reduction import return_type
 __all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
            "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "tensordot", "baddbmm", "addbmm",
            "addmv", "addr", "chain_matmul", "trace", "lu", "lu_solve", "lu_unpack",
-           "triangular_solve", "nuclear_norm", "frobenius_norm"]
+           "triangular_solve", "nuclear_norm", "frobenius_norm", "geqrf", "orgqr", "ormqr"]
 METHODS = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
            "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "baddbmm", "addbmm", "addmv", "addr", "trace",
-           "lu", "lu_solve", "lu_unpack", "triangular_solve"]
+           "lu", "lu_solve", "lu_unpack", "triangular_solve", "geqrf", "orgqr", "ormqr"]
 INPLACE = ["addmm", "baddbmm", "addbmm", "addmv", "addr"]
 
 
@@ -924,6 +924,84 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     else:
         x = solve_triangular(A, b, upper=upper, unitriangular=unitriangular)
     return _triangular_solve_type(x, clone(A))
+
+
+# ---- Householder form: geqrf, householder_product/orgqr, ormqr --------------------------------
+
+_geqrf_type = return_type("geqrf", ("a", "tau"))
+
+
+def geqrf(input):
+    """LAPACK's geqrf: R on and above the diagonal, the Householder vectors below it, and their
+    scales tau (Q = H₁ ⋯ H_k, H_i = I − tau_i v_i v_iᵀ). Not differentiable, as in PyTorch."""
+    x = input._data
+    _matrix("geqrf", x, square=False)
+    h, tau = np.linalg.qr(x, mode="raw")
+    out = make(np.ascontiguousarray(_mT(h)).astype(x.dtype, copy=False), (input,),
+               _no_derivative("geqrf"), "GeqrfBackward0")
+    return _geqrf_type(out, wrap(tau.astype(x.dtype, copy=False)))
+
+
+def _no_derivative(name):
+    def backward(g):
+        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+    return backward
+
+
+def _reflectors(A, tau, name):
+    """The Householder vectors v_i (unit i-th entry, zeros above, A's column below) as one matrix,
+    and k = the number of reflectors."""
+    from .shape import tril
+    x, t = A._data, tau._data
+    if x.ndim < 2:
+        raise RuntimeError(f"torch.{name}: input must have at least 2 dimensions.")
+    if t.ndim != x.ndim - 1:
+        raise RuntimeError(f"torch.{name}: input.dim() - tau.dim() must be equal to 1 but got {x.ndim - t.ndim}")
+    k = t.shape[-1]
+    if k > x.shape[-1]:
+        raise RuntimeError(f"torch.{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    v = tril(A, -1) + wrap(np.eye(x.shape[-2], x.shape[-1], dtype=x.dtype))
+    return v, k
+
+
+def _reflect(c, v, tau, i, side_left):
+    """H_i C (side_left) or C H_i with H_i = I − tau_i v_i v_iᵀ, built from differentiable ops."""
+    vi = v[..., :, i:i + 1]
+    ti = tau[..., i:i + 1].unsqueeze(-1)
+    if side_left:
+        return c - ti * matmul(vi, matmul(vi.mT, c))
+    return c - ti * matmul(matmul(c, vi), vi.mT)
+
+
+def householder_product(A, tau):
+    """The first n columns of Q = H₁ ⋯ H_k from geqrf's Householder form (orgqr); differentiable
+    in A (below its diagonal) and tau."""
+    v, k = _reflectors(A, tau, "linalg.householder_product")
+    m, n = A._data.shape[-2:]
+    if m < n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    q = wrap(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), A._data.shape).copy())
+    for i in range(k - 1, -1, -1):  # Q = H₁(H₂(⋯(H_k I)))
+        q = _reflect(q, v, tau, i, True)
+    return q
+
+
+def orgqr(input, tau):
+    """torch.orgqr: the same as linalg.householder_product."""
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False):
+    """op(Q) · other (left) or other · op(Q) with Q = H₁ ⋯ H_k from geqrf's Householder form and
+    op the transpose when `transpose`."""
+    v, k = _reflectors(input, tau, "ormqr")
+    # Q C applies H_k first; Qᵀ C applies H₁ first; C Q applies H₁ first; C Qᵀ applies H_k first
+    order = range(k - 1, -1, -1) if left != transpose else range(k)
+    c = other
+    for i in order:
+        c = _reflect(c, v, tau, i, left)
+    return c
 
 
 # ---- triangular solve, rank, condition number, tensor inverse/solve, vander, trace --------------
