@@ -9,7 +9,7 @@ import torch
 import lamina
 import lamina.nn as lnn
 import lamina.nn.functional as LF
-from oracle import check
+from oracle import check, check_module
 
 REDUCTIONS = ["mean", "sum", "none"]
 DTYPES = ["float32", "float64"]
@@ -552,3 +552,47 @@ def test_class_weight_of_wrong_size_error(fn, shape, probabilities):
     with pytest.raises(RuntimeError) as l_err:
         getattr(lamina.nn.functional, fn)(lamina.from_numpy(x), lamina.from_numpy(target), weight=lamina.ones(5))
     assert str(l_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("distance", [None, "cosine", "l1"])
+@pytest.mark.parametrize("shape", [(4, 5), (5,)])
+def test_triplet_margin_with_distance_loss(reduction, swap, distance, shape):
+    def dist(lib):
+        if distance == "cosine":
+            return lambda a, b: 1.0 - lib.nn.functional.cosine_similarity(a, b, dim=-1)
+        if distance == "l1":
+            return lib.nn.PairwiseDistance(p=1.0)
+        return None
+    check(lambda lib, a, p, n: lib.nn.functional.triplet_margin_with_distance_loss(
+        a, p, n, distance_function=dist(lib), margin=0.7, swap=swap, reduction=reduction), [shape] * 3)
+    check_module(torch.nn.TripletMarginWithDistanceLoss(distance_function=dist(torch), swap=swap, reduction=reduction),
+                 lnn.TripletMarginWithDistanceLoss(distance_function=dist(lamina), swap=swap, reduction=reduction),
+                 [shape] * 3)
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda lib: lib.nn.TripletMarginWithDistanceLoss(margin=0), ValueError,
+     "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got 0 instead"),
+    (lambda lib: lib.nn.functional.triplet_margin_with_distance_loss(lib.ones(2, 3), lib.ones(2, 3), lib.ones(3)),
+     RuntimeError, "anchor 2D, positive 2D, and negative 1D inputs"),
+    (lambda lib: lib.nn.functional.triplet_margin_with_distance_loss(lib.ones(3), lib.ones(3), lib.ones(3),
+                                                                     reduction="foo"),
+     ValueError, "foo is not a valid value for reduction"),
+])
+def test_triplet_margin_with_distance_loss_errors(call, exc, msg):
+    for lib in (torch, lamina):
+        with pytest.raises(exc, match=msg):
+            call(lib)
+
+
+def test_nll_loss_2d_is_a_deprecated_nll_loss():
+    t_x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype("float32")
+    target = np.random.default_rng(1).integers(0, 3, (2, 4, 4))
+    with pytest.warns(FutureWarning, match="`NLLLoss2d` has been deprecated"):
+        m = lnn.NLLLoss2d(ignore_index=1)
+    with pytest.warns(FutureWarning):
+        t = torch.nn.NLLLoss2d(ignore_index=1)
+    assert repr(m) == repr(t) and isinstance(m, lnn.NLLLoss)
+    check_module(t, m, [t_x, target])

@@ -17,7 +17,7 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "soft_margin_loss",
            "margin_ranking_loss", "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
            "hinge_embedding_loss", "multilabel_soft_margin_loss", "triplet_margin_loss", "multi_margin_loss",
-           "multilabel_margin_loss"]
+           "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 _TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
          "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -742,6 +742,29 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         d_neg = minimum(d_neg, dist(positive, negative))
     loss = clamp(add(sub(d_pos, d_neg), margin), min=0)
     return _apply_reduction(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    r""":math:`\max(d(a, p) - d(a, n) + \text{margin}, 0)` for any distance function d (default
+    pairwise_distance); with swap, d(a, n) becomes min(d(a, n), d(p, n))."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           "inputs")
+    from .arithmetic import add, clamp, minimum, sub
+    if distance_function is None:
+        from .embedding import pairwise_distance as distance_function
+    d_pos = distance_function(anchor, positive)
+    d_neg = distance_function(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, distance_function(positive, negative))
+    return _apply_reduction(clamp(add(sub(d_pos, d_neg), margin), min=0), reduction)
 
 
 # ---- multi-class margins (fused: hinge arrays and their masks) ---------------------------------------
