@@ -902,3 +902,38 @@ def test_geqrf_has_no_derivative():
         x = lib.from_numpy(rand((3, 3), "float64")).requires_grad_()
         with pytest.raises(RuntimeError, match="the derivative for 'geqrf' is not implemented."):
             lib.geqrf(x).a.sum().backward()
+
+
+# ---- randomized low-rank SVD / PCA ----------------------------------------------------------------
+# The random block comes from each library's own generator, so only what does not depend on it is
+# compared: for a matrix of rank ≤ q, the singular values, the squared vectors and the
+# reconstruction (values only: the gradient of the range finder depends on the random block).
+
+def lowrank_invariants(u, s, v, r=3):
+    return s[..., :r], u[..., :, :r] ** 2, v[..., :, :r] ** 2, (u * s.unsqueeze(-2)) @ v.mT
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(8, 6), (6, 8), (2, 7, 5)], ids=str)
+def test_svd_pca_lowrank(shape, dtype):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(shape[:-1] + (3,)) @ rng.standard_normal(shape[:-2] + (3, shape[-1]))).astype(dtype)
+    tol = dict(atol=1e-4, rtol=1e-3) if dtype == "float32" else {}
+    check(lambda lib, x: lowrank_invariants(*lib.svd_lowrank(x, q=3)), [a], dtype=dtype, grad=False, **tol)
+    check(lambda lib, x: lowrank_invariants(*lib.svd_lowrank(x, q=4, niter=1)), [a], dtype=dtype, grad=False, **tol)
+    check(lambda lib, x: lowrank_invariants(*lib.svd_lowrank(x, q=3, M=x * 0.5)), [a], dtype=dtype, grad=False,
+          **tol)
+    check(lambda lib, x: lowrank_invariants(*lib.pca_lowrank(x, q=3), r=2), [a], dtype=dtype, grad=False, **tol)
+    check(lambda lib, x: lowrank_invariants(*lib.pca_lowrank(x, center=False), r=3), [a], dtype=dtype, grad=False,
+          **tol)
+    x = lamina.from_numpy(a).requires_grad_()
+    u, s, v = lamina.pca_lowrank(x, q=2)
+    s.sum().backward()
+    assert x.grad is not None and x.grad.shape == x.shape
+
+
+def test_pca_lowrank_errors():
+    check_error(lambda lib: lib.pca_lowrank(lib.ones(3, 4), q=5), ValueError,
+                r"q\(=5\) must be non-negative integer and not greater than min\(m, n\)=3")
+    check_error(lambda lib: lib.pca_lowrank(lib.ones(3, 4), niter=-1), ValueError,
+                r"niter\(=-1\) must be non-negative integer")

@@ -21,7 +21,8 @@ from .reduction import return_type
 __all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
            "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "tensordot", "baddbmm", "addbmm",
            "addmv", "addr", "chain_matmul", "trace", "lu", "lu_solve", "lu_unpack",
-           "triangular_solve", "nuclear_norm", "frobenius_norm", "geqrf", "orgqr", "ormqr"]
+           "triangular_solve", "nuclear_norm", "frobenius_norm", "geqrf", "orgqr", "ormqr",
+           "svd_lowrank", "pca_lowrank"]
 METHODS = ["inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky",
            "cholesky_solve", "cholesky_inverse", "qr", "svd", "cross", "baddbmm", "addbmm", "addmv", "addr", "trace",
            "lu", "lu_solve", "lu_unpack", "triangular_solve", "geqrf", "orgqr", "ormqr"]
@@ -1002,6 +1003,56 @@ def ormqr(input, tau, other, left=True, transpose=False):
     for i in order:
         c = _reflect(c, v, tau, i, left)
     return c
+
+
+# ---- randomized low-rank SVD / PCA -----------------------------------------------------------------
+
+def _approximate_basis(A, q, niter, M=None):
+    """An m×q matrix with orthonormal columns spanning (nearly) A's range: A times a random
+    Gaussian block, sharpened by `niter` power iterations with re-orthonormalisation (Halko,
+    Martinsson & Tropp 2011, algorithm 4.4)."""
+    from .creation import randn
+    x = A._data
+    r = randn(x.shape[-1], q, dtype=A.dtype)
+    q_ = linalg_qr(matmul(A, r)).Q
+    for _ in range(niter):
+        q_ = linalg_qr(matmul(A.mT, q_)).Q
+        q_ = linalg_qr(matmul(A, q_)).Q
+    return q_
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """A rank-q approximate SVD (U, S, V) with A ≈ U diag(S) Vᵀ, from a randomized range finder
+    (the random block comes from lamina's generator, so the vectors match PyTorch's only up to the
+    usual signs and, for A of rank > q, to the approximation). M is subtracted from A first."""
+    from .arithmetic import sub
+    q = 6 if q is None else q
+    if M is not None:
+        A = sub(A, M)
+    m, n = A._data.shape[-2:]
+    if m < n:  # work on the tall Aᵀ and swap the factors back
+        ut, s, vt = svd_lowrank(A.mT, q, niter)  # Aᵀ ≈ Uₜ S Vₜᵀ, so A ≈ Vₜ S Uₜᵀ
+        return vt, s, ut
+    basis = _approximate_basis(A, q, niter)
+    u, s, vh = linalg_svd(matmul(basis.mT, A), full_matrices=False)
+    return matmul(basis, u), s, vh.mT
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """Principal components of the rows of A: svd_lowrank of A minus its column means (when
+    `center`), q = min(6, m, n) by default."""
+    from .arithmetic import sub
+    from .reduction import mean
+    m, n = A._data.shape[-2:]
+    if q is None:
+        q = min(6, m, n)
+    elif not 0 <= q <= min(m, n):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}")
+    if niter < 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if center:
+        A = sub(A, mean(A, -2, keepdim=True))
+    return svd_lowrank(A, q, niter)
 
 
 # ---- triangular solve, rank, condition number, tensor inverse/solve, vander, trace --------------
