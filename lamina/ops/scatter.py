@@ -1,4 +1,5 @@
-"""Writing into a copy of a tensor: select/slice/diagonal_scatter, index_put, masked_scatter, scatter_reduce.
+"""Writing into a copy of a tensor: select/slice/diagonal_scatter, index_put, masked_scatter, scatter_reduce,
+index_reduce; and unique_consecutive.
 
 Every op here returns a new tensor (the `_` methods write the result back through ops/inplace.py).
 Gradients: the input gets the output gradient except where it was overwritten; the written
