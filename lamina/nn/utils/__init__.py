@@ -1,7 +1,10 @@
-"""lamina.nn.utils: gradient clipping, parameter/vector conversion, rnn packing."""
-from . import rnn  # noqa: F401
+"""lamina.nn.utils: gradient clipping, parameter/vector conversion, rnn packing, parametrizations,
+weight and spectral normalization."""
+from . import parametrizations, parametrize, rnn  # noqa: F401
 from .clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_  # noqa: F401
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
