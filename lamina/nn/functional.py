@@ -12,3 +12,4 @@ from ..ops.loss import *  # noqa: F401,F403
 from ..ops.normalization import *  # noqa: F401,F403
 from ..ops.padding import *  # noqa: F401,F403
 from ..ops.pooling import *  # noqa: F401,F403
+from ..ops.sampling import *  # noqa: F401,F403
