@@ -386,3 +386,15 @@ def test_fold_errors(fn, shape, args):
     with pytest.raises(type(t_err.value)) as l_err:
         getattr(LF, fn)(lamina.from_numpy(x), *args)
     assert str(l_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("x_dtype,b_dtype", [("float64", "float32"), ("float32", "float64"), ("int64", "float32")])
+def test_conv_bias_dtype_is_checked_before_the_weight(x_dtype, b_dtype):
+    def fn(lib):
+        x = lib.from_numpy(np.ones((1, 2, 5), x_dtype))
+        return lib.nn.functional.conv1d(x, lib.ones(3, 2, 3), lib.from_numpy(np.ones(3, b_dtype)))
+    with pytest.raises(RuntimeError) as t_err:
+        fn(torch)
+    with pytest.raises(RuntimeError) as l_err:
+        fn(lamina)
+    assert str(l_err.value) == str(t_err.value)

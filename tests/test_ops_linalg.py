@@ -291,3 +291,17 @@ def test_lazy_linear_loads_a_checkpoint_and_trains():
     opt.step()
     assert not np.array_equal(m[0].weight.detach().numpy(), src.weight.detach().numpy())
     assert m[0].weight.shape == (4, 3)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float16", "float64", "int32"])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(2, 3), (3,), (2, 2, 3)])
+def test_linear_dtype_mismatch_names_scalar_types(dtype, bias, shape):
+    def fn(lib):
+        return lib.nn.functional.linear(lib.from_numpy(np.ones(shape, dtype)), lib.ones(4, 3),
+                                        lib.ones(4) if bias else None)
+    with pytest.raises(RuntimeError) as t_err:
+        fn(torch)
+    with pytest.raises(RuntimeError) as l_err:
+        fn(lamina)
+    assert str(l_err.value) == str(t_err.value)

@@ -32,7 +32,7 @@ _SQRT_2_PI = 0.7978845608028654        # √(2/π)
 def _float_input(input, kernel):
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"{kernel}" not implemented for \'{_TYPE.get(x.dtype.name, x.dtype.name)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE.get(x.dtype.name, x.dtype.name)}\'')
     return x
 
 
@@ -326,7 +326,7 @@ def logsigmoid(input):
 
     def der(x, y):
         return _sigmoid_array(-x)
-    return _elementwise(input, fwd, der, "LogSigmoidBackward0", "log_sigmoid_forward")
+    return _elementwise(input, fwd, der, "LogSigmoidBackward0", "log_sigmoid_cpu")
 
 
 def softsign(input):
@@ -368,7 +368,7 @@ def softshrink(input, lambd=0.5):
         # x·0 inside the band: 0, but NaN stays NaN (PyTorch's kernel)
         return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0)).astype(x.dtype, copy=False)
 
-    return _elementwise(input, fwd, _outside_band(lambd), "SoftshrinkBackward0", "softshrink_cpu")
+    return _elementwise(input, fwd, _outside_band(lambd), "SoftshrinkBackward0", "softshrink_check")
 
 
 def hardshrink(input, lambd=0.5):

@@ -58,6 +58,9 @@ def _check_common(name, x, w, b, nd, transposed, groups, stride, dilation, paddi
         raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     if padding is not None and any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
+    if not transposed and b is not None and b._data.dtype != x.dtype:  # PyTorch names the bias first
+        raise RuntimeError(f"Input type ({_C_TYPE.get(x.dtype.name, x.dtype.name)}) and bias type "
+                           f"({_C_TYPE.get(b._data.dtype.name, b._data.dtype.name)}) should be the same")
     if x.dtype != w.dtype:
         raise RuntimeError(f"expected scalar type {_SCALAR.get(x.dtype.name, x.dtype.name)} but found "
                            f"{_SCALAR.get(w.dtype.name, w.dtype.name)}")

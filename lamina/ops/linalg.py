@@ -280,8 +280,10 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
                            f"{w.shape[-1]}x{w.shape[0]})")
     if x.dtype != w.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_DN[x.dtype.name].title()} "
-                           f"and {_DN[w.dtype.name].title()}")
+        if bias is None:  # PyTorch's mm and addmm kernels word it differently
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_DN[x.dtype.name]} != "
+                               f"{_DN[w.dtype.name]}")
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_tn(x.dtype)} and {_tn(w.dtype)}")
     out, x2 = linear_forward(x, w, None if bias is None else bias._data)
     has_bias = bias is not None
 
