@@ -259,3 +259,12 @@ def test_flatten_of_a_scalar_checks_its_dims(start, end):
         with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\]"):
             lib.flatten(lib.tensor(1.0), start, end)
     check(lambda lib, x: lib.flatten(x, -1, 0), [()])
+
+
+@pytest.mark.parametrize("name", ["atleast_1d", "atleast_2d", "atleast_3d"])
+def test_atleast_nd_takes_several_tensors_or_a_list(name):
+    # torch.atleast_*d(a, b) and torch.atleast_*d([a, b]) return a tuple, one view per tensor
+    shapes = [(), (3,), (2, 3), (1, 2, 3)]
+    check(lambda lib, *ts: getattr(lib, name)(*ts), shapes)
+    check(lambda lib, *ts: getattr(lib, name)(list(ts)), shapes)
+    check(lambda lib, t: getattr(lib, name)(t), [(3,)])

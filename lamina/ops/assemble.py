@@ -11,7 +11,7 @@ from .._dtype import get_default_dtype, result_type, to_dtype
 from ..tensor import Size, Tensor
 from ._core import dim_arg, make, wrap
 from .inplace import _TYPE
-from .shape import _part, _view_reshape, cat, chunk, diag, narrow, reshape, split, stack, transpose
+from .shape import _part, _view_reshape, cat, per_tensor, chunk, diag, narrow, reshape, split, stack, transpose
 
 __all__ = ["tensor_split", "hsplit", "vsplit", "dsplit", "dstack", "column_stack", "atleast_3d", "block_diag",
            "cartesian_prod", "combinations", "rot90", "tril_indices", "triu_indices", "unravel_index",
@@ -105,14 +105,7 @@ def narrow_copy(input, dim, start, length):
 
 # ---- stacking ----------------------------------------------------------------------------------
 
-def atleast_3d(*tensors):
-    """View as at least 3-D: () → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1). Several tensors
-    (or one list of them) give a tuple."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return tuple(atleast_3d(t) for t in tensors[0])
-    if len(tensors) > 1:
-        return tuple(atleast_3d(t) for t in tensors)
-    input = tensors[0]
+def _atleast_3d(input):
     x = input._data
     if x.ndim >= 3:
         return input
@@ -120,12 +113,18 @@ def atleast_3d(*tensors):
     return _view_reshape(input, shape, "ViewBackward0" if x.ndim == 0 else "UnsqueezeBackward0")
 
 
+def atleast_3d(*tensors):
+    """View as at least 3-D: () → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1). Several tensors
+    (or one list of them) give a tuple."""
+    return per_tensor(_atleast_3d, tensors)
+
+
 def dstack(tensors):
     """Concatenate along the third dimension (after atleast_3d on each)."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("dstack expects a non-empty TensorList")
-    return cat([atleast_3d(t) for t in tensors], 2)
+    return cat([_atleast_3d(t) for t in tensors], 2)
 
 
 def column_stack(tensors):

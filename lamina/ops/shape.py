@@ -363,13 +363,33 @@ def vstack(tensors):
     return cat([atleast_2d(t) for t in tensors], 0)
 
 
-def atleast_1d(input):
+def per_tensor(fn, tensors):
+    """torch.atleast_*d's calling forms: one tensor gives one result; several tensors, or one
+    list or tuple of them, give a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(fn(t) for t in tensors[0])
+    if len(tensors) > 1:
+        return tuple(fn(t) for t in tensors)
+    return fn(tensors[0])
+
+
+def _atleast_1d(input):
     return _view_reshape(input, (1,), "UnsqueezeBackward0") if input._data.ndim == 0 else input
 
 
-def atleast_2d(input):
+def _atleast_2d(input):
     x = input._data
     return _view_reshape(input, (1,) * (2 - x.ndim) + x.shape, "UnsqueezeBackward0") if x.ndim < 2 else input
+
+
+def atleast_1d(*tensors):
+    """View as at least 1-D: () → (1,)."""
+    return per_tensor(_atleast_1d, tensors)
+
+
+def atleast_2d(*tensors):
+    """View as at least 2-D: () → (1, 1), (n,) → (1, n)."""
+    return per_tensor(_atleast_2d, tensors)
 
 
 def _part(input, d, index, name):
