@@ -291,7 +291,7 @@ def test_special_reductions(dtype):
 def test_special_namespace_complete():
     names = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
              "i0", "sinc", "xlogy", "xlog1py", "entr", "log1p", "expm1", "exp2", "log_softmax", "softmax",
-             "logsumexp", "ndtr", "ndtri", "round", "i0e", "i1", "i1e", "erfcx", "log_ndtr"]
+             "logsumexp", "ndtr", "ndtri", "round", "i0e", "i1", "i1e", "erfcx", "log_ndtr", "zeta"]
     assert all(hasattr(torch.special, n) for n in names)
     missing = [n for n in names if not callable(getattr(lamina.special, n, None))]
     assert not missing, missing
@@ -316,3 +316,18 @@ def test_special_erfcx_log_ndtr(dtype):
     x = np.concatenate([_wide(dtype, -60, 40, 200), _grid(dtype, [0, -1, -1e10, 1e10, INF, -INF, NAN])])
     check(lambda lib, x: lib.special.log_ndtr(x), [x], dtype=dtype, grad=False)
     check(lambda lib, x: lib.special.log_ndtr(x), [_wide(dtype, -30, 8, 40)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_special_zeta(dtype):
+    s = np.concatenate([rng.uniform(1.01, 12, 60), [2, 3, 1, 0.5, 2, 2, 2.5, 4, 2, NAN, 2]]).astype(dtype)
+    q = np.concatenate([rng.uniform(-6, 30, 60), [1, 2, 1, 1, 0, -1.5, -1.5, -2.5, INF, 1, -INF]]).astype(dtype)
+    check(lambda lib, s, q: lib.special.zeta(s, q), [s, q], dtype=dtype, grad=False)
+    check(lambda lib, s, q: lib.special.zeta(s, q), [s[:60], q[:60]], dtype=dtype, grad_inputs=[1])
+    check(lambda lib, q: lib.special.zeta(2, q), [np.abs(_wide(dtype, 0.5, 9, 8)) + 0.1], dtype=dtype)
+    check(lambda lib, s: lib.special.zeta(s, 1), [np.array([2, 3, 4])], grad=False)
+
+    def both_grad(lib):
+        s = lib.tensor([2.0, 3.0], requires_grad=True)
+        lib.special.zeta(s, lib.tensor([1.0, 2.0])).sum().backward()
+    check_error(both_grad, RuntimeError, "the derivative for 'zeta' is not implemented.")

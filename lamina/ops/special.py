@@ -356,33 +356,51 @@ _EM_DIVISORS = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.89243758031837
 
 
 def _hurwitz_zeta(s, q):
-    """ζ(s, q) = Σ_k (q + k)^−s for an integer s ≥ 2 and a float64 array q: direct terms until
-    q + k ≥ 10, then the Euler–Maclaurin tail. inf at q = 0, −1, −2, … (and −inf), NaN at +inf."""
-    pole = (q <= 0) & (q == np.floor(q))
-    ok = ~pole & np.isfinite(q)
-    qv = q[ok]
-    total = np.zeros_like(qv)
-    if qv.size:
-        steps = int(max(10.0, np.ceil(10.0 - qv.min())))
-        w = qv.copy()
-        for _ in range(steps):
-            total += np.where(w < 10.0, w ** -s, 0.0)
-            w = np.where(w < 10.0, w + 1.0, w)
-        b = w ** -s
-        total += b * w / (s - 1) + 0.5 * b
-        rising = 1.0  # s (s+1) … (s + 2j − 2)
-        k = 0
-        wi2 = 1.0 / (w * w)
-        b = b / w
-        for div in _EM_DIVISORS:
-            rising *= s + k
-            total += rising * b / div
-            rising *= s + k + 1
-            b = b * wi2
-            k += 2
+    """ζ(s, q) = Σ_k (q + k)^−s for float64 s and q (broadcast): at least ten direct terms and up
+    to q + k ≥ 20, then the Euler–Maclaurin tail. PyTorch's (Cephes') domain: inf at s = 1 and at q = 0, −1, −2, …
+    (and −inf); NaN for s < 1, for q < 0 with a non-integer s, and at q = +inf."""
+    s, q = np.broadcast_arrays(np.asarray(s, np.float64), q)
+    pole = (s == 1) | ((q <= 0) & (q == np.floor(q)))
+    ok = ~pole & (s > 1) & np.isfinite(q) & ~((q < 0) & (s != np.floor(s)))  # NaN anywhere: not ok
     out = np.where(pole, np.inf, np.nan)
+    sv, w = s[ok], q[ok].copy()
+    if not w.size:
+        return out
+    total = np.zeros_like(w)
+    for _ in range(10):  # ten terms at least: the tail's series then converges for large s too
+        total += w ** -sv
+        w += 1.0
+    todo = np.nonzero(w < 20.0)[0]
+    while todo.size:  # only the terms each element needs (a very negative q needs many)
+        total[todo] += w[todo] ** -sv[todo]
+        w[todo] += 1.0
+        todo = todo[w[todo] < 20.0]
+    b = w ** -sv
+    total += b * w / (sv - 1.0) + 0.5 * b
+    rising = np.ones_like(w)  # s (s+1) … (s + 2j − 2)
+    wi2 = 1.0 / (w * w)
+    b = b / w
+    for j, div in enumerate(_EM_DIVISORS):
+        rising *= sv + 2 * j
+        total += rising * b / div
+        rising *= sv + (2 * j + 1)
+        b *= wi2
     out[ok] = total
     return out
+
+
+def zeta(input, other):
+    """The Hurwitz zeta function ζ(x, q) = Σ_k (q + k)^−x, broadcast (torch.special.zeta). Only q
+    has a gradient, −x ζ(x + 1, q), as in PyTorch."""
+    input, other, x, q, dt = _pair("zeta", input, other)
+    out = _hurwitz_zeta(x, q.astype(np.float64)).astype(dt, copy=False)
+
+    def backward(g):
+        if input._requires_grad:
+            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+        return None, unbroadcast(g * (-x * _hurwitz_zeta(x + 1.0, q.astype(np.float64))).astype(dt, copy=False),
+                                 other._data.shape).astype(other._data.dtype, copy=False)
+    return make(out, (input, other), backward, "SpecialZetaBackward0", saved=(input, other))
 
 
 def polygamma_array(n, x):
