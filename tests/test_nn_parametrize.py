@@ -471,3 +471,26 @@ def test_old_spectral_norm(factory, kwargs, shape, train):
     assert [n for n, _ in l.named_parameters()] == [n for n, _ in t.named_parameters()]
     with pytest.raises(ValueError, match="spectral_norm of 'weight' not found in"):
         lamina.nn.utils.remove_spectral_norm(l)
+
+
+@pytest.mark.parametrize("api", ["parametrizations", "hooks"])
+@pytest.mark.parametrize("name", ["weight_hh_l0", "weight_ih_l1"])
+def test_weight_norm_on_lstm_weights(api, name):
+    """The common 'weight-normalized LSTM': the recurrent layer must read the normalized weight."""
+    t, l = pair(lambda lib: lib.nn.LSTM(3, 4, num_layers=2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        for lib, m in ((torch, t), (lamina, l)):
+            if api == "parametrizations":
+                lib.nn.utils.parametrizations.weight_norm(m, name)
+            else:
+                lib.nn.utils.weight_norm(m, name)
+    assert list(l.state_dict()) == list(t.state_dict())
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2, 3)).astype("float32")
+    yt, yl = t(torch.from_numpy(x))[0], l(lamina.from_numpy(x))[0]
+    assert_close(yt, yl)
+    yt.sum().backward()
+    yl.sum().backward()
+    for (n, pt), (_, pl) in zip(t.named_parameters(), l.named_parameters()):
+        assert_close(pt.grad, pl.grad, what=n)

@@ -109,7 +109,7 @@ class RNNBase(Module):
 
     # ---- checks, with PyTorch's messages ------------------------------------------------------
     def check_input(self, input, batch_sizes):
-        w = self._parameters[self._flat_weights_names[0]]
+        w = getattr(self, self._flat_weights_names[0])
         if input.dtype != w.dtype:
             raise ValueError(f"RNN input dtype ({_tname(input)}) does not match weight dtype ({_tname(w)}). "
                              f"Convert input: input.to({_tname(w)}), or convert model: model.to({_tname(input)})")
@@ -178,6 +178,9 @@ class RNNBase(Module):
         Hout = self.proj_size if self.proj_size > 0 else H
         lstm = self.mode == "LSTM"
         params = self._parameters
+        if any(n not in params for n in self._flat_weights_names):
+            # a weight moved out of _parameters (parametrize, weight_norm, spectral_norm): read the attribute
+            params = {n: getattr(self, n) for n in self._flat_weights_names}
         layer_in = x
         hns, cns = [], []
         for layer in range(L):
