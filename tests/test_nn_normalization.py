@@ -315,3 +315,29 @@ def test_batchnorm_old_checkpoint_metadata_versions(version):
         r = dst.load_state_dict(sd)
         results.append((r.missing_keys, r.unexpected_keys, dst[0].num_batches_tracked.item()))
     assert results[1] == results[0] == ([], [], 4)
+
+
+# ---- dtype mixing: PyTorch's CPU kernels refuse parameters of another float type ------------------
+@pytest.mark.parametrize("fn", [
+    lambda lib, x, w: lib.nn.functional.layer_norm(x, (4,), w, None),
+    lambda lib, x, w: lib.nn.functional.group_norm(x, 2, w, None),
+    lambda lib, x, w: lib.nn.functional.batch_norm(x, None, None, w, None, True),
+    lambda lib, x, w: lib.nn.functional.batch_norm(x, w.detach() * 0, w.detach(), None, None, False),
+    lambda lib, x, w: lib.nn.functional.instance_norm(x[None], None, None, w[:3], None),
+])
+@pytest.mark.parametrize("x_dtype,w_dtype", [("float64", "float32"), ("float32", "float64"), ("int64", "float32")])
+def test_norms_refuse_mixed_dtypes(fn, x_dtype, w_dtype):
+    def run(lib):
+        x = lib.from_numpy(np.ones((3, 4), x_dtype))
+        return fn(lib, x, lib.from_numpy(np.ones(4, w_dtype)))
+    with pytest.raises(Exception) as t_err:
+        run(torch)
+    with pytest.raises(type(t_err.value)) as l_err:
+        run(lamina)
+    assert str(l_err.value) == str(t_err.value)
+
+
+def test_rms_norm_of_integers_is_not_implemented():
+    for lib in (torch, lamina):
+        with pytest.raises(NotImplementedError, match="\"rms_norm\" not implemented for 'Long'"):
+            lib.nn.functional.rms_norm(lib.ones(2, 4, dtype=lib.int64), (4,))

@@ -91,6 +91,22 @@ def _channel_view(t, bshape):
 
 
 # ---- batch norm ------------------------------------------------------------------------------
+def type_name(dt):
+    from .arithmetic import type_name
+    return type_name(dt)
+
+
+def _mixed_dtype(x, *params):
+    """PyTorch's CPU norm kernels take parameters of the input's dtype, or float32 ones for a
+    float16 input; anything else is an error (no silent promotion)."""
+    dts = {p._data.dtype for p in params if p is not None}
+    if not dts or dts == {x.dtype} or (x.dtype == np.float16 and dts == {np.dtype(np.float32)}):
+        return
+    if x.dtype == np.float32:
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
 def verify_batch_size(shape):
     """Training statistics need more than one value per channel."""
     if shape[0] * math.prod(shape[2:]) == 1:
@@ -131,6 +147,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     ("bias", bias)):
         if t is not None and t._data.size != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"batch_norm" not implemented for \'{type_name(x.dtype)}\'')
+    _mixed_dtype(x, running_mean, running_var, weight, bias)
     bshape = (1, c) + (1,) * (x.ndim - 2)
     axes = (0,) + tuple(range(2, x.ndim))
     w = _channel_view(weight, bshape)
@@ -199,6 +218,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and t._data.shape != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
+    _mixed_dtype(x, weight, bias)
     k = len(ns)
     axes = tuple(range(x.ndim - k, x.ndim))
     lead = tuple(range(x.ndim - k))
@@ -223,6 +243,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     x = input._data
     ns = _normalized_shape(normalized_shape)
     _check_trailing(x, ns)
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"rms_norm" not implemented for \'{type_name(x.dtype)}\'')
     if eps is None:
         eps = float(np.finfo(x.dtype).eps)
     k = len(ns)
@@ -264,6 +286,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t._data.ndim != 1 or t._data.size != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t._data.shape)} and input of shape {list(x.shape)}")
+    _mixed_dtype(x, weight, bias)
     grouped = x.reshape(n, num_groups, c // num_groups * math.prod(x.shape[2:]))  # not -1: N may be 0
     xhat_g, invstd, _, _ = _stats(grouped, (2,), eps)
     xhat = xhat_g.reshape(x.shape)
@@ -299,6 +322,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t._data.size != c:
             raise RuntimeError(f"{name} should contain {n * c} elements not {t._data.size * n}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"batch_norm" not implemented for \'{type_name(x.dtype)}\'')
+    _mixed_dtype(x, weight, bias)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
