@@ -1,0 +1,19 @@
+"""torch.distributions: probability distributions with differentiable log_prob, entropy and
+reparameterized samples (VAEs, policy gradients, probabilistic heads).
+
+Samples come from lamina's generator (lamina.manual_seed), so their values differ from PyTorch's;
+densities, moments and KL divergences match PyTorch's."""
+from . import constraints
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution, ExponentialFamily
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .uniform import Uniform
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Independent", "MultivariateNormal",
+           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "constraints",
+           "kl_divergence", "register_kl"]

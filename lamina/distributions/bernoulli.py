@@ -1,0 +1,90 @@
+"""Bernoulli distribution (probs or logits)."""
+from numbers import Number
+
+import lamina
+from ..tensor import Size
+from . import constraints
+from .distribution import ExponentialFamily
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+__all__ = ["Bernoulli"]
+
+
+def _bce_logits(logits, target):
+    from ..nn.functional import binary_cross_entropy_with_logits
+    return binary_cross_entropy_with_logits(logits, target, reduction="none")
+
+
+class Bernoulli(ExponentialFamily):
+    """Bernoulli distribution: 1 with probability `probs`, 0 otherwise.
+
+    Args:
+        probs (Number or Tensor): probability of 1 (in [0, 1]).
+        logits (Number or Tensor): log-odds of 1. Give exactly one of probs, logits.
+    """
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        given = probs if probs is not None else logits
+        (param,) = broadcast_all(given)
+        if probs is not None:
+            self.probs = param
+        else:
+            self.logits = param
+        self._param = param
+        super().__init__(Size() if isinstance(given, Number) else param.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._expanded(Bernoulli, batch_shape, _instance, (("probs", ()), ("logits", ())))
+        new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
+        return new
+
+    def _new(self, *args, **kwargs):
+        return self._param.new(*args, **kwargs)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        mode = (self.probs >= 0.5).to(self.probs)
+        mode[self.probs == 0.5] = float("nan")
+        return mode
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=Size()):
+        with lamina.no_grad():
+            return lamina.bernoulli(self.probs.expand(self._extended_shape(sample_shape)))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -_bce_logits(logits, value)
+
+    def entropy(self):
+        return _bce_logits(self.logits, self.probs)
+
+    def enumerate_support(self, expand=True):
+        values = lamina.arange(2, dtype=self._param.dtype).view((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values

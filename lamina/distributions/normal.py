@@ -1,0 +1,72 @@
+"""Normal (Gaussian) distribution."""
+import math
+from numbers import Number
+
+import lamina
+from ..tensor import Size
+from . import constraints
+from .distribution import ExponentialFamily
+from .utils import _standard_normal, broadcast_all
+
+__all__ = ["Normal"]
+
+_LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+_INV_SQRT2 = 1 / math.sqrt(2)
+
+
+class Normal(ExponentialFamily):
+    """Normal distribution N(loc, scale²).
+
+    p(x) = exp(-(x - loc)² / (2 scale²)) / (scale √(2π))
+
+    Args:
+        loc (float or Tensor): mean.
+        scale (float or Tensor): standard deviation (> 0).
+    """
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded(Normal, batch_shape, _instance, (("loc", ()), ("scale", ())))
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape=Size()):
+        eps = _standard_normal(self._extended_shape(sample_shape), self.loc.dtype)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return -((value - self.loc) ** 2) / (2 * self.scale ** 2) - self.scale.log() - _LOG_SQRT_2PI
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + lamina.erf((value - self.loc) * self.scale.reciprocal() * _INV_SQRT2))
+
+    def icdf(self, value):
+        return self.loc + self.scale * lamina.erfinv(2 * value - 1) * math.sqrt(2)
+
+    def entropy(self):
+        return 0.5 + 0.5 * math.log(2 * math.pi) + lamina.log(self.scale)

@@ -1,0 +1,349 @@
+"""torch.distributions: densities, moments, entropies, KL values and their parameter gradients
+against PyTorch; samples by shape, dtype, support and moments (lamina's generator differs)."""
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from oracle import check, check_error
+
+DTYPES = ["float32", "float64"]
+
+
+def D(lib):
+    return lib.distributions
+
+
+def pos(x):
+    """A positive parameter from normal data (differentiable in both libraries)."""
+    return x.exp()
+
+
+def unit(x):
+    return x.sigmoid()
+
+
+# ---------------------------------------------------------------- Normal
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((3,), (3,), (3,)), ((2, 1), (4,), (5, 2, 4)), ((), (), (6,)), ((0,), (1,), (0,))])
+def test_normal_values_and_grads(dtype, shapes):
+    def fn(lib, loc, s, v):
+        d = D(lib).Normal(loc, pos(s))
+        return d.log_prob(v), d.cdf(v), d.entropy(), d.mean, d.variance, d.stddev, d.mode
+    check(fn, list(shapes), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_normal_icdf(dtype):
+    check(lambda lib, loc, s, u: D(lib).Normal(loc, pos(s)).icdf(unit(u)), [(4,), (4,), (3, 4)], dtype=dtype)
+
+
+def test_normal_number_params():
+    check(lambda lib, v: D(lib).Normal(0.5, 2.0).log_prob(v), [(5,)])
+    assert lamina.distributions.Normal(0.0, 1.0).batch_shape == ()
+    assert lamina.distributions.Normal(0.0, 1.0).sample().dtype == lamina.float32
+
+
+# ---------------------------------------------------------------- Bernoulli
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_logits", [False, True])
+def test_bernoulli_values_and_grads(dtype, use_logits):
+    value = (np.arange(12).reshape(3, 4) % 2).astype(dtype)
+
+    def fn(lib, p, v):
+        d = D(lib).Bernoulli(logits=p) if use_logits else D(lib).Bernoulli(probs=unit(p))
+        return d.log_prob(v), d.entropy(), d.mean, d.variance, d.probs, d.logits
+    check(fn, [(4,), value], dtype=dtype)
+
+
+def test_bernoulli_mode_and_support():
+    probs = np.array([0.2, 0.5, 0.9], dtype="float32")
+    check(lambda lib, p: (D(lib).Bernoulli(p).mode, D(lib).Bernoulli(p).enumerate_support(),
+                          D(lib).Bernoulli(p).enumerate_support(expand=False)), [probs], grad=False)
+
+
+# ---------------------------------------------------------------- Categorical
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_logits", [False, True])
+@pytest.mark.parametrize("pshape,vshape", [((5,), (7,)), ((2, 3, 4), (2, 3)), ((3, 4), (6, 1, 3))])
+def test_categorical_values_and_grads(dtype, use_logits, pshape, vshape):
+    k = pshape[-1]
+    value = (np.arange(int(np.prod(vshape))).reshape(vshape) % k).astype(np.int64)
+
+    def fn(lib, p, v):
+        d = D(lib).Categorical(logits=p) if use_logits else D(lib).Categorical(probs=pos(p))
+        return d.log_prob(v), d.entropy(), d.probs, d.logits, d.mode, d.mean, d.variance
+    check(fn, [pshape, value], dtype=dtype)
+
+
+def test_categorical_enumerate_support_and_shapes():
+    check(lambda lib, p: (D(lib).Categorical(logits=p).enumerate_support(),
+                          D(lib).Categorical(logits=p).enumerate_support(False),
+                          D(lib).Categorical(logits=p).expand((4, 2)).log_prob(lib.tensor([1, 2]))), [(2, 3)])
+
+
+def test_categorical_zero_probability_entropy():
+    probs = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]], dtype="float32")
+    check(lambda lib, p: D(lib).Categorical(probs=p).entropy(), [probs])
+
+
+# ---------------------------------------------------------------- Uniform
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_uniform_values_and_grads(dtype):
+    def fn(lib, lo, w, u):
+        low = lo
+        high = lo + pos(w)
+        d = D(lib).Uniform(low, high, validate_args=False)
+        v = low + unit(u) * (high - low)
+        outside = high + 1.0
+        return (d.log_prob(v), d.log_prob(outside), d.cdf(v), d.icdf(unit(u)), d.entropy(), d.mean,
+                d.variance, d.stddev)
+    check(fn, [(3,), (3,), (2, 3)], dtype=dtype)
+
+
+# ---------------------------------------------------------------- OneHotCategorical, Independent
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_one_hot_categorical(dtype):
+    value = np.eye(4, dtype=dtype)[[0, 3, 1]]
+
+    def fn(lib, p, v):
+        d = D(lib).OneHotCategorical(logits=p)
+        return d.log_prob(v), d.entropy(), d.mean, d.variance, d.mode, d.enumerate_support()
+    check(fn, [(3, 4), value], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ndims", [0, 1, 2])
+def test_independent_normal(dtype, ndims):
+    def fn(lib, loc, s, v):
+        d = D(lib).Independent(D(lib).Normal(loc, pos(s)), ndims)
+        return d.log_prob(v), d.entropy(), d.mean, d.variance, lib.tensor(list(d.batch_shape + d.event_shape))
+    check(fn, [(2, 3), (2, 3), (4, 2, 3)], dtype=dtype)
+    t = torch.distributions.Independent(torch.distributions.Normal(torch.zeros(2, 3), torch.ones(2, 3)), ndims)
+    lm = lamina.distributions.Independent(lamina.distributions.Normal(lamina.zeros(2, 3), lamina.ones(2, 3)), ndims)
+    assert (tuple(lm.batch_shape), tuple(lm.event_shape)) == (tuple(t.batch_shape), tuple(t.event_shape))
+    assert repr(lm) == repr(t)
+
+
+# ---------------------------------------------------------------- MultivariateNormal
+def _spd(lib, a):
+    n = a.shape[-1]
+    return a @ a.mT + lib.eye(n, dtype=a.dtype)
+
+
+def _tril(lib, a):
+    return a.tril(-1) + lib.diag_embed(a.diagonal(dim1=-2, dim2=-1).exp())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("form", ["covariance_matrix", "precision_matrix", "scale_tril"])
+@pytest.mark.parametrize("lshape,mshape,vshape", [((3,), (3, 3), (5, 3)), ((2, 3), (3, 3), (4, 2, 3)),
+                                                 ((3,), (2, 3, 3), (2, 3)), ((1, 2), (4, 1, 2, 2), (4, 3, 2))])
+def test_mvn_values_and_grads(dtype, form, lshape, mshape, vshape):
+    def fn(lib, loc, a, v):
+        m = _tril(lib, a) if form == "scale_tril" else _spd(lib, a)
+        d = D(lib).MultivariateNormal(loc, **{form: m})
+        return (d.log_prob(v), d.entropy(), d.mean, d.variance, d.covariance_matrix, d.scale_tril,
+                d.precision_matrix)
+    check(fn, [lshape, mshape, vshape], dtype=dtype, atol=1e-4 if dtype == "float32" else None)
+
+
+def test_mvn_expand_and_repr():
+    for lib in (torch, lamina):
+        d = D(lib).MultivariateNormal(lib.zeros(2), scale_tril=lib.eye(2))
+        e = d.expand((3,))
+        assert tuple(e.batch_shape) == (3,) and tuple(e.event_shape) == (2,)
+        assert tuple(e.sample((4,)).shape) == (4, 3, 2)
+    assert repr(lamina.distributions.MultivariateNormal(lamina.zeros(2), scale_tril=lamina.eye(2))) == \
+        repr(torch.distributions.MultivariateNormal(torch.zeros(2), scale_tril=torch.eye(2)))
+
+
+# ---------------------------------------------------------------- KL
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kl_pairs(dtype):
+    def fn(lib, a, b, c, d_, lo1, lo2):
+        Dl = D(lib)
+        kl = Dl.kl_divergence
+        out = [kl(Dl.Normal(a, pos(b)), Dl.Normal(c, pos(d_))),
+               kl(Dl.Bernoulli(logits=a), Dl.Bernoulli(probs=unit(c))),
+               kl(Dl.Categorical(logits=lo1), Dl.Categorical(probs=pos(lo2))),
+               kl(Dl.OneHotCategorical(logits=lo1), Dl.OneHotCategorical(logits=lo2)),
+               kl(Dl.Independent(Dl.Normal(lo1, pos(lo2)), 1), Dl.Independent(Dl.Normal(lo2, 1.0), 1)),
+               kl(Dl.Uniform(a, a + pos(b)), Dl.Uniform(a - pos(c), a + pos(b) + pos(d_))),
+               kl(Dl.Uniform(a, a + 1.0), Dl.Uniform(a + 0.5, a + 2.0))]
+        return out
+    check(fn, [(4,), (4,), (4,), (4,), (4, 3), (4, 3)], dtype=dtype)
+
+
+def test_kl_degenerate_probs_are_inf_or_zero():
+    p = np.array([0.0, 1.0, 0.5, 0.3], dtype="float32")
+    q = np.array([0.5, 0.5, 0.0, 1.0], dtype="float32")
+    check(lambda lib, a, b: D(lib).kl_divergence(D(lib).Bernoulli(a), D(lib).Bernoulli(b)), [p, q], grad=False)
+    cp = np.array([[0.0, 0.5, 0.5], [0.5, 0.5, 0.0]], dtype="float32")
+    cq = np.array([[0.2, 0.8, 0.0], [0.5, 0.5, 0.0]], dtype="float32")
+    check(lambda lib, a, b: D(lib).kl_divergence(D(lib).Categorical(a), D(lib).Categorical(b)), [cp, cq],
+          grad=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pshape,qshape", [((3, 3), (3, 3)), ((2, 3, 3), (3, 3)), ((3, 3), (4, 3, 3))])
+def test_kl_mvn(dtype, pshape, qshape):
+    def fn(lib, l1, a1, l2, a2):
+        p = D(lib).MultivariateNormal(l1, covariance_matrix=_spd(lib, a1))
+        q = D(lib).MultivariateNormal(l2, scale_tril=_tril(lib, a2))
+        return D(lib).kl_divergence(p, q)
+    check(fn, [(3,), pshape, (3,), qshape], dtype=dtype, atol=1e-4 if dtype == "float32" else None)
+
+
+def test_kl_register_and_missing_pair():
+    Dl = lamina.distributions
+
+    class MyNormal(Dl.Normal):
+        pass
+
+    @Dl.register_kl(MyNormal, Dl.Normal)
+    def _kl(p, q):
+        return lamina.zeros(p.batch_shape)
+
+    assert Dl.kl_divergence(MyNormal(0.0, 1.0), Dl.Normal(5.0, 1.0)).item() == 0.0
+    # a subclass without its own entry falls back to the parent's pair
+    assert Dl.kl_divergence(Dl.Normal(0.0, 1.0), MyNormal(1.0, 1.0)).item() == pytest.approx(0.5)
+    check_error(lambda lib: D(lib).kl_divergence(D(lib).Categorical(lib.ones(2)), D(lib).Normal(0.0, 1.0)),
+                NotImplementedError, "No KL\\(p \\|\\| q\\) is implemented for p type Categorical and q type Normal")
+
+
+# ---------------------------------------------------------------- sampling
+def _sample_stats(dist, n=20000):
+    s = dist.sample((n,))
+    return s, s.double().mean(0).numpy(), s.double().var(0).numpy()
+
+
+def test_normal_sampling_moments_and_rsample_grad():
+    lamina.manual_seed(0)
+    Dl = lamina.distributions
+    loc = lamina.tensor([0.0, 3.0], requires_grad=True)
+    scale = lamina.tensor([1.0, 0.5], requires_grad=True)
+    d = Dl.Normal(loc, scale)
+    s, m, v = _sample_stats(d)
+    assert s.shape == (20000, 2) and s.dtype == lamina.float32 and not s.requires_grad
+    np.testing.assert_allclose(m, [0.0, 3.0], atol=0.05)
+    np.testing.assert_allclose(v, [1.0, 0.25], rtol=0.05)
+    r = d.rsample((1000,))
+    assert r.requires_grad
+    r.sum().backward()
+    np.testing.assert_allclose(loc.grad.numpy(), [1000.0, 1000.0])
+    # d(loc + eps*scale)/dscale = eps: the sum of the standard-normal draws
+    eps = ((r.detach() - loc.detach()) / scale.detach()).sum(0).numpy()
+    np.testing.assert_allclose(scale.grad.numpy(), eps, rtol=1e-4, atol=1e-2)
+
+
+def test_discrete_sampling():
+    lamina.manual_seed(1)
+    Dl = lamina.distributions
+    s, m, _ = _sample_stats(Dl.Bernoulli(lamina.tensor([0.1, 0.7])))
+    assert s.dtype == lamina.float32 and set(np.unique(s.numpy())) <= {0.0, 1.0}
+    np.testing.assert_allclose(m, [0.1, 0.7], atol=0.02)
+    probs = lamina.tensor([[0.2, 0.0, 0.8], [0.5, 0.25, 0.25]])
+    c = Dl.Categorical(probs=probs).sample((20000,))
+    assert c.shape == (20000, 2) and c.dtype == lamina.int64
+    freq = np.stack([(c.numpy() == k).mean(0) for k in range(3)], -1)
+    np.testing.assert_allclose(freq, probs.numpy(), atol=0.02)
+    oh = Dl.OneHotCategorical(probs=probs).sample((5, 7))
+    assert oh.shape == (5, 7, 2, 3) and oh.dtype == lamina.float32
+    np.testing.assert_array_equal(oh.numpy().sum(-1), 1.0)
+    assert Dl.Categorical(logits=lamina.zeros(4)).sample().shape == ()
+
+
+def test_uniform_and_mvn_sampling():
+    lamina.manual_seed(2)
+    Dl = lamina.distributions
+    s, m, v = _sample_stats(Dl.Uniform(lamina.tensor([-1.0, 2.0]), lamina.tensor([1.0, 6.0])))
+    assert s.numpy().min(0)[0] >= -1 and s.numpy().max(0)[1] < 6
+    np.testing.assert_allclose(m, [0.0, 4.0], atol=0.05)
+    cov = np.array([[2.0, 0.6], [0.6, 1.0]])
+    d = Dl.MultivariateNormal(lamina.tensor([1.0, -1.0]), covariance_matrix=lamina.tensor(cov, dtype=lamina.float32))
+    s = d.sample((40000,)).numpy().astype(np.float64)
+    np.testing.assert_allclose(s.mean(0), [1.0, -1.0], atol=0.05)
+    np.testing.assert_allclose(np.cov(s.T), cov, atol=0.06)
+    assert d.rsample().shape == (2,)
+
+
+def test_straight_through_grad():
+    check(lambda lib, p: D(lib).OneHotCategoricalStraightThrough(logits=p).rsample().sum(-1), [(3, 4)])
+
+
+# ---------------------------------------------------------------- validation, shapes, repr
+@pytest.mark.parametrize("make,exc,msg", [
+    (lambda lib: D(lib).Normal(lib.tensor([0.0, 1.0]), lib.tensor([1.0, -1.0])), ValueError,
+     "Expected parameter scale (Tensor of shape (2,)) of distribution Normal(loc: torch.Size([2]), "
+     "scale: torch.Size([2])) to satisfy the constraint GreaterThan(lower_bound=0.0), but found invalid values:"),
+    (lambda lib: D(lib).Bernoulli(lib.tensor([1.5])), ValueError,
+     "Expected parameter probs (Tensor of shape (1,)) of distribution Bernoulli(probs: tensor([1.5000])) to satisfy "
+     "the constraint Interval(lower_bound=0.0, upper_bound=1.0)"),
+    (lambda lib: D(lib).Bernoulli(), ValueError, "Either `probs` or `logits` must be specified, but not both."),
+    (lambda lib: D(lib).Categorical(probs=lib.tensor(0.5)), ValueError,
+     "`probs` parameter must be at least one-dimensional."),
+    (lambda lib: D(lib).Categorical(probs=lib.tensor([0.5, -0.1])), ValueError,
+     "to satisfy the constraint Simplex()"),
+    (lambda lib: D(lib).Uniform(lib.tensor([2.0]), lib.tensor([1.0])), ValueError,
+     "Expected parameter low (Tensor of shape (1,)) of distribution Uniform(low: tensor([2.]), high: tensor([1.])) "
+     "to satisfy the constraint LessThan(upper_bound=tensor([1.]))"),
+    (lambda lib: D(lib).Normal(lib.zeros(2), 1.0).log_prob(lib.zeros(3)), ValueError,
+     "Value is not broadcastable with batch_shape+event_shape: torch.Size([3]) vs torch.Size([2])."),
+    (lambda lib: D(lib).Normal(0.0, 1.0).log_prob(0.5), ValueError, "The value argument to log_prob must be a Tensor"),
+    (lambda lib: D(lib).Bernoulli(0.3).log_prob(lib.tensor([0.5, 1.0])), ValueError,
+     "Expected value argument (Tensor of shape (2,)) to be within the support (Boolean()) of the distribution "
+     "Bernoulli(probs: 0.30000001192092896), but found invalid values:"),
+    (lambda lib: D(lib).Categorical(logits=lib.zeros(3)).log_prob(lib.tensor(3)), ValueError,
+     "to be within the support (IntegerInterval(lower_bound=0, upper_bound=2))"),
+    (lambda lib: D(lib).MultivariateNormal(lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])), ValueError,
+     "to satisfy the constraint PositiveDefinite()"),
+    (lambda lib: D(lib).MultivariateNormal(lib.zeros(2), scale_tril=lib.eye(2), covariance_matrix=lib.eye(2)),
+     ValueError, "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."),
+    (lambda lib: D(lib).MultivariateNormal(lib.zeros(2), scale_tril=lib.ones(2)), ValueError,
+     "scale_tril matrix must be at least two-dimensional, with optional leading batch dimensions"),
+    (lambda lib: D(lib).MultivariateNormal(lib.zeros(2), lib.eye(2)).log_prob(lib.zeros(3)), ValueError,
+     "The right-most size of value must match event_shape: torch.Size([3]) vs torch.Size([2])."),
+    (lambda lib: D(lib).Independent(D(lib).Normal(lib.zeros(2), 1.0), 2), ValueError,
+     "Expected reinterpreted_batch_ndims <= len(base_distribution.batch_shape), actual 2 vs 1"),
+])
+def test_errors(make, exc, msg):
+    check_error(make, exc, re.escape(msg))
+
+
+def test_validate_args_false_skips_checks():
+    for lib in (torch, lamina):
+        d = D(lib).Normal(lib.tensor([0.0]), lib.tensor([-1.0]), validate_args=False)
+        assert d.scale.item() == -1.0
+        D(lib).Bernoulli(0.3, validate_args=False).log_prob(lib.tensor(0.5))
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: D(lib).Normal(lib.zeros(2, 3), lib.ones(3)),
+    lambda lib: D(lib).Normal(0.0, 1.0),
+    lambda lib: D(lib).Bernoulli(logits=lib.zeros(4)),
+    lambda lib: D(lib).Categorical(probs=lib.ones(2, 5)),
+    lambda lib: D(lib).OneHotCategorical(logits=lib.zeros(3)),
+    lambda lib: D(lib).Uniform(lib.zeros(2), 1.0),
+    lambda lib: D(lib).MultivariateNormal(lib.zeros(3), precision_matrix=lib.eye(3)),
+])
+def test_shapes_repr_expand(make):
+    t, lm = make(torch), make(lamina)
+    assert repr(lm) == repr(t)
+    assert lm.batch_shape == lamina.Size(t.batch_shape) and lm.event_shape == lamina.Size(t.event_shape)
+    assert lm.has_rsample == t.has_rsample and lm.has_enumerate_support == t.has_enumerate_support
+    assert tuple(lm.sample((2, 1)).shape) == tuple(t.sample((2, 1)).shape)
+    assert lm.sample().dtype.__repr__() == repr(t.sample().dtype)
+    new_batch = (4,) + tuple(t.batch_shape)
+    te, le = t.expand(new_batch), lm.expand(new_batch)
+    assert tuple(le.batch_shape) == tuple(te.batch_shape)
+    assert tuple(le.sample().shape) == tuple(te.sample().shape)
+    assert repr(le) == repr(te)
+
+
+def test_constraint_reprs():
+    for name in ["real", "positive", "nonnegative", "unit_interval", "simplex", "boolean", "real_vector",
+                 "nonnegative_integer", "lower_cholesky", "positive_definite", "one_hot"]:
+        assert repr(getattr(lamina.distributions.constraints, name)) == repr(getattr(torch.distributions.constraints, name))
