@@ -494,3 +494,40 @@ def test_weight_norm_on_lstm_weights(api, name):
     yl.sum().backward()
     for (n, pt), (_, pl) in zip(t.named_parameters(), l.named_parameters()):
         assert_close(pt.grad, pl.grad, what=n)
+
+
+def test_training_steps_update_the_original_and_the_weight_follows():
+    """SGD on a network with spectral-normalized, orthogonal and weight-normalized layers: after a
+    few steps the stored originals, the u/v buffers and the recomputed weights match torch."""
+    def build(lib):
+        net = lib.nn.Sequential(lib.nn.Linear(4, 4), lib.nn.Tanh(), lib.nn.Linear(4, 3), lib.nn.Tanh(),
+                                lib.nn.Linear(3, 2))
+        lib.nn.utils.parametrizations.orthogonal(net[0])
+        lib.nn.utils.parametrizations.spectral_norm(net[2])
+        lib.nn.utils.parametrizations.weight_norm(net[4])
+        return net
+    torch.manual_seed(0)
+    t, l = build(torch), build(lamina)
+    copy_state(t, l)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = rng.standard_normal((5, 4)).astype("float32")
+        for lib, m in ((torch, t), (lamina, l)):
+            m.zero_grad()
+            (m(lib.from_numpy(x.copy())) ** 2).sum().backward()
+            with lib.no_grad():  # plain SGD, in place as optimizers do (torch.optim's first import is slow)
+                for p in m.parameters():
+                    p.sub_(0.1 * p.grad)
+    assert_same_state(t, l)
+    for i in (0, 2, 4):
+        assert_close(t[i].weight, l[i].weight, what=f"layer {i}")
+
+
+def test_double_converts_originals_and_buffers():
+    t, l = pair(lambda lib: lib.nn.Linear(3, 4))
+    torch.nn.utils.parametrizations.spectral_norm(t)
+    lamina.nn.utils.parametrizations.spectral_norm(l)
+    copy_state(t, l)
+    t.double(), l.double()
+    assert_same_state(t, l, "float64")
+    run_and_compare(t, l, (2, 3), "float64")
