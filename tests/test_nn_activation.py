@@ -273,3 +273,15 @@ def test_hardtanh_bounds_assertion_names_them():
     for lib in (torch, lamina):
         with pytest.raises(AssertionError, match=r"max_val \(1\.0\) must be greater than min_val \(2\.0\)"):
             lib.nn.Hardtanh(2.0, 1.0)
+
+
+@pytest.mark.parametrize("x_dtype,w_dtype", [("float64", "float32"), ("float32", "float64"), ("int64", "int64"),
+                                             ("float16", "float32")])
+def test_prelu_refuses_mixed_and_integer_dtypes(x_dtype, w_dtype):
+    def run(lib):
+        return lib.nn.functional.prelu(lib.from_numpy(np.ones((2, 3), x_dtype)), lib.from_numpy(np.ones(1, w_dtype)))
+    with pytest.raises(Exception) as t_err:
+        run(torch)
+    with pytest.raises(type(t_err.value)) as l_err:
+        run(lamina)
+    assert str(l_err.value) == str(t_err.value)

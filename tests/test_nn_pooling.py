@@ -333,3 +333,16 @@ def test_pool_configuration_errors(fn, shape, args, kwargs, requires_grad):
                                       ("adaptive_max_pool1d", (0, 5)), ("adaptive_max_pool3d", (0, 5, 5, 5))])
 def test_adaptive_max_pool_empty_leading_dims(fn, shape):
     check(lambda lib, x: getattr(lib.nn.functional, fn)(x, 3, return_indices=True), [shape])
+
+
+@pytest.mark.parametrize("fn,shape", [("adaptive_avg_pool1d", (1, 2, 4)), ("adaptive_avg_pool2d", (1, 2, 4, 4)),
+                                      ("adaptive_avg_pool3d", (2, 4, 4, 4)), ("adaptive_max_pool1d", (1, 2, 4)),
+                                      ("adaptive_max_pool2d", (2, 4, 4)), ("adaptive_max_pool3d", (1, 2, 4, 4, 4))])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_adaptive_pools_refuse_integers(fn, shape, dtype):
+    x = np.ones(shape, dtype)
+    with pytest.raises(NotImplementedError) as t_err:
+        getattr(torch.nn.functional, fn)(torch.from_numpy(x), 2)
+    with pytest.raises(NotImplementedError) as l_err:
+        getattr(LF, fn)(lamina.from_numpy(x), 2)
+    assert str(l_err.value) == str(t_err.value)

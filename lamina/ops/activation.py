@@ -120,6 +120,10 @@ def prelu(input, weight):
                                f"{w.size} and channel size = {channels}.")
     if w.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}")
+    if x.dtype != w.dtype:
+        from .arithmetic import type_name
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {type_name(x.dtype)} and {type_name(w.dtype)}")
+    _float_input(input, "prelu_cpu")
     # the slope broadcast along dim 1 (the channels)
     ws = w.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else w.reshape(())
     pos = x > 0

@@ -418,9 +418,18 @@ def _apply_axes(x, mats, nd, transpose=False):
     return y
 
 
+def _float_only(x, kind, nd):
+    """PyTorch's adaptive kernels are floating-point only; it names the kernel that refused."""
+    if x.dtype.kind != "f":
+        from .arithmetic import type_name
+        kernel = f"adaptive_{kind}_pool3d_cpu" if nd == 3 else f"adaptive_{kind}_pool2d"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(x.dtype)}\'')
+
+
 def _adaptive_avg(nd, fn, input, output_size):
     x = input._data
     size = _adaptive_args(fn, x, nd, output_size)
+    _float_only(x, "avg", nd)
     sizes = x.shape[-nd:]
     name = f"AdaptiveAvgPool{max(nd, 2)}DBackward0"
     if all(o == 1 for o in size):
@@ -478,6 +487,7 @@ def adaptive_avg_pool3d(input, output_size):
 def _adaptive_max(nd, fn, input, output_size, return_indices):
     x = input._data
     size = _adaptive_args(fn, x, nd, output_size)
+    _float_only(x, "max", nd)
     sizes = x.shape[-nd:]
     name = f"AdaptiveMaxPool{max(nd, 2)}DBackward0"
     batched = x.ndim == nd + 2
