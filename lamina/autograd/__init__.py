@@ -130,3 +130,11 @@ class detect_anomaly(set_detect_anomaly):
 def is_anomaly_enabled():
     from . import engine
     return engine._anomaly[0]
+
+
+def __getattr__(name):
+    """torch.autograd.functional loads on first use (it is not needed to train)."""
+    if name == "functional":
+        import importlib
+        return importlib.import_module(f"{__name__}.functional")
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
