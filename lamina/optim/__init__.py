@@ -14,9 +14,11 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
+           "Rprop", "ASGD", "LBFGS", "SparseAdam", "lr_scheduler", "swa_utils", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]
 
 
 def __getattr__(name):
