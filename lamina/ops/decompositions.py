@@ -612,6 +612,7 @@ def eigvalsh(A, UPLO="L"):
 # ---- pinv, lstsq --------------------------------------------------------------------------------
 
 def _pinv_array(x, atol, rtol, hermitian):
+    """A⁺ = V diag(1/σ) Uᵀ over the singular values kept (eigenpairs when hermitian)."""
     m, n = x.shape[-2:]
     if rtol is None:
         rtol = 0.0 if (atol is not None and atol > 0) else float(np.finfo(x.dtype).eps) * max(m, n)
