@@ -3,7 +3,12 @@ reparameterized samples (VAEs, policy gradients, probabilistic heads).
 
 Samples come from lamina's generator (lamina.manual_seed), so their values differ from PyTorch's;
 densities, moments and KL divergences match PyTorch's."""
-from . import constraints
+from . import constraints, transforms
+from .dirichlet import Beta, Dirichlet
+from .exponential import Exponential, Laplace
+from .gamma import Gamma
+from .poisson import Binomial, Poisson
+from .transformed_distribution import LogNormal, TransformedDistribution
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution, ExponentialFamily
@@ -14,6 +19,7 @@ from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Independent", "MultivariateNormal",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Exponential", "Gamma", "Laplace",
+           "LogNormal", "Poisson", "TransformedDistribution", "transforms", "Distribution", "ExponentialFamily", "Independent", "MultivariateNormal",
            "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "constraints",
            "kl_divergence", "register_kl"]
