@@ -596,3 +596,34 @@ def test_nll_loss_2d_is_a_deprecated_nll_loss():
         t = torch.nn.NLLLoss2d(ignore_index=1)
     assert repr(m) == repr(t) and isinstance(m, lnn.NLLLoss)
     check_module(t, m, [t_x, target])
+
+
+# ---- CTC ---------------------------------------------------------------------------------------------
+CTC_CASES = [  # (T, N, C), targets, input_lengths, target_lengths
+    ((6, 2, 4), np.array([[1, 2, 2], [3, 1, 0]]), (6, 4), (3, 2)),
+    ((6, 2, 4), np.array([1, 2, 3, 1, 1]), (6, 5), (3, 2)),            # concatenated targets
+    ((5, 3, 3), np.array([[1, 1, 1], [2, 1, 2], [1, 2, 1]]), (5, 2, 5), (3, 3, 0)),  # an impossible one
+    ((4, 1, 5), np.array([[4, 4]]), (4,), (2,)),
+    ((1, 2, 3), np.array([[1], [2]]), (1, 1), (1, 0)),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("case", range(len(CTC_CASES)))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ctc_loss(reduction, zero_infinity, case, dtype):
+    shape, targets, in_len, tgt_len = CTC_CASES[case]
+    check(lambda lib, x: lib.nn.functional.ctc_loss(x.log_softmax(2), lib.from_numpy(targets.copy()), in_len, tgt_len,
+                                                    reduction=reduction, zero_infinity=zero_infinity),
+          [shape], dtype=dtype)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ctc_loss_module_unbatched_and_blank(reduction):
+    t_mod, l_mod = torch.nn.CTCLoss(blank=3, reduction=reduction), lnn.CTCLoss(blank=3, reduction=reduction)
+    assert repr(l_mod) == repr(t_mod)
+    check(lambda lib, x: (t_mod if lib is torch else l_mod)(x.log_softmax(1), lib.tensor([1, 2, 2]), lib.tensor(6),
+                                                          lib.tensor(3)), [(6, 4)])
+    check(lambda lib, x: (t_mod if lib is torch else l_mod)(x.log_softmax(2), lib.tensor([[1, 0, 2], [2, 2, 1]]),
+                                                          lib.tensor([6, 5]), lib.tensor([3, 2])), [(6, 2, 4)])

@@ -17,7 +17,7 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "soft_margin_loss",
            "margin_ranking_loss", "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
            "hinge_embedding_loss", "multilabel_soft_margin_loss", "triplet_margin_loss", "multi_margin_loss",
-           "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
+           "multilabel_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss"]
 
 _TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
          "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -850,3 +850,148 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     def backward(g):
         return grads_of(np.broadcast_to(g * scale, (n,)))
     return make(out, (input, target), backward, "MultilabelMarginLossBackward0", saved=(input,))
+
+
+# ---- connectionist temporal classification ----------------------------------------------------------
+def _lse(*arrays):
+    """Elementwise log(Σ exp(a)) of equally shaped arrays, -inf where all are -inf."""
+    m = arrays[0]
+    for a in arrays[1:]:
+        m = np.maximum(m, a)
+    safe = np.where(np.isneginf(m), 0, m)
+    total = sum(np.exp(a - safe) for a in arrays)
+    with np.errstate(divide="ignore"):
+        return np.log(total) + safe
+
+
+def _shift(a, k, neg):
+    """a moved k places along dim 1 (right for k > 0, left for k < 0), -inf filling in."""
+    out = np.full_like(a, neg)
+    if abs(k) < a.shape[1]:
+        if k > 0:
+            out[:, k:] = a[:, :-k]
+        else:
+            out[:, :k] = a[:, -k:]
+    return out
+
+
+def _lengths(v, n):
+    arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+    return np.broadcast_to(arr.astype(np.int64), (n,)).copy() if arr.ndim == 0 else arr.astype(np.int64).reshape(-1)
+
+
+def _ctc_nll(lp, labels, in_len, tgt_len, blank):
+    """Per-sample CTC negative log-likelihood and its gradient closure, PyTorch's CPU algorithm:
+    log-space forward (alpha) and backward (beta) variables over the blank-extended targets."""
+    T, N, C = lp.shape
+    S = labels.shape[1] * 2 + 1
+    ext = np.full((N, S), blank, dtype=np.int64)
+    ext[:, 1::2] = labels
+    valid = np.arange(S)[None, :] < (2 * tgt_len + 1)[:, None]
+    # a label may be reached from two back unless it is a blank or repeats the label two back
+    skip = np.zeros((N, S), dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    neg = np.asarray(-np.inf, dtype=lp.dtype)
+    emit = np.take_along_axis(lp, np.broadcast_to(ext[None], (T, N, S)), axis=2)  # (T, N, S)
+    alpha = np.full((T, N, S), neg, dtype=lp.dtype)
+    alpha[0, :, 0] = emit[0, :, 0]
+    if S > 1:
+        alpha[0, :, 1] = np.where(tgt_len > 0, emit[0, :, 1], neg)
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        one = _shift(prev, 1, neg)
+        two = np.where(skip, _shift(prev, 2, neg), neg)
+        alpha[t] = np.where(valid, _lse(prev, one, two) + emit[t], neg)
+    n_idx = np.arange(N)
+    last = alpha[np.maximum(in_len - 1, 0), n_idx]  # (N, S)
+    end = 2 * tgt_len
+    nll = -_lse(last[n_idx, end], np.where(tgt_len > 0, last[n_idx, np.maximum(end - 1, 0)], neg))
+    nll = nll.astype(lp.dtype)
+
+    def grad(g):
+        beta = np.full((T, N, S), neg, dtype=lp.dtype)
+        for t in range(T - 1, -1, -1):
+            start = t == in_len - 1
+            init = np.full((N, S), neg, dtype=lp.dtype)
+            init[n_idx, end] = emit[t, n_idx, end]
+            init[n_idx, np.maximum(end - 1, 0)] = np.where(tgt_len > 0, emit[t, n_idx, np.maximum(end - 1, 0)],
+                                                           init[n_idx, np.maximum(end - 1, 0)])
+            if t + 1 < T:
+                nxt = beta[t + 1]
+                one = _shift(nxt, -1, neg)
+                two = np.where(_shift(skip, -2, False), _shift(nxt, -2, neg), neg)
+                rec = np.where(valid, _lse(nxt, one, two) + emit[t], neg)
+            else:
+                rec = init
+            beta[t] = np.where(start[:, None], init, np.where((t < in_len - 1)[:, None], rec, neg))
+        ab = alpha + beta  # (T, N, S)
+        lcab = np.full((T, N, C), neg, dtype=lp.dtype)
+        for s in range(S):  # S is small (twice the longest target): a loop over classes would be longer
+            idx = ext[:, s][None, :, None]
+            cur = np.take_along_axis(lcab, idx, axis=2)
+            np.put_along_axis(lcab, idx, _lse(cur, ab[:, :, s:s + 1]), axis=2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = np.exp(lp) - np.exp(lcab + nll[None, :, None] - lp)
+        inside = np.arange(T)[:, None] < in_len[None, :]
+        res = np.where(inside[:, :, None], res, 0)  # an impossible target gives NaN, as in PyTorch
+        return (res * g[None, :, None]).astype(lp.dtype, copy=False)
+    return nll, grad
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    r"""Connectionist Temporal Classification loss: -log Σ over the alignments of the target
+    (blanks and repeats collapsed) of Π_t p_t(alignment_t).
+
+    Args:
+        log_probs: (T, N, C) or (T, C) log-probabilities (log_softmax output)
+        targets: (N, S) padded, or 1-D concatenated targets (sum(target_lengths))
+        input_lengths, target_lengths: (N,) lengths (tensors or sequences)
+        blank: the blank class. reduction: 'mean' divides each loss by its target length first.
+        zero_infinity: impossible alignments give 0 loss and gradient instead of inf."""
+    lp = log_probs._data
+    unbatched = lp.ndim == 2
+    if unbatched:
+        lp = lp[:, None]
+    T, N, C = lp.shape
+    in_len = _lengths(input_lengths, N)
+    tgt_len = _lengths(target_lengths, N)
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    if (in_len > T).any():
+        n = int(np.argmax(in_len > T))
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {in_len[n]} "
+                           f"(while checking arguments for ctc_loss_cpu)")
+    t = targets._data.astype(np.int64)
+    if unbatched:
+        t = t[None] if t.ndim == 1 else t
+    L = int(tgt_len.max()) if N else 0
+    labels = np.zeros((N, L), dtype=np.int64)
+    if t.ndim == 1 and not unbatched:  # concatenated
+        starts = np.concatenate([[0], np.cumsum(tgt_len)[:-1]])
+        for n in range(N):
+            labels[n, :tgt_len[n]] = t[starts[n]:starts[n] + tgt_len[n]]
+    else:
+        for n in range(N):
+            labels[n, :tgt_len[n]] = t[n, :tgt_len[n]]
+    raw, grad = _ctc_nll(lp, labels, in_len, tgt_len, blank)
+    nll = raw
+
+    def backward(g):
+        gl = grad(np.broadcast_to(np.asarray(g, dtype=lp.dtype).reshape(-1), (N,)))
+        if zero_infinity:
+            gl = np.where(np.isinf(raw)[None, :, None], 0, gl)
+        return (gl[:, 0] if unbatched else gl, None)
+    if zero_infinity:
+        nll = np.where(np.isinf(nll), 0, nll).astype(lp.dtype)
+    loss = make(nll[0] if unbatched else nll, (log_probs, targets), backward, "CtcLossBackward0",
+                saved=(log_probs,))
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        from .reduction import sum as _sum
+        return _sum(loss)
+    from .arithmetic import div
+    from .reduction import mean
+    per = np.maximum(tgt_len, 1).astype(lp.dtype)  # each loss over its target length
+    scale = wrap(per[0] if unbatched else per)
+    return mean(div(loss, scale))

@@ -6,7 +6,8 @@ from .module import Module
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
            "NLLLoss", "KLDivLoss", "SoftMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss", "PoissonNLLLoss",
            "GaussianNLLLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss",
-           "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d"]
+           "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
+           "CTCLoss"]
 
 
 class _Loss(Module):
@@ -333,3 +334,22 @@ class NLLLoss2d(NLLLoss):
                       "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.", FutureWarning,
                       stacklevel=2)
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
+
+
+class CTCLoss(_Loss):
+    r"""Connectionist Temporal Classification loss for unsegmented sequences: -log of the total
+    probability of every alignment of the target.
+
+    Args: blank (0), reduction ('mean': each loss over its target length, then the batch mean),
+    zero_infinity (False). Shape: log_probs (T, N, C) or (T, C); targets (N, S) or concatenated;
+    input_lengths, target_lengths (N,)."""
+    __constants__ = ["blank", "reduction"]
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
