@@ -165,6 +165,21 @@ def test_state_dict_round_trip_resumes_identically():
     assert b.opt.state[b.params[0]]["n_iter"] == a.opt.state[a.params[0]]["n_iter"] > 8
 
 
+def test_deepcopy_keeps_working():
+    # (PyTorch's deep-copied LBFGS raises AttributeError on step; lamina's carries on)
+    a = Problem(lamina, "rosenbrock", "float64", max_iter=3)
+    a.step()
+    clone = copy.deepcopy(a.opt)
+    b = Problem(lamina, "rosenbrock", "float64", max_iter=3)
+    b.params = clone.param_groups[0]["params"]
+    b.loss = lambda: rosenbrock(b.params[0])
+    b.opt = clone
+    a.step()
+    b.step()
+    np.testing.assert_array_equal(b.values()[0], a.values()[0])
+    assert b.params[0] is not a.params[0]
+
+
 def _torch_to_lamina(obj):
     if isinstance(obj, torch.Tensor):
         return lamina.from_numpy(obj.detach().numpy().copy())

@@ -175,6 +175,11 @@ class LBFGS(Optimizer):
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # PyTorch loses _params in a pickled or deep-copied LBFGS (its step then fails); rebuild it
+        self._params = self.param_groups[0]["params"]
+
     # ---- the parameters as one flat vector ------------------------------------------------------
     def _gather_flat_grad(self):
         # always a fresh array: backward may later accumulate into p.grad in place
