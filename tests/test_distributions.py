@@ -538,3 +538,19 @@ def test_more_errors(make, msg):
 ])
 def test_more_shapes_repr_expand(make):
     test_shapes_repr_expand(make)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("log_alpha", [-3.0, 0.0, 1.5, 5.0])
+def test_gamma_cdf(dtype, log_alpha):
+    def fn(lib, b, v):
+        alpha = lib.full((3,), float(np.exp(log_alpha)), dtype=b.dtype)
+        return D(lib).Gamma(alpha, pos(b)).cdf(pos(v) * alpha)
+    check(fn, [(3,), (6, 3)], dtype=dtype)
+
+
+def test_gamma_cdf_concentration_grad_not_implemented():
+    def fn(lib):
+        a = lib.tensor([2.0], requires_grad=True)
+        D(lib).Gamma(a, 1.0).cdf(lib.tensor([1.5])).sum().backward()
+    check_error(fn, NotImplementedError, re.escape("the derivative for 'igamma: input' is not implemented."))
