@@ -144,7 +144,8 @@ def test_errors_match_torch():
         with pytest.raises(AssertionError, match="Only one of avg_fn and multi_avg_fn should be provided"):
             swa.AveragedModel(model, avg_fn=swa.get_swa_avg_fn(), multi_avg_fn=swa.get_swa_multi_avg_fn())
         for make in (swa.get_ema_avg_fn, swa.get_ema_multi_avg_fn):
-            with pytest.raises(ValueError, match=r"Invalid decay value 1.5 provided. Please provide a value in \[0,1\]"):
+            with pytest.raises(ValueError,
+                               match=r"Invalid decay value 1.5 provided. Please provide a value in \[0,1\]"):
                 make(1.5)
 
 
@@ -237,7 +238,8 @@ def test_swalr_lr_per_epoch_matches_torch(kwargs, warmup):
     t_lrs, t_sched = lr_sequence(torch, t_swa, kwargs, groups, warmup)
     l_lrs, l_sched = lr_sequence(lamina, l_swa, kwargs, groups, warmup)
     np.testing.assert_allclose(np.array(l_lrs), np.array(t_lrs), rtol=1e-15, atol=1e-17)
-    assert [g["swa_lr"] for g in l_sched.optimizer.param_groups] == [g["swa_lr"] for g in t_sched.optimizer.param_groups]
+    swa_lrs = [[g["swa_lr"] for g in s.optimizer.param_groups] for s in (l_sched, t_sched)]
+    assert swa_lrs[0] == swa_lrs[1]
 
 
 def test_swalr_state_dict_round_trip():
