@@ -554,3 +554,64 @@ def test_gamma_cdf_concentration_grad_not_implemented():
         a = lib.tensor([2.0], requires_grad=True)
         D(lib).Gamma(a, 1.0).cdf(lib.tensor([1.5])).sum().backward()
     check_error(fn, NotImplementedError, re.escape("the derivative for 'igamma: input' is not implemented."))
+
+
+# ---------------------------------------------------------------- Multinomial, MixtureSameFamily
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_logits", [False, True])
+def test_multinomial(dtype, use_logits):
+    counts = np.array([[2, 3, 0, 5], [0, 0, 10, 0], [1, 2, 3, 4]], dtype=dtype)
+
+    def fn(lib, p, v):
+        d = D(lib).Multinomial(10, logits=p) if use_logits else D(lib).Multinomial(10, probs=pos(p))
+        return d.log_prob(v), d.entropy(), d.mean, d.variance
+    check(fn, [(3, 4), counts], dtype=dtype)
+
+
+def test_multinomial_zero_probability_category():
+    probs = np.array([0.5, 0.0, 0.5], dtype="float32")
+    counts = np.array([[3.0, 0.0, 7.0], [5.0, 0.0, 5.0]], dtype="float32")
+    check(lambda lib, p, v: D(lib).Multinomial(10, probs=p).log_prob(v), [probs, counts], grad=False)
+
+
+def test_multinomial_sampling():
+    lamina.manual_seed(6)
+    d = D(lamina).Multinomial(20, probs=lamina.tensor([[0.1, 0.3, 0.6], [0.5, 0.5, 0.0]]))
+    s = d.sample((5000,))
+    assert s.shape == (5000, 2, 3) and s.dtype == lamina.float32
+    np.testing.assert_array_equal(s.numpy().sum(-1), 20.0)
+    np.testing.assert_allclose(s.numpy().mean(0), d.mean.numpy(), atol=0.1)
+    check_error(lambda lib: D(lib).Multinomial(lib.tensor(3), probs=lib.ones(2)), NotImplementedError,
+                "inhomogeneous total_count is not supported")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mix_shape,comp_shape,vshape", [((3,), (3,), (5,)), ((2, 3), (2, 3), (4, 2)),
+                                                        ((3,), (2, 3), (2,))])
+def test_mixture_of_normals(dtype, mix_shape, comp_shape, vshape):
+    def fn(lib, w, loc, s, v):
+        d = D(lib).MixtureSameFamily(D(lib).Categorical(logits=w), D(lib).Normal(loc, pos(s)))
+        return d.log_prob(v), d.cdf(v), d.mean, d.variance
+    check(fn, [mix_shape, comp_shape, comp_shape, vshape], dtype=dtype)
+
+
+def test_mixture_of_diagonal_gaussians_and_sampling():
+    def fn(lib, w, loc, s, v):
+        comp = D(lib).Independent(D(lib).Normal(loc, pos(s)), 1)
+        d = D(lib).MixtureSameFamily(D(lib).Categorical(logits=w), comp)
+        return d.log_prob(v), d.mean, d.variance
+    check(fn, [(3,), (3, 2), (3, 2), (6, 2)])
+    lamina.manual_seed(7)
+    comp = D(lamina).Independent(D(lamina).Normal(lamina.tensor([[-5.0, 0.0], [5.0, 1.0]]), 0.1), 1)
+    d = D(lamina).MixtureSameFamily(D(lamina).Categorical(probs=lamina.tensor([0.25, 0.75])), comp)
+    s = d.sample((8000,)).numpy()
+    assert s.shape == (8000, 2)
+    assert abs((s[:, 0] > 0).mean() - 0.75) < 0.02
+    np.testing.assert_allclose(s.mean(0), d.mean.numpy(), atol=0.15)
+    tcomp = torch.distributions.Independent(torch.distributions.Normal(torch.zeros(2, 2), 0.1), 1)
+    td = torch.distributions.MixtureSameFamily(torch.distributions.Categorical(probs=torch.ones(2) / 2), tcomp)
+    assert repr(d) == repr(td)
+    check_error(lambda lib: D(lib).MixtureSameFamily(D(lib).Categorical(logits=lib.zeros(3)),
+                                                     D(lib).Normal(lib.zeros(2), 1.0)),
+                ValueError, re.escape("`mixture_distribution component` (3) does not equal "
+                                      "`component_distribution.batch_shape[-1]` (2)"))

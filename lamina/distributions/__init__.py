@@ -14,12 +14,14 @@ from .categorical import Categorical
 from .distribution import Distribution, ExponentialFamily
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .mixture import MixtureSameFamily
+from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Exponential", "Gamma", "Laplace",
-           "LogNormal", "Poisson", "TransformedDistribution", "transforms", "Distribution", "ExponentialFamily", "Independent", "MultivariateNormal",
+           "LogNormal", "MixtureSameFamily", "Multinomial", "Poisson", "TransformedDistribution", "transforms", "Distribution", "ExponentialFamily", "Independent", "MultivariateNormal",
            "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "constraints",
            "kl_divergence", "register_kl"]
