@@ -357,8 +357,8 @@ _EM_DIVISORS = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.89243758031837
 
 def _hurwitz_zeta(s, q):
     """ζ(s, q) = Σ_k (q + k)^−s for float64 s and q (broadcast): at least ten direct terms and up
-    to q + k ≥ 20, then the Euler–Maclaurin tail. PyTorch's (Cephes') domain: inf at s = 1 and at q = 0, −1, −2, …
-    (and −inf); NaN for s < 1, for q < 0 with a non-integer s, and at q = +inf."""
+    to q + k ≥ 20, then the Euler–Maclaurin tail. PyTorch's (Cephes') domain: inf at s = 1 and at
+    q = 0, −1, −2, … (and −inf); NaN for s < 1, for q < 0 with a non-integer s, and at q = +inf."""
     s, q = np.broadcast_arrays(np.asarray(s, np.float64), q)
     pole = (s == 1) | ((q <= 0) & (q == np.floor(q)))
     ok = ~pole & (s > 1) & np.isfinite(q) & ~((q < 0) & (s != np.floor(s)))  # NaN anywhere: not ok
@@ -414,9 +414,15 @@ def polygamma_array(n, x):
 
 
 # log Γ(2 + ε) = (1 − γ) ε + Σ_{k≥2} (−1)^k (ζ(k) − 1) ε^k / k (and log Γ(1 + ε) = that − log1p ε),
-# as coefficients of ε^(k−1); the terms shrink like 4^−k on |ε| ≤ 0.5
-_LGAMMA_NEAR_1 = (1.0 - 0.5772156649015329,) + tuple(
-    float((-1) ** k * (_hurwitz_zeta(k, np.ones(1))[0] - 1.0) / k) for k in range(2, 30))
+# as coefficients of ε^(k−1) (40-digit values rounded); the terms shrink like 4^−k on |ε| ≤ 0.5
+_LGAMMA_NEAR_1 = (0.42278433509846713, 0.3224670334241132, -0.0673523010531981, 0.020580808427784546,
+                  -0.007385551028673986, 0.0028905103307415234, -0.001192753911703261, 0.0005096695247430425,
+                  -0.00022315475845357939, 9.945751278180853e-05, -4.492623673813314e-05, 2.050721277567069e-05,
+                  -9.439488275268397e-06, 4.374866789907488e-06, -2.039215753801366e-06, 9.55141213040742e-07,
+                  -4.492469198764566e-07, 2.1207184805554665e-07, -1.0043224823968099e-07, 4.7698101693639804e-08,
+                  -2.2711094608943164e-08, 1.0838659214896955e-08, -5.183475041970047e-09, 2.4836745438024785e-09,
+                  -1.1921401405860912e-09, 5.731367241678862e-10, -2.7595228851242334e-10, 1.330476437424449e-10,
+                  -6.4229645638381e-11)
 
 lgamma = _unary("LgammaBackward0", _in64(lgamma_array), lambda g, x, y: g * _in64(digamma_array)(x))
 digamma = _unary("DigammaBackward0", _in64(digamma_array), lambda g, x, y: g * trigamma_array(x))
