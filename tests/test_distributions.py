@@ -615,3 +615,77 @@ def test_mixture_of_diagonal_gaussians_and_sampling():
                                                      D(lib).Normal(lib.zeros(2), 1.0)),
                 ValueError, re.escape("`mixture_distribution component` (3) does not equal "
                                       "`component_distribution.batch_shape[-1]` (2)"))
+
+
+# ---------------------------------------------------------------- Cauchy, StudentT, Chi2, HalfNormal, Geometric
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cauchy_studentt_chi2_halfnormal(dtype):
+    def fn(lib, loc, s, df, v, u):
+        c = D(lib).Cauchy(loc, pos(s))
+        t = D(lib).StudentT(pos(df) + 2.5, loc, pos(s))
+        x2 = D(lib).Chi2(pos(df))
+        h = D(lib).HalfNormal(pos(s))
+        return (c.log_prob(v), c.cdf(v), c.icdf(unit(u)), c.entropy(), c.mode, c.mean, c.variance,
+                t.log_prob(v), t.entropy(), t.mean, t.variance, t.mode,
+                x2.log_prob(pos(v)), x2.entropy(), x2.mean, x2.variance, x2.df,
+                h.log_prob(pos(v)), h.cdf(pos(v)), h.icdf(unit(u)), h.entropy(), h.mean, h.variance, h.mode)
+    check(fn, [(3,), (3,), (3,), (4, 3), (4, 3)], dtype=dtype)
+
+
+def test_studentt_moments_for_small_df():
+    df = np.array([0.5, 1.0, 1.5, 2.0, 3.0], dtype="float32")
+    check(lambda lib, d: (D(lib).StudentT(d, 1.0, 2.0).mean, D(lib).StudentT(d, 1.0, 2.0).variance), [df], grad=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_logits", [False, True])
+def test_geometric(dtype, use_logits):
+    k = np.array([[0, 1, 4], [2, 7, 0]], dtype=dtype)
+
+    def fn(lib, p, v):
+        d = D(lib).Geometric(logits=p) if use_logits else D(lib).Geometric(probs=unit(p))
+        return d.log_prob(v), d.entropy(), d.mean, d.variance, d.mode
+    check(fn, [(3,), k], dtype=dtype)
+    check_error(lambda lib: D(lib).Geometric(lib.tensor([0.0, 0.5])), ValueError, re.escape(
+        "Expected parameter probs (Tensor of shape (2,)) of distribution Geometric(probs: torch.Size([2])) to be "
+        "positive but found invalid values:\ntensor([0.])"))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kl_cauchy_halfnormal(dtype):
+    def fn(lib, a, b, c, d_):
+        kl = D(lib).kl_divergence
+        return (kl(D(lib).Cauchy(a, pos(b)), D(lib).Cauchy(c, pos(d_))),
+                kl(D(lib).HalfNormal(pos(b)), D(lib).HalfNormal(pos(d_))))
+    check(fn, [(4,), (4,), (4,), (4,)], dtype=dtype)
+
+
+@pytest.mark.parametrize("name,make,mean,var,support", [
+    ("chi2", lambda L: L.distributions.Chi2(L.tensor([1.0, 6.0])), [1.0, 6.0], [2.0, 12.0], lambda s: s > 0),
+    ("studentt", lambda L: L.distributions.StudentT(L.tensor([5.0, 10.0]), L.tensor([1.0, -1.0]), 2.0), [1.0, -1.0],
+     [4 * 5 / 3, 4 * 10 / 8], lambda s: np.isfinite(s)),
+    ("halfnormal", lambda L: L.distributions.HalfNormal(L.tensor([1.0, 3.0])), [np.sqrt(2 / np.pi), 3 * np.sqrt(2 / np.pi)],
+     [1 - 2 / np.pi, 9 * (1 - 2 / np.pi)], lambda s: s >= 0),
+    ("geometric", lambda L: L.distributions.Geometric(L.tensor([0.3, 0.8])), [7 / 3, 0.25], [7 / 0.9, 0.3125],
+     lambda s: (s >= 0) & (s == np.round(s))),
+])
+def test_sampling_moments_more(name, make, mean, var, support):
+    test_sampling_moments(name, make, mean, var, support)
+
+
+def test_cauchy_sampling_median():
+    lamina.manual_seed(8)
+    s = D(lamina).Cauchy(lamina.tensor([2.0]), lamina.tensor([0.5])).rsample((40000,)).detach().numpy()
+    np.testing.assert_allclose(np.median(s), 2.0, atol=0.03)
+    np.testing.assert_allclose(np.percentile(s, 75) - np.percentile(s, 25), 1.0, atol=0.05)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: D(lib).Cauchy(lib.zeros(3), 1.0),
+    lambda lib: D(lib).StudentT(lib.full((2, 3), 4.0)),
+    lambda lib: D(lib).Chi2(lib.full((3,), 2.0)),
+    lambda lib: D(lib).HalfNormal(lib.ones(3)),
+    lambda lib: D(lib).Geometric(logits=lib.zeros(3)),
+])
+def test_more_shapes_repr_expand_2(make):
+    test_shapes_repr_expand(make)

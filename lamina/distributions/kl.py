@@ -5,6 +5,7 @@ from functools import total_ordering
 import lamina
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .dirichlet import Beta, Dirichlet
 from .exponential import Exponential, Laplace
 from .gamma import Gamma
@@ -14,7 +15,7 @@ from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
-from .transformed_distribution import TransformedDistribution
+from .transformed_distribution import HalfNormal, TransformedDistribution
 from .uniform import Uniform
 from .utils import _sum_rightmost
 
@@ -205,3 +206,14 @@ def _kl_transformed_transformed(p, q):
     if p.transforms != q.transforms or p.event_shape != q.event_shape:
         raise NotImplementedError
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    return t1 - (4 * p.scale * q.scale).log()
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)

@@ -7,7 +7,7 @@ from numbers import Number
 import lamina
 from . import constraints
 
-__all__ = ["Transform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform",
+__all__ = ["Transform", "AbsTransform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform",
            "ComposeTransform"]
 
 
@@ -131,6 +131,21 @@ class ExpTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return x
+
+
+class AbsTransform(Transform):
+    """y = |x| (not injective: the inverse returns the nonnegative branch)."""
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def __eq__(self, other):
+        return isinstance(other, AbsTransform)
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
 
 
 class SigmoidTransform(Transform):
