@@ -2,27 +2,39 @@
 reparameterized samples (VAEs, policy gradients, probabilistic heads).
 
 Samples come from lamina's generator (lamina.manual_seed), so their values differ from PyTorch's;
-densities, moments and KL divergences match PyTorch's."""
+densities, moments, entropies and KL divergences match PyTorch's."""
 from . import constraints, transforms
-from .cauchy import Cauchy, StudentT
-from .dirichlet import Beta, Dirichlet
-from .exponential import Exponential, Laplace
-from .gamma import Chi2, Gamma
-from .poisson import Binomial, Geometric, Poisson
-from .transformed_distribution import HalfNormal, LogNormal, TransformedDistribution
 from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
-from .distribution import Distribution, ExponentialFamily
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
-from .mixture import MixtureSameFamily
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .studentT import StudentT
+from .transformed_distribution import TransformedDistribution
+from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, TanhTransform, Transform
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Geometric", "HalfNormal", "StudentT", "Dirichlet", "Exponential", "Gamma", "Laplace",
-           "LogNormal", "MixtureSameFamily", "Multinomial", "Poisson", "TransformedDistribution", "transforms", "Distribution", "ExponentialFamily", "Independent", "MultivariateNormal",
-           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "constraints",
-           "kl_divergence", "register_kl"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+           "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily",
+           "Gamma", "Geometric", "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "Poisson", "SigmoidTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
+           "Uniform", "constraints", "kl_divergence", "register_kl", "transforms"]

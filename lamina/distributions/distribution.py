@@ -169,7 +169,3 @@ class Distribution:
         args = ", ".join(f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
                          for p in names)
         return f"{type(self).__name__}({args})"
-
-
-class ExponentialFamily(Distribution):
-    """Marker base of the exponential-family distributions (torch's KL dispatch names it)."""

@@ -8,10 +8,10 @@ from ..ops._core import make, unbroadcast
 from ..random import rng
 from ..tensor import Size
 from . import constraints
-from .distribution import ExponentialFamily
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
-__all__ = ["Gamma", "Chi2"]
+__all__ = ["Gamma"]
 
 
 def _dsample_dconcentration(x, a):
@@ -163,22 +163,3 @@ class Gamma(ExponentialFamily):
     def entropy(self):
         a = self.concentration
         return a - lamina.log(self.rate) + lamina.lgamma(a) + (1.0 - a) * lamina.digamma(a)
-
-
-class Chi2(Gamma):
-    """Chi-squared distribution with `df` degrees of freedom: Gamma(df/2, 1/2).
-
-    Args:
-        df (float or Tensor): degrees of freedom (> 0).
-    """
-    arg_constraints = {"df": constraints.positive}
-
-    def __init__(self, df, validate_args=None):
-        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return super().expand(batch_shape, self._get_checked_instance(Chi2, _instance))
-
-    @property
-    def df(self):
-        return self.concentration * 2

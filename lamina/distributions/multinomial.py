@@ -6,7 +6,7 @@ from ..random import rng
 from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
-from .poisson import Binomial
+from .binomial import Binomial
 from .utils import _size, broadcast_all
 
 __all__ = ["Multinomial"]

@@ -5,7 +5,7 @@ from numbers import Number
 import lamina
 from ..tensor import Size
 from . import constraints
-from .distribution import ExponentialFamily
+from .exp_family import ExponentialFamily
 from .utils import _standard_normal, broadcast_all
 
 __all__ = ["Normal"]

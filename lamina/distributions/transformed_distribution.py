@@ -1,16 +1,13 @@
-"""TransformedDistribution (base distribution pushed through transforms) and LogNormal."""
-import math
-
+"""TransformedDistribution: a base distribution pushed through invertible transforms."""
 import lamina
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
 from .independent import Independent
-from .normal import Normal
-from .transforms import AbsTransform, ComposeTransform, ExpTransform, Transform
+from .transforms import ComposeTransform, Transform
 from .utils import _size, _sum_rightmost
 
-__all__ = ["TransformedDistribution", "LogNormal", "HalfNormal"]
+__all__ = ["TransformedDistribution"]
 
 
 class TransformedDistribution(Distribution):
@@ -122,94 +119,3 @@ class TransformedDistribution(Distribution):
         for t in self.transforms:
             value = t(value)
         return value
-
-
-class LogNormal(TransformedDistribution):
-    """Log-normal distribution: exp(X) for X ~ Normal(loc, scale).
-
-    Args:
-        loc (float or Tensor): mean of log(X). scale (float or Tensor): std of log(X) (> 0).
-    """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.positive
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        super().__init__(Normal(loc, scale, validate_args=validate_args), ExpTransform(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return super().expand(batch_shape, _instance=self._get_checked_instance(LogNormal, _instance))
-
-    @property
-    def loc(self):
-        return self.base_dist.loc
-
-    @property
-    def scale(self):
-        return self.base_dist.scale
-
-    @property
-    def mean(self):
-        return (self.loc + self.scale.pow(2) / 2).exp()
-
-    @property
-    def mode(self):
-        return (self.loc - self.scale.square()).exp()
-
-    @property
-    def variance(self):
-        s2 = self.scale.pow(2)
-        return s2.expm1() * (2 * self.loc + s2).exp()
-
-    def entropy(self):
-        return self.base_dist.entropy() + self.loc
-
-
-class HalfNormal(TransformedDistribution):
-    """Half-normal distribution: |X| for X ~ Normal(0, scale).
-
-    Args:
-        scale (float or Tensor): scale of the underlying normal (> 0).
-    """
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
-
-    def __init__(self, scale, validate_args=None):
-        super().__init__(Normal(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return super().expand(batch_shape, _instance=self._get_checked_instance(HalfNormal, _instance))
-
-    @property
-    def scale(self):
-        return self.base_dist.scale
-
-    @property
-    def mean(self):
-        return self.scale * math.sqrt(2 / math.pi)
-
-    @property
-    def mode(self):
-        return lamina.zeros_like(self.scale)
-
-    @property
-    def variance(self):
-        return self.scale.pow(2) * (1 - 2 / math.pi)
-
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return lamina.where(value >= 0, log_prob, float("-inf"))
-
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        return self.base_dist.entropy() - math.log(2)

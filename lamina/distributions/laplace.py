@@ -1,0 +1,69 @@
+"""Laplace (double exponential) distribution."""
+from numbers import Number
+
+import lamina
+from ..tensor import Size
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all
+
+__all__ = ["Laplace"]
+
+
+class Laplace(Distribution):
+    """Laplace distribution: p(x) = exp(-|x - loc| / scale) / (2 scale).
+
+    Args:
+        loc (float or Tensor): location. scale (float or Tensor): scale b (> 0).
+    """
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded(Laplace, batch_shape, _instance, (("loc", ()), ("scale", ())))
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2 * self.scale.pow(2)
+
+    @property
+    def stddev(self):
+        return 2 ** 0.5 * self.scale
+
+    def rsample(self, sample_shape=Size()):
+        eps = lamina.finfo(self.loc.dtype).eps
+        # u in (-1, 1) (eps - 1 keeps log1p(-|u|) finite): the inverse CDF of the two-sided exponential
+        u = lamina.empty(self._extended_shape(sample_shape), dtype=self.loc.dtype).uniform_(eps - 1, 1)
+        return self.loc - self.scale * u.sign() * lamina.log1p(-u.abs())
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return -lamina.log(2 * self.scale) - lamina.abs(value - self.loc) / self.scale
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        d = value - self.loc
+        return 0.5 - 0.5 * d.sign() * lamina.expm1(-d.abs() / self.scale)
+
+    def icdf(self, value):
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * lamina.log1p(-2 * term.abs())
+
+    def entropy(self):
+        return 1 + lamina.log(2 * self.scale)
