@@ -689,3 +689,66 @@ def test_cauchy_sampling_median():
 ])
 def test_more_shapes_repr_expand_2(make):
     test_shapes_repr_expand(make)
+
+
+# ---------------------------------------------------------------- NegativeBinomial, Gumbel, relaxed distributions
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_logits", [False, True])
+def test_negative_binomial(dtype, use_logits):
+    k = np.array([[0, 1, 4], [2, 7, 0]], dtype=dtype)
+
+    def fn(lib, r, p, v):
+        total = lib.cat([lib.zeros(1, dtype=r.dtype), pos(r[1:])])  # r = 0 exercises the masked branch
+        d = D(lib).NegativeBinomial(total, logits=p) if use_logits else D(lib).NegativeBinomial(total, probs=unit(p))
+        return d.log_prob(v), d.mean, d.variance, d.mode
+    check(fn, [(3,), (3,), k], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gumbel_and_relaxed(dtype):
+    def fn(lib, loc, s, v, u, t, w):
+        g = D(lib).Gumbel(loc, pos(s))
+        rb = D(lib).RelaxedBernoulli(pos(t), logits=loc)
+        lrb = D(lib).relaxed_bernoulli.LogitRelaxedBernoulli(pos(t), probs=unit(loc))
+        rc = D(lib).RelaxedOneHotCategorical(pos(t), logits=w)
+        erc = D(lib).relaxed_categorical.ExpRelaxedCategorical(pos(t), probs=pos(w))
+        simplex = lib.softmax(v, -1)
+        return (g.log_prob(v), g.cdf(v), g.icdf(unit(u)), g.entropy(), g.mean, g.mode, g.variance, g.stddev,
+                rb.log_prob(unit(v)), lrb.log_prob(v), rc.log_prob(simplex), erc.log_prob(lib.log_softmax(v, -1)))
+    check(fn, [(3,), (3,), (4, 3), (4, 3), (), (3,)], dtype=dtype)
+
+
+def test_relaxed_samples_are_differentiable():
+    lamina.manual_seed(9)
+    logits = lamina.tensor([[0.0, 1.0, 2.0]], requires_grad=True)
+    s = D(lamina).RelaxedOneHotCategorical(lamina.tensor(0.5), logits=logits).rsample((1000,))
+    assert s.shape == (1000, 1, 3)
+    np.testing.assert_allclose(s.detach().numpy().sum(-1), 1.0, rtol=1e-5)
+    # the hardened samples follow softmax(logits)
+    freq = np.bincount(s.detach().numpy().argmax(-1).ravel(), minlength=3) / 1000
+    np.testing.assert_allclose(freq, lamina.softmax(logits, -1).detach().numpy()[0], atol=0.05)
+    s[..., 2].mean().backward()
+    assert logits.grad is not None and logits.grad.numpy()[0, 2] > 0
+    b = D(lamina).RelaxedBernoulli(lamina.tensor(0.1), probs=lamina.tensor([0.2, 0.9])).sample((4000,)).numpy()
+    assert ((b > 0) & (b < 1)).all()
+    np.testing.assert_allclose((b > 0.5).mean(0), [0.2, 0.9], atol=0.03)
+
+
+@pytest.mark.parametrize("name,make,mean,var,support", [
+    ("negbinomial", lambda L: L.distributions.NegativeBinomial(L.tensor([3.0, 0.5]), L.tensor([0.4, 0.7])), [2.0, 7 / 6],
+     [2.0 / 0.6, (7 / 6) / 0.3], lambda s: (s >= 0) & (s == np.round(s))),
+    ("gumbel", lambda L: L.distributions.Gumbel(L.tensor([0.0, 2.0]), L.tensor([1.0, 0.5])),
+     [0.5772156649, 2 + 0.5 * 0.5772156649], [np.pi ** 2 / 6, 0.25 * np.pi ** 2 / 6], lambda s: np.isfinite(s)),
+])
+def test_sampling_moments_more_2(name, make, mean, var, support):
+    test_sampling_moments(name, make, mean, var, support)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: D(lib).NegativeBinomial(lib.full((3,), 2.0), logits=lib.zeros(3)),
+    lambda lib: D(lib).Gumbel(lib.zeros(3), 1.0),
+    lambda lib: D(lib).RelaxedBernoulli(lib.tensor(0.5), probs=lib.full((3,), 0.3)),
+    lambda lib: D(lib).RelaxedOneHotCategorical(lib.tensor(0.5), logits=lib.zeros(2, 3)),
+])
+def test_more_shapes_repr_expand_3(make):
+    test_shapes_repr_expand(make)
