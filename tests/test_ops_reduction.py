@@ -307,3 +307,16 @@ def test_half_precision_sums_accumulate_in_float32():
 def test_max_min_over_a_dim_of_an_empty_tensor_with_other_dims():
     check(lambda lib, t: (tuple(t.max(1)), tuple(t.min(1, keepdim=True)), t.argmax(1), t.amax(1)),
           [np.zeros((0, 3), "float32")], grad=False)
+
+
+@pytest.mark.parametrize("p,dim,keepdim", [("nuc", None, False), ("nuc", (1, 2), False), ("nuc", (0, 2), True),
+                                           ("fro", (1, 2), False)])
+def test_norm_with_matrix_orders_matches_torch(p, dim, keepdim):
+    shape = (3, 4) if dim is None else (2, 3, 4)
+    check(lambda lib, x: lib.norm(x, p=p, dim=dim, keepdim=keepdim), [shape], dtype="float64")
+
+
+def test_norm_matrix_order_errors_match_torch():
+    check_error(lambda lib: lib.norm(lib.ones(2, 3, 4), p="nuc"), RuntimeError, "dim must be a 2-tuple. Got 0 1 2")
+    check_error(lambda lib: lib.norm(lib.ones(3), p="nuc"), RuntimeError, "must have at least 2 dimensions")
+    check_error(lambda lib: lib.norm(lib.ones(3, 3), p="abc"), RuntimeError, "Order abc not supported")

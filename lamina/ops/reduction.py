@@ -423,8 +423,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         from .arithmetic import type_name
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {type_name(x.dtype)}")
-    if isinstance(p, str) and p != "fro":
-        raise NotImplementedError(f"norm(p='{p}') (matrix norms) is not supported by lamina")
+    if isinstance(p, str) and p != "fro":  # 'nuc' and the like: matrix norms, over two dims
+        from .decompositions import matrix_norm
+        return matrix_norm(input, p, dim=tuple(range(x.ndim)) if dim is None else dim, keepdim=keepdim, dtype=dtype)
     if p == "fro" or p is None:
         if isinstance(dim, (tuple, list)) and len(dim) > 2:
             raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
