@@ -752,3 +752,29 @@ def test_sampling_moments_more_2(name, make, mean, var, support):
 ])
 def test_more_shapes_repr_expand_3(make):
     test_shapes_repr_expand(make)
+
+
+# ---------------------------------------------------------------- LowRankMultivariateNormal
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lshape,wshape,dshape,vshape", [((4,), (4, 2), (4,), (5, 4)), ((3, 4), (4, 1), (4,), (2, 3, 4)),
+                                                        ((4,), (2, 4, 3), (2, 4), (4,))])
+def test_lowrank_mvn(dtype, lshape, wshape, dshape, vshape):
+    def fn(lib, loc, W, d, v):
+        dist = D(lib).LowRankMultivariateNormal(loc, W, pos(d))
+        return (dist.log_prob(v), dist.entropy(), dist.mean, dist.variance, dist.covariance_matrix,
+                dist.precision_matrix, dist.scale_tril)
+    check(fn, [lshape, wshape, dshape, vshape], dtype=dtype, atol=1e-4 if dtype == "float32" else None)
+
+
+def test_lowrank_mvn_sampling_shapes_and_errors():
+    lamina.manual_seed(10)
+    W = lamina.tensor([[1.0], [0.5], [0.0]])
+    d = D(lamina).LowRankMultivariateNormal(lamina.zeros(3), W, lamina.full((3,), 0.1))
+    s = d.rsample((30000,)).numpy().astype(np.float64)
+    np.testing.assert_allclose(np.cov(s.T), d.covariance_matrix.numpy(), atol=0.03)
+    assert tuple(d.expand((2, 5)).sample((3,)).shape) == (3, 2, 5, 3)
+    test_shapes_repr_expand(lambda lib: D(lib).LowRankMultivariateNormal(lib.zeros(2, 3), lib.ones(3, 1), lib.ones(3)))
+    check_error(lambda lib: D(lib).LowRankMultivariateNormal(lib.zeros(3), lib.ones(2, 1), lib.ones(3)), ValueError,
+                re.escape("cov_factor must be a batch of matrices with shape 3 x m"))
+    check_error(lambda lib: D(lib).LowRankMultivariateNormal(lib.zeros(3), lib.ones(3, 1), lib.ones(2)), ValueError,
+                re.escape("cov_diag must be a batch of vectors with shape torch.Size([3])"))
