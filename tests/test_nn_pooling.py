@@ -146,6 +146,13 @@ def test_lp_pool(norm_type):
     check(lambda lib, x: lib.nn.functional.lp_pool1d(x, norm_type, 3, 2), [x[0]], dtype="float64")
 
 
+@pytest.mark.parametrize("norm_type", [1.5, 2.5])
+def test_lp_pool_fractional_norm_of_negative_input_gives_torch_nans(norm_type):
+    # x^p is NaN for x < 0: the NaN window's gradient reaches every element of it, as in PyTorch
+    check(lambda lib, x: lib.nn.functional.lp_pool2d(x, norm_type, 2), [(1, 2, 4, 4)], dtype="float64")
+    check(lambda lib, x: lib.nn.functional.lp_pool1d(x, norm_type, 3, 2), [(2, 9)], dtype="float64")
+
+
 @pytest.mark.parametrize("kernel,stride,padding,output_size,shape", [
     (2, None, 0, None, (2, 3, 6, 8)), (3, 2, 1, None, (2, 3, 7, 7)), (2, 2, 0, (7, 7), (1, 3, 7, 7)),
     (3, 2, 1, (1, 3, 8, 8), (1, 3, 8, 8))])

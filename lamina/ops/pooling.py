@@ -576,7 +576,7 @@ def _relu(t):
     x = t._data
 
     def backward(g):
-        return (np.where(x > 0, g, g.dtype.type(0)),)
+        return (np.where(x <= 0, g.dtype.type(0), g),)  # a NaN passes its gradient, as in PyTorch
     return make(np.maximum(x, x.dtype.type(0)), (t,), backward, "ReluBackward0", saved=(t,))
 
 
