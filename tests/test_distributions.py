@@ -778,3 +778,60 @@ def test_lowrank_mvn_sampling_shapes_and_errors():
                 re.escape("cov_factor must be a batch of matrices with shape 3 x m"))
     check_error(lambda lib: D(lib).LowRankMultivariateNormal(lib.zeros(3), lib.ones(3, 1), lib.ones(2)), ValueError,
                 re.escape("cov_diag must be a batch of vectors with shape torch.Size([3])"))
+
+
+# ---------------------------------------------------------------- transforms and biject_to / transform_to
+_TRANSFORMS = [
+    (lambda T, a: T.ExpTransform(), "real"),
+    (lambda T, a: T.SigmoidTransform(), "real"),
+    (lambda T, a: T.TanhTransform(), "real"),
+    (lambda T, a: T.SoftplusTransform(), "real"),
+    (lambda T, a: T.AffineTransform(a, a.exp()), "real"),
+    (lambda T, a: T.PowerTransform(a.exp()), "positive"),
+    (lambda T, a: T.ExpTransform().inv, "positive"),
+    (lambda T, a: T.ComposeTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0)]), "real"),
+    (lambda T, a: T.StickBreakingTransform(), "real"),
+    (lambda T, a: T.IndependentTransform(T.SoftplusTransform(), 1), "real"),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("make,domain", _TRANSFORMS)
+def test_transforms(dtype, make, domain):
+    def fn(lib, a, x):
+        t = make(D(lib).transforms, a)
+        x = x.exp() if domain == "positive" else x
+        y = t(x)
+        return y, t.inv(y), t.log_abs_det_jacobian(x, y)
+    check(fn, [(3,), (4, 3)], dtype=dtype)
+
+
+def test_softmax_and_lower_cholesky_transforms():
+    def fn(lib, x, m):
+        T = D(lib).transforms
+        return (T.SoftmaxTransform()(x), T.SoftmaxTransform().inv(T.SoftmaxTransform()(x)),
+                T.LowerCholeskyTransform()(m), T.LowerCholeskyTransform().inv(T.LowerCholeskyTransform()(m)))
+    check(fn, [(4, 3), (2, 3, 3)])
+
+
+@pytest.mark.parametrize("name", ["real", "positive", "nonnegative", "unit_interval", "simplex", "real_vector",
+                                  "greater_than", "less_than", "interval", "lower_cholesky"])
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+def test_biject_to_transform_to(name, registry):
+    def constraint(lib):
+        C = D(lib).constraints
+        extra = {"greater_than": lambda: C.greater_than(2.0), "less_than": lambda: C.less_than(-1.0),
+                 "interval": lambda: C.interval(-2.0, 3.0)}
+        return extra[name]() if name in extra else getattr(C, name)
+    if registry == "biject_to" and name == "lower_cholesky":
+        check_error(lambda lib: D(lib).biject_to(constraint(lib)), NotImplementedError,
+                    "Cannot transform _LowerCholesky constraints")
+        return
+
+    def fn(lib, x):
+        t = getattr(D(lib), registry)(constraint(lib))
+        y = t(x)
+        return y, constraint(lib).check(y), repr(t).replace("torch.distributions.", "")
+    shape = (2, 3, 3) if name == "lower_cholesky" else (4, 3)
+    t_out, l_out = check(fn, [shape])
+    assert bool(l_out[1].all())

@@ -1,14 +1,17 @@
-"""torch.distributions.transforms, the part TransformedDistribution and LogNormal need: invertible
-maps y = f(x) with log|det ∂y/∂x|. Results are not cached (cache_size is accepted and ignored):
-inverses are recomputed, which is exact for these bijections."""
+"""torch.distributions.transforms: invertible maps y = f(x) with log|det ∂y/∂x|, for
+TransformedDistribution and for biject_to / transform_to (constraint_registry).
+
+Results are not cached (cache_size is accepted and ignored): inverses are recomputed, which is
+exact for these bijections."""
 import math
 from numbers import Number
 
 import lamina
 from . import constraints
 
-__all__ = ["Transform", "AbsTransform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform",
-           "ComposeTransform"]
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
+           "LowerCholeskyTransform", "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
+           "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform"]
 
 
 class Transform:
@@ -307,6 +310,21 @@ class ComposeTransform(Transform):
             y = p.inv(y)
         return y
 
+    def log_abs_det_jacobian(self, x, y):
+        if not self.parts:
+            return lamina.zeros_like(x)
+        from .utils import _sum_rightmost
+        xs = [x]
+        for p in self.parts[:-1]:
+            xs.append(p(xs[-1]))
+        xs.append(y)
+        total = 0
+        event_dim = self.domain.event_dim
+        for p, a, b in zip(self.parts, xs[:-1], xs[1:]):
+            total = total + _sum_rightmost(p.log_abs_det_jacobian(a, b), event_dim - p.domain.event_dim)
+            event_dim += p.codomain.event_dim - p.domain.event_dim
+        return total
+
     def forward_shape(self, shape):
         for p in self.parts:
             shape = p.forward_shape(shape)
@@ -319,3 +337,196 @@ class ComposeTransform(Transform):
 
     def __repr__(self):
         return type(self).__name__ + "(\n    " + ",\n    ".join(repr(p) for p in self.parts) + "\n)"
+
+
+identity_transform = ComposeTransform([])
+
+
+class IndependentTransform(Transform):
+    """`base_transform` with its rightmost `reinterpreted_batch_ndims` dims treated as one event
+    (the log-det-Jacobian sums over them)."""
+
+    def __init__(self, base_transform, reinterpreted_batch_ndims, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.base_transform = base_transform
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    @constraints.dependent_property(is_discrete=False)
+    def domain(self):
+        return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
+
+    @constraints.dependent_property(is_discrete=False)
+    def codomain(self):
+        return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
+
+    @property
+    def bijective(self):
+        return self.base_transform.bijective
+
+    @property
+    def sign(self):
+        return self.base_transform.sign
+
+    def _call(self, x):
+        if x.dim() < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y):
+        if y.dim() < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        from .utils import _sum_rightmost
+        return _sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
+
+    def forward_shape(self, shape):
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self.base_transform.inverse_shape(shape)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.base_transform!r}, {self.reinterpreted_batch_ndims})"
+
+
+class PowerTransform(Transform):
+    """y = x ** exponent on the positive half line."""
+    domain = constraints.positive
+    codomain = constraints.positive
+    bijective = True
+
+    def __init__(self, exponent, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        from .utils import broadcast_all
+        (self.exponent,) = broadcast_all(exponent)
+
+    @property
+    def sign(self):
+        return self.exponent.sign()
+
+    def __eq__(self, other):
+        return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape):
+        return lamina.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
+
+    inverse_shape = forward_shape
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x))."""
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    def _call(self, x):
+        from ..nn.functional import softplus
+        return softplus(x)
+
+    def _inverse(self, y):
+        return (-y).expm1().neg().log() + y  # log(e^y - 1), written to stay finite for large y
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn.functional import softplus
+        return -softplus(-x)
+
+
+class SoftmaxTransform(Transform):
+    """y = softmax(x) over the last dim (not injective; the inverse returns log y)."""
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    def __eq__(self, other):
+        return isinstance(other, SoftmaxTransform)
+
+    def _call(self, x):
+        probs = (x - x.max(-1, True)[0]).exp()
+        return probs / probs.sum(-1, True)
+
+    def _inverse(self, y):
+        return y.log()
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape
+
+    inverse_shape = forward_shape
+
+
+def _clipped_sigmoid(x):
+    fi = lamina.finfo(x.dtype)
+    return lamina.clamp(lamina.sigmoid(x), min=fi.tiny, max=1.0 - fi.eps)
+
+
+class StickBreakingTransform(Transform):
+    """A bijection from R^(K-1) onto the K-simplex by stick breaking: each coordinate takes a
+    sigmoid fraction of what the previous ones left."""
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, StickBreakingTransform)
+
+    @staticmethod
+    def _offset(n, like, base):
+        # log(K - k) shifts so that x = 0 maps to the uniform point of the simplex
+        return (base - lamina.arange(1, n + 1, dtype=like.dtype)).log()
+
+    def _call(self, x):
+        n = x.shape[-1]
+        z = _clipped_sigmoid(x - self._offset(n, x, n + 1))
+        left = (1 - z).cumprod(-1)
+        ones = lamina.ones(tuple(x.shape[:-1]) + (1,), dtype=x.dtype)
+        return lamina.cat([z, ones], -1) * lamina.cat([ones, left], -1)
+
+    def _inverse(self, y):
+        crop = y[..., :-1]
+        n = crop.shape[-1]
+        sf = lamina.clamp(1 - crop.cumsum(-1), min=lamina.finfo(y.dtype).tiny)
+        return crop.log() - sf.log() + self._offset(n, y, y.shape[-1])
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn.functional import logsigmoid
+        x = x - self._offset(x.shape[-1], x, x.shape[-1] + 1)
+        return (-x + logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+
+class LowerCholeskyTransform(Transform):
+    """Unconstrained square matrix -> lower-triangular with positive diagonal (exp of the diagonal)."""
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other):
+        return isinstance(other, LowerCholeskyTransform)
+
+    def _call(self, x):
+        return x.tril(-1) + lamina.diag_embed(x.diagonal(dim1=-2, dim2=-1).exp())
+
+    def _inverse(self, y):
+        return y.tril(-1) + lamina.diag_embed(y.diagonal(dim1=-2, dim2=-1).log())
