@@ -178,8 +178,8 @@ def test_encoder_layer_inference_masks(case, norm_first):
 @pytest.mark.parametrize("shape", [(4, 16), (3, 16), (2, 24)], ids=str)
 @pytest.mark.parametrize("masked", [False, True])
 def test_encoder_layer_inference_grouped_rows(shape, masked):
-    """Sizes where the fast path views several rows as one for its bias, LayerNorm, ReLU and
-    softmax-scale passes (N·L and L multiples of 8; all rows grouped, or only some)."""
+    """Sizes where the fast path views several rows as one for its LayerNorm weight/bias and ReLU
+    passes (N·L a multiple of a power of two: all rows in one group, or several groups)."""
     N, S = shape
     t, m = _eval_pair(norm_first=masked)
     x = rng.standard_normal((N, S, 8)).astype(np.float32)
