@@ -835,3 +835,51 @@ def test_biject_to_transform_to(name, registry):
     shape = (2, 3, 3) if name == "lower_cholesky" else (4, 3)
     t_out, l_out = check(fn, [shape])
     assert bool(l_out[1].all())
+
+
+# ---------------------------------------------------------------- HalfCauchy, Pareto, Weibull, InverseGamma, LogisticNormal
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_positive_support_families(dtype):
+    def fn(lib, a, b, v, u):
+        hc = D(lib).HalfCauchy(pos(a))
+        pa = D(lib).Pareto(pos(a), pos(b) + 2.5)
+        we = D(lib).Weibull(pos(a), pos(b))
+        ig = D(lib).InverseGamma(pos(a) + 2.0, pos(b))
+        x = pos(v)
+        return (hc.log_prob(x), hc.cdf(x), hc.icdf(unit(u)), hc.entropy(), hc.mean, hc.mode,
+                pa.log_prob(pa.scale + x), pa.cdf(pa.scale + x), pa.icdf(unit(u)), pa.entropy(), pa.mean, pa.variance,
+                pa.mode,
+                we.log_prob(x), we.cdf(x), we.icdf(unit(u)), we.entropy(), we.mean, we.variance, we.mode,
+                ig.log_prob(x), ig.entropy(), ig.mean, ig.variance, ig.mode)
+    check(fn, [(3,), (3,), (4, 3), (4, 3)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logistic_normal(dtype):
+    def fn(lib, loc, s, w):
+        d = D(lib).LogisticNormal(loc, pos(s))
+        return d.log_prob(lib.softmax(w, -1)), lib.tensor(list(d.event_shape))
+    check(fn, [(2, 3), (2, 3), (5, 2, 4)], dtype=dtype)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: D(lib).HalfCauchy(lib.ones(3)),
+    lambda lib: D(lib).Pareto(lib.ones(3), 2.0),
+    lambda lib: D(lib).Weibull(lib.ones(3), 1.5),
+    lambda lib: D(lib).InverseGamma(lib.full((3,), 2.0), 1.0),
+    lambda lib: D(lib).LogisticNormal(lib.zeros(2, 3), 1.0),
+])
+def test_more_shapes_repr_expand_4(make):
+    test_shapes_repr_expand(make)
+
+
+def test_weibull_and_inverse_gamma_sampling():
+    lamina.manual_seed(11)
+    w = D(lamina).Weibull(lamina.tensor([1.0, 2.0]), lamina.tensor([1.0, 3.0]))
+    s = w.sample((40000,)).numpy().astype(np.float64)
+    np.testing.assert_allclose(s.mean(0), w.mean.numpy(), rtol=0.03)
+    ig = D(lamina).InverseGamma(lamina.tensor([4.0]), lamina.tensor([3.0]))
+    s = ig.rsample((40000,)).detach().numpy().astype(np.float64)
+    np.testing.assert_allclose(s.mean(0), ig.mean.numpy(), rtol=0.03)
+    ln = D(lamina).LogisticNormal(lamina.zeros(3), 0.5).sample((10,)).numpy()
+    np.testing.assert_allclose(ln.sum(-1), 1.0, rtol=1e-5)
