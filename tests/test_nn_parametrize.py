@@ -531,3 +531,44 @@ def test_double_converts_originals_and_buffers():
     t.double(), l.double()
     assert_same_state(t, l, "float64")
     run_and_compare(t, l, (2, 3), "float64")
+
+
+def _holder(lib, shape):
+    class Holder(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = lib.nn.Parameter(lib.randn(*shape))
+
+        def forward(self, x):
+            return x @ self.weight
+    return Holder()
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 4), (3, 5, 2), (2, 2, 3)])
+@pytest.mark.parametrize("omap", ["matrix_exp", "cayley", "householder"])
+def test_orthogonal_batched_weights(shape, omap):
+    t, l = pair(lambda lib: _holder(lib, shape), "float64")
+    torch.nn.utils.parametrizations.orthogonal(t, orthogonal_map=omap)
+    lamina.nn.utils.parametrizations.orthogonal(l, orthogonal_map=omap)
+    assert_close(t.weight, l.weight, "float64")
+    copy_state(t, l)
+    run_and_compare(t, l, (shape[0], 3, shape[1]), "float64")
+
+
+@pytest.mark.parametrize("trivialization", [True, False])
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)])
+def test_orthogonal_assignment(shape, trivialization):
+    omap = "householder"
+    t, l = pair(lambda lib: _holder(lib, shape), "float64")
+    torch.nn.utils.parametrizations.orthogonal(t, orthogonal_map=omap, use_trivialization=trivialization)
+    lamina.nn.utils.parametrizations.orthogonal(l, orthogonal_map=omap, use_trivialization=trivialization)
+    copy_state(t, l)
+    # an orthogonal value is taken as is (square, trivialization: stored as the base)
+    q = np.linalg.qr(np.random.default_rng(4).standard_normal((max(shape), min(shape))))[0]
+    q = q if shape[0] >= shape[1] else q.T
+    t.weight = torch.from_numpy(q.copy())
+    l.weight = lamina.from_numpy(q.copy())
+    if shape[0] == shape[1] or not trivialization:
+        assert_same_state(t, l, "float64")
+    assert_close(t.weight, l.weight, "float64")
+    np.testing.assert_allclose(l.weight.detach().numpy(), q, atol=1e-10)
