@@ -1,4 +1,6 @@
 """Parameter: a Tensor that a Module registers as learnable when assigned as an attribute."""
+import weakref
+
 from ..tensor import Tensor
 
 
@@ -34,24 +36,18 @@ def _rebuild_parameter(data, requires_grad):
     return Parameter(Tensor._wrap(data), requires_grad)
 
 
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet (a lazy module's, until its first forward).
-    materialize(shape) gives it storage and turns it into an ordinary Parameter."""
+class _UninitializedTensor:
+    """What lazy parameters and buffers share: no shape until materialize(shape) gives them
+    storage and turns them into their plain class (`cls_to_become`)."""
     __slots__ = ()
-
-    def __new__(cls, requires_grad=True, device=None, dtype=None):
-        from ..ops.creation import empty
-        return super().__new__(cls, empty(0, dtype=dtype), requires_grad)
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
-        pass
+    cls_to_become = None
 
     def materialize(self, shape, device=None, dtype=None):
         import numpy as np
         from .._dtype import to_dtype
         dt = self._data.dtype if dtype is None else to_dtype(dtype).np
         self._data = np.empty(tuple(shape), dtype=dt)
-        self.__class__ = Parameter
+        self.__class__ = self.cls_to_become
 
     @property
     def shape(self):
@@ -67,10 +63,49 @@ class UninitializedParameter(Parameter):
                          "with a dummy batch to initialize the parameters before calling torch functions")
 
     def __repr__(self):
-        return "<UninitializedParameter>"
+        return f"<{type(self).__name__}>"
 
     def __reduce_ex__(self, protocol):
-        return (UninitializedParameter, (self._requires_grad,))
+        return (type(self), (self._requires_grad,))
+
+
+class UninitializedParameter(_UninitializedTensor, Parameter):
+    """A parameter whose shape is not known yet (a lazy module's, until its first forward).
+    materialize(shape) gives it storage and turns it into an ordinary Parameter."""
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from ..ops.creation import empty
+        return super().__new__(cls, empty(0, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+_persistent = {}  # id(UninitializedBuffer) -> persistent: Tensor has no spare slot, and its == is elementwise
+
+
+class UninitializedBuffer(_UninitializedTensor, Tensor):
+    """A buffer whose shape is not known yet (a lazy module's running statistics, until its
+    first forward). materialize(shape) gives it storage and turns it into an ordinary Tensor."""
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        from ..ops.creation import empty
+        t = cls._wrap(empty(0, dtype=dtype)._data)
+        t._requires_grad = requires_grad
+        _persistent[id(t)] = persistent
+        weakref.finalize(t, _persistent.pop, id(t), None)
+        return t
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+    @property
+    def persistent(self):
+        return _persistent.get(id(self), True)
 
 
 class Buffer(Tensor):

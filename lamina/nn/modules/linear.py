@@ -2,9 +2,11 @@
 import math
 
 from ... import ops
+from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["Identity", "Linear", "LazyLinear", "Bilinear"]
@@ -76,50 +78,39 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     r"""A Linear layer whose in_features is taken from the last dim of its first input. Until then
     weight and bias are UninitializedParameters; the first forward creates and initialises them
-    (as Linear does) and the module becomes a plain Linear.
+    (as Linear does) and the module becomes a plain Linear (see LazyModuleMixin).
 
     Args: out_features, bias (default True)."""
 
+    cls_to_become = Linear
+
     def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features = 0
-        self.out_features = out_features
+        super().__init__(0, 0, False)
         self.weight = UninitializedParameter(dtype=dtype)
+        self.out_features = out_features
         if bias:
             self.bias = UninitializedParameter(dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
-
-    def _uninitialized(self):
-        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
 
     def reset_parameters(self):
-        if not self._uninitialized() and self.in_features != 0:
+        if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def forward(self, input):
-        if self._uninitialized():
-            from ...autograd.grad_mode import no_grad
-            self.in_features = input._data.shape[-1]
+    def initialize_parameters(self, input):
+        if self.has_uninitialized_params():
             with no_grad():
+                self.in_features = input.shape[-1]
                 self.weight.materialize((self.out_features, self.in_features))
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
-        self.__class__ = Linear
-        return Linear.forward(self, input)
-
-    def _plan_load(self, state_dict, prefix, local_metadata, strict, missing, errors, plan):
-        # a checkpoint fixes the shapes: give the lazy parameters the stored ones
-        for name, p in self._parameters.items():
-            if isinstance(p, UninitializedParameter) and prefix + name in state_dict:
-                p.materialize(state_dict[prefix + name]._data.shape)
-        if not self._uninitialized():
-            self.in_features = self.weight._data.shape[1]
-        super()._plan_load(state_dict, prefix, local_metadata, strict, missing, errors, plan)
+        if self.in_features == 0:  # the weights came from a state_dict: check the input against them
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                                     f"in_features from self.weight: {self.weight.shape[-1]}")
+            self.in_features = input.shape[-1]
 
 
 class Bilinear(Module):
