@@ -362,7 +362,8 @@ def test_spectral_norm_initial_power_iterations_estimate_sigma():
 def test_spectral_norm_1d_and_errors():
     for lib in (torch, lamina):
         m = lib.nn.Linear(3, 4)
-        with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\] but got 2\)"):
+        with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\] "
+                                             r"but got 2\)"):
             lib.nn.utils.parametrizations.spectral_norm(m, dim=2)
         with pytest.raises(ValueError, match="Expected n_power_iterations to be positive, but got "
                                              "n_power_iterations=0"):

@@ -102,8 +102,8 @@ def test_fusion_errors():
         with pytest.raises(AssertionError, match="Fusion only for eval!"):
             lib.nn.utils.fuse_conv_bn_eval(conv, bn)
         lin, bn1 = lib.nn.Linear(3, 4).eval(), lib.nn.BatchNorm1d(3).eval()
-        with pytest.raises(AssertionError, match="To fuse, linear.out_features == bn.num_features or "
-                                                 "bn.num_features == 1, got linear.out_features=4 and bn.num_features=3"):
+        with pytest.raises(AssertionError, match="To fuse, linear.out_features == bn.num_features or bn.num_features "
+                                                 "== 1, got linear.out_features=4 and bn.num_features=3"):
             lib.nn.utils.fuse_linear_bn_eval(lin, bn1)
         with pytest.raises(AssertionError, match="bn.running_mean and bn.running_var must not be None"):
             lib.nn.utils.fuse_conv_bn_eval(conv.eval(), lib.nn.BatchNorm2d(3, track_running_stats=False).eval())

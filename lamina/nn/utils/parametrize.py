@@ -12,7 +12,6 @@ from copy import deepcopy
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..modules.container import ModuleDict, ModuleList
-from ..modules.module import Module
 from ..parameter import Parameter
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
