@@ -883,3 +883,29 @@ def test_weibull_and_inverse_gamma_sampling():
     np.testing.assert_allclose(s.mean(0), ig.mean.numpy(), rtol=0.03)
     ln = D(lamina).LogisticNormal(lamina.zeros(3), 0.5).sample((10,)).numpy()
     np.testing.assert_allclose(ln.sum(-1), 1.0, rtol=1e-5)
+
+
+# ---------------------------------------------------------------- ContinuousBernoulli
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_logits", [False, True])
+def test_continuous_bernoulli(dtype, use_logits):
+    # probabilities on both sides of 1/2 and one inside the Taylor region
+    raw = np.array([-2.0, -0.3, 0.002, 0.7, 3.0], dtype=dtype)
+
+    def fn(lib, p, v, u):
+        prm = p if use_logits else lib.sigmoid(p)
+        d = D(lib).ContinuousBernoulli(logits=prm) if use_logits else D(lib).ContinuousBernoulli(probs=prm)
+        q = D(lib).ContinuousBernoulli(probs=lib.full_like(p, 0.3))
+        return (d.log_prob(unit(v)), d.cdf(unit(v)), d.icdf(unit(u)), d.entropy(), d.mean, d.variance, d.stddev,
+                D(lib).kl_divergence(d, q))
+    check(fn, [raw, (3, 5), (3, 5)], dtype=dtype, atol=1e-4 if dtype == "float32" else None)
+
+
+def test_continuous_bernoulli_sampling():
+    lamina.manual_seed(12)
+    d = D(lamina).ContinuousBernoulli(probs=lamina.tensor([0.1, 0.5, 0.95]))
+    s = d.sample((40000,)).numpy().astype(np.float64)
+    assert ((s >= 0) & (s <= 1)).all()
+    np.testing.assert_allclose(s.mean(0), d.mean.numpy(), atol=0.01)
+    np.testing.assert_allclose(s.var(0), d.variance.numpy(), atol=0.01)
+    test_shapes_repr_expand(lambda lib: D(lib).ContinuousBernoulli(logits=lib.zeros(3)))
