@@ -1,6 +1,6 @@
 """lamina.nn.utils: gradient clipping, parameter/vector conversion, rnn packing, parametrizations,
 weight and spectral normalization, conv/linear-batchnorm fusion, skip_init, functional_call."""
-from . import parametrizations, parametrize, rnn, stateless  # noqa: F401
+from . import rnn  # noqa: F401
 from .clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_  # noqa: F401
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: F401
@@ -15,3 +15,14 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
     warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
                   FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+_LAZY = {"parametrizations", "parametrize", "stateless"}
+
+
+def __getattr__(name):
+    # submodules that `import lamina.nn` need not pay for until they are used
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
