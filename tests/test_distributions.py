@@ -909,3 +909,35 @@ def test_continuous_bernoulli_sampling():
     np.testing.assert_allclose(s.mean(0), d.mean.numpy(), atol=0.01)
     np.testing.assert_allclose(s.var(0), d.variance.numpy(), atol=0.01)
     test_shapes_repr_expand(lambda lib: D(lib).ContinuousBernoulli(logits=lib.zeros(3)))
+
+
+# ---------------------------------------------------------------- FisherSnedecor, Kumaraswamy, VonMises
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fisher_kumaraswamy_vonmises(dtype):
+    def fn(lib, a, b, v, u):
+        f = D(lib).FisherSnedecor(pos(a) * 3, pos(b) * 3)
+        k = D(lib).Kumaraswamy(pos(a), pos(b))
+        vm = D(lib).VonMises(a, pos(b) * 3)  # concentrations on both sides of the 3.75 branch
+        return (f.log_prob(pos(v)), f.mean, f.mode, f.variance,
+                k.log_prob(unit(v)), k.cdf(unit(v)), k.icdf(unit(u)), k.entropy(), k.mean, k.variance, k.mode,
+                vm.log_prob(v), vm.variance, vm.mean)
+    check(fn, [(4,), (4,), (3, 4), (3, 4)], dtype=dtype)
+
+
+def test_fisher_kumaraswamy_vonmises_sampling():
+    lamina.manual_seed(13)
+    f = D(lamina).FisherSnedecor(lamina.tensor([6.0]), lamina.tensor([12.0]))
+    s = f.rsample((40000,)).detach().numpy().astype(np.float64)
+    np.testing.assert_allclose(s.mean(), f.mean.item(), rtol=0.03)
+    k = D(lamina).Kumaraswamy(lamina.tensor([2.0]), lamina.tensor([3.0]))
+    s = k.sample((40000,)).numpy().astype(np.float64)
+    np.testing.assert_allclose(s.mean(), k.mean.item(), rtol=0.02)
+    vm = D(lamina).VonMises(lamina.tensor([3.0, -1.0]), lamina.tensor([4.0, 0.5]))
+    s = vm.sample((40000,)).numpy().astype(np.float64)
+    assert (s >= -np.pi).all() and (s < np.pi).all()
+    # circular mean and 1 - mean resultant length
+    np.testing.assert_allclose(np.angle(np.exp(1j * s).mean(0)), [3.0, -1.0], atol=0.05)
+    np.testing.assert_allclose(1 - np.abs(np.exp(1j * s).mean(0)), vm.variance.numpy(), atol=0.02)
+    for make in (lambda lib: D(lib).FisherSnedecor(lib.ones(3), 5.0), lambda lib: D(lib).Kumaraswamy(lib.ones(3), 2.0),
+                 lambda lib: D(lib).VonMises(lib.zeros(3), lib.ones(3))):
+        test_shapes_repr_expand(make)
