@@ -941,3 +941,33 @@ def test_fisher_kumaraswamy_vonmises_sampling():
     for make in (lambda lib: D(lib).FisherSnedecor(lib.ones(3), 5.0), lambda lib: D(lib).Kumaraswamy(lib.ones(3), 2.0),
                  lambda lib: D(lib).VonMises(lib.zeros(3), lib.ones(3))):
         test_shapes_repr_expand(make)
+
+
+def test_import_lamina_does_not_load_distributions():
+    import subprocess
+    import sys
+    code = ("import sys, lamina; assert 'lamina.distributions' not in sys.modules; "
+            "lamina.distributions.Normal(0.0, 1.0); assert 'lamina.distributions' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_set_default_validate_args():
+    Dl = lamina.distributions
+    try:
+        Dl.Distribution.set_default_validate_args(False)
+        assert Dl.Normal(0.0, -1.0).scale.item() == -1.0
+    finally:
+        Dl.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError, match="Expected parameter scale"):
+        Dl.Normal(0.0, -1.0)
+    check_error(lambda lib: D(lib).Distribution.set_default_validate_args(3), ValueError, "^$")
+
+
+def test_user_subclass_and_expand_guard():
+    for lib in (torch, lamina):
+        class Shifted(D(lib).Normal):
+            def __init__(self, loc):
+                super().__init__(loc, 1.0)
+        with pytest.raises(NotImplementedError, match="Subclass Shifted of Normal that defines a custom __init__ "
+                                                      "method must also define a custom .expand\\(\\) method."):
+            Shifted(lib.zeros(2)).expand((3, 2))
