@@ -971,3 +971,34 @@ def test_user_subclass_and_expand_guard():
         with pytest.raises(NotImplementedError, match="Subclass Shifted of Normal that defines a custom __init__ "
                                                       "method must also define a custom .expand\\(\\) method."):
             Shifted(lib.zeros(2)).expand((3, 2))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kl_binomial_geometric_gumbel_pareto(dtype):
+    def fn(lib, a, b, c, d_):
+        Dl = D(lib)
+        kl = Dl.kl_divergence
+        n_p = lib.tensor([5.0, 5.0, 6.0, 3.0], dtype=a.dtype)
+        n_q = lib.tensor([5.0, 4.0, 6.0, 3.0], dtype=a.dtype)
+        return (kl(Dl.Binomial(n_p, logits=a), Dl.Binomial(n_q, probs=unit(c))),
+                kl(Dl.Geometric(probs=unit(a)), Dl.Geometric(logits=c)),
+                kl(Dl.Gumbel(a, pos(b)), Dl.Gumbel(c, pos(d_))),
+                kl(Dl.Pareto(pos(a), pos(b)), Dl.Pareto(pos(c), pos(d_))))
+    check(fn, [(4,), (4,), (4,), (4,)], dtype=dtype)
+    check_error(lambda lib: D(lib).kl_divergence(D(lib).Binomial(lib.tensor([2.0]), lib.tensor([0.5])),
+                                                 D(lib).Binomial(lib.tensor([3.0]), lib.tensor([0.5]))),
+                NotImplementedError, "KL between Binomials where q.total_count > p.total_count is not implemented")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pb,qb", [((), ()), ((2,), ()), ((), (2,))])
+def test_kl_lowrank_pairs(dtype, pb, qb):
+    def fn(lib, l1, w1, d1, l2, w2, d2, a):
+        lr_p = D(lib).LowRankMultivariateNormal(l1, w1, pos(d1))
+        lr_q = D(lib).LowRankMultivariateNormal(l2, w2, pos(d2))
+        mvn = D(lib).MultivariateNormal(l2, scale_tril=_tril(lib, a))
+        kl = D(lib).kl_divergence
+        return kl(lr_p, lr_q), kl(lr_p, mvn), kl(mvn, lr_q)
+    n = 3
+    check(fn, [pb + (n,), pb + (n, 2), pb + (n,), qb + (n,), qb + (n, 1), qb + (n,), qb + (n, n)], dtype=dtype,
+          atol=1e-4 if dtype == "float32" else None)

@@ -5,6 +5,7 @@ from functools import total_ordering
 import lamina
 from .bernoulli import Bernoulli
 from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .continuous_bernoulli import ContinuousBernoulli
@@ -12,16 +13,21 @@ from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _batch_lowrank_logdet,
+                                          _batch_lowrank_mahalanobis)
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
-from .utils import _sum_rightmost
+from .utils import _sum_rightmost, euler_constant
 
 __all__ = ["register_kl", "kl_divergence"]
 
@@ -94,6 +100,11 @@ def kl_divergence(p, q):
     return fun(p, q)
 
 
+def _trace_XXT(X):
+    """trace(X Xᵀ) over trailing batch dims: the squared Frobenius norm."""
+    return X.reshape(tuple(X.shape[:-2]) + (-1,)).pow(2).sum(-1)
+
+
 def _softplus(x):
     from ..nn.functional import softplus
     return softplus(x)
@@ -146,8 +157,7 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
     half_term1 = Lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - Lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     n = p.event_shape[0]
     batch = tuple(lamina.broadcast_shapes(Lq.shape[:-2], Lp.shape[:-2])) + (n, n)
-    X = lamina.linalg.solve_triangular(Lq.expand(batch), Lp.expand(batch), upper=False)
-    term2 = X.reshape(tuple(X.shape[:-2]) + (-1,)).pow(2).sum(-1)  # trace(X Xᵀ)
+    term2 = _trace_XXT(lamina.linalg.solve_triangular(Lq.expand(batch), Lp.expand(batch), upper=False))
     term3 = _batch_mahalanobis(Lq, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
 
@@ -229,3 +239,89 @@ def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     t2 = p._cont_bern_log_norm() + lamina.log1p(-p.probs)
     t3 = -q._cont_bern_log_norm() - lamina.log1p(-q.probs)
     return t1 + t2 + t3
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return lamina.where(p.total_count > q.total_count, lamina.full_like(kl, _INF), kl)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - lamina.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ct1 = p.scale / q.scale
+    ct2 = q.loc / q.scale
+    ct3 = p.loc / q.scale
+    t1 = -ct1.log() - ct2 + ct3
+    t3 = lamina.exp(ct2 + (1 + ct1).lgamma() - ct3)
+    return t1 + ct1 * euler_constant + t3 - (1 + euler_constant)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
+    # p puts mass below q's lower bound
+    return lamina.where(p.support.lower_bound < q.support.lower_bound, lamina.full_like(result, _INF), result)
+
+
+def _lowrank_parts(q):
+    W, D, C = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
+    A = lamina.linalg.solve_triangular(C, W.mT / D.unsqueeze(-2), upper=False)
+    return W, D, C, A
+
+
+_LOWRANK_SHAPE_ERROR = ("KL-divergence between two (Low Rank) Multivariate Normals with                          "
+                        "different event shapes cannot be computed")
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Low Rank Multivariate Normals with                          "
+                         "different event shapes cannot be computed")
+    qW, qD, qC, A = _lowrank_parts(q)
+    pW, pD, pC = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
+    term1 = _batch_lowrank_logdet(qW, qD, qC) - _batch_lowrank_logdet(pW, pD, pC)
+    term3 = _batch_lowrank_mahalanobis(qW, qD, q.loc - p.loc, qC)
+    # trace(Σq⁻¹ Σp) by Woodbury, in four pieces
+    term2 = ((pD / qD).sum(-1) + _trace_XXT(pW * qD.rsqrt().unsqueeze(-1))
+             - _trace_XXT(A * pD.sqrt().unsqueeze(-2)) - _trace_XXT(A.matmul(pW)))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_mvn_lowrank(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError(_LOWRANK_SHAPE_ERROR)
+    qW, qD, qC, A = _lowrank_parts(q)
+    pL = p._unbroadcasted_scale_tril
+    term1 = _batch_lowrank_logdet(qW, qD, qC) - 2 * pL.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    term3 = _batch_lowrank_mahalanobis(qW, qD, q.loc - p.loc, qC)
+    term2 = _trace_XXT(pL * qD.rsqrt().unsqueeze(-1)) - _trace_XXT(A.matmul(pL))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_mvn(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError(_LOWRANK_SHAPE_ERROR)
+    qL = q._unbroadcasted_scale_tril
+    pW, pD, pC = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
+    term1 = 2 * qL.diagonal(dim1=-2, dim2=-1).log().sum(-1) - _batch_lowrank_logdet(pW, pD, pC)
+    term3 = _batch_mahalanobis(qL, q.loc - p.loc)
+    n = p.event_shape[0]
+    batch = tuple(lamina.broadcast_shapes(qL.shape[:-2], pW.shape[:-2]))
+    qLb = qL.expand(batch + (n, n))
+    term21 = _trace_XXT(lamina.linalg.solve_triangular(qLb, pW.expand(batch + (n, pW.size(-1))), upper=False))
+    term22 = _trace_XXT(lamina.linalg.solve_triangular(qLb, lamina.diag_embed(pD.sqrt()).expand(batch + (n, n)),
+                                                       upper=False))
+    return 0.5 * (term1 + term21 + term22 + term3 - n)
