@@ -4,6 +4,7 @@ Each family lives in lamina/ops/<family>.py beside its backward; this file only 
 from ..ops.activation import *  # noqa: F401,F403
 from ..ops.attention import *  # noqa: F401,F403
 from ..ops.conv import *  # noqa: F401,F403
+from ..ops.distance import pdist  # noqa: F401
 from ..ops.dropout import *  # noqa: F401,F403
 from ..ops.embedding import *  # noqa: F401,F403
 from ..ops.interpolate import *  # noqa: F401,F403

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._core import dim_arg, wrap
+from .distance import pdist  # noqa: F401 - torch.pdist
 
 __all__ = ["dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_alpha_dropout", "layer_norm",
            "batch_norm", "group_norm", "instance_norm", "rms_norm", "embedding", "conv1d", "conv2d", "conv3d",
@@ -21,7 +22,7 @@ __all__ = ["dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_a
            "prelu", "rrelu", "rrelu_", "threshold", "threshold_", "hardshrink", "relu_",
            "binary_cross_entropy_with_logits", "kl_div", "repeat_interleave", "diff", "cdist", "bincount",
            "searchsorted", "bucketize", "isin", "sgn", "positive", "detach", "is_complex", "logaddexp",
-           "deg2rad", "rad2deg", "is_nonzero", "is_same_size"]
+           "deg2rad", "rad2deg", "is_nonzero", "is_same_size", "pdist"]
 METHODS = ["repeat_interleave", "diff", "bincount", "sgn", "positive", "is_complex", "logaddexp", "deg2rad",
            "rad2deg", "is_nonzero", "is_same_size"]
 INPLACE = ["deg2rad", "rad2deg", "sgn"]
