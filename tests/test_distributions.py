@@ -1002,3 +1002,8 @@ def test_kl_lowrank_pairs(dtype, pb, qb):
     n = 3
     check(fn, [pb + (n,), pb + (n, 2), pb + (n,), qb + (n,), qb + (n, 1), qb + (n,), qb + (n, n)], dtype=dtype,
           atol=1e-4 if dtype == "float32" else None)
+
+
+def test_kl_between_exponential_families_of_different_types():
+    check_error(lambda lib: D(lib).kl_divergence(D(lib).Bernoulli(0.5), D(lib).Normal(0.0, 1.0)), NotImplementedError,
+                "The cross KL-divergence between different exponential families cannot")

@@ -10,6 +10,7 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
+from .exp_family import ExponentialFamily
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
@@ -325,3 +326,14 @@ def _kl_lowrank_mvn(p, q):
     term22 = _trace_XXT(lamina.linalg.solve_triangular(qLb, lamina.diag_embed(pD.sqrt()).expand(batch + (n, n)),
                                                        upper=False))
     return 0.5 * (term1 + term21 + term22 + term3 - n)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot "
+                                  "                            be computed using Bregman divergences")
+    # PyTorch falls back to a Bregman divergence of the log-normaliser here; every built-in
+    # family has a closed form registered above, so only user subclasses reach this
+    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and "
+                              f"q type {type(q).__name__}")
