@@ -1007,3 +1007,19 @@ def test_kl_lowrank_pairs(dtype, pb, qb):
 def test_kl_between_exponential_families_of_different_types():
     check_error(lambda lib: D(lib).kl_divergence(D(lib).Bernoulli(0.5), D(lib).Normal(0.0, 1.0)), NotImplementedError,
                 "The cross KL-divergence between different exponential families cannot")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kl_cross_family_pairs(dtype):
+    def fn(lib, a, b, c, d_):
+        Dl = D(lib)
+        kl = Dl.kl_divergence
+        normal, laplace = Dl.Normal(a, pos(b)), Dl.Laplace(c, pos(d_))
+        return (kl(normal, laplace), kl(laplace, Dl.Normal(c, pos(b))),
+                kl(Dl.Exponential(pos(a)), Dl.Gamma(pos(c), pos(d_))), kl(Dl.Gamma(pos(a), pos(b)), Dl.Exponential(pos(c))),
+                kl(Dl.Exponential(pos(a)), normal), kl(Dl.Gamma(pos(c), pos(d_)), normal),
+                kl(Dl.Uniform(a, a + pos(b)), Dl.Normal(c, pos(d_))), kl(Dl.Bernoulli(logits=a), Dl.Poisson(pos(c))),
+                kl(Dl.Beta(pos(a), pos(b)), Dl.Normal(c, pos(d_))), kl(Dl.Gumbel(a, pos(b)), Dl.Normal(c, pos(d_))),
+                kl(normal, Dl.Uniform(c, c + 1.0)), kl(Dl.Gamma(pos(a), 1.0), Dl.Beta(pos(c), 1.0)),
+                kl(Dl.Poisson(pos(a)), Dl.Bernoulli(logits=c)))
+    check(fn, [(4,), (4,), (4,), (4,)], dtype=dtype)

@@ -1,4 +1,5 @@
 """kl_divergence(p, q) and register_kl: closed-form KL(p ‖ q) looked up by the pair of types."""
+import math
 import warnings
 from functools import total_ordering
 
@@ -337,3 +338,109 @@ def _kl_expfamily_expfamily(p, q):
     # family has a closed form registered above, so only user subclasses reach this
     raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and "
                               f"q type {type(q).__name__}")
+
+
+
+# ---- pairs of different families ---------------------------------------------------------------
+def _infinite_like(t):
+    return lamina.full_like(t, _INF)
+
+
+def _register_infinite(pairs, param):
+    """Supports that p covers but q does not (e.g. a Normal against a Uniform): KL is infinite."""
+    def fn(p, q):
+        return _infinite_like(getattr(p, param))
+    for type_q in pairs:
+        yield type_q, fn
+
+
+_INFINITE = {Normal: ("loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+             Laplace: ("loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+             Gumbel: ("loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+             Exponential: ("rate", (Beta, ContinuousBernoulli, Pareto, Uniform)),
+             Gamma: ("concentration", (Beta, ContinuousBernoulli, Pareto, Uniform)),
+             Pareto: ("scale", (Beta, ContinuousBernoulli, Uniform)),
+             Beta: ("concentration1", (Pareto,)),
+             ContinuousBernoulli: ("probs", (Pareto,)),
+             Poisson: ("rate", (Bernoulli, Binomial))}
+for _type_p, (_param, _types_q) in _INFINITE.items():
+    for _type_q, _fn in _register_infinite(_types_q, _param):
+        register_kl(_type_p, _type_q)(_fn)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    diff = p.loc - q.loc
+    z = diff / p.scale
+    t2 = math.sqrt(2 / math.pi) * p.scale * lamina.exp(-0.5 * z.pow(2))  # E|x - q.loc|, Gaussian part
+    t3 = diff * lamina.erf(math.sqrt(0.5) * z)
+    return -lamina.log(p.scale / q.scale) + (t2 + t3) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    var = q.scale.pow(2)
+    ratio = p.scale.pow(2) / var
+    t1 = 0.5 * lamina.log(2 * ratio / math.pi)
+    return -t1 + ratio + (0.5 * p.loc.pow(2) - p.loc * q.loc + 0.5 * q.loc.pow(2)) / var - 1
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    ratio = q.rate / p.rate
+    return (-q.concentration * lamina.log(ratio) + ratio + q.concentration.lgamma()
+            + q.concentration * euler_constant - (1 + euler_constant))
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    var = q.scale.pow(2)
+    rate2 = p.rate.pow(2)
+    t1 = 0.5 * lamina.log(rate2 * var * 2 * math.pi)
+    return t1 - 1 + (rate2.reciprocal() - q.loc / p.rate + q.loc.pow(2) * 0.5) / var
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    a = p.concentration
+    var = q.scale.pow(2)
+    beta2 = p.rate.pow(2)
+    t1 = 0.5 * lamina.log(beta2 * var * 2 * math.pi) - a - a.lgamma()
+    t2 = 0.5 * (a.pow(2) + a) / beta2
+    return t1 + (a - 1) * a.digamma() + (t2 - q.loc * a / p.rate + 0.5 * q.loc.pow(2)) / var
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    width = p.high - p.low
+    t1 = (math.sqrt(math.pi * 2) * q.scale / width).log()
+    t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
+    return t1 + 0.5 * (width.pow(2) / 12 + t3) / q.scale.pow(2)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    total = p.concentration1 + p.concentration0
+    mean = p.concentration1 / total
+    var = q.scale.pow(2)
+    second = (mean * (1 - mean) / (total + 1) + mean.pow(2)) * 0.5  # E[x²] / 2
+    return -p.entropy() + 0.5 * (var * 2 * math.pi).log() + (second - q.loc * mean + q.loc.pow(2) * 0.5) / var
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    ratio = p.scale / q.scale
+    t1 = (ratio / math.sqrt(2 * math.pi)).log()
+    t2 = (math.pi * ratio * 0.5).pow(2) / 3
+    t3 = ((p.loc + p.scale * euler_constant - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (euler_constant + 1)
