@@ -7,6 +7,7 @@ from ..ops.conv import *  # noqa: F401,F403
 from ..ops.distance import pdist  # noqa: F401
 from ..ops.dropout import *  # noqa: F401,F403
 from ..ops.embedding import *  # noqa: F401,F403
+from ..ops.fractional_pool import *  # noqa: F401,F403
 from ..ops.interpolate import *  # noqa: F401,F403
 from ..ops.linalg import bilinear, linear  # noqa: F401
 from ..ops.loss import *  # noqa: F401,F403

@@ -10,6 +10,7 @@ from .dropout import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .fractional_pool import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
