@@ -1023,3 +1023,28 @@ def test_kl_cross_family_pairs(dtype):
                 kl(normal, Dl.Uniform(c, c + 1.0)), kl(Dl.Gamma(pos(a), 1.0), Dl.Beta(pos(c), 1.0)),
                 kl(Dl.Poisson(pos(a)), Dl.Bernoulli(logits=c)))
     check(fn, [(4,), (4,), (4,), (4,)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kl_cross_family_pairs_2(dtype):
+    def fn(lib, a, b, c, d_):
+        Dl = D(lib)
+        kl = Dl.kl_divergence
+        beta = Dl.Beta(pos(a), pos(b))
+        cb = Dl.ContinuousBernoulli(logits=a)
+        unit_uniform = Dl.Uniform(unit(a) * 0.4 + 0.05, 0.6 + unit(b) * 0.3)  # inside (0, 1)
+        pos_uniform = Dl.Uniform(pos(a), pos(a) + pos(b))
+        pareto = Dl.Pareto(pos(a), pos(b) + 2.5)
+        return (kl(beta, Dl.ContinuousBernoulli(logits=c)), kl(beta, Dl.Exponential(pos(c))),
+                kl(beta, Dl.Gamma(pos(c), pos(d_))), kl(beta, Dl.Uniform(c - 5.0, 1.0)),
+                kl(beta, Dl.Uniform(lib.zeros_like(c), lib.ones_like(c) + 1)),
+                kl(cb, Dl.Exponential(pos(c))), kl(cb, Dl.Normal(c, pos(d_))), kl(cb, Dl.Uniform(c - 5.0, pos(d_) + 1.0)),
+                kl(Dl.Exponential(pos(a)), Dl.Gumbel(c, pos(d_))), kl(Dl.Gamma(pos(a), pos(b)), Dl.Gumbel(c, pos(d_))),
+                kl(Dl.Normal(a, pos(b)), Dl.Gumbel(c, pos(d_))),
+                kl(pareto, Dl.Exponential(pos(c))), kl(pareto, Dl.Gamma(pos(c), pos(d_))), kl(pareto, Dl.Normal(c, pos(d_))),
+                kl(Dl.Pareto(pos(a), unit(b) + 0.5), Dl.Normal(c, pos(d_))),
+                kl(unit_uniform, Dl.Beta(pos(c), pos(d_))), kl(unit_uniform, Dl.ContinuousBernoulli(logits=c)),
+                kl(pos_uniform, Dl.Exponential(pos(c))), kl(pos_uniform, Dl.Gamma(pos(c), pos(d_))),
+                kl(Dl.Uniform(a, a + pos(b)), Dl.Gumbel(c, pos(d_))), kl(pos_uniform, Dl.Pareto(pos(c) * 0.5, pos(d_))),
+                kl(Dl.Uniform(a, a + pos(b)), Dl.Exponential(pos(c))))
+    check(fn, [(4,), (4,), (4,), (4,)], dtype=dtype, atol=1e-4 if dtype == "float32" else None)
