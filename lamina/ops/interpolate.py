@@ -19,6 +19,27 @@ __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "
 _MODES_NEED = {"linear": 1, "bilinear": 2, "trilinear": 3}  # bicubic on 3-D/5-D gets PyTorch's generic error
 
 
+_TORCH_TYPE = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+               "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+
+
+def _check_integer(x, dim, mode):
+    """PyTorch's CPU kernels resize integer and bool tensors only for uint8 (nearest modes, and
+    bilinear/bicubic in 2-D); every other combination raises its kernel's dtype error."""
+    nearest = mode in ("nearest", "nearest-exact")
+    if x.dtype == np.uint8:
+        if nearest:
+            return
+        if mode in ("bilinear", "bicubic"):
+            raise NotImplementedError(f"lamina's interpolate does not implement {mode} mode for uint8 input (PyTorch's "
+                                      "fixed-point uint8 kernel rounds differently); convert the input to float")
+    if dim == 2 and mode != "bicubic":
+        kernel = f"upsample_{'nearest' if nearest else 'bilinear'}2d_channels_last"
+    else:
+        kernel = "compute_indices_weights_" + ("nearest" if nearest else "cubic" if mode == "bicubic" else "linear")
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_TYPE.get(x.dtype.name, x.dtype.name)}\'')
+
+
 def _scale_value(scale, n, o, dt):
     """PyTorch's compute_scales_value: 1/scale_factor when one was given, else in/out."""
     if scale is not None and scale > 0:
@@ -294,6 +315,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f"Non-empty 4D data tensor expected but got a tensor with sizes {list(x.shape)}")
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1](input, out_size)
+    if x.dtype.kind not in "fc":
+        _check_integer(x, dim, mode)
     if mode in ("nearest", "nearest-exact"):
         return _nearest(input, out_size, scales, mode == "nearest-exact")
     return _separable(input, out_size, scales, mode, align_corners)
