@@ -3,11 +3,13 @@ norm. Each is one fused forward with its hand-derived backward.
 
 Every mean/variance normalisation shares one backward: with x̂ = (x - μ)·σ⁻¹ over a set of
 axes and ĝ the gradient reaching x̂, dx = σ⁻¹ · (ĝ - mean(ĝ) - x̂ · mean(ĝ · x̂))."""
+import functools
+import inspect
 import math
 
 import numpy as np
 
-from ..tensor import Size
+from ..tensor import Size, Tensor
 from ._core import make
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
@@ -107,6 +109,37 @@ def _mixed_dtype(x, *params):
     raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
+def _float16_in_float32(fn):
+    """PyTorch's CPU norm kernels compute a float16 input in float32 (its parameters may be
+    float32) and return float16. Only the float16 path goes through here: the input and any
+    float16 weight/bias are cast (differentiably) to float32, float16 running stats are updated
+    through float32 copies, and the output is cast back."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def run(input, *args, **kwargs):
+        if input._data.dtype != np.float16:
+            return fn(input, *args, **kwargs)
+        bound = signature.bind(input, *args, **kwargs)
+        given = bound.arguments
+        _mixed_dtype(input._data, *(given.get(k) for k in ("running_mean", "running_var", "weight", "bias")))
+        stats = {}
+        for name, t in list(given.items()):
+            if isinstance(t, Tensor) and t._data.dtype == np.float16:
+                if name.startswith("running_"):
+                    stats[name] = t
+                    given[name] = Tensor._wrap(t._data.astype(np.float32))
+                else:
+                    given[name] = t.float()
+        out = fn(*bound.args, **bound.kwargs)
+        for name, t in stats.items():
+            if given[name]._version[0]:  # updated: write the new statistics back, rounded
+                t._data[...] = given[name]._data
+                t._version[0] += 1
+        return out.half()
+    return run
+
+
 def verify_batch_size(shape):
     """Training statistics need more than one value per channel."""
     if shape[0] * math.prod(shape[2:]) == 1:
@@ -126,6 +159,7 @@ def update_running_stats(running_mean, running_var, mean, var, momentum, n):
     running_var._version[0] += 1
 
 
+@_float16_in_float32
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
     r"""Normalise each channel (dim 1) with the batch's statistics (training) or the running ones.
@@ -208,6 +242,7 @@ def _check_trailing(x, ns, what="normalized_shape"):
                            f"{', '.join(str(s) for s in ns)}], but got input of size{list(x.shape)}")
 
 
+@_float16_in_float32
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     r"""Normalise over the last len(normalized_shape) dims of each sample:
     :math:`y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta`."""
@@ -237,6 +272,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                 saved=_parents(input, weight, None))
 
 
+@_float16_in_float32
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     r""":math:`y = \frac{x}{\sqrt{\mathrm{mean}(x^2) + \epsilon}} \gamma` over the last dims
     (eps defaults to the dtype's machine epsilon)."""
@@ -268,6 +304,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 # ---- group and instance norm -----------------------------------------------------------------
+@_float16_in_float32
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each group of num_groups channel groups of each sample (N, C, *), then scale and
     shift per channel."""
@@ -306,6 +343,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 saved=_parents(input, weight, None))
 
 
+@_float16_in_float32
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalise each channel of each sample (N, C, *) over its spatial dims; with running
