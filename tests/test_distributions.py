@@ -1048,3 +1048,20 @@ def test_kl_cross_family_pairs_2(dtype):
                 kl(Dl.Uniform(a, a + pos(b)), Dl.Gumbel(c, pos(d_))), kl(pos_uniform, Dl.Pareto(pos(c) * 0.5, pos(d_))),
                 kl(Dl.Uniform(a, a + pos(b)), Dl.Exponential(pos(c))))
     check(fn, [(4,), (4,), (4,), (4,)], dtype=dtype, atol=1e-4 if dtype == "float32" else None)
+
+
+def test_reshape_and_cdf_transforms():
+    def fn(lib, x, loc, s):
+        T = D(lib).transforms
+        r = T.ReshapeTransform((6,), (2, 3))
+        y = r(x)
+        base = D(lib).Normal(loc, pos(s))
+        c = T.CumulativeDistributionTransform(base)
+        u = c(x[..., :1])
+        flat = D(lib).TransformedDistribution(D(lib).Normal(lib.zeros(4, 6, dtype=x.dtype), 1.0),
+                                              [T.ReshapeTransform((6,), (2, 3))])
+        return (y, r.inv(y), r.log_abs_det_jacobian(x, y), u, c.inv(u), c.log_abs_det_jacobian(x[..., :1], u),
+                flat.log_prob(y), lib.tensor(list(flat.batch_shape + flat.event_shape)))
+    check(fn, [(4, 6), (1,), (1,)])
+    check_error(lambda lib: D(lib).transforms.ReshapeTransform((6,), (4,)), ValueError,
+                "in_shape, out_shape have different numbers of elements")
