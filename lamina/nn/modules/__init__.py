@@ -20,3 +20,4 @@ from .transformer import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
