@@ -166,3 +166,13 @@ def test_grad_fn_names():
     y = lamina.randn(1, 1, 5, 5, 5, requires_grad=True)
     assert lamina.nn.functional.fractional_max_pool3d(y, 2, output_size=3).grad_fn.name() == \
         "FractionalMaxPool3DBackward0"
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_float16_offsets_computed_in_half_as_torch(nd):
+    shape, out = ((3, 4, 23, 19), (13, 8)) if nd == 2 else ((2, 3, 9, 9, 9), (5, 6, 4))
+    t_out, l_out = check(lambda lib, x, u: getattr(lib.nn.functional, f"fractional_max_pool{nd}d")(
+        x, 3 if nd == 2 else 2, output_size=out, return_indices=True, _random_samples=u),
+        [np.random.default_rng(5).standard_normal(shape).astype("float16"), _samples(shape, nd, "float16")],
+        dtype="float16", grad=False)
+    _exact(t_out, l_out)
