@@ -366,3 +366,18 @@ def test_abs_gradient_is_zero_at_nan_and_zero():
     # PyTorch's abs backward gives 0 at NaN (np.sign would give NaN) and at ±0
     x = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, -2.0, 3.0], dtype="float32")
     check(lambda lib, t: lib.abs(t), [x])
+
+
+@pytest.mark.parametrize("bounds", ["scalars", "tensors"])
+def test_clamp_gradient_is_a_select_so_nan_does_not_leak(bounds):
+    # PyTorch's clamp backward selects (where), so a NaN upstream gradient at a clamped spot gives 0
+    x = np.array([-2.0, 0.5, 3.0, np.nan], "float32")
+    up = np.array([np.nan, 1.0, np.nan, 2.0], "float32")
+
+    def fn(lib, t):
+        if bounds == "scalars":
+            y = lib.clamp(t, -1.0, 1.0)
+        else:
+            y = lib.clamp(t, min=lib.full((4,), -1.0), max=lib.full((4,), 1.0))
+        return y * lib.from_numpy(up)
+    check(fn, [x])

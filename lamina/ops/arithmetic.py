@@ -573,7 +573,7 @@ def clamp(input, min=None, max=None):
             keep = x >= min
         else:
             keep = (x >= min) & (x <= max)
-        return (g * keep,)
+        return (np.where(keep, g, 0),)  # a select, as PyTorch's: a NaN gradient does not leak where clamped
     return make(out, (input,), backward, "ClampBackward1", saved=(input,))
 
 
@@ -614,15 +614,15 @@ def _clamp_tensor(input, min, max):
             keep = x >= lo
         if hi is not None:
             keep = keep & (x <= hi)
-        grads = [_grad_for(np.broadcast_to(g * keep, shape), x.shape, input._data.dtype)
+        grads = [_grad_for(np.broadcast_to(np.where(keep, g, 0), shape), x.shape, input._data.dtype)
                  if input._requires_grad else None]
         if lo_t is not None:
             to_lo = (x < lo) & (lo < hi) if hi is not None else x < lo
-            grads.append(_grad_for(np.broadcast_to(g * to_lo, shape), lo.shape, lo_t._data.dtype)
+            grads.append(_grad_for(np.broadcast_to(np.where(to_lo, g, 0), shape), lo.shape, lo_t._data.dtype)
                          if lo_t._requires_grad else None)
         if hi_t is not None:
             to_hi = (hi < x) | (hi < lo) if lo is not None else hi < x
-            grads.append(_grad_for(np.broadcast_to(g * to_hi, shape), hi.shape, hi_t._data.dtype)
+            grads.append(_grad_for(np.broadcast_to(np.where(to_hi, g, 0), shape), hi.shape, hi_t._data.dtype)
                          if hi_t._requires_grad else None)
         return tuple(grads)
     return make(out, parents, backward, "ClampBackward0", saved=parents)
