@@ -36,7 +36,7 @@ def _rebuild_parameter(data, requires_grad):
     return Parameter(Tensor._wrap(data), requires_grad)
 
 
-class _UninitializedTensor:
+class UninitializedTensorMixin:
     """What lazy parameters and buffers share: no shape until materialize(shape) gives them
     storage and turns them into their plain class (`cls_to_become`)."""
     __slots__ = ()
@@ -69,7 +69,7 @@ class _UninitializedTensor:
         return (type(self), (self._requires_grad,))
 
 
-class UninitializedParameter(_UninitializedTensor, Parameter):
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
     """A parameter whose shape is not known yet (a lazy module's, until its first forward).
     materialize(shape) gives it storage and turns it into an ordinary Parameter."""
     __slots__ = ()
@@ -86,7 +86,7 @@ class UninitializedParameter(_UninitializedTensor, Parameter):
 _persistent = {}  # id(UninitializedBuffer) -> persistent: Tensor has no spare slot, and its == is elementwise
 
 
-class UninitializedBuffer(_UninitializedTensor, Tensor):
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     """A buffer whose shape is not known yet (a lazy module's running statistics, until its
     first forward). materialize(shape) gives it storage and turns it into an ordinary Tensor."""
     __slots__ = ()

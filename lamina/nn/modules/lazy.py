@@ -2,7 +2,7 @@
 their first input. LazyModuleMixin holds the mechanism; LazyConv*/LazyConvTranspose*/
 LazyBatchNorm*/LazyInstanceNorm* (here) and LazyLinear (linear.py) only say which sizes to infer."""
 from ...autograd.grad_mode import no_grad
-from ..parameter import UninitializedBuffer, UninitializedParameter, _UninitializedTensor
+from ..parameter import UninitializedBuffer, UninitializedParameter, UninitializedTensorMixin
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d,
                             InstanceNorm3d)
@@ -13,7 +13,7 @@ __all__ = ["LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
 
 
 def _is_lazy(t):
-    return isinstance(t, _UninitializedTensor)
+    return isinstance(t, UninitializedTensorMixin)
 
 
 class LazyModuleMixin:
