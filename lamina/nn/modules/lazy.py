@@ -2,6 +2,7 @@
 their first input. LazyModuleMixin holds the mechanism; LazyConv*/LazyConvTranspose*/
 LazyBatchNorm*/LazyInstanceNorm* (here) and LazyLinear (linear.py) only say which sizes to infer."""
 from ...autograd.grad_mode import no_grad
+from ...ops.creation import tensor
 from ..parameter import UninitializedBuffer, UninitializedParameter, UninitializedTensorMixin
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d,
@@ -168,7 +169,6 @@ class _LazyNormBase(LazyModuleMixin):
             if bias:
                 self.bias = UninitializedParameter(dtype=dtype)
         if track_running_stats:
-            from ...ops.creation import tensor
             self.running_mean = UninitializedBuffer(dtype=dtype)
             self.running_var = UninitializedBuffer(dtype=dtype)
             self.num_batches_tracked = tensor(0)
