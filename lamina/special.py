@@ -2,12 +2,14 @@
 from .ops.softmax import log_softmax as _log_softmax, softmax as _softmax
 from .ops.pointwise import erf, exp2, expm1, log1p, logit, round, sigmoid as expit
 from .ops.reduction import logsumexp
-from .ops.special import (digamma, entr, erfc, erfcx, erfinv, i0, i0e, i1, i1e, lgamma as gammaln, log_ndtr,
+from .ops.special import (digamma, entr, erfc, erfcx, erfinv, i0, i0e, i1, i1e, igamma as gammainc,
+                          igammac as gammaincc, lgamma as gammaln, log_ndtr,
                           mvlgamma as multigammaln, ndtri, polygamma, sinc, xlog1py, xlogy, zeta)
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
            "i0", "sinc", "xlogy", "xlog1py", "entr", "log1p", "expm1", "exp2", "log_softmax", "softmax",
-           "logsumexp", "ndtr", "ndtri", "round", "i0e", "i1", "i1e", "erfcx", "log_ndtr", "zeta"]
+           "logsumexp", "ndtr", "ndtri", "round", "i0e", "i1", "i1e", "erfcx", "log_ndtr", "zeta", "gammainc",
+           "gammaincc"]
 
 psi = digamma
 

@@ -331,3 +331,25 @@ def test_special_zeta(dtype):
         s = lib.tensor([2.0, 3.0], requires_grad=True)
         lib.special.zeta(s, lib.tensor([1.0, 2.0])).sum().backward()
     check_error(both_grad, RuntimeError, "the derivative for 'zeta' is not implemented.")
+
+
+@pytest.mark.parametrize("name", ["igamma", "igammac"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_incomplete_gamma_matches_torch(name, dtype):
+    # both sides of the series/continued-fraction switch (x < a + 1), edges (x = 0, a = 0), and the
+    # undefined points (a < 0, x < 0, a = x = 0), which are NaN; the gradient reaches x only
+    a = np.array([0.5, 2.0, 3.0, 10.0, 0.1, 0.0, -1.0, 0.0, 2.0, 7.5], dtype)
+    x = np.array([1.0, 0.0, 5.0, 3.0, 20.0, 1.0, 1.0, 0.0, -1.0, 7.5], dtype)
+    check(lambda lib, p, q: getattr(lib, name)(p, q).nan_to_num(), [a, x], dtype=dtype, grad_inputs=[1])
+    special = {"igamma": "gammainc", "igammac": "gammaincc"}[name]
+    check(lambda lib, p, q: getattr(lib.special, special)(p, q[:, None]), [a[:4], x[:3]], dtype=dtype,
+          grad_inputs=[1])
+    check(lambda lib, p, q: getattr(p, name)(q), [a[:4], x[:4]], dtype=dtype, grad_inputs=[1])
+
+
+def test_incomplete_gamma_errors_match_torch():
+    check_error(lambda lib: lib.igammac(lib.tensor([2]), lib.tensor([1])), NotImplementedError,
+                "\"igammac_cpu\" not implemented for 'Long'")
+    a = {lib: lib.tensor([2.0], requires_grad=True) for lib in (torch, lamina)}
+    check_error(lambda lib: lib.igamma(a[lib], lib.tensor([1.0])).sum().backward(), NotImplementedError,
+                "the derivative for 'igamma: input' is not implemented.")

@@ -4,7 +4,7 @@ from numbers import Number
 import numpy as np
 
 import lamina
-from ..ops._core import make, unbroadcast
+from ..ops._core import make
 from ..random import rng
 from ..tensor import Size
 from . import constraints
@@ -47,67 +47,6 @@ def _standard_gamma(concentration):
     def backward(g):
         return ((g * _dsample_dconcentration(x, a)).astype(a.dtype),)
     return make(x, (concentration,), backward, "StandardGammaBackward0")
-
-
-def _regularized_lower_gamma(a, x):
-    """P(a, x) = γ(a, x) / Γ(a) in float64: the power series below x = a + 1, Lentz's continued
-    fraction for Q = 1 - P above it (each converges fast on its side)."""
-    from ..ops.special import lgamma_array
-    a, x = np.broadcast_arrays(a.astype(np.float64), x.astype(np.float64))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_front = a * np.log(x) - x - lgamma_array(a)
-        out = np.full(a.shape, np.nan)
-        low = x < a + 1.0
-        if low.any():
-            al, xl = a[low], x[low]
-            term = 1.0 / al
-            total = term.copy()
-            for n in range(1, 1000):
-                term = term * xl / (al + n)
-                total += term
-                if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
-                    break
-            out[low] = total * np.exp(log_front[low])
-        high = ~low & (x == x)
-        if high.any():
-            ah, xh = a[high], x[high]
-            tiny = 1e-300
-            b = xh + 1.0 - ah
-            c = np.full(ah.shape, 1.0 / tiny)
-            d = 1.0 / b
-            h = d.copy()
-            for i in range(1, 1000):
-                an = -i * (i - ah)
-                b = b + 2.0
-                d = an * d + b
-                d = np.where(np.abs(d) < tiny, tiny, d)
-                c = b + an / c
-                c = np.where(np.abs(c) < tiny, tiny, c)
-                d = 1.0 / d
-                delta = d * c
-                h = h * delta
-                if np.all(np.abs(delta - 1.0) <= 1e-16):
-                    break
-            out[high] = 1.0 - np.exp(log_front[high]) * h
-        out = np.where(x == 0, 0.0, np.where(np.isposinf(x), 1.0, out))
-    return out
-
-
-def _gammainc(a, x):
-    """Regularized lower incomplete gamma (torch.special.gammainc); differentiable in x only,
-    as in PyTorch."""
-    from ..ops.special import lgamma_array
-    ad, xd = a._data, x._data
-    dt = np.result_type(ad, xd)
-    out = _regularized_lower_gamma(ad, xd).astype(dt)
-
-    def backward(g):
-        if a._requires_grad:
-            raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dens = np.exp((ad - 1.0) * np.log(xd) - xd - lgamma_array(ad.astype(np.float64)))
-        return None, unbroadcast(g * dens.astype(dt), xd.shape)
-    return make(out, (a, x), backward, "IgammaBackward0")
 
 
 class Gamma(ExponentialFamily):
@@ -158,7 +97,7 @@ class Gamma(ExponentialFamily):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return _gammainc(self.concentration, self.rate * value)
+        return lamina.igamma(self.concentration, self.rate * value)
 
     def entropy(self):
         a = self.concentration

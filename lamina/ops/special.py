@@ -16,8 +16,8 @@ import numpy as np
 from .._dtype import float64
 from ..tensor import Tensor
 from ._core import as_tensor, binary_operands, float_dtype_of, make, unbroadcast, wrap
-from ._special_gamma_kernels import (_hurwitz_zeta, digamma_array, lgamma_array, polygamma_array,  # noqa: F401
-                                     trigamma_array)
+from ._special_gamma_kernels import (_hurwitz_zeta, digamma_array, gammainc_array, lgamma_array,  # noqa: F401
+                                     polygamma_array, trigamma_array)
 from ._special_kernels import (_LN2, _LOG_PI, _PI, _SQRT_PI, _in64, _ndtri, erfc_array,  # noqa: F401
                                erfcinv_array, erfcx_array, erfinv_array, i0_array, i0e_array, i1_array,
                                i1e_array, log_ndtr_array)
@@ -26,12 +26,13 @@ from .pointwise import _unary
 from .reduction import return_type
 
 __all__ = ["erfc", "erfinv", "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "xlogy", "hypot",
-           "heaviside", "logaddexp2", "float_power", "copysign", "nextafter", "ldexp", "gcd", "lcm", "frexp"]
+           "heaviside", "logaddexp2", "float_power", "copysign", "nextafter", "ldexp", "gcd", "lcm", "frexp",
+           "igamma", "igammac"]
 METHODS = ["erfc", "erfinv", "lgamma", "digamma", "mvlgamma", "i0", "sinc", "xlogy", "hypot", "heaviside",
-           "logaddexp2", "float_power", "copysign", "nextafter", "ldexp", "gcd", "lcm", "frexp",
+           "logaddexp2", "float_power", "copysign", "nextafter", "ldexp", "gcd", "lcm", "frexp", "igamma", "igammac",
            ("polygamma", lambda self, n: polygamma(n, self))]
 INPLACE = ["erfc", "erfinv", "lgamma", "digamma", "mvlgamma", "i0", "sinc", "xlogy", "hypot", "heaviside",
-           "copysign", "nextafter", "ldexp", "gcd", "lcm",
+           "copysign", "nextafter", "ldexp", "gcd", "lcm", "igamma", "igammac",
            ("polygamma_", lambda self, n: _inplace(self, lambda t: polygamma(n, t))),
            ("float_power_", lambda self, exponent: _float_power_(self, exponent))]
 
@@ -116,6 +117,41 @@ def zeta(input, other):
         return None, unbroadcast(g * (-x * _hurwitz_zeta(x + 1.0, q.astype(np.float64))).astype(dt, copy=False),
                                  other._data.shape).astype(other._data.dtype, copy=False)
     return make(out, (input, other), backward, "SpecialZetaBackward0", saved=(input, other))
+
+
+def _incomplete_gamma(name, upper):
+    """igamma (P(a, x), torch.special.gammainc) or igammac (Q = 1 - P, gammaincc), computed in
+    float64. Only x has a gradient, ±x^(a-1) e^(-x) / Γ(a), as in PyTorch."""
+    def op(input, other):
+        input, other, a, x, dt = _pair(name, input, other,
+                                       floats_only=f"{name}_cpu" if not (_is_float(input) or _is_float(other)) else None)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = gammainc_array(a, x)
+            # P is undefined for a < 0, x < 0 and at (0, 0); P(0, x > 0) is 1
+            p = np.where((a < 0) | (x < 0) | ((a == 0) & (x == 0)), np.nan, np.where(a == 0, 1.0, p))
+        out = (1.0 - p if upper else p).astype(dt, copy=False)
+
+        def backward(g):
+            if input._requires_grad:
+                raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                a64, x64 = a.astype(np.float64), x.astype(np.float64)
+                density = np.exp((a64 - 1.0) * np.log(x64) - x64 - lgamma_array(a64))
+            gx = g * (-density if upper else density).astype(dt, copy=False)
+            return None, unbroadcast(gx, other._data.shape).astype(other._data.dtype, copy=False)
+        return make(out, (input, other), backward, f"{name.capitalize()}Backward0", saved=(input, other))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (f"The regularised {'upper' if upper else 'lower'} incomplete gamma function "
+                  f"{'Q' if upper else 'P'}(input, other), broadcast.")
+    return op
+
+
+def _is_float(t):
+    return (t._data.dtype.kind == "f") if isinstance(t, Tensor) else isinstance(t, float)
+
+
+igamma = _incomplete_gamma("igamma", upper=False)
+igammac = _incomplete_gamma("igammac", upper=True)
 
 
 # ---- i0, i1, i0e, i1e, erfcx, log_ndtr, sinc -----------------------------------------------
