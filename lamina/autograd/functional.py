@@ -56,6 +56,18 @@ def _validate_v(v, other, is_other_tuple):
             raise RuntimeError(f"{prefix}v has invalid size: should be {b.shape} but got {a.shape}.")
 
 
+def _v_or_one(v, refs, refs_are_tuple, fn_name, single):
+    """The vector of a vjp/jvp as a tuple shaped like refs; None means 1, allowed only when refs
+    is a single one-element tensor (`single` says which, in PyTorch's message)."""
+    if v is None:
+        if len(refs) != 1 or refs[0].numel() != 1:
+            raise RuntimeError(f"The vector v can only be None if {single} with a single element.")
+        return (refs[0].detach() * 0 + 1,)
+    _, v = _as_tuple(v, "v", fn_name)
+    _validate_v(v, refs, refs_are_tuple)
+    return v
+
+
 def _grads(outputs, inputs, grad_outputs, strict, independent):
     """d(outputs · grad_outputs)/d(inputs), zeros for inputs the outputs do not depend on (in
     strict mode an error: independent(i) is its message)."""
@@ -87,14 +99,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     inputs = _fresh_inputs(inputs)
     is_out_tuple, outputs = _run(func, inputs, "vjp")
     _check_outputs(outputs, strict)
-    if v is None:
-        if len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single Tensor "
-                               "with a single element.")
-        v = (outputs[0].detach() * 0 + 1,)
-    else:
-        _, v = _as_tuple(v, "v", "vjp")
-        _validate_v(v, outputs, is_out_tuple)
+    v = _v_or_one(v, outputs, is_out_tuple, "vjp", "the user-provided function returns a single Tensor")
     result = _grads(outputs, inputs, [t.detach() for t in v], strict, lambda i: (
         f"The output of the user-provided function is independent of input {i}. This is not allowed in strict mode."))
     return _unpack([o.detach() for o in outputs], is_out_tuple), _unpack(result, is_in_tuple)
@@ -148,14 +153,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     (v may be None when there is one input of one element). Computed from the Jacobian."""
     _no_graph(create_graph, "jvp")
     is_in_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
-    if v is None:
-        if len(ins) != 1 or ins[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
-        v = (ins[0].detach() * 0 + 1,)
-    else:
-        _, v = _as_tuple(v, "v", "jvp")
-        _validate_v(v, ins, is_in_tuple)
+    v = _v_or_one(v, ins, is_in_tuple, "jvp", "the input to the user-provided function is a single Tensor")
     is_out_tuple, outputs, jac = _jacobian_blocks(func, ins, strict, "jvp")
     from ..tensor import Tensor
     result = []

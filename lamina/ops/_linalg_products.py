@@ -9,7 +9,7 @@ from ..tensor import Tensor
 from ._core import broadcast_error, dim_arg, make, unbroadcast
 from ._linalg_common import _mT
 from .arithmetic import type_name
-from .linalg import matmul
+from .linalg import check_batched_operands, matmul
 
 
 # ---- cross, tensordot, multi_dot -----------------------------------------------------------------
@@ -205,13 +205,7 @@ def _input_grad(g, shape, beta):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """out_b = beta · input_b + alpha · batch1_b @ batch2_b for each of the b matrices."""
     b1, b2 = batch1._data, batch2._data
-    if b1.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
-    if b2.ndim != 3:
-        raise RuntimeError("batch2 must be a 3D tensor")
-    if b1.shape[0] != b2.shape[0] or b1.shape[2] != b2.shape[1]:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b1.shape[0]}, "
-                           f"{b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+    check_batched_operands(b1, b2)
     out = _scaled_sum(input, np.matmul(b1, b2), beta, alpha, (batch1, batch2))
     a_shape = input._data.shape
 

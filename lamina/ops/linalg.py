@@ -155,9 +155,8 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):
-    """Batched matrix × matrix: (b, n, m) @ (b, m, p) → (b, n, p), no broadcasting."""
-    a, b = input._data, mat2._data
+def check_batched_operands(a, b):
+    """PyTorch's checks on bmm's (and baddbmm's) two stacks of matrices, in its order and words."""
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if b.ndim != 3:
@@ -165,6 +164,12 @@ def bmm(input, mat2):
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+
+
+def bmm(input, mat2):
+    """Batched matrix × matrix: (b, n, m) @ (b, m, p) → (b, n, p), no broadcasting."""
+    a, b = input._data, mat2._data
+    check_batched_operands(a, b)
     _check(a, b)
     return _matmul_batched(input, mat2, a, b, "BmmBackward0")
 
