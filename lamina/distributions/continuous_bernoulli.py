@@ -1,12 +1,12 @@
 """Continuous Bernoulli distribution on [0, 1] (a properly normalised pixel likelihood for VAEs)."""
 import math
-from numbers import Number
 
 import lamina
 from ..tensor import Size
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _size, broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits
+from ._parametrization import ProbsOrLogitsParam
+from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs
 
 __all__ = ["ContinuousBernoulli"]
 
@@ -18,7 +18,7 @@ def _bce_logits(logits, target):
     return binary_cross_entropy_with_logits(logits, target, reduction="none")
 
 
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(ProbsOrLogitsParam, ExponentialFamily):
     """Continuous Bernoulli: p(x) = C(λ) λ^x (1-λ)^(1-x) on [0, 1].
 
     Near λ = 1/2 (inside `lims`) the normaliser C and the moments use Taylor expansions, since the
@@ -33,41 +33,22 @@ class ContinuousBernoulli(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if probs is not None else logits
-        (param,) = broadcast_all(given)
+        (param,) = self._set_probs_or_logits(probs, logits)
         if probs is not None:
             if validate_args is not None and not bool(self.arg_constraints["probs"].check(param).all()):
                 raise ValueError("The parameter probs has invalid values")
-            param = clamp_probs(param)
-            self.probs = param
-        else:
-            self.logits = param
-        self._param = param
+            self.probs = self._param = clamp_probs(param)
         self._lims = lims
-        super().__init__(Size() if isinstance(given, Number) else param.size(), validate_args=validate_args)
+        super().__init__(param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded(ContinuousBernoulli, _size(batch_shape), _instance, (("probs", ()), ("logits", ())))
+        new = self._expand_param(ContinuousBernoulli, batch_shape, _instance)
         new._lims = self._lims
-        new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
         return new
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
 
     @lazy_property
     def probs(self):
         return clamp_probs(logits_to_probs(self.logits, is_binary=True))
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     def _stable(self):
         return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])

@@ -3,7 +3,8 @@ import lamina
 from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from ._parametrization import ProbsOrLogitsParam
+from .utils import lazy_property
 
 __all__ = ["NegativeBinomial"]
 
@@ -13,7 +14,7 @@ def _logsigmoid(x):
     return logsigmoid(x)
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(ProbsOrLogitsParam, Distribution):
     """Successes before `total_count` failures, each trial succeeding with probability `probs`.
 
     P(k) = Γ(k + r) / (k! Γ(r)) · p^k (1-p)^r
@@ -27,37 +28,12 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self._param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self._param = self.logits
-        self.total_count = self.total_count.type_as(self._param)
+        total_count, param = self._set_probs_or_logits(probs, logits, total_count)
+        self.total_count = total_count.type_as(param)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded(NegativeBinomial, batch_shape, _instance,
-                             (("total_count", ()), ("probs", ()), ("logits", ())))
-        new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
-        return new
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
+        return self._expand_param(NegativeBinomial, batch_shape, _instance, (("total_count", ()),))
 
     @property
     def mean(self):

@@ -1,0 +1,56 @@
+"""The probs-or-logits parametrisation shared by the Bernoulli-like and categorical distributions."""
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+
+def _check_one_of(probs, logits):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+class ProbsOrLogits:
+    """Mixin: the distribution is given exactly one of `probs` / `logits` and derives the other lazily.
+
+    `_is_binary` picks sigmoid (a probability per element) or softmax (over the last dim).
+    """
+    _is_binary = True
+
+    def _set_probs_or_logits(self, probs, logits, *others):
+        """Broadcast the given parameter with `others`, keep it as self.probs or self.logits; returns
+        the broadcast `others` followed by the parameter."""
+        _check_one_of(probs, logits)
+        values = broadcast_all(*others, probs if probs is not None else logits)
+        if probs is not None:
+            self.probs = values[-1]
+        else:
+            self.logits = values[-1]
+        return values
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self._is_binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self._is_binary)
+
+
+class ProbsOrLogitsParam(ProbsOrLogits):
+    """ProbsOrLogits that also remembers the given parameter as `_param` (param_shape, _new)."""
+
+    def _set_probs_or_logits(self, probs, logits, *others):
+        values = super()._set_probs_or_logits(probs, logits, *others)
+        self._param = values[-1]
+        return values
+
+    def _expand_param(self, cls, batch_shape, _instance, names=(), extra=()):
+        """expand() for parameters of shape batch_shape (+ `extra` for probs/logits), `names` others."""
+        new = self._expanded(cls, batch_shape, _instance, names + (("probs", extra), ("logits", extra)))
+        new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
+        return new
+
+    def _new(self, *args, **kwargs):
+        return self._param.new(*args, **kwargs)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
