@@ -54,3 +54,19 @@ class ProbsOrLogitsParam(ProbsOrLogits):
     @property
     def param_shape(self):
         return self._param.size()
+
+
+class FromBaseDist:
+    """Mixin for relaxed distributions built on a base distribution that holds temperature/probs/logits."""
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs

@@ -6,12 +6,13 @@ from ..random import rng
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import _size, lazy_property, logits_to_probs, probs_to_logits
+from ._parametrization import ProbsOrLogitsParam, _check_one_of
+from .utils import _size
 
 __all__ = ["Categorical"]
 
 
-class Categorical(Distribution):
+class Categorical(ProbsOrLogitsParam, Distribution):
     """Categorical distribution: index k with probability probs[..., k].
 
     Args:
@@ -21,10 +22,10 @@ class Categorical(Distribution):
     """
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    _is_binary = False
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        _check_one_of(probs, logits)
         if probs is not None:
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")
@@ -40,30 +41,13 @@ class Categorical(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded(Categorical, batch_shape, _instance,
-                             (("probs", (self._num_events,)), ("logits", (self._num_events,))))
-        new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
+        new = self._expand_param(Categorical, batch_shape, _instance, extra=(self._num_events,))
         new._num_events = self._num_events
         return new
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):
@@ -101,3 +85,41 @@ class Categorical(Distribution):
     def enumerate_support(self, expand=True):
         values = lamina.arange(self._num_events, dtype=lamina.long).view((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+class _WrapsCategorical:
+    """Mixin for distributions built on a Categorical `_categorical` (K = its last dim is the event)."""
+
+    def _init_categorical(self, probs, logits, validate_args):
+        self._categorical = Categorical(probs, logits)
+        Distribution.__init__(self, self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                              validate_args=validate_args)
+
+    def _expand_categorical(self, cls, batch_shape, _instance, copied=()):
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = _size(batch_shape)
+        for name in copied:
+            setattr(new, name, getattr(self, name))
+        new._categorical = self._categorical.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _new(self, *args, **kwargs):
+        return self._categorical._new(*args, **kwargs)
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape

@@ -2,7 +2,7 @@
 import lamina
 from ..tensor import Size
 from . import constraints
-from .categorical import Categorical
+from .categorical import _WrapsCategorical
 from .distribution import Distribution
 from .utils import _size
 
@@ -14,7 +14,7 @@ def _one_hot(indices, n, like):
     return one_hot(indices, n).to(like)
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(_WrapsCategorical, Distribution):
     """Categorical distribution with one-hot samples of length K.
 
     Args:
@@ -26,36 +26,10 @@ class OneHotCategorical(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
+        self._init_categorical(probs, logits, validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(OneHotCategorical, _instance)
-        batch_shape = _size(batch_shape)
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    def _new(self, *args, **kwargs):
-        return self._categorical._new(*args, **kwargs)
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
+        return self._expand_categorical(OneHotCategorical, batch_shape, _instance)
 
     @property
     def mean(self):

@@ -5,7 +5,7 @@ from . import constraints
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from ._parametrization import ProbsOrLogitsParam
+from ._parametrization import FromBaseDist, ProbsOrLogitsParam
 from .utils import broadcast_all, clamp_probs
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
@@ -44,7 +44,7 @@ class LogitRelaxedBernoulli(ProbsOrLogitsParam, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(FromBaseDist, TransformedDistribution):
     """Relaxed Bernoulli: samples in (0, 1) that approach {0, 1} as the temperature goes to 0, with
     gradients to probs/logits (rsample).
 
@@ -61,15 +61,3 @@ class RelaxedBernoulli(TransformedDistribution):
 
     def expand(self, batch_shape, _instance=None):
         return super().expand(batch_shape, _instance=self._get_checked_instance(RelaxedBernoulli, _instance))
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
