@@ -4,7 +4,7 @@ import warnings
 import lamina
 from ..tensor import Size, Tensor
 from . import constraints
-from .utils import _size, lazy_property
+from .utils import _size, broadcast_all, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -152,6 +152,14 @@ class Distribution:
             raise NotImplementedError(f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom "
                                       "__init__ method must also define a custom .expand() method.")
         return self.__new__(type(self)) if _instance is None else _instance
+
+    def _init_params(self, validate_args, **params):
+        """__init__ for parameters that broadcast together to the batch shape (numbers become tensors
+        of the first tensor's dtype); each is kept as an attribute of its name."""
+        values = broadcast_all(*params.values())
+        for name, value in zip(params, values):
+            setattr(self, name, value)
+        Distribution.__init__(self, values[0].size(), validate_args=validate_args)
 
     def _expanded(self, cls, batch_shape, _instance, names, event_shape=Size()):
         """expand() for the distributions whose parameters all have shape batch_shape + extra dims."""

@@ -1,6 +1,4 @@
 """Gamma distribution, and the reparameterized standard-gamma sampler it shares with Beta/Dirichlet."""
-from numbers import Number
-
 import numpy as np
 
 import lamina
@@ -9,7 +7,6 @@ from ..random import rng
 from ..tensor import Size
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
 
 __all__ = ["Gamma"]
 
@@ -63,9 +60,7 @@ class Gamma(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
-        super().__init__(Size() if scalar else self.concentration.size(), validate_args=validate_args)
+        self._init_params(validate_args, concentration=concentration, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Gamma, batch_shape, _instance, (("concentration", ()), ("rate", ())))

@@ -1,6 +1,4 @@
 """Poisson distribution."""
-from numbers import Number
-
 import lamina
 from ..tensor import Size
 from . import constraints
@@ -20,8 +18,7 @@ class Poisson(ExponentialFamily):
     support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        super().__init__(Size() if isinstance(rate, Number) else self.rate.size(), validate_args=validate_args)
+        self._init_params(validate_args, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(Poisson, batch_shape, _instance, (("rate", ()),))

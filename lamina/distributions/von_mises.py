@@ -8,7 +8,7 @@ from ..random import rng
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property
+from .utils import lazy_property
 
 __all__ = ["VonMises"]
 
@@ -53,8 +53,7 @@ class VonMises(Distribution):
     has_rsample = False
 
     def __init__(self, loc, concentration, validate_args=None):
-        self.loc, self.concentration = broadcast_all(loc, concentration)
-        super().__init__(self.loc.shape, Size(), validate_args)
+        self._init_params(validate_args, loc=loc, concentration=concentration)
 
     def log_prob(self, value):
         if self._validate_args:
