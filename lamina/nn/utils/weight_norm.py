@@ -87,10 +87,16 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Fold `<name>_g` and `<name>_v` back into one parameter `<name>`."""
+    return remove_hook_reparametrization(module, name, WeightNorm, "weight_norm")
+
+
+def remove_hook_reparametrization(module, name, kind, label):
+    """Undo the hook-based reparametrization `kind` (WeightNorm, SpectralNorm) of `name`: its hook
+    folds the parameters back and leaves; PyTorch's ValueError when there is none."""
     for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{label} of '{name}' not found in {module}")
 
