@@ -3,7 +3,7 @@ import math
 
 import lamina
 from ..tensor import Size
-from . import constraints
+from ._loc_scale import LocScale
 from .distribution import Distribution
 
 __all__ = ["Cauchy"]
@@ -11,29 +11,16 @@ __all__ = ["Cauchy"]
 _LOG_PI = math.log(math.pi)
 
 
-class Cauchy(Distribution):
+class Cauchy(LocScale, Distribution):
     """Cauchy (Lorentz) distribution: p(x) = 1 / (π γ (1 + ((x - loc)/γ)²)).
 
     Args:
         loc (float or Tensor): the median. scale (float or Tensor): half width γ (> 0).
     """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self._init_params(validate_args, loc=loc, scale=scale)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(Cauchy, batch_shape, _instance, (("loc", ()), ("scale", ())))
 
     @property
     def mean(self):
         return lamina.full(self._extended_shape(), float("nan"), dtype=self.loc.dtype)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -1,34 +1,21 @@
 """Laplace (double exponential) distribution."""
 import lamina
 from ..tensor import Size
-from . import constraints
+from ._loc_scale import LocScale
 from .distribution import Distribution
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocScale, Distribution):
     """Laplace distribution: p(x) = exp(-|x - loc| / scale) / (2 scale).
 
     Args:
         loc (float or Tensor): location. scale (float or Tensor): scale b (> 0).
     """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self._init_params(validate_args, loc=loc, scale=scale)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(Laplace, batch_shape, _instance, (("loc", ()), ("scale", ())))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

@@ -3,7 +3,7 @@ import math
 
 import lamina
 from ..tensor import Size
-from . import constraints
+from ._loc_scale import LocScale
 from .exp_family import ExponentialFamily
 from .utils import _standard_normal
 
@@ -13,7 +13,7 @@ _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 _INV_SQRT2 = 1 / math.sqrt(2)
 
 
-class Normal(ExponentialFamily):
+class Normal(LocScale, ExponentialFamily):
     """Normal distribution N(loc, scale²).
 
     p(x) = exp(-(x - loc)² / (2 scale²)) / (scale √(2π))
@@ -22,22 +22,9 @@ class Normal(ExponentialFamily):
         loc (float or Tensor): mean.
         scale (float or Tensor): standard deviation (> 0).
     """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self._init_params(validate_args, loc=loc, scale=scale)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded(Normal, batch_shape, _instance, (("loc", ()), ("scale", ())))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property
