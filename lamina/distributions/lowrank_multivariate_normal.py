@@ -1,16 +1,12 @@
 """Multivariate normal with a low-rank-plus-diagonal covariance W Wᵀ + diag(D)."""
-import math
-
 import lamina
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .multivariate_normal import _batch_mahalanobis, _batch_mv
+from .multivariate_normal import _LOG_2PI, _GaussianVector, _batch_mahalanobis, _batch_mv, _check_loc
 from .utils import _size, _standard_normal, lazy_property
 
 __all__ = ["LowRankMultivariateNormal"]
-
-_LOG_2PI = math.log(2 * math.pi)
 
 
 def _batch_capacitance_tril(W, D):
@@ -31,7 +27,7 @@ def _batch_lowrank_mahalanobis(W, D, x, capacitance_tril):
     return (x.pow(2) / D).sum(-1) - _batch_mahalanobis(capacitance_tril, Wt_Dinv_x)
 
 
-class LowRankMultivariateNormal(Distribution):
+class LowRankMultivariateNormal(_GaussianVector, Distribution):
     """Multivariate normal N(loc, W Wᵀ + diag(D)) with W of rank m (cheap when m ≪ n).
 
     Args:
@@ -42,12 +38,9 @@ class LowRankMultivariateNormal(Distribution):
     """
     arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.independent(constraints.real, 2),
                        "cov_diag": constraints.independent(constraints.positive, 1)}
-    support = constraints.real_vector
-    has_rsample = True
 
     def __init__(self, loc, cov_factor, cov_diag, validate_args=None):
-        if loc.dim() < 1:
-            raise ValueError("loc must be at least one-dimensional.")
+        _check_loc(loc)
         event_shape = loc.shape[-1:]
         if cov_factor.dim() < 2:
             raise ValueError("cov_factor must be at least two-dimensional, with optional leading batch dimensions")
@@ -81,17 +74,6 @@ class LowRankMultivariateNormal(Distribution):
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    def _full(self, m):
-        return m.expand(self._batch_shape + self._event_shape + self._event_shape)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @lazy_property
     def variance(self):

@@ -37,7 +37,29 @@ def _precision_to_scale_tril(P):
     return lamina.linalg.solve_triangular(L_inv, eye, upper=False)
 
 
-class MultivariateNormal(Distribution):
+def _check_loc(loc):
+    if loc.dim() < 1:
+        raise ValueError("loc must be at least one-dimensional.")
+
+
+class _GaussianVector:
+    """What the multivariate normals share: real vectors, reparameterized, mean = mode = loc."""
+    support = constraints.real_vector
+    has_rsample = True
+
+    def _full(self, m):
+        return m.expand(self._batch_shape + self._event_shape + self._event_shape)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+
+class MultivariateNormal(_GaussianVector, Distribution):
     """Multivariate normal N(loc, Σ), Σ given as covariance_matrix, precision_matrix (Σ⁻¹) or
     scale_tril (lower-triangular L with Σ = L Lᵀ); exactly one of them.
 
@@ -50,12 +72,9 @@ class MultivariateNormal(Distribution):
     arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
                        "precision_matrix": constraints.positive_definite,
                        "scale_tril": constraints.lower_cholesky}
-    support = constraints.real_vector
-    has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
-        if loc.dim() < 1:
-            raise ValueError("loc must be at least one-dimensional.")
+        _check_loc(loc)
         if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
             raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
         for name, m in (("scale_tril", scale_tril), ("covariance_matrix", covariance_matrix),
@@ -84,9 +103,6 @@ class MultivariateNormal(Distribution):
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
         return new
 
-    def _full(self, m):
-        return m.expand(self._batch_shape + self._event_shape + self._event_shape)
-
     @lazy_property
     def scale_tril(self):
         return self._full(self._unbroadcasted_scale_tril)
@@ -99,14 +115,6 @@ class MultivariateNormal(Distribution):
     @lazy_property
     def precision_matrix(self):
         return self._full(lamina.cholesky_inverse(self._unbroadcasted_scale_tril))
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
