@@ -1,4 +1,5 @@
 """The probs-or-logits parametrisation shared by the Bernoulli-like and categorical distributions."""
+from .distribution import Distribution
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
@@ -25,6 +26,11 @@ class ProbsOrLogits:
             self.logits = values[-1]
         return values
 
+    def _init_probs_or_logits(self, probs, logits, validate_args):
+        """__init__ when probs/logits is the only tensor parameter: it sets the batch shape."""
+        (param,) = self._set_probs_or_logits(probs, logits)
+        Distribution.__init__(self, param.size(), validate_args=validate_args)
+
     @lazy_property
     def logits(self):
         return probs_to_logits(self.probs, is_binary=self._is_binary)
@@ -41,6 +47,13 @@ class ProbsOrLogitsParam(ProbsOrLogits):
         values = super()._set_probs_or_logits(probs, logits, *others)
         self._param = values[-1]
         return values
+
+    def _init_counts(self, total_count, probs, logits, validate_args):
+        """__init__ of the count distributions: total_count broadcasts with, and takes the dtype of,
+        probs/logits."""
+        total_count, param = self._set_probs_or_logits(probs, logits, total_count)
+        self.total_count = total_count.type_as(param)
+        Distribution.__init__(self, param.size(), validate_args=validate_args)
 
     def _expand_param(self, cls, batch_shape, _instance, names=(), extra=()):
         """expand() for parameters of shape batch_shape (+ `extra` for probs/logits), `names` others."""

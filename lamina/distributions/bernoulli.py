@@ -26,8 +26,7 @@ class Bernoulli(ProbsOrLogitsParam, ExponentialFamily):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        (param,) = self._set_probs_or_logits(probs, logits)
-        super().__init__(param.size(), validate_args=validate_args)
+        self._init_probs_or_logits(probs, logits, validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_param(Bernoulli, batch_shape, _instance)

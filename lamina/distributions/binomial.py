@@ -29,9 +29,7 @@ class Binomial(ProbsOrLogitsParam, Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        total_count, param = self._set_probs_or_logits(probs, logits, total_count)
-        self.total_count = total_count.type_as(param)
-        super().__init__(self._param.size(), validate_args=validate_args)
+        self._init_counts(total_count, probs, logits, validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_param(Binomial, batch_shape, _instance, (("total_count", ()),))

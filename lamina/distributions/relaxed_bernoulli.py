@@ -22,8 +22,7 @@ class LogitRelaxedBernoulli(ProbsOrLogitsParam, Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self.temperature = temperature
-        (param,) = self._set_probs_or_logits(probs, logits)
-        super().__init__(param.size(), validate_args=validate_args)
+        self._init_probs_or_logits(probs, logits, validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._expand_param(LogitRelaxedBernoulli, batch_shape, _instance)
