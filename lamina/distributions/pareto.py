@@ -3,7 +3,7 @@ from . import constraints
 from .exponential import Exponential
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
-from .utils import _size, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Pareto"]
 
@@ -22,11 +22,7 @@ class Pareto(TransformedDistribution):
                          [ExpTransform(), AffineTransform(loc=0, scale=self.scale)], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Pareto, _instance)
-        batch_shape = _size(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        new.alpha = self.alpha.expand(batch_shape)
-        return super().expand(batch_shape, _instance=new)
+        return self._expand_own(Pareto, batch_shape, _instance, ("scale", "alpha"))
 
     @property
     def mean(self):

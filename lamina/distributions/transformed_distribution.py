@@ -60,6 +60,14 @@ class TransformedDistribution(Distribution):
         new._validate_args = self._validate_args
         return new
 
+    def _expand_own(self, cls, batch_shape, _instance, names):
+        """expand() for a subclass that also keeps its own parameters `names` (of shape batch_shape)."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = _size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        return TransformedDistribution.expand(self, batch_shape, _instance=new)
+
     @constraints.dependent_property(is_discrete=False)
     def support(self):
         if not self.transforms:
