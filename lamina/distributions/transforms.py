@@ -118,14 +118,23 @@ class _InverseTransform(Transform):
         return f"{type(self).__name__}({self._inv_t!r})"
 
 
-class ExpTransform(Transform):
+class _Parameterless(Transform):
+    """A transform without parameters: equal to any instance of its class (the one deriving from this)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if _Parameterless in cls.__bases__:
+            cls._equal_class = cls
+
+    def __eq__(self, other):
+        return isinstance(other, self._equal_class)
+
+
+class ExpTransform(_Parameterless):
     """y = exp(x)."""
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
 
     def _call(self, x):
         return x.exp()
@@ -137,13 +146,10 @@ class ExpTransform(Transform):
         return x
 
 
-class AbsTransform(Transform):
+class AbsTransform(_Parameterless):
     """y = |x| (not injective: the inverse returns the nonnegative branch)."""
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
 
     def _call(self, x):
         return x.abs()
@@ -152,14 +158,11 @@ class AbsTransform(Transform):
         return y
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_Parameterless):
     """y = sigmoid(x), kept inside (0, 1) so the inverse stays finite."""
     domain = constraints.real
     codomain = constraints.unit_interval
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
 
     def _call(self, x):
         fi = lamina.finfo(x.dtype)
@@ -175,14 +178,11 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_Parameterless):
     """y = tanh(x) (squashed Gaussian policies)."""
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
 
     def _call(self, x):
         return x.tanh()
@@ -425,14 +425,11 @@ class PowerTransform(Transform):
     inverse_shape = forward_shape
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(_Parameterless):
     """y = log(1 + exp(x))."""
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
 
     def _call(self, x):
         from ..nn.functional import softplus
@@ -446,13 +443,10 @@ class SoftplusTransform(Transform):
         return -softplus(-x)
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_Parameterless):
     """y = softmax(x) over the last dim (not injective; the inverse returns log y)."""
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
 
     def _call(self, x):
         probs = (x - x.max(-1, True)[0]).exp()
@@ -474,15 +468,12 @@ def _clipped_sigmoid(x):
     return lamina.clamp(lamina.sigmoid(x), min=fi.tiny, max=1.0 - fi.eps)
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(_Parameterless):
     """A bijection from R^(K-1) onto the K-simplex by stick breaking: each coordinate takes a
     sigmoid fraction of what the previous ones left."""
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
 
     @staticmethod
     def _offset(n, like, base):
@@ -518,13 +509,10 @@ class StickBreakingTransform(Transform):
         return tuple(shape[:-1]) + (shape[-1] - 1,)
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(_Parameterless):
     """Unconstrained square matrix -> lower-triangular with positive diagonal (exp of the diagonal)."""
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
 
     def _call(self, x):
         return x.tril(-1) + lamina.diag_embed(x.diagonal(dim1=-2, dim2=-1).exp())
