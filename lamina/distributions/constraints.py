@@ -228,19 +228,22 @@ class _Multinomial(Constraint):
         return (x >= 0).all(dim=-1) & (x.sum(dim=-1) <= self.upper_bound)
 
 
+def _is_lower(value):
+    return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
+
+
 class _LowerTriangular(Constraint):
     event_dim = 2
 
     def check(self, value):
-        return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
+        return _is_lower(value)
 
 
 class _LowerCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
-        lower = (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
-        return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+        return _is_lower(value) & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
 
 
 class _Square(Constraint):
@@ -257,21 +260,22 @@ class _Symmetric(_Square):
             return square
         return lamina.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
 
+    def _if_symmetric(self, value, test):
+        # the matrix test only runs (and is only meaningful) once every matrix is symmetric
+        sym = _Symmetric.check(self, value)
+        if not bool(sym.all()):
+            return sym
+        return test(value)
+
 
 class _PositiveSemidefinite(_Symmetric):
     def check(self, value):
-        sym = super().check(value)
-        if not bool(sym.all()):
-            return sym
-        return lamina.linalg.eigvalsh(value).ge(0).all(-1)
+        return self._if_symmetric(value, lambda v: lamina.linalg.eigvalsh(v).ge(0).all(-1))
 
 
 class _PositiveDefinite(_Symmetric):
     def check(self, value):
-        sym = super().check(value)
-        if not bool(sym.all()):
-            return sym
-        return lamina.linalg.cholesky_ex(value).info.eq(0)
+        return self._if_symmetric(value, lambda v: lamina.linalg.cholesky_ex(v).info.eq(0))
 
 
 dependent = _Dependent()
