@@ -55,10 +55,13 @@ class ProbsOrLogitsParam(ProbsOrLogits):
         self.total_count = total_count.type_as(param)
         Distribution.__init__(self, param.size(), validate_args=validate_args)
 
-    def _expand_param(self, cls, batch_shape, _instance, names=(), extra=()):
-        """expand() for parameters of shape batch_shape (+ `extra` for probs/logits), `names` others."""
+    def _expand_param(self, cls, batch_shape, _instance, names=(), extra=(), copied=()):
+        """expand() for parameters of shape batch_shape (+ `extra` for probs/logits), `names` others;
+        the attributes `copied` are shared as they are."""
         new = self._expanded(cls, batch_shape, _instance, names + (("probs", extra), ("logits", extra)))
         new._param = new.__dict__["probs"] if "probs" in self.__dict__ else new.__dict__["logits"]
+        for name in copied:
+            setattr(new, name, getattr(self, name))
         return new
 
     def _new(self, *args, **kwargs):

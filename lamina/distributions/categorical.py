@@ -41,9 +41,8 @@ class Categorical(ProbsOrLogitsParam, Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expand_param(Categorical, batch_shape, _instance, extra=(self._num_events,))
-        new._num_events = self._num_events
-        return new
+        return self._expand_param(Categorical, batch_shape, _instance, extra=(self._num_events,),
+                                  copied=("_num_events",))
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):

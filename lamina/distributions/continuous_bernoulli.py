@@ -42,9 +42,7 @@ class ContinuousBernoulli(ProbsOrLogitsParam, ExponentialFamily):
         super().__init__(param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expand_param(ContinuousBernoulli, batch_shape, _instance)
-        new._lims = self._lims
-        return new
+        return self._expand_param(ContinuousBernoulli, batch_shape, _instance, copied=("_lims",))
 
     @lazy_property
     def probs(self):

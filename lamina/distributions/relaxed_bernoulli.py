@@ -25,9 +25,7 @@ class LogitRelaxedBernoulli(ProbsOrLogitsParam, Distribution):
         self._init_probs_or_logits(probs, logits, validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expand_param(LogitRelaxedBernoulli, batch_shape, _instance)
-        new.temperature = self.temperature
-        return new
+        return self._expand_param(LogitRelaxedBernoulli, batch_shape, _instance, copied=("temperature",))
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
