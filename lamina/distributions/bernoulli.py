@@ -4,14 +4,9 @@ from ..tensor import Size
 from . import constraints
 from .exp_family import ExponentialFamily
 from ._parametrization import ProbsOrLogitsParam
-from .utils import broadcast_all
+from .utils import _bce_logits, broadcast_all
 
 __all__ = ["Bernoulli"]
-
-
-def _bce_logits(logits, target):
-    from ..nn.functional import binary_cross_entropy_with_logits
-    return binary_cross_entropy_with_logits(logits, target, reduction="none")
 
 
 class Bernoulli(ProbsOrLogitsParam, ExponentialFamily):
@@ -59,5 +54,4 @@ class Bernoulli(ProbsOrLogitsParam, ExponentialFamily):
         return _bce_logits(self.logits, self.probs)
 
     def enumerate_support(self, expand=True):
-        values = lamina.arange(2, dtype=self._param.dtype).view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+        return self._enumerated(lamina.arange(2, dtype=self._param.dtype), expand)

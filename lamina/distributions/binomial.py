@@ -78,5 +78,4 @@ class Binomial(ProbsOrLogitsParam, Distribution):
         total = int(self.total_count.max())
         if not self.total_count.min() == total:
             raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
-        values = lamina.arange(1 + total, dtype=self._param.dtype).view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+        return self._enumerated(lamina.arange(1 + total, dtype=self._param.dtype), expand)

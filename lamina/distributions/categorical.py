@@ -82,8 +82,7 @@ class Categorical(ProbsOrLogitsParam, Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
-        values = lamina.arange(self._num_events, dtype=lamina.long).view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+        return self._enumerated(lamina.arange(self._num_events, dtype=lamina.long), expand)
 
 
 class _WrapsCategorical:

@@ -6,16 +6,11 @@ from ..tensor import Size
 from . import constraints
 from .exp_family import ExponentialFamily
 from ._parametrization import ProbsOrLogitsParam
-from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs
+from .utils import _bce_logits, broadcast_all, clamp_probs, lazy_property, logits_to_probs
 
 __all__ = ["ContinuousBernoulli"]
 
 _LOG2 = math.log(2.0)
-
-
-def _bce_logits(logits, target):
-    from ..nn.functional import binary_cross_entropy_with_logits
-    return binary_cross_entropy_with_logits(logits, target, reduction="none")
 
 
 class ContinuousBernoulli(ProbsOrLogitsParam, ExponentialFamily):

@@ -116,6 +116,11 @@ class Distribution:
     def entropy(self):
         raise NotImplementedError
 
+    def _enumerated(self, values, expand):
+        """enumerate_support from the 1-D support `values`: along a new leading dim, over the batch."""
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
     def perplexity(self):
         return lamina.exp(self.entropy())
 

@@ -4,7 +4,7 @@ from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
 from ._parametrization import ProbsOrLogits
-from .utils import broadcast_all
+from .utils import _bce_logits, broadcast_all
 
 __all__ = ["Geometric"]
 
@@ -58,5 +58,4 @@ class Geometric(ProbsOrLogits, Distribution):
         return value * (-probs).log1p() + self.probs.log()
 
     def entropy(self):
-        from ..nn.functional import binary_cross_entropy_with_logits
-        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+        return _bce_logits(self.logits, self.probs) / self.probs

@@ -32,6 +32,11 @@ def _sum_rightmost(value, dim):
     return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
 
 
+def _bce_logits(logits, target):
+    from ..nn.functional import binary_cross_entropy_with_logits
+    return binary_cross_entropy_with_logits(logits, target, reduction="none")
+
+
 def logits_to_probs(logits, is_binary=False):
     if is_binary:
         return lamina.sigmoid(logits)
