@@ -173,6 +173,10 @@ class Distribution:
         for name, extra in names:
             if name in self.__dict__:
                 setattr(new, name, self.__dict__[name].expand(batch_shape + extra))
+        return self._init_expanded(new, batch_shape, event_shape)
+
+    def _init_expanded(self, new, batch_shape, event_shape=Size()):
+        """Set up `new`, an expanded copy of self, without validating again: it validates as self does."""
         Distribution.__init__(new, batch_shape, event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

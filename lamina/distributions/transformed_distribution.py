@@ -56,9 +56,7 @@ class TransformedDistribution(Distribution):
             shape = _size(t.inverse_shape(shape))
         new.base_dist = self.base_dist.expand(shape[:len(shape) - len(self.base_dist.event_shape)])
         new.transforms = self.transforms
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._init_expanded(new, batch_shape, self.event_shape)
 
     def _expand_own(self, cls, batch_shape, _instance, names):
         """expand() for a subclass that also keeps its own parameters `names` (of shape batch_shape)."""
