@@ -82,7 +82,7 @@ def set_num_threads(n):
 
 
 _LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training",
-         "linalg", "special", "func", "distributions", "testing"}
+         "linalg", "special", "func", "distributions", "testing", "jit"}
 _LAZY_FUNCS = {
     "save": ("lamina.io", "save"), "load": ("lamina.io", "load"),
     "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),
