@@ -595,3 +595,21 @@ def test_grad_mode_is_per_thread(lib):
     assert lib.is_grad_enabled()
     assert seen == {"a start": True, "b start": True, "a inside": False, "b inside": False,
                     "a end": True, "b end": True}
+
+
+@pytest.mark.parametrize("expr", ["(x * 2).sum()", "(2 * x).sum()", "(x / 2).sum()", "x.sum() * 3", "(x - 2).sum()",
+                                  "(x + 2).sum()", "(x * x).sum()", "x.exp().sum()", "(x ** 2).sum()"])
+def test_second_backward_without_retain_graph_as_torch(expr):
+    # PyTorch frees a node's saved values (a multiplier or divisor counts) after backward, so a
+    # second backward raises; nodes that saved nothing (add, sub, sum) can run again
+    outcomes = []
+    for lib in (torch, lamina):
+        x = lib.ones(3, requires_grad=True)
+        y = eval(expr)
+        y.backward()
+        try:
+            y.backward()
+            outcomes.append(("ran", x.grad.tolist()))
+        except RuntimeError as e:
+            outcomes.append(("raised", str(e)[:60]))
+    assert outcomes[0] == outcomes[1]

@@ -213,7 +213,8 @@ def mul(input, other):
 
     def backward(g):
         return (g * y,)
-    return make(x * y, (input,), backward, "MulBackward0")
+    # saved=(): the scalar counts as saved, as in PyTorch, so a second backward raises there too
+    return make(x * y, (input,), backward, "MulBackward0", saved=())
 
 
 def _mul_general(input, other, x, y):
@@ -265,7 +266,7 @@ def div(input, other, *, rounding_mode=None):
 
     def backward(g):
         return (g / y,)
-    return make(x / y, (input,), backward, "DivBackward0")
+    return make(x / y, (input,), backward, "DivBackward0", saved=())  # the divisor counts as saved (as mul's)
 
 
 divide = true_divide = div
