@@ -164,3 +164,25 @@ def test_clip_grad_norm_deprecated_alias():
     with pytest.warns(FutureWarning, match="deprecated"):
         norm = lamina.nn.utils.clip_grad_norm(p, 1.0)
     assert abs(norm.item() - 12 ** 0.5) < 1e-5 and abs(p.grad.norm().item() - 1.0) < 1e-4
+
+
+DEVICE_CASES = [
+    "repr(L.device('cuda:1'))", "str(L.device('cuda', 0))", "repr(L.device('cpu'))", "L.device('cpu') == 'cpu'",
+    "L.device('cuda:0') == L.device('cuda', 0)", "L.device('cuda') == L.device('cuda:0')",
+    "L.ones(2).device == L.device('cpu')", "L.device('xyz')", "L.device('cuda:x')", "L.ones(2).to('cuda')",
+    "L.ones(2, device='cuda')", "L.ones(2).cuda()", "L.nn.Linear(2, 2).cuda()", "L.nn.Linear(2, 2).to('cuda:1')",
+    "L.ones(2).to(L.device('cuda', 0))", "L.ones(2).to('mps')", "L.ones(2).to(0)", "str(L.ones(2).to('cpu').device)",
+    "str(L.zeros(2, device=L.device('cpu')).device)",
+]
+
+
+@pytest.mark.parametrize("code", DEVICE_CASES)
+def test_devices_behave_like_a_cpu_build_of_torch(code):
+    # any device can be named (code builds torch.device('cuda') unconditionally); putting a tensor
+    # or a module there raises what a CPU build of PyTorch raises
+    def outcome(L):
+        try:
+            return "ok", str(eval(code))
+        except Exception as e:
+            return type(e).__name__, str(e)
+    assert outcome(lamina) == outcome(torch)

@@ -69,11 +69,16 @@ def _check_location(loc):
     if isinstance(loc, bytes):
         loc = loc.decode("ascii", "replace")
     if isinstance(loc, str) or isinstance(loc, device):
-        device(loc)  # raises for anything but the CPU
+        where = device(loc)
     elif isinstance(getattr(loc, "type", None), str):  # a torch.device
-        device(str(loc))
+        where = device(str(loc))
     else:
         raise TypeError(f"map_location: expected a string or a device, got {type(loc).__name__}")
+    if where.type != "cpu":
+        raise RuntimeError(f"Attempting to deserialize object on a {where.type.upper()} device but "
+                           f"torch.{where.type}.is_available() is False. If you are running on a CPU-only machine, "
+                           "please use torch.load with map_location=torch.device('cpu') to map your storages to the "
+                           "CPU.")
 
 
 def _check_map_location(map_location):

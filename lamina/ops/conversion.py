@@ -1,5 +1,7 @@
 """dtype conversion and copies: to, type, float/double/long/..., clone, contiguous.
 A cast is differentiable between float dtypes (the gradient is cast back)."""
+from numbers import Integral
+
 import numpy as np
 
 from .. import _dtype
@@ -32,7 +34,8 @@ def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False, me
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, (str, _device_cls)) and not (isinstance(a, str) and a in _dtype._NAMES):
+        elif isinstance(a, (str, _device_cls, Integral)) and not (isinstance(a, str) and a in _dtype._NAMES) \
+                and a is not True and a is not False:  # (bool and int are this module's casters here)
             check_device(a)
         elif a is not None:
             dtype = a
@@ -96,7 +99,7 @@ def cpu(input, memory_format=None):
 
 
 def cuda(input, *args, **kwargs):
-    raise RuntimeError("lamina runs on the CPU only: Tensor.cuda() is not available")
+    raise AssertionError("Torch not compiled with CUDA enabled")  # a CPU build's answer
 
 
 def _new(fill):

@@ -390,7 +390,7 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        raise RuntimeError("lamina runs on the CPU only: Module.cuda() is not available")
+        raise AssertionError("Torch not compiled with CUDA enabled")  # a CPU build's answer
 
     def share_memory(self):
         return self

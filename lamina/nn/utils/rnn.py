@@ -49,7 +49,7 @@ class PackedSequence(_PackedSequence):
         return self.to(*args, **kwargs)
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("lamina runs on the CPU only: PackedSequence.cuda() is not available")
+        raise AssertionError("Torch not compiled with CUDA enabled")  # a CPU build's answer
 
     def double(self):
         return self.to(dtype=_dtype("float64"))
