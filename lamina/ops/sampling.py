@@ -254,10 +254,10 @@ def _grid_sample(input, grid, mode, padding_mode, align_corners):
         taps = [lo + b for lo, b in zip(lows, bits)]
         factors = [(c - lo) if b else (lo + 1 - c) for c, lo, b in zip(coords, lows, bits)]
         vals, valid, safe = _gather(x, n_idx, taps, sizes)
-        corners.append((bits, factors, vals, valid, safe))
+        corners.append((bits, factors, np.prod(factors, axis=0)[..., None], vals, valid, safe))
     out = 0
-    for bits, factors, vals, valid, safe in corners:
-        out = out + vals * np.prod(factors, axis=0)[..., None]
+    for bits, factors, weight, vals, valid, safe in corners:
+        out = out + vals * weight
     out = np.ascontiguousarray(np.moveaxis(np.asarray(out, x.dtype), -1, 1))
 
     def backward(gy):
@@ -265,11 +265,11 @@ def _grid_sample(input, grid, mode, padding_mode, align_corners):
         gx = gg = None
         if input._requires_grad:
             gx = np.zeros_like(x)
-            for bits, factors, vals, valid, safe in corners:
-                _scatter(gx, n_idx, safe, valid, gy_last * np.prod(factors, axis=0)[..., None])
+            for bits, factors, weight, vals, valid, safe in corners:
+                _scatter(gx, n_idx, safe, valid, gy_last * weight)
         if grid._requires_grad:
             gg = np.zeros_like(g)
-            for bits, factors, vals, valid, safe in corners:
+            for bits, factors, _, vals, valid, safe in corners:
                 v = np.einsum("...c,...c->...", vals, gy_last)  # this corner's value · upstream gradient
                 for k in range(d):
                     others = [f for j, f in enumerate(factors) if j != k]
