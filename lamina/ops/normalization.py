@@ -11,6 +11,7 @@ import numpy as np
 
 from ..tensor import Size, Tensor
 from ._core import make
+from .arithmetic import type_name
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
            "local_response_norm"]
@@ -93,11 +94,6 @@ def _channel_view(t, bshape):
 
 
 # ---- batch norm ------------------------------------------------------------------------------
-def type_name(dt):
-    from .arithmetic import type_name
-    return type_name(dt)
-
-
 def _mixed_dtype(x, *params):
     """PyTorch's CPU norm kernels take parameters of the input's dtype, or float32 ones for a
     float16 input; anything else is an error (no silent promotion)."""
