@@ -30,7 +30,8 @@ warnings.filterwarnings("ignore", message=r"(divide by zero|overflow|underflow|i
                         category=RuntimeWarning, module=r"lamina(\.|$)")
 
 _TYPE_NAME = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-              "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+              "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "uint16": "UInt16",
+              "uint32": "UInt32", "uint64": "UInt64"}
 
 
 def type_name(np_dtype):

@@ -11,16 +11,13 @@ import math
 import numpy as np
 
 from ._core import make
+from .arithmetic import type_name
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
            "channel_shuffle", "native_channel_shuffle"]
 
 _MODES_NEED = {"linear": 1, "bilinear": 2, "trilinear": 3}  # bicubic on 3-D/5-D gets PyTorch's generic error
-
-
-_TORCH_TYPE = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-               "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
 def _check_integer(x, dim, mode):
@@ -37,7 +34,7 @@ def _check_integer(x, dim, mode):
         kernel = f"upsample_{'nearest' if nearest else 'bilinear'}2d_channels_last"
     else:
         kernel = "compute_indices_weights_" + ("nearest" if nearest else "cubic" if mode == "bicubic" else "linear")
-    raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_TYPE.get(x.dtype.name, x.dtype.name)}\'')
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(x.dtype)}\'')
 
 
 def _scale_value(scale, n, o, dt):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..tensor import Size, Tensor
 from ._core import make
+from .arithmetic import type_name
 from .linalg import matmul
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -20,9 +21,7 @@ __all__ = ["affine_grid", "grid_sample"]
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
                   "Please specify align_corners=True if the old behavior is desired. See the documentation of "
                   "grid_sample for details.")
-_CUBIC_A = -0.75
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}  # the cubic convolution kernel's parameter, PyTorch's (and OpenCV's) choice
+_CUBIC_A = -0.75  # the cubic convolution kernel's parameter, PyTorch's (and OpenCV's) choice
 
 
 def _quiet(backward):
@@ -182,8 +181,7 @@ def _check(input, grid, mode, padding_mode):
                          f"'reflection', but got: '{padding_mode}'")
     x, g = input._data, grid._data
     if x.dtype != g.dtype:
-        raise RuntimeError(f"expected scalar type {_TYPE_NAMES.get(x.dtype.name, x.dtype.name)} but found "
-                           f"{_TYPE_NAMES.get(g.dtype.name, g.dtype.name)}")
+        raise RuntimeError(f"expected scalar type {type_name(x.dtype)} but found {type_name(g.dtype)}")
     sizes = f"input with sizes {list(x.shape)} and grid with sizes {list(g.shape)}"
     if x.shape[0] != g.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got {sizes}")
@@ -202,7 +200,7 @@ def _check(input, grid, mode, padding_mode):
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if x.dtype.kind != "f":
         kernel = "grid_sampler_2d_cpu_kernel_impl" if x.ndim == 4 else "grid_sampler3d_cpu"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TYPE_NAMES.get(x.dtype.name)}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(x.dtype)}'")
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
