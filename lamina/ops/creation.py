@@ -337,10 +337,45 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         n = (end - start + step - (1 if step > 0 else -1)) // step
         arr = start + np.arange(n, dtype=np.int64) * step
     else:
-        # the count and the values in float64 (PyTorch's accumulation type), rounded once at the end
         n = builtins.int(math.ceil((end - start) / step))
-        arr = start + np.arange(n, dtype=np.float64) * step
+        arr = _arange_float(start, step, n, dt)
     return _finish(arr.astype(dt, copy=False), requires_grad, device, out)
+
+
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's constant, splits a double into two 26-bit halves
+
+
+def _fma(a, b, c):
+    """a * b + c in float64 with a single rounding, as the fused multiply-add that PyTorch's
+    compiled CPU kernels use (a plain a * b + c rounds twice and differs in the last bit)."""
+    a, b, c = np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64)
+    p = a * b
+    ta, tb = a * _SPLIT, b * _SPLIT
+    ah, bh = ta - (ta - a), tb - (tb - b)
+    al, bl = a - ah, b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # p + e == a * b exactly
+    s = p + c
+    z = s - p
+    t = (p - (s - z)) + (c - z)  # s + t == p + c exactly
+    return s + (t + e)
+
+
+def _arange_float(start, step, n, dt):
+    """PyTorch's float arange on an AVX2 CPU, to the bit: in the accumulation type (float64, or
+    float32 for half), blocks of two 32-byte vectors take a base start + step * i (one fma, rounded
+    to the output type) and add j * step for the lanes j; the tail is start + step * i per element.
+    (Above 32768 elements PyTorch splits the range between its threads, which can move the blocks.)"""
+    acc = np.float32 if dt.itemsize < 4 else np.float64
+    start, step = acc(start), acc(step)
+    lanes = 32 // dt.itemsize
+    i = np.arange(n, dtype=np.float64)
+    arr = _fma(step, i, start).astype(acc).astype(dt)
+    vec = n - n % (2 * lanes)
+    if vec:
+        j = i[:vec] % lanes
+        base = arr[:vec:lanes].repeat(lanes)
+        arr[:vec] = _fma(j, step, base.astype(np.float64)).astype(acc).astype(dt)
+    return arr
 
 
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -365,16 +400,25 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         raise RuntimeError("number of steps must be non-negative")
     if steps <= 1:
         return _finish(np.full(steps, start, dtype=dt), requires_grad, device, out)
-    # PyTorch computes in the output's float type (float64 for integer outputs) and fills the
-    # first half forwards from start and the second half backwards from end.
+    # PyTorch fills the first half forwards from start and the second half backwards from end,
+    # each value one fused multiply-add in the output's float type (float64 for integer outputs,
+    # whose start and end are first truncated to integers).
+    if dt.kind in "iu":
+        start, end = builtins.int(start), builtins.int(end)
     ct = dt if dt.kind == "f" else np.dtype(np.float64)
     s, e = ct.type(start), ct.type(end)
     step = (e - s) / ct.type(steps - 1)
-    i = np.arange(steps, dtype=ct)
     half = steps // 2
-    arr = np.empty(steps, dtype=ct)
-    arr[:half] = s + step * i[:half]
-    arr[half:] = e - step * (ct.type(steps - 1) - i[half:])
+    i = np.arange(steps, dtype=np.float64)
+    if ct.itemsize >= 4:
+        arr = np.empty(steps, dtype=np.float64)
+        arr[:half] = _fma(step, i[:half], s)
+        arr[half:] = _fma(-step, (steps - 1) - i[half:], e)
+        arr = arr.astype(ct)
+    else:  # half precision: no fma; the counts are rounded to half, then each operation
+        arr = np.empty(steps, dtype=ct)
+        arr[:half] = s + step * i[:half].astype(ct)
+        arr[half:] = e - step * ((steps - 1) - i[half:]).astype(ct)
     return _finish(arr.astype(dt, copy=False), requires_grad, device, out)
 
 
