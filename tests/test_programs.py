@@ -136,7 +136,9 @@ def run_program(name, atol=1e-4, rtol=1e-4):
 
 
 @pytest.mark.parametrize("name", ["device", "quickstart", "regression", "cnn", "lstm", "custom", "sched",
-                                  "tensors", "dataset", "misc"])
+                                  "tensors", "dataset", "misc", "text_gru", "autoencoder", "transformer_cls",
+                                  "train_tricks", "checkpoint", "finetune", "hooks", "custom_function", "idioms",
+                                  "metrics", "containers", "mha", "printing"])
 def test_program_runs_as_in_torch(name):
     assert run_program(name)  # a script that emits nothing would prove nothing
 
