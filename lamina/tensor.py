@@ -377,6 +377,18 @@ class Tensor:
     __ror__ = __or__
     __rxor__ = __xor__
 
+    def __lshift__(self, other):
+        return _compare.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return _compare.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _compare.bitwise_left_shift(_core.as_tensor(other, self), self)
+
+    def __rrshift__(self, other):
+        return _compare.bitwise_right_shift(_core.as_tensor(other, self), self)
+
     def __eq__(self, other):
         return _compare.eq(self, other)
 
@@ -412,6 +424,32 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    # the other augmented assignments also write into the tensor (and so into every view of it):
+    # without them Python would rebind the name to a new tensor
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
 
     @property
     def T(self):

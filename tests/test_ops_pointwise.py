@@ -242,6 +242,49 @@ def test_bitwise_ops(op):
           grad=False)
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_shifts_match_torch(dtype):
+    """<< and >> as torch: arithmetic right shift, and a count below 0 or of the width or more
+    empties the value (-1 for negative values shifted right) instead of NumPy's undefined result."""
+    x = np.array([-7, 7, 5, 0, 100, -128, 127] if dtype != "uint8" else [200, 7, 5, 0, 100, 128, 255], dtype)
+    counts = np.array([1, 0, 3, 7, 8, 9, 70], dtype)
+    check(lambda lib, t, c: (t << c, t >> c, lib.bitwise_left_shift(t, c), t.bitwise_right_shift(c)), [x, counts],
+          grad=False)
+    check(lambda lib, t: (t << 2, t >> 1, t >> -1, t << -1, t >> 70, 1 << t.clamp(0, 5), 64 >> t.clamp(0, 5)),
+          [x], grad=False)
+    check(lambda lib, t, c: (t.reshape(7, 1) << c, t.reshape(7, 1).bitwise_left_shift(c)), [x, counts[:3]], grad=False)
+
+
+def test_augmented_assignment_writes_into_the_tensor():
+    """x &= m, x **= 2, x //= 3, ...: the tensor (and every view of it) changes, as in torch; they
+    must not rebind the name to a new tensor."""
+    def run(lib, x):
+        col = x[:, 0]
+        for op in ("&=", "|=", "^=", "//=", "%=", "**=", "<<=", ">>="):
+            ns = {"col": col}
+            exec(f"col {op} 3", ns)
+            assert ns["col"] is col
+        f = x.float()
+        g = f
+        g **= 2
+        g //= 3
+        g %= 5
+        m = x > 2
+        m &= x < 9
+        m |= x == 0
+        m ^= x == 5
+        return x, f, m
+    check(run, [np.array([[5, 6], [7, 8], [1, 0]])], grad=False)
+
+
+def test_shift_errors_match_torch():
+    check_error(lambda L: L.tensor([1.5]) >> 1, NotImplementedError, "\"rshift_cpu\" not implemented for 'Float'")
+    check_error(lambda L: L.tensor([True]) << L.tensor([True]), NotImplementedError,
+                "\"lshift_cpu\" not implemented for 'Bool'")
+    check_error(lambda L: 2 << L.tensor([1.0]), NotImplementedError, "\"lshift_cpu\" not implemented for 'Float'")
+    check_error(lambda L: L.tensor([1.0]).__iand__(1), NotImplementedError, "\"bitwise_and_cpu\" not implemented")
+
+
 def test_predicates():
     x = np.array([1.0, np.nan, np.inf, -np.inf, -0.0, 0.0], "float32")
     check(lambda lib, t: (t.isnan(), t.isinf(), t.isfinite(), t.isposinf(), t.isneginf(), t.signbit(),

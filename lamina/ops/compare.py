@@ -9,10 +9,10 @@ from ._core import binary_operands, broadcast_error, make, wrap
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
            "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isneginf", "isposinf", "isreal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
-           "bitwise_xor", "bitwise_not", "signbit", "is_nonzero"]
+           "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "signbit", "is_nonzero"]
 METHODS = list(__all__)
 INPLACE = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"]
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift"]
 
 
 def _const(arr):
@@ -49,6 +49,40 @@ logical_xor = _binary(np.logical_xor, "logical_xor")
 bitwise_and = _binary(np.bitwise_and, "bitwise_and", integral_only=True)
 bitwise_or = _binary(np.bitwise_or, "bitwise_or", integral_only=True)
 bitwise_xor = _binary(np.bitwise_xor, "bitwise_xor", integral_only=True)
+
+
+def _shift(left, kernel):
+    def op(input, other):
+        if not isinstance(input, Tensor):
+            input = wrap(np.asarray(input))
+        if isinstance(other, (int, np.integer)) and not isinstance(other, (bool, np.bool_)):
+            other = wrap(np.asarray(other, dtype=np.int64))  # a count like -1 wraps into uint8, as in torch
+        x, y, dt = binary_operands(input, other)
+        if dt.kind not in "iu":
+            from .arithmetic import type_name
+            raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{type_name(dt)}'")
+        bits = dt.itemsize * 8
+        y = np.asarray(y)
+        try:
+            # a shift by a negative count or by the width or more empties the value (right shifts
+            # of negative numbers leave -1), where C and NumPy leave it undefined
+            out_of_range = (y < 0) | (y >= bits)
+            if left:
+                r = np.where(out_of_range, dt.type(0), np.left_shift(x, np.where(out_of_range, 0, y).astype(dt)))
+            else:
+                r = np.right_shift(x, np.where(out_of_range, bits - 1, y).astype(dt))
+                if dt.kind == "u":
+                    r = np.where(out_of_range, dt.type(0), r)
+        except ValueError:
+            raise broadcast_error(x.shape, y.shape) from None
+        return _const(np.asarray(r, dtype=dt))
+    return op
+
+
+bitwise_left_shift = _shift(True, "lshift")
+bitwise_left_shift.__doc__ = "input << other for integer tensors, elementwise; bits shifted past the width are lost."
+bitwise_right_shift = _shift(False, "rshift")
+bitwise_right_shift.__doc__ = "input >> other for integer tensors, elementwise (arithmetic: the sign is kept)."
 
 
 def logical_not(input):
