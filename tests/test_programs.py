@@ -123,12 +123,17 @@ def run_program(name, atol=1e-4, rtol=1e-4):
     with open(os.path.join(PROGRAMS, name + ".py")) as f:
         src = f.read()
     weights = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with tempfile.TemporaryDirectory() as d:
-            expected = _run(src, torch, weights, d)
-        with tempfile.TemporaryDirectory() as d:
-            got = _run(src, lamina, weights, d)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with tempfile.TemporaryDirectory() as d:
+                expected = _run(src, torch, weights, d)
+            with tempfile.TemporaryDirectory() as d:
+                got = _run(src, lamina, weights, d)
+    finally:  # a script that stops half-way must not leave its global settings to the next one
+        for lib in (torch, lamina):
+            lib.set_default_dtype(lib.float32)
+            lib.set_printoptions(profile="default")
     assert [n for n, _ in got] == [n for n, _ in expected]
     for (name, a), (_, b) in zip(expected, got):
         _compare(a, b, name, atol, rtol)
@@ -138,7 +143,8 @@ def run_program(name, atol=1e-4, rtol=1e-4):
 @pytest.mark.parametrize("name", ["device", "quickstart", "regression", "cnn", "lstm", "custom", "sched",
                                   "tensors", "dataset", "misc", "text_gru", "autoencoder", "transformer_cls",
                                   "train_tricks", "checkpoint", "finetune", "hooks", "custom_function", "idioms",
-                                  "metrics", "containers", "mha", "printing"])
+                                  "metrics", "containers", "mha", "printing", "mistakes", "norm_cnn", "rnn_cells",
+                                  "data_pipeline", "init_schemes", "interop", "print_objects", "gan_vae", "tabular"])
 def test_program_runs_as_in_torch(name):
     assert run_program(name)  # a script that emits nothing would prove nothing
 
