@@ -28,7 +28,14 @@ ADVANCED = [("T", [0, 1, 1]), (("T", [1, 0]), ("T", [2, 1])), (("T", [1, 0]), sl
             (slice(None), ("T", [0, 2, 0])), (slice(None), ("T", [[0, 2], [1, 1]])), ("B", [True, False]),
             ("B", [[True, False, True], [False, False, True]]), [0, 1], [[0, 1], [1, 2]], ("T", [-1]),
             (1, ("T", [0, 2])), (("T", [0]), slice(1, None), ("T", [1])),
-            (("T", [[0], [1]]), ("T", [[0, 1]])), ("T", []), (Ellipsis, ("T", [3, 0, 3]))]
+            (("T", [[0], [1]]), ("T", [[0, 1]])), ("T", []), (Ellipsis, ("T", [3, 0, 3])),
+            # PyTorch takes integers first (select), so an integer, a slice and a tensor index keep
+            # the tensor's dims in place: x[0, :, [1, 3]] is (3, 2) where NumPy gives (2, 3)
+            (0, slice(None), ("T", [1, 3])), (("T", 0), slice(None), ("T", [1, 3])), (0, slice(None), [1, 3]),
+            (-1, slice(None), ("T", [[1], [3]])), (0, None, slice(None), ("T", [1, 2])),
+            (0, Ellipsis, ("T", [1, 2])), (None, 1, slice(1, None), ("T", [0, 0, 3])),
+            (1, ("B", [[True, False, True, True], [False, True, True, False], [True, True, True, True]])),
+            (("T", [1, 0]), 2, slice(0, 2)), (("B", [True, False]), 1, ("T", [0, 2]))]
 
 
 def name_of(t):
@@ -100,7 +107,8 @@ def test_index_errors_match_torch(expr, exc, msg):
 
 SETITEM = [(0, 5.0), ((slice(None), 1), ("V", (2, 4))), ((0, slice(1, 3)), ("V", (2, 4))),
            (("T", [1, 0]), ("V", (3, 4))), (("B", [True, False]), 0.5), ((Ellipsis, 0), ("V", (2, 3))),
-           ((1, ("T", [0, 2])), ("V", (4,)))]
+           ((1, ("T", [0, 2])), ("V", (4,))), ((0, slice(None), ("T", [1, 3])), ("V", (3, 2))),
+           ((1, slice(1, None), ("T", [[0], [2]])), ("V", (2, 2, 1)))]
 
 
 @pytest.mark.parametrize("spec, value", SETITEM, ids=repr)
@@ -117,6 +125,50 @@ def test_setitem_on_non_leaf_gradients_match_torch(spec, value):
 def test_setitem_accumulate_and_index_put_():
     check(lambda lib, x, v: (x * 1).index_put_((lib.tensor([0, 0, 1]),), v, accumulate=True), [(3, 2), (3, 2)])
     check(lambda lib, x, v: (x * 1).index_put((lib.tensor([0, 2]),), v), [(3, 2), (2, 2)])
+    # index_put counts a 0-d tensor as a tensor index (x[...] = v takes it as an integer)
+    check(lambda lib, x, v: (x * 1).index_put((lib.tensor(1), lib.tensor([0, 1, 0])), v, accumulate=True),
+          [(3, 2, 2), (3, 2)])
+
+
+def test_setitem_without_grad_uses_torch_dim_order():
+    def fn(lib, v):
+        x = lib.zeros(2, 3, 4)
+        x[0, :, [1, 3]] = v
+        x[1, :, lib.tensor([0])] += 1
+        return x
+    check(fn, [(3, 2)], grad=False)
+
+
+def test_put_matches_torch():
+    check(lambda lib, x, s: x.put(lib.tensor([0, 5, 5, -1]), s), [(2, 3), (4,)])
+    check(lambda lib, x, s: lib.put(x, lib.tensor([[0, 5], [5, -2]]), s, accumulate=True), [(2, 3), (2, 2)])
+    check(lambda lib, x, s: (x * 1).put_(lib.tensor([1, 2]), s), [(4,), (2,)])
+
+
+@pytest.mark.parametrize("shape, wrap", [((3, 3), False), ((5, 2), True), ((5, 2), False), ((2, 4), False),
+                                         ((2, 2, 2), False), ((7, 3), True)])
+def test_fill_diagonal_matches_torch(shape, wrap):
+    t_out, l_out = check(lambda lib, x: (x * 1).fill_diagonal_(-2.5, wrap=wrap), [shape])
+    assert l_out.grad_fn.name() == t_out.grad_fn.name()
+    check(lambda lib, x: x.fill_diagonal_(7, wrap=wrap), [np.zeros(shape, "int64")], grad=False)
+
+
+@pytest.mark.parametrize("expr, exc, msg", [
+    ("lib.zeros(2).put_(lib.tensor([2]), lib.tensor([1.]))", IndexError,
+     r"out of range: tried to access index 2 on a tensor of 2 elements\."),
+    ("lib.zeros(2).put_(lib.tensor([1.]), lib.tensor([1.]))", RuntimeError,
+     "put_\\(\\): Expected a long tensor for index, but got Float"),
+    ("lib.zeros(2).put_(lib.tensor([1, 0]), lib.tensor([1.]))", IndexError,
+     r"put_\(\): Expected source and index to have the same number of elements, but got source.numel\(\) = 1"),
+    ("lib.zeros(2).put_(lib.tensor([1]), lib.tensor([1.], dtype=lib.float64))", RuntimeError,
+     "self and source expected to have the same dtype, but got self.dtype = Float and source.dtype = Double"),
+    ("lib.ones(3).fill_diagonal_(0)", RuntimeError, "dimensions must larger than 1"),
+    ("lib.ones(2, 3, 4).fill_diagonal_(0)", RuntimeError, "all dimensions of input must be of equal length"),
+])
+def test_put_and_fill_diagonal_errors_match_torch(expr, exc, msg):
+    for lib in (torch, lamina):
+        with pytest.raises(exc, match=msg):
+            eval(expr)
 
 
 def test_setitem_without_grad_writes_in_place_and_bumps_version():

@@ -7,10 +7,11 @@ from ..tensor import Tensor
 from ._core import as_tensor, broadcast_error, dim_arg, make, unbroadcast
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "masked_fill", "masked_select", "take",
-           "nonzero", "index_add", "index_fill", "argwhere", "index_copy", "take_along_dim"]
+           "nonzero", "index_add", "index_fill", "argwhere", "index_copy", "take_along_dim", "put"]
 METHODS = list(__all__) + ["index_put"]
-INPLACE = ["masked_fill", "scatter", "scatter_add", "index_add", "index_fill", "index_copy",
-           ("index_put_", lambda self, indices, values, accumulate=False: _index_put_(self, indices, values, accumulate))]
+INPLACE = ["masked_fill", "scatter", "scatter_add", "index_add", "index_fill", "index_copy", "put",
+           ("index_put_", lambda self, indices, values, accumulate=False: _index_put_(self, indices, values, accumulate)),
+           ("fill_diagonal_", lambda self, fill_value, wrap=False: _fill_diagonal_(self, fill_value, wrap))]
 
 
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_))
@@ -62,10 +63,38 @@ def _convert(index):
     return tuple(out), basic
 
 
+def _is_int_index(i):
+    return ((isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+            or (isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu"))
+
+
+def _torch_order(x, idx):
+    """(view, index) such that view[index] is PyTorch's x[idx]. PyTorch takes integer indices
+    first (as select), then indexes with the tensors; NumPy counts an integer among tensor indices
+    as one more advanced index, so x[0, :, [1, 3]] of a (2, 3, 4) array has shape (2, 3) there and
+    (3, 2) in PyTorch. The integers become a basic-index view, the rest indexes that view."""
+    if len(idx) < 2 or not (any(_is_int_index(i) for i in idx)
+            and any(isinstance(i, np.ndarray) and not _is_int_index(i) for i in idx)
+            and not any(isinstance(i, (bool, np.bool_)) for i in idx)):
+        return x, idx
+    first, then = [], []
+    for i in idx:
+        if _is_int_index(i):
+            first.append(int(i))
+        elif isinstance(i, np.ndarray):  # a mask covers as many dims as it has
+            first.extend([slice(None)] * (i.ndim if i.dtype == np.bool_ else 1))
+            then.append(i)
+        else:
+            first.append(i)
+            then.append(i if i is Ellipsis else slice(None))
+    return x[tuple(first)], tuple(then)
+
+
 def _index(x, idx):
-    """x[idx] with PyTorch's IndexError wording (NumPy's differs)."""
+    """x[idx] with PyTorch's order of dims and IndexError wording (NumPy's differ)."""
     try:
-        return x[idx]
+        v, j = _torch_order(x, idx)
+        return v[j]
     except IndexError as err:
         raise _torch_index_error(x, idx, str(err)) from None
 
@@ -116,7 +145,7 @@ def getitem(input, index):
 
     def backward(g):
         gx = np.zeros(shape, dtype=g.dtype)
-        np.add.at(gx, idx, g)
+        np.add.at(*_torch_order(gx, idx), g)
         return (gx,)
     return make(out, (input,), backward, "IndexBackward0")
 
@@ -157,13 +186,14 @@ def setitem(input, index, value):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.")
         try:
-            target[idx] = v
+            view, j = _torch_order(target, idx)
+            view[j] = v
         except IndexError as err:
             raise _torch_index_error(target, idx, str(err)) from None
         except ValueError as err:
             if "broadcast" not in str(err):
                 raise
-            region = np.shape(target[idx])
+            region = np.shape(view[j])
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
                                f"indexing result of shape {list(region)}") from None
         input._version[0] += 1
@@ -172,7 +202,7 @@ def setitem(input, index, value):
         from .random_ops import copy_
         copy_(getitem(input, index), value if isinstance(value, Tensor) else as_tensor(value, input))
         return
-    apply_inplace(input, index_put, index, value)
+    apply_inplace(input, _index_put, index, value, False, True)
     if input.grad_fn is not None and _basic_name(idx, tuple(i for i in idx if not isinstance(i, np.ndarray)),
                                                  input._data.shape) != "AliasBackward0":
         input.grad_fn._name = "CopySlices"  # PyTorch indexes a view first, then puts into it
@@ -180,6 +210,11 @@ def setitem(input, index, value):
 
 def index_put(input, indices, values, accumulate=False):
     """Out-of-place `x[indices] = values` (differentiable in both x and values)."""
+    return _index_put(input, indices, values, accumulate, False)
+
+
+def _index_put(input, indices, values, accumulate, select_ints):
+    """index_put, or with select_ints the put of x[index] = v, whose integers select first."""
     x = input._data
     idx, _ = _convert(indices)
     values_t = as_tensor(values, input)
@@ -187,22 +222,26 @@ def index_put(input, indices, values, accumulate=False):
     if v.dtype != x.dtype:
         v = v.astype(x.dtype)
     out = x.copy()
+    order = _torch_order if select_ints else (lambda a, i: (a, i))
+    view, j = order(out, idx)
     if accumulate:
-        np.add.at(out, idx, v)
+        np.add.at(view, j, v)
     else:
-        out[idx] = v
-    target_shape = np.shape(out[idx])
+        view[j] = v
+    target_shape = np.shape(view[j])
 
     def backward(g):
         gx = None
         if input._requires_grad:
             gx = g.copy() if not accumulate else g
             if not accumulate:
-                gx[idx] = 0
+                gview, gj = order(gx, idx)
+                gview[gj] = 0
         gv = None
         if values_t._requires_grad:
             from ._core import unbroadcast
-            gv = unbroadcast(np.broadcast_to(g[idx], target_shape), v.shape)
+            gview, gj = order(g, idx)
+            gv = unbroadcast(np.broadcast_to(gview[gj], target_shape), v.shape)
         return gx, gv
     return make(out, (input, values_t), backward, "IndexPutBackward0")
 
@@ -210,6 +249,66 @@ def index_put(input, indices, values, accumulate=False):
 def _index_put_(self, indices, values, accumulate):
     from .inplace import apply_inplace
     return apply_inplace(self, index_put, tuple(indices), values, accumulate)
+
+
+def put(input, index, source, accumulate=False):
+    """A copy of input with the elements at the flat positions `index` (as if input were 1-D)
+    set to `source` (added to them with accumulate=True)."""
+    from .arithmetic import type_name
+    x, idx, src = input._data, index._data, source._data
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {type_name(idx.dtype)}")
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{type_name(x.dtype)} and source.dtype = {type_name(src.dtype)}")
+    if src.size != idx.size:
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {src.size}, index.numel() = {idx.size}")
+    n = x.size
+    flat = idx.reshape(-1)
+    bad = (flat < -n) | (flat >= n)
+    if bad.any():
+        raise IndexError(f"out of range: tried to access index {flat[bad][0]} on a tensor of {n} elements.")
+    flat = np.where(flat < 0, flat + n, flat)
+    out = x.copy()
+    if accumulate:
+        np.add.at(out.reshape(-1), flat, src.reshape(-1))
+    else:
+        out.reshape(-1)[flat] = src.reshape(-1)
+
+    def backward(g):
+        gx = None
+        if input._requires_grad:
+            gx = g
+            if not accumulate:
+                gx = g.copy()
+                gx.reshape(-1)[flat] = 0
+        gs = g.reshape(-1)[flat].reshape(src.shape) if source._requires_grad else None
+        return gx, gs
+    return make(out, (input, source), backward, "PutBackward0")
+
+
+def _fill_diagonal(input, fill_value, wrap):
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if x.ndim > 2 and len(set(x.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    out = x.copy()
+    np.fill_diagonal(out, fill_value, wrap=wrap)  # NumPy's rule for tall matrices is PyTorch's
+
+    def backward(g):
+        gx = g.copy()
+        np.fill_diagonal(gx, 0, wrap=wrap)
+        return (gx,)
+    return make(out, (input,), backward, "CopySlices")
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    """Fill the main diagonal (of a 2-D tensor, or of an n-D one with equal sizes) in place;
+    wrap=True restarts it below a tall matrix's square top, every N + 1 rows."""
+    from .inplace import apply_inplace
+    return apply_inplace(self, _fill_diagonal, fill_value, wrap)
 
 
 _C_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
