@@ -82,6 +82,12 @@ def check_named(fn, specs, dtype="float32", **kw):
     ((2, 3), lambda x: x.swapaxes(0, 1)),
     ((2, 3, 4), lambda x: x.tile((2,))),
     ((2, 3), lambda x: x.ravel()),
+    # as methods, flip and tile also take their dims one by one (the functions do not)
+    ((2, 3, 4), lambda x: x.flip(0, 2)),
+    ((2, 3, 4), lambda x: x.flip(dims=[1])),
+    ((2, 3), lambda x: x.tile(2, 1)),
+    ((2, 3), lambda x: x.tile(3)),
+    ((2, 3), lambda x: x.tile(dims=(1, 2, 2))),
 ])
 def test_unary_shape_ops_match_torch(case, dtype):
     shape, fn = case

@@ -14,9 +14,12 @@ __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose
            "broadcast_to", "broadcast_tensors", "atleast_1d", "atleast_2d", "ravel", "diag", "tril", "triu",
            "diagonal", "expand_copy", "meshgrid"]
 METHODS = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims",
-           "permute", "movedim", "moveaxis", "t", "split", "chunk", "unbind", "flip", "fliplr", "flipud",
-           "roll", "tile", "narrow", "select", "broadcast_to", "ravel", "diag", "tril", "triu", "diagonal",
-           "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "unfold"]
+           "permute", "movedim", "moveaxis", "t", "split", "chunk", "unbind", "fliplr", "flipud",
+           "roll", "narrow", "select", "broadcast_to", "ravel", "diag", "tril", "triu", "diagonal",
+           "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "unfold",
+           # as methods they also take the dims one by one: x.flip(0, 1), x.tile(2, 1)
+           ("flip", lambda self, *dims, **kw: flip(self, *(dims if len(dims) < 2 else (dims,)), **kw)),
+           ("tile", lambda self, *dims, **kw: tile(self, *(dims if len(dims) < 2 else (dims,)), **kw))]
 INPLACE = ["tril", "triu",
            ("t_", lambda self: _inplace_view(self, t)),
            ("transpose_", lambda self, dim0, dim1: _inplace_view(self, transpose, dim0, dim1)),
@@ -293,7 +296,7 @@ def repeat(input, *sizes):
 
 
 def tile(input, dims):
-    dims = tuple(dims)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
