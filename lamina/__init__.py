@@ -12,6 +12,7 @@ from ._tensor_str import set_printoptions
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
+from ._tensor_types import CPU_TYPES as _CPU_TYPES
 
 from .ops.arithmetic import *  # noqa: F401,F403
 from .ops.compare import *  # noqa: F401,F403
@@ -50,6 +51,7 @@ int8 = _dtype.int8
 uint8 = _dtype.uint8
 bool = _dtype.bool_
 dtype = _dtype.dtype
+globals().update(_CPU_TYPES)  # FloatTensor, LongTensor, ...: the legacy typed tensor classes
 
 
 def is_tensor(obj):

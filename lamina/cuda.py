@@ -75,3 +75,11 @@ def reset_peak_memory_stats(device=None):
 
 init = current_device = get_device_name = get_device_properties = get_device_capability = set_device = \
     current_stream = Stream = Event = _no_cuda
+
+
+def _typed_classes():
+    from ._tensor_types import CUDA_TYPES
+    return CUDA_TYPES
+
+
+globals().update(_typed_classes())  # torch.cuda.FloatTensor and friends: they exist, and refuse to build

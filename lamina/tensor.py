@@ -47,7 +47,7 @@ class Tensor:
         Tensor([1, 2]) copies data as float32."""
         if not args:
             args = (0,)
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):  # a Size is a shape, a tuple is data
             arr = np.array(args[0]._data if isinstance(args[0], Tensor) else args[0],
                            dtype=_dtype.get_default_dtype().np)
         else:

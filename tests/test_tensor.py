@@ -220,6 +220,33 @@ def test_legacy_constructor():
         assert lib.Tensor(2, 3).shape == (2, 3) and lib.Tensor(2, 3).dtype == lib.float32
         assert lib.Tensor([1, 2]).tolist() == [1.0, 2.0] and lib.Tensor([1, 2]).dtype == lib.float32
         assert lib.Tensor().shape == (0,)
+        assert lib.Tensor(lib.Size([2, 3])).shape == (2, 3) and lib.Tensor((2, 3)).tolist() == [2.0, 3.0]
+
+
+@pytest.mark.parametrize("expr", [
+    "lib.FloatTensor(2, 3).zero_()", "lib.FloatTensor([1, 2])", "lib.LongTensor([1.7, -2.5])",
+    "lib.LongTensor(np.array([1.5]))", "lib.DoubleTensor((2,))", "lib.FloatTensor(lib.Size([2, 3])).zero_()",
+    "lib.FloatTensor()", "lib.ByteTensor([1, 2])", "lib.BoolTensor([1, 0])", "lib.HalfTensor([1.5])",
+    "lib.IntTensor([[1], [2]])", "lib.ShortTensor([3])", "lib.CharTensor([-3])", "lib.LongTensor(3).fill_(1)",
+    "lib.FloatTensor(lib.tensor([1.5]))", "lib.zeros(2).type(lib.LongTensor)", "lib.ones(2).type(lib.DoubleTensor)",
+])
+def test_legacy_typed_tensors_match_torch(expr):
+    """torch.FloatTensor(...), torch.LongTensor(...), x.type(torch.LongTensor): old tutorials' spelling."""
+    t, lt = (eval(expr, {"lib": lib, "np": np}) for lib in LIBS)
+    assert str(lt.dtype) == str(t.dtype) and lt.tolist() == t.tolist() and not lt.requires_grad
+
+
+def test_legacy_typed_tensor_classes_behave_like_torch():
+    for lib in LIBS:
+        assert isinstance(lib.zeros(2), lib.FloatTensor) and not isinstance(lib.zeros(2), lib.LongTensor)
+        assert isinstance(lib.tensor([1]), lib.LongTensor) and not isinstance(lib.zeros(2), lib.cuda.FloatTensor)
+        assert repr(lib.FloatTensor) == "<class 'torch.FloatTensor'>" and lib.FloatTensor.dtype == lib.float32
+        assert repr(lib.cuda.LongTensor) == "<class 'torch.cuda.LongTensor'>" and lib.FloatTensor.is_cuda is False
+        assert not issubclass(lib.FloatTensor, lib.Tensor)
+        with pytest.raises(TypeError, match="type torch.cuda.FloatTensor not available. Torch not compiled with CUDA"):
+            lib.cuda.FloatTensor([1.0])
+        with pytest.raises(TypeError):
+            lib.FloatTensor(lib.tensor([1]))
 
 
 def test_dtypes_are_exposed_like_torch():

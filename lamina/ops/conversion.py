@@ -58,6 +58,9 @@ def type(input, dtype=None, non_blocking=False):
         return "torch." + _TENSOR_TYPES[input._data.dtype.name]
     if isinstance(dtype, str) and dtype.split(".")[-1] in _BY_TYPE_NAME:
         dtype = _BY_TYPE_NAME[dtype.split(".")[-1]]
+    from .._tensor_types import _TensorType
+    if isinstance(dtype, _TensorType):  # x.type(torch.LongTensor)
+        dtype = dtype.dtype
     return to(input, dtype)
 
 
