@@ -144,7 +144,8 @@ def run_program(name, atol=1e-4, rtol=1e-4):
                                   "tensors", "dataset", "misc", "text_gru", "autoencoder", "transformer_cls",
                                   "train_tricks", "checkpoint", "finetune", "hooks", "custom_function", "idioms",
                                   "metrics", "containers", "mha", "printing", "mistakes", "norm_cnn", "rnn_cells",
-                                  "data_pipeline", "init_schemes", "interop", "print_objects", "gan_vae", "tabular"])
+                                  "data_pipeline", "init_schemes", "interop", "print_objects", "gan_vae", "tabular",
+                                  "old_style"])
 def test_program_runs_as_in_torch(name):
     assert run_program(name)  # a script that emits nothing would prove nothing
 
