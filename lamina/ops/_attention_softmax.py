@@ -70,17 +70,27 @@ def _softmax(scores, axis, masked, safe):
     array `scores()` returns, in place. Returns (weights, shifted): shifted is True when the sums
     ruled out the shortcut, so the scores were computed again and their row max subtracted.
     masked and safe as in _shifted_exp_sums."""
+    s, z, shifted = _exp_weights(scores, axis, masked, safe)
+    if z is not None:
+        s *= z[..., None] if axis == -1 else z[..., None, :]
+    return s, shifted
+
+
+def _exp_weights(scores, axis, masked, safe):
+    """The softmax before its division: (e, r, shifted) with e the exponentials (in place of the
+    fresh scores) and r the reciprocals of their sums over the keys `axis` (None when there are
+    no keys), so that softmax = e·r. A caller that multiplies e by values may scale the smaller
+    product instead: (e V)·r."""
     s = scores()
     if not s.shape[axis]:
-        return s, False
+        return s, None, False
     z = _exp_sums(s, axis)
     shifted = z is None
     if shifted:
         s = scores()
         z = _shifted_exp_sums(s, axis, masked, safe)
     np.reciprocal(z, out=z)
-    s *= z[..., None] if axis == -1 else z[..., None, :]
-    return s, shifted
+    return s, z, shifted
 
 
 # sums within these keep every exponential finite and the largest of each query normal (float32: 1e±19)

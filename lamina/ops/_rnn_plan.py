@@ -133,10 +133,13 @@ def _at(arr, plan, out=False, ring=None):
     if len(plan.steps) == 1:  # a cell: one view, not a list of all slots first
         st = plan.steps[0]
         return [arr[st[k] % (ring or len(arr))][..., :st[2]]]
-    if plan.uniform:
+    if plan.uniform:  # the slots are consecutive: step order is a slice of them
+        T = len(plan.steps)
+        if ring == 1:
+            return [arr[0]] * T
         views = list(arr)
-        ring = ring or len(views)
-        return [views[st[k] % ring] for st in plan.steps]
+        first = plan.steps[0][k] % len(views)
+        return views[first:first + T] if not plan.reverse else views[first::-1][:T]
     return [arr[st[k]][..., :st[2]] for st in plan.steps]
 
 
