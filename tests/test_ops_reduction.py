@@ -304,6 +304,16 @@ def test_half_precision_sums_accumulate_in_float32():
     check(lambda lib, t: (t.sum(), t.mean(), t.reshape(100, 200).sum(1)), [x], dtype="float16", grad=False)
 
 
+def test_half_precision_var_std_norm_cumsum_accumulate_in_float32():
+    """Σx² of arange(100) overflows half (65504): var, std and norm gave inf, and cumsum drifted."""
+    x = np.arange(100, dtype="float16")
+    check(lambda lib, t: (t.var(), t.std(), t.norm(), t.norm(p=1), t.norm(p=3), t.reshape(10, 10).var(1),
+                          t.reshape(10, 10).std(0, correction=0), lib.linalg.vector_norm(t), t.cumsum(0),
+                          (t / 7).cumsum(0), lib.var_mean(t)), [x], dtype="float16", grad=False)
+    y = np.array([[0.1, 0.7, -0.3], [2.5, 1.0, 0.25]], "float16")
+    check(lambda lib, t: (t.std(1), t.var(0), t.norm(dim=1), t.cumsum(1)), [y], dtype="float16")
+
+
 def test_max_min_over_a_dim_of_an_empty_tensor_with_other_dims():
     check(lambda lib, t: (tuple(t.max(1)), tuple(t.min(1, keepdim=True)), t.argmax(1), t.amax(1)),
           [np.zeros((0, 3), "float32")], grad=False)

@@ -232,6 +232,8 @@ def _moments(name, input, dim, correction):
     if dof == 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
                       "reduction factor (input numel divided by output numel).", stacklevel=3)
+    if x.dtype == np.float16:  # accumulate half precision in float32, as PyTorch does
+        x = x.astype(np.float32)
     diff = x - (_add(x, axis=axes, keepdims=True) / n if n else x)
     return diff, _add(diff * diff, axis=axes, keepdims=True), n, dof, axes
 
@@ -240,13 +242,13 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Σ(x − mean)² / (n − correction) over `dim`; correction=1 (Bessel) by default."""
     dim, keepdim, c = _var_args("var", dim, unbiased, keepdim, correction)
     diff, ss, n, dof, axes = _moments("var", input, dim, c)
-    out = ss / dof if dof else ss * float("inf") if n else ss * float("nan")
+    out = (ss / dof if dof else ss * float("inf") if n else ss * float("nan")).astype(input._data.dtype, copy=False)
     if not keepdim:
         out = out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
     scale = 2.0 / dof if dof else float("inf")
 
     def backward(g):
-        return (_keep(g, diff.shape, axes, keepdim) * diff * scale,)
+        return ((_keep(g, diff.shape, axes, keepdim) * diff * scale).astype(g.dtype, copy=False),)
     return make(out, (input,), backward, "VarBackward0", saved=(input,))
 
 
@@ -254,7 +256,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """√var over `dim`; correction=1 (Bessel) by default."""
     dim, keepdim, c = _var_args("std", dim, unbiased, keepdim, correction)
     diff, ss, n, dof, axes = _moments("std", input, dim, c)
-    out = np.sqrt(ss / dof if dof else ss * float("inf") if n else ss * float("nan"))
+    out = np.sqrt(ss / dof if dof else ss * float("inf") if n else ss * float("nan")).astype(input._data.dtype,
+                                                                                           copy=False)
     if not keepdim:
         out = out.reshape([s for i, s in enumerate(out.shape) if axes is not None and i not in axes])
     inv_dof = 1.0 / dof if dof else float("inf")
@@ -262,7 +265,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     def backward(g):
         # d std = d var / (2 std), d var = 2 (x − mean) / dof; PyTorch takes 0 where std is 0
         gs = np.where(out == 0, 0.0, g / out).astype(g.dtype, copy=False)
-        return (_keep(gs, diff.shape, axes, keepdim) * diff * inv_dof,)
+        return ((_keep(gs, diff.shape, axes, keepdim) * diff * inv_dof).astype(g.dtype, copy=False),)
     return make(out, (input,), backward, "StdBackward0", saved=(input,), save_output=True)
 
 
@@ -431,9 +434,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
         p = 2
     axes = _axes(dim, x.ndim)
-    a = np.abs(x)
+    xc = x.astype(np.float32) if x.dtype == np.float16 else x  # half accumulates in float32, as in PyTorch
+    a = np.abs(xc)
     if p == 2:
-        out = np.sqrt(_add(x * x, axis=axes, keepdims=keepdim))
+        out = np.sqrt(_add(xc * xc, axis=axes, keepdims=keepdim))
     elif p == float("inf") or p == float("-inf"):
         if x.size == 0:
             _check_nonempty("linalg.vector_norm", x, axes)
@@ -444,6 +448,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         out = _add(a, axis=axes, keepdims=keepdim)
     else:
         out = _add(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+    out = out.astype(x.dtype, copy=False)
+    a = a.astype(x.dtype, copy=False)
     in_dt = input._data.dtype
 
     def backward(g):
@@ -540,7 +546,10 @@ def cumsum(input, dim, *, dtype=None):
     else:
         out_dt = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
     xx = x if x.ndim else x.reshape(1)
-    out = np.cumsum(xx, axis=d, dtype=out_dt).reshape(x.shape)
+    if out_dt == np.float16:  # a running float32 sum, each value rounded to half, as in PyTorch
+        out = np.cumsum(xx, axis=d, dtype=np.float32).astype(np.float16).reshape(x.shape)
+    else:
+        out = np.cumsum(xx, axis=d, dtype=out_dt).reshape(x.shape)
     in_dt = x.dtype
 
     def backward(g):
