@@ -126,6 +126,15 @@ def test_softmax_family(dim, dtype):
         check(lambda lib, x: getattr(lib.nn.functional, name)(x, dim=dim), [(3, 4, 5)], dtype=dtype)
 
 
+def test_half_softmax_over_last_dim_rounds_once_like_torch():
+    """PyTorch computes a half softmax in float32 and rounds once; rounding every step in half
+    put some probabilities one unit in the last place off."""
+    for x in ([1.0, 2.0, 3.0], [[1.0, 2.0, 3.3], [0.5, -4.0, 2.0]]):
+        t = torch.softmax(torch.tensor(x, dtype=torch.float16), -1)
+        lam = lamina.softmax(lamina.tensor(x, dtype=lamina.float16), -1)
+        assert lam.dtype == lamina.float16 and lam.numpy().tolist() == t.numpy().tolist()
+
+
 def test_softmax_dtype_argument():
     check(lambda lib, x: lib.nn.functional.softmax(x, 1, dtype=lib.float64), [(2, 3)])
     check(lambda lib, x: lib.nn.functional.log_softmax(x, dim=0, dtype=lib.float64), [(2, 3)])

@@ -41,6 +41,10 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     in_dt = input._data.dtype
     if x.size == 0:
         y = x.copy()
+    elif x.dtype == np.float16:  # computed in float32 and rounded once, as PyTorch does for half
+        y = x.astype(np.float32)
+        y = np.exp(y - _max(y, axis=d, keepdims=True))
+        y = (y / _sum(y, axis=d, keepdims=True)).astype(np.float16)
     else:
         y = x - _max(x, axis=d, keepdims=True)
         np.exp(y, out=y)
