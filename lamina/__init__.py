@@ -84,12 +84,12 @@ def set_num_threads(n):
 
 
 _LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training",
-         "linalg", "special", "func", "distributions", "testing", "jit"}
+         "linalg", "special", "func", "distributions", "testing", "jit", "amp"}
 _LAZY_FUNCS = {
     "save": ("lamina.io", "save"), "load": ("lamina.io", "load"),
     "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),
     "explain": ("lamina.inspect", "explain"), "draw_graph": ("lamina.inspect", "draw_graph"),
-    "compile": ("lamina.compile", "compile"),
+    "compile": ("lamina.compile", "compile"), "autocast": ("lamina.amp", "autocast"),
 }
 
 

@@ -78,8 +78,15 @@ init = current_device = get_device_name = get_device_properties = get_device_cap
 
 
 def _typed_classes():
-    from ._tensor_types import CUDA_TYPES
+    from .._tensor_types import CUDA_TYPES
     return CUDA_TYPES
+
+
+def __getattr__(name):
+    if name == "amp":  # torch.cuda.amp loads on first use
+        import importlib
+        return importlib.import_module(f"{__name__}.amp")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 globals().update(_typed_classes())  # torch.cuda.FloatTensor and friends: they exist, and refuse to build
