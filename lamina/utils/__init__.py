@@ -1,9 +1,9 @@
-"""lamina.utils, as torch.utils: `lamina.utils.data` (datasets, DataLoader) and `hooks`.
+"""lamina.utils, as torch.utils: `lamina.utils.data` (datasets, DataLoader), `hooks` and `checkpoint`.
 
 Submodules load on first use, so `import lamina` does not pay for them."""
 import importlib as _importlib
 
-_SUBMODULES = {"data", "hooks"}
+_SUBMODULES = {"data", "hooks", "checkpoint"}
 
 
 def __getattr__(name):
