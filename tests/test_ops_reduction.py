@@ -330,3 +330,12 @@ def test_norm_matrix_order_errors_match_torch():
     check_error(lambda lib: lib.norm(lib.ones(2, 3, 4), p="nuc"), RuntimeError, "dim must be a 2-tuple. Got 0 1 2")
     check_error(lambda lib: lib.norm(lib.ones(3), p="nuc"), RuntimeError, "must have at least 2 dimensions")
     check_error(lambda lib: lib.norm(lib.ones(3, 3), p="abc"), RuntimeError, "Order abc not supported")
+
+
+def test_numpy_keyword_names_axis_and_keepdims_as_in_torch():
+    """x.sum(axis=0), x.mean(axis=1, keepdims=True), torch.cat(..., axis=1): PyTorch accepts NumPy's names."""
+    check(lambda lib, x: (x.sum(axis=0), x.mean(axis=1, keepdims=True), lib.sum(x, axis=1), x.std(axis=0),
+                          x.var(axis=1, keepdims=True), x.max(axis=1).values, x.min(axis=0, keepdims=True)[0],
+                          x.sum(dim=0, keepdims=True), x.amax(1)), [(2, 3)])
+    check(lambda lib, x: (x.argmax(axis=1), x.argmin(axis=0, keepdims=True), (x > 0).any(axis=0),
+                          (x > 0).all(axis=1, keepdims=True)), [(3, 4)], grad=False)

@@ -274,3 +274,8 @@ def test_atleast_nd_takes_several_tensors_or_a_list(name):
     check(lambda lib, *ts: getattr(lib, name)(*ts), shapes)
     check(lambda lib, *ts: getattr(lib, name)(list(ts)), shapes)
     check(lambda lib, t: getattr(lib, name)(t), [(3,)])
+
+
+def test_cat_and_stack_take_numpy_axis_keyword():
+    check(lambda lib, x, y: (lib.cat([x, y], axis=1), lib.concat([x, y], axis=0), lib.stack([x, y], axis=2)),
+          [(2, 3), (2, 3)])

@@ -99,8 +99,15 @@ def _check_nonempty(name, x, axes):
 
 # ---- sum, mean, prod ------------------------------------------------------------------------
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def _numpy_names(dim, keepdim, axis, keepdims):
+    """x.sum(axis=0, keepdims=True): PyTorch takes NumPy's keyword names for dim and keepdim."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Σ over `dim` (all dims by default). Integers and bools sum in int64."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch also accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     x = input._data
     axes = _axes(dim, x.ndim) if dim is not None else None
     if dtype is not None:
@@ -136,8 +143,10 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return make(out, (input,), backward, "NansumBackward0", saved=(input,))
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Σ / n over `dim` (all dims by default); floating-point input only (or pass dtype)."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch also accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     x = input._data
     if dtype is not None:
         x = x.astype(_dtype.to_dtype(dtype).np, copy=False)
@@ -238,8 +247,10 @@ def _moments(name, input, dim, correction):
     return diff, _add(diff * diff, axis=axes, keepdims=True), n, dof, axes
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Σ(x − mean)² / (n − correction) over `dim`; correction=1 (Bessel) by default."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch also accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     dim, keepdim, c = _var_args("var", dim, unbiased, keepdim, correction)
     diff, ss, n, dof, axes = _moments("var", input, dim, c)
     out = (ss / dof if dof else ss * float("inf") if n else ss * float("nan")).astype(input._data.dtype, copy=False)
@@ -252,8 +263,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return make(out, (input,), backward, "VarBackward0", saved=(input,))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """√var over `dim`; correction=1 (Bessel) by default."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch also accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     dim, keepdim, c = _var_args("std", dim, unbiased, keepdim, correction)
     diff, ss, n, dof, axes = _moments("std", input, dim, c)
     out = np.sqrt(ss / dof if dof else ss * float("inf") if n else ss * float("nan")).astype(input._data.dtype,
@@ -294,7 +307,9 @@ def _extreme(name, reduce, arg):
     gradient going to the index; a tensor second argument → maximum/minimum."""
     title = name.title()
 
-    def op(input, dim=None, keepdim=False, *, other=None):
+    def op(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch also accepts
+            dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor) or other is not None:
             from . import arithmetic
             return getattr(arithmetic, name + "imum")(input, dim if other is None else other)
@@ -367,7 +382,9 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 def _arg(name, np_fn):
-    def op(input, dim=None, keepdim=False):
+    def op(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch also accepts
+            dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
         x = input._data
         if x.dtype == np.bool_:
             raise RuntimeError(f"{name}(): does not support bool input")
@@ -473,7 +490,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 # ---- all, any, count_nonzero, median --------------------------------------------------------
 
 def _logical(reduce):
-    def op(input, dim=None, keepdim=False):
+    def op(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch also accepts
+            dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
         x = input._data
         out = reduce(x, axis=_axes(dim, x.ndim), keepdims=keepdim)
         return make(np.asarray(out).astype(np.uint8) if x.dtype == np.uint8 else out, (), None, "")

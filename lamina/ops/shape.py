@@ -302,7 +302,9 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0, *, out=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch also accepts
+        dim = axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -336,7 +338,9 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0, *, out=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch also accepts
+        dim = axis
     """Join equally shaped tensors along a new dimension `dim`."""
     tensors = list(tensors)
     if not tensors:
