@@ -2,7 +2,8 @@ r"""The softmax of attention on arrays, shared by every attention path: scores w
 the softmax over the keys (with or without the row-max pass), dropout on the weights, and the
 backward's dS. scaled_dot_product_attention and multi_head_attention_forward (ops/attention.py)
 build their graph nodes on it; TransformerEncoderLayer's inference fast path
-(nn/modules/_transformer_fast_path.py) runs it on transposed scores, with no graph.
+(nn/modules/_transformer_fast_path.py) takes the exponentials and their sums (_exp_weights)
+and divides the attention output instead of the weights, with no graph.
 
 Per head, rows are queries: S = (q·scale) kᵀ + mask,  P = softmax(S),  and in backward
 dS = P ⊙ (dP − rowsum(dP ⊙ P)).

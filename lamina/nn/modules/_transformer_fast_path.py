@@ -10,8 +10,10 @@ dimension, one dtype throughout, and masks of the shapes the layer-by-layer path
 other call takes that path (which also raises the errors for bad input).
 
 What it saves: one GEMM per projection, the attention scale folded into the in-projection's
-query rows, residual adds and layer norms in place on buffers it owns, ReLU's bias folded past
-it into linear2's bias (_feed_forward), and row-vector passes over grouped rows (_rows_apply)."""
+query rows, the softmax's division done on the (N, L, E) attention output instead of the
+(N, H, L, L) weights, residual adds and layer norms in place on buffers it owns, a LayerNorm bias
+that only feeds linear maps folded into their biases (_fold), ReLU's bias folded past it into
+linear2's bias (_feed_forward), and row-vector passes over grouped rows (_rows_apply)."""
 import math
 
 import numpy as np
