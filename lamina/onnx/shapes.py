@@ -175,9 +175,9 @@ def _expand_as(ctx, out, input, other):
     return ctx.g.op("Expand", ctx.value(input), ctx.g.op("Shape", ctx.value(other)))
 
 
-@function("repeat", "tile")
-def _repeat(ctx, out, input, *sizes):
-    reps = _dims(sizes)
+@function("repeat", "tile", "Tensor.tile")
+def _repeat(ctx, out, input, *sizes, dims=None):
+    reps = _dims(sizes if dims is None else (dims,))
     x = ctx.value(input)
     if len(reps) > input.ndim:
         x = ctx.g.unsqueeze(x, list(range(len(reps) - input.ndim)))
@@ -186,9 +186,9 @@ def _repeat(ctx, out, input, *sizes):
     return ctx.g.op("Tile", x, ctx.g.ints(reps))
 
 
-@function("flip")
-def _flip(ctx, out, input, *dims):
-    axes = [d % input.ndim for d in _dims(dims)]
+@function("flip", "Tensor.flip")  # the method also takes the dims one by one
+def _flip(ctx, out, input, *dims, **kw):
+    axes = [d % input.ndim for d in _dims(dims or (kw["dims"],))]
     n = len(axes)
     return ctx.g.slice(ctx.value(input), [-1] * n, [-INT64_MAX - 1] * n, axes, [-1] * n)
 
