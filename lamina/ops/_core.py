@@ -76,11 +76,12 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
             inputs = ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None,
                       (c.grad_fn or c) if rc else None)
         else:
-            inputs = tuple([(p.grad_fn or p) if p._requires_grad else None for p in parents])
-            if all(i is None for i in inputs):  # not any(): bool() of a leaf tensor would raise
+            flags = [p._requires_grad for p in parents]
+            if True not in flags:
                 out.grad_fn = None
                 out._requires_grad = False
                 return out
+            inputs = tuple([(p.grad_fn or p) if r else None for p, r in zip(parents, flags)])
         if saved:
             # unrolled: a comprehension costs a function call (this runs once per recorded op)
             if len(saved) == 1:
@@ -141,8 +142,29 @@ def unbroadcast(g, shape):
         return g
     extra = g.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    if axes == (0,) and g.ndim == 2:  # a bias-like (C,) or (1, C) operand of an (N, C) result
+        return sum_rows(g).reshape(shape)
     g = g.sum(axis=axes, keepdims=True) if axes else g
     return g.reshape(shape)
+
+
+_ONES = {}  # (n, dtype) -> n ones, for sum_rows
+
+
+def sum_rows(a, keepdims=False):
+    """The sum over axis 0 of a 2-D float32/float64 array, as one BLAS product with a row of ones:
+    on the small batches of a training step that is about twice as fast as np.add.reduce along
+    axis 0 (which adds the rows one pass at a time); other arrays take np.add.reduce."""
+    if a.ndim != 2 or (a.dtype != np.float32 and a.dtype != np.float64) or not a.shape[0]:
+        return np.add.reduce(a, axis=0, keepdims=keepdims)
+    key = (a.shape[0], a.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:  # varying batch sizes: keep the cache small
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(a.shape[0], a.dtype)
+    total = np.dot(ones, a)  # a fresh array of its own (a gradient handed to .grad needs no copy)
+    return total.reshape(1, a.shape[1]) if keepdims else total
 
 
 def broadcast_error(a_shape, b_shape):

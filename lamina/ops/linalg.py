@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import as_tensor, broadcast_error, make, unbroadcast
+from ._core import as_tensor, broadcast_error, make, sum_rows, unbroadcast
 
 __all__ = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger", "einsum", "bilinear"]
 METHODS = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger"]
@@ -270,8 +270,7 @@ def linear_backward(g, x_shape, x2, w, need_x, need_w, need_b, has_bias):
         gx = (g2 @ w).reshape(x_shape) if need_x else None
     gw = g2.T @ x2 if need_w else None
     if has_bias:
-        # the ufunc reduction directly (ndarray.sum adds a Python wrapper); same values
-        return gx, gw, (np.add.reduce(g2, axis=0) if need_b else None)
+        return gx, gw, (sum_rows(g2) if need_b else None)
     return gx, gw
 
 

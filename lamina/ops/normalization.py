@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from ._core import make
+from ._core import make, sum_rows
 from .arithmetic import type_name
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
@@ -25,7 +25,7 @@ def _mean(a, axes):
     then the same division (by the count as an intp, into the sum's array)."""
     if a.dtype not in _FLOAT3264:
         return a.mean(axis=axes, keepdims=True)
-    total = np.add.reduce(a, axis=axes, keepdims=True)
+    total = sum_rows(a, keepdims=True) if axes == (0,) and a.ndim == 2 else np.add.reduce(a, axis=axes, keepdims=True)
     if total.size == 0 or a.size == 0:
         return a.mean(axis=axes, keepdims=True)  # NumPy's warning and nan for empty slices
     return np.true_divide(total, np.intp(a.size // total.size), out=total, casting="unsafe")
@@ -65,10 +65,17 @@ def _param_grads(g, xhat, weight, bias, reduce_axes, shape):
     """Gradients of y = x̂·w + b for w and b (shape `shape`), summing over `reduce_axes`."""
     gw = gb = None
     if weight is not None and weight._requires_grad:
-        gw = np.add.reduce(g * xhat, axis=reduce_axes).reshape(shape).astype(weight._data.dtype, copy=False)
+        gw = _sum(g * xhat, reduce_axes, shape).astype(weight._data.dtype, copy=False)
     if bias is not None and bias._requires_grad:
-        gb = np.add.reduce(g, axis=reduce_axes).reshape(shape).astype(bias._data.dtype, copy=False)
+        gb = _sum(g, reduce_axes, shape).astype(bias._data.dtype, copy=False)
     return gw, gb
+
+
+def _sum(a, axes, shape):
+    """a summed over `axes`, as `shape`; a fresh array of its own where it can be (not a reshaped
+    view), so that handing it to .grad needs no copy."""
+    total = sum_rows(a) if axes == (0,) and a.ndim == 2 else np.add.reduce(a, axis=axes)
+    return total if total.shape == shape else total.reshape(shape)
 
 
 def _parents(input, weight, bias):
