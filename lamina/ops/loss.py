@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ..autograd.grad_mode import _mode
 from ..tensor import Size, Tensor
 from ._core import binary_operands, make, unbroadcast, wrap
 from .arithmetic import abs_grad_sign
@@ -75,7 +76,6 @@ def _reduce(loss, parents, grads_of, reduction, name, saved=None):
 
 def _not_differentiable(fn, arg, t):
     """PyTorch refuses, at call time, a gradient-requiring tensor where its kernel has no derivative."""
-    from ..autograd.grad_mode import _mode
     if t is not None and _mode.grad and t._requires_grad:
         raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{arg}'. "
                            "This input cannot have requires_grad True.")
@@ -193,6 +193,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 # ---- binary classification ----------------------------------------------------------------------------
+_LOG_FLOOR = 3.8e-44  # above e^-100: log(x) needs no clamp at -100
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     r""":math:`-w [y \log x + (1 - y) \log(1 - x)]` for probabilities x; each log is clamped
     at -100 so that x = 0 or 1 gives a finite loss, as in PyTorch."""
@@ -204,16 +207,24 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if t.dtype != x.dtype:
         raise RuntimeError(f"Found dtype {_TYPE.get(t.dtype.name)} but expected {_TYPE.get(x.dtype.name)}")
     # two reductions (NumPy's min and max propagate nan, which PyTorch refuses too)
-    if x.size and not (np.minimum.reduce(x, axis=None) >= 0 and np.maximum.reduce(x, axis=None) <= 1):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    lo = hi = 0.5
+    if x.size:
+        lo, hi = np.minimum.reduce(x, axis=None), np.maximum.reduce(x, axis=None)
+        if not (lo >= 0 and hi <= 1):
+            raise RuntimeError("all elements of input should be between 0 and 1")
     _not_differentiable("binary_cross_entropy", "weight", weight)
     w = None
     if weight is not None:
         w = np.broadcast_to(weight._data, np.broadcast_shapes(t.shape, weight._data.shape))
-    with np.errstate(divide="ignore"):
-        log_x = np.maximum(np.log(x), -100)
-        log_1mx = np.maximum(np.log1p(-x), -100)
-    loss = -(t * log_x + (1 - t) * log_1mx)
+    if float(lo) >= _LOG_FLOOR and hi < 1:  # no log below -100 (log1p(-x) is above -37 for any x < 1)
+        log_x, log_1mx = np.log(x), np.log1p(-x)
+    else:
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
+    # PyTorch's formula and order: (t - 1)·log(1 - x) - t·log(x)
+    loss = (t - 1) * log_1mx
+    loss -= t * log_x
     if w is not None:
         loss = loss * w
 
