@@ -116,6 +116,7 @@ class _BatchNormTrain:
         self.params = tuple(p for p in (m.weight, m.bias) if p is not None)
         self.reads = () if m.weight is None else (m.weight,)
         self.running = (m.running_mean, m.running_var)
+        self.num_batches_tracked = m.num_batches_tracked if m.track_running_stats else None
         c = shape[1]
         n = int(np.prod(shape)) // c
         self.c, self.n = c, n
@@ -124,7 +125,15 @@ class _BatchNormTrain:
 
     def forward(self, v):
         m = self.m
-        factor = m._count_batch(v.shape)  # the module's own batch check and count
+        # the module's _count_batch without its checks (the eager pass that built this program
+        # made them for this input shape and these training flags)
+        factor = 0.0 if m.momentum is None else m.momentum
+        nbt = self.num_batches_tracked
+        if nbt is not None:
+            np.add(nbt._data, 1, out=nbt._data)
+            nbt._version[0] += 1
+            if m.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(nbt._data)
         w = None if self.weight is None else self.weight._data.reshape(self.bshape)
         b = None if self.bias is None else self.bias._data.reshape(self.bshape)
         xhat, invstd, mean, var = _stats(v, self.axes, m.eps)
@@ -276,6 +285,8 @@ class TrainingProgram:
         self._backwards = [k.backward for k in reversed(kernels)]
         self._n_params = [len(k.params) for k in reversed(kernels)]
         self._needs = {}  # requires_grad flags -> per kernel (reversed): must it return an input gradient
+        # only a chain of reshapes can return a view of the input (the output must be new memory)
+        self._may_alias = all(isinstance(k, _Reshape) for k in kernels)
 
     def _needs_input_grad(self, x):
         """Per kernel, last first: does anything before it (a parameter or the input) need a gradient."""
@@ -295,7 +306,7 @@ class TrainingProgram:
         for kernel in self.kernels:
             v, ctx = kernel.forward(v)
             contexts.append(ctx)
-        if np.may_share_memory(v, x._data):  # e.g. a chain of reshapes: the output is new memory
+        if self._may_alias and np.may_share_memory(v, x._data):
             v = v.copy()
         backwards, n_params = self._backwards, self._n_params
         contexts.reverse()

@@ -15,6 +15,8 @@ __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_e
 def _as_list(x):
     if x is None:
         return []
+    if type(x) is list or type(x) is tuple:  # checked first: the import below costs a lookup per call
+        return list(x)
     from ..tensor import Tensor
     return [x] if isinstance(x, Tensor) else list(x)
 
