@@ -295,30 +295,36 @@ def _batch_norm(m, x, buf):
 
 class _Program:
     """The replay: each step reads the previous result; ReLU works in place on an array the
-    program owns; the result is copied out of the program's buffers."""
-    __slots__ = ("steps",)
+    program owns; the result is copied out of the program's buffers. Whether an array is owned
+    at each step follows from the kinds of the steps before it, so it is settled once here."""
+    __slots__ = ("fns", "copy_out")
 
     def __init__(self, steps):
-        self.steps = [s for s in steps if s is not None]
+        self.fns = []
+        owned = False
+        for kind, fn in (s for s in steps if s is not None):
+            if kind == "relu":
+                fn = _relu_inplace if owned else _relu_new
+                owned = True
+            elif kind == "buffer":
+                owned = True
+            elif kind != "reshape":  # a reshape is a view: owned if its base is
+                owned = kind != "call"  # a module's own forward may return a view of its input
+            self.fns.append(fn)
+        self.copy_out = owned
 
     def __call__(self, v):
-        owned = False
-        for kind, fn in self.steps:
-            if kind == "relu":
-                if owned:
-                    np.maximum(v, 0, out=v)
-                else:
-                    v = np.maximum(v, 0)
-                    owned = True
-            elif kind == "buffer":
-                v = fn(v)
-                owned = True
-            elif kind == "reshape":  # a view: owned if its base is
-                v = fn(v)
-            else:  # a module's own forward (may return a view of its input) or sigmoid/tanh (new array)
-                v = fn(v)
-                owned = kind != "call"
-        return v.copy() if owned else v
+        for fn in self.fns:
+            v = fn(v)
+        return v.copy() if self.copy_out else v
+
+
+def _relu_inplace(v):
+    return np.maximum(v, 0, out=v)
+
+
+def _relu_new(v):
+    return np.maximum(v, 0)
 
 
 class _CallableModule(type(np)):
