@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.grad_mode import _mode
 from ..tensor import Size, Tensor
 from ._core import binary_operands, make, unbroadcast, wrap
-from .arithmetic import abs_grad_sign
+from .arithmetic import abs_grad_sign, type_name
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "soft_margin_loss",
@@ -20,8 +20,6 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_
            "hinge_embedding_loss", "multilabel_soft_margin_loss", "triplet_margin_loss", "multi_margin_loss",
            "multilabel_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss"]
 
-_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-         "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 # ---- reduction -------------------------------------------------------------------------------------
@@ -205,7 +203,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({Size(t.shape)}) that is different to the input size "
                          f"({Size(x.shape)}) is deprecated. Please ensure they have the same size.")
     if t.dtype != x.dtype:
-        raise RuntimeError(f"Found dtype {_TYPE.get(t.dtype.name)} but expected {_TYPE.get(x.dtype.name)}")
+        raise RuntimeError(f"Found dtype {type_name(t.dtype)} but expected {type_name(x.dtype)}")
     # two reductions (NumPy's min and max propagate nan, which PyTorch refuses too)
     lo = hi = 0.5
     if x.size:
@@ -262,7 +260,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if t.shape != x.shape:
         raise ValueError(f"Target size ({Size(t.shape)}) must be the same as input size ({Size(x.shape)})")
     if t.dtype.kind != "f":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_TYPE.get(t.dtype.name)}")
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {type_name(t.dtype)}")
     _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
     _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     sp = _softplus_neg(x)  # -log σ(x)
@@ -306,7 +304,7 @@ def _check_weight(weight, c, dtype, probabilities=False, spatial=False):
         raise RuntimeError(f"{'cross_entropy: ' if probabilities else ''}weight tensor should be defined either for "
                            f"all {c} classes or no classes but got weight tensor of shape: {list(w.shape)}")
     if w.dtype != dtype:
-        raise RuntimeError(f"expected scalar type {_TYPE.get(dtype.name)} but found {_TYPE.get(w.dtype.name)}")
+        raise RuntimeError(f"expected scalar type {type_name(dtype)} but found {type_name(w.dtype)}")
     return w
 
 
@@ -333,7 +331,7 @@ def _class_targets(x, t):
     elif t.shape[1:] != x.shape[2:]:
         raise RuntimeError(f"Expected target size {[x.shape[0]] + list(x.shape[2:])}, got {list(t.shape)}")
     if t.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_TYPE.get(t.dtype.name)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {type_name(t.dtype)}")
     return t.reshape(-1)
 
 
@@ -431,12 +429,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if x.dtype.kind != "f":
-        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{_TYPE.get(x.dtype.name)}'")
+        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{type_name(x.dtype)}'")
     probabilities = td.shape == x.shape
     if probabilities:
         if td.dtype.kind != "f":
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                               f"{_TYPE.get(td.dtype.name)}")
+                               f"{type_name(td.dtype)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
     else:

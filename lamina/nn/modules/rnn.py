@@ -10,6 +10,7 @@ import numbers
 import warnings
 
 from ...ops import rnn as _rnn
+from ...ops.arithmetic import type_name
 from ...ops.creation import empty
 from ...ops.indexing import index_select
 from ...ops.shape import cat, reshape, squeeze, stack, transpose, unsqueeze
@@ -20,7 +21,6 @@ from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
 class RNNBase(Module):
@@ -227,7 +227,7 @@ def _tname(t):
 def _check_hidden_dtype(input, h):
     if h is not None and h.dtype != input.dtype:
         raise RuntimeError(f"Input and hidden tensors are not the same dtype, found input tensor with "
-                           f"{_NAMES.get(_dn(input), _dn(input))} and hidden tensor with {_NAMES.get(_dn(h), _dn(h))}")
+                           f"{_type_name(input)} and hidden tensor with {_type_name(h)}")
 
 
 def _unpack(input):
@@ -498,8 +498,8 @@ class RNNCellBase(Module):
         if x.shape[1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected {self.input_size}")
         if x.dtype != self.weight_ih.dtype:
-            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_NAMES.get(_dn(x), _dn(x))} "
-                               f"and {_NAMES.get(_dn(self.weight_ih), _dn(self.weight_ih))}")
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_type_name(x)} "
+                               f"and {_type_name(self.weight_ih)}")
         if states is not None:
             for i, s in enumerate(states):
                 if s.shape[0] != B:
@@ -509,7 +509,7 @@ class RNNCellBase(Module):
                                        f"{self.hidden_size}")
                 if s.dtype != x.dtype:
                     raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                                       f"{_NAMES.get(_dn(s), _dn(s))} and {_NAMES.get(_dn(x), _dn(x))}")
+                                       f"{_type_name(s)} and {_type_name(x)}")
         hx = states[0] if states is not None else None
         cx = states[1] if states is not None and len(states) > 1 else None
         Y, (_, h0, c0, _) = _rnn.layer(mode, x, hx, cx, None, self.weight_ih, self.weight_hh, self.bias_ih,
@@ -522,8 +522,8 @@ class RNNCellBase(Module):
         return h, _rnn.piece(Y, c0, shape)
 
 
-def _dn(t):
-    return str(t.dtype).split(".")[-1]
+def _type_name(t):
+    return type_name(t._data.dtype)
 
 
 class RNNCell(RNNCellBase):

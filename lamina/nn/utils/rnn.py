@@ -10,6 +10,7 @@ import numpy as np
 
 from ...ops import rnn as _rnn
 from ...ops._core import wrap
+from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
@@ -110,13 +111,11 @@ def _lengths_array(lengths):
         arr = lengths._data
         if arr.ndim != 1:
             raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {arr.ndim}D cpu "
-                               f"{_TYPE.get(arr.dtype.name, arr.dtype.name)} tensor")
+                               f"{type_name(arr.dtype)} tensor")
         return arr.astype(np.int64)
     return np.asarray([int(v) for v in lengths], dtype=np.int64).reshape(-1)
 
 
-_TYPE = {"int64": "Long", "int32": "Int", "float32": "Float", "float64": "Double", "int16": "Short",
-         "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _batch_sizes(sorted_lengths, T):
