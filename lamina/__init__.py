@@ -9,7 +9,8 @@ from . import _dtype
 from ._device import device
 from ._dtype import get_default_dtype, set_default_dtype
 from ._tensor_str import set_printoptions
-from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                                 set_grad_enabled)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from ._tensor_types import CPU_TYPES as _CPU_TYPES

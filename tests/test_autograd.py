@@ -284,10 +284,10 @@ def test_grad_mode_context_managers():
         with lib.set_grad_enabled(False):
             assert not (a * 2).requires_grad
         with lib.inference_mode():
-            assert not (a * 2).requires_grad
+            assert not (a * 2).requires_grad and lib.is_inference_mode_enabled()
         with lib.inference_mode(False):
-            assert (a * 2).requires_grad
-        assert lib.is_grad_enabled()
+            assert (a * 2).requires_grad and not lib.is_inference_mode_enabled()
+        assert lib.is_grad_enabled() and not lib.is_inference_mode_enabled()
 
 
 def test_grad_mode_restored_after_exception():
