@@ -251,3 +251,31 @@ def test_gather_errors_match_torch():
             x.gather(0, lib.zeros(1, 1))
         with pytest.raises(RuntimeError, match="Index tensor must have the same number of dimensions as input"):
             x.gather(1, lib.zeros(2, dtype=lib.int64))
+
+
+@pytest.mark.parametrize("expr, exc, msg", [
+    # NumPy wraps a negative index silently; PyTorch refuses it in these ops
+    ("x.gather(1, lib.tensor([[-1]]))", RuntimeError, "index -1 is out of bounds for dimension 1 with size 3"),
+    ("x.gather(1, lib.tensor([[3]]))", RuntimeError, "index 3 is out of bounds for dimension 1 with size 3"),
+    ("x.scatter(1, lib.tensor([[-1]]), 5.0)", RuntimeError, "index -1 is out of bounds for dimension 1 with size 3"),
+    ("x.scatter(1, lib.tensor([[0], [4]]), 1.0)", RuntimeError, "index 4 is out of bounds for dimension 1"),
+    ("x.scatter_add(1, lib.tensor([[3]]), lib.ones(1, 1))", RuntimeError, "index 3 is out of bounds for dimension 1"),
+    ("x.index_add(1, lib.tensor([3]), lib.ones(2, 1))", RuntimeError, "index 3 is out of bounds for dimension 1"),
+    ("x.index_add(0, lib.tensor([-1]), lib.ones(1, 3))", RuntimeError, "index -1 is out of bounds for dimension 0"),
+    ("x.index_fill(1, lib.tensor([3]), 0.0)", IndexError, "index 3 is out of bounds for dimension 1 with size 3"),
+    ("x.index_fill(0, lib.tensor([-3]), 0.0)", IndexError, "index -3 is out of bounds for dimension 0 with size 2"),
+    ("x.index_copy(1, lib.tensor([3]), lib.ones(2, 1))", IndexError,
+     r"index_copy_\(\): index 3 is out of bounds for dimension 1 with size 3"),
+    ("x.index_select(1, lib.tensor([-1]))", RuntimeError, "INDICES element is out of DATA bounds, id=-1 axis_dim=3"),
+    ("x.index_select(0, lib.tensor([2]))", IndexError, "index out of range in self"),
+    ("x.index_select(1, lib.tensor([[0]]))", IndexError, r"index_select\(\): Index is supposed to be a vector"),
+])
+def test_out_of_range_indices_raise_as_in_torch(expr, exc, msg):
+    for lib in (torch, lamina):
+        x = lib.arange(6.0).view(2, 3)
+        with pytest.raises(exc, match=msg):
+            eval(expr)
+
+
+def test_index_fill_wraps_negative_indices_like_torch():
+    check(lambda lib, x: x.index_fill(0, lib.tensor([-1]), 0.0), [(2, 3)])

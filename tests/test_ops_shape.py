@@ -279,3 +279,19 @@ def test_atleast_nd_takes_several_tensors_or_a_list(name):
 def test_cat_and_stack_take_numpy_axis_keyword():
     check(lambda lib, x, y: (lib.cat([x, y], axis=1), lib.concat([x, y], axis=0), lib.stack([x, y], axis=2)),
           [(2, 3), (2, 3)])
+
+
+@pytest.mark.parametrize("expr, msg", [
+    ("x.split(0)", "split_size can only be 0 if dimension size is 0, but got dimension size of 2"),
+    ("x.split(-1)", "split expects split_size be non-negative, but got split_size=-1"),
+    ("x.split([1, -1, 3], 1)", r"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               r"split_sizes=\[1, -1, 3\]"),
+    ("x.chunk(0)", "chunk expects `chunks` to be greater than 0, got: 0"),
+    ("x.chunk(-1)", "chunk expects `chunks` to be greater than 0, got: -1"),
+])
+def test_split_and_chunk_errors_match_torch(expr, msg):
+    for lib in (torch, lamina):
+        x = lib.ones(2, 3)
+        with pytest.raises(RuntimeError, match=msg):
+            eval(expr)
+    assert [t.shape for t in lamina.ones(0, 3).split(0)] == [t.shape for t in torch.ones(0, 3).split(0)]

@@ -364,6 +364,14 @@ def _check_index_dtype(name, index):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
+def _check_bounds(idx, size, d, exc=RuntimeError, prefix="", low=0):
+    """PyTorch refuses indices outside [low, size) along dim d (low is 0 for most ops, -size for
+    those that wrap negative ones); NumPy would wrap any negative index silently."""
+    if idx.size and (idx.min() < low or idx.max() >= size):
+        bad = idx.reshape(-1)[(idx.reshape(-1) < low) | (idx.reshape(-1) >= size)][0]
+        raise exc(f"{prefix}index {bad} is out of bounds for dimension {d} with size {size}")
+
+
 def gather(input, dim, index, *, sparse_grad=False):
     _check_index_dtype("gather", index)
     x = input._data
@@ -371,6 +379,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     idx = index._data
     if idx.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    _check_bounds(idx, x.shape[d], d)
     # index may be smaller than input in the other dims: gather from the matching corner
     corner = tuple(slice(0, s) if i != d else slice(None) for i, s in enumerate(idx.shape))
     out = np.take_along_axis(x[corner], idx, d)
@@ -397,6 +406,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     x = input._data
     d = dim_arg(dim, x.ndim)
     idx = index._data
+    if x.ndim:
+        _check_bounds(idx, x.shape[d], d)
     src_t = src if isinstance(src, Tensor) else None
     s = src_t._data if src_t is not None else np.full(idx.shape, src, dtype=x.dtype)
     s = s[tuple(slice(0, n) for n in idx.shape)]
@@ -434,7 +445,14 @@ def scatter_add(input, dim, index, src):
 def index_select(input, dim, index):
     x = input._data
     d = dim_arg(dim, x.ndim)
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
     idx = index._data.reshape(-1) if index._data.ndim else index._data.reshape(1)
+    if x.ndim and idx.size:
+        if idx.min() < 0:  # PyTorch's words for each side
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={idx[idx < 0][0]} axis_dim={x.shape[d]}")
+        if idx.max() >= x.shape[d]:
+            raise IndexError("index out of range in self")
     if x.ndim == 0:
         return make(x.copy(), (input,), lambda g: (g,), "IndexSelectBackward0")
     out = np.take(x, idx, axis=d)
@@ -451,6 +469,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     x = input._data
     d = dim_arg(dim, x.ndim)
     idx = index._data
+    if x.ndim:
+        _check_bounds(idx, x.shape[d], d)
     src = source._data * alpha if alpha != 1 else source._data
     out = x.copy()
     np.add.at(np.moveaxis(out, d, 0), idx, np.moveaxis(src, d, 0))
@@ -463,6 +483,8 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 def index_fill(input, dim, index, value):
     d = dim_arg(dim, input._data.ndim)
+    if input._data.ndim:
+        _check_bounds(index._data, input._data.shape[d], d, IndexError, low=-input._data.shape[d])
     sel = [slice(None)] * input._data.ndim
     sel[d] = index._data
     mask = np.zeros(input._data.shape, dtype=bool)
@@ -472,6 +494,8 @@ def index_fill(input, dim, index, value):
 
 def index_copy(input, dim, index, source):
     d = dim_arg(dim, input._data.ndim)
+    if input._data.ndim:
+        _check_bounds(index._data, input._data.shape[d], d, IndexError, "index_copy_(): ")
     sel = [slice(None)] * input._data.ndim
     sel[d] = index
     return index_put(input, tuple(sel), source)
