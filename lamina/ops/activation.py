@@ -3,7 +3,6 @@ array and its hand-derived derivative beside it.
 
 `inplace=True` writes the result into the input tensor (the same rules as any in-place op:
 a leaf that requires grad refuses, a tensor saved for backward is marked modified)."""
-import math
 import warnings
 
 import numpy as np
@@ -11,7 +10,8 @@ import numpy as np
 from ._core import dim_arg, make, wrap
 from . import pointwise as _pw
 from . import softmax as _sm
-from .inplace import _TYPE, apply_inplace
+from .arithmetic import type_name
+from .inplace import apply_inplace
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_",
            "selu", "selu_", "celu", "celu_", "gelu", "silu", "mish", "hardtanh", "hardtanh_", "hardsigmoid",
@@ -32,7 +32,7 @@ _SQRT_2_PI = 0.7978845608028654        # √(2/π)
 def _float_input(input, kernel):
     x = input._data
     if x.dtype.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE.get(x.dtype.name, x.dtype.name)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(x.dtype)}\'')
     return x
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from .._dtype import get_default_dtype, result_type, to_dtype
 from ..tensor import Size, Tensor
 from ._core import dim_arg, make, wrap
-from .inplace import _TYPE
+from .arithmetic import type_name
 from .shape import _part, _view_reshape, cat, per_tensor, chunk, diag, narrow, reshape, split, stack, transpose
 
 __all__ = ["tensor_split", "hsplit", "vsplit", "dsplit", "dstack", "column_stack", "atleast_3d", "block_diag",
@@ -43,7 +43,7 @@ def tensor_split(input, indices_or_sections, dim=0):
                                f"one-dimensional tensor, but got a tensor with {arr.ndim} dims")
         if arr.dtype != np.int64:
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
-                               f"{_TYPE.get(arr.dtype.name, arr.dtype.name)}")
+                               f"{type_name(arr.dtype)}")
         indices_or_sections = int(arr) if arr.ndim == 0 else arr.tolist()
     d = dim_arg(dim, x.ndim)
     n = x.shape[d]
@@ -382,7 +382,7 @@ def vander(x, N=None, increasing=False):
 def _tri_indices(name, fn, row, col, offset, dtype):
     dt = to_dtype(dtype if dtype is not None else "int64")
     if dt.np not in (np.dtype(np.int64), np.dtype(np.int32)):
-        raise NotImplementedError(f'"{name}" not implemented for \'{_TYPE.get(dt.np.name, dt.np.name)}\'')
+        raise NotImplementedError(f'"{name}" not implemented for \'{type_name(dt.np)}\'')
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:

@@ -9,6 +9,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.grad_mode import _mode
 from ._core import make
+from .arithmetic import type_name
 from ._im2col import col2im_add, conv_forward, input_grad, pad_zeros, weight_grad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -16,8 +17,6 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 
 _C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-           "int16": "Short", "int8": "Char", "uint8": "Byte"}
 
 
 # ---- argument handling --------------------------------------------------------------------
@@ -62,8 +61,8 @@ def _check_common(name, x, w, b, nd, transposed, groups, stride, dilation, paddi
         raise RuntimeError(f"Input type ({_C_TYPE.get(x.dtype.name, x.dtype.name)}) and bias type "
                            f"({_C_TYPE.get(b._data.dtype.name, b._data.dtype.name)}) should be the same")
     if x.dtype != w.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR.get(x.dtype.name, x.dtype.name)} but found "
-                           f"{_SCALAR.get(w.dtype.name, w.dtype.name)}")
+        raise RuntimeError(f"expected scalar type {type_name(x.dtype)} but found "
+                           f"{type_name(w.dtype)}")
     if w.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                            f"but got weight of size [{list(w.shape)}] instead")

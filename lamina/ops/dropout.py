@@ -10,7 +10,8 @@ import numpy as np
 
 from ..random import rng
 from ._core import make
-from .inplace import _TYPE, apply_inplace
+from .arithmetic import type_name
+from .inplace import apply_inplace
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -27,7 +28,7 @@ def _check_p(p):
 def _check_float(x):
     if x.dtype.kind != "f":
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{_TYPE.get(x.dtype.name, x.dtype.name)}")
+                           f"{type_name(x.dtype)}")
 
 
 def _noise_shape(x, feature):
@@ -115,7 +116,7 @@ def _unbatched(fn, input, batched, inplace):
     from .shape import squeeze, unsqueeze
     if inplace:
         input.unsqueeze_(0)
-        out = fn(input)
+        fn(input)
         input.squeeze_(0)
         return input
     return squeeze(fn(unsqueeze(input, 0)), 0)

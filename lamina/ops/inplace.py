@@ -12,9 +12,8 @@ from ..autograd.grad_mode import _mode
 from ..autograd.node import Node, edge
 from ..tensor import Tensor
 from ._core import make, wrap
+from .arithmetic import type_name
 
-_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-         "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -97,8 +96,8 @@ def _check_castable(result_dtype, self_dtype):
     kinds = "biuf"
     if kinds.index(result_dtype.kind) > kinds.index(self_dtype.kind) and not (
             result_dtype.kind in "iu" and self_dtype.kind in "iu"):
-        raise RuntimeError(f"result type {_TYPE[result_dtype.name]} can't be cast to the desired "
-                           f"output type {_TYPE[self_dtype.name]}")
+        raise RuntimeError(f"result type {type_name(result_dtype)} can't be cast to the desired "
+                           f"output type {type_name(self_dtype)}")
 
 
 def overwrite(self, values, name):

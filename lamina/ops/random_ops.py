@@ -8,7 +8,8 @@ from ..tensor import Tensor
 from ..autograd.grad_mode import _mode
 from ._core import broadcast_error, make, unbroadcast, wrap
 from .conversion import _cast
-from .inplace import _TYPE, apply_inplace, check_inplace, overwrite, write
+from .arithmetic import type_name
+from .inplace import apply_inplace, check_inplace, overwrite, write
 
 __all__ = ["bernoulli", "multinomial", "normal", "poisson"]
 METHODS = ["bernoulli", "multinomial", "uniform_", "normal_", "bernoulli_", "random_", "exponential_",
@@ -21,7 +22,7 @@ def _fill(t, values, name):
 
 def _float_only(t, kernel):
     if t._data.dtype.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE[t._data.dtype.name]}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(t._data.dtype)}\'')
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):

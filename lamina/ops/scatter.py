@@ -11,7 +11,8 @@ from ._core import broadcast_error, dim_arg, make, unbroadcast
 from .assemble import diag_positions
 from .indexing import _convert, _torch_index_error
 from .indexing import index_put as _index_put
-from .inplace import _TYPE, apply_inplace
+from .arithmetic import type_name
+from .inplace import apply_inplace
 
 __all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "index_put", "index_put_", "masked_scatter",
            "scatter_reduce", "index_reduce", "unique_consecutive"]
@@ -23,10 +24,6 @@ INPLACE = ["scatter_reduce", "index_reduce",
            ("masked_scatter_", lambda self, mask, source: _masked_scatter_(self, mask, source)),
            ("index_put_", lambda self, indices, values, accumulate=False:
             _checked_index_put(self, indices, values, accumulate, "index_put_", 2, inplace=True))]
-
-
-def _type(dt):
-    return _TYPE.get(dt.name, dt.name)
 
 
 # ---- writing src into a region of a copy -------------------------------------------------------
@@ -115,8 +112,8 @@ def _checked_index_put(input, indices, values, accumulate, name, position, inpla
         raise TypeError(f"{name}(): argument 'values' (position {position}) must be Tensor, not {type(values).__name__}")
     x = input._data
     if values._data.dtype != x.dtype:
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {_type(x.dtype)} for "
-                           f"the destination and {_type(values._data.dtype)} for the source.")
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {type_name(x.dtype)} for "
+                           f"the destination and {type_name(values._data.dtype)} for the source.")
     try:
         if inplace:
             return apply_inplace(input, _index_put, indices, values, accumulate)
@@ -134,11 +131,11 @@ def masked_scatter(input, mask, source):
     elements, in row-major order."""
     m = mask._data
     if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {_type(m.dtype)}")
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {type_name(m.dtype)}")
     x, src = input._data, source._data
     if x.dtype != src.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
-                           f"{_type(x.dtype)} and {_type(src.dtype)}")
+                           f"{type_name(x.dtype)} and {type_name(src.dtype)}")
     try:
         shape = np.broadcast_shapes(x.shape, m.shape)
     except ValueError:
@@ -345,12 +342,12 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     x, s, ix = input._data, source._data, index._data
     d = dim_arg(dim, x.ndim)
     if ix.dtype not in (np.int64, np.int32):
-        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {_type(ix.dtype)}")
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {type_name(ix.dtype)}")
     if ix.ndim > 1:
         raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {ix.ndim} with type: "
-                         f"{_type(ix.dtype)} and size: {list(ix.shape)}")
+                         f"{type_name(ix.dtype)} and size: {list(ix.shape)}")
     if x.dtype != s.dtype:
-        raise RuntimeError(f"index_reduce_(): self ({_type(x.dtype)}) and source ({_type(s.dtype)}) must have the "
+        raise RuntimeError(f"index_reduce_(): self ({type_name(x.dtype)}) and source ({type_name(s.dtype)}) must have the "
                            "same scalar type")
     xs, ss = x.shape or (1,), s.shape or (1,)
     if len(xs) != len(ss) or any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
