@@ -274,6 +274,9 @@ def test_named_results_have_torch_fields_and_repr():
     (lambda L: L.ones(2, 3).amax((1, -1)), RuntimeError, "dim 1 appears multiple times in the list of dims"),
     (lambda L: L.tensor([1, 2]).mean(), RuntimeError,
      r"mean\(\): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: Long"),
+    (lambda L: L.ones(2).mean(dtype=L.long), RuntimeError,
+     r"mean\(\): could not infer output dtype. Optional dtype must be either a floating point or complex dtype. "
+     r"Got: Long"),
     (lambda L: L.tensor([1, 2]).var(), RuntimeError, "std and var only support floating point and complex dtypes"),
     (lambda L: L.ones(0).max(), RuntimeError, r"max\(\): Expected reduction dim to be specified for input.numel\(\) == 0"),
     (lambda L: L.ones(0, 3).max(0), IndexError, r"max\(\): Expected reduction dim 0 to have non-zero size"),

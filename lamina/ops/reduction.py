@@ -152,7 +152,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         x = x.astype(_dtype.to_dtype(dtype).np, copy=False)
     if x.dtype.kind != "f":
         from .arithmetic import type_name
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+        raise RuntimeError(f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
+                           "must be either a floating point or "
                            f"complex dtype. Got: {type_name(x.dtype)}")
     axes = _axes(dim, x.ndim) if dim is not None else None
     n = _count(x.shape, axes)
