@@ -304,3 +304,23 @@ def test_trapezoid_integer_and_errors():
                 "Dimension specified as -1 but tensor has no dimensions")
     check_error(lambda lib: lib.cumulative_trapezoid(lib.tensor(1.0)), IndexError,
                 r"slice\(\) cannot be applied to a 0-dim tensor.")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histogram_matches_torch(dtype):
+    """torch.histogram: the bins PyTorch picks (a guess from the width, corrected against the
+    edges), weights, density, an explicit range, tensor edges and a degenerate range."""
+    x = np.round(np.random.default_rng(3).standard_normal(200) * 4) / 4
+    w = np.linspace(0, 1, 200)
+    for kwargs in ({}, {"range": (-1.0, 1.5)}, {"density": True}):
+        check(lambda lib, t: tuple(lib.histogram(t, 7, **kwargs)), [x.astype(dtype)], grad=False)
+    check(lambda lib, t, wt: tuple(t.histogram(5, weight=wt, density=True)), [x.astype(dtype), w.astype(dtype)],
+          grad=False)
+    check(lambda lib, t, e: tuple(lib.histogram(t, e)), [x.astype(dtype), np.array([-2, -0.25, 0, 1, 3], dtype)],
+          grad=False)
+    check(lambda lib, t: tuple(lib.histogram(t, 2)), [np.ones(3, dtype)], grad=False)
+    assert repr(check(lambda lib, t: lib.histogram(t, bins=3), [np.array([1.0, 2.0, 1.0, 3.5], "float32")],
+                      grad=False)[1]).startswith("torch.return_types.histogram(\nhist=tensor([2., 1., 1.]),")
+    check_error(lambda lib: lib.histogram(lib.tensor([1, 2]), 2), NotImplementedError,
+                "\"histogramdd\" not implemented for 'Long'")
+    check_error(lambda lib: lib.histogram(lib.ones(2), 0), RuntimeError, "bins must be > 0, but got 0")

@@ -7,12 +7,12 @@ import numpy as np
 from ..tensor import Tensor
 from ._core import dim_arg, make, wrap
 from .arithmetic import type_name
-from .reduction import _check_nonempty, _evenly, values_indices
+from .reduction import _check_nonempty, _evenly, return_type, values_indices
 
 __all__ = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile", "histc", "cov",
-           "corrcoef", "dist", "renorm", "trapezoid", "trapz", "cumulative_trapezoid"]
+           "corrcoef", "dist", "renorm", "trapezoid", "trapz", "cumulative_trapezoid", "histogram"]
 METHODS = ["cummax", "cummin", "logcumsumexp", "mode", "nanmedian", "quantile", "nanquantile", "histc", "cov",
-           "corrcoef", "dist", "renorm"]
+           "corrcoef", "dist", "renorm", "histogram"]
 INPLACE = ["renorm"]
 
 
@@ -326,6 +326,52 @@ def histc(input, bins=100, min=0, max=0):
     pos = ((flat - lo) * bins / (hi - lo)).astype(np.int64)
     pos[pos == bins] = bins - 1
     return make(np.bincount(pos, minlength=bins).astype(x.dtype), (), None, "")
+
+
+_histogram_type = return_type("histogram", ("hist", "bin_edges"))
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
+    """(hist, bin_edges): counts (or summed weights) of the elements in `bins` equal-width bins
+    over `range` (the data's own range by default), or between the edges of a 1-D tensor `bins`.
+    Elements outside are ignored; the last edge itself goes into the last bin. density=True
+    divides by the total and the bin widths. Not differentiable."""
+    from .creation import linspace
+    x = input._data
+    _float_only(x, "histogramdd")
+    flat = x.reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = bins._data.astype(x.dtype, copy=False)
+        n = edges.size - 1
+        lo, hi = edges[0], edges[-1]
+    else:
+        n = int(bins)
+        if n <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {n} for dimension 0")
+        if range is not None:
+            lo, hi = x.dtype.type(range[0]), x.dtype.type(range[1])
+        elif flat.size:
+            lo, hi = flat.min(), flat.max()
+        else:
+            lo = hi = x.dtype.type(0)
+        if lo == hi:  # PyTorch widens an empty range by half a unit each way
+            lo, hi = lo - x.dtype.type(0.5), hi + x.dtype.type(0.5)
+        edges = linspace(float(lo), float(hi), n + 1, dtype=input.dtype)._data
+    w = None if weight is None else weight._data.reshape(-1)
+    keep = (flat >= lo) & (flat <= hi)
+    vals = flat[keep]
+    if isinstance(bins, Tensor):
+        pos = np.searchsorted(edges, vals, side="right") - 1
+    else:
+        # PyTorch's guess from the bin width, then moved by one where the guess and the edges disagree
+        pos = np.clip(((vals - lo) * x.dtype.type(n) / (hi - lo)).astype(np.int64), 0, n - 1)
+        pos -= vals < edges[pos]
+        pos += (vals >= edges[np.minimum(pos + 1, n)]) & (pos + 1 < n)
+    pos = np.minimum(pos, n - 1)
+    hist = np.bincount(pos, weights=None if w is None else w[keep], minlength=n).astype(x.dtype)
+    if density:
+        hist = hist / (hist.sum() * np.diff(edges))
+    return _histogram_type(wrap(hist.astype(x.dtype, copy=False)), wrap(edges.copy()))
 
 
 # ---- cov, corrcoef, dist, renorm --------------------------------------------------------------
