@@ -3,6 +3,7 @@ gradient back to an input's shape, and turning operands into arrays of PyTorch's
 
 The contract for a backward closure: it receives the output gradient as an ndarray, must not
 modify it in place, and returns one ndarray (of the input's shape and dtype) or None per input."""
+import math
 from weakref import ref as _weakref
 
 import numpy as np
@@ -142,29 +143,48 @@ def unbroadcast(g, shape):
         return g
     extra = g.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
-    if axes == (0,) and g.ndim == 2:  # a bias-like (C,) or (1, C) operand of an (N, C) result
-        return sum_rows(g).reshape(shape)
-    g = g.sum(axis=axes, keepdims=True) if axes else g
-    return g.reshape(shape)
+    if not axes:
+        return g.reshape(shape)
+    return sum_axes(g, axes, keepdims=True).reshape(shape)
 
 
-_ONES = {}  # (n, dtype) -> n ones, for sum_rows
+_ONES = {}  # (n, dtype) -> n ones, for the BLAS sums below
+
+
+def _ones(n, dtype):
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        if len(_ONES) > 64:  # many different sizes: keep the cache small
+            _ONES.clear()
+        ones = _ONES[(n, dtype)] = np.ones(n, dtype)
+    return ones
 
 
 def sum_rows(a, keepdims=False):
-    """The sum over axis 0 of a 2-D float32/float64 array, as one BLAS product with a row of ones:
-    on the small batches of a training step that is about twice as fast as np.add.reduce along
-    axis 0 (which adds the rows one pass at a time); other arrays take np.add.reduce."""
-    if a.ndim != 2 or (a.dtype != np.float32 and a.dtype != np.float64) or not a.shape[0]:
-        return np.add.reduce(a, axis=0, keepdims=keepdims)
-    key = (a.shape[0], a.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) > 64:  # varying batch sizes: keep the cache small
-            _ONES.clear()
-        ones = _ONES[key] = np.ones(a.shape[0], a.dtype)
-    total = np.dot(ones, a)  # a fresh array of its own (a gradient handed to .grad needs no copy)
-    return total.reshape(1, a.shape[1]) if keepdims else total
+    """The sum over axis 0 of a 2-D array (see sum_axes)."""
+    return sum_axes(a, (0,), keepdims)
+
+
+def sum_axes(a, axes, keepdims=False):
+    """np.add.reduce(a, axis=axes, keepdims=keepdims), as one BLAS product with a vector of ones
+    when `axes` (sorted) are the leading or the trailing dims of a C-contiguous float32/float64
+    array. NumPy adds along a leading axis one row at a time, and along short trailing rows one
+    pairwise sum per row: both several times slower than the product (batch sums of a training
+    step, 128x256: 7.3 -> 3.1 us; the row sums of a LayerNorm, 1024x128: 49 -> 11 us). The
+    result is a fresh array of its own (a gradient handed to .grad needs no copy)."""
+    nd, k = a.ndim, len(axes)
+    if 0 < k < nd and (a.dtype == np.float32 or a.dtype == np.float64) and a.size and a.flags.c_contiguous:
+        shape = a.shape
+        if axes[-1] == k - 1:  # leading dims
+            kept = shape[k:]
+            total = np.dot(_ones(a.size // math.prod(kept), a.dtype), a.reshape(-1, math.prod(kept)))
+            return total.reshape((1,) * k + kept if keepdims else kept)
+        if axes[0] == nd - k and axes[-1] == nd - 1:  # trailing dims
+            kept = shape[:nd - k]
+            n = a.size // math.prod(kept)
+            total = np.dot(a.reshape(-1, n), _ones(n, a.dtype))
+            return total.reshape(kept + (1,) * k if keepdims else kept)
+    return np.add.reduce(a, axis=axes, keepdims=keepdims)
 
 
 def broadcast_error(a_shape, b_shape):

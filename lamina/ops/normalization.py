@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from ._core import make, sum_rows
+from ._core import make, sum_axes
 from .arithmetic import type_name
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
@@ -25,7 +25,7 @@ def _mean(a, axes):
     then the same division (by the count as an intp, into the sum's array)."""
     if a.dtype not in _FLOAT3264:
         return a.mean(axis=axes, keepdims=True)
-    total = sum_rows(a, keepdims=True) if axes == (0,) and a.ndim == 2 else np.add.reduce(a, axis=axes, keepdims=True)
+    total = sum_axes(a, axes, keepdims=True)
     if total.size == 0 or a.size == 0:
         return a.mean(axis=axes, keepdims=True)  # NumPy's warning and nan for empty slices
     return np.true_divide(total, np.intp(a.size // total.size), out=total, casting="unsafe")
@@ -74,7 +74,7 @@ def _param_grads(g, xhat, weight, bias, reduce_axes, shape):
 def _sum(a, axes, shape):
     """a summed over `axes`, as `shape`; a fresh array of its own where it can be (not a reshaped
     view), so that handing it to .grad needs no copy."""
-    total = sum_rows(a) if axes == (0,) and a.ndim == 2 else np.add.reduce(a, axis=axes)
+    total = sum_axes(a, axes)
     return total if total.shape == shape else total.reshape(shape)
 
 
