@@ -145,7 +145,7 @@ def run_program(name, atol=1e-4, rtol=1e-4):
                                   "train_tricks", "checkpoint", "finetune", "hooks", "custom_function", "idioms",
                                   "metrics", "containers", "mha", "printing", "mistakes", "norm_cnn", "rnn_cells",
                                   "data_pipeline", "init_schemes", "interop", "print_objects", "gan_vae", "tabular",
-                                  "old_style", "modern_loop"])
+                                  "old_style", "modern_loop", "image_pipeline"])
 def test_program_runs_as_in_torch(name):
     assert run_program(name)  # a script that emits nothing would prove nothing
 
