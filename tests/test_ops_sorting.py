@@ -104,3 +104,16 @@ def test_grad_fn_names_match_torch():
         return [lib.sort(x).values.grad_fn.name(), lib.topk(x, 2).values.grad_fn.name(),
                 lib.kthvalue(x, 2).values.grad_fn.name()]
     assert names(lamina) == names(torch)
+
+
+@pytest.mark.parametrize("n, k", [(5, 2), (4, 2), (13, 4), (40, 7), (64, 1), (300, 3), (1000, 5)])
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_picks_torchs_indices_among_equal_values(n, k, largest):
+    """counts.topk(k) with repeated counts: PyTorch's unstable selection (nth_element or
+    partial_sort) decides which of the equal values' indices come back, and in which order."""
+    x = np.random.default_rng(n + k).integers(0, 3, (3, n)).astype("float32")
+    x[1, ::7] = np.nan
+    for sorted_ in (True, False):
+        check(lambda lib, t: tuple(t.topk(k, largest=largest, sorted=sorted_)), [x])
+        check(lambda lib, t: tuple(t.topk(min(k, 3), dim=0, largest=largest, sorted=sorted_)), [x])
+    check(lambda lib, t: tuple(lib.topk(t, k, largest=largest)), [x[0].astype("int64")], grad=False)

@@ -1,6 +1,7 @@
 """sort, argsort, msort, topk, kthvalue, unique. Values carry their gradient back to the positions
 they came from; NaN sorts as the largest value, as in PyTorch. Sorting is always stable here
-(PyTorch's default sort is not guaranteed stable, so its tie order may differ)."""
+(PyTorch's default sort is not guaranteed stable, so its tie order may differ); topk returns
+the same indices as PyTorch among equal values (see _topk_ties)."""
 import numpy as np
 
 from ._core import dim_arg, make
@@ -66,13 +67,42 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     xx = x if x.ndim else x.reshape(1)
     if not 0 <= k <= xx.shape[d]:
         raise RuntimeError("selected index k out of range")
-    idx = _order(xx, d, largest)
-    idx = idx[(slice(None),) * d + (slice(0, k),)]
-    vals = np.take_along_axis(xx, idx, d)
+    pre = (slice(None),) * d
+    idx = _order(xx, d, largest)[pre + (slice(0, k + 1),)]
+    head = np.take_along_axis(xx, idx, d)  # the k values and the one after, to spot ties
+    rows = _tied_rows(head, d) if k and sorted else None
+    if k and (not sorted or rows.any()):
+        idx = _torch_ties(xx, idx, d, k, largest, sorted, rows)
+        vals = np.take_along_axis(xx, idx, d)
+    else:
+        idx, vals = idx[pre + (slice(0, k),)], head[pre + (slice(0, k),)]
     back = _scatter_back(x, xx, idx, d)
     if not x.ndim:
         vals, idx = vals.reshape(()), idx.reshape(())
     return values_indices(make(vals, (input,), back, "TopkBackward0"), _indices(idx), "topk")
+
+
+def _tied_rows(head, d):
+    """Rows whose first k + 1 values (in order) hold two equal ones (NaNs tie with each other)."""
+    pre = (slice(None),) * d
+    a, b = head[pre + (slice(1, None),)], head[pre + (slice(0, -1),)]
+    same = a == b
+    if head.dtype.kind == "f":
+        same |= (a != a) & (b != b)
+    return same.any(axis=d)
+
+
+def _torch_ties(xx, idx, d, k, largest, sorted, rows):
+    """The first k of `idx`, with the rows where equal values (or sorted=False) make the choice
+    PyTorch's replaced by the indices its selection algorithm returns (see _topk_ties)."""
+    from ._topk_ties import topk_row
+    out = np.moveaxis(idx, d, -1)[..., :k].copy()
+    data = np.moveaxis(xx, d, -1)
+    if rows is None:
+        rows = np.ones(data.shape[:-1], bool)
+    for r in zip(*np.nonzero(rows)) if rows.ndim else [()]:
+        out[r] = topk_row(data[r].tolist(), k, largest, sorted)
+    return np.moveaxis(out, -1, d)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):

@@ -1,0 +1,156 @@
+"""Which of several equal values torch.topk returns, and in what order.
+
+PyTorch's CPU topk puts (value, index) pairs through the C++ standard library (GNU libstdc++):
+std::partial_sort when k * 64 <= n, otherwise std::nth_element followed by std::sort of the
+first k - 1. Those algorithms are not stable, so among equal values the indices they return
+follow from their exact sequence of comparisons and swaps, which this module replays (written
+from the published algorithms: introselect with median-of-three pivots, heap select, introsort
+with a final insertion sort at 16). topk calls it only for rows where equal values decide the
+result (or for sorted=False); elsewhere NumPy's stable order is the same answer."""
+import math
+
+_THRESHOLD = 16  # introsort leaves runs this short to the final insertion sort
+
+
+def _insertion_sort(a, first, last, less):
+    for i in range(first + 1, last):
+        if less(a[i], a[first]):
+            val = a[i]
+            a[first + 1:i + 1] = a[first:i]
+            a[first] = val
+        else:
+            _linear_insert(a, i, less)
+
+
+def _linear_insert(a, i, less):
+    val, j = a[i], i - 1
+    while less(val, a[j]):
+        a[j + 1] = a[j]
+        j -= 1
+    a[j + 1] = val
+
+
+def _median_to_first(a, result, x, y, z, less):
+    if less(a[x], a[y]):
+        m = y if less(a[y], a[z]) else z if less(a[x], a[z]) else x
+    else:
+        m = x if less(a[x], a[z]) else z if less(a[y], a[z]) else y
+    a[result], a[m] = a[m], a[result]
+
+
+def _partition_pivot(a, first, last, less):
+    _median_to_first(a, first, first + 1, first + (last - first) // 2, last - 1, less)
+    lo, hi = first + 1, last
+    while True:
+        while less(a[lo], a[first]):
+            lo += 1
+        hi -= 1
+        while less(a[first], a[hi]):
+            hi -= 1
+        if lo >= hi:
+            return lo
+        a[lo], a[hi] = a[hi], a[lo]
+        lo += 1
+
+
+def _adjust_heap(a, first, hole, length, value, less):
+    top = child = hole
+    while child < (length - 1) // 2:
+        child = 2 * (child + 1)
+        if less(a[first + child], a[first + child - 1]):
+            child -= 1
+        a[first + hole] = a[first + child]
+        hole = child
+    if length % 2 == 0 and child == (length - 2) // 2:
+        child = 2 * (child + 1)
+        a[first + hole] = a[first + child - 1]
+        hole = child - 1
+    parent = (hole - 1) // 2
+    while hole > top and less(a[first + parent], value):
+        a[first + hole] = a[first + parent]
+        hole, parent = parent, (parent - 1) // 2
+    a[first + hole] = value
+
+
+def _pop_heap(a, first, last, result, less):
+    value, a[result] = a[result], a[first]
+    _adjust_heap(a, first, 0, last - first, value, less)
+
+
+def _heap_select(a, first, middle, last, less):
+    length = middle - first
+    for parent in range((length - 2) // 2, -1, -1) if length > 1 else ():
+        _adjust_heap(a, first, parent, length, a[first + parent], less)
+    for i in range(middle, last):
+        if less(a[i], a[first]):
+            _pop_heap(a, first, middle, i, less)
+
+
+def _partial_sort(a, first, middle, last, less):
+    _heap_select(a, first, middle, last, less)
+    while middle - first > 1:
+        middle -= 1
+        _pop_heap(a, first, middle, middle, less)
+
+
+def _nth_element(a, first, nth, last, less):
+    if first == last or nth == last:
+        return
+    depth = 2 * ((last - first).bit_length() - 1)
+    while last - first > 3:
+        if depth == 0:
+            _heap_select(a, first, nth + 1, last, less)
+            a[first], a[nth] = a[nth], a[first]
+            return
+        depth -= 1
+        cut = _partition_pivot(a, first, last, less)
+        if cut <= nth:
+            first = cut
+        else:
+            last = cut
+    _insertion_sort(a, first, last, less)
+
+
+def _introsort(a, first, last, depth, less):
+    while last - first > _THRESHOLD:
+        if depth == 0:
+            _partial_sort(a, first, last, last, less)
+            return
+        depth -= 1
+        cut = _partition_pivot(a, first, last, less)
+        _introsort(a, cut, last, depth, less)
+        last = cut
+
+
+def _sort(a, first, last, less):
+    if last - first < 2:
+        return
+    _introsort(a, first, last, 2 * ((last - first).bit_length() - 1), less)
+    if last - first > _THRESHOLD:
+        _insertion_sort(a, first, first + _THRESHOLD, less)
+        for i in range(first + _THRESHOLD, last):
+            _linear_insert(a, i, less)
+    else:
+        _insertion_sort(a, first, last, less)
+
+
+def _greater(x, y):  # NaN counts as the largest value
+    return (math.isnan(x[0]) and not math.isnan(y[0])) or x[0] > y[0]
+
+
+def _smaller(x, y):
+    return (not math.isnan(x[0]) and math.isnan(y[0])) or x[0] < y[0]
+
+
+def topk_row(values, k, largest, sorted_):
+    """The indices PyTorch's topk returns for one row (a list of Python numbers)."""
+    a = [(v, j) for j, v in enumerate(values)]
+    n = len(a)
+    less = _greater if largest else _smaller
+    if k * 64 <= n:
+        _partial_sort(a, 0, k, n, less)
+    else:
+        _nth_element(a, 0, k - 1, n, less)
+        if sorted_:
+            _sort(a, 0, k - 1, less)
+    return [j for _, j in a[:k]]
