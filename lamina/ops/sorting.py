@@ -92,6 +92,9 @@ def _tied_rows(head, d):
     return same.any(axis=d)
 
 
+_REPLAY_LIMIT = 200_000  # elements; the replay costs about a microsecond per element
+
+
 def _torch_ties(xx, idx, d, k, largest, sorted, rows):
     """The first k of `idx`, with the rows where equal values (or sorted=False) make the choice
     PyTorch's replaced by the indices its selection algorithm returns (see _topk_ties)."""
@@ -100,6 +103,8 @@ def _torch_ties(xx, idx, d, k, largest, sorted, rows):
     data = np.moveaxis(xx, d, -1)
     if rows is None:
         rows = np.ones(data.shape[:-1], bool)
+    if np.count_nonzero(rows) * data.shape[-1] > _REPLAY_LIMIT:  # too slow in Python: NumPy's stable order
+        return np.moveaxis(out, -1, d)
     for r in zip(*np.nonzero(rows)) if rows.ndim else [()]:
         out[r] = topk_row(data[r].tolist(), k, largest, sorted)
     return np.moveaxis(out, -1, d)
