@@ -79,6 +79,19 @@ def test_mode_shapes_and_method(dtype):
     check(lambda lib, x: lib.mode(x), [np.array(2.5, dtype)], dtype=dtype)
 
 
+@pytest.mark.parametrize("n", [17, 20, 25, 40, 100])
+def test_mode_index_past_16_elements_is_torchs(n):
+    """Past 16 elements PyTorch's std::sort is unstable, so which occurrence of the mode it
+    reports is not the last one; lamina replays the sort (also with NaNs, which never tie)."""
+    rng = np.random.default_rng(n)
+    x = rng.integers(0, 4, (3, n)).astype("float32")
+    check(lambda lib, t: tuple(lib.mode(t)), [x])
+    check(lambda lib, t: tuple(t.mode(0)), [x[:, :5].T.copy()])
+    x[1, ::5] = np.nan
+    check(lambda lib, t: tuple(t.mode(-1, keepdim=True)), [x])
+    check(lambda lib, t: tuple(lib.mode(t)), [x[0].astype("int64")], grad=False)
+
+
 def test_mode_empty_error():
     check_error(lambda lib: lib.mode(lib.tensor([]), 0), IndexError,
                 r"mode\(\): Expected reduction dim 0 to have non-zero size.")

@@ -155,3 +155,23 @@ def topk_row(values, k, largest, sorted_):
         if sorted_:
             _sort(a, 0, k - 1, less)
     return [j for _, j in a[:k]]
+
+
+def _value_less(x, y):
+    return x[0] < y[0]
+
+
+def mode_row(values):
+    """(value, index) PyTorch's mode returns for one row: it std::sorts (value, index) pairs by
+    value (unstable past 16 elements) and keeps the first run longer than every earlier one,
+    reporting the index that ends up last in that run."""
+    a = [(v, j) for j, v in enumerate(values)]
+    _sort(a, 0, len(a), _value_less)
+    best, best_n, run = a[0], 0, 0
+    for i, item in enumerate(a):
+        run += 1
+        if i == len(a) - 1 or item[0] != a[i + 1][0]:
+            if run > best_n:
+                best, best_n = item, run
+            run = 0
+    return best

@@ -115,8 +115,9 @@ def _pick_backward(x, xx, idx, d):
 
 
 def mode(input, dim=-1, keepdim=False):
-    """The most frequent value along `dim` (the smallest of equally frequent ones) and the index
-    of its last occurrence, as (values, indices)."""
+    """The most frequent value along `dim` (the smallest of equally frequent ones) and, as
+    (values, indices), the index PyTorch reports: its last occurrence up to 16 elements, past
+    that the one PyTorch's unstable sort leaves last (replayed, see _topk_ties)."""
     x = input._data
     d = dim_arg(dim, x.ndim)
     xx = x if x.ndim else x.reshape(1)
@@ -133,6 +134,14 @@ def mode(input, dim=-1, keepdim=False):
     # the first place a run reaches the largest count is the end of the smallest such value's run
     end = np.argmax(count == count.max(axis=-1, keepdims=True), axis=-1)[..., None]
     idx = np.moveaxis(np.take_along_axis(order, end, -1), -1, d)
+    has_nan = m.dtype.kind == "f" and np.isnan(m).any()
+    if (n > 16 or has_nan) and m.size <= 200_000:
+        # past 16 elements (or with NaNs) PyTorch's unstable std::sort decides the index: replay it
+        from ._topk_ties import mode_row
+        moved = np.moveaxis(idx, d, -1).copy()
+        for r in np.ndindex(m.shape[:-1]):
+            moved[r + (0,)] = mode_row(m[r].tolist())[1]
+        idx = np.moveaxis(moved, -1, d)
     vals = np.take_along_axis(xx, idx, d)
     vals_out, idx_out = _reduced(vals, idx, x, d, keepdim)
     return values_indices(make(vals_out, (input,), _pick_backward(x, xx, idx, d), "ModeBackward0"),
