@@ -31,7 +31,7 @@ emit("unique_inv", torch.unique(torch.tensor([3, 1, 3, 2]), sorted=True, return_
 emit("unique_consec", torch.unique_consecutive(torch.tensor([1, 1, 2, 2, 3, 1])))
 emit("hist", torch.histc(logits[:, 0], bins=5, min=-2, max=2))
 emit("histogram", torch.histogram(logits[:, 0], bins=4))
-emit("mode", torch.mode(targets[:12]))
+emit("mode", (torch.mode(targets[:12]), torch.mode(targets)))
 emit("median", (logits.median(), logits.median(dim=0)))
 emit("quantile", torch.quantile(logits[:, 0], torch.tensor([0.25, 0.5, 0.75])))
 scores = torch.sigmoid(logits[:, 0])
