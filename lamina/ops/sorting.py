@@ -1,7 +1,7 @@
 """sort, argsort, msort, topk, kthvalue, unique. Values carry their gradient back to the positions
 they came from; NaN sorts as the largest value, as in PyTorch. Sorting is always stable here
 (PyTorch's default sort is not guaranteed stable, so its tie order may differ); topk returns
-the same indices as PyTorch among equal values (see _topk_ties)."""
+the same indices as PyTorch among equal values (see _std_sort)."""
 import numpy as np
 
 from ._core import dim_arg, make
@@ -97,8 +97,8 @@ _REPLAY_LIMIT = 200_000  # elements; the replay costs about a microsecond per el
 
 def _torch_ties(xx, idx, d, k, largest, sorted, rows):
     """The first k of `idx`, with the rows where equal values (or sorted=False) make the choice
-    PyTorch's replaced by the indices its selection algorithm returns (see _topk_ties)."""
-    from ._topk_ties import topk_row
+    PyTorch's replaced by the indices its selection algorithm returns (see _std_sort)."""
+    from ._std_sort import topk_row
     out = np.moveaxis(idx, d, -1)[..., :k].copy()
     data = np.moveaxis(xx, d, -1)
     if rows is None:

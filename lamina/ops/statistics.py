@@ -117,7 +117,7 @@ def _pick_backward(x, xx, idx, d):
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along `dim` (the smallest of equally frequent ones) and, as
     (values, indices), the index PyTorch reports: its last occurrence up to 16 elements, past
-    that the one PyTorch's unstable sort leaves last (replayed, see _topk_ties)."""
+    that the one PyTorch's unstable sort leaves last (replayed, see _std_sort)."""
     x = input._data
     d = dim_arg(dim, x.ndim)
     xx = x if x.ndim else x.reshape(1)
@@ -137,7 +137,7 @@ def mode(input, dim=-1, keepdim=False):
     has_nan = m.dtype.kind == "f" and np.isnan(m).any()
     if (n > 16 or has_nan) and m.size <= 200_000:
         # past 16 elements (or with NaNs) PyTorch's unstable std::sort decides the index: replay it
-        from ._topk_ties import mode_row
+        from ._std_sort import mode_row
         moved = np.moveaxis(idx, d, -1).copy()
         for r in np.ndindex(m.shape[:-1]):
             moved[r + (0,)] = mode_row(m[r].tolist())[1]

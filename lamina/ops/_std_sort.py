@@ -1,13 +1,13 @@
-"""Which of several equal values torch.topk returns, and in what order.
+"""GNU libstdc++'s std::sort, std::nth_element and std::partial_sort, replayed step by step,
+for the places where PyTorch's CPU kernels let them decide between equal values.
 
-PyTorch's CPU topk puts (value, index) pairs through the C++ standard library (GNU libstdc++):
-std::partial_sort when k * 64 <= n, otherwise std::nth_element followed by std::sort of the
-first k - 1. Those algorithms are not stable, so among equal values the indices they return
-follow from their exact sequence of comparisons and swaps, which this module replays (written
-from the published algorithms: introselect with median-of-three pivots, heap select, introsort
-with a final insertion sort at 16). topk calls it only for rows where equal values decide the
-result (or for sorted=False); elsewhere NumPy's stable order is the same answer. Past 200 000
-replayed elements in one call topk keeps NumPy's stable order (the replay is Python)."""
+topk puts (value, index) pairs through std::partial_sort when k * 64 <= n, otherwise through
+std::nth_element followed by std::sort of the first k - 1; mode std::sorts the pairs by value.
+None of these is stable, so among equal values the indices PyTorch returns follow from the exact
+sequence of comparisons and swaps (introselect with median-of-three pivots, heap select,
+introsort with a final insertion sort at 16), written here from the published algorithms.
+Callers use the replay only for the rows where ties decide the answer (elsewhere NumPy's stable
+order is the same) and not past 200 000 elements in one call (the replay is Python)."""
 import math
 
 _THRESHOLD = 16  # introsort leaves runs this short to the final insertion sort
