@@ -117,3 +117,14 @@ def test_topk_picks_torchs_indices_among_equal_values(n, k, largest):
         check(lambda lib, t: tuple(t.topk(k, largest=largest, sorted=sorted_)), [x])
         check(lambda lib, t: tuple(t.topk(min(k, 3), dim=0, largest=largest, sorted=sorted_)), [x])
     check(lambda lib, t: tuple(lib.topk(t, k, largest=largest)), [x[0].astype("int64")], grad=False)
+
+
+@pytest.mark.parametrize("n", [5, 9, 17, 40])
+def test_kthvalue_picks_torchs_index_among_equal_values(n):
+    """PyTorch's quickselect decides which occurrence of a repeated k-th value it reports."""
+    x = np.random.default_rng(n).integers(0, 3, (4, n)).astype("float32")
+    x[2, ::4] = np.nan
+    for k in (1, n // 2, n):
+        check(lambda lib, t: tuple(t.kthvalue(k)), [x])
+        check(lambda lib, t: tuple(lib.kthvalue(t, 2, 0, True)), [x])
+    check(lambda lib, t: tuple(t.kthvalue(n // 2 + 1)), [x[0].astype("int64")], grad=False)

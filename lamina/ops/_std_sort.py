@@ -6,6 +6,7 @@ std::nth_element followed by std::sort of the first k - 1; mode std::sorts the p
 None of these is stable, so among equal values the indices PyTorch returns follow from the exact
 sequence of comparisons and swaps (introselect with median-of-three pivots, heap select,
 introsort with a final insertion sort at 16), written here from the published algorithms.
+kthvalue uses PyTorch's own quickselect instead, replayed likewise (kthvalue_row).
 Callers use the replay only for the rows where ties decide the answer (elsewhere NumPy's stable
 order is the same) and not past 200 000 elements in one call (the replay is Python)."""
 import math
@@ -175,3 +176,48 @@ def mode_row(values):
                 best, best_n = item, run
             run = 0
     return best
+
+
+def _gt_or_nan(x, y):
+    return (math.isnan(x) and not math.isnan(y)) or x > y
+
+
+def kthvalue_row(values, k):
+    """The index PyTorch's kthvalue returns for one row (k counts from 0). Not libstdc++ this
+    time: PyTorch's own quickselect (Sedgewick's median-of-three partitioning, from TH), which
+    swaps values and their indices together."""
+    arr, idx = list(values), list(range(len(values)))
+
+    def swap(a, b):
+        arr[a], arr[b] = arr[b], arr[a]
+        idx[a], idx[b] = idx[b], idx[a]
+    lo, hi = 0, len(arr) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if _gt_or_nan(arr[lo], arr[hi]):
+                swap(lo, hi)
+            break
+        swap((lo + hi) >> 1, lo + 1)
+        if _gt_or_nan(arr[lo + 1], arr[hi]):
+            swap(lo + 1, hi)
+        if _gt_or_nan(arr[lo], arr[hi]):
+            swap(lo, hi)
+        if _gt_or_nan(arr[lo + 1], arr[lo]):
+            swap(lo + 1, lo)
+        i, j, piv = lo + 1, hi, arr[lo]
+        while True:
+            i += 1
+            while _gt_or_nan(piv, arr[i]):
+                i += 1
+            j -= 1
+            while _gt_or_nan(arr[j], piv):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return idx[k]

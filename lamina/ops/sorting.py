@@ -119,6 +119,19 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     idx = np.take(_order(xx, d, False), [k - 1], axis=d)
     vals = np.take_along_axis(xx, idx, d)
+    # where the k-th value occurs more than once (or NaNs are about), PyTorch's quickselect decides
+    # which occurrence is reported: replay it on those rows (see _std_sort)
+    tied = np.count_nonzero(xx == vals, axis=d) > 1
+    if xx.dtype.kind == "f":
+        tied |= np.isnan(xx).any(axis=d)
+    if tied.any() and np.count_nonzero(tied) * xx.shape[d] <= _REPLAY_LIMIT:
+        from ._std_sort import kthvalue_row
+        moved, data = np.moveaxis(idx, d, -1).copy(), np.moveaxis(xx, d, -1)
+        for r in np.ndindex(tied.shape):
+            if tied[r]:
+                moved[r + (0,)] = kthvalue_row(data[r].tolist(), k - 1)
+        idx = np.moveaxis(moved, -1, d)
+        vals = np.take_along_axis(xx, idx, d)
     backward = _scatter_back(x, xx, idx, d)
     if not keepdim or not x.ndim:
         shape = x.shape[:d] + x.shape[d + 1:]
