@@ -58,6 +58,26 @@ def _unary_0d(input, x, forward, backward, name):
     return make(out.reshape(()), (input,), grad_fn, name, saved=(input,))
 
 
+_INT_OF = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+
+
+def select(mask, a, b):
+    """np.where(mask, a, b) for a boolean mask and two float arrays of one shape and dtype, as
+    bit operations: np.where branches on every element, which on a random mask costs five times
+    as much (65k float32: 240 -> 47 us). Same values, bit for bit."""
+    it = _INT_OF.get(a.dtype)
+    if (it is None or not a.ndim or b.dtype != a.dtype or a.shape != b.shape or mask.shape != a.shape
+            or not (a.flags.c_contiguous and b.flags.c_contiguous and mask.flags.c_contiguous)):
+        return np.where(mask, a, b)
+    bits = mask.view(np.uint8).astype(it)
+    np.negative(bits, out=bits)  # all ones where mask holds
+    ai, bi = a.view(it), b.view(it)
+    out = np.bitwise_xor(ai, bi)
+    out &= bits
+    out ^= bi  # b ^ ((a ^ b) & bits): a where the bits are set, b elsewhere
+    return out.view(a.dtype)
+
+
 # ---- exponentials and logarithms ------------------------------------------------------------
 exp = _unary("ExpBackward0", np.exp, lambda g, x, y: g * y, uses="output")
 exp2 = _unary("Exp2Backward0", np.exp2, lambda g, x, y: g * y * _LN2, uses="output")
@@ -124,14 +144,13 @@ _ZERO_BUFFERS = {}    # dtype -> flat zeros, grown on demand
 _ZEROS_MAX = 1 << 20  # elements: beyond this the buffer would cost more memory than it saves time
 
 
-def _max0(x):
-    """max(x, 0). NumPy's maximum against a scalar runs a loop that is not vectorised (at 32k
-    float32 elements three times slower than against an array of zeros); same values."""
+def _zeros_of(x):
+    """Read-only zeros of x's shape and float dtype (cached), or None when x is small or large."""
     zeros = _ZEROS.get((x.shape, x.dtype))
     if zeros is None:
         n = x.size
         if not (1024 <= n <= _ZEROS_MAX and x.dtype.kind == "f"):
-            return np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
+            return None
         flat = _ZERO_BUFFERS.get(x.dtype)
         if flat is None or flat.size < n:
             flat = np.zeros(min(max(n, 2 * (0 if flat is None else flat.size)), _ZEROS_MAX), x.dtype)
@@ -141,9 +160,24 @@ def _max0(x):
         if len(_ZEROS) > 64:
             _ZEROS.clear()
         zeros = _ZEROS[(x.shape, x.dtype)] = flat[:n].reshape(x.shape)
-    if x.flags.c_contiguous:  # the output takes x's layout: keep that of np.maximum(x, 0)
+    return zeros
+
+
+def _max0(x):
+    """max(x, 0). NumPy's maximum against a scalar runs a loop that is not vectorised (at 32k
+    float32 elements three times slower than against an array of zeros); same values."""
+    zeros = _zeros_of(x)
+    if zeros is not None and x.flags.c_contiguous:  # the output takes x's layout, as np.maximum(x, 0)
         return np.maximum(x, zeros)
-    return np.maximum(x, 0)
+    return np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
+
+
+def min0(x):
+    """min(x, 0), as _max0."""
+    zeros = _zeros_of(x)
+    if zeros is not None and x.flags.c_contiguous:
+        return np.minimum(x, zeros)
+    return np.minimum(x, 0)
 
 
 def relu(input):
@@ -256,16 +290,24 @@ def erf_array(x):
     if x.dtype == np.float16:
         return erf_array(x.astype(np.float32)).astype(np.float16)
     p, q = (_ERF_P64, _ERF_Q64) if x.dtype == np.float64 else (_ERF_P32, _ERF_Q32)
-    big = np.abs(x) >= 2.0  # NaN is not big: it flows through the small branch as NaN
-    if not big.any():
-        return x * _horner(x * x * 0.5 - 1.0, p)
-    out = np.empty_like(x)
-    small = ~big
-    xs = x[small]
-    out[small] = xs * _horner(xs * xs * 0.5 - 1.0, p)
-    xb = x[big]
-    a = np.minimum(np.abs(xb), 6.0)
-    out[big] = np.copysign(1.0 - np.exp(-a * a) * _horner(6.0 / a - 2.0, q) / a, xb)
+    # the series for |x| < 2 runs over every element (cheaper than gathering the small ones
+    # out and scattering them back: 65k float32, 1070 -> 510 us), then the few big ones are
+    # overwritten; NaN is not big: it flows through the series as NaN
+    if not x.flags.c_contiguous:  # the flat indices below address x and out alike
+        x = np.ascontiguousarray(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = x * x
+        t *= 0.5
+        t -= 1.0
+        out = _horner(t, p)
+        out *= x
+    if not out.ndim:
+        out = np.asarray(out)
+    big = np.flatnonzero(np.abs(x) >= 2.0)
+    if big.size:
+        xb = x.reshape(-1)[big]
+        a = np.minimum(np.abs(xb), 6.0)
+        out.reshape(-1)[big] = np.copysign(1.0 - np.exp(-a * a) * _horner(6.0 / a - 2.0, q) / a, xb)
     return out
 
 
