@@ -9,13 +9,18 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from ._core import dim_arg, make
+from ._core import dim_arg, make, sum_axes
 
 __all__ = ["softmax", "log_softmax"]
 METHODS = ["softmax", "log_softmax"]
 
-_max = np.maximum.reduce  # the ufunc reductions directly: ndarray.max/.sum add a Python layer
-_sum = np.add.reduce
+_max = np.maximum.reduce  # the ufunc reduction directly: ndarray.max adds a Python layer
+
+
+def _sum(a, axis, keepdims):
+    # a BLAS product with ones for the last (or first) dim of a contiguous array: NumPy's row
+    # sums over short rows cost several times as much (16x4x64x64 rows of 64: 140 -> 22 us)
+    return sum_axes(a, (axis,), keepdims)
 
 
 def _prepare(input, dim, dtype, name):
@@ -48,11 +53,11 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     else:
         y = x - _max(x, axis=d, keepdims=True)
         np.exp(y, out=y)
-        y /= _sum(y, axis=d, keepdims=True)
+        y /= _sum(y, d, True)
 
     def backward(g):
         gy = g * y
-        gy -= y * _sum(gy, axis=d, keepdims=True)
+        gy -= y * _sum(gy, d, True)
         return (gy if gy.dtype == in_dt else gy.astype(in_dt),)
     if not input._data.ndim:  # softmax of one number is the constant 1
         return make(y.reshape(()), (input,), _zero_grad, "SoftmaxBackward0")
@@ -64,14 +69,20 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     x, d = _prepare(input, dim, dtype, "log_softmax")
     in_dt = input._data.dtype
     if x.size == 0:
-        out = x.copy()
+        out = e = x.copy()
+        total = None
     else:
         out = x - _max(x, axis=d, keepdims=True)
-        out -= np.log(_sum(np.exp(out), axis=d, keepdims=True))
+        e = np.exp(out)  # kept: the backward's softmax is e / total (an exp costs 4 divisions)
+        total = _sum(e, d, True)
+        out -= np.log(total)
 
     def backward(g):
-        gx = np.exp(out)
-        gx *= _sum(g, axis=d, keepdims=True)
+        if total is None:
+            return (g.copy(),)
+        s = _sum(g, d, True)
+        s /= total
+        gx = e * s
         np.subtract(g, gx, out=gx)
         return (gx if gx.dtype == in_dt else gx.astype(in_dt),)
     if not input._data.ndim:  # log_softmax of one number is the constant 0
