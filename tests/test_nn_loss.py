@@ -331,6 +331,18 @@ def test_nll_loss_byte_target_and_errors():
         LF.nll_loss(lamina.randn(3, 5), lamina.tensor([1, 2, 5]))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ignore_index", [-100, 2, 7])
+def test_nll_loss_mean_over_valid_class_indices(dtype, ignore_index):
+    # (N, C) with every target in range takes a shorter path than ignored targets or weights;
+    # an ignore_index inside [0, C) falls back to the general one
+    t = np.array([0, 2, 4, 1, 2, 3], dtype=np.int64)
+    check(lambda lib, x, t: lib.nn.functional.nll_loss(x, t, ignore_index=ignore_index), [(6, 5), t], dtype=dtype,
+          grad_inputs=[0])
+    with pytest.raises(IndexError, match="Target -1 is out of bounds."):
+        LF.nll_loss(lamina.randn(3, 5), lamina.tensor([1, -1, 0]))
+
+
 # ---- other losses -------------------------------------------------------------------------------
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
