@@ -381,3 +381,34 @@ def test_clamp_gradient_is_a_select_so_nan_does_not_leak(bounds):
             y = lib.clamp(t, min=lib.full((4,), -1.0), max=lib.full((4,), 1.0))
         return y * lib.from_numpy(up)
     check(fn, [x])
+
+
+@pytest.mark.parametrize("dtype,scalar", [("uint8", -1), ("uint8", 300), ("uint8", -56), ("uint8", 2 ** 63),
+                                          ("int8", -129), ("int16", 70000), ("int32", 2 ** 40),
+                                          ("int64", -2 ** 63)])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "floordiv", "eq", "lt"])
+def test_python_int_outside_the_integer_dtype_wraps_around(dtype, scalar, op):
+    """uint8_tensor + (-1), int32_tensor + 2**40, uint8_tensor == -56: PyTorch converts the Python
+    int to the tensor's dtype with wrap-around (lamina raised NumPy's OverflowError)."""
+    import operator
+    fn = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "floordiv": operator.floordiv,
+          "eq": operator.eq, "lt": operator.lt}[op]
+    data = np.array([0, 1, 7, 100, 127], dtype=dtype)
+    try:
+        expected = fn(torch.from_numpy(data.copy()), scalar)
+    except Exception as e:  # e.g. floor division by a scalar that wraps to zero
+        with pytest.raises(type(e)):
+            fn(lamina.from_numpy(data.copy()), scalar)
+        return
+    got = fn(lamina.from_numpy(data.copy()), scalar)
+    assert str(got.dtype) == str(expected.dtype)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("scalar", [2 ** 64, -2 ** 63 - 1, 2 ** 70])
+@pytest.mark.parametrize("dtype", ["uint8", "int64", "float32"])
+def test_python_int_beyond_64_bits_raises_like_torch(scalar, dtype):
+    with pytest.raises(OverflowError) as expected:
+        torch.tensor([1], dtype=getattr(torch, dtype)) + scalar
+    with pytest.raises(OverflowError, match=str(expected.value)):
+        lamina.tensor([1], dtype=getattr(lamina, dtype)) + scalar

@@ -248,8 +248,14 @@ def binary_operands(a, b):
         return ad, b, ad.dtype
     if isinstance(b, np.ndarray) or (hasattr(b, "__array__") and not isinstance(b, (int, float, bool))):
         return binary_operands(a, as_tensor(b))
+    if type(b) is int and not -2 ** 63 <= b < 2 ** 64:  # PyTorch reads a Python int as 64 bits
+        raise OverflowError("can't convert negative int to unsigned" if b < 0 else "int too big to convert")
     dt = result_type(a, b).np
-    return (ad if ad.dtype == dt else ad.astype(dt)), np.asarray(b, dtype=dt)[()], dt
+    try:
+        bv = np.asarray(b, dtype=dt)[()]
+    except OverflowError:  # an int outside an integer dtype: PyTorch wraps it around (two's complement)
+        bv = np.asarray(b % 2 ** 64, dtype=np.uint64).astype(dt)[()]
+    return (ad if ad.dtype == dt else ad.astype(dt)), bv, dt
 
 
 def float_dtype_of(dt):
