@@ -21,6 +21,8 @@ def _t(lib, arr):
 IDX = [
     np.array([1, 2, 4, 4, 3, 0, 4]),              # 1-D with repeats
     np.array([[1, 2, 4], [4, 3, 0]]),             # 2-D
+    np.array([4] * 12 + [1, 2, 0, 4, 1]),         # a run of 13 repeats (summed another way) beside short ones
+    np.array([3, 1, 0, 2]),                       # no repeats
     np.array([[[0, 0], [2, 2]]], dtype=np.int32),  # int32, 3-D
     np.array(3),                                  # 0-d
     np.zeros((2, 0), dtype=np.int64),             # empty

@@ -33,7 +33,30 @@ def _scatter_rows(num, flat_idx, rows, dtype):
     order = np.argsort(flat_idx, kind="stable")
     s = flat_idx[order]
     starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
-    out[s[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    if starts.size == s.size:  # no index repeats
+        out[flat_idx] = rows
+        return out
+    # reduceat costs ~0.4 us per run even for a run of one row. Short runs (the usual case) are
+    # summed level by level instead: the first row of every run is copied, then each run's
+    # second, third, ... row is added (1600 lookups among 10000 rows: 920 -> ~200 us); long
+    # runs leave the runs of one row to a copy and the rest to reduceat. Either way each run is
+    # added up in the same order as reduceat does (row after row): same values.
+    lengths = np.diff(starts, append=s.size)
+    longest = int(lengths.max())
+    if longest <= 8:
+        out[s[starts]] = rows[order[starts]]
+        for k in range(1, longest):
+            sel = starts[lengths > k]
+            out[s[sel]] += rows[order[sel + k]]
+        return out
+    single = lengths == 1
+    first = starts[single]
+    out[s[first]] = rows[order[first]]
+    repeated = ~single
+    in_repeated = np.repeat(repeated, lengths)
+    run_lengths = lengths[repeated]
+    run_starts = np.cumsum(run_lengths) - run_lengths
+    out[s[starts[repeated]]] = np.add.reduceat(rows[order[in_repeated]], run_starts, axis=0)
     return out
 
 
