@@ -12,7 +12,7 @@ from . import pointwise as _pw
 from . import softmax as _sm
 from .arithmetic import type_name
 from .inplace import apply_inplace
-from .pointwise import min0 as _min0, select as _select
+from .pointwise import fmin0 as _fmin0, select as _select
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_",
            "selu", "selu_", "celu", "celu_", "gelu", "silu", "mish", "hardtanh", "hardtanh_", "hardsigmoid",
@@ -203,23 +203,33 @@ def _expm1_nonpos(z):
 
 
 def _elu_like(input, alpha, scale, input_scale, name):
+    # z = fmin(x, 0) · input_scale is 0 where x > 0 or x is NaN, so the exponential side
+    # vanishes there (expm1(0) = 0) and the linear side max(x, 0) · scale can simply be added
+    slope = alpha * scale * input_scale  # the exponential side's slope at 0
+
     def nonpos(x):
-        z = _min0(x)
+        z = _fmin0(x)
         if input_scale != 1:
-            z = z * input_scale
+            z *= input_scale
         return z
 
     def forward(x):
-        neg = _expm1_nonpos(nonpos(x))
-        neg *= alpha * scale
-        return _select(x > 0, x * scale if scale != 1 else x, neg), lambda g: grad(g, x)
+        out = _expm1_nonpos(nonpos(x))
+        out *= alpha * scale
+        pos = _pw._max0(x)
+        if scale != 1:
+            pos *= scale
+        out += pos
+        return out, lambda g: grad(g, x)
 
     def grad(g, x):
         d = nonpos(x)
         np.exp(d, out=d)
-        d *= alpha * scale * input_scale
+        d *= slope
+        if slope != scale:  # the two sides' slopes differ at x ≥ 0 (and NaN takes the linear one, as in PyTorch)
+            d = _select(x <= 0, d, np.full(x.shape, scale, x.dtype))
         d *= g
-        return _select(x <= 0, d, g * scale if scale != 1 else g)  # NaN takes the linear side, as in PyTorch
+        return d
     return _fused(input, "elu_cpu", name, forward)
 
 
@@ -407,10 +417,14 @@ def _hardswish(input):
         return h, lambda g: grad(g, x)
 
     def grad(g, x):
-        mid = x * (1.0 / 3)
-        mid += 0.5
-        mid *= g
-        return _select(x <= -3, g * 0.0, _select(x < 3, mid, g))
+        d = x * (1.0 / 3)
+        d += 0.5
+        # x ≤ -3 stops the gradient, x ≥ 3 (and NaN, as in PyTorch) passes it on: both rare,
+        # so masked copies are cheap (np.where is slow only on unpredictable masks)
+        np.copyto(d, 0.0, where=x <= -3)
+        np.copyto(d, 1.0, where=~(x < 3))
+        d *= g
+        return d
     return _fused(input, "hardswish_cpu", "HardswishBackward0", forward)
 
 
@@ -425,7 +439,7 @@ def logsigmoid(input):
         e = np.abs(x)
         np.negative(e, out=e)
         np.exp(e, out=e)
-        out = _min0(x)
+        out = _fmin0(x)
         out -= _log1p_unit(e)
         return out, lambda g: g * _sigmoid_array(-x)
     return _fused(input, "log_sigmoid_cpu", "LogSigmoidBackward0", forward)

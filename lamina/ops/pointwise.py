@@ -172,12 +172,12 @@ def _max0(x):
     return np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
 
 
-def min0(x):
-    """min(x, 0), as _max0."""
+def fmin0(x):
+    """fmin(x, 0): min(x, 0), and 0 where x is NaN; vectorised as _max0 is."""
     zeros = _zeros_of(x)
     if zeros is not None and x.flags.c_contiguous:
-        return np.minimum(x, zeros)
-    return np.minimum(x, 0)
+        return np.fmin(x, zeros)
+    return np.fmin(x, 0)
 
 
 def relu(input):
