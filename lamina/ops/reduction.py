@@ -472,9 +472,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         p = 2
     axes = _axes(dim, x.ndim)
     xc = x.astype(np.float32) if x.dtype == np.float16 else x  # half accumulates in float32, as in PyTorch
-    a = np.abs(xc)
+    a = None if p == 2 else np.abs(xc)
     if p == 2:
-        out = np.sqrt(_add(xc * xc, axis=axes, keepdims=keepdim))
+        sq = xc * xc
+        out = np.sqrt(_dim_sum(sq, axes, keepdim) if axes is not None else _add(sq, axis=axes, keepdims=keepdim))
     elif p == float("inf") or p == float("-inf"):
         if x.size == 0:
             _check_nonempty("linalg.vector_norm", x, axes)
@@ -486,7 +487,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     else:
         out = _add(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
     out = out.astype(x.dtype, copy=False)
-    a = a.astype(x.dtype, copy=False)
+    if a is not None:
+        a = a.astype(x.dtype, copy=False)
     in_dt = input._data.dtype
 
     def backward(g):
