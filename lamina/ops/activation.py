@@ -339,6 +339,11 @@ def _log1p_unit(e):
     return u
 
 
+def _above(a, threshold):
+    """Whether some element of `a` exceeds threshold (NaN does not: fmax skips it)."""
+    return a.size and np.fmax.reduce(a, axis=None) > threshold
+
+
 def _softplus_array(x, beta=1.0, threshold=20.0):
     """log(1 + e^(βx)) / β as max(βx, 0) + log1p(e^-|βx|) (NumPy's logaddexp(βx, 0), which is
     a scalar loop); x where βx > threshold. x has at least one dim."""
@@ -350,6 +355,8 @@ def _softplus_array(x, beta=1.0, threshold=20.0):
     soft += _pw._max0(bx)
     if beta != 1:
         soft /= beta
+    if not _above(bx, threshold):  # nothing on the linear side: the select is not needed
+        return soft
     return _select(bx > threshold, x, soft)
 
 
@@ -390,7 +397,11 @@ def softplus(input, beta=1.0, threshold=20.0):
 
     def grad(g, x):
         bx = x * beta if beta != 1 else x
-        return _select(bx > threshold, g, g * _sigmoid_array(bx))
+        d = _sigmoid_array(bx)
+        d *= g
+        if not _above(bx, threshold):
+            return d
+        return _select(bx > threshold, g, d)
     return _fused(input, "softplus_cpu", "SoftplusBackward0", forward)
 
 
