@@ -38,6 +38,21 @@ def test_functional_elementwise(name, kwargs, shape, dtype):
     check(lambda lib, x: getattr(lib.nn.functional, name)(x, **kwargs), [_wide(shape, dtype)], dtype=dtype)
 
 
+@pytest.mark.parametrize("name,kwargs", ELEMENTWISE, ids=[f"{n}-{k}" for n, k in ELEMENTWISE])
+def test_functional_elementwise_on_strided_views(name, kwargs):
+    # a transposed input, and a transposed and strided output gradient: the fused kernels'
+    # bitwise selects and in-place temporaries assume contiguous arrays and fall back otherwise
+    def fn(lib, x):
+        return getattr(lib.nn.functional, name)(x.transpose(0, 1), **kwargs).transpose(0, 1)[::2] * 3.0
+    check(fn, [_wide((6, 40), "float32")])
+
+
+@pytest.mark.parametrize("name,kwargs", ELEMENTWISE, ids=[f"{n}-{k}" for n, k in ELEMENTWISE])
+def test_functional_elementwise_past_1024_elements(name, kwargs):
+    # from 1024 elements max(x, 0) and fmin(x, 0) compare against cached zero arrays
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x, **kwargs), [_wide((32, 65), "float32")])
+
+
 def test_extreme_values_stay_finite():
     big = np.array([-100.0, -30.0, 0.0, 30.0, 100.0], dtype="float32")
     for name in ["softplus", "logsigmoid", "sigmoid", "silu", "mish", "gelu", "elu", "selu", "celu", "softsign"]:

@@ -328,7 +328,7 @@ def _log1p_unit(e):
     """log1p(e) for e in [0, 1]. NumPy's float32 log1p is a scalar loop (65k elements: 980 us);
     float32 takes log(u) + (e - (u - 1)) / u with u = 1 + e (140 us): the second term puts back
     what rounding 1 + e lost, to first order, which leaves float32 precision."""
-    if e.dtype != np.float32:
+    if e.dtype != np.float32 or not e.ndim:
         return np.log1p(e)
     u = e + 1.0
     c = u - 1.0

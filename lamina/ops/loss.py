@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.grad_mode import _mode
 from ..tensor import Size, Tensor
 from ._core import binary_operands, make, unbroadcast, wrap
+from .activation import _log1p_unit, _sigmoid_array
 from .arithmetic import abs_grad_sign, type_name
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -242,13 +243,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _softplus_neg(x):
-    """log(1 + exp(-x)), stable for any x."""
-    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    """log(1 + exp(-x)), stable for any x (float32's log1p without NumPy's scalar loop)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        sp = _log1p_unit(np.exp(-np.abs(x)))
+        sp += np.maximum(-x, 0)
+    return sp
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return _sigmoid_array(x)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
