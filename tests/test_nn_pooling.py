@@ -35,6 +35,16 @@ def test_max_pool2d_common_case(dtype, shape):
     check(lambda lib, x: lib.nn.functional.max_pool2d(x, 2), [shape], dtype=dtype)
 
 
+@pytest.mark.parametrize("fn,shape", [("adaptive_max_pool2d", (2, 3, 4, 5)), ("adaptive_max_pool2d", (3, 4, 5)),
+                                      ("adaptive_max_pool1d", (2, 3, 6)), ("adaptive_max_pool3d", (1, 2, 3, 2, 4))])
+def test_global_adaptive_max_pool_ties_and_nan(fn, shape):
+    # output size 1 takes a plane-wide argmax: ties give the first maximum, NaN the last NaN
+    x = np.random.default_rng(1).integers(0, 3, shape).astype("float32")
+    x.reshape(-1, x.shape[-1])[0, 1:3] = np.nan
+    check(lambda lib, t: getattr(lib.nn.functional, fn)(t, 1, return_indices=True), [x])
+    check(lambda lib, t: getattr(lib.nn.functional, fn)(t, 1), [x.astype("float64")], dtype="float64")
+
+
 def test_max_pool_ties_take_the_first_maximum():
     # all-equal windows (what ReLU leaves behind): value, index and gradient go to the first one
     x = np.array([[[[1., 1, 2, 2], [1, 1, 2, 2], [0, 0, 0, 0], [0, 0, 0, 0]]]])

@@ -498,6 +498,8 @@ def _adaptive_max(nd, fn, input, output_size, return_indices):
     batched = x.ndim == nd + 2
     xb = x if batched else x[None]
     n, c = xb.shape[:2]
+    if all(o == 1 for o in size) and n * c:
+        return _global_max(input, xb, batched, name, return_indices)
     # Each window as a fixed-size list of indices, the shorter ones padded by repeating their last
     # index (a repeat can neither change the maximum nor win a tie).
     idx = []
@@ -537,6 +539,34 @@ def _adaptive_max(nd, fn, input, output_size, return_indices):
         return res
     from ._core import wrap
     return res, wrap(where if batched else where[0])
+
+
+def _global_max(input, xb, batched, name, return_indices):
+    """Adaptive max pooling to size 1: an argmax over each whole plane (no window gather)."""
+    x = input._data
+    n, c = xb.shape[:2]
+    nd = xb.ndim - 2
+    plane = xb[0, 0].size
+    xr = xb.reshape(n * c, plane)
+    where = np.argmax(xr, axis=1)  # the first maximum, as PyTorch
+    out = xr[np.arange(n * c), where]
+    if x.dtype.kind == "f":
+        nan = np.flatnonzero(np.isnan(out))
+        if nan.size:  # PyTorch keeps the last NaN of a plane
+            where[nan] = plane - 1 - np.argmax(np.isnan(xr[nan, ::-1]), axis=1)
+    kept = (n, c) + (1,) * nd
+    out = out.reshape(kept)
+
+    def backward(g):
+        gx = np.zeros((n * c, plane), dtype=g.dtype)
+        gx[np.arange(n * c), where] = g.reshape(-1)
+        return (gx.reshape(x.shape),)
+    res = make(out if batched else out[0], (input,), backward, name, saved=(input,))
+    if not return_indices:
+        return res
+    from ._core import wrap
+    idx = where.reshape(kept)
+    return res, wrap(idx if batched else idx[0])
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
