@@ -128,6 +128,15 @@ def test_prelu_parameter_and_state_dict():
     check_module(torch.nn.PReLU(), lnn.PReLU(), [()])
 
 
+@pytest.mark.parametrize("slopes", [[-0.5, 1.5, 0.25], [0.25, 1.0, 0.01], [0.3], [2.0]])
+@pytest.mark.parametrize("shape", [(4, 3, 5), (6, 3), (2, 3, 4, 5)])
+def test_prelu_functional_slopes_inside_and_outside_0_1(slopes, shape):
+    # slopes in (0, 1] take max(x, w·x), others a select; both with weight and input gradients
+    x = _wide(shape, "float32")
+    x.reshape(-1)[:3] = [np.nan, np.inf, -np.inf]
+    check(lambda lib, x, w: lib.nn.functional.prelu(x, w), [x, np.array(slopes, dtype="float32")])
+
+
 def test_prelu_channel_mismatch_error():
     with pytest.raises(RuntimeError, match="Mismatch of parameter numbers and input channel size. Found parameter "
                                            "numbers = 3 and channel size = 4."):

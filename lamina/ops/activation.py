@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ._core import dim_arg, make, wrap
+from ._core import dim_arg, make, sum_axes, wrap
 from . import pointwise as _pw
 from . import softmax as _sm
 from .arithmetic import type_name
@@ -146,19 +146,26 @@ def prelu(input, weight):
     _float_input(input, "prelu_cpu")
     # the slope broadcast along dim 1 (the channels)
     ws = w.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else w.reshape(())
-    pos = x > 0
-    out = np.where(pos, x, x * ws)
+    if w.size and 0 < w.min() and w.max() <= 1:
+        # x ≥ w·x exactly where x > 0 (as in leaky_relu): the larger one, NaN staying NaN
+        out = np.maximum(x, x * ws)
+    else:
+        out = _select(x > 0, x, x * ws)
 
     def backward(g):
-        gx = np.where(pos, g, g * ws) if input._requires_grad else None
+        pos = x > 0
+        gx = _select(pos, g, g * ws) if input._requires_grad else None
         gw = None
         if weight._requires_grad:
-            contrib = np.where(pos, 0, g * x)
+            gxw = g * x
+            zeros = _pw._zeros_of(gxw)
+            contrib = _select(pos, np.zeros_like(gxw) if zeros is None else zeros, gxw)
             if w.size == 1:
                 gw = contrib.sum().reshape(w.shape)
-            else:
-                axes = (0,) + tuple(range(2, x.ndim))
-                gw = contrib.sum(axis=axes).reshape(w.shape)
+            elif x.ndim == 2:
+                gw = sum_axes(contrib, (0,)).reshape(w.shape)
+            else:  # over the batch, then over the positions of each channel
+                gw = sum_axes(sum_axes(contrib.reshape(x.shape[0], x.shape[1], -1), (0,)), (1,)).reshape(w.shape)
             gw = gw.astype(w.dtype, copy=False)
         return gx, gw
     return make(out, (input, weight), backward, "PreluKernelBackward0", saved=(input, weight))
@@ -406,12 +413,19 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def _hardsigmoid(input):
-    def fwd(x):
-        return np.clip(x * (1.0 / 6) + 0.5, 0, 1).astype(x.dtype, copy=False)
+    def forward(x):
+        h = x * (1.0 / 6)
+        h += 0.5
+        np.clip(h, 0, 1, out=h)
+        return h, lambda g: grad(g, x)
 
-    def der(x, y):
-        return (((x > -3) & (x < 3)) * (1.0 / 6)).astype(x.dtype)
-    return _elementwise(input, fwd, der, "HardsigmoidBackward0", "hardsigmoid_cpu")
+    def grad(g, x):
+        inside = x > -3
+        inside &= x < 3
+        d = np.multiply(inside, 1.0 / 6, dtype=x.dtype)
+        d *= g
+        return d
+    return _fused(input, "hardsigmoid_cpu", "HardsigmoidBackward0", forward)
 
 
 def hardsigmoid(input, inplace=False):
@@ -492,8 +506,8 @@ def softshrink(input, lambd=0.5):
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
 
     def fwd(x):
-        # x·0 inside the band: 0, but NaN stays NaN (PyTorch's kernel)
-        return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0)).astype(x.dtype, copy=False)
+        # x minus x clamped to the band: x - λ above it, x + λ below, 0 inside; NaN stays NaN
+        return (x - np.clip(x, -lambd, lambd)).astype(x.dtype, copy=False)
 
     return _elementwise(input, fwd, _outside_band(lambd), "SoftshrinkBackward0", "softshrink_check")
 
@@ -501,17 +515,21 @@ def softshrink(input, lambd=0.5):
 def hardshrink(input, lambd=0.5):
     """x where |x| > λ, else 0."""
     def fwd(x):
-        return np.where((x >= -lambd) & (x <= lambd), 0, x).astype(x.dtype, copy=False)  # NaN stays NaN
+        return x * ~((x >= -lambd) & (x <= lambd))  # NaN is outside: it stays NaN
     return _elementwise(input, fwd, _outside_band(lambd), "HardshrinkBackward0", "hardshrink_cpu")
 
 
 def _threshold(input, threshold, value):
     x = input._data
     # PyTorch's test is `x <= threshold`: NaN keeps its value and its gradient
-    out = np.where(x <= threshold, value, x).astype(x.dtype, copy=False)
+    below = x <= threshold
+    if x.ndim and x.dtype.kind == "f":
+        out = _select(below, np.full(x.shape, value, x.dtype), x)
+    else:
+        out = np.where(below, value, x).astype(x.dtype, copy=False)
 
     def backward(g):
-        return (g * ~(x <= threshold),)
+        return (g * ~below,)
     return make(out, (input,), backward, "ThresholdBackward0", saved=(input,))
 
 
