@@ -347,6 +347,20 @@ def _rows(x):
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
+def _class_max(x, z):
+    """The maximum over the class dim of x, as a (rows, 1) column matching z = _rows(x). NumPy
+    reduces short rows one at a time (slow), so when there are few classes the maximum is taken
+    along the class dim of (N, C, d...) in place, or of a transposed copy of (N, C). Max is
+    exact in any order (only which zero wins a tie of -0 and +0 may differ, which changes
+    nothing downstream)."""
+    rows, c = z.shape
+    if x.ndim > 2:
+        return _rows(np.maximum.reduce(x, axis=1, keepdims=True))
+    if c <= 16 and rows >= 64:
+        return np.maximum.reduce(z.T.copy(), axis=0).reshape(rows, 1)
+    return np.maximum.reduce(z, axis=1, keepdims=True)
+
+
 def _unrows(g, shape):
     """The inverse of _rows for a gradient."""
     if len(shape) <= 2:
@@ -450,9 +464,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _check_weight(weight, c, x.dtype, probabilities, x.ndim > 2)
     z = _rows(x)
-    z = z - z.max(axis=1, keepdims=True)
+    z = z - _class_max(x, z)
     e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
+    s = np.add.reduce(e, axis=1, keepdims=True)  # as _mean_ce sums: the two paths agree bit for bit
     logp = z - np.log(s)
     if probabilities:
         return _soft_target_ce(input, target, logp, e, s, w, reduction, label_smoothing)
