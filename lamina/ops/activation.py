@@ -300,7 +300,10 @@ def gelu(input, approximate="none"):
 
 def _sigmoid_array(x):
     """σ(x) as e / (1 + e) with e = exp(min(x, 30)): precise far into the negative side (where
-    1 / (1 + exp(-x)) would round to 0), and σ(30) is 1 in both float dtypes."""
+    1 / (1 + exp(-x)) would round to 0), and σ(30) is 1 in both float dtypes (half computes in
+    float32, where e^30 does not overflow)."""
+    if x.dtype == np.float16:
+        return _sigmoid_array(x.astype(np.float32)).astype(np.float16)
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(np.minimum(x, 30.0))
         d = e + 1.0
@@ -371,8 +374,9 @@ def _mish(input):
     def forward(x):
         # tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2) (NumPy's tanh and logaddexp
         # cost four times as much); e^x is capped at e^20, past which the value is 1 in either
-        # dtype (and n would overflow)
-        e = np.exp(np.minimum(x, 20.0))  # kept for the backward
+        # dtype (and n would overflow; half computes in float32 for that)
+        xf = x.astype(np.float32) if x.dtype == np.float16 else x
+        e = np.exp(np.minimum(xf, 20.0))  # kept for the backward
         n = e + 2.0
         n *= e
         t = n + 2.0
@@ -387,8 +391,8 @@ def _mish(input):
             r *= x
             r += t
             r *= g
-            return r
-        return x * t, grad
+            return r.astype(x.dtype, copy=False)
+        return (xf * t).astype(x.dtype, copy=False), grad
     return _fused(input, "mish_cpu", "MishBackward0", forward)
 
 
