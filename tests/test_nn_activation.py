@@ -61,6 +61,17 @@ def test_functional_elementwise_half(name, kwargs):
     check(lambda lib, t: getattr(lib.nn.functional, name)(t, **kwargs), [x], dtype="float16")
 
 
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(70, 10), (3, 30, 5), (70, 17), (6, 10)])
+def test_softmax_many_short_rows(fn, shape):
+    # 64+ rows of at most 16 take their maximum over a transposed copy; inf and NaN rows included
+    x = _wide(shape, "float32")
+    x.reshape(-1, shape[-1])[0, 1] = np.inf
+    x.reshape(-1, shape[-1])[1, 2] = np.nan
+    x.reshape(-1, shape[-1])[2, :] = -np.inf
+    check(lambda lib, t: getattr(lib.nn.functional, fn)(t, dim=-1), [x])
+
+
 def test_extreme_values_stay_finite():
     big = np.array([-100.0, -30.0, 0.0, 30.0, 100.0], dtype="float32")
     for name in ["softplus", "logsigmoid", "sigmoid", "silu", "mish", "gelu", "elu", "selu", "celu", "softsign"]:

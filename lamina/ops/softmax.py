@@ -17,6 +17,17 @@ METHODS = ["softmax", "log_softmax"]
 _max = np.maximum.reduce  # the ufunc reduction directly: ndarray.max adds a Python layer
 
 
+def _row_max(x, d):
+    """The maximum along dim d, kept as size 1. NumPy reduces each short row on its own: for a
+    last dim of at most 16 (class scores) over many rows, a transposed copy reduced along its
+    first axis is cheaper (128x10: 6.5 -> 3.6 us). Max is exact in any order."""
+    n = x.shape[d]
+    if d == x.ndim - 1 and n <= 16 and x.size >= 64 * n and x.flags.c_contiguous:
+        top = np.maximum.reduce(x.reshape(-1, n).T.copy(), axis=0)
+        return top.reshape(x.shape[:-1] + (1,))
+    return _max(x, axis=d, keepdims=True)
+
+
 def _sum(a, axis, keepdims):
     # a BLAS product with ones for the last (or first) dim of a contiguous array: NumPy's row
     # sums over short rows cost several times as much (16x4x64x64 rows of 64: 140 -> 22 us)
@@ -51,7 +62,7 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
         y = np.exp(y - _max(y, axis=d, keepdims=True))
         y = (y / _sum(y, axis=d, keepdims=True)).astype(np.float16)
     else:
-        y = x - _max(x, axis=d, keepdims=True)
+        y = x - _row_max(x, d)
         np.exp(y, out=y)
         y /= _sum(y, d, True)
 
@@ -72,7 +83,7 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
         out = e = x.copy()
         total = None
     else:
-        out = x - _max(x, axis=d, keepdims=True)
+        out = x - _row_max(x, d)
         e = np.exp(out)  # kept: the backward's softmax is e / total (an exp costs 4 divisions)
         total = _sum(e, d, True)
         out -= np.log(total)
