@@ -519,7 +519,8 @@ def _mean_nll(input, x, t, ignore_index):
     if flat is None:
         return None
     denom = x.dtype.type(rows)
-    out = np.asarray(-np.add.reduce(x.take(flat)) / denom)
+    # 0 - Σ rather than -Σ: a zero loss prints as 0., not -0. (as the general path and PyTorch)
+    out = np.asarray((x.dtype.type(0) - np.add.reduce(x.take(flat))) / denom)
 
     def backward(g):
         k = g / denom
