@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import as_tensor, broadcast_error, make, sum_rows, unbroadcast
+from ._core import as_tensor, binary_operands, broadcast_error, make, sum_rows, unbroadcast
 
 __all__ = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger", "einsum", "bilinear"]
 METHODS = ["matmul", "mm", "bmm", "addmm", "dot", "vdot", "inner", "mv", "outer", "ger"]
@@ -207,12 +207,19 @@ def mv(input, vec):
 
 def outer(input, vec2):
     """Outer product a bᵀ of two 1-D tensors (promoting dtypes, like multiplication)."""
-    from .arithmetic import mul
-    from .shape import reshape
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
-    return mul(reshape(input, (-1, 1)), vec2)
+    # the products of mul(input.reshape(-1, 1), vec2) in one op (no view node, no per-call
+    # imports); the gradients are the products with the other vector
+    a, b, _ = binary_operands(input, vec2)
+    out = np.multiply(a[:, None], b)
+
+    def backward(g):
+        ga = (g @ b).astype(input._data.dtype, copy=False) if input._requires_grad else None
+        gb = (a @ g).astype(vec2._data.dtype, copy=False) if vec2._requires_grad else None
+        return ga, gb
+    return make(out, (input, vec2), backward, "MulBackward0", saved=(input, vec2))
 
 
 ger = outer
