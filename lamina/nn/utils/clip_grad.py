@@ -20,17 +20,17 @@ def _vector_norm(a, p):
     """‖a‖_p of a flattened array, in a's dtype (p = ±inf and 0 included)."""
     if a.size == 0:
         return a.dtype.type(0) if p != -math.inf else a.dtype.type(math.inf)
+    if p == 2:  # the usual case first: it needs no |a| pass
+        return np.sqrt(np.vdot(a.ravel(), a.ravel()).real).astype(a.dtype)
+    if p == 0:
+        return a.dtype.type(np.count_nonzero(a))
     absa = np.abs(a)
     if p == math.inf:
         return absa.max()
     if p == -math.inf:
         return absa.min()
-    if p == 0:
-        return a.dtype.type(np.count_nonzero(a))
     if p == 1:
         return absa.sum()
-    if p == 2:
-        return np.sqrt(np.vdot(a.ravel(), a.ravel()).real).astype(a.dtype)
     return (absa ** p).sum() ** (1.0 / p)
 
 
