@@ -149,6 +149,7 @@ def unbroadcast(g, shape):
 
 
 _ONES = {}  # (n, dtype) -> n ones, for the BLAS sums below
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _ones(n, dtype):
@@ -172,12 +173,16 @@ def sum_axes(a, axes, keepdims=False):
     pairwise sum per row: both several times slower than the product (batch sums of a training
     step, 128x256: 7.3 -> 3.1 us; the row sums of a LayerNorm, 1024x128: 49 -> 11 us). The
     result is a fresh array of its own (a gradient handed to .grad needs no copy)."""
-    nd, k = a.ndim, len(axes)
-    if 0 < k < nd and (a.dtype == np.float32 or a.dtype == np.float64) and a.size and a.flags.c_contiguous:
-        shape = a.shape
+    shape = a.shape
+    nd, k = len(shape), len(axes)
+    if 0 < k < nd and a.dtype in _BLAS_FLOATS and a.size and a.flags.c_contiguous:
         if axes[-1] == k - 1:  # leading dims
+            if nd == 2:  # the batch sums of every training step: the short way
+                total = np.dot(_ones(shape[0], a.dtype), a)
+                return total.reshape(1, -1) if keepdims else total
             kept = shape[k:]
-            total = np.dot(_ones(a.size // math.prod(kept), a.dtype), a.reshape(-1, math.prod(kept)))
+            m = math.prod(kept)
+            total = np.dot(_ones(a.size // m, a.dtype), a.reshape(-1, m))
             return total.reshape((1,) * k + kept if keepdims else kept)
         if axes[0] == nd - k and axes[-1] == nd - 1:  # trailing dims
             kept = shape[:nd - k]
