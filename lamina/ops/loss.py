@@ -496,18 +496,23 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 _ROW_STARTS = {}  # (n, c) -> read-only arange(n) * c: where each row starts in a flat (n, c) array
 
 
-def _flat_targets(t, rows, c, ignore_index):
-    """Each row's target as an index into the flattened (rows, C) array, or None when a target
-    is out of range or may equal ignore_index (the general path handles and reports those)."""
-    # one reduction checks both bounds: as unsigned, negative targets are huge
-    if 0 <= ignore_index < c or np.maximum.reduce(t.view(np.uint64)) >= c:
-        return None
+def _row_starts(rows, c):
     starts = _ROW_STARTS.get((rows, c))
     if starts is None:
         if len(_ROW_STARTS) > 64:
             _ROW_STARTS.clear()
         starts = _ROW_STARTS[(rows, c)] = np.arange(0, rows * c, c)
         starts.flags.writeable = False
+    return starts
+
+
+def _flat_targets(t, rows, c, ignore_index):
+    """Each row's target as an index into the flattened (rows, C) array, or None when a target
+    is out of range or may equal ignore_index (the general path handles and reports those)."""
+    # one reduction checks both bounds: as unsigned, negative targets are huge
+    if 0 <= ignore_index < c or np.maximum.reduce(t.view(np.uint64)) >= c:
+        return None
+    starts = _row_starts(rows, c)
     return t + starts
 
 
@@ -550,12 +555,7 @@ def _mean_ce(input, x, t, ignore_index):
     z = x - top
     e = np.exp(z)
     s = np.add.reduce(e, axis=1)
-    starts = _ROW_STARTS.get((rows, c))
-    if starts is None:
-        if len(_ROW_STARTS) > 64:
-            _ROW_STARTS.clear()
-        starts = _ROW_STARTS[(rows, c)] = np.arange(0, rows * c, c)
-        starts.flags.writeable = False
+    starts = _row_starts(rows, c)
     flat = t + starts  # each row's target as an index into the flattened (N, C) arrays
     # only the picked log-probabilities z - log(s) are needed: Σ -logp[n, t_n] / N
     picked = z.take(flat)
