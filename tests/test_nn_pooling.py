@@ -291,7 +291,8 @@ def test_pool_output_too_small_message():
 
 
 @pytest.mark.parametrize("idx_shape,dtype,output_size", [
-    ((1, 2, 2, 2), "int64", (9, 9)), ((1, 2, 2, 3), "int64", None), ((1, 2, 2, 2), "int32", None)])
+    ((1, 2, 2, 2), "int64", (9, 9)), ((1, 2, 2, 3), "int64", None), ((1, 2, 2, 2), "int32", None),
+    ((1, 2, 2, 2), "float32", None)])
 def test_max_unpool_errors(idx_shape, dtype, output_size):
     x = np.zeros((1, 2, 2, 2), "float32")
     idx = np.zeros(idx_shape, dtype)

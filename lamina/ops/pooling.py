@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _mode
 from ._core import make, sum_axes
+from .arithmetic import type_name
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
@@ -640,7 +641,7 @@ def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size):
     idx = indices._data
     if idx.dtype != np.int64:
         raise RuntimeError(f"elements in indices should be type int64 but got: "
-                           f"{ {'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte'}.get(idx.dtype.name, idx.dtype.name)}")
+                           f"{type_name(idx.dtype)}")
     if idx.shape != x.shape:
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({list(x.shape)}) "
                            f"but got indices tensor with shape: {list(idx.shape)}")
