@@ -128,3 +128,27 @@ def test_kthvalue_picks_torchs_index_among_equal_values(n):
         check(lambda lib, t: tuple(t.kthvalue(k)), [x])
         check(lambda lib, t: tuple(lib.kthvalue(t, 2, 0, True)), [x])
     check(lambda lib, t: tuple(t.kthvalue(n // 2 + 1)), [x[0].astype("int64")], grad=False)
+
+
+@pytest.mark.parametrize("k", [1, 3, 15, 16, 17, 40, 64])
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("dim", [-1, 0])
+@pytest.mark.parametrize("data", ["distinct", "nan", "ties", "int"])
+def test_topk_partial_selection_against_torch(k, largest, dim, data):
+    """topk selects with a partial sort when k is small against the dim (k + 1 <= n / 4 here for
+    k <= 15): values and indices are PyTorch's on both sides of that condition, with NaNs (the
+    largest) and with ties (PyTorch's pick among equal values)."""
+    g = np.random.default_rng(k + 100 * largest)
+    shape = (6, 64) if dim == -1 else (64, 6)
+    if data == "int":
+        x = g.integers(-5, 5, shape)
+    elif data == "ties":
+        x = g.integers(0, 8, shape).astype(np.float32)
+    else:
+        x = g.permutation(np.arange(np.prod(shape), dtype=np.float32)).reshape(shape)
+        if data == "nan":
+            x[g.random(shape) < 0.1] = np.nan
+    tv, ti = torch.from_numpy(x).topk(k, dim=dim, largest=largest)
+    lv, li = lamina.from_numpy(x).topk(k, dim=dim, largest=largest)
+    np.testing.assert_array_equal(li.numpy(), ti.numpy())
+    np.testing.assert_array_equal(lv.numpy(), tv.numpy())
