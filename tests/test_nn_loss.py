@@ -1,5 +1,6 @@
 """Loss functions and modules against PyTorch: values, input (and target) gradients, every
 reduction, weights, ignore_index, label smoothing, K-dimensional input and error messages."""
+import re
 import warnings
 
 import numpy as np
@@ -639,3 +640,13 @@ def test_ctc_loss_module_unbatched_and_blank(reduction):
                                                           lib.tensor(3)), [(6, 4)])
     check(lambda lib, x: (t_mod if lib is torch else l_mod)(x.log_softmax(2), lib.tensor([[1, 0, 2], [2, 2, 1]]),
                                                           lib.tensor([6, 5]), lib.tensor([3, 2])), [(6, 2, 4)])
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_shapes_that_do_not_broadcast_raise_torchs_error(name):
+    with pytest.raises(RuntimeError) as expected, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        getattr(torch.nn.functional, name)(torch.ones(2, 3), torch.ones(3, 2))
+    with pytest.raises(RuntimeError, match=re.escape(str(expected.value))), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        getattr(lamina.nn.functional, name)(lamina.ones(2, 3), lamina.ones(3, 2))

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _mode
 from ..tensor import Size, Tensor
-from ._core import binary_operands, make, unbroadcast, wrap
+from ._core import binary_operands, broadcast_error, make, unbroadcast, wrap
 from .activation import _log1p_unit, _sigmoid_array
 from .arithmetic import abs_grad_sign, type_name
 
@@ -91,7 +91,10 @@ def _operands(input, target):
     """Input and target arrays in their common (PyTorch-promoted) dtype, broadcast together."""
     x, y, _ = binary_operands(input, target)
     if x.shape != np.shape(y):
-        x, y = np.broadcast_arrays(x, y)
+        try:
+            x, y = np.broadcast_arrays(x, y)
+        except ValueError:
+            raise broadcast_error(x.shape, np.shape(y)) from None
     return x, y
 
 
