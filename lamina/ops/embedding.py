@@ -7,7 +7,7 @@ indices is summed with np.add.reduceat (faster than np.add.at)."""
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import _ones, as_tensor, make, unbroadcast, wrap
+from ._core import as_tensor, make, sum_axes, unbroadcast, wrap
 
 __all__ = ["embedding", "embedding_bag", "one_hot", "cosine_similarity", "pairwise_distance"]
 
@@ -280,7 +280,7 @@ def _segment_sum(rows, starts, ends, used, dim, dtype):
     if used and (dtype == np.float32 or dtype == np.float64) and used % B == 0 and rows.flags.c_contiguous:
         n = used // B
         if (ends - starts == n).all():  # bags of one length (2-D input): a batched product with ones
-            return np.matmul(_ones(n, dtype)[None], rows[:used].reshape(B, n, dim)).reshape(B, dim)
+            return sum_axes(rows[:used].reshape(B, n, dim), (1,))
     out = np.zeros((B, dim), dtype=dtype)
     nonempty = ends > starts
     if used and nonempty.any():

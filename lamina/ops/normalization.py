@@ -305,10 +305,10 @@ def _layer_norm_rows(input, weight, bias, xhat, invstd, ns):
         gx = gw = gb = None
         if input._requires_grad:
             gh = g2 if w is None else rows_apply(np.multiply, g2, w)
-            ones = w if w is not None else np.ones(E, g2.dtype)
-            m1 = np.dot(g2, ones)  # Σ ĝ over each row, ĝ = g·w
+            # Σ ĝ and Σ ĝ·x̂ over each row (ĝ = g·w): products with w, or plain row sums
+            m1 = np.dot(g2, w) if w is not None else sum_axes(g2, (1,))
             m1 *= 1.0 / E
-            m2 = np.dot(gxh, ones)  # Σ ĝ·x̂
+            m2 = np.dot(gxh, w) if w is not None else sum_axes(gxh, (1,))
             m2 *= 1.0 / E
             gx = gh - m1[:, None]
             gx -= xh * m2[:, None]

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from ..tensor import Tensor
-from ._core import _ones, dim_arg, float_dtype_of, make, sum_axes
+from ._core import dim_arg, float_dtype_of, make, sum_axes
 
 __all__ = ["sum", "mean", "prod", "var", "std", "var_mean", "std_mean", "max", "min", "amax", "amin",
            "logsumexp", "argmax", "argmin", "all", "any", "norm", "cumsum", "cumprod", "count_nonzero",
@@ -99,22 +99,6 @@ def _check_nonempty(name, x, axes):
 
 # ---- sum, mean, prod ------------------------------------------------------------------------
 
-def _dim_sum(x, axes, keepdims):
-    """np.add.reduce(x, axes) for a float32/float64 x and some (not all) of its dims, as a BLAS
-    product with ones where the dims are leading, trailing or one in the middle of a contiguous
-    x (NumPy sums short rows one by one: (16, 64, 128) over dim 2, 51 -> 15 us; dim 1, 33 -> 16)."""
-    if len(axes) == 1 and 0 < axes[0] < x.ndim - 1 and x.flags.c_contiguous and x.size:
-        a = axes[0]
-        shape = x.shape
-        n = shape[a]
-        lead = 1
-        for m in shape[:a]:
-            lead *= m
-        total = np.matmul(_ones(n, x.dtype)[None], x.reshape(lead, n, x.size // (lead * n)))
-        return total.reshape(shape[:a] + (1,) + shape[a + 1:] if keepdims else shape[:a] + shape[a + 1:])
-    return sum_axes(x, axes, keepdims)
-
-
 def _numpy_names(dim, keepdim, axis, keepdims):
     """x.sum(axis=0, keepdims=True): PyTorch takes NumPy's keyword names for dim and keepdim."""
     return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
@@ -135,7 +119,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     if out_dt == np.float16:  # accumulate half precision in float32, as PyTorch does
         out = _add(x, axis=axes, dtype=np.float32, keepdims=keepdim).astype(np.float16)
     elif axes is not None and out_dt == x.dtype and (out_dt == np.float32 or out_dt == np.float64):
-        out = _dim_sum(x, axes, keepdim)
+        out = sum_axes(x, axes, keepdim)
     else:
         out = _add(x, axis=axes, dtype=out_dt, keepdims=keepdim)
     shape, in_dt = x.shape, x.dtype
@@ -179,7 +163,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         out = _add(x, axis=axes, dtype=np.float32, keepdims=keepdim)
         out = (out / n if n else out * float("nan")).astype(np.float16)
     else:
-        out = _dim_sum(x, axes, keepdim) if axes is not None and x.dtype != np.float16 else \
+        out = sum_axes(x, axes, keepdim) if axes is not None and x.dtype != np.float16 else \
             _add(x, axis=axes, keepdims=keepdim)
         out = out / n if n else out * float("nan")
     shape, in_dt = x.shape, input._data.dtype
@@ -475,7 +459,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     a = None if p == 2 else np.abs(xc)
     if p == 2:
         sq = xc * xc
-        out = np.sqrt(_dim_sum(sq, axes, keepdim) if axes is not None else _add(sq, axis=axes, keepdims=keepdim))
+        out = np.sqrt(sum_axes(sq, axes, keepdim) if axes is not None else _add(sq, axis=axes, keepdims=keepdim))
     elif p == float("inf") or p == float("-inf"):
         if x.size == 0:
             _check_nonempty("linalg.vector_norm", x, axes)
