@@ -15,6 +15,7 @@ import numpy as np
 
 from .autograd import grad_mode
 from .autograd.engine import run_backward
+from .nn.modules.normalization import count_batch
 from .ops import pointwise
 from .ops._core import make, wrap
 from .ops.dropout import dropout_noise
@@ -125,15 +126,9 @@ class _BatchNormTrain:
 
     def forward(self, v):
         m = self.m
-        # the module's _count_batch without its checks (the eager pass that built this program
-        # made them for this input shape and these training flags)
-        factor = 0.0 if m.momentum is None else m.momentum
-        nbt = self.num_batches_tracked
-        if nbt is not None:
-            np.add(nbt._data, 1, out=nbt._data)
-            nbt._version[0] += 1
-            if m.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(nbt._data)
+        # the module's count without its checks (the eager pass that built this program made
+        # them for this input shape and these training flags)
+        factor = count_batch(self.num_batches_tracked, m.momentum)
         w = None if self.weight is None else self.weight._data.reshape(self.bshape)
         b = None if self.bias is None else self.bias._data.reshape(self.bshape)
         xhat, invstd, mean, var = _stats(v, self.axes, m.eps)

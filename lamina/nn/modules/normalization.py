@@ -77,20 +77,26 @@ class _NormBase(Module):
         super()._plan_load(state_dict, prefix, local_metadata, strict, missing, errors, plan)
 
 
+def count_batch(num_batches_tracked, momentum):
+    """Count one training batch in `num_batches_tracked` (None: not tracked) and return the
+    running statistics' momentum factor (with momentum None, the cumulative average's 1/count)."""
+    factor = 0.0 if momentum is None else momentum
+    if num_batches_tracked is not None:
+        num_batches_tracked._data += 1
+        num_batches_tracked._version[0] += 1
+        if momentum is None:
+            factor = 1.0 / float(num_batches_tracked._data)
+    return factor
+
+
 class _BatchNorm(_NormBase):
     def _count_batch(self, shape):
         """In training: check the batch (before the count moves: a bad batch changes nothing),
         count it in num_batches_tracked, and return the running statistics' momentum factor."""
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training:
-            F.verify_batch_size(shape)
-            if self.track_running_stats and self.num_batches_tracked is not None:
-                nbt = self.num_batches_tracked
-                nbt._data += 1
-                nbt._version[0] += 1
-                if self.momentum is None:  # cumulative moving average
-                    factor = 1.0 / float(nbt._data)
-        return factor
+        if not self.training:
+            return 0.0 if self.momentum is None else self.momentum
+        F.verify_batch_size(shape)
+        return count_batch(self.num_batches_tracked if self.track_running_stats else None, self.momentum)
 
     def forward(self, input):
         self._check_input_dim(input)
