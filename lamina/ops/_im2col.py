@@ -80,27 +80,39 @@ class Layout:
 
 
 class Cols:
-    """The column matrix of a padded input xp (N, C, *S): `rows` in the layout `lay`."""
-    __slots__ = ("rows", "lay")
+    """The column matrix of a padded input xp (N, C, *S): `rows` in the layout `lay`.
 
-    def __init__(self, xp, k, stride, dil, lay):
+    With `ones`, the matrix `aug` also has a last row of ones (`rows` is a view of it without
+    that row): a weight with the bias as its last column then adds the bias inside the GEMM,
+    instead of in another pass over the output."""
+    __slots__ = ("rows", "lay", "aug")
+
+    def __init__(self, xp, k, stride, dil, lay, ones=False):
         n, c = xp.shape[:2]
         st = xp.strides
         kst = tuple(d * s for d, s in zip(dil, st[2:]))
         ost = tuple(s * t for s, t in zip(stride, st[2:]))
-        kk = int(np.prod(k))
+        ck = c * int(np.prod(k))
         if lay.image:
             view = as_strided(xp, (n, c) + k + lay.out, st[:2] + kst + ost)
-            rows = view.reshape(n, c * kk, lay.m)
+            shape = (n, ck, lay.m)
         elif lay.row is not None and xp.flags.c_contiguous:
             view = as_strided(xp, (c,) + k + (n, lay.m), (st[1],) + kst + (st[0], st[3]))
-            rows = view.reshape(c * kk, n * lay.m)
+            shape = (ck, n * lay.m)
         else:
             if lay.row is not None:
                 lay = Layout(n, lay.out)
             view = as_strided(xp, (c,) + k + (n,) + lay.out, (st[1],) + kst + (st[0],) + ost)
-            rows = view.reshape(c * kk, n * lay.m)
-        self.rows, self.lay = rows, lay
+            shape = (ck, n * lay.m)
+        if ones:
+            aug = np.empty(shape[:-2] + (ck + 1, shape[-1]), dtype=xp.dtype)
+            rows = aug[..., :ck, :]
+            np.copyto(rows.reshape(view.shape), view)
+            aug[..., ck, :] = 1
+        else:
+            aug = None
+            rows = view.reshape(shape)
+        self.rows, self.lay, self.aug = rows, lay, aug
 
     def clear_junk(self):
         """Zero the junk columns of the row layout (they hold real input values, maybe inf/NaN)."""
@@ -121,23 +133,32 @@ def conv_forward(x, w, bias, stride, pads, dil, groups, keep):
     o = w.shape[0]
     xp = pad_zeros(x, pads)
     out_sp = out_size(x.shape[2:], k, stride, pads, dil)
-    cols = Cols(xp, k, stride, dil, Layout.choose(n, c, o, groups, k, stride, xp.shape[2:], out_sp))
-    rows = cols.rows
+    # one group with a bias: the bias rides in the GEMM as the weight's last column
+    fuse = bias is not None and groups == 1
+    cols = Cols(xp, k, stride, dil, Layout.choose(n, c, o, groups, k, stride, xp.shape[2:], out_sp), fuse)
+    if fuse:
+        wm = np.empty((o, cols.rows.shape[-2] + 1), dtype=np.result_type(w, bias))
+        wm[:, :-1] = w.reshape(o, -1)
+        wm[:, -1] = bias
+        rows = cols.aug
+    else:
+        wm = w.reshape(o, -1)
+        rows = cols.rows
     lay = cols.lay
     if lay.image:
         if groups == 1:
-            y = np.matmul(w.reshape(o, -1), rows)
+            y = np.matmul(wm, rows)
         else:
             y = np.matmul(w.reshape(groups, o // groups, -1), rows.reshape(n, groups, -1, lay.m))
         out = y.reshape((n, o) + out_sp)
     else:
         if groups == 1:
-            y = w.reshape(o, -1) @ rows
+            y = wm @ rows
         else:
             y = np.matmul(w.reshape(groups, o // groups, -1), rows.reshape(groups, -1, rows.shape[1])).reshape(o, -1)
         out = np.empty((n, o) + out_sp, dtype=y.dtype)
         np.copyto(out, lay.read(y).swapaxes(0, 1))
-    if bias is not None:
+    if bias is not None and not fuse:
         out += bias.reshape((-1,) + (1,) * len(k))
     return out, (cols if keep else None)
 
@@ -187,9 +208,11 @@ def input_grad(g, w, in_shape, stride, pads, dil, groups, bias=None, gy=None, la
     out = g.shape[2:]
     c = w.shape[1] * groups
     og = o // groups
-    if c > 2 * o and all(s == 1 for s in stride):
-        # many more input than output channels: cheaper as a convolution with the flipped kernel
-        # (rows a transposed convolution's output_padding adds get no contribution: extra zeros)
+    if (c > 2 * o or og == c // groups == 1) and all(s == 1 for s in stride):
+        # many more input than output channels, or a depthwise kernel (one input and one output
+        # channel per group, where the GEMM into columns is a broadcast product K times the
+        # output's size): cheaper as a convolution with the flipped kernel (rows a transposed
+        # convolution's output_padding adds get no contribution: extra zeros)
         tpads = [(d * (kk - 1) - lo, d * (kk - 1) - hi + s - (oo + d * (kk - 1) - lo - hi))
                  for kk, d, (lo, hi), s, oo in zip(k, dil, pads, in_shape[2:], out)]
         gx, _ = conv_forward(g, flip_swap(w, groups), bias, stride, tpads, dil, groups, False)

@@ -1,0 +1,66 @@
+"""Convolution engine paths added for speed, against PyTorch: the bias carried inside the GEMM
+(a ones row under the columns) in every column layout, and the depthwise input gradient taken
+as a convolution with the flipped kernel (stride 1, one input and one output channel per group)."""
+import numpy as np
+import pytest
+
+from oracle import check
+
+DTYPES = ["float32", "float64"]
+
+
+# (input, weight, stride, padding, dilation): each steers conv_forward into one column layout
+BIAS_LAYOUTS = [
+    ((3, 1, 10, 9), (16, 1, 3, 3), 1, 1, 1),     # image-major (first layer)
+    ((2, 4, 6, 7), (8, 4, 1, 1), 1, 0, 1),       # image-major 1x1
+    ((2, 5, 7, 6), (3, 5, 3, 3), 1, 1, 1),       # padded rows (junk columns get the bias too)
+    ((2, 5, 7, 6), (3, 5, 3, 3), 1, 2, 2),       # padded rows, dilated
+    ((2, 5, 9, 7), (3, 5, 3, 3), 2, 1, 1),       # plain (strided)
+    ((2, 5, 1, 6), (3, 5, 1, 3), 1, 0, 1),       # plain (one output row)
+]
+
+
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation", BIAS_LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv2d_bias_in_the_gemm(xs, ws, stride, padding, dilation, dtype):
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, stride, padding, dilation),
+          [xs, ws, (ws[0],)], dtype=dtype)
+
+
+def test_conv_bias_in_the_gemm_large_bias_and_no_weight_grad():
+    # a bias far larger than the products, and only the input and bias needing gradients
+    rng = np.random.default_rng(3)
+    b = (rng.standard_normal(6) * 1e3).astype("float32")
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w.detach(), b, padding=1),
+          [(2, 3, 6, 5), (6, 3, 3, 3), b])
+    check(lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, padding=2), [(2, 3, 9), (4, 3, 5), (4,)])
+    check(lambda lib, x, w, b: lib.nn.functional.conv3d(x, w, b, padding=1), [(1, 2, 4, 5, 4), (3, 2, 3, 3, 3), (3,)])
+
+
+@pytest.mark.parametrize("padding,dilation", [(1, 1), (0, 1), ("same", 2), (2, 2), ((0, 1), (1, 2))])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_depthwise_conv2d_input_gradient(padding, dilation, bias, dtype):
+    specs = [(2, 4, 7, 6), (4, 1, 3, 3)] + ([(4,)] if bias else [])
+    check(lambda lib, x, w, *b: lib.nn.functional.conv2d(x, w, b[0] if b else None, 1, padding, dilation, 4),
+          specs, dtype=dtype)
+
+
+@pytest.mark.parametrize("shape", [(5, 8, 7), (1, 5, 1, 6)])
+def test_depthwise_conv2d_unbatched_and_thin(shape):
+    c = shape[-3]
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=(0, 1), groups=c), [shape, (c, 1, 1, 3)])
+
+
+def test_depthwise_conv1d_and_3d_input_gradient():
+    check(lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, padding=1, groups=3), [(2, 3, 8), (3, 1, 3), (3,)])
+    check(lambda lib, x, w: lib.nn.functional.conv3d(x, w, padding=(1, 0, 1), groups=2),
+          [(1, 2, 4, 5, 4), (2, 1, 3, 2, 3)])
+
+
+@pytest.mark.parametrize("output_padding,dilation", [(0, 1), (1, 2)])
+def test_depthwise_conv_transpose2d(output_padding, dilation):
+    # a transposed convolution's forward is the input gradient: the flipped-kernel path with
+    # output_padding rows that no input reaches
+    check(lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(x, w, b, 1, 1, output_padding, 3, dilation),
+          [(2, 3, 5, 6), (3, 1, 3, 3), (3,)], dtype="float64")
