@@ -295,3 +295,47 @@ def test_split_and_chunk_errors_match_torch(expr, msg):
         with pytest.raises(RuntimeError, match=msg):
             eval(expr)
     assert [t.shape for t in lamina.ones(0, 3).split(0)] == [t.shape for t in torch.ones(0, 3).split(0)]
+
+
+# ---- cat/stack's short path (all Tensors of one dtype and rank) and where it hands over ----------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -3])
+def test_cat_stack_of_strided_views_and_repeated_inputs(dim, dtype):
+    """Transposed and sliced inputs, the same tensor twice (its gradient is the sum of its two
+    slices), and an op after the join, so the slices flow on through another backward."""
+    check_named(lambda lib, a, b: lib.cat([a.transpose(0, 2), b[:, ::2], a.transpose(0, 2)], dim) * 2,
+                [(4, 3, 4), (4, 6, 4)], dtype=dtype)
+    check_named(lambda lib, a, b: lib.stack((a.transpose(0, 2), b[:, ::2], a.transpose(0, 2)), dim) * 2,
+                [(4, 3, 4), (4, 6, 4)], dtype=dtype)
+
+
+@pytest.mark.parametrize("shapes,dim", [
+    ([(0, 3), (0, 3)], 0), ([(2, 0), (2, 0), (2, 5)], 1), ([(2, 0, 3), (2, 4, 3)], 1), ([(5,)], 0),
+    ([(0,), (4,), (0,)], 0), ([(1, 1), (1, 1)], -2)])
+def test_cat_stack_size_zero_and_single(shapes, dim):
+    check(lambda lib, *xs: lib.cat(xs, dim), shapes)
+    if len({s for s in shapes}) == 1:
+        check(lambda lib, *xs: lib.stack(xs, dim), shapes)
+
+
+def test_cat_stack_mixed_dtypes_and_integers_take_torch_promotion():
+    check(lambda lib, a, b: (lib.cat([a, b.double()], 1), lib.stack([a.double(), b], 0)), [(2, 3), (2, 3)])
+    check(lambda lib, a: (lib.cat([a.long(), (a * 3).int()], 0), lib.stack([a.int(), a.int()], 1),
+                          lib.cat([a.bool(), a.bool()]), lib.cat([a.long(), a], 1)), [(2, 3)], grad=False)
+    for lib in (torch, lamina):  # a 1-D empty float next to 2-D integers: skipped, yet it promotes
+        out = lib.cat([lib.ones(2, 2, dtype=lib.int64), lib.zeros(0)])
+        assert str(out.dtype).split(".")[-1] == "float32" and tuple(out.shape) == (2, 2)
+
+
+def test_cat_stack_errors_off_the_short_path():
+    x = lamina.ones(2, 3)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+        lamina.cat([x, x], 2)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\], but got -4\)"):
+        lamina.stack([x, x], -4)
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 1. Expected size 2 but "
+                                           "got size 3 for tensor number 1 in the list."):
+        lamina.cat([x, x.t()], 1)
+    with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but got \[2, 3\] at entry 0 "
+                                           r"and \[3, 2\] at entry 1"):
+        lamina.stack([x, x.t()])

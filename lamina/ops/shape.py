@@ -302,9 +302,61 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
+def _same_dtype_arrays(tensors):
+    """The tensors' arrays when they are all Tensors of one dtype, all with dimensions and the
+    same number of them (the common case of cat and stack, which needs no type promotion and
+    whose shape rules are NumPy's), else None: the general path then checks and explains."""
+    if type(tensors) is not list and type(tensors) is not tuple:
+        return None
+    try:
+        arrays = [t._data for t in tensors]
+    except AttributeError:  # not all Tensors: the general path raises PyTorch's error
+        return None
+    if not arrays:
+        return None
+    first = arrays[0]
+    dt, nd = first.dtype, first.ndim
+    if not nd:
+        return None
+    for a in arrays:
+        if a.dtype != dt or a.ndim != nd:
+            return None
+    return arrays
+
+
+def _cat_same_dtype(tensors, arrays, dim):
+    """cat of tensors of one dtype and rank: one np.concatenate, and a backward of slices."""
+    nd = arrays[0].ndim
+    if type(dim) is not int or not -nd <= dim < nd:
+        return None
+    d = dim % nd
+    try:
+        out_arr = np.concatenate(arrays, axis=d)
+    except ValueError:  # sizes differ off `dim`: the general path words the error
+        return None
+    spans = []
+    start = 0
+    for a in arrays:
+        stop = start + a.shape[d]
+        spans.append(slice(start, stop))
+        start = stop
+    lead = (slice(None),) * d
+
+    def backward(g):
+        if d == 0:
+            return tuple([g[s] for s in spans])
+        return tuple([g[lead + (s,)] for s in spans])
+    return make(out_arr, tuple(tensors), backward, "CatBackward0")
+
+
 def cat(tensors, dim=0, *, out=None, axis=None):
     if axis is not None:  # NumPy's name, which PyTorch also accepts
         dim = axis
+    arrays = _same_dtype_arrays(tensors)
+    if arrays is not None:
+        result = _cat_same_dtype(tensors, arrays, dim)
+        if result is not None:
+            return result
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -339,9 +391,14 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0, *, out=None, axis=None):
+    """Join equally shaped tensors along a new dimension `dim`."""
     if axis is not None:  # NumPy's name, which PyTorch also accepts
         dim = axis
-    """Join equally shaped tensors along a new dimension `dim`."""
+    arrays = _same_dtype_arrays(tensors)
+    if arrays is not None:
+        result = _stack_same_dtype(tensors, arrays, dim)
+        if result is not None:
+            return result
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -358,6 +415,34 @@ def stack(tensors, dim=0, *, out=None, axis=None):
 
     def backward(g):
         return tuple(np.take(g, i, axis=d).astype(dtypes[i], copy=False) for i in range(len(dtypes)))
+    return make(out_arr, tuple(tensors), backward, "StackBackward0")
+
+
+def _stack_same_dtype(tensors, arrays, dim):
+    """stack of equally shaped tensors of one dtype: each copied into its slot of one new array
+    (np.stack's own checks and reshapes cost more than the copies at everyday sizes); the
+    backward hands each input its slice of the gradient."""
+    shape = arrays[0].shape
+    nd = len(shape)
+    if type(dim) is not int or not -nd - 1 <= dim <= nd:
+        return None
+    for a in arrays:
+        if a.shape != shape:
+            return None
+    d = dim % (nd + 1)
+    out_arr = np.empty(shape[:d] + (len(arrays),) + shape[d:], arrays[0].dtype)
+    lead = (slice(None),) * d
+    if d == 0:
+        for i, a in enumerate(arrays):
+            out_arr[i] = a
+    else:
+        for i, a in enumerate(arrays):
+            out_arr[lead + (i,)] = a
+
+    def backward(g):
+        if d == 0:
+            return tuple([g[i] for i in range(len(arrays))])
+        return tuple([g[lead + (i,)] for i in range(len(arrays))])
     return make(out_arr, tuple(tensors), backward, "StackBackward0")
 
 
