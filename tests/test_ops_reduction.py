@@ -342,3 +342,30 @@ def test_numpy_keyword_names_axis_and_keepdims_as_in_torch():
                           x.sum(dim=0, keepdims=True), x.amax(1)), [(2, 3)])
     check(lambda lib, x: (x.argmax(axis=1), x.argmin(axis=0, keepdims=True), (x > 0).any(axis=0),
                           (x > 0).all(axis=1, keepdims=True)), [(3, 4)], grad=False)
+
+
+@pytest.mark.parametrize("shape,dim", [((32, 128), 1), ((128, 256), 0), ((16, 64, 128), 0), ((16, 64, 128), 1),
+                                       ((16, 64, 128), 2), ((2, 5000, 8), 1), ((4096, 3), 0), ((3, 1), 0), ((0, 9), 1)])
+def test_float32_cumsum_accumulates_in_float64_like_torch(shape, dim):
+    """PyTorch's CPU cumsum keeps a float64 running sum for float32: the values (and the reversed
+    sums of the gradient) are bit for bit PyTorch's, on both sides of the doubling-step path's
+    conditions, with magnitudes spread wide enough that a float32 running sum would drift."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * np.exp(rng.uniform(-6, 6, shape))).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    outs = {}
+    for lib in (torch, lamina):
+        t = lib.tensor(x, requires_grad=True)
+        y = t.cumsum(dim)
+        y.backward(lib.tensor(g))
+        outs[lib] = (y.detach().numpy(), t.grad.numpy())
+    np.testing.assert_array_equal(outs[lamina][0], outs[torch][0])
+    np.testing.assert_array_equal(outs[lamina][1], outs[torch][1])
+
+
+def test_float32_cumsum_nonfinite_strided_and_cast_inputs():
+    x = np.random.default_rng(4).standard_normal((64, 300)).astype(np.float32)
+    x[3, 7], x[5, 9], x[9, 1], x[9, 100] = np.inf, np.nan, -np.inf, np.inf
+    check(lambda lib, t: (t.cumsum(0), t.cumsum(1), t.t().cumsum(0), t[:, ::3].cumsum(0)), [x], grad=False, atol=0, rtol=0)
+    check(lambda lib, t: (t.cumsum(0, dtype=lib.float32), t.long().cumsum(0, dtype=lib.float32)), [(128, 130)],
+          dtype="float64", atol=0, rtol=0)
