@@ -279,6 +279,35 @@ def test_hooks_see_their_calls_in_eval_and_training():
     assert m.linear1.weight.grad is not None
 
 
+@pytest.mark.parametrize("kind", ["forward", "pre"])
+def test_global_module_hooks_see_sublayer_calls(kind):
+    """A hook registered for every module (nn.modules.module.register_module_forward_hook) also
+    turns the fused paths off: it sees linear1's call in eval and in training, values unchanged."""
+    t, m = _eval_pair()
+    seen = []
+    if kind == "forward":
+        register = lamina.nn.modules.module.register_module_forward_hook
+        hook = lambda mod, args, out: seen.append(type(mod).__name__)  # noqa: E731
+    else:
+        register = lamina.nn.modules.module.register_module_forward_pre_hook
+        hook = lambda mod, args: seen.append(type(mod).__name__)  # noqa: E731
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    handle = register(hook)
+    try:
+        t_out, l_out = _no_grad_call(t, m, [x])
+        assert seen.count("Linear") == 2 and seen.count("LayerNorm") == 2  # linear1, linear2 (out_proj is read)
+        seen.clear()
+        m.train()
+        m(_t(lamina, x)).sum().backward()
+        assert seen.count("Linear") == 2 and seen.count("LayerNorm") == 2
+    finally:
+        handle.remove()
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+    m.eval()
+    with lamina.no_grad():  # the hook removed: the fused path again, same values
+        np.testing.assert_allclose(m(_t(lamina, x)).numpy(), t_out, atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_encoder_stack_inference(norm_first):
     kw = dict(dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=norm_first)

@@ -13,6 +13,7 @@ that is safe (_exp_sums), and otherwise computes the scores again and takes the 
 import numpy as np
 
 from ..random import rng
+from ._core import sum_axes
 
 _NEG_INF = float("-inf")
 _causal_cache = {}
@@ -101,7 +102,11 @@ _SAFE_SUMS = {np.dtype(t): (float(np.finfo(t).tiny) ** 0.5, float(np.finfo(t).ma
 
 def _key_sums(e, axis):
     """Sums of `e` over the keys axis (-1 or -2) as a BLAS product with a ones vector: NumPy's
-    reductions along short rows are several times slower."""
+    reductions along short rows are several times slower. Over the last axis of a contiguous `e`,
+    one matrix-vector product over all its rows (sum_axes) instead of one per head: the same
+    sums, 64 BLAS calls fewer on (16, 4, 64, 64) weights."""
+    if axis == -1 and e.ndim > 1 and e.size and e.dtype.char in "fd" and e.flags.c_contiguous:
+        return sum_axes(e, (e.ndim - 1,))
     ones = np.ones(e.shape[axis], dtype=e.dtype)
     return e @ ones if axis == -1 else ones @ e
 

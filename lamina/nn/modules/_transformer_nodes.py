@@ -11,7 +11,8 @@ nodes serve training and every call outside the encoder layer's inference fast p
 import numpy as np
 
 from ...ops import activation as _act
-from ...ops._core import make
+from ...ops._core import _ones, make
+from . import module as _module
 from .activation import ReLU
 from .dropout import Dropout
 from .linear import Linear
@@ -19,7 +20,10 @@ from .normalization import LayerNorm
 
 
 def _hooked(module):
-    """Whether `module` or a submodule has a forward (pre-)hook: those must see their calls."""
+    """Whether `module` or a submodule has a forward (pre-)hook, or one is registered for every
+    module (register_module_forward_hook): those must see their calls."""
+    if _module._global_forward_hooks or _module._global_forward_pre_hooks:
+        return True
     stack = [module]
     while stack:
         m = stack.pop()
@@ -45,7 +49,7 @@ def _standardize_rows(a, out, eps):
     The row sums are BLAS products with a ones vector: NumPy's reductions along short rows are
     several times slower."""
     E = a.shape[1]
-    mean = a @ np.ones(E, dtype=a.dtype)
+    mean = a.dot(_ones(E, a.dtype))  # the shared ones vector: no allocation per call
     mean *= 1.0 / E
     np.subtract(a, mean[:, None], out=out)
     invstd = _row_dots(out)
