@@ -270,23 +270,32 @@ def celu_(input, alpha=1.0):
 
 
 # ---- smooth gates -----------------------------------------------------------------------------
-def _erf_array(x):
-    return _pw.erf(wrap(x))._data
-
-
 def gelu(input, approximate="none"):
     """x · Φ(x) (exact, with erf), or the tanh approximation when approximate='tanh'."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     if approximate == "none":
-        # Φ(x) is computed once and kept for the backward
+        # Φ(x) is computed once and kept for the backward; both directions work in place on
+        # their own temporaries (a 0-d input as shape (1,), whose arithmetic keeps arrays)
         x = _float_input(input, "GeluKernelImpl")
-        cdf = 0.5 + 0.5 * _erf_array(x * _SQRT1_2)
+        shape = x.shape
+        if not x.ndim:
+            x = x.reshape(1)
+        cdf = _pw.erf_array(x * _SQRT1_2)
+        cdf *= 0.5
+        cdf += 0.5
         out = x * cdf
 
         def backward(g):
-            return (g * (cdf + x * np.exp(x * x * -0.5) * _INV_SQRT_2PI),)
-        return make(out, (input,), backward, "GeluBackward0", saved=(input,))
+            d = x * x
+            d *= -0.5
+            np.exp(d, out=d)
+            d *= x
+            d *= _INV_SQRT_2PI
+            d += cdf
+            d *= g.reshape(d.shape)
+            return (d.reshape(shape),)
+        return make(out.reshape(shape), (input,), backward, "GeluBackward0", saved=(input,))
 
     def fwd(x):
         return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))

@@ -2,6 +2,8 @@
 beside its backward. Integer and bool input computes in the default float dtype, as PyTorch does.
 (NumPy's warnings for overflow, log(0) and the like are silenced for lamina's code in
 arithmetic.py: PyTorch gives inf and nan without a word.)"""
+from math import erf as _math_erf
+
 import numpy as np
 
 from ._core import as_tensor, binary_operands, float_dtype_of, make, unbroadcast
@@ -303,8 +305,13 @@ def erf_array(x):
         out *= x
     if not out.ndim:
         out = np.asarray(out)
-    big = np.flatnonzero(np.abs(x) >= 2.0)
-    if big.size:
+    big = np.flatnonzero(t >= 1.0)  # |x| ≥ 2, exactly: x² < 4 for every float below 2
+    if 0 < big.size <= 16:
+        # a few tail values (GELU's inputs beyond ±2.8σ): the C library's erf on each, rounded
+        # to the dtype, costs less than the ~25 NumPy calls of the formula below
+        flat = out.reshape(-1)
+        flat[big] = [_math_erf(v) for v in x.reshape(-1)[big].tolist()]
+    elif big.size:
         xb = x.reshape(-1)[big]
         a = np.minimum(np.abs(xb), 6.0)
         out.reshape(-1)[big] = np.copysign(1.0 - np.exp(-a * a) * _horner(6.0 / a - 2.0, q) / a, xb)
