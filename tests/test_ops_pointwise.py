@@ -321,3 +321,29 @@ def test_comparisons_never_require_grad():
 ])
 def test_comparison_errors_match_torch(fn, exc, message):
     check_error(fn, exc, message)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n_tail", [1, 16, 17, 200])
+def test_erf_and_gelu_on_both_sides_of_the_few_tail_values_path(n_tail, dtype):
+    """erf takes the C library's erf for at most 16 values with |x| >= 2 and the vector formula
+    beyond: both within 1 ulp of PyTorch, with specials (±inf, nan, ±0, denormals, ±2 exactly)
+    among the tail and the body; GELU through it, with its gradient."""
+    rng = np.random.default_rng(n_tail)
+    body = rng.uniform(-1.99, 1.99, 300)
+    tail = rng.uniform(2.0, 7.0, n_tail) * rng.choice([-1.0, 1.0], n_tail)
+    tail[:2] = [2.0, np.inf][:n_tail]
+    specials = [np.nan, 0.0, -0.0, 1e-40, -1e-45, 1e-310]
+    x = np.concatenate([body, tail, specials]).astype(dtype)
+    rng.shuffle(x)
+    got = lamina.erf(lamina.from_numpy(x.copy())).numpy()
+    expected = torch.erf(torch.from_numpy(x.copy())).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    ulp = np.spacing(np.abs(expected).astype(dtype))
+    tail_at = np.abs(x) >= 2
+    assert np.all(np.abs(got - expected)[tail_at] <= ulp[tail_at]), "erf's tail off by more than 1 ulp"
+    body_at = ~tail_at & ~np.isnan(x)  # the series: 2 ulp, and within denormal rounding near 0
+    assert np.all(np.abs(got - expected)[body_at] <= np.maximum(2 * ulp[body_at], 1e-44)), "erf off by > 2 ulp"
+    assert np.signbit(got[x == 0]).tolist() == np.signbit(x[x == 0]).tolist()
+    gelu_in = np.concatenate([body, tail * 1.4142135623730951]).astype(dtype).reshape(-1, 1)
+    check(lambda lib, t: lib.nn.functional.gelu(t), [gelu_in], dtype=dtype)
