@@ -80,9 +80,11 @@ def _encoder_layer_inference(layer, x, weights, src_mask, key_padding_mask):
     masks = _score_masks(src_mask, key_padding_mask, N, H, L, x.dtype)
     x2 = x.reshape(N * L, E)
     if layer.norm_first:
-        # norm1's output feeds only the in-projection, norm2's only linear1
-        y = self_attention_inference(_layer_norm_rows(x2, np.empty_like(x2), g1, None, eps), N, L, H, w_in,
-                                     _fold(b_in, w_in, c1), w_out, b_out, masks)
+        # norm1's output feeds only the in-projection (its weight g1 goes into the projection's
+        # columns, its bias c1 into the projection's bias), norm2's only linear1
+        xhat = np.empty_like(x2)
+        _standardize_rows(x2, xhat, eps)
+        y = self_attention_inference(xhat, N, L, H, w_in, _fold(b_in, w_in, c1), w_out, b_out, masks, g1)
         y += x2
         out = _feed_forward(_layer_norm_rows(y, np.empty_like(y), g2, None, eps), w1, _fold(b1, w1, c2), w2, b2,
                             act)
@@ -148,12 +150,14 @@ def _feed_forward(y, w1, b1, w2, b2, act):
     return out
 
 
-def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=()):
+def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=(), gamma=None):
     """Multi-head self-attention of (N·L, E) rows (batch-major), in-projection to out-projection,
     for inference: no graph, few passes over memory. Returns a fresh (N·L, E) array.
 
     masks: float arrays broadcastable to the (N, H, L, L) scores, added to them; a query whose
-    every key is -inf gets zeros, as in the training path.
+    every key is -inf gets zeros, as in the training path. gamma: a row vector (a LayerNorm's
+    weight) the rows of x2 are taken as multiplied by: it scales the in-projection's columns, in
+    the copy of the weight the attention scale needs anyway, instead of a pass over x2.
 
     The sums of the exponentials over the keys are a BLAS product with a ones vector, and the
     exponentials are not divided by them: the (N, L, E) product with v is, half their size.
@@ -162,8 +166,12 @@ def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=()):
     D = E // H
     scale = 1.0 / math.sqrt(D)
     w = np.empty_like(w_in)  # the scale goes into the query rows: E·E work instead of N·L·E
-    np.multiply(w_in[:E], scale, out=w[:E])
-    w[E:] = w_in[E:]
+    if gamma is None:
+        np.multiply(w_in[:E], scale, out=w[:E])
+        w[E:] = w_in[E:]
+    else:
+        np.multiply(w_in, gamma, out=w)
+        w[:E] *= scale
     qkv = x2 @ w.T
     # The whole bias in one pass: no slower than adding its query part alone (NumPy walks that as
     # short strided rows), and a query whose every key is masked then gets the zero output it
