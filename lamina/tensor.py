@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _dtype
 from .autograd import grad_mode
+from .autograd.engine import run_backward
 
 
 class Size(tuple):
@@ -143,6 +144,12 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        data = self._data
+        if (gradient is None and inputs is None and not create_graph and self.grad_fn is not None
+                and data.size == 1 and data.dtype.kind == "f"):
+            # loss.backward(): what autograd.backward does for it, without its argument handling
+            run_backward([self], [np.ones(data.shape, data.dtype)], bool(retain_graph))
+            return
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs)
 
