@@ -69,7 +69,11 @@ def _reduce(loss, parents, grads_of, reduction, name, saved=None):
                 with np.errstate(invalid="ignore", divide="ignore"):
                     g = g / n
         # the same value everywhere: a small array is cheaper to fill than broadcast_to's view is to make
-        return grads_of(np.full(shape, g) if n <= 4096 else np.broadcast_to(g, shape))
+        if n > 4096:
+            return grads_of(np.broadcast_to(g, shape))
+        filled = np.empty(shape, np.result_type(g))  # np.full without its Python wrapper
+        filled.fill(g)
+        return grads_of(filled)
     return make(out, parents, backward, name, saved=saved)
 
 
