@@ -178,16 +178,16 @@ def sum_axes(a, axes, keepdims=False):
     if 0 < k < nd and a.dtype in _BLAS_FLOATS and a.size and a.flags.c_contiguous:
         if axes[-1] == k - 1:  # leading dims
             if nd == 2:  # the batch sums of every training step: the short way
-                total = np.dot(_ones(shape[0], a.dtype), a)
+                total = _ones(shape[0], a.dtype).dot(a)  # the method: np.dot adds a dispatcher call
                 return total.reshape(1, -1) if keepdims else total
             kept = shape[k:]
             m = math.prod(kept)
-            total = np.dot(_ones(a.size // m, a.dtype), a.reshape(-1, m))
+            total = _ones(a.size // m, a.dtype).dot(a.reshape(-1, m))
             return total.reshape((1,) * k + kept if keepdims else kept)
         if axes[0] == nd - k and axes[-1] == nd - 1:  # trailing dims
             kept = shape[:nd - k]
             n = a.size // math.prod(kept)
-            total = np.dot(a.reshape(-1, n), _ones(n, a.dtype))
+            total = a.reshape(-1, n).dot(_ones(n, a.dtype))
             return total.reshape(kept + (1,) * k if keepdims else kept)
         if k == 1:  # one dim in the middle: a batched product with ones
             d = axes[0]
