@@ -73,11 +73,12 @@ def test_addmm(input_shape, beta, alpha, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("x_shape", [(4, 3), (3,), (2, 5, 3), (0, 3)], ids=str)
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear(x_shape, bias, dtype):
+@pytest.mark.parametrize("out_f", [6, 1])  # one output feature: the input gradient is an outer product
+def test_linear(x_shape, bias, out_f, dtype):
     if bias:
-        check(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), [x_shape, (6, 3), (6,)], dtype=dtype)
+        check(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), [x_shape, (out_f, 3), (out_f,)], dtype=dtype)
     else:
-        check(lambda lib, x, w: lib.nn.functional.linear(x, w), [x_shape, (6, 3)], dtype=dtype)
+        check(lambda lib, x, w: lib.nn.functional.linear(x, w), [x_shape, (out_f, 3)], dtype=dtype)
 
 
 @pytest.mark.parametrize("in_f,out_f,x_shape", [(0, 3, (0,)), (0, 3, (2, 4, 0)), (4, 0, (4,)), (4, 0, (1, 3, 4)),
