@@ -22,7 +22,9 @@ def idx(lib, spec):
 BASIC = [0, -1, (0, 1), (0, 1, 2), (slice(None), 1), (Ellipsis, 1), None, (None, Ellipsis, None),
          (slice(None), None, slice(1, 3)), slice(None, None, 2), (slice(None), slice(2, None, 2)),
          slice(1, 100), slice(-100, 1), (0, Ellipsis, 0), (Ellipsis, None, 0), (), slice(None),
-         (slice(None), slice(None)), (slice(None), slice(None), slice(0, 4)), (1, slice(0, 0))]
+         (slice(None), slice(None)), (slice(None), slice(None), slice(0, 4)), (1, slice(0, 0)),
+         # PyTorch accepts several '...': the first expands, later ones cover no dims
+         (Ellipsis, Ellipsis), (Ellipsis, 0, Ellipsis), (0, Ellipsis, Ellipsis), (Ellipsis, None, Ellipsis)]
 
 ADVANCED = [("T", [0, 1, 1]), (("T", [1, 0]), ("T", [2, 1])), (("T", [1, 0]), slice(None), ("T", [2, 1])),
             (slice(None), ("T", [0, 2, 0])), (slice(None), ("T", [[0, 2], [1, 1]])), ("B", [True, False]),
@@ -108,7 +110,8 @@ def test_index_errors_match_torch(expr, exc, msg):
 SETITEM = [(0, 5.0), ((slice(None), 1), ("V", (2, 4))), ((0, slice(1, 3)), ("V", (2, 4))),
            (("T", [1, 0]), ("V", (3, 4))), (("B", [True, False]), 0.5), ((Ellipsis, 0), ("V", (2, 3))),
            ((1, ("T", [0, 2])), ("V", (4,))), ((0, slice(None), ("T", [1, 3])), ("V", (3, 2))),
-           ((1, slice(1, None), ("T", [[0], [2]])), ("V", (2, 2, 1)))]
+           ((1, slice(1, None), ("T", [[0], [2]])), ("V", (2, 2, 1))),
+           ((Ellipsis, 0, Ellipsis), ("V", (2, 3)))]
 
 
 @pytest.mark.parametrize("spec, value", SETITEM, ids=repr)

@@ -31,8 +31,13 @@ def _convert(index):
         index = (index,)
     out = []
     basic = True
+    ellipsis = False
     for i in index:
-        if i is None or i is Ellipsis or isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+        if i is Ellipsis:
+            if not ellipsis:  # PyTorch expands the first '...' and lets any later ones cover no dims
+                out.append(i)
+            ellipsis = True
+        elif i is None or isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
             out.append(i)
         elif isinstance(i, slice):
             if i.step is not None and i.step <= 0:
