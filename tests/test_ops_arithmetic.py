@@ -412,3 +412,21 @@ def test_python_int_beyond_64_bits_raises_like_torch(scalar, dtype):
         torch.tensor([1], dtype=getattr(torch, dtype)) + scalar
     with pytest.raises(OverflowError, match=str(expected.value)):
         lamina.tensor([1], dtype=getattr(lamina, dtype)) + scalar
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bounds", [dict(min=0.25), dict(max=-0.5), dict(min=-0.5, max=0.5), dict(min=float("nan")),
+                                    dict(max=3), dict(min=float("-inf"))], ids=str)
+def test_clamp_with_one_number_bound_on_large_inputs_matches_torch(bounds, dtype):
+    # from 1024 elements one bound is applied against a filled array (not NumPy's scalar loop):
+    # ties with the bound, NaN, infinities and -0.0 among the values, gradients routed as torch's
+    x = np.random.default_rng(0).standard_normal((40, 64)).astype(dtype)
+    x.flat[:6] = [0.25, -0.5, 0.5, np.nan, np.inf, -0.0]
+    check(lambda lib, a: lib.clamp(a, **bounds), [x], dtype=dtype)
+    check(lambda lib, a: lib.clamp(a.t(), **bounds), [x], dtype=dtype)  # a transposed (non-contiguous) input
+
+
+def test_clamp_with_one_bound_on_large_integer_input_matches_torch():
+    x = np.arange(-600, 600).reshape(30, 40)
+    check(lambda lib, a: lib.clamp(a, min=-7), [x])
+    check(lambda lib, a: lib.clamp(a, max=2.5), [x])
