@@ -339,3 +339,25 @@ def test_cat_stack_errors_off_the_short_path():
     with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but got \[2, 3\] at entry 0 "
                                            r"and \[3, 2\] at entry 1"):
         lamina.stack([x, x.t()])
+
+
+JOINS = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack"]
+BAD_TENSOR_LISTS = {"generator": lambda lib, a: (t for t in [a, a]), "set": lambda lib, a: {a},
+                    "tensor": lambda lib, a: a, "range": lambda lib, a: range(0), "int element": lambda lib, a: [a, 1],
+                    "None element": lambda lib, a: [a, None], "list element": lambda lib, a: [[1.0, 2.0], a],
+                    "empty list": lambda lib, a: [], "empty tuple": lambda lib, a: ()}
+
+
+@pytest.mark.parametrize("bad", list(BAD_TENSOR_LISTS))
+@pytest.mark.parametrize("fn", JOINS)
+def test_joins_refuse_what_is_not_a_list_of_tensors_as_torch_does(fn, bad):
+    # PyTorch takes only a list or tuple of Tensors (a generator is not iterated)
+    def error(lib):
+        try:
+            getattr(lib, fn)(BAD_TENSOR_LISTS[bad](lib, lib.ones(2)))
+        except Exception as e:  # noqa: BLE001 - the error itself is what is compared
+            return type(e).__name__, str(e)
+        return None
+    expected = error(torch)
+    assert expected is not None
+    assert error(lamina) == expected

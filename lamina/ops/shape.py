@@ -302,6 +302,18 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
+def tensor_list(fn, tensors):
+    """`tensors` as a list, or PyTorch's TypeError when it is not a list or tuple of Tensors
+    (a generator, a set or a single Tensor is refused there, not iterated)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
 def _same_dtype_arrays(tensors):
     """The tensors' arrays when they are all Tensors of one dtype, all with dimensions and the
     same number of them (the common case of cat and stack, which needs no type promotion and
@@ -350,14 +362,27 @@ def _cat_same_dtype(tensors, arrays, dim):
 
 
 def cat(tensors, dim=0, *, out=None, axis=None):
-    if axis is not None:  # NumPy's name, which PyTorch also accepts
-        dim = axis
+    """Join tensors along the existing dimension `dim`."""
+    return _cat(tensors, dim if axis is None else axis, "cat")  # axis: NumPy's name, which PyTorch accepts
+
+
+def concat(tensors, dim=0, *, out=None, axis=None):
+    """Alias of cat."""
+    return _cat(tensors, dim if axis is None else axis, "concat")
+
+
+def concatenate(tensors, dim=0, *, out=None, axis=None):
+    """Alias of cat."""
+    return _cat(tensors, dim if axis is None else axis, "concatenate")
+
+
+def _cat(tensors, dim, fn):
     arrays = _same_dtype_arrays(tensors)
     if arrays is not None:
         result = _cat_same_dtype(tensors, arrays, dim)
         if result is not None:
             return result
-    tensors = list(tensors)
+    tensors = tensor_list(fn, tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # PyTorch skips 1-D empty tensors (legacy behaviour); they still get a (empty) gradient
@@ -387,9 +412,6 @@ def cat(tensors, dim=0, *, out=None, axis=None):
     return make(out_arr, tuple(tensors), backward, "CatBackward0")
 
 
-concat = concatenate = cat
-
-
 def stack(tensors, dim=0, *, out=None, axis=None):
     """Join equally shaped tensors along a new dimension `dim`."""
     if axis is not None:  # NumPy's name, which PyTorch also accepts
@@ -399,7 +421,7 @@ def stack(tensors, dim=0, *, out=None, axis=None):
         result = _stack_same_dtype(tensors, arrays, dim)
         if result is not None:
             return result
-    tensors = list(tensors)
+    tensors = tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
@@ -447,12 +469,21 @@ def _stack_same_dtype(tensors, arrays, dim):
 
 
 def hstack(tensors):
-    tensors = [atleast_1d(t) for t in tensors]
+    """Concatenate along dim 1 (dim 0 for 1-D tensors), after atleast_1d on each."""
+    tensors = [atleast_1d(t) for t in _nonempty("hstack", tensors)]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors):
-    return cat([atleast_2d(t) for t in tensors], 0)
+    """Concatenate along dim 0, after atleast_2d on each."""
+    return cat([atleast_2d(t) for t in _nonempty("vstack", tensors)], 0)
+
+
+def _nonempty(fn, tensors):
+    tensors = tensor_list(fn, tensors)
+    if not tensors:
+        raise RuntimeError(f"{fn} expects a non-empty TensorList")
+    return tensors
 
 
 def per_tensor(fn, tensors):
