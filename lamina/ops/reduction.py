@@ -3,6 +3,7 @@ argmax/argmin, all/any, norm, median, cumsum/cumprod. `dim` is an int, a tuple o
 dims); keepdim keeps reduced dims as size 1. Sums go through np.add.reduce directly (ndarray.sum
 adds a Python layer)."""
 import builtins
+import math
 import warnings
 from collections import namedtuple
 
@@ -603,7 +604,7 @@ def _cumsum_float32(x, d, reverse=False):
     sequential sum far below float32's rounding: the values match PyTorch's."""
     shape = x.shape
     n = shape[d]
-    inner = x.size // (n * _prod(shape[:d])) if x.size else 0
+    inner = x.size // (n * math.prod(shape[:d])) if x.size else 0
     if d == x.ndim - 1 or inner < 8 or n < 2 or n > 4096 or x.size < 16384:
         # in place on a float64 copy: accumulating into a new array or with a dtype= cast is
         # several times slower in NumPy
@@ -624,13 +625,6 @@ def _cumsum_float32(x, d, reverse=False):
         y, z = z, y
         k += k
     return y.astype(np.float32)
-
-
-def _prod(dims):
-    p = 1
-    for s in dims:
-        p *= s
-    return p
 
 
 def cumprod(input, dim, *, dtype=None):
