@@ -11,8 +11,8 @@ from .._dtype import get_default_dtype, result_type, to_dtype
 from ..tensor import Size, Tensor
 from ._core import dim_arg, make, wrap
 from .arithmetic import type_name
-from .shape import (_nonempty, _part, _view_reshape, cat, per_tensor, chunk, diag, narrow, reshape, split, stack,
-                    transpose)
+from .shape import (_part, _view_reshape, cat, chunk, diag, narrow, nonempty_tensor_list, per_tensor, reshape,
+                    split, stack, transpose)
 
 __all__ = ["tensor_split", "hsplit", "vsplit", "dsplit", "dstack", "column_stack", "atleast_3d", "block_diag",
            "cartesian_prod", "combinations", "rot90", "tril_indices", "triu_indices", "unravel_index",
@@ -122,13 +122,13 @@ def atleast_3d(*tensors):
 
 def dstack(tensors):
     """Concatenate along the third dimension (after atleast_3d on each)."""
-    tensors = _nonempty("dstack", tensors)
+    tensors = nonempty_tensor_list("dstack", tensors)
     return cat([_atleast_3d(t) for t in tensors], 2)
 
 
 def column_stack(tensors):
     """Stack as columns: 0-/1-D tensors become (n, 1) columns, then concatenate along dim 1."""
-    tensors = _nonempty("column_stack", tensors)
+    tensors = nonempty_tensor_list("column_stack", tensors)
     cols = [reshape(t, (t._data.size, 1)) if t._data.ndim <= 1 else t for t in tensors]
     return cat(cols, 1)
 

@@ -421,9 +421,7 @@ def stack(tensors, dim=0, *, out=None, axis=None):
         result = _stack_same_dtype(tensors, arrays, dim)
         if result is not None:
             return result
-    tensors = tensor_list("stack", tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
+    tensors = nonempty_tensor_list("stack", tensors)
     shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
         if t._data.shape != shape:
@@ -470,16 +468,17 @@ def _stack_same_dtype(tensors, arrays, dim):
 
 def hstack(tensors):
     """Concatenate along dim 1 (dim 0 for 1-D tensors), after atleast_1d on each."""
-    tensors = [atleast_1d(t) for t in _nonempty("hstack", tensors)]
+    tensors = [atleast_1d(t) for t in nonempty_tensor_list("hstack", tensors)]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors):
     """Concatenate along dim 0, after atleast_2d on each."""
-    return cat([atleast_2d(t) for t in _nonempty("vstack", tensors)], 0)
+    return cat([atleast_2d(t) for t in nonempty_tensor_list("vstack", tensors)], 0)
 
 
-def _nonempty(fn, tensors):
+def nonempty_tensor_list(fn, tensors):
+    """tensor_list, refusing an empty one with PyTorch's '<fn> expects a non-empty TensorList'."""
     tensors = tensor_list(fn, tensors)
     if not tensors:
         raise RuntimeError(f"{fn} expects a non-empty TensorList")
