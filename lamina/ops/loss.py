@@ -567,12 +567,13 @@ def _mean_ce(input, x, t, ignore_index):
     # only the picked log-probabilities z - log(s) are needed: Σ -logp[n, t_n] / N
     picked = z.take(flat)
     picked -= np.log(s)
-    denom = x.dtype.type(rows)
-    out = np.asarray(-np.add.reduce(picked) / denom)
+    # -Σ / N as Σ / -N (the same value, one scalar operation fewer); a Python number divides a
+    # NumPy float32 scalar in float32 (weak scalar), and make() wraps the scalar as a 0-d array
+    out = np.add.reduce(picked) / -float(rows)
 
     def backward(g):
         # (softmax - onehot) · g / N, every row with the same coefficient
-        k = g / denom
+        k = g / float(rows)
         if k.dtype != x.dtype:
             k = x.dtype.type(k)
         grad = np.divide(e, s[:, None], order="C")  # C order: the flat view below must not be a copy
