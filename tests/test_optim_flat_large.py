@@ -83,3 +83,27 @@ def test_large_bucket_is_aligned_for_huge_pages_and_holds_the_parameters():
     assert len(bucket.params) + len(plan.loose) == len(SHAPES) and len(bucket.params) >= 3
     for p in bucket.params:
         assert np.shares_memory(p._data, bucket.flat)
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.01, "maximize": True}], ids=str)
+def test_sgd_with_momentum_switched_off_mid_training_follows_torch(kwargs):
+    """Momentum set to 0 after some steps: the momentum buffers stay in the state (so the flat
+    update still runs) but are no longer used, in lamina as in PyTorch."""
+    rng = np.random.default_rng(3)
+    init = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+    params = {lib: _params(lib, init) for lib in (torch, lamina)}
+    opts = {lib: lib.optim.SGD(params[lib], momentum=0.9, **kwargs) for lib in (torch, lamina)}
+    for i in range(5):
+        if i == 2:
+            for lib in (torch, lamina):
+                opts[lib].param_groups[0]["momentum"] = 0
+        grads = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+        for lib in (torch, lamina):
+            for p, g in zip(params[lib], grads):
+                p.grad = lib.tensor(g)
+            opts[lib].step()
+        for j, (tp, lp) in enumerate(zip(params[torch], params[lamina])):
+            np.testing.assert_allclose(lp.detach().numpy(), tp.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"param {j} after step {i + 1}")
+    plans = list(opts[lamina]._flat_plans.values())
+    assert plans and not plans[0].loose

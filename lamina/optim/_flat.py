@@ -23,8 +23,8 @@ _HUGE = 2 * 1024 * 1024  # a transparent huge page
 
 class Bucket:
     """Same-dtype parameters laid out in one flat array, with their state and scratch buffers."""
-    __slots__ = ("params", "datas", "states", "memory", "flat", "grad", "gviews", "state_flats", "step_tensors",
-                 "tmp", "tmp2", "sizes")
+    __slots__ = ("params", "datas", "states", "memory", "flat", "grad", "gviews", "tviews", "state_flats",
+                 "state_views", "step_tensors", "tmp", "tmp2", "sizes")
 
     def __init__(self, params, states, keys, has_step):
         self.params = params
@@ -45,7 +45,8 @@ class Bucket:
         self.flat, self.tmp = block[0], block[1]
         self.state_flats = {key: block[2 + i] for i, key in enumerate(keys)}
         self.grad, self.tmp2 = block[-2], block[-1]
-        self.datas, self.gviews, self.states = [], [], []
+        self.datas, self.gviews, self.tviews, self.states = [], [], [], []
+        self.state_views = {key: [] for key in keys}
         self.step_tensors = [st["step"] for st in states] if has_step else None
         offset = 0
         for p, st, n in zip(params, states, sizes):
@@ -55,6 +56,7 @@ class Bucket:
             p._data = view
             self.datas.append(view)
             self.gviews.append(self.grad[offset:offset + n].reshape(shape))
+            self.tviews.append(self.tmp[offset:offset + n].reshape(shape))
             tensors = []
             for key in keys:
                 t = st[key]
@@ -62,6 +64,7 @@ class Bucket:
                 sview[...] = t._data
                 t._data = sview
                 tensors.append((key, t, sview))
+                self.state_views[key].append(sview)
             self.states.append((st, tensors))
             offset += n
 

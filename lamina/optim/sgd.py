@@ -69,14 +69,13 @@ class SGD(Optimizer):
             keep = 1.0 - hyper(group["dampening"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
-            # plain momentum reads each gradient once: add it straight from p.grad instead of copying
-            direct = momentum != 0 and not nesterov and not maximize and weight_decay == 0 and keep == 1.0
-            plan = plan_for(self, group, _KEYS if momentum != 0 else (), False, copy=not direct)
+            # the update reads each gradient from p.grad: no copy into the bucket first
+            plan = plan_for(self, group, _KEYS if momentum != 0 else (), False, copy=False)
             params = group["params"]
             if plan is not None:
                 params = plan.loose
                 for bucket in plan.buckets:
-                    _flat_update(bucket, lr, weight_decay, momentum, keep, nesterov, maximize, direct)
+                    _flat_update(bucket, lr, weight_decay, momentum, keep, nesterov, maximize)
             for p in params:
                 grad = p.grad
                 if grad is None:
@@ -106,39 +105,63 @@ class SGD(Optimizer):
         return loss
 
 
-def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize, direct):
-    """The per-parameter update above, over one flat bucket (same operations, same values).
-    direct: plain momentum, with the gradients added to the buffer from `p.grad` (not gathered)."""
-    g, pd, tmp = b.grad, b.flat, b.tmp
-    if direct:
-        buf = b.state_flats["momentum_buffer"]
-        buf *= momentum
-        for p, (st, ((key, t, view),)) in zip(b.params, b.states):
-            view += p.grad._data
-        np.multiply(buf, lr, out=tmp)
-        pd -= tmp
-        for p in b.params:
-            p._version[0] += 1
-        return
-    if maximize:
-        np.negative(g, out=g)
+def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize):
+    """The per-parameter update above, over one flat bucket, with the same values: each gradient
+    is read once, from `p.grad`, by the first operation that needs it (x - g is exactly x + (-g)
+    and x + g exactly g + x, so maximize and the order of the sums change nothing)."""
+    pd, tmp, params = b.flat, b.tmp, b.params
+    g = None  # the flat (sign-corrected, decayed) gradient once there is one; until then, p.grad
     if weight_decay != 0:
         np.multiply(pd, weight_decay, out=tmp)
-        g += tmp
+        _add_grads(b.tviews, params, maximize)
+        g = tmp
     if momentum != 0:
         buf = b.state_flats["momentum_buffer"]
         buf *= momentum
-        if keep == 1.0:
-            buf += g
+        if g is not None:
+            if keep == 1.0:
+                buf += g
+            else:
+                np.multiply(g, keep, out=b.tmp2)
+                buf += b.tmp2
+        elif keep == 1.0:
+            _add_grads(b.state_views["momentum_buffer"], params, maximize)
         else:
-            np.multiply(g, keep, out=tmp)
-            buf += tmp
+            for v, p in zip(b.tviews, params):
+                np.multiply(p.grad._data, keep, out=v)
+            if maximize:
+                buf -= tmp
+            else:
+                buf += tmp
         if nesterov:
-            np.multiply(buf, momentum, out=tmp)
-            g += tmp
+            if g is not None:
+                np.multiply(buf, momentum, out=b.tmp2)
+                g += b.tmp2
+            else:
+                np.multiply(buf, momentum, out=tmp)
+                _add_grads(b.tviews, params, maximize)
+                g = tmp
         else:
             g = buf
-    np.multiply(g, lr, out=tmp)
-    pd -= tmp
-    for p in b.params:
+    if g is not None:
+        np.multiply(g, lr, out=tmp)
+        pd -= tmp
+    else:  # no momentum, no weight decay: pd ∓ g·lr
+        for v, p in zip(b.tviews, params):
+            np.multiply(p.grad._data, lr, out=v)
+        if maximize:
+            pd += tmp
+        else:
+            pd -= tmp
+    for p in params:
         p._version[0] += 1
+
+
+def _add_grads(views, params, maximize):
+    """views[i] += params[i].grad (-= when maximizing), in place."""
+    if maximize:
+        for v, p in zip(views, params):
+            v -= p.grad._data
+    else:
+        for v, p in zip(views, params):
+            v += p.grad._data
