@@ -4,8 +4,10 @@ On small models the per-parameter Python loop of an update costs more than its a
 every parameter of a group has its state, the group's parameters of one dtype are laid out as
 views into one contiguous array (values copied in, then `p.data` set to the view: the Parameter
 objects stay the same), their state tensors likewise (each state Tensor object keeps its identity
-and per-parameter shape, so `state_dict()` is unchanged), and each step writes the gradients into
-one flat buffer and runs the update rule a handful of times over the whole bucket.
+and per-parameter shape, so `state_dict()` is unchanged), and each step runs the update rule a
+handful of times over the whole bucket. The gradients are either copied into one flat buffer
+first (Adam, which reads them three times) or read from `p.grad` by the update's first operation
+that needs them, per parameter into a view of the bucket (SGD, which reads them once).
 
 A plan is only used while it still describes the group: the same parameters with the same arrays
 (a user who reassigns `p.data` or loads a state dict causes a rebuild), the same parameters with
