@@ -82,7 +82,8 @@ def count_batch(num_batches_tracked, momentum):
     running statistics' momentum factor (with momentum None, the cumulative average's 1/count)."""
     factor = 0.0 if momentum is None else momentum
     if num_batches_tracked is not None:
-        num_batches_tracked._data += 1
+        count = num_batches_tracked._data
+        count[()] = count.item() + 1  # an in-place ufunc on a 0-d int64 costs three times this
         num_batches_tracked._version[0] += 1
         if momentum is None:
             factor = 1.0 / float(num_batches_tracked._data)
