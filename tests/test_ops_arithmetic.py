@@ -1,5 +1,7 @@
 """Elementwise arithmetic against PyTorch: + − × ÷ ** (and reflected), the selection ops
 (maximum, minimum, clamp, where), type promotion, gradients at ties, and error wording."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -219,6 +221,30 @@ def test_clamp_with_tensor_bounds_matches_torch_in_every_order():
     check(lambda lib, x, lo: lib.clamp(x, min=lo), [grid[0], grid[1]])
     check(lambda lib, x, hi: lib.clamp(x, max=hi), [grid[0], grid[2]])
     check(lambda lib, x: lib.clamp(x, 1.0, 1.0) + lib.clamp(x, 2.0, 0.5), [grid[0]])
+
+
+INT_BOUNDS = [-300, -256, -255, -129, -128, -1, 0, 127, 128, 255, 256, 32767, 32768, 2 ** 31, 2 ** 40, 2 ** 63 - 1]
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "int64"])
+@pytest.mark.parametrize("side", ["min", "max", "both"])
+def test_clamp_of_integers_by_numbers_out_of_their_range_as_torch(dtype, side):
+    """A number bound is converted to the tensor's integer type as PyTorch converts it: an error
+    naming the C type where it does not fit, and uint8 taking -255..-1 modulo 256. The 1024-element
+    input also takes the one-bound path that fills an array with the bound."""
+    for bound in INT_BOUNDS:
+        def run(lib):
+            x = lib.arange(1024).remainder(200).to(getattr(lib, dtype))
+            kw = {"min": bound, "max": bound} if side == "both" else {side: bound}
+            return lib.clamp(x, **kw)
+        try:
+            expected = run(torch)
+        except RuntimeError as e:
+            check_error(run, RuntimeError, re.escape(str(e)))
+            continue
+        got = run(lamina)
+        assert str(got.dtype) == str(expected.dtype)
+        np.testing.assert_array_equal(got.numpy(), expected.numpy(), err_msg=f"bound {bound}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

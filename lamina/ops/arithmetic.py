@@ -565,6 +565,8 @@ def clamp(input, min=None, max=None):
         from .._dtype import result_type
         dt = result_type(input, *(b for b in (min, max) if b is not None)).np
         x = x.astype(dt, copy=False)
+        if dt.kind in "iu":
+            min, max = _integer_bound(min, dt), _integer_bound(max, dt)
     if (min is None or max is None) and x.flags.c_contiguous and x.size >= 1024:
         # one bound: NumPy's clip, and maximum/minimum against a number, run a loop that is not
         # vectorised; against an array filled with the bound they are (128x256: 21 -> 10 us)
@@ -590,6 +592,22 @@ def clamp(input, min=None, max=None):
 
 
 clip = clamp
+
+_C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def _integer_bound(bound, dt):
+    """A Python-number bound of an integer clamp as PyTorch converts it to the tensor's type: an
+    error where it does not fit, except that uint8 takes -255..-1 modulo 256 (as C would)."""
+    if bound is None or isinstance(bound, bool) or dt.name not in _C_TYPES:
+        return bound
+    bound = int(bound)
+    info = np.iinfo(dt)
+    if dt == np.uint8 and -info.max <= bound < 0:
+        return bound % 256
+    if not info.min <= bound <= info.max:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without overflow")
+    return bound
 
 
 def clamp_min(input, min):
