@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import lamina
-from oracle import check
+from oracle import check, check_error
 
 DTYPES = ["float32", "float64"]
 
@@ -237,6 +237,22 @@ def test_inplace_view_op_keeps_gradient_flowing():
         (b * lib.tensor([[[1.], [2.], [3.]]])).sum().backward()
         results.append((tuple(b.shape), a.grad.numpy().tolist()))
     assert results[0] == results[1]
+
+
+def test_meshgrid_forms_and_errors_match_torch():
+    check(lambda lib, a, b, c: lib.meshgrid([a, b, c], indexing="xy"), [(2,), (3,), (4,)])
+    check(lambda lib, a, b: lib.meshgrid((a, b), indexing="ij"), [(), (3,)])
+    check(lambda lib, a: lib.meshgrid(a, indexing="xy"), [(3,)])
+    check_error(lambda lib: lib.meshgrid(), RuntimeError, "meshgrid expects a non-empty TensorList")
+    check_error(lambda lib: lib.meshgrid([], indexing="ij"), RuntimeError, "meshgrid expects a non-empty TensorList")
+    check_error(lambda lib: lib.meshgrid(lib.ones(2, 2), indexing="bad"), RuntimeError,
+                'torch.meshgrid: indexing must be one of "xy" or "ij", but received: bad')
+    check_error(lambda lib: lib.meshgrid(lib.ones(2, 2), lib.ones(2, dtype=lib.float64), indexing="ij"),
+                RuntimeError, "meshgrid expects all tensors to have the same dtype")
+    check_error(lambda lib: lib.meshgrid(lib.ones(2), lib.ones(2, 2), indexing="ij"), RuntimeError,
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: ")
+    check_error(lambda lib: lib.meshgrid([lib.ones(2), 3], indexing="ij"), TypeError,
+                "expected Tensor as element 1 in argument 0, but got int")
 
 
 def test_meshgrid_and_broadcast_helpers_match_torch():

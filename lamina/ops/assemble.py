@@ -169,11 +169,7 @@ def cartesian_prod(*tensors):
     from .shape import meshgrid
     for t in tensors:
         _check_vector(t)
-    if not tensors:
-        raise RuntimeError("meshgrid expects a non-empty TensorList")
-    if any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
-        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
-    if len(tensors) == 1:
+    if len(tensors) == 1:  # meshgrid checks the others (none, or mixed dtypes), in its words as in PyTorch
         return tensors[0]
     grids = meshgrid(*tensors, indexing="ij")
     return stack([reshape(g, (-1,)) for g in grids], 1)

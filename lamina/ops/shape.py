@@ -667,7 +667,15 @@ def expand_copy(input, *sizes):
 
 def meshgrid(*tensors, indexing="ij"):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
+        tensors = tensors[0]
+    tensors = nonempty_tensor_list("meshgrid", tensors)
+    if indexing not in ("xy", "ij"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    if any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
     shape = tuple(t._data.shape[0] if t._data.ndim else 1 for t in tensors)
     if indexing == "xy" and len(shape) >= 2:
         shape = (shape[1], shape[0]) + shape[2:]
