@@ -119,6 +119,14 @@ def _promote_pair(a, b):
     return a if a.itemsize >= b.itemsize else b
 
 
+def int_range(np_dtype):
+    """(lo, hi): the Python ints PyTorch converts into integer dtype `np_dtype` without its
+    "value cannot be converted ... without overflow" error. The type's own range; an unsigned
+    type also takes -max..-1, modulo 2**bits, as C converts them (tensor(-1, dtype=uint8) is 255)."""
+    info = np.iinfo(np_dtype)
+    return (-int(info.max) if info.min == 0 else int(info.min)), int(info.max)
+
+
 def result_type(*operands):
     """PyTorch's result_type: tensors with dimensions outrank 0-d tensors, which outrank Python scalars;
     a lower-priority operand only matters when it is of a higher category (bool < int < float)."""

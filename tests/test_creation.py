@@ -72,6 +72,8 @@ def test_tensor_copies_and_as_tensor_from_numpy_share():
     ("lib.tensor([[[1, 2]], [[1]]])", ValueError, r"expected sequence of length 2 at dim 2 \(got 1\)"),
     ("lib.tensor([[1, 2], 3])", TypeError, "not a sequence"),
     ("lib.tensor([300], dtype=lib.uint8)", RuntimeError, "value cannot be converted to type uint8 without overflow"),
+    ("lib.tensor([-256, 3], dtype=lib.uint8)", RuntimeError, "value cannot be converted to type uint8 without "
+                                                             "overflow"),
     ("lib.tensor([1, None])", RuntimeError, "Could not infer dtype of NoneType"),
     ("lib.tensor('a')", TypeError, "new\\(\\): invalid data type 'str'"),
     ("lib.tensor([lib.ones(2), lib.ones(2)])", ValueError, "only one element tensors can be converted to Python "

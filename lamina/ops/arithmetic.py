@@ -597,17 +597,16 @@ _C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "
 
 
 def _integer_bound(bound, dt):
-    """A Python-number bound of an integer clamp as PyTorch converts it to the tensor's type: an
-    error where it does not fit, except that uint8 takes -255..-1 modulo 256 (as C would)."""
+    """A Python-number bound of an integer clamp as PyTorch converts it to the tensor's type
+    (_dtype.int_range): its error where it does not fit, uint8's -255..-1 taken modulo 256."""
     if bound is None or isinstance(bound, bool) or dt.name not in _C_TYPES:
         return bound
+    from .._dtype import int_range
     bound = int(bound)
-    info = np.iinfo(dt)
-    if dt == np.uint8 and -info.max <= bound < 0:
-        return bound % 256
-    if not info.min <= bound <= info.max:
+    lo, hi = int_range(dt)
+    if not lo <= bound <= hi:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without overflow")
-    return bound
+    return bound % (hi + 1) if bound < 0 and dt.kind == "u" else bound
 
 
 def clamp_min(input, min):

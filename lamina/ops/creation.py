@@ -181,8 +181,8 @@ def _wrapped_unsigned(data, np_dtype):
         wide = np.array(data, dtype=np.int64)
     except OverflowError:
         raise error from None
-    top = np.iinfo(np_dtype).max
-    if wide.size and (wide.max() > top or wide.min() < -top - 1):
+    lo, hi = _dtype.int_range(np_dtype)
+    if wide.size and (wide.max() > hi or wide.min() < lo):
         raise error from None
     return wide.astype(np_dtype)
 
