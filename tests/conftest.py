@@ -18,3 +18,15 @@ def _seeded():
     lamina.manual_seed(0)
     np.random.seed(0)
     yield
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def kernel_path(request):
+    """Runs a test twice: with lamina's compiled kernels (lamina/_accel, numba) and with its
+    NumPy paths, for the modules whose ops have both."""
+    from lamina._accel import disabled
+    if request.param == "numpy":
+        with disabled():
+            yield request.param
+    else:
+        yield request.param

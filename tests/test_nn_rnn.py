@@ -1,6 +1,7 @@
 """Recurrent layers and sequence packing against PyTorch: RNN (tanh/relu), LSTM (with projection),
 GRU, the cells, and nn.utils.rnn. Same weights (copied by state_dict key) must give the same
-output, h_n, c_n, input gradients and parameter gradients, over the option product."""
+output, h_n, c_n, input gradients and parameter gradients, over the option product. Every test
+runs with the compiled step kernels (lamina/_accel) and with the NumPy paths (`kernel_path`)."""
 import warnings
 
 import numpy as np
@@ -10,6 +11,8 @@ import torch
 import lamina
 import lamina.nn as lnn
 from oracle import check, check_module, copy_weights
+
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
 I, H, T, B = 3, 4, 3, 2

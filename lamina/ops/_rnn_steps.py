@@ -7,6 +7,7 @@ import functools
 
 import numpy as np
 
+from .._accel import kernels
 from ._rnn_plan import _at, _blocks, _buf, _constants, _gate_scale
 
 
@@ -82,6 +83,10 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
                 _at(S[:, 1], plan, ring=ring), _at(S[:, 1], plan, out=True, ring=ring),
                 _blocks(R, plan, (H,), keep) if R is not None else d_g,
                 _blocks(TC, plan, (H,), True) if keep else d_g)
+    fused = _fused_kernels(dt, plan)
+    if fused is not None:
+        _lstm_loop_fused(fused, keep, views, pre, Whr)
+        return (None if not keep else (A, TC, S)), R, Whr
     one, two, m4 = _constants(dt)
     # local names and positional `out` (the third argument): a little less per call, which at
     # these sizes is what the step costs besides its GEMM and its two exps
@@ -107,6 +112,33 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
             divide(tc, d_o, r)
             np.matmul(Whr, r, out=h)
     return (None if not keep else (A, TC, S)), R, Whr
+
+
+def _fused_kernels(dt, plan):
+    """The compiled step kernels (lamina/_accel/rnn.py) where they apply: float32 blocks that
+    are contiguous (every step has the whole batch); else None and the NumPy loop runs."""
+    if dt != np.float32 or not plan.uniform:
+        return None
+    return kernels("rnn")
+
+
+def _lstm_loop_fused(fused, keep, views, pre, Whr):
+    """_lstm_forward's loop with the gate math in one compiled call per step. Without `keep`
+    the cell state is updated in place (one slot, ring = 1) and nothing else is stored."""
+    dot = np.dot
+    for a, _, d_g, _, (W, z), h, s, _, _, c, r, tc in views:
+        if W is not None:
+            dot(W, z, a)
+        else:
+            pre(z, a)
+        gates = a.reshape(4, d_g.shape[0], -1)
+        out = h if Whr is None else r
+        if keep:
+            fused.lstm_step(gates, s, c, tc, out)
+        else:
+            fused.lstm_step_inference(gates, c, out)
+        if Whr is not None:
+            np.matmul(Whr, r, out=h)
 
 
 # What the LSTM backward needs of each step, from what the forward kept: D = 1 + exp(-x) of

@@ -1,0 +1,107 @@
+"""The optional compiled kernels (lamina/_accel, numba): installed in the test environment, so
+that the suite exercises them; never imported by `import lamina`; switched off by LAMINA_NUMBA=0;
+and giving PyTorch's values where NumPy's path and the kernel could part: saturated gates, inf
+and NaN. (test_nn_rnn.py runs every recurrent-layer test with both paths.)"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from lamina import _accel
+from oracle import copy_weights
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(code, **env):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, **env), check=True)
+    return out.stdout.strip()
+
+
+def test_numba_kernels_load_in_the_test_environment():
+    # a CI without numba would otherwise test only the NumPy paths, silently
+    assert _accel.kernels("rnn") is not None
+
+
+def test_import_lamina_does_not_import_numba():
+    code = "import sys, lamina, lamina.nn; print('numba' in sys.modules)"
+    assert _run(code) == "False"
+
+
+def test_lamina_numba_0_switches_the_kernels_off():
+    code = "from lamina import _accel; print(_accel.kernels('rnn') is None)"
+    assert _run(code, LAMINA_NUMBA="0") == "True"
+    assert _run(code, LAMINA_NUMBA="1") == "False"
+
+
+def _lstm_pair(scale, proj=0):
+    torch.manual_seed(0)
+    ref = torch.nn.LSTM(6, 8, num_layers=2, batch_first=True, proj_size=proj)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.mul_(scale)
+    mine = lamina.nn.LSTM(6, 8, num_layers=2, batch_first=True, proj_size=proj)
+    copy_weights(ref, mine)
+    return ref, mine
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1e4])     # 1e4: every gate saturated (exp → inf)
+@pytest.mark.parametrize("proj", [0, 3])
+@pytest.mark.parametrize("grad", [False, True])
+def test_lstm_saturated_gates_match_torch(path, scale, proj, grad):
+    ref, mine = _lstm_pair(scale, proj)
+    x = np.random.default_rng(1).standard_normal((5, 7, 6)).astype(np.float32) * 3
+    tx = torch.from_numpy(x.copy()).requires_grad_(grad)
+    t_out, (t_h, t_c) = ref(tx)
+    ctx = _accel.disabled() if path == "numpy" else lamina.enable_grad()
+    with ctx:
+        lx = lamina.from_numpy(x.copy()).requires_grad_(grad)
+        if grad:
+            out, (h, c) = mine(lx)
+        else:
+            with lamina.no_grad():
+                out, (h, c) = mine(lx)
+    # saturated gates: outputs are exactly ±1/0 products, the cell a sum of exact terms
+    for a, b in ((out, t_out), (h, t_h), (c, t_c)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-4)
+    if grad:
+        (t_out.sum() + t_c.sum()).backward()
+        (out.sum() + c.sum()).backward()
+        # at scale 30 the gradients reach ~1e3 and amplify rounding: compare relative to the largest
+        want = tx.grad.numpy()
+        np.testing.assert_allclose(lx.grad.numpy(), want, rtol=1e-3, atol=1e-4 * (1 + np.abs(want).max()))
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_lstm_nan_and_inf_inputs_propagate_like_torch(path, bad):
+    ref, mine = _lstm_pair(1.0)
+    x = np.random.default_rng(2).standard_normal((3, 4, 6)).astype(np.float32)
+    x[1, 2, 3] = bad
+    t_out, (t_h, t_c) = ref(torch.from_numpy(x.copy()))
+    ctx = _accel.disabled() if path == "numpy" else lamina.no_grad()
+    with ctx, lamina.no_grad():
+        out, (h, c) = mine(lamina.from_numpy(x.copy()))
+    for a, b in ((out, t_out), (h, t_h), (c, t_c)):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
+def test_float32_lstm_runs_the_compiled_step(monkeypatch):
+    # guards against a change that quietly routes every call back to the NumPy loop
+    rnn = _accel.kernels("rnn")
+    calls = []
+    for name in ("lstm_step", "lstm_step_inference"):
+        kernel = getattr(rnn, name)
+        monkeypatch.setattr(rnn, name, lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
+    _, mine = _lstm_pair(1.0)
+    x = lamina.randn(2, 3, 6)
+    with lamina.no_grad():
+        mine(x)
+    mine(x)[0].sum().backward()
+    assert calls.count("lstm_step_inference") == 2 * 3 and calls.count("lstm_step") == 2 * 3
