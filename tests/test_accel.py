@@ -105,3 +105,27 @@ def test_float32_lstm_runs_the_compiled_step(monkeypatch):
         mine(x)
     mine(x)[0].sum().backward()
     assert calls.count("lstm_step_inference") == 2 * 3 and calls.count("lstm_step") == 2 * 3
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+def test_sgd_momentum_kernel_gives_the_numpy_paths_bits_and_torchs_values(maximize):
+    rng = np.random.default_rng(3)
+    shapes = [(16, 8), (16,), (4, 16), (4,)]
+    inits = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(4)]
+
+    def train(lib, numpy_path=False):
+        params = [lib.nn.Parameter(lib.from_numpy(a.copy())) for a in inits]
+        opt = lib.optim.SGD(params, lr=0.1, momentum=0.9, maximize=maximize)
+        ctx = _accel.disabled() if numpy_path else lamina.no_grad()
+        with ctx:
+            for step in grads:
+                for p, g in zip(params, step):
+                    p.grad = lib.from_numpy(g.copy())
+                opt.step()
+        return [p.detach().numpy() for p in params] + [opt.state[p]["momentum_buffer"].numpy() for p in params]
+
+    fused, numpy_path, ref = train(lamina), train(lamina, True), train(torch)
+    for a, b, c in zip(fused, numpy_path, ref):
+        assert a.tobytes() == b.tobytes()
+        np.testing.assert_allclose(a, c, rtol=1e-6, atol=1e-6)

@@ -1,6 +1,7 @@
 """SGD: stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
 import numpy as np
 
+from .._accel import kernels
 from ..tensor import Tensor
 from ._flat import plan_for
 from .optimizer import Optimizer, hyper, run_closure
@@ -110,6 +111,11 @@ def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize):
     is read once, from `p.grad`, by the first operation that needs it (x - g is exactly x + (-g)
     and x + g exactly g + x, so maximize and the order of the sums change nothing)."""
     pd, tmp, params = b.flat, b.tmp, b.params
+    if momentum != 0 and weight_decay == 0 and keep == 1.0 and not nesterov and pd.dtype == np.float32:
+        fused = kernels("optim")
+        if fused is not None:
+            _momentum_fused(fused.sgd_momentum, b, lr, momentum, maximize)
+            return
     g = None  # the flat (sign-corrected, decayed) gradient once there is one; until then, p.grad
     if weight_decay != 0:
         np.multiply(pd, weight_decay, out=tmp)
@@ -154,6 +160,16 @@ def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize):
         else:
             pd -= tmp
     for p in params:
+        p._version[0] += 1
+
+
+def _momentum_fused(kernel, b, lr, momentum, maximize):
+    """_flat_update's plain-momentum case in one compiled pass per parameter (lamina/_accel)."""
+    f32 = np.float32
+    m, sign, rate = f32(momentum), f32(-1.0 if maximize else 1.0), f32(lr)
+    for p, data, buf in zip(b.params, b.datas, b.state_views["momentum_buffer"]):
+        g = p.grad._data
+        kernel(data, buf, g if g.flags.c_contiguous else np.ascontiguousarray(g), m, sign, rate)
         p._version[0] += 1
 
 
