@@ -25,7 +25,7 @@ def _run(code, **env):
 
 def test_numba_kernels_load_in_the_test_environment():
     # a CI without numba would otherwise test only the NumPy paths, silently
-    assert _accel.kernels("rnn") is not None
+    assert _accel.kernels() is not None
 
 
 def test_import_lamina_does_not_import_numba():
@@ -34,7 +34,7 @@ def test_import_lamina_does_not_import_numba():
 
 
 def test_lamina_numba_0_switches_the_kernels_off():
-    code = "from lamina import _accel; print(_accel.kernels('rnn') is None)"
+    code = "from lamina import _accel; print(_accel.kernels() is None)"
     assert _run(code, LAMINA_NUMBA="0") == "True"
     assert _run(code, LAMINA_NUMBA="1") == "False"
 
@@ -94,7 +94,7 @@ def test_lstm_nan_and_inf_inputs_propagate_like_torch(path, bad):
 
 def test_float32_lstm_runs_the_compiled_step(monkeypatch):
     # guards against a change that quietly routes every call back to the NumPy loop
-    rnn = _accel.kernels("rnn")
+    rnn = _accel.kernels()
     calls = []
     for name in ("lstm_step", "lstm_step_inference"):
         kernel = getattr(rnn, name)
@@ -129,3 +129,17 @@ def test_sgd_momentum_kernel_gives_the_numpy_paths_bits_and_torchs_values(maximi
     for a, b, c in zip(fused, numpy_path, ref):
         assert a.tobytes() == b.tobytes()
         np.testing.assert_allclose(a, c, rtol=1e-6, atol=1e-6)
+
+
+def test_exp_kernel_within_an_ulp_of_torch_over_the_float32_range():
+    x = np.concatenate([np.linspace(-104, 90, 400001, dtype=np.float32),
+                        np.array([np.nan, np.inf, -np.inf, -87.33, 88.72, 88.73], np.float32)])
+    got = x.copy()
+    _accel.kernels().exp_(got)
+    want = torch.exp(torch.from_numpy(x)).numpy()
+    normal = np.isfinite(want) & (want >= np.finfo(np.float32).tiny)
+    ulps = np.abs(got[normal].view(np.int32).astype(np.int64) - want[normal].view(np.int32))
+    assert ulps.max() <= 1
+    # beyond the normal range: inf and NaN as torch; subnormal results flushed to 0
+    rest, ref = got[~normal], want[~normal]
+    np.testing.assert_array_equal(np.where(ref < np.finfo(np.float32).tiny, 0, ref), rest)

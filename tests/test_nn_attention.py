@@ -10,6 +10,9 @@ import lamina.nn as lnn
 import lamina.nn.functional as LF
 from oracle import check, check_module, copy_weights
 
+# every test with the compiled softmax exponentials (lamina/_accel) and with NumPy's
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 DTYPES = ["float32", "float64"]
 rng = np.random.default_rng(1234)
 

@@ -11,6 +11,9 @@ import lamina
 import lamina.nn as lnn
 from oracle import check_module, copy_weights
 
+# every test with the compiled softmax exponentials (lamina/_accel) and with NumPy's
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 DTYPES = ["float32", "float64"]
 rng = np.random.default_rng(7)
 

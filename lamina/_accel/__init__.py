@@ -1,33 +1,31 @@
 """Optional compiled kernels (numba), for the few places where NumPy needs many passes over
 memory, each a separate call, for what is one loop: an LSTM step's gate math, for example.
 
-Nothing here is imported by `import lamina`. The first op that can use a kernel family asks
-`kernels("rnn")`; that imports numba (about 0.3 s, once per process) and the family's module,
-whose kernels compile on their first call (cached on disk by numba afterwards). Without numba,
+Nothing here is imported by `import lamina`. The first op that can use a kernel asks `kernels()`;
+that imports numba (about 0.3 s, once per process) and lamina/_accel/numba_kernels.py, whose kernels
+compile on their first call (about a second each, then cached on disk by numba). Without numba,
 or with LAMINA_NUMBA=0 in the environment, `kernels` returns None and every caller keeps its
 NumPy path, which computes the same values (to an ulp or two of exp) and is what the tests
 compare with PyTorch in both modes."""
 import contextlib
-import importlib
 import os
 
-_loaded = {}
+_module = None   # lamina._accel.numba_kernels once loaded, False if it cannot be
 _enabled = os.environ.get("LAMINA_NUMBA", "1") != "0"
 
 
-def kernels(family):
-    """The module lamina._accel.<family> with its compiled kernels, or None (no numba, or
-    switched off)."""
+def kernels():
+    """The module lamina._accel.numba_kernels, or None (no numba, or switched off)."""
+    global _module
     if not _enabled:
         return None
-    mod = _loaded.get(family, False)
-    if mod is False:
+    if _module is None:
         try:
-            mod = importlib.import_module(f"{__name__}.{family}")
+            from . import numba_kernels as mod
         except ImportError:  # numba (or llvmlite) missing or broken: the NumPy paths serve
-            mod = None
-        _loaded[family] = mod
-    return mod
+            mod = False
+        _module = mod
+    return _module or None
 
 
 @contextlib.contextmanager

@@ -119,7 +119,7 @@ def _fused_kernels(dt, plan):
     are contiguous (every step has the whole batch); else None and the NumPy loop runs."""
     if dt != np.float32 or not plan.uniform:
         return None
-    return kernels("rnn")
+    return kernels()
 
 
 def _lstm_loop_fused(fused, keep, views, pre, Whr):

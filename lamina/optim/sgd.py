@@ -112,7 +112,7 @@ def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize):
     and x + g exactly g + x, so maximize and the order of the sums change nothing)."""
     pd, tmp, params = b.flat, b.tmp, b.params
     if momentum != 0 and weight_decay == 0 and keep == 1.0 and not nesterov and pd.dtype == np.float32:
-        fused = kernels("optim")
+        fused = kernels()
         if fused is not None:
             _momentum_fused(fused.sgd_momentum, b, lr, momentum, maximize)
             return

@@ -1,0 +1,121 @@
+"""lamina's compiled kernels (numba), all in this one file: numba's on-disk cache checks only the
+file a kernel is defined in, so a helper the kernels inline (exp_f32) must live beside them or an
+edit to it would leave stale machine code in the cache.
+
+Each kernel does in one loop what a NumPy path elsewhere does in several passes over memory, with
+the same operations in the same order unless its docstring says otherwise; float32, C-contiguous
+arrays. error_model="numpy" (no ZeroDivisionError checks) lets LLVM vectorise the loops;
+"contract" allows fused multiply-adds where noted.
+
+exp_f32: exp(x) by Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial for
+exp(r) (Cephes' expf coefficients), and 2**n put into the exponent bits. Within 2 ulp of
+PyTorch's exp and sigmoid (NumPy's exp is a separate pass per call, 2 ns per element here).
+Results below the smallest normal float (x < -87.34) are 0, as with flush-to-zero; above
+float32's range (x > 88.72) inf; NaN stays NaN (it fails every comparison)."""
+import numpy as np
+from numba import njit
+
+f32 = np.float32
+
+_ROUND = f32(12582912.0)       # 1.5·2**23: adding and subtracting it rounds to an integer
+# (x·log2e + _ROUND) - _ROUND must not be simplified: no "reassoc" among the fastmath flags
+_LN2_HI, _LN2_LO = f32(0.693359375), f32(-2.12194440e-4)
+_SUBNORMAL = f32(-87.33654)    # ln of the smallest normal float32
+
+
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
+def exp_f32(x):
+    v = f32(89.0) if x > f32(89.0) else x
+    v = f32(-88.0) if v < f32(-88.0) else v  # in range of the bit trick; results this small are set to 0 below
+    n = (v * f32(1.44269504) + _ROUND) - _ROUND
+    r = v - n * _LN2_HI
+    r = r - n * _LN2_LO
+    p = f32(1.9875691500e-4)
+    p = p * r + f32(1.3981999507e-3)
+    p = p * r + f32(8.3334519073e-3)
+    p = p * r + f32(4.1665795894e-2)
+    p = p * r + f32(1.6666665459e-1)
+    p = p * r + f32(5.0000001201e-1)
+    y = p * r * r + r + f32(1.0)
+    # 2**n as two powers of two built from their exponent bits, 2**(n//2) and 2**(n - n//2): each
+    # is a normal float for every n in [-127, 128], so exp(88.5) stays finite and exp(89) is inf
+    ni = np.int32(n)
+    half = ni >> np.int32(1)
+    s1 = np.int32((half + np.int32(127)) << np.int32(23)).view(np.float32)
+    s2 = np.int32((ni - half + np.int32(127)) << np.int32(23)).view(np.float32)
+    e = y * s1 * s2
+    return f32(0.0) if x < _SUBNORMAL else e
+
+
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
+def one_plus_exp(x):
+    return f32(1.0) + exp_f32(x)
+
+
+# ---- elementwise ---------------------------------------------------------------------------------
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def exp_(a):
+    """a = exp(a) in place (any shape, C-contiguous)."""
+    f = a.reshape(a.size)
+    for i in range(f.size):
+        f[i] = exp_f32(f[i])
+
+
+# ---- recurrent layers (lamina/ops/_rnn_steps.py) -----------------------------------------------
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def lstm_step(a, s, c, tc, h):
+    """The LSTM step after its GEMM, as _rnn_steps._lstm_forward's NumPy loop does it, with the
+    same operations in the same order: a (4, H, b) holds -x (-2x for g) and becomes
+    D = 1 + exp(a); s (2, H, b) = [spare; c~_prev] becomes [-2ig; f c~_prev]; c (H, b) gets
+    c~ = -2c', tc tanh(c'), h o·tanh(c'). In inference tc may be a view of a's g block and c of
+    s[1]: every element is read before it is written."""
+    H, b = c.shape
+    for k in range(H):
+        for m in range(b):
+            d_i = one_plus_exp(a[0, k, m])
+            d_f = one_plus_exp(a[1, k, m])
+            d_g = one_plus_exp(a[2, k, m])
+            d_o = one_plus_exp(a[3, k, m])
+            a[0, k, m] = d_i
+            a[1, k, m] = d_f
+            a[2, k, m] = d_g
+            a[3, k, m] = d_o
+            ig = (f32(-4.0) / d_g + f32(2.0)) / d_i
+            fc = s[1, k, m] / d_f
+            s[0, k, m] = ig
+            s[1, k, m] = fc
+            cn = ig + fc
+            c[k, m] = cn
+            t = f32(2.0) / one_plus_exp(cn) - f32(1.0)
+            tc[k, m] = t
+            h[k, m] = t / d_o
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def lstm_step_inference(a, c, h):
+    """lstm_step without what backward needs: a (4, H, b) = [-x; -2x for g] is only read, c
+    (H, b) holds c~_prev and gets c~, h gets o·tanh(c'). No two arguments may share memory
+    (LLVM then vectorises the loop; with overlap it takes its scalar version, 5x slower)."""
+    H, b = c.shape
+    for k in range(H):
+        for m in range(b):
+            d_o = one_plus_exp(a[3, k, m])
+            ig = (f32(-4.0) / one_plus_exp(a[2, k, m]) + f32(2.0)) / one_plus_exp(a[0, k, m])
+            cn = ig + c[k, m] / one_plus_exp(a[1, k, m])
+            c[k, m] = cn
+            h[k, m] = (f32(2.0) / one_plus_exp(cn) - f32(1.0)) / d_o
+
+
+# ---- optimizers (lamina/optim) ---------------------------------------------------------------------
+
+@njit(error_model="numpy", cache=True)  # no "contract": the NumPy path's bits
+def sgd_momentum(param, buf, grad, momentum, sign, lr):
+    """SGD with momentum (no dampening, weight decay or Nesterov): buf = momentum·buf + sign·g,
+    param -= lr·buf. momentum, sign (±1, -1 to maximize) and lr are float32."""
+    p, b, g = param.reshape(param.size), buf.reshape(buf.size), grad.reshape(grad.size)
+    for i in range(p.size):
+        v = b[i] * momentum + g[i] * sign
+        b[i] = v
+        p[i] = p[i] - v * lr
