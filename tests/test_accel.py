@@ -107,25 +107,38 @@ def test_float32_lstm_runs_the_compiled_step(monkeypatch):
     assert calls.count("lstm_step_inference") == 2 * 3 and calls.count("lstm_step") == 2 * 3
 
 
-@pytest.mark.parametrize("maximize", [False, True])
-def test_sgd_momentum_kernel_gives_the_numpy_paths_bits_and_torchs_values(maximize):
+_SHAPES = [(16, 8), (16,), (4, 16), (4,)]
+
+
+def _train_flat(lib, make_opt, numpy_path=False):
+    """Parameters and optimizer state after 4 steps on fixed gradients (the flat buckets of
+    lamina/optim/_flat.py take over from the second step)."""
     rng = np.random.default_rng(3)
-    shapes = [(16, 8), (16,), (4, 16), (4,)]
-    inits = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(4)]
+    inits = [rng.standard_normal(s).astype(np.float32) for s in _SHAPES]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in _SHAPES] for _ in range(4)]
+    params = [lib.nn.Parameter(lib.from_numpy(a.copy())) for a in inits]  # a copy: movable into a bucket
+    opt = make_opt(lib, params)
+    ctx = _accel.disabled() if numpy_path else lamina.no_grad()
+    with ctx:
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = lib.from_numpy(g.copy())
+            opt.step()
+    state = [t.numpy() for p in params for k, t in sorted(opt.state[p].items()) if k != "step"]
+    return [p.detach().numpy() for p in params] + state
 
-    def train(lib, numpy_path=False):
-        params = [lib.nn.Parameter(lib.from_numpy(a.copy())) for a in inits]
-        opt = lib.optim.SGD(params, lr=0.1, momentum=0.9, maximize=maximize)
-        ctx = _accel.disabled() if numpy_path else lamina.no_grad()
-        with ctx:
-            for step in grads:
-                for p, g in zip(params, step):
-                    p.grad = lib.from_numpy(g.copy())
-                opt.step()
-        return [p.detach().numpy() for p in params] + [opt.state[p]["momentum_buffer"].numpy() for p in params]
 
-    fused, numpy_path, ref = train(lamina), train(lamina, True), train(torch)
+@pytest.mark.parametrize("make_opt", [
+    lambda lib, ps: lib.optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda lib, ps: lib.optim.SGD(ps, lr=0.1, momentum=0.9, maximize=True),
+    lambda lib, ps: lib.optim.Adam(ps, lr=0.01),
+    lambda lib, ps: lib.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-6, maximize=True, weight_decay=0.1),
+    lambda lib, ps: lib.optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+], ids=["sgd-momentum", "sgd-maximize", "adam", "adam-options", "adamw"])
+def test_optimizer_kernels_give_the_numpy_paths_bits_and_torchs_values(make_opt):
+    fused, numpy_path, ref = (_train_flat(lamina, make_opt), _train_flat(lamina, make_opt, True),
+                              _train_flat(torch, make_opt))
+    assert len(fused) == len(ref) > len(_SHAPES)
     for a, b, c in zip(fused, numpy_path, ref):
         assert a.tobytes() == b.tobytes()
         np.testing.assert_allclose(a, c, rtol=1e-6, atol=1e-6)
@@ -143,3 +156,14 @@ def test_exp_kernel_within_an_ulp_of_torch_over_the_float32_range():
     # beyond the normal range: inf and NaN as torch; subnormal results flushed to 0
     rest, ref = got[~normal], want[~normal]
     np.testing.assert_array_equal(np.where(ref < np.finfo(np.float32).tiny, 0, ref), rest)
+
+
+@pytest.mark.parametrize("name,make_opt", [("sgd_momentum", lambda lib, ps: lib.optim.SGD(ps, lr=0.1, momentum=0.9)),
+                                           ("adam", lambda lib, ps: lib.optim.Adam(ps))])
+def test_float32_flat_optimizers_run_their_kernel(monkeypatch, name, make_opt):
+    mod, calls = _accel.kernels(), []
+    kernel = getattr(mod, name)
+    monkeypatch.setattr(mod, name, lambda *a: (calls.append(1), kernel(*a))[1])
+    _train_flat(lamina, make_opt)
+    # steps 2-4 run on the flat bucket: SGD one call per parameter, Adam one per bucket
+    assert len(calls) == (3 * len(_SHAPES) if name == "sgd_momentum" else 3)

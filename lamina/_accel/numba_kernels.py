@@ -119,3 +119,19 @@ def sgd_momentum(param, buf, grad, momentum, sign, lr):
         v = b[i] * momentum + g[i] * sign
         b[i] = v
         p[i] = p[i] - v * lr
+
+
+@njit(error_model="numpy", cache=True)  # no "contract": the NumPy path's bits
+def adam(param, grad, m, v, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps,
+         minus_step_size):
+    """One Adam step over flat arrays, as optim/adam.py's _adam_update rounds it (every scalar
+    a float32, each operation rounded in turn): m.lerp_(g, 1 - beta1),
+    v = beta2·v + (1 - beta2)·g², param += -step_size·m / (√v / √(1 - beta2^t) + eps)."""
+    for i in range(param.size):
+        g = grad[i]
+        mi = m[i] + (g - m[i]) * one_minus_beta1
+        m[i] = mi
+        vi = v[i] * beta2 + g * one_minus_beta2 * g
+        v[i] = vi
+        denom = np.sqrt(vi) / bias_correction2_sqrt + eps
+        param[i] = param[i] + mi * minus_step_size / denom

@@ -1,6 +1,7 @@
 """Adam: adaptive moment estimation, with optional AMSGrad and (decoupled) weight decay."""
 import numpy as np
 
+from .._accel import kernels
 from ..tensor import Tensor
 from ._flat import plan_for
 from .optimizer import Optimizer, advance, check_betas_args, hyper, run_closure, step_tensor
@@ -162,7 +163,13 @@ def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, deco
         else:
             np.multiply(pd, weight_decay, out=tmp)
             g += tmp
-    vmax = b.state_flats["max_exp_avg_sq"] if amsgrad else None
-    _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps)
+    fused = kernels() if not amsgrad and pd.dtype == np.float32 else None
+    if fused is not None:  # the same operations in one compiled pass (lamina/_accel)
+        f32 = np.float32
+        fused.adam(pd, g, m, v, f32(1 - beta1), f32(beta2), f32(1 - beta2), f32((1 - beta2 ** t) ** 0.5),
+                   f32(eps), f32(-(lr / (1 - beta1 ** t))))
+    else:
+        vmax = b.state_flats["max_exp_avg_sq"] if amsgrad else None
+        _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps)
     for p in b.params:
         p._version[0] += 1
