@@ -82,7 +82,18 @@ def machine(threads):
     commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     lamina = f"lamina {commit.stdout.strip()}" if commit.returncode == 0 else "lamina"
     return (f"{os.cpu_count()} cores, {cpu}, {platform.system()}; Python {platform.python_version()}, "
-            + ", ".join(versions) + f", {lamina}; {threads} BLAS/OpenMP thread{'s' * (threads != 1)}")
+            + ", ".join(versions) + f", {lamina} ({kernels()}); {threads} BLAS/OpenMP thread{'s' * (threads != 1)}")
+
+
+def kernels():
+    """Whether the scripts' lamina will use its optional numba kernels (lamina/_accel)."""
+    if os.environ.get("LAMINA_NUMBA", "1") == "0":
+        return "numba kernels off: LAMINA_NUMBA=0"
+    try:
+        from importlib.metadata import version
+        return f"numba {version('numba')} kernels"
+    except Exception:
+        return "no numba: NumPy paths only"
 
 
 def load():

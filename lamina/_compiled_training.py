@@ -20,7 +20,7 @@ from .ops import pointwise
 from .ops._core import make, wrap
 from .ops.dropout import dropout_noise
 from .ops.linalg import linear_backward, linear_forward
-from .ops.normalization import _affine, _dxhat, _param_grads, _stats, update_running_stats
+from .ops.normalization import batch_stats_backward, batch_stats_forward
 from .tensor import Tensor
 
 NODE_NAME = "CompiledFunctionBackward"
@@ -118,10 +118,7 @@ class _BatchNormTrain:
         self.reads = () if m.weight is None else (m.weight,)
         self.running = (m.running_mean, m.running_var)
         self.num_batches_tracked = m.num_batches_tracked if m.track_running_stats else None
-        c = shape[1]
-        n = int(np.prod(shape)) // c
-        self.c, self.n = c, n
-        self.bshape = (1, c) + (1,) * (len(shape) - 2)
+        self.bshape = (1, shape[1]) + (1,) * (len(shape) - 2)
         self.axes = (0,) + tuple(range(2, len(shape)))
 
     def forward(self, v):
@@ -131,17 +128,12 @@ class _BatchNormTrain:
         factor = count_batch(self.num_batches_tracked, m.momentum)
         w = None if self.weight is None else self.weight._data.reshape(self.bshape)
         b = None if self.bias is None else self.bias._data.reshape(self.bshape)
-        xhat, invstd, mean, var = _stats(v, self.axes, m.eps)
-        out = _affine(xhat, w, b)
-        update_running_stats(*self.running, mean, var, factor, self.n)
-        return out, (xhat, invstd, w)
+        out, saved = batch_stats_forward(v, self.axes, m.eps, w, b, self.running, factor)
+        return out, (saved, w)
 
     def backward(self, g, ctx, need_input_grad):
-        xhat, invstd, w = ctx
-        gx = None
-        if need_input_grad:
-            gx = _dxhat(g * w if w is not None else g, xhat, invstd, self.axes)
-        gw, gb = _param_grads(g, xhat, self.weight, self.bias, self.axes, (self.c,))
+        saved, w = ctx
+        gx, gw, gb = batch_stats_backward(g, saved, w, self.weight, self.bias, self.axes, need_input_grad)
         if self.weight is None:
             return gx, [] if self.bias is None else [gb]
         return gx, [gw] if self.bias is None else [gw, gb]

@@ -167,3 +167,16 @@ def test_float32_flat_optimizers_run_their_kernel(monkeypatch, name, make_opt):
     _train_flat(lamina, make_opt)
     # steps 2-4 run on the flat bucket: SGD one call per parameter, Adam one per bucket
     assert len(calls) == (3 * len(_SHAPES) if name == "sgd_momentum" else 3)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_float32_batch_norm_1d_training_runs_its_kernels(monkeypatch, compiled):
+    mod, calls = _accel.kernels(), []
+    for name in ("batch_norm_2d", "batch_norm_2d_backward"):
+        kernel = getattr(mod, name)
+        monkeypatch.setattr(mod, name, lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
+    model = lamina.nn.Sequential(lamina.nn.BatchNorm1d(5), lamina.nn.Linear(5, 1))
+    run = lamina.compile(model) if compiled else model
+    for _ in range(3):
+        run(lamina.randn(8, 5)).sum().backward()
+    assert calls.count("batch_norm_2d") >= 3 and calls.count("batch_norm_2d_backward") >= 3

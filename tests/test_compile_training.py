@@ -10,6 +10,9 @@ import torch
 import lamina
 from test_compile import clinical, mlp, residual
 
+# every test with lamina's compiled kernels (lamina/_accel: batch norm, optimizers) and without
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 
 def cnn(lib):
     nn = lib.nn

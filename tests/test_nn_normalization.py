@@ -11,6 +11,9 @@ import lamina.nn as lnn
 import lamina.nn.functional as LF
 from oracle import check, check_module
 
+# every test with lamina's compiled kernels (lamina/_accel: batch norm, optimizers) and without
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 DTYPES = ["float32", "float64"]
 
 

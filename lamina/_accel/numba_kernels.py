@@ -135,3 +135,81 @@ def adam(param, grad, m, v, one_minus_beta1, beta2, one_minus_beta2, bias_correc
         v[i] = vi
         denom = np.sqrt(vi) / bias_correction2_sqrt + eps
         param[i] = param[i] + mi * minus_step_size / denom
+
+
+# ---- batch norm in training (lamina/ops/normalization.py) -------------------------------------------
+
+@njit(error_model="numpy", cache=True)
+def batch_norm_2d(x, w, b, eps, running_mean, running_var, keep, momentum, momentum_unbiased):
+    """Batch statistics of x (n, c) over its rows, the normalised affine output, and the running
+    statistics moved, as normalization._stats, _affine and update_running_stats compute them (sums
+    in row order): returns (out, x̂, σ⁻¹ (1, c)). w, b: (1, c) or None; running_mean/var: (c,)
+    or None, updated in place as r·keep + μ·momentum (var: unbiased, momentum_unbiased =
+    momentum·n/(n-1)); the scalars float32."""
+    n, c = x.shape
+    count = f32(n)  # exact: callers keep n ≤ 2**24
+    mean = np.zeros(c, np.float32)
+    var = np.zeros(c, np.float32)
+    for i in range(n):
+        for j in range(c):
+            mean[j] += x[i, j]
+    for j in range(c):
+        mean[j] /= count
+    xhat = np.empty_like(x)
+    for i in range(n):
+        for j in range(c):
+            d = x[i, j] - mean[j]
+            xhat[i, j] = d
+            var[j] += d * d
+    invstd = np.empty((1, c), np.float32)
+    for j in range(c):
+        var[j] /= count
+        invstd[0, j] = f32(1.0) / np.sqrt(var[j] + eps)
+    out = np.empty_like(x)
+    for i in range(n):
+        for j in range(c):
+            h = xhat[i, j] * invstd[0, j]
+            xhat[i, j] = h
+            if w is not None:
+                h = h * w[0, j]
+            if b is not None:
+                h = h + b[0, j]
+            out[i, j] = h
+    if running_mean is not None:
+        for j in range(c):
+            running_mean[j] = running_mean[j] * keep + mean[j] * momentum
+            running_var[j] = running_var[j] * keep + var[j] * momentum_unbiased
+    return out, xhat, invstd
+
+
+@njit(error_model="numpy", cache=True)
+def batch_norm_2d_backward(g, xhat, invstd, w, need_input_grad):
+    """Gradients of batch_norm_2d's output g (n, c): (input grad or an empty (0, c) array when
+    not needed, weight grad Σ g·x̂, bias grad Σ g), the last two (c,). The input's gradient is
+    (gh - mean(gh) - x̂·mean(gh·x̂))·σ⁻¹ with gh = g·w, as normalization._dxhat."""
+    n, c = g.shape
+    count = f32(n)
+    gw = np.zeros(c, np.float32)
+    gb = np.zeros(c, np.float32)
+    for i in range(n):
+        for j in range(c):
+            gb[j] += g[i, j]
+            gw[j] += g[i, j] * xhat[i, j]
+    if not need_input_grad:
+        return np.empty((0, c), np.float32), gw, gb
+    m1 = np.zeros(c, np.float32)
+    m2 = np.zeros(c, np.float32)
+    for i in range(n):
+        for j in range(c):
+            gh = g[i, j] * w[0, j] if w is not None else g[i, j]
+            m1[j] += gh
+            m2[j] += gh * xhat[i, j]
+    for j in range(c):
+        m1[j] /= count
+        m2[j] /= count
+    gx = np.empty_like(g)
+    for i in range(n):
+        for j in range(c):
+            gh = g[i, j] * w[0, j] if w is not None else g[i, j]
+            gx[i, j] = (gh - m1[j] - xhat[i, j] * m2[j]) * invstd[0, j]
+    return gx, gw, gb

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .._accel import kernels
 from ..tensor import Size, Tensor
 from ._core import make, rows_apply, sum_axes, sum_rows
 from .arithmetic import type_name
@@ -154,6 +155,50 @@ def _float16_in_float32(fn):
     return run
 
 
+def batch_stats_forward(x, axes, eps, w, b, running, momentum):
+    """Batch norm with the batch's statistics over `axes` on arrays: (out, saved for backward).
+    w, b: channel views of the weight and bias, or None; running: (running_mean, running_var),
+    moved in place by `momentum`, or None. Eager batch_norm and lamina.compile both run this.
+    A float32 (n, c) batch takes one compiled loop (lamina/_accel) instead of ~15 NumPy calls."""
+    fused = _fused_2d(x)
+    if fused is None:
+        xhat, invstd, mean, var = _stats(x, axes, eps)
+        out = _affine(xhat, w, b)
+        if running is not None:
+            update_running_stats(*running, mean, var, momentum, x.size // x.shape[1])
+        return out, (xhat, invstd)
+    f32, n = np.float32, x.shape[0]
+    rm, rv = (None, None) if running is None else (running[0]._data, running[1]._data)
+    out, xhat, invstd = fused.batch_norm_2d(x, w, b, f32(eps), rm, rv, f32(1.0 - momentum), f32(momentum),
+                                            f32(momentum * n / max(n - 1, 1)))
+    if running is not None:
+        running[0]._version[0] += 1
+        running[1]._version[0] += 1
+    return out, (xhat, invstd)
+
+
+def batch_stats_backward(g, saved, w, weight, bias, axes, need_input_grad):
+    """batch_stats_forward's gradients: (input grad or None, weight grad, bias grad), a
+    parameter's None when it needs none."""
+    xhat, invstd = saved
+    c = xhat.shape[1]
+    fused = _fused_2d(g) if g.dtype == xhat.dtype else None
+    if fused is None:
+        gx = _dxhat(g * w if w is not None else g, xhat, invstd, axes) if need_input_grad else None
+        return (gx,) + _param_grads(g, xhat, weight, bias, axes, (c,))
+    gx, gw, gb = fused.batch_norm_2d_backward(g, xhat, invstd, w, need_input_grad)
+    return (gx if need_input_grad else None, gw if weight is not None and weight._requires_grad else None,
+            gb if bias is not None and bias._requires_grad else None)
+
+
+def _fused_2d(x):
+    """The compiled batch-norm kernels for a float32 (n, c) array, contiguous, n exact in
+    float32; else None."""
+    if x.ndim != 2 or x.dtype != np.float32 or not x.flags.c_contiguous or x.shape[0] > 2 ** 24:
+        return None
+    return kernels()
+
+
 def verify_batch_size(shape):
     """Training statistics need more than one value per channel."""
     if shape[0] * math.prod(shape[2:]) == 1:
@@ -208,17 +253,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     use_batch_stats = training
 
     if use_batch_stats:
-        xhat, invstd, mean, var = _stats(x, axes, eps)
-        out = _affine(xhat, w, b)
-        if training and running_mean is not None:
-            update_running_stats(running_mean, running_var, mean, var, momentum, x.size // c)
+        running = None if running_mean is None else (running_mean, running_var)
+        out, saved = batch_stats_forward(x, axes, eps, w, b, running, momentum)
 
         def backward(g):
-            gx = None
-            if input._requires_grad:
-                gh = g * w if w is not None else g
-                gx = _dxhat(gh, xhat, invstd, axes)
-            return _pack(gx, *_param_grads(g, xhat, weight, bias, axes, (c,)), weight, bias)
+            return _pack(*batch_stats_backward(g, saved, w, weight, bias, axes, input._requires_grad), weight, bias)
     else:
         # evaluation: an affine map per channel, folded into one scale and one shift
         invstd = 1.0 / np.sqrt(running_var._data.reshape(bshape).astype(x.dtype, copy=False) + eps)
