@@ -180,3 +180,14 @@ def test_float32_batch_norm_1d_training_runs_its_kernels(monkeypatch, compiled):
     for _ in range(3):
         run(lamina.randn(8, 5)).sum().backward()
     assert calls.count("batch_norm_2d") >= 3 and calls.count("batch_norm_2d_backward") >= 3
+
+
+def test_transformer_encoder_inference_fast_path_runs_its_kernels(monkeypatch):
+    mod, calls = _accel.kernels(), []
+    for name in ("exp_", "layer_norm_rows_"):
+        kernel = getattr(mod, name)
+        monkeypatch.setattr(mod, name, lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
+    layer = lamina.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True).eval()
+    with lamina.no_grad():
+        layer(lamina.randn(2, 5, 16))
+    assert calls.count("exp_") == 1 and calls.count("layer_norm_rows_") == 2

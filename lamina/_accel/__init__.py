@@ -9,6 +9,7 @@ NumPy path, which computes the same values (to an ulp or two of exp) and is what
 compare with PyTorch in both modes."""
 import contextlib
 import os
+import warnings
 
 _module = None   # lamina._accel.numba_kernels once loaded, False if it cannot be
 _enabled = os.environ.get("LAMINA_NUMBA", "1") != "0"
@@ -22,7 +23,11 @@ def kernels():
     if _module is None:
         try:
             from . import numba_kernels as mod
-        except ImportError:  # numba (or llvmlite) missing or broken: the NumPy paths serve
+        except ImportError:  # no numba (or llvmlite): the NumPy paths serve, silently
+            mod = False
+        except Exception as e:  # numba present but unusable (e.g. no writable cache directory)
+            warnings.warn(f"lamina: numba kernels unavailable, using NumPy ({type(e).__name__}: {e})",
+                          RuntimeWarning, stacklevel=2)
             mod = False
         _module = mod
     return _module or None

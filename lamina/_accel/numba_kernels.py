@@ -62,6 +62,34 @@ def exp_(a):
         f[i] = exp_f32(f[i])
 
 
+@njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc"})
+def layer_norm_rows_(x, w, b, eps):
+    """LayerNorm over each row of x (n, E), in place: (x - mean)·σ⁻¹·w + b, w and b (E,) or None.
+    "reassoc" lets LLVM vectorise the two row sums (their order is then the SIMD lanes', not
+    left to right: a rounding-level difference from _transformer_nodes._standardize_rows)."""
+    n, E = x.shape
+    inv_count = f32(1.0) / f32(E)
+    for i in range(n):
+        row = x[i]
+        total = f32(0.0)
+        for j in range(E):
+            total += row[j]
+        mean = total * inv_count
+        squares = f32(0.0)
+        for j in range(E):
+            d = row[j] - mean
+            row[j] = d
+            squares += d * d
+        invstd = f32(1.0) / np.sqrt(squares * inv_count + eps)
+        for j in range(E):
+            v = row[j] * invstd
+            if w is not None:
+                v = v * w[j]
+            if b is not None:
+                v = v + b[j]
+            row[j] = v
+
+
 # ---- recurrent layers (lamina/ops/_rnn_steps.py) -----------------------------------------------
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

@@ -115,7 +115,7 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
 
 
 def _fused_kernels(dt, plan):
-    """The compiled step kernels (lamina/_accel/rnn.py) where they apply: float32 blocks that
+    """The compiled step kernels (lamina/_accel/numba_kernels.py) where they apply: float32 blocks that
     are contiguous (every step has the whole batch); else None and the NumPy loop runs."""
     if dt != np.float32 or not plan.uniform:
         return None
