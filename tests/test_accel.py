@@ -92,13 +92,18 @@ def test_lstm_nan_and_inf_inputs_propagate_like_torch(path, bad):
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5, equal_nan=True)
 
 
+def _count_calls(monkeypatch, *names):
+    """The names of the kernels called from now on, in order (each kernel wrapped to record)."""
+    mod, calls = _accel.kernels(), []
+    for name in names:
+        kernel = getattr(mod, name)
+        monkeypatch.setattr(mod, name, lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
+    return calls
+
+
 def test_float32_lstm_runs_the_compiled_step(monkeypatch):
     # guards against a change that quietly routes every call back to the NumPy loop
-    rnn = _accel.kernels()
-    calls = []
-    for name in ("lstm_step", "lstm_step_inference"):
-        kernel = getattr(rnn, name)
-        monkeypatch.setattr(rnn, name, lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
+    calls = _count_calls(monkeypatch, "lstm_step", "lstm_step_inference")
     _, mine = _lstm_pair(1.0)
     x = lamina.randn(2, 3, 6)
     with lamina.no_grad():
@@ -161,9 +166,7 @@ def test_exp_kernel_within_an_ulp_of_torch_over_the_float32_range():
 @pytest.mark.parametrize("name,make_opt", [("sgd_momentum", lambda lib, ps: lib.optim.SGD(ps, lr=0.1, momentum=0.9)),
                                            ("adam", lambda lib, ps: lib.optim.Adam(ps))])
 def test_float32_flat_optimizers_run_their_kernel(monkeypatch, name, make_opt):
-    mod, calls = _accel.kernels(), []
-    kernel = getattr(mod, name)
-    monkeypatch.setattr(mod, name, lambda *a: (calls.append(1), kernel(*a))[1])
+    calls = _count_calls(monkeypatch, name)
     _train_flat(lamina, make_opt)
     # steps 2-4 run on the flat bucket: SGD one call per parameter, Adam one per bucket
     assert len(calls) == (3 * len(_SHAPES) if name == "sgd_momentum" else 3)
@@ -171,10 +174,7 @@ def test_float32_flat_optimizers_run_their_kernel(monkeypatch, name, make_opt):
 
 @pytest.mark.parametrize("compiled", [False, True])
 def test_float32_batch_norm_1d_training_runs_its_kernels(monkeypatch, compiled):
-    mod, calls = _accel.kernels(), []
-    for name in ("batch_norm_2d", "batch_norm_2d_backward"):
-        kernel = getattr(mod, name)
-        monkeypatch.setattr(mod, name, lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
+    calls = _count_calls(monkeypatch, "batch_norm_2d", "batch_norm_2d_backward")
     model = lamina.nn.Sequential(lamina.nn.BatchNorm1d(5), lamina.nn.Linear(5, 1))
     run = lamina.compile(model) if compiled else model
     for _ in range(3):
@@ -183,10 +183,7 @@ def test_float32_batch_norm_1d_training_runs_its_kernels(monkeypatch, compiled):
 
 
 def test_transformer_encoder_inference_fast_path_runs_its_kernels(monkeypatch):
-    mod, calls = _accel.kernels(), []
-    for name in ("exp_", "layer_norm_rows_"):
-        kernel = getattr(mod, name)
-        monkeypatch.setattr(mod, name, lambda *a, _k=kernel, _n=name: (calls.append(_n), _k(*a))[1])
+    calls = _count_calls(monkeypatch, "exp_", "layer_norm_rows_")
     layer = lamina.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True).eval()
     with lamina.no_grad():
         layer(lamina.randn(2, 5, 16))

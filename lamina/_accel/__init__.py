@@ -11,8 +11,11 @@ import contextlib
 import os
 import warnings
 
+import numpy as np
+
 _module = None   # lamina._accel.numba_kernels once loaded, False if it cannot be
 _enabled = os.environ.get("LAMINA_NUMBA", "1") != "0"
+_FLOAT32 = np.dtype(np.float32)
 
 
 def kernels():
@@ -31,6 +34,15 @@ def kernels():
             mod = False
         _module = mod
     return _module or None
+
+
+def float32_kernels(*arrays):
+    """kernels() when every array given (None skipped) is C-contiguous float32, the form the
+    kernels take; else None."""
+    for a in arrays:
+        if a is not None and (a.dtype != _FLOAT32 or not a.flags.c_contiguous):
+            return None
+    return kernels()
 
 
 @contextlib.contextmanager

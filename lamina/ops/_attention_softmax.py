@@ -12,7 +12,7 @@ The softmax skips subtracting each query's largest score when the sums of the ex
 that is safe (_exp_sums), and otherwise computes the scores again and takes the shifted way."""
 import numpy as np
 
-from .._accel import kernels
+from .._accel import float32_kernels
 from ..random import rng
 from ._core import sum_axes
 
@@ -131,7 +131,7 @@ def _exp_sums(s, axis):
 def _exp_inplace(s):
     """s = exp(s): one compiled pass for contiguous float32 (lamina/_accel, 2.7x NumPy's exp
     here, within an ulp of PyTorch's), else NumPy's."""
-    fused = kernels() if s.dtype == np.float32 and s.flags.c_contiguous else None
+    fused = float32_kernels(s)
     if fused is not None:
         fused.exp_(s)
     else:

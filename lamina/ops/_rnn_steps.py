@@ -85,7 +85,7 @@ def _lstm_forward(Z, S, ring, hz, Wih, Whh, b_ih, b_hh, w_hr, plan, merge, keep,
                 _blocks(TC, plan, (H,), True) if keep else d_g)
     fused = _fused_kernels(dt, plan)
     if fused is not None:
-        _lstm_loop_fused(fused, keep, views, pre, Whr)
+        _lstm_loop_fused(fused, keep, views, _blocks(A, plan, (4, H), keep), pre, Whr)
         return (None if not keep else (A, TC, S)), R, Whr
     one, two, m4 = _constants(dt)
     # local names and positional `out` (the third argument): a little less per call, which at
@@ -122,16 +122,16 @@ def _fused_kernels(dt, plan):
     return kernels()
 
 
-def _lstm_loop_fused(fused, keep, views, pre, Whr):
-    """_lstm_forward's loop with the gate math in one compiled call per step. Without `keep`
-    the cell state is updated in place (one slot, ring = 1) and nothing else is stored."""
+def _lstm_loop_fused(fused, keep, views, gate_views, pre, Whr):
+    """_lstm_forward's loop with the gate math in one compiled call per step; gate_views: each
+    step's block as (4, H, b). Without `keep` the cell state is updated in place (one slot,
+    ring = 1) and nothing else is stored."""
     dot = np.dot
-    for a, _, d_g, _, (W, z), h, s, _, _, c, r, tc in views:
+    for (a, _, _, _, (W, z), h, s, _, _, c, r, tc), gates in zip(views, gate_views):
         if W is not None:
             dot(W, z, a)
         else:
             pre(z, a)
-        gates = a.reshape(4, d_g.shape[0], -1)
         out = h if Whr is None else r
         if keep:
             fused.lstm_step(gates, s, c, tc, out)

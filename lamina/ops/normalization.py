@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._accel import kernels
+from .._accel import float32_kernels
 from ..tensor import Size, Tensor
 from ._core import make, rows_apply, sum_axes, sum_rows
 from .arithmetic import type_name
@@ -160,7 +160,7 @@ def batch_stats_forward(x, axes, eps, w, b, running, momentum):
     w, b: channel views of the weight and bias, or None; running: (running_mean, running_var),
     moved in place by `momentum`, or None. Eager batch_norm and lamina.compile both run this.
     A float32 (n, c) batch takes one compiled loop (lamina/_accel) instead of ~15 NumPy calls."""
-    fused = _fused_2d(x)
+    fused = _fused_2d(x, w, b)
     if fused is None:
         xhat, invstd, mean, var = _stats(x, axes, eps)
         out = _affine(xhat, w, b)
@@ -182,7 +182,7 @@ def batch_stats_backward(g, saved, w, weight, bias, axes, need_input_grad):
     parameter's None when it needs none."""
     xhat, invstd = saved
     c = xhat.shape[1]
-    fused = _fused_2d(g) if g.dtype == xhat.dtype else None
+    fused = _fused_2d(g, xhat, w)
     if fused is None:
         gx = _dxhat(g * w if w is not None else g, xhat, invstd, axes) if need_input_grad else None
         return (gx,) + _param_grads(g, xhat, weight, bias, axes, (c,))
@@ -191,12 +191,12 @@ def batch_stats_backward(g, saved, w, weight, bias, axes, need_input_grad):
             gb if bias is not None and bias._requires_grad else None)
 
 
-def _fused_2d(x):
-    """The compiled batch-norm kernels for a float32 (n, c) array, contiguous, n exact in
-    float32; else None."""
-    if x.ndim != 2 or x.dtype != np.float32 or not x.flags.c_contiguous or x.shape[0] > 2 ** 24:
+def _fused_2d(x, *others):
+    """The compiled batch-norm kernels for an (n, c) batch x with n exact in float32, when x and
+    the others are C-contiguous float32; else None."""
+    if x.ndim != 2 or x.shape[0] > 2 ** 24:
         return None
-    return kernels()
+    return float32_kernels(x, *others)
 
 
 def verify_batch_size(shape):

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..._accel import kernels
+from ..._accel import float32_kernels
 from ...autograd.grad_mode import _mode
 from ...ops import activation as _act
 from ...ops._attention_softmax import _exp_weights
@@ -124,8 +124,8 @@ def _score_masks(src_mask, key_padding_mask, N, H, L, dtype):
 def _layer_norm_rows(a, out, w, b, eps):
     """LayerNorm over the rows of 2-D `a`, written into `out` (which may be `a`). Contiguous
     float32 rows take one compiled pass per row (lamina/_accel) instead of six NumPy passes."""
-    fused = kernels() if out.dtype == np.float32 and out.flags.c_contiguous else None
-    if fused is not None and (w is None or w.dtype == out.dtype) and (b is None or b.dtype == out.dtype):
+    fused = float32_kernels(out, w, b)
+    if fused is not None:
         if out is not a:
             np.copyto(out, a)
         fused.layer_norm_rows_(out, w, b, out.dtype.type(eps))
