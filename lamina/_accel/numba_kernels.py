@@ -56,10 +56,9 @@ def one_plus_exp(x):
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def exp_(a):
-    """a = exp(a) in place (any shape, C-contiguous)."""
-    f = a.reshape(a.size)
-    for i in range(f.size):
-        f[i] = exp_f32(f[i])
+    """a = exp(a) in place, a 1-D (callers pass flat views: one compiled version for every shape)."""
+    for i in range(a.size):
+        a[i] = exp_f32(a[i])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc"})
@@ -141,8 +140,9 @@ def lstm_step_inference(a, c, h):
 @njit(error_model="numpy", cache=True)  # no "contract": the NumPy path's bits
 def sgd_momentum(param, buf, grad, momentum, sign, lr):
     """SGD with momentum (no dampening, weight decay or Nesterov): buf = momentum·buf + sign·g,
-    param -= lr·buf. momentum, sign (±1, -1 to maximize) and lr are float32."""
-    p, b, g = param.reshape(param.size), buf.reshape(buf.size), grad.reshape(grad.size)
+    param -= lr·buf, over 1-D arrays (flat views of a parameter's: one compiled version for every
+    shape). momentum, sign (±1, -1 to maximize) and lr are float32."""
+    p, b, g = param, buf, grad
     for i in range(p.size):
         v = b[i] * momentum + g[i] * sign
         b[i] = v

@@ -169,7 +169,8 @@ def _momentum_fused(kernel, b, lr, momentum, maximize):
     m, sign, rate = f32(momentum), f32(-1.0 if maximize else 1.0), f32(lr)
     for p, data, buf in zip(b.params, b.datas, b.state_views["momentum_buffer"]):
         g = p.grad._data
-        kernel(data, buf, g if g.flags.c_contiguous else np.ascontiguousarray(g), m, sign, rate)
+        g = g.reshape(-1) if g.flags.c_contiguous else np.ravel(g)  # ravel copies the strided one
+        kernel(data.reshape(-1), buf.reshape(-1), g, m, sign, rate)
         p._version[0] += 1
 
 
