@@ -142,11 +142,10 @@ def sgd_momentum(param, buf, grad, momentum, sign, lr):
     """SGD with momentum (no dampening, weight decay or Nesterov): buf = momentum·buf + sign·g,
     param -= lr·buf, over 1-D arrays (flat views of a parameter's: one compiled version for every
     shape). momentum, sign (±1, -1 to maximize) and lr are float32."""
-    p, b, g = param, buf, grad
-    for i in range(p.size):
-        v = b[i] * momentum + g[i] * sign
-        b[i] = v
-        p[i] = p[i] - v * lr
+    for i in range(param.size):
+        v = buf[i] * momentum + grad[i] * sign
+        buf[i] = v
+        param[i] = param[i] - v * lr
 
 
 @njit(error_model="numpy", cache=True)  # no "contract": the NumPy path's bits

@@ -1,7 +1,7 @@
 """Adam: adaptive moment estimation, with optional AMSGrad and (decoupled) weight decay."""
 import numpy as np
 
-from .._accel import kernels
+from .._accel import float32_kernels
 from ..tensor import Tensor
 from ._flat import plan_for
 from .optimizer import Optimizer, advance, check_betas_args, hyper, run_closure, step_tensor
@@ -163,7 +163,7 @@ def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, deco
         else:
             np.multiply(pd, weight_decay, out=tmp)
             g += tmp
-    fused = kernels() if not amsgrad and pd.dtype == np.float32 else None
+    fused = None if amsgrad else float32_kernels(pd)
     if fused is not None:  # the same operations in one compiled pass (lamina/_accel)
         f32 = np.float32
         fused.adam(pd, g, m, v, f32(1 - beta1), f32(beta2), f32(1 - beta2), f32((1 - beta2 ** t) ** 0.5),

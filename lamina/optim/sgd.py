@@ -1,7 +1,7 @@
 """SGD: stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
 import numpy as np
 
-from .._accel import kernels
+from .._accel import float32_kernels
 from ..tensor import Tensor
 from ._flat import plan_for
 from .optimizer import Optimizer, hyper, run_closure
@@ -111,8 +111,8 @@ def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize):
     is read once, from `p.grad`, by the first operation that needs it (x - g is exactly x + (-g)
     and x + g exactly g + x, so maximize and the order of the sums change nothing)."""
     pd, tmp, params = b.flat, b.tmp, b.params
-    if momentum != 0 and weight_decay == 0 and keep == 1.0 and not nesterov and pd.dtype == np.float32:
-        fused = kernels()
+    if momentum != 0 and weight_decay == 0 and keep == 1.0 and not nesterov:
+        fused = float32_kernels(pd)
         if fused is not None:
             _momentum_fused(fused.sgd_momentum, b, lr, momentum, maximize)
             return
