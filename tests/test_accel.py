@@ -188,3 +188,12 @@ def test_transformer_encoder_inference_fast_path_runs_its_kernels(monkeypatch):
     with lamina.no_grad():
         layer(lamina.randn(2, 5, 16))
     assert calls.count("exp_") == 1 and calls.count("layer_norm_rows_") == 2
+
+
+def test_float32_max_pool_2x2_runs_its_kernels(monkeypatch):
+    calls = _count_calls(monkeypatch, "max_pool_2x2", "max_pool_2x2_backward")
+    x = lamina.randn(2, 3, 8, 7, requires_grad=True)
+    lamina.nn.functional.max_pool2d(x, 2).sum().backward()
+    lamina.nn.functional.max_pool2d(x.double(), 2)   # float64: NumPy
+    lamina.nn.functional.max_pool2d(x, 2, 1)          # overlapping windows: NumPy
+    assert calls == ["max_pool_2x2", "max_pool_2x2_backward"]

@@ -1,5 +1,6 @@
 """Pooling (max, average, adaptive, LP, unpooling) against PyTorch: values, indices, gradients,
-dtypes, ceil_mode edge windows, ties and NaN, module reprs and error messages."""
+dtypes, ceil_mode edge windows, ties and NaN, module reprs and error messages. Runs with the
+compiled kernels (lamina/_accel) and with the NumPy paths (`kernel_path`)."""
 import itertools
 
 import numpy as np
@@ -12,6 +13,7 @@ import lamina.nn.functional as LF
 from oracle import check, check_module
 
 DTYPES = ["float32", "float64"]
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 MAX2D = [c for c in itertools.product(
     [2, 3, (2, 3)],        # kernel

@@ -1,12 +1,14 @@
 """Max pooling whose windows tile the input (kernel = stride, no padding, no dilation): the
 windows are copied out as contiguous slabs before the max and argmax. Against PyTorch: values,
-indices and gradients, with ties (ReLU zeros), NaN, -inf, uneven sizes and integers."""
+indices and gradients, with ties (ReLU zeros), NaN, -inf, uneven sizes and integers. Runs with
+the compiled 2×2 kernel (lamina/_accel, float32) and with the NumPy paths (`kernel_path`)."""
 import numpy as np
 import pytest
 
 from oracle import check
 
 DTYPES = ["float32", "float64"]
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 
 @pytest.mark.parametrize("kernel", [2, 3, (2, 3), (1, 2)])
@@ -31,17 +33,20 @@ def test_tiled_max_pool_ties_after_relu():
     check(lambda lib, x: lib.nn.functional.max_pool2d(lib.relu(x), 2), [(3, 5, 6, 6)])
 
 
-def test_tiled_max_pool_nan_and_infinities():
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tiled_max_pool_nan_and_infinities(dtype):
     rng = np.random.default_rng(1)
-    x = rng.integers(0, 3, (2, 2, 6, 6)).astype("float64")
+    x = rng.integers(0, 3, (2, 2, 6, 6)).astype(dtype)
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan   # two NaNs in one window: the last one is reported
     x[0, 1, 2:4, 2:4] = -np.inf              # a window of -inf
     x[1, 0, 4, 4] = np.inf
     x[1, 1, 0:2, 0:2] = [[np.inf, -np.inf], [np.inf, 1.0]]
-    check(lambda lib, x: lib.nn.functional.max_pool2d(x, 2, return_indices=True), [x], dtype="float64",
+    x[1, 1, 2:4, 2:4] = [[1.0, np.nan], [2.0, 0.0]]        # one NaN, not first: it still wins
+    x[1, 1, 4:6, 4:6] = [[np.nan, 5.0], [7.0, 7.0]]        # a NaN first, before larger numbers
+    check(lambda lib, x: lib.nn.functional.max_pool2d(x, 2, return_indices=True), [x], dtype=dtype,
           grad=False)
     finite = np.where(np.isnan(x), 0.0, x)
-    check(lambda lib, x: lib.nn.functional.max_pool2d(x, 2, return_indices=True), [finite], dtype="float64")
+    check(lambda lib, x: lib.nn.functional.max_pool2d(x, 2, return_indices=True), [finite], dtype=dtype)
 
 
 def test_tiled_max_pool_nan_gradient():

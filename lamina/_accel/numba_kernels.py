@@ -240,3 +240,52 @@ def batch_norm_2d_backward(g, xhat, invstd, w, need_input_grad):
             gh = g[i, j] * w[0, j] if w is not None else g[i, j]
             gx[i, j] = (gh - m1[j] - xhat[i, j] * m2[j]) * invstd[0, j]
     return gx, gw, gb
+
+
+# ---- max pooling over 2×2 tiles (lamina/ops/pooling.py) --------------------------------------------
+
+@njit(error_model="numpy", cache=True)
+def max_pool_2x2(x, out, pos):
+    """MaxPool2d(2) of x (n, c, H, W) into out (n, c, H//2, W//2), and pos (uint8, same shape):
+    which of the window's four inputs won, row-major: the first maximum, or the last NaN when
+    the window holds one (the output is then NaN), as PyTorch picks them.
+
+    Unrolled for the four inputs and without branches on the data (compare results turned into
+    the index by arithmetic): with a loop over a runtime kernel size, or a chain of conditional
+    expressions, mispredicted branches made it slower than NumPy's passes."""
+    n, c = x.shape[0], x.shape[1]
+    oh, ow = out.shape[2], out.shape[3]
+    for i in range(n):
+        for j in range(c):
+            for a in range(oh):
+                top = x[i, j, 2 * a]
+                bottom = x[i, j, 2 * a + 1]
+                for b in range(ow):
+                    v0, v1 = top[2 * b], top[2 * b + 1]
+                    v2, v3 = bottom[2 * b], bottom[2 * b + 1]
+                    m = max(max(v0, v1), max(v2, v3))
+                    # 0 if v0 is the max, else 1 if v1 is, else 2 if v2 is, else 3
+                    q = np.int32(v0 != m) * (1 + np.int32(v1 != m) * (1 + np.int32(v2 != m)))
+                    total = v0 + v1 + v2 + v3
+                    if total != total:  # a NaN (or inf - inf; rare), which max may have dropped
+                        last_nan = 3 if v3 != v3 else (2 if v2 != v2 else (1 if v1 != v1 else (0 if v0 != v0 else -1)))
+                        if last_nan >= 0:
+                            q = last_nan
+                            m = v3 if q == 3 else (v2 if q == 2 else (v1 if q == 1 else v0))
+                    out[i, j, a, b] = m
+                    pos[i, j, a, b] = q
+
+
+@njit(error_model="numpy", cache=True)
+def max_pool_2x2_backward(g, pos, gx):
+    """The gradient of max_pool_2x2: gx (n, c, H, W) zeroed, then each g (n, c, oh, ow) stored at
+    the input pos names (an address computed from pos, no branch)."""
+    n, c, oh, ow = g.shape
+    for i in range(n):
+        for j in range(c):
+            plane = gx[i, j]
+            plane[...] = f32(0)
+            for a in range(oh):
+                for b in range(ow):
+                    q = pos[i, j, a, b]
+                    plane[2 * a + (q >> 1), 2 * b + (q & 1)] = g[i, j, a, b]

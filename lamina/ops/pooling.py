@@ -10,6 +10,7 @@ average pooling when the windows are equal, and otherwise a product with one sma
 matrix per dimension."""
 import numpy as np
 
+from .._accel import float32_kernels
 from ..autograd.grad_mode import _mode
 from ._core import make, sum_axes
 from .arithmetic import type_name
@@ -229,18 +230,26 @@ def _max_pool(nd, fn, input, kernel_size, stride, padding, dilation, ceil_mode, 
     k, s, p, d, out = _geometry(fn, input._data, nd, kernel_size, stride, padding, dilation, ceil_mode)
     need_grad = _mode.grad and input._requires_grad
     want_pos = need_grad or return_indices
-    if want_pos and k == s and not any(p) and all(dd == 1 for dd in d) and len(k) > 1 \
-            and all(o * kk <= n for o, kk, n in zip(out, k, x.shape[2:])):
-        # non-overlapping windows inside the input (MaxPool2d(2)): the argmax's K-1 compares
-        # are as many passes as the max's, so first copy the windows out as contiguous slabs
-        pads = [(0, 0)] * nd
-        views = _tiles(x, k, out)
+    tiled = k == s and not any(p) and all(dd == 1 for dd in d) and all(
+        o * kk <= n for o, kk, n in zip(out, k, x.shape[2:]))
+    pads = [(0, 0)] * nd
+    fast = tiled and k == (2, 2) and float32_kernels(x)
+    if fast:
+        # MaxPool2d(2) on float32, the usual CNN pooling: max and argmax in one compiled pass
+        m = np.empty(x.shape[:2] + out, dtype=x.dtype)
+        pos = np.empty(m.shape, dtype=np.uint8)
+        fast.max_pool_2x2(x, m, pos)
     else:
-        _, pads, views = _windows(x, k, s, p, d, out, _min_of(x.dtype))
-    m = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
-    for v in views[2:]:
-        np.maximum(m, v, out=m)
-    pos = _argmax_position(views, m) if want_pos else None
+        if want_pos and tiled and nd > 1:
+            # non-overlapping windows inside the input (MaxPool2d(2)): the argmax's K-1 compares
+            # are as many passes as the max's, so first copy the windows out as contiguous slabs
+            views = _tiles(x, k, out)
+        else:
+            _, pads, views = _windows(x, k, s, p, d, out, _min_of(x.dtype))
+        m = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
+        for v in views[2:]:
+            np.maximum(m, v, out=m)
+        pos = _argmax_position(views, m) if want_pos else None
     if pos is not None and any(p) and m.dtype.kind == "f":
         _first_inside_when_all_minus_inf(pos, m, k, s, p, d, out)
     shape = x.shape
@@ -248,6 +257,10 @@ def _max_pool(nd, fn, input, kernel_size, stride, padding, dilation, ceil_mode, 
     def backward(g):
         if not batched:
             g = g[None]
+        if fast:
+            gx = np.empty(shape, dtype=g.dtype)
+            fast.max_pool_2x2_backward(np.ascontiguousarray(g), pos, gx)
+            return (gx if batched else gx[0],)
         gx = _scatter(shape, g.dtype, pads, k, s, d, out, lambda q, dst=None: np.multiply(g, pos == q, out=dst))
         return (gx if batched else gx[0],)
     res = make(m if batched else m[0], (input,), backward, f"MaxPool{max(nd, 2)}DWithIndicesBackward0", saved=(input,))
