@@ -96,6 +96,9 @@ def test_conv2d_inf_in_input_gives_torch_weight_gradient():
     x[0, 1, 2, 6] = np.inf
     x[1, 0, 4, 6] = np.nan
     check(lambda lib, x, w: lib.nn.functional.conv2d(x, w), [x, (4, 3, 3, 3)], dtype="float64", grad_inputs=[1])
+    # with a bias, whose gradient comes out of the same GEMM (a row of ones among the columns)
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b), [x, (4, 3, 3, 3), (4,)], dtype="float64",
+          grad_inputs=[1, 2])
 
 
 def test_conv2d_integer_input():

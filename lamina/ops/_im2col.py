@@ -163,29 +163,37 @@ def conv_forward(x, w, bias, stride, pads, dil, groups, keep):
     return out, (cols if keep else None)
 
 
-def weight_grad(gy, cols, groups, wshape):
-    """grad_weight: the output gradient (in the columns' layout) times the columns, transposed."""
-    rows, lay = cols.rows, cols.lay
+def weight_grad(gy, cols, groups, wshape, bias_grad=False):
+    """grad_weight: the output gradient (in the columns' layout) times the columns, transposed.
+
+    With bias_grad (and columns built with `ones`), also the bias gradient, as (gw, gb): the row
+    of ones adds one output row to the same GEMM, in place of a separate sum over the gradient."""
+    lay = cols.lay
+    with_ones = bias_grad and cols.aug is not None
 
     def product(rows):
         if lay.image:
             n, o, m = gy.shape
             if groups == 1:
-                return np.matmul(gy, rows.transpose(0, 2, 1)).sum(axis=0).reshape(wshape)
+                return np.matmul(gy, rows.transpose(0, 2, 1)).sum(axis=0)
             gw = np.matmul(gy.reshape(n, groups, o // groups, m),
                            rows.reshape(n, groups, -1, m).transpose(0, 1, 3, 2))
-            return gw.sum(axis=0).reshape(wshape)
+            return gw.sum(axis=0).reshape(o, -1)
         if groups == 1:
-            return (gy @ rows.T).reshape(wshape)
+            return gy @ rows.T
         o, nm = gy.shape
         gw = np.matmul(gy.reshape(groups, o // groups, nm), rows.reshape(groups, -1, nm).transpose(0, 2, 1))
-        return gw.reshape(wshape)
-    gw = product(rows)
+        return gw.reshape(o, -1)
+    gw = product(cols.aug if with_ones else cols.rows)
     if lay.row is not None and gw.dtype.kind == "f" and not np.isfinite(gw).all():
         # junk columns meet zero gradients, which only matters when they hold inf or NaN
         cols.clear_junk()
-        gw = product(cols.rows)
-    return gw
+        gw = product(cols.aug if with_ones else cols.rows)
+    if with_ones:
+        return gw[:, :-1].reshape(wshape), np.ascontiguousarray(gw[:, -1])
+    if bias_grad:
+        return gw.reshape(wshape), gy.sum(axis=(0, 2)) if lay.image else gy.sum(axis=1)
+    return gw.reshape(wshape)
 
 
 def flip_swap(w, groups):

@@ -122,18 +122,19 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
             g = g[None]
         gx = gw = gb = None
         gy = cols.lay.write(g) if weight._requires_grad else None
+        want_gb = bias is not None and bias._requires_grad
         if weight._requires_grad:
-            gw = weight_grad(gy, cols, groups, w.shape)
+            if want_gb:
+                gw, gb = weight_grad(gy, cols, groups, w.shape, bias_grad=True)
+            else:
+                gw = weight_grad(gy, cols, groups, w.shape)
         if input._requires_grad:
             gx = input_grad(g, w, x_shape, stride, pads, dilation, groups, gy=gy,
                             lay=cols.lay if gy is not None else None)
             if not batched:
                 gx = gx[0]
-        if bias is not None and bias._requires_grad:
-            if gy is None:
-                gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
-            else:  # the same sum over the laid-out gradient: contiguous rows (junk columns are 0)
-                gb = gy.sum(axis=(0, 2)) if cols.lay.image else gy.sum(axis=1)
+        if want_gb and gy is None:
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
     parents = (input, weight) if bias is None else (input, weight, bias)
     return make(out, parents, backward, "ConvolutionBackward0", saved=(input, weight))
