@@ -67,7 +67,7 @@ class _Activation:
 
 
 _ACTIVATIONS = {  # grad_fn name of the eager op -> (forward, backward(g, x, out))
-    "ReluBackward0": (pointwise._max0, lambda g, x, y: g * (y != 0)),  # as pointwise.relu
+    "ReluBackward0": (pointwise._max0, lambda g, x, y: pointwise.relu_grad(g, y)),  # as pointwise.relu
     "SigmoidBackward0": (pointwise._sigmoid, pointwise._sigmoid_backward),
     "TanhBackward0": (np.tanh, pointwise._tanh_backward),
 }

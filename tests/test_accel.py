@@ -197,3 +197,26 @@ def test_float32_max_pool_2x2_runs_its_kernels(monkeypatch):
     lamina.nn.functional.max_pool2d(x.double(), 2)   # float64: NumPy
     lamina.nn.functional.max_pool2d(x, 2, 1)          # overlapping windows: NumPy
     assert calls == ["max_pool_2x2", "max_pool_2x2_backward"]
+
+
+def _relu_input():
+    """float32 (4, 32, 32, 32), 131072 elements (the forward kernel's size), with ±0, ±inf and NaN."""
+    x = np.random.default_rng(5).standard_normal((4, 32, 32, 32), dtype=np.float32)
+    x.reshape(-1)[:5] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    return x
+
+
+def test_relu_kernels_match_torch_values_and_gradients(monkeypatch):
+    calls = _count_calls(monkeypatch, "relu", "relu_backward")
+    x = _relu_input()
+    g = np.random.default_rng(6).standard_normal(x.shape, dtype=np.float32)
+    g.reshape(-1)[[2, 7, 9]] = [np.nan, np.inf, np.nan]   # NaN/inf gradients, some at dead units
+    mine = lamina.from_numpy(x).requires_grad_()
+    theirs = torch.from_numpy(x).requires_grad_()
+    out_m, out_t = lamina.relu(mine), torch.relu(theirs)
+    out_m.backward(lamina.from_numpy(g))
+    out_t.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(out_m.detach().numpy(), out_t.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(out_m.detach().numpy()), np.signbit(out_t.detach().numpy()))
+    np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
+    assert calls == ["relu", "relu_backward"]

@@ -289,3 +289,25 @@ def max_pool_2x2_backward(g, pos, gx):
                 for b in range(ow):
                     q = pos[i, j, a, b]
                     plane[2 * a + (q >> 1), 2 * b + (q & 1)] = g[i, j, a, b]
+
+
+# ---- ReLU (lamina/ops/pointwise.py) ---------------------------------------------------------------
+
+@njit(error_model="numpy", cache=True)
+def relu(x):
+    """max(x, 0) of a 1-D array as np.maximum(x, 0) gives it: NaN stays NaN, -0.0 stays -0.0."""
+    out = np.empty_like(x)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = v if v >= f32(0) or v != v else f32(0)
+    return out
+
+
+@njit(error_model="numpy", cache=True)
+def relu_backward(g, out):
+    """ReLU's input gradient from its output (1-D): g where out is not 0, else 0 (also where g is
+    NaN or inf, as PyTorch's threshold_backward; NumPy's g * (out != 0) would give NaN there)."""
+    res = np.empty_like(g)
+    for i in range(g.size):
+        res[i] = f32(0) if out[i] == f32(0) else g[i]
+    return res

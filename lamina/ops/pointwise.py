@@ -6,6 +6,7 @@ from math import erf as _math_erf
 
 import numpy as np
 
+from .._accel import float32_kernels
 from ._core import as_tensor, binary_operands, float_dtype_of, make, unbroadcast
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan",
@@ -167,7 +168,13 @@ def _zeros_of(x):
 
 def _max0(x):
     """max(x, 0). NumPy's maximum against a scalar runs a loop that is not vectorised (at 32k
-    float32 elements three times slower than against an array of zeros); same values."""
+    float32 elements three times slower than against an array of zeros); same values. Large
+    float32 arrays take the compiled kernel, which reads no zeros (573 against 353 µs on a CNN's
+    (64, 32, 28, 28); below about 64k elements its call costs more than it saves)."""
+    if x.size >= 65536:
+        fast = float32_kernels(x)
+        if fast:
+            return fast.relu(x.reshape(-1)).reshape(x.shape)
     zeros = _zeros_of(x)
     if zeros is not None and x.flags.c_contiguous:  # the output takes x's layout, as np.maximum(x, 0)
         return np.maximum(x, zeros)
@@ -191,8 +198,17 @@ def relu(input):
     out = _max0(x)
 
     def backward(g):
-        return (g * (out != 0),)
+        return (relu_grad(g, out),)
     return make(out, (input,), backward, "ReluBackward0", saved=(), save_output=True)
+
+
+def relu_grad(g, out):
+    """ReLU's input gradient: g where the output is not 0, else 0. One compiled pass for float32
+    (1317 against 630 µs on (64, 32, 28, 28), 3.8 against 2.3 µs on (32, 128))."""
+    fast = float32_kernels(g, out)
+    if fast and g.shape == out.shape:
+        return fast.relu_backward(g.reshape(-1), out.reshape(-1)).reshape(g.shape)
+    return g * (out != 0)
 
 
 # ---- rounding (zero gradient; integer input is returned unchanged) --------------------------
