@@ -220,3 +220,35 @@ def test_relu_kernels_match_torch_values_and_gradients(monkeypatch):
     np.testing.assert_array_equal(np.signbit(out_m.detach().numpy()), np.signbit(out_t.detach().numpy()))
     np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
     assert calls == ["relu", "relu_backward"]
+
+
+def test_cross_entropy_kernel_matches_torch_at_the_edges(monkeypatch):
+    calls = _count_calls(monkeypatch, "cross_entropy_mean", "cross_entropy_mean_backward")
+    x = np.random.default_rng(7).standard_normal((6, 5)).astype(np.float32) * 30
+    x[1] = [88.0, -88.0, 0.0, 87.0, -200.0]   # near exp's limits after the shift
+    x[2, 3] = -np.inf                          # a class that can never be picked
+    x[3] = [np.nan, 1.0, 2.0, 3.0, 4.0]        # a NaN row: NaN loss, as PyTorch
+    t = np.array([0, 3, 1, 2, 4, 0])
+    losses = []
+    for lib in (lamina, torch):
+        xt = lib.from_numpy(x.copy()).requires_grad_()
+        loss = lib.nn.functional.cross_entropy(xt, lib.from_numpy(t))
+        loss.backward()
+        losses.append((float(loss.detach()), xt.grad.numpy()))
+    assert np.isnan(losses[0][0]) and np.isnan(losses[1][0])
+    np.testing.assert_allclose(losses[0][1], losses[1][1], rtol=1e-5, atol=1e-7, equal_nan=True)
+    finite = np.delete(x, 3, axis=0)
+    ft = np.delete(t, 3)
+    mine = lamina.nn.functional.cross_entropy(lamina.from_numpy(finite), lamina.from_numpy(ft))
+    theirs = torch.nn.functional.cross_entropy(torch.from_numpy(finite), torch.from_numpy(ft))
+    np.testing.assert_allclose(float(mine), float(theirs), rtol=1e-6)
+    assert calls.count("cross_entropy_mean") == 2 and calls.count("cross_entropy_mean_backward") == 1
+
+
+def test_cross_entropy_kernel_leaves_bad_targets_to_the_checked_path():
+    x = lamina.randn(3, 4)
+    for bad in (4, -1):
+        with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+            lamina.nn.functional.cross_entropy(x, lamina.tensor([0, bad, 1]))
+    with pytest.raises(IndexError, match="Target 4 is out of bounds"):
+        torch.nn.functional.cross_entropy(torch.randn(3, 4), torch.tensor([0, 4, 1]))

@@ -311,3 +311,46 @@ def relu_backward(g, out):
     for i in range(g.size):
         res[i] = f32(0) if out[i] == f32(0) else g[i]
     return res
+
+
+# ---- cross-entropy over class indices, mean reduction (lamina/ops/loss.py) -----------------------------
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def cross_entropy_mean(x, t, e, s):
+    """mean over rows of -log softmax(x)[row, t[row]] for logits x (n, c) and int64 targets t (n,),
+    as loss._mean_ce computes it: each row shifted by its maximum, e = exp of the shifted row (in
+    the (n, c) buffer given), s (n,) their sums, loss = Σ (log s - shifted x[t]) / n. Returns
+    (loss, True), or (0, False) without computing when a target is outside [0, c) (the caller's
+    general path then reports it). exp_f32 (within an ulp of PyTorch's exp) and sums in row
+    order: within a few ulps of the NumPy path, not its bits."""
+    n, c = x.shape
+    for i in range(n):
+        if t[i] < 0 or t[i] >= c:
+            return f32(0), False
+    total = f32(0)
+    for i in range(n):
+        top = x[i, 0]
+        for j in range(1, c):
+            v = x[i, j]
+            top = v if v > top or v != v else top
+        acc = f32(0)
+        for j in range(c):
+            v = exp_f32(x[i, j] - top)
+            e[i, j] = v
+            acc += v
+        s[i] = acc
+        total += np.log(acc) - (x[i, t[i]] - top)
+    return total / f32(n), True
+
+
+@njit(error_model="numpy", cache=True)
+def cross_entropy_mean_backward(e, s, t, k):
+    """The gradient of cross_entropy_mean scaled by k (the upstream gradient / n): e / s · k, and
+    - k at each row's target, as loss._mean_ce's backward."""
+    n, c = e.shape
+    grad = np.empty_like(e)
+    for i in range(n):
+        for j in range(c):
+            grad[i, j] = e[i, j] / s[i] * k
+        grad[i, t[i]] -= k
+    return grad

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from .._accel import float32_kernels
 from ..autograd.grad_mode import _mode
 from ..tensor import Size, Tensor
 from ._core import binary_operands, broadcast_error, make, unbroadcast, wrap
@@ -549,8 +550,13 @@ def _mean_ce(input, x, t, ignore_index):
     no weights or smoothing: the general path's values with fewer NumPy calls. None when a
     target is out of range or may equal ignore_index (the general path handles and reports it)."""
     rows, c = x.shape
+    if 0 <= ignore_index < c:
+        return None
+    fast = float32_kernels(x) if t.flags.c_contiguous else None
+    if fast:
+        return _mean_ce_fused(fast, input, x, t)
     # one reduction checks both bounds: as unsigned, negative targets are huge
-    if 0 <= ignore_index < c or np.maximum.reduce(t.view(np.uint64)) >= c:
+    if np.maximum.reduce(t.view(np.uint64)) >= c:
         return None
     # ufunc reductions directly (ndarray.max/.sum wrap them in Python). For few classes the row
     # maximum is cheaper over the transposed copy (max is exact in any order; only which zero
@@ -581,6 +587,22 @@ def _mean_ce(input, x, t, ignore_index):
         grad.reshape(-1)[flat] -= k
         return (grad,)
     return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
+
+
+def _mean_ce_fused(kernels, input, x, t):
+    """_mean_ce in one compiled pass (lamina/_accel) for float32 logits: about 5 µs against 40
+    on (128, 10), where the NumPy path's dozen calls are the cost."""
+    e = np.empty_like(x)
+    s = np.empty(x.shape[0], x.dtype)
+    loss, ok = kernels.cross_entropy_mean(x, t, e, s)
+    if not ok:
+        return None
+    rows = x.shape[0]
+
+    def backward(g):
+        k = np.float32(g / float(rows))
+        return (kernels.cross_entropy_mean_backward(e, s, t, k),)
+    return make(np.asarray(loss, dtype=x.dtype), (input,), backward, "NllLossBackward0", saved=(input,))
 
 
 def _soft_target_ce(input, target, logp, e, s, w, reduction, ls):
