@@ -252,3 +252,13 @@ def test_cross_entropy_kernel_leaves_bad_targets_to_the_checked_path():
             lamina.nn.functional.cross_entropy(x, lamina.tensor([0, bad, 1]))
     with pytest.raises(IndexError, match="Target 4 is out of bounds"):
         torch.nn.functional.cross_entropy(torch.randn(3, 4), torch.tensor([0, 4, 1]))
+
+
+def test_float32_depthwise_conv2d_runs_its_kernels(monkeypatch):
+    calls = _count_calls(monkeypatch, "depthwise_conv2d", "depthwise_conv2d_backward")
+    conv = lamina.nn.Conv2d(4, 4, 3, padding=1, groups=4)
+    x = lamina.randn(2, 4, 6, 6, requires_grad=True)
+    conv(x).sum().backward()
+    lamina.nn.Conv2d(4, 4, 3, stride=2, groups=4)(x)        # strided: im2col
+    lamina.nn.Conv2d(4, 8, 3, groups=4)(x)                  # two filters per channel: im2col
+    assert calls == ["depthwise_conv2d", "depthwise_conv2d_backward"]

@@ -1,12 +1,15 @@
 """Convolution engine paths added for speed, against PyTorch: the bias carried inside the GEMM
-(a ones row under the columns) in every column layout, and the depthwise input gradient taken
-as a convolution with the flipped kernel (stride 1, one input and one output channel per group)."""
+(a ones row under the columns) in every column layout, the depthwise input gradient taken
+as a convolution with the flipped kernel (stride 1, one input and one output channel per group),
+and float32 stride-1 depthwise Conv2d in direct compiled loops. Runs with the compiled kernels
+(lamina/_accel) and with the NumPy paths (`kernel_path`)."""
 import numpy as np
 import pytest
 
 from oracle import check
 
 DTYPES = ["float32", "float64"]
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 
 # (input, weight, stride, padding, dilation): each steers conv_forward into one column layout
@@ -50,6 +53,27 @@ def test_depthwise_conv2d_input_gradient(padding, dilation, bias, dtype):
 def test_depthwise_conv2d_unbatched_and_thin(shape):
     c = shape[-3]
     check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=(0, 1), groups=c), [shape, (c, 1, 1, 3)])
+
+
+def test_depthwise_conv2d_inf_and_nan_inputs_at_the_edge():
+    # the compiled depthwise kernel sums the weight gradient over whole padded rows, whose
+    # columns past the output meet the right edge's inputs with zero gradients: an inf there
+    # must not turn a weight gradient that PyTorch has finite into NaN
+    x = np.random.default_rng(4).standard_normal((2, 3, 6, 7)).astype("float32")
+    x[0, 1, 2, 6] = np.inf
+    x[1, 0, 4, 6] = np.nan
+    x[1, 2, 0, 0] = -np.inf
+    for padding in (0, 1):
+        check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, 1, padding, 1, 3),
+              [x, (3, 1, 3, 3), (3,)], grad_inputs=[1, 2])
+
+
+@pytest.mark.parametrize("shape,kernel,dilation", [((3, 8, 16, 16), (3, 3), 1), ((2, 6, 9, 11), (5, 5), 1),
+                                                   ((2, 4, 10, 9), (3, 2), 2), ((1, 2, 3, 3), (1, 1), 1)])
+def test_depthwise_conv2d_sizes(shape, kernel, dilation):
+    c = shape[1]
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, 1, "same" if kernel[0] % 2 else 1, dilation, c),
+          [shape, (c, 1) + kernel, (c,)])
 
 
 def test_depthwise_conv1d_and_3d_input_gradient():

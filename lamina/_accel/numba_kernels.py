@@ -354,3 +354,85 @@ def cross_entropy_mean_backward(e, s, t, k):
             grad[i, j] = e[i, j] / s[i] * k
         grad[i, t[i]] -= k
     return grad
+
+
+# ---- depthwise 2-D convolution, one filter per channel, stride 1 (lamina/ops/conv.py) -----------------------
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def depthwise_conv2d(xp, w, bias, dh, dw, out):
+    """out (n, c, oh, ow) = bias + the stride-1 cross-correlation of each channel of the zero-padded
+    input xp (n, c, Hp, Wp) with its own kernel w (c, kh, kw); bias (c,) or None.
+
+    Per (image, channel) plane the outputs are computed in the padded input's row layout: output
+    (r, q) at r·Wp + q, so that each kernel tap is one long loop acc[t] += w·x[t + offset] over
+    the plane (vectorised), and the columns past ow in each row are dropped when copying out.
+    (Loops over single output rows, 14 long here, ran at 2 ns per multiply-add.)"""
+    n, c, Hp, Wp = xp.shape
+    kh, kw = w.shape[1], w.shape[2]
+    oh, ow = out.shape[2], out.shape[3]
+    m = (oh - 1) * Wp + ow
+    acc = np.empty(m, np.float32)
+    for b in range(n):
+        for ch in range(c):
+            x = xp[b, ch].reshape(-1)
+            start = bias[ch] if bias is not None else f32(0)
+            for t in range(m):
+                acc[t] = start
+            for i in range(kh):
+                for j in range(kw):
+                    wv = w[ch, i, j]
+                    off = i * dh * Wp + j * dw
+                    src = x[off:off + m]  # indexed from a range below: no negative-index checks
+                    for t in range(m):
+                        acc[t] += wv * src[t]
+            for r in range(oh):
+                for q in range(ow):
+                    out[b, ch, r, q] = acc[r * Wp + q]
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc"})
+def depthwise_conv2d_backward(xp, w, g, dh, dw, pad_h, pad_w, gx, gw):
+    """Gradients of depthwise_conv2d for the output gradient g (n, c, oh, ow): gw (c, kh, kw),
+    Σ over images and output positions of g times the input it met (sums reassociated), and,
+    unless gx has no elements (not wanted), gx (n, c, H, W), the unpadded input's gradient,
+    summed per plane in a scratch buffer in the row layout of depthwise_conv2d."""
+    n, c, Hp, Wp = xp.shape
+    kh, kw = w.shape[1], w.shape[2]
+    oh, ow = g.shape[2], g.shape[3]
+    H, W = gx.shape[2], gx.shape[3]
+    need_x = gx.size > 0
+    m = (oh - 1) * Wp + ow
+    grow = np.zeros(m, np.float32)  # g in the row layout; the columns past ow stay 0
+    plane = np.empty(Hp * Wp, np.float32)
+    gw[...] = f32(0)
+    for b in range(n):
+        for ch in range(c):
+            x = xp[b, ch].reshape(-1)
+            for r in range(oh):
+                for q in range(ow):
+                    grow[r * Wp + q] = g[b, ch, r, q]
+            for i in range(kh):
+                for j in range(kw):
+                    off = i * dh * Wp + j * dw
+                    src = x[off:off + m]
+                    s = f32(0)
+                    for t in range(m):  # the junk columns add g = 0 times an input: exactly 0...
+                        s += grow[t] * src[t]
+                    if not np.isfinite(s):  # ...unless that input is inf or NaN: valid columns only
+                        s = f32(0)
+                        for r in range(oh):
+                            for q in range(ow):
+                                s += grow[r * Wp + q] * src[r * Wp + q]
+                    gw[ch, i, j] += s
+            if need_x:
+                plane[:] = f32(0)
+                for i in range(kh):
+                    for j in range(kw):
+                        wv = w[ch, i, j]
+                        off = i * dh * Wp + j * dw
+                        dst = plane[off:off + m]
+                        for t in range(m):
+                            dst[t] += wv * grow[t]
+                for r in range(H):
+                    for q in range(W):
+                        gx[b, ch, r, q] = plane[(r + pad_h) * Wp + q + pad_w]

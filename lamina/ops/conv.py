@@ -7,10 +7,11 @@ and weight gradient, so the same three array routines serve both."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._accel import float32_kernels
 from ..autograd.grad_mode import _mode
 from ._core import make
 from .arithmetic import type_name
-from ._im2col import col2im_add, conv_forward, input_grad, pad_zeros, weight_grad
+from ._im2col import col2im_add, conv_forward, input_grad, out_size, pad_zeros, weight_grad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "unfold", "fold"]
@@ -111,6 +112,11 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Calculated padded input size per channel: ({_dims(padded)}). Kernel size: "
                            f"({_dims(eff)}). Kernel size can't be greater than actual input size")
     b = bias._data if bias is not None else None
+    if (nd == 2 and groups > 1 and w.shape[0] == groups and w.shape[1] == 1 and stride == (1, 1)
+            and x.dtype == np.float32):
+        fast = float32_kernels(w, b)
+        if fast:
+            return _depthwise2d(fast, input, weight, bias, x, pads, dilation, batched)
     need_w = _wanted(weight)
     out, cols = conv_forward(x, w, b, stride, pads, dilation, groups, need_w)
     if not batched:
@@ -138,6 +144,30 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
         return gx, gw, gb
     parents = (input, weight) if bias is None else (input, weight, bias)
     return make(out, parents, backward, "ConvolutionBackward0", saved=(input, weight))
+
+
+def _depthwise2d(kernels, input, weight, bias, x, pads, dilation, batched):
+    """A stride-1 depthwise Conv2d (groups = channels, one filter each) on float32 in direct
+    compiled loops (lamina/_accel): im2col would copy the input K times into columns for products
+    with one filter row each. x: the batched input array."""
+    w = weight._data
+    w3 = w.reshape((w.shape[0],) + w.shape[2:])
+    xp = pad_zeros(x, pads)
+    out = np.empty(x.shape[:2] + out_size(x.shape[2:], w.shape[2:], (1, 1), pads, dilation), dtype=x.dtype)
+    kernels.depthwise_conv2d(xp, w3, None if bias is None else bias._data, *dilation, out)
+    x_shape = x.shape
+
+    def backward(g):
+        g = np.ascontiguousarray(g if batched else g[None])
+        need_x = input._requires_grad
+        gx = np.empty(x_shape if need_x else (0, 0, 0, 0), dtype=g.dtype)
+        gw = np.empty(w3.shape, dtype=g.dtype)  # the kernel computes it anyway: a by-product of gx's loop
+        kernels.depthwise_conv2d_backward(xp, w3, g, *dilation, pads[0][0], pads[1][0], gx, gw)
+        gb = g.sum(axis=(0, 2, 3)) if bias is not None and bias._requires_grad else None
+        return ((gx if batched else gx[0]) if need_x else None,
+                gw.reshape(w.shape) if weight._requires_grad else None, gb)
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return make(out if batched else out[0], parents, backward, "ConvolutionBackward0", saved=(input, weight))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
