@@ -262,3 +262,14 @@ def test_float32_depthwise_conv2d_runs_its_kernels(monkeypatch):
     lamina.nn.Conv2d(4, 4, 3, stride=2, groups=4)(x)        # strided: im2col
     lamina.nn.Conv2d(4, 8, 3, groups=4)(x)                  # two filters per channel: im2col
     assert calls == ["depthwise_conv2d", "depthwise_conv2d_backward"]
+
+
+def test_float32_softmax_over_the_last_dim_runs_its_kernels(monkeypatch):
+    names = ("softmax_rows", "softmax_rows_backward", "log_softmax_rows", "log_softmax_rows_backward")
+    calls = _count_calls(monkeypatch, *names)
+    x = lamina.randn(3, 4, 5, requires_grad=True)
+    lamina.softmax(x, -1).sum().backward()
+    lamina.log_softmax(x, 2).sum().backward()
+    lamina.softmax(x, 1)                      # not the last dim: NumPy
+    lamina.softmax(x.double(), -1)            # float64: NumPy
+    assert calls == list(names)

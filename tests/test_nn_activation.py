@@ -1,5 +1,6 @@
 """Activation functions and layers against PyTorch: values, gradients, dtypes, reprs, in-place
-behaviour and error messages."""
+behaviour and error messages. Runs with the compiled kernels (lamina/_accel) and with the NumPy
+paths (`kernel_path`)."""
 import warnings
 
 import numpy as np
@@ -13,6 +14,7 @@ from oracle import check, check_module
 
 SHAPES = [(2, 3), (4,), (), (2, 0, 3), (2, 3, 4, 5)]
 DTYPES = ["float32", "float64"]
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 # (name, kwargs) for F.<name>(x, **kwargs); every one is elementwise over any shape
 ELEMENTWISE = [
@@ -62,7 +64,7 @@ def test_functional_elementwise_half(name, kwargs):
 
 
 @pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("shape", [(70, 10), (3, 30, 5), (70, 17), (6, 10)])
+@pytest.mark.parametrize("shape", [(70, 10), (3, 30, 5), (70, 17), (6, 10), (5, 1003), (2, 3, 257)])
 def test_softmax_many_short_rows(fn, shape):
     # 64+ rows of at most 16 take their maximum over a transposed copy; inf and NaN rows included
     x = _wide(shape, "float32")
@@ -193,6 +195,18 @@ def test_softmax_implicit_dim_warns_and_picks_torch_dim():
             warnings.simplefilter("always")
             check(lambda lib, x: lib.nn.Softmax()(x), [shape])
         assert w
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_gradient_from_a_broadcast_upstream(fn):
+    # .sum().backward() hands the op a broadcast (non-contiguous) gradient
+    x = np.random.default_rng(3).standard_normal((4, 6, 9)).astype("float32")
+    grads = []
+    for lib in (lamina, torch):
+        t = lib.from_numpy(x.copy()).requires_grad_()
+        getattr(lib, fn)(t, -1).sum().backward()
+        grads.append(t.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
 
 
 def test_softmax_sums_to_one_and_is_stable():
