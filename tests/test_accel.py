@@ -273,3 +273,17 @@ def test_float32_softmax_over_the_last_dim_runs_its_kernels(monkeypatch):
     lamina.softmax(x, 1)                      # not the last dim: NumPy
     lamina.softmax(x.double(), -1)            # float64: NumPy
     assert calls == list(names)
+
+
+@pytest.mark.parametrize("call,names", [
+    (lambda x: lamina.exp(x), ["exp"]),
+    (lambda x: lamina.sigmoid(x), ["sigmoid", "sigmoid_backward"]),
+    (lambda x: lamina.nn.functional.silu(x), ["silu", "silu_backward"]),
+    (lambda x: lamina.nn.functional.gelu(x), ["gelu", "gelu_backward"]),
+    (lambda x: lamina.nn.functional.gelu(x, approximate="tanh"), ["gelu_tanh", "gelu_tanh_backward"])])
+def test_float32_exp_based_activations_run_their_kernels(monkeypatch, call, names):
+    calls = _count_calls(monkeypatch, *names)
+    x = lamina.randn(4, 5, requires_grad=True)
+    call(x).sum().backward()
+    call(x.double())                          # float64: NumPy
+    assert calls == names

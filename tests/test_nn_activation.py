@@ -80,6 +80,16 @@ def test_extreme_values_stay_finite():
         check(lambda lib, x: getattr(lib.nn.functional, name)(x), [big])
 
 
+@pytest.mark.parametrize("name,kwargs", [("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}),
+                                         ("sigmoid", {})])
+def test_float32_edges_of_the_exp_based_activations(name, kwargs):
+    # the compiled kernels' exp flushes results below float32's normal range to 0, and GELU
+    # switches from erf's series to its tail at |x| = 2·√2
+    x = np.array([-np.inf, -100.0, -88.5, -87.0, -30.0, -5.0, -2.8285, -2.8284, -1e-3, 0.0, 1e-3, 2.8284,
+                  2.8285, 5.0, 30.0, 88.5, 100.0, np.inf, np.nan], dtype="float32")
+    check(lambda lib, t: getattr(lib.nn.functional, name)(t, **kwargs), [x])
+
+
 def test_kink_points_match_torch_gradient():
     # gradient conventions exactly at the kinks (0, ±3, ±λ, min/max of hardtanh)
     pts = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0, 0.1], dtype="float64")

@@ -1,6 +1,7 @@
 """Unary math, softmax/log_softmax and comparisons against PyTorch: values and gradients over
 shapes (size-0, 0-d) and dtypes, integer inputs computing in float32, the domain edges
-(inf, nan, log of 0), erf to float64 accuracy without SciPy, and the comparison/logical ops."""
+(inf, nan, log of 0), erf to float64 accuracy without SciPy, and the comparison/logical ops.
+Runs with the compiled kernels (lamina/_accel) and with the NumPy paths (`kernel_path`)."""
 import sys
 
 import numpy as np
@@ -11,6 +12,7 @@ import lamina
 from oracle import check, check_error
 
 DTYPES = ["float32", "float64"]
+pytestmark = pytest.mark.usefixtures("kernel_path")
 SHAPES = [(3, 4), (5,), (), (0, 3), (2, 1, 3)]
 
 

@@ -81,8 +81,22 @@ def select(mask, a, b):
     return out.view(a.dtype)
 
 
+def flat_kernel(name, *arrays):
+    """lamina/_accel's kernel `name` when every array is C-contiguous float32 of one shape (the
+    elementwise kernels take them flat), else None."""
+    fast = float32_kernels(*arrays)
+    if fast is None or any(a.shape != arrays[0].shape for a in arrays):
+        return None
+    return getattr(fast, name)
+
+
+def _exp(x):
+    fast = flat_kernel("exp", x)
+    return fast(x.reshape(-1)).reshape(x.shape) if fast else np.exp(x)
+
+
 # ---- exponentials and logarithms ------------------------------------------------------------
-exp = _unary("ExpBackward0", np.exp, lambda g, x, y: g * y, uses="output")
+exp = _unary("ExpBackward0", _exp, lambda g, x, y: g * y, uses="output")
 exp2 = _unary("Exp2Backward0", np.exp2, lambda g, x, y: g * y * _LN2, uses="output")
 expm1 = _unary("Expm1Backward0", np.expm1, lambda g, x, y: g * (y + 1), uses="output")
 log = _unary("LogBackward0", np.log, lambda g, x, y: g / x)
@@ -126,6 +140,9 @@ tanh = _unary("TanhBackward0", np.tanh, _tanh_backward, uses="output")
 def _sigmoid(x):
     # 1 / (1 + e^−x); for x below about −88 (float32) e^−x is inf and the result 0, where the
     # true value is too small for the dtype anyway
+    fast = flat_kernel("sigmoid", x)
+    if fast:
+        return fast(x.reshape(-1)).reshape(x.shape)
     out = np.negative(x)
     np.exp(out, out=out)
     out += 1
@@ -133,6 +150,9 @@ def _sigmoid(x):
 
 
 def _sigmoid_backward(g, x, y):
+    fast = flat_kernel("sigmoid_backward", g, y)
+    if fast:
+        return fast(g.reshape(-1), y.reshape(-1)).reshape(g.shape)
     d = 1 - y
     d *= y
     d *= g
