@@ -287,3 +287,12 @@ def test_float32_exp_based_activations_run_their_kernels(monkeypatch, call, name
     call(x).sum().backward()
     call(x.double())                          # float64: NumPy
     assert calls == names
+
+
+def test_float32_layer_norm_in_training_runs_its_kernels(monkeypatch):
+    calls = _count_calls(monkeypatch, "layer_norm_rows", "layer_norm_rows_backward")
+    norm = lamina.nn.LayerNorm(8)
+    x = lamina.randn(3, 4, 8, requires_grad=True)
+    norm(x).sum().backward()
+    norm.double()(x.double())                 # float64: NumPy
+    assert calls == ["layer_norm_rows", "layer_norm_rows_backward"]

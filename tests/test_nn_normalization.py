@@ -371,3 +371,16 @@ def test_rms_norm_of_integers_is_not_implemented():
     for lib in (torch, lamina):
         with pytest.raises(NotImplementedError, match="\"rms_norm\" not implemented for 'Long'"):
             lib.nn.functional.rms_norm(lib.ones(2, 4, dtype=lib.int64), (4,))
+
+
+@pytest.mark.parametrize("affine,bias", [(True, True), (True, False), (False, False)])
+def test_layer_norm_rows_constant_offset_and_nonfinite(affine, bias):
+    # a constant row (variance 0: σ⁻¹ = 1/√eps), a row far from 0 (mean subtraction matters),
+    # rows of 3·5 values normalised together, and inf/NaN rows, float32 (the compiled kernels)
+    x = np.random.default_rng(8).standard_normal((4, 3, 5)).astype("float32")
+    x[0] = 2.5
+    x[1] = 100 + x[1]
+    x[3, 1, 2] = np.inf
+    check_module(torch.nn.LayerNorm((3, 5), elementwise_affine=affine, bias=bias),
+                 lnn.LayerNorm((3, 5), elementwise_affine=affine, bias=bias), [x[:3]])
+    check(lambda lib, t: lib.nn.functional.layer_norm(t, (5,)), [x], grad=False)

@@ -54,45 +54,40 @@ def one_plus_exp(x):
 
 # ---- elementwise ---------------------------------------------------------------------------------
 
-@njit(inline="always", error_model="numpy")
-def lane_sum(a):
-    """Σ a (1-D) in eight interleaved partial sums: vectorised, where one running sum waits on
-    each addition (4x slower on rows of 512). The order differs from NumPy's pairwise sums."""
-    n = a.size
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = f32(0)
-    k = n - n % 8
-    for i in range(0, k, 8):
-        s0 += a[i]
-        s1 += a[i + 1]
-        s2 += a[i + 2]
-        s3 += a[i + 3]
-        s4 += a[i + 4]
-        s5 += a[i + 5]
-        s6 += a[i + 6]
-        s7 += a[i + 7]
-    for i in range(k, n):
-        s0 += a[i]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+# The row reductions below are functions of their own with "reassoc", which lets LLVM vectorise
+# them (the sum's order is then the SIMD lanes', not left to right: a rounding-level difference
+# from NumPy's pairwise sums). Inlined by numba into a caller, they would take the caller's flags,
+# and a kernel with exp_f32 must not have "reassoc"; LLVM's own inlining keeps each instruction's
+# flags. One running sum waits on each addition: 4x slower on rows of 512.
+
+@njit(error_model="numpy", fastmath={"reassoc", "contract"})
+def row_sum(a):
+    """Σ a (1-D)."""
+    s = f32(0)
+    for i in range(a.size):
+        s += a[i]
+    return s
 
 
-@njit(inline="always", error_model="numpy")
-def lane_dot(a, b):
-    """Σ a·b (1-D, same size) in eight interleaved partial sums, as lane_sum."""
-    n = a.size
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = f32(0)
-    k = n - n % 8
-    for i in range(0, k, 8):
-        s0 += a[i] * b[i]
-        s1 += a[i + 1] * b[i + 1]
-        s2 += a[i + 2] * b[i + 2]
-        s3 += a[i + 3] * b[i + 3]
-        s4 += a[i + 4] * b[i + 4]
-        s5 += a[i + 5] * b[i + 5]
-        s6 += a[i + 6] * b[i + 6]
-        s7 += a[i + 7] * b[i + 7]
-    for i in range(k, n):
-        s0 += a[i] * b[i]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+@njit(error_model="numpy", fastmath={"reassoc", "contract"})
+def row_dot(a, b):
+    """Σ a·b (1-D, same size)."""
+    s = f32(0)
+    for i in range(a.size):
+        s += a[i] * b[i]
+    return s
+
+
+@njit(error_model="numpy", fastmath={"reassoc", "contract"})
+def row_dots(g, w, h):
+    """(Σ g·w, Σ g·w·h) (1-D, same size): LayerNorm backward's two row means in one pass."""
+    a = f32(0)
+    b = f32(0)
+    for i in range(g.size):
+        u = g[i] * w[i]
+        a += u
+        b += u * h[i]
+    return a, b
 
 
 @njit(inline="always", error_model="numpy")
@@ -119,19 +114,19 @@ def layer_norm_rows_(x, w, b, eps):
     "reassoc" lets LLVM vectorise the two row sums (their order is then the SIMD lanes', not
     left to right: a rounding-level difference from _transformer_nodes._standardize_rows)."""
     n, E = x.shape
-    inv_count = f32(1.0) / f32(E)
+    count = f32(E)  # divided by, not multiplied by its reciprocal: a constant row's mean is exact
     for i in range(n):
         row = x[i]
         total = f32(0.0)
         for j in range(E):
             total += row[j]
-        mean = total * inv_count
+        mean = total / count
         squares = f32(0.0)
         for j in range(E):
             d = row[j] - mean
             row[j] = d
             squares += d * d
-        invstd = f32(1.0) / np.sqrt(squares * inv_count + eps)
+        invstd = f32(1.0) / np.sqrt(squares / count + eps)
         for j in range(E):
             v = row[j] * invstd
             if w is not None:
@@ -501,7 +496,7 @@ def softmax_rows(x, y):
         m = row_max(xr)
         for j in range(xr.size):
             yr[j] = exp_f32(xr[j] - m)
-        inv = f32(1) / lane_sum(yr)
+        inv = f32(1) / row_sum(yr)
         for j in range(yr.size):
             yr[j] *= inv
 
@@ -511,7 +506,7 @@ def softmax_rows_backward(g, y, gx):
     """gx = g·y - y·Σ(g·y) per row, softmax's backward as softmax.py writes it."""
     for r in range(g.shape[0]):
         gr, yr, out = g[r], y[r], gx[r]
-        d = lane_dot(gr, yr)
+        d = row_dot(gr, yr)
         for j in range(gr.size):
             out[j] = gr[j] * yr[j] - yr[j] * d
 
@@ -527,7 +522,7 @@ def log_softmax_rows(x, out, e, total):
             z = xr[j] - m
             o[j] = z
             er[j] = exp_f32(z)
-        s = lane_sum(er)
+        s = row_sum(er)
         total[r] = s
         ls = np.log(s)
         for j in range(o.size):
@@ -539,7 +534,7 @@ def log_softmax_rows_backward(g, e, total, gx):
     """gx = g - e·(Σ g / total) per row, log_softmax's backward as softmax.py writes it."""
     for r in range(g.shape[0]):
         gr, er, out = g[r], e[r], gx[r]
-        k = lane_sum(gr) / total[r]
+        k = row_sum(gr) / total[r]
         for j in range(gr.size):
             out[j] = gr[j] - er[j] * k
 
@@ -702,3 +697,60 @@ def gelu_tanh_backward(g, x):
         du = f32(0.7978845608028654) * (f32(1) + f32(3 * 0.044715) * v * v)
         out[i] = (s + f32(2) * v * s * (f32(1) - s) * du) * g[i]
     return out
+
+
+# ---- LayerNorm in training, over rows (lamina/ops/normalization.py) --------------------------------------
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def layer_norm_rows(x, w, b, eps):
+    """LayerNorm of each row of x (n, E): (out, x̂, σ⁻¹ (n,)) with x̂ = (x - mean)·σ⁻¹, σ² the
+    biased variance, out = x̂·w + b (w, b (E,) or None), as normalization.layer_norm; the row sums
+    vectorised (row_sum), a rounding-level difference from NumPy's pairwise sums."""
+    n, E = x.shape
+    count = f32(E)  # divided by, not multiplied by its reciprocal: a constant row's mean is exact
+    out = np.empty_like(x)
+    xhat = np.empty_like(x)
+    invstd = np.empty(n, np.float32)
+    for i in range(n):
+        row, h, o = x[i], xhat[i], out[i]
+        mean = row_sum(row) / count
+        for j in range(E):
+            h[j] = row[j] - mean
+        s = f32(1.0) / np.sqrt(row_dot(h, h) / count + eps)
+        invstd[i] = s
+        for j in range(E):
+            v = h[j] * s
+            h[j] = v
+            if w is not None:
+                v = v * w[j]
+            if b is not None:
+                v = v + b[j]
+            o[j] = v
+    return out, xhat, invstd
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def layer_norm_rows_backward(g, xhat, invstd, w, need_x):
+    """Gradients of layer_norm_rows for g (n, E): (gx or an empty (0, E) array when not needed,
+    Σ_rows g·x̂, Σ_rows g), the last two (E,). gx = (ĝ - mean ĝ - x̂·mean(ĝ·x̂))·σ⁻¹ with ĝ = g·w."""
+    n, E = g.shape
+    inv_count = f32(1.0) / f32(E)
+    gw = np.zeros(E, np.float32)
+    gb = np.zeros(E, np.float32)
+    gx = np.empty((n if need_x else 0, E), np.float32)
+    wv = w if w is not None else np.ones(E, np.float32)
+    for i in range(n):
+        gr, h = g[i], xhat[i]
+        for j in range(E):
+            gb[j] += gr[j]
+        for j in range(E):
+            gw[j] += gr[j] * h[j]
+        if need_x:
+            m1, m2 = row_dots(gr, wv, h)
+            m1 *= inv_count
+            m2 *= inv_count
+            s = invstd[i]
+            o = gx[i]
+            for j in range(E):
+                o[j] = (gr[j] * wv[j] - m1 - h[j] * m2) * s
+    return gx, gw, gb

@@ -308,6 +308,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                                f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
     _mixed_dtype(x, weight, bias)
     k = len(ns)
+    if x.size and x.ndim > k:
+        fast = float32_kernels(x, None if weight is None else weight._data, None if bias is None else bias._data)
+        if fast:
+            return _layer_norm_compiled(fast, input, weight, bias, ns, eps)
     axes = tuple(range(x.ndim - k, x.ndim))
     lead = tuple(range(x.ndim - k))
     xhat, invstd, _, _ = _stats(x, axes, eps)
@@ -324,6 +328,25 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             gx = _dxhat(gh, xhat, invstd, axes)
         return _pack(gx, *_param_grads(g, xhat, weight, bias, lead, ns), weight, bias)
     return make(out, _parents(input, weight, bias), backward, "NativeLayerNormBackward0",
+                saved=_parents(input, weight, None))
+
+
+def _layer_norm_compiled(kernels, input, weight, bias, ns, eps):
+    """layer_norm of contiguous float32 rows in lamina/_accel's kernels: one pass per row each
+    way instead of the NumPy path's dozen (on (1024, 512): 741 -> about 450 µs forward, 2262 ->
+    about 1000 µs with the backward)."""
+    x = input._data
+    E = math.prod(ns)
+    flat = lambda t: None if t is None else t._data.reshape(E)  # noqa: E731
+    out, xhat, invstd = kernels.layer_norm_rows(x.reshape(-1, E), flat(weight), flat(bias), np.float32(eps))
+
+    def backward(g):
+        g2 = np.ascontiguousarray(g, dtype=np.float32).reshape(-1, E)
+        gx, gw, gb = kernels.layer_norm_rows_backward(g2, xhat, invstd, flat(weight), input._requires_grad)
+        return _pack(gx.reshape(x.shape) if input._requires_grad else None,
+                     _shaped(gw, ns) if weight is not None and weight._requires_grad else None,
+                     _shaped(gb, ns) if bias is not None and bias._requires_grad else None, weight, bias)
+    return make(out.reshape(x.shape), _parents(input, weight, bias), backward, "NativeLayerNormBackward0",
                 saved=_parents(input, weight, None))
 
 
