@@ -12,7 +12,8 @@ once into the columns, in one of three layouts chosen per layer:
                columns that straddle a row end are junk, dropped when the output is read.
   plain        (C·K, N·L): every other case (strides, 1-D, 3-D).
 
-Backward: grad_weight is one GEMM of the output gradient with the saved columns; grad_input
+Backward: grad_weight is one GEMM of the output gradient with the saved columns (whose row of
+ones, there for the bias, gives grad_bias as one more output column); grad_input
 is one GEMM into columns followed by col2im (one add per kernel position), or, when the input
 has many more channels than the output, a convolution of the gradient with the flipped kernel.
 Groups are a batch dimension of np.matmul, never a Python loop."""
