@@ -296,3 +296,11 @@ def test_float32_layer_norm_in_training_runs_its_kernels(monkeypatch):
     norm(x).sum().backward()
     norm.double()(x.double())                 # float64: NumPy
     assert calls == ["layer_norm_rows", "layer_norm_rows_backward"]
+
+
+def test_float32_batch_norm_2d_training_runs_its_kernels(monkeypatch):
+    calls = _count_calls(monkeypatch, "batch_norm_nd", "batch_norm_nd_backward")
+    norm = lamina.nn.BatchNorm2d(3)
+    norm(lamina.randn(2, 3, 4, 4, requires_grad=True)).sum().backward()
+    norm.double()(lamina.randn(2, 3, 4, 4).double())    # float64: NumPy
+    assert calls == ["batch_norm_nd", "batch_norm_nd_backward"]

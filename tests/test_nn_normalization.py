@@ -384,3 +384,18 @@ def test_layer_norm_rows_constant_offset_and_nonfinite(affine, bias):
     check_module(torch.nn.LayerNorm((3, 5), elementwise_affine=affine, bias=bias),
                  lnn.LayerNorm((3, 5), elementwise_affine=affine, bias=bias), [x[:3]])
     check(lambda lib, t: lib.nn.functional.layer_norm(t, (5,)), [x], grad=False)
+
+
+@pytest.mark.parametrize("cls,shape", [("BatchNorm2d", (4, 3, 5, 6)), ("BatchNorm3d", (2, 3, 2, 3, 4)),
+                                       ("BatchNorm1d", (6, 3, 7))])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_over_positions_constant_and_offset_channels(cls, shape, affine):
+    # per channel over N·L values (the compiled (N, C, L) kernels in float32): a channel of zeros
+    # (variance 0; a constant other than 0 gives PyTorch's rounding noise times 1/√eps), one far
+    # from 0, and the running statistics moved twice
+    x = np.random.default_rng(9).standard_normal(shape).astype("float32")
+    x[:, 0] = 0.0
+    x[:, 1] += 100.0
+    t_mod, l_mod = getattr(torch.nn, cls)(3, affine=affine), getattr(lnn, cls)(3, affine=affine)
+    check_module(t_mod, l_mod, [x])
+    check_module(t_mod, l_mod, [x * 0.5])

@@ -754,3 +754,72 @@ def layer_norm_rows_backward(g, xhat, invstd, w, need_x):
             for j in range(E):
                 o[j] = (gr[j] * wv[j] - m1 - h[j] * m2) * s
     return gx, gw, gb
+
+
+# ---- batch norm in training over (N, C, L): BatchNorm2d/3d, and 1d on (N, C, L) (ops/normalization.py) ----
+
+@njit(error_model="numpy", cache=True)
+def batch_norm_nd(x, w, b, eps, running_mean, running_var, keep, momentum, momentum_unbiased):
+    """batch_norm_2d for x (N, C, L), L > 1 spatial positions flattened: the statistics of each
+    channel over its N·L values (row sums vectorised: rounding-level differences from NumPy's
+    pairwise sums), returns (out, x̂, σ⁻¹ (C,)); w, b (C,) or None; running statistics as
+    batch_norm_2d."""
+    N, C, L = x.shape
+    count = f32(N * L)  # exact: callers keep N·L ≤ 2**24
+    out = np.empty_like(x)
+    xhat = np.empty_like(x)
+    invstd = np.empty(C, np.float32)
+    for c in range(C):
+        total = f32(0)
+        for n in range(N):
+            total += row_sum(x[n, c])
+        mean = total / count
+        squares = f32(0)
+        for n in range(N):
+            src, h = x[n, c], xhat[n, c]
+            for j in range(L):
+                h[j] = src[j] - mean
+            squares += row_dot(h, h)
+        var = squares / count
+        s = f32(1.0) / np.sqrt(var + eps)
+        invstd[c] = s
+        scale = s * w[c] if w is not None else s
+        shift = b[c] if b is not None else f32(0)
+        for n in range(N):
+            h, o = xhat[n, c], out[n, c]
+            for j in range(L):
+                o[j] = h[j] * scale + shift
+                h[j] = h[j] * s
+        if running_mean is not None:
+            running_mean[c] = running_mean[c] * keep + mean * momentum
+            running_var[c] = running_var[c] * keep + var * momentum_unbiased
+    return out, xhat, invstd
+
+
+@njit(error_model="numpy", cache=True)
+def batch_norm_nd_backward(g, xhat, invstd, w, need_input_grad):
+    """batch_norm_2d_backward for (N, C, L): (input grad or an empty (0, C, L) array, weight grad
+    Σ g·x̂, bias grad Σ g), the last two (C,)."""
+    N, C, L = g.shape
+    count = f32(N * L)
+    gw = np.empty(C, np.float32)
+    gb = np.empty(C, np.float32)
+    gx = np.empty((N if need_input_grad else 0, C, L), np.float32)
+    for c in range(C):
+        sg = f32(0)
+        sgh = f32(0)
+        for n in range(N):
+            sg += row_sum(g[n, c])
+            sgh += row_dot(g[n, c], xhat[n, c])
+        gb[c] = sg
+        gw[c] = sgh
+        if need_input_grad:
+            wc = w[c] if w is not None else f32(1)
+            m1 = sg * wc / count
+            m2 = sgh * wc / count
+            s = invstd[c]
+            for n in range(N):
+                gr, h, o = g[n, c], xhat[n, c], gx[n, c]
+                for j in range(L):
+                    o[j] = (gr[j] * wc - m1 - h[j] * m2) * s
+    return gx, gw, gb
