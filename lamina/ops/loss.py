@@ -590,8 +590,8 @@ def _mean_ce(input, x, t, ignore_index):
 
 
 def _mean_ce_fused(kernels, input, x, t):
-    """_mean_ce in one compiled pass (lamina/_accel) for float32 logits: about 5 µs against 40
-    on (128, 10), where the NumPy path's dozen calls are the cost."""
+    """_mean_ce in one compiled pass (lamina/_accel) for float32 logits: cross_entropy on (128, 10)
+    takes 17 µs against 44, where the NumPy path's dozen calls are the cost."""
     e = np.empty_like(x)
     s = np.empty(x.shape[0], x.dtype)
     loss, ok = kernels.cross_entropy_mean(x, t, e, s)

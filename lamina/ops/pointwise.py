@@ -192,9 +192,9 @@ def _max0(x):
     float32 arrays take the compiled kernel, which reads no zeros (573 against 353 µs on a CNN's
     (64, 32, 28, 28); below about 64k elements its call costs more than it saves)."""
     if x.size >= 65536:
-        fast = float32_kernels(x)
+        fast = flat_kernel("relu", x)
         if fast:
-            return fast.relu(x.reshape(-1)).reshape(x.shape)
+            return fast(x.reshape(-1)).reshape(x.shape)
     zeros = _zeros_of(x)
     if zeros is not None and x.flags.c_contiguous:  # the output takes x's layout, as np.maximum(x, 0)
         return np.maximum(x, zeros)
@@ -225,9 +225,9 @@ def relu(input):
 def relu_grad(g, out):
     """ReLU's input gradient: g where the output is not 0, else 0. One compiled pass for float32
     (1317 against 630 µs on (64, 32, 28, 28), 3.8 against 2.3 µs on (32, 128))."""
-    fast = float32_kernels(g, out)
-    if fast and g.shape == out.shape:
-        return fast.relu_backward(g.reshape(-1), out.reshape(-1)).reshape(g.shape)
+    fast = flat_kernel("relu_backward", g, out)
+    if fast:
+        return fast(g.reshape(-1), out.reshape(-1)).reshape(g.shape)
     return g * (out != 0)
 
 

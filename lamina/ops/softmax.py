@@ -6,7 +6,7 @@ cannot overflow), and the closed-form Jacobian-vector products backward:
 
 Over the last dim of a contiguous float32 array, compiled row kernels (lamina/_accel) do each
 in one call: the NumPy path's max, subtract, exp, sum and divide are separate passes (on
-(1024, 512) 1936 against about 500 µs forward).
+(1024, 512) 1936 against 705 µs forward).
 """
 import warnings
 
