@@ -376,10 +376,7 @@ def cross_entropy_mean(x, t, e, s):
             return f32(0), False
     total = f32(0)
     for i in range(n):
-        top = x[i, 0]
-        for j in range(1, c):
-            v = x[i, j]
-            top = v if v > top or v != v else top
+        top = row_max(x[i])
         acc = f32(0)
         for j in range(c):
             v = exp_f32(x[i, j] - top)
