@@ -2,6 +2,7 @@
 that the suite exercises them; never imported by `import lamina`; switched off by LAMINA_NUMBA=0;
 and giving PyTorch's values where NumPy's path and the kernel could part: saturated gates, inf
 and NaN. (test_nn_rnn.py runs every recurrent-layer test with both paths.)"""
+import contextlib
 import os
 import subprocess
 import sys
@@ -304,3 +305,32 @@ def test_float32_batch_norm_2d_training_runs_its_kernels(monkeypatch):
     norm(lamina.randn(2, 3, 4, 4, requires_grad=True)).sum().backward()
     norm.double()(lamina.randn(2, 3, 4, 4).double())    # float64: NumPy
     assert calls == ["batch_norm_nd", "batch_norm_nd_backward"]
+
+
+def _embedding_grads(idx, g):
+    """The weight gradient of Embedding(40, 16) at indices idx for output gradient g, with the
+    kernels off and on."""
+    grads = []
+    for ctx in (_accel.disabled, contextlib.nullcontext):
+        emb = lamina.nn.Embedding(40, 16)
+        with ctx():
+            emb(lamina.from_numpy(idx)).backward(lamina.from_numpy(g))
+        grads.append(emb.weight.grad.numpy())
+    return grads
+
+
+def test_embedding_gradient_kernel_sums_rows_in_index_order(monkeypatch):
+    g = np.random.default_rng(11).standard_normal((30, 7, 16)).astype(np.float32)
+    # runs of up to 8 equal indices: the NumPy path adds them row after row too, the same bits
+    idx = np.tile(np.arange(35), 6)[:210].reshape(30, 7)
+    numpy_path, kernel = _embedding_grads(idx, g)
+    assert numpy_path.tobytes() == kernel.tobytes()
+    # a run of 12: the NumPy path's reduceat may round otherwise
+    idx = np.random.default_rng(10).integers(0, 40, (30, 7))
+    idx[0, :] = 3
+    idx[1, :5] = 3
+    numpy_path, kernel = _embedding_grads(idx, g)
+    np.testing.assert_allclose(kernel, numpy_path, rtol=1e-6, atol=1e-6)
+    calls = _count_calls(monkeypatch, "scatter_add_rows")
+    lamina.nn.Embedding(40, 16)(lamina.from_numpy(idx)).backward(lamina.from_numpy(g))
+    assert calls == ["scatter_add_rows"]

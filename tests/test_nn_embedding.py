@@ -1,6 +1,7 @@
 """Embedding, EmbeddingBag, one_hot, cosine_similarity and pairwise_distance against PyTorch:
 values, weight gradients (padding rows, repeated indices, frequency scaling), max_norm's in-place
-renormalisation, from_pretrained, bag modes and offsets, distances and their gradients, errors."""
+renormalisation, from_pretrained, bag modes and offsets, distances and their gradients, errors.
+Runs with the compiled kernels (lamina/_accel) and with the NumPy paths (`kernel_path`)."""
 import numpy as np
 import pytest
 import torch
@@ -12,6 +13,7 @@ from oracle import check, check_module, copy_weights
 
 DTYPES = ["float32", "float64"]
 rng = np.random.default_rng(3)
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 
 def _t(lib, arr):

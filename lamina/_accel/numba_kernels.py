@@ -820,3 +820,18 @@ def batch_norm_nd_backward(g, xhat, invstd, w, need_input_grad):
                 for j in range(L):
                     o[j] = (gr[j] * wc - m1 - h[j] * m2) * s
     return gx, gw, gb
+
+
+# ---- an embedding's weight gradient (lamina/ops/embedding.py) -------------------------------------------
+
+@njit(error_model="numpy", cache=True)
+def scatter_add_rows(idx, rows, out):
+    """out[idx[j]] += rows[j] for j in order (out (num, D) zeroed by the caller, rows (n, D)): each
+    row of out sums its rows one after another in index order, as _scatter_rows' NumPy path does
+    for runs of up to 8 (its np.add.reduceat for longer runs may round otherwise). The indices
+    were checked against num by the forward."""
+    for j in range(idx.size):
+        src = rows[j]
+        dst = out[idx[j]]
+        for k in range(src.size):
+            dst[k] += src[k]

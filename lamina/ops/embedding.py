@@ -6,6 +6,7 @@ back onto the looked-up rows, summing repeats: indices are sorted once and each 
 indices is summed with np.add.reduceat (faster than np.add.at)."""
 import numpy as np
 
+from .._accel import float32_kernels
 from ..tensor import Tensor
 from ._core import as_tensor, make, sum_axes, unbroadcast, wrap
 
@@ -30,6 +31,10 @@ def _scatter_rows(num, flat_idx, rows, dtype):
     out = np.zeros((num,) + rows.shape[1:], dtype=dtype)
     if flat_idx.size == 0:
         return out
+    fast = float32_kernels(rows, out) if rows.ndim == 2 and flat_idx.flags.c_contiguous else None
+    if fast:  # one compiled pass in index order (lamina/_accel) instead of a sort and gathers
+        fast.scatter_add_rows(flat_idx, rows, out)
+        return out
     order = np.argsort(flat_idx, kind="stable")
     s = flat_idx[order]
     starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
@@ -39,8 +44,8 @@ def _scatter_rows(num, flat_idx, rows, dtype):
     # reduceat costs ~0.4 us per run even for a run of one row. Short runs (the usual case) are
     # summed level by level instead: the first row of every run is copied, then each run's
     # second, third, ... row is added (1600 lookups among 10000 rows: 920 -> ~200 us); long
-    # runs leave the runs of one row to a copy and the rest to reduceat. Either way each run is
-    # added up in the same order as reduceat does (row after row): same values.
+    # runs leave the runs of one row to a copy and the rest to reduceat. Short runs are added row
+    # after row; reduceat may associate a run's rows otherwise (a rounding-level difference).
     lengths = np.diff(starts, append=s.size)
     longest = int(lengths.max())
     if longest <= 8:
