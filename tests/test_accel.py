@@ -334,3 +334,23 @@ def test_embedding_gradient_kernel_sums_rows_in_index_order(monkeypatch):
     calls = _count_calls(monkeypatch, "scatter_add_rows")
     lamina.nn.Embedding(40, 16)(lamina.from_numpy(idx)).backward(lamina.from_numpy(g))
     assert calls == ["scatter_add_rows"]
+
+
+def test_strided_conv2d_input_gradient_kernel_gives_the_numpy_paths_bits(monkeypatch):
+    # stride 2 (overlapping 3x3 windows) and a dilated stride-3 case, asymmetric sizes
+    rng = np.random.default_rng(12)
+    for stride, dilation, shape in (((2, 2), (1, 1), (3, 4, 9, 8)), ((3, 2), (2, 1), (2, 3, 11, 10))):
+        x = rng.standard_normal(shape).astype(np.float32)
+        w = rng.standard_normal((5, shape[1], 3, 3)).astype(np.float32)
+        grads = []
+        for ctx in (_accel.disabled, contextlib.nullcontext):
+            xt = lamina.from_numpy(x.copy()).requires_grad_()
+            with ctx():
+                out = lamina.nn.functional.conv2d(xt, lamina.from_numpy(w), None, stride, 1, dilation)
+                out.backward(lamina.ones_like(out))
+            grads.append(xt.grad.numpy())
+        assert grads[0].tobytes() == grads[1].tobytes()
+    calls = _count_calls(monkeypatch, "col2im_2d")
+    xt = lamina.randn(2, 3, 8, 8, requires_grad=True)
+    lamina.nn.functional.conv2d(xt, lamina.randn(4, 3, 3, 3), stride=2).sum().backward()
+    assert calls == ["col2im_2d"]

@@ -1,6 +1,7 @@
 """Convolutions (F.conv*, F.conv_transpose*, Conv*d, ConvTranspose*d) and fold/unfold against
 PyTorch: values, shapes, dtypes, gradients of input, weight and bias, initialisation, repr and
-error messages. Small shapes, many configurations."""
+error messages. Small shapes, many configurations. Runs with the compiled kernels (lamina/_accel)
+and with the NumPy paths (`kernel_path`)."""
 import itertools
 import math
 
@@ -14,6 +15,7 @@ import lamina.nn.functional as LF
 from oracle import check, check_module
 
 DTYPES = ["float32", "float64"]
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 
 def _conv_case_ok(padding, stride):

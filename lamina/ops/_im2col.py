@@ -20,6 +20,7 @@ Groups are a batch dimension of np.matmul, never a Python loop."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._accel import float32_kernels
 from . import _alloc  # noqa: F401  (large temporaries stay reusable; see _alloc.py)
 
 
@@ -272,6 +273,12 @@ def input_grad(g, w, in_shape, stride, pads, dil, groups, bias=None, gy=None, la
             for kpos in np.ndindex(*k):
                 sl = tuple(slice(p * d, p * d + st * (o - 1) + 1, st) for p, d, st, o in zip(kpos, dil, stride, out))
                 view[head + sl] = gc[kpos]
+            gxp = None
+        elif nd == 2 and float32_kernels(gc):
+            # strided adds are slow in NumPy: a compiled plane-by-plane col2im (lamina/_accel)
+            gx = np.empty((n, c) + tuple(in_shape[2:]), dtype=gc.dtype)
+            float32_kernels(gc).col2im_2d(gc.reshape((kk, c, n) + out), k[1], *stride, *dil, pads[0][0], pads[1][0],
+                                          *padded, gx)
             gxp = None
         else:
             gxp = np.zeros((c, n) + padded, dtype=gc.dtype)
