@@ -354,3 +354,10 @@ def test_strided_conv2d_input_gradient_kernel_gives_the_numpy_paths_bits(monkeyp
     xt = lamina.randn(2, 3, 8, 8, requires_grad=True)
     lamina.nn.functional.conv2d(xt, lamina.randn(4, 3, 3, 3), stride=2).sum().backward()
     assert calls == ["col2im_2d"]
+
+
+def test_gelu_kernel_uses_the_numpy_paths_erf_coefficients():
+    # numba_kernels keeps its own copy (its disk cache does not see edits in other files)
+    from lamina._accel import numba_kernels
+    from lamina.ops import pointwise
+    assert numba_kernels._ERF_P == pointwise._ERF_P32 and numba_kernels._ERF_Q == pointwise._ERF_Q32

@@ -589,40 +589,34 @@ def silu_backward(g, x, d):
     return out
 
 
+# pointwise.erf_array's float32 coefficients (_ERF_P32, _ERF_Q32; a test keeps the two equal), copied:
+# numba's cache would not see an edit in another file
 _ERF_P = (0.6749332360079201, -0.261111865558584, 0.11947914089098077, -0.04866268513260502, 0.017128318020334522, -0.0052353908814721396, 0.0014052043164093965, -0.0003339735948940198, 7.158454616611712e-05, -1.510169992011736e-05, 2.665988655139148e-06)
 _ERF_Q = (0.5370034537305782, -0.023826558614922333, -0.003204806740590586, 0.0009059517566688285, -7.916110297839682e-05, -1.2518861408797451e-05, 5.894071091009369e-06, -9.015838503244881e-07)
+_ERF_P_HIGH_FIRST = tuple(f32(c) for c in reversed(_ERF_P))
+_ERF_Q_HIGH_FIRST = tuple(f32(c) for c in reversed(_ERF_Q))
+
+
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
+def _horner(t, coeffs):
+    """The polynomial with `coeffs` (highest degree first) at t."""
+    p = coeffs[0]
+    for i in range(1, len(coeffs)):
+        p = p * t + coeffs[i]
+    return p
 
 
 @njit(inline="always", error_model="numpy", fastmath={"contract"})
 def _erf_series(z, t):
     """erf(z) for |z| < 2 as z·P(t), t = z²/2 - 1 (pointwise.erf_array's float32 series)."""
-    p = f32(_ERF_P[10])
-    p = p * t + f32(_ERF_P[9])
-    p = p * t + f32(_ERF_P[8])
-    p = p * t + f32(_ERF_P[7])
-    p = p * t + f32(_ERF_P[6])
-    p = p * t + f32(_ERF_P[5])
-    p = p * t + f32(_ERF_P[4])
-    p = p * t + f32(_ERF_P[3])
-    p = p * t + f32(_ERF_P[2])
-    p = p * t + f32(_ERF_P[1])
-    p = p * t + f32(_ERF_P[0])
-    return z * p
+    return z * _horner(t, _ERF_P_HIGH_FIRST)
 
 
 @njit(inline="always", error_model="numpy", fastmath={"contract"})
 def _erf_tail(z):
     """erf(z) for |z| ≥ 2: ±(1 - exp(-a²)·Q(6/a - 2)/a), a = min(|z|, 6) (erf_array's tail)."""
     a = min(abs(z), f32(6))
-    u = f32(6) / a - f32(2)
-    q = f32(_ERF_Q[7])
-    q = q * u + f32(_ERF_Q[6])
-    q = q * u + f32(_ERF_Q[5])
-    q = q * u + f32(_ERF_Q[4])
-    q = q * u + f32(_ERF_Q[3])
-    q = q * u + f32(_ERF_Q[2])
-    q = q * u + f32(_ERF_Q[1])
-    q = q * u + f32(_ERF_Q[0])
+    q = _horner(f32(6) / a - f32(2), _ERF_Q_HIGH_FIRST)
     r = f32(1) - exp_f32(-(a * a)) * q / a
     return r if z >= f32(0) else -r
 
