@@ -102,10 +102,11 @@ def row_max(a):
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def exp_(a):
-    """a = exp(a) in place, a 1-D (callers pass flat views: one compiled version for every shape)."""
-    for i in range(a.size):
-        a[i] = exp_f32(a[i])
+def exp(x, out):
+    """out = exp(x), 1-D, out may be x itself (callers pass flat views: one compiled version for
+    every shape)."""
+    for i in range(x.size):
+        out[i] = exp_f32(x[i])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc"})
@@ -540,14 +541,6 @@ def log_softmax_rows_backward(g, e, total, gx):
 # ---- exp, sigmoid, SiLU, GELU: elementwise over flat float32 arrays (ops/pointwise.py, activation.py) -----
 # Each takes NumPy's formula for the op with exp_f32 in place of np.exp (2.7x faster, within an ulp
 # of PyTorch's; results below float32's smallest normal number are 0) and fuses its passes.
-
-@njit(error_model="numpy", cache=True, fastmath={"contract"})
-def exp(x):
-    out = np.empty_like(x)
-    for i in range(x.size):
-        out[i] = exp_f32(x[i])
-    return out
-
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def sigmoid(x):

@@ -92,7 +92,11 @@ def flat_kernel(name, *arrays):
 
 def _exp(x):
     fast = flat_kernel("exp", x)
-    return fast(x.reshape(-1)).reshape(x.shape) if fast else np.exp(x)
+    if not fast:
+        return np.exp(x)
+    out = np.empty_like(x)
+    fast(x.reshape(-1), out.reshape(-1))
+    return out
 
 
 # ---- exponentials and logarithms ------------------------------------------------------------
