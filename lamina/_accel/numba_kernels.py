@@ -547,7 +547,7 @@ def sigmoid(x):
     """1 / (1 + exp(-x)), as pointwise._sigmoid."""
     out = np.empty_like(x)
     for i in range(x.size):
-        out[i] = f32(1) / (exp_f32(-x[i]) + f32(1))
+        out[i] = f32(1) / one_plus_exp(-x[i])
     return out
 
 
@@ -566,7 +566,7 @@ def silu(x):
     out = np.empty_like(x)
     d = np.empty_like(x)
     for i in range(x.size):
-        di = exp_f32(-x[i]) + f32(1)
+        di = one_plus_exp(-x[i])
         d[i] = di
         out[i] = x[i] / di
     return out, d
@@ -658,7 +658,7 @@ def _gelu_tanh_gate(v):
     """σ(2u) = (1 + tanh u)/2 for GELU's tanh form, u = √(2/π)(v + 0.044715 v³): the same
     function without tanh's cancellation as u → -∞."""
     u = f32(0.7978845608028654) * (v + f32(0.044715) * v * v * v)
-    return f32(1) / (exp_f32(f32(-2) * u) + f32(1))
+    return f32(1) / one_plus_exp(f32(-2) * u)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
