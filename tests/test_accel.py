@@ -265,6 +265,19 @@ def test_float32_depthwise_conv2d_runs_its_kernels(monkeypatch):
     assert calls == ["depthwise_conv2d", "depthwise_conv2d_backward"]
 
 
+def test_float32_3x3_conv2d_runs_the_winograd_kernels(monkeypatch):
+    names = ("winograd_input", "winograd_output", "winograd_grad_output", "winograd_grad_input")
+    calls = _count_calls(monkeypatch, *names)
+    x = lamina.randn(2, 8, 6, 6, requires_grad=True)
+    lamina.nn.Conv2d(8, 16, 3, padding=1)(x).sum().backward()
+    lamina.nn.Conv2d(8, 16, 3, stride=2)(x)                 # strided: im2col
+    lamina.nn.Conv2d(8, 16, 5)(x)                           # 5x5: im2col
+    lamina.nn.Conv2d(8, 64, 3)(x)                           # 8 times the input's channels: im2col
+    lamina.nn.Conv2d(4, 4, 3)(x[:, :4])                     # under 8 input channels: im2col
+    lamina.nn.Conv2d(8, 8, 3).double()(x.double())          # float64: im2col
+    assert calls == list(names)
+
+
 def test_float32_softmax_over_the_last_dim_runs_its_kernels(monkeypatch):
     names = ("softmax_rows", "softmax_rows_backward", "log_softmax_rows", "log_softmax_rows_backward")
     calls = _count_calls(monkeypatch, *names)

@@ -1,8 +1,9 @@
 """Convolution engine paths added for speed, against PyTorch: the bias carried inside the GEMM
 (a ones row under the columns) in every column layout, the depthwise input gradient taken
 as a convolution with the flipped kernel (stride 1, one input and one output channel per group),
-and float32 stride-1 depthwise Conv2d in direct compiled loops. Runs with the compiled kernels
-(lamina/_accel) and with the NumPy paths (`kernel_path`)."""
+float32 stride-1 depthwise Conv2d in direct compiled loops, and float32 3x3 stride-1 Conv2d by
+Winograd F(2x2, 3x3). Runs with the compiled kernels (lamina/_accel) and with the NumPy paths
+(`kernel_path`)."""
 import numpy as np
 import pytest
 
@@ -88,3 +89,61 @@ def test_depthwise_conv_transpose2d(output_padding, dilation):
     # output_padding rows that no input reaches
     check(lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(x, w, b, 1, 1, output_padding, 3, dilation),
           [(2, 3, 5, 6), (3, 1, 3, 3), (3,)], dtype="float64")
+
+
+# ---- Winograd F(2x2, 3x3): 3x3, stride 1, one group, float32, from 8 input channels ---------------
+# (input, out channels, padding): even and odd output sizes (the last tile half outside), every
+# padding a 3x3 kernel takes, the channel bounds of the rule (8 in; out = 4 x in), one output row
+WINOGRAD = [
+    ((2, 8, 6, 6), 8, 1),
+    ((3, 9, 7, 5), 12, 1),
+    ((2, 16, 6, 5), 20, 0),
+    ((2, 10, 5, 6), 8, 2),
+    ((2, 8, 6, 7), 32, "same"),
+    ((2, 12, 5, 6), 3, (0, 2)),
+    ((1, 8, 3, 9), 8, 0),
+    ((2, 32, 14, 14), 64, 1),   # the benchmark CNN's second layer: sums of 288 terms of about 1
+]
+
+
+@pytest.mark.parametrize("xs,o,padding", WINOGRAD)
+@pytest.mark.parametrize("bias", [True, False])
+def test_winograd_conv2d(xs, o, padding, bias):
+    specs = [xs, (o, xs[1], 3, 3)] + ([(o,)] if bias else [])
+    # float32's rounding in sums of 9·C products (im2col's and PyTorch's alike) exceeds the default
+    # 1e-5 absolute tolerance where they cancel to near 0: scaled with the sum's length
+    check(lambda lib, x, w, *b: lib.nn.functional.conv2d(x, w, b[0] if b else None, 1, padding), specs,
+          atol=1e-5 * max(1, 9 * xs[1] / 100))
+
+
+def test_winograd_conv2d_unbatched_transposed_input_and_partial_gradients():
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding=1), [(8, 5, 7), (6, 8, 3, 3), (6,)])
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x.transpose(2, 3), w, padding=1), [(2, 8, 7, 6), (8, 8, 3, 3)])
+    specs = [(2, 8, 6, 5), (8, 8, 3, 3), (8,)]
+    for wanted in ([0], [1], [2], [0, 2], [1, 2]):
+        check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding=1), specs, grad_inputs=wanted)
+
+
+def test_winograd_conv2d_large_values_and_a_large_bias():
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((2, 16, 6, 6)) * 1e3).astype("float32")
+    b = (rng.standard_normal(16) * 1e4).astype("float32")
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding=1), [x, (16, 16, 3, 3), b],
+          rtol=1e-4, atol=1e-2)
+
+
+def test_winograd_conv2d_leaves_inf_and_nan_to_im2col():
+    # Winograd's transforms take differences of neighbouring inputs: one inf would become NaN
+    # across its whole tile, so inputs, weights or gradients holding inf or NaN go to im2col
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 8, 6, 6)).astype("float32")
+    x[0, 1, 2, 3] = np.inf
+    x[1, 4, 0, 5] = -np.inf
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), [x, (8, 8, 3, 3)])
+    w = rng.standard_normal((8, 8, 3, 3)).astype("float32")
+    w[2, 3, 1, 1] = np.inf
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), [(2, 8, 6, 6), w])
+    up = rng.standard_normal((2, 8, 6, 6)).astype("float32")
+    up[1, 2, 3, 3] = np.inf
+    check(lambda lib, x, w, b, up: lib.nn.functional.conv2d(x, w, b, padding=1) * up,
+          [(2, 8, 6, 6), (8, 8, 3, 3), (8,), up], grad_inputs=[0, 1, 2])
