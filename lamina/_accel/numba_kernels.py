@@ -103,10 +103,19 @@ def row_max(a):
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def exp(x, out):
-    """out = exp(x), 1-D, out may be x itself (callers pass flat views: one compiled version for
+    """out = exp(x), 1-D, out a different array (callers pass flat views: one compiled version for
     every shape)."""
     for i in range(x.size):
         out[i] = exp_f32(x[i])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def exp_(a):
+    """a = exp(a) in place, 1-D. Not exp(a, a): LLVM vectorises exp's loop behind a check that out
+    and x do not overlap, and the same array sends it to the scalar loop (attention's 262,144
+    scores: 1,363 µs against 147 µs here)."""
+    for i in range(a.size):
+        a[i] = exp_f32(a[i])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc"})

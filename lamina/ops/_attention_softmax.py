@@ -133,8 +133,7 @@ def _exp_inplace(s):
     here, within an ulp of PyTorch's), else NumPy's."""
     fused = float32_kernels(s)
     if fused is not None:
-        flat = s.reshape(-1)  # a view: s is contiguous
-        fused.exp(flat, flat)
+        fused.exp_(s.reshape(-1))  # a view: s is contiguous
     else:
         np.exp(s, out=s)
 
