@@ -93,7 +93,8 @@ def test_depthwise_conv_transpose2d(output_padding, dilation):
 
 # ---- Winograd F(2x2, 3x3): 3x3, stride 1, one group, float32, from 8 input channels ---------------
 # (input, out channels, padding): even and odd output sizes (the last tile half outside), every
-# padding a 3x3 kernel takes, the channel bounds of the rule (8 in; out = 4 x in), one output row
+# padding a 3x3 kernel takes, the channel bounds of the rule (8 in; out = 4 x in), one output row,
+# one pixel and no images
 WINOGRAD = [
     ((2, 8, 6, 6), 8, 1),
     ((3, 9, 7, 5), 12, 1),
@@ -102,6 +103,8 @@ WINOGRAD = [
     ((2, 8, 6, 7), 32, "same"),
     ((2, 12, 5, 6), 3, (0, 2)),
     ((1, 8, 3, 9), 8, 0),
+    ((2, 8, 1, 1), 8, 1),       # one pixel: a single tile, three quarters outside
+    ((0, 8, 5, 5), 8, 1),       # an empty batch
     ((2, 32, 14, 14), 64, 1),   # the benchmark CNN's second layer: sums of 288 terms of about 1
 ]
 
