@@ -865,9 +865,12 @@ def col2im_2d(gc, kw, sh, sw, dh, dw, pad_h, pad_w, padded_h, padded_w, gx):
 # ---- Winograd F(2x2, 3x3) convolution transforms (lamina/ops/_winograd.py) --------------------------------
 # A tile is a 2x2 block of outputs; its input is the 4x4 block of the padded input at twice its
 # tile coordinates. Transformed tiles live in 16 planes, one per entry of the 4x4 transform, each
-# (channels, T) with T = n·th·tw tiles in (image, tile row, tile column) order, so that the 16
-# GEMMs between them are plain matrix products. The transforms are written out entry by entry:
-# as loops over a scratch 4x4 array they ran at half the speed.
+# holding (channels, T) with T = n·th·tw tiles in (image, tile row, tile column) order, so that the
+# 16 GEMMs between them are plain matrix products. The kernels take the planes as one C-contiguous
+# (16, >= channels·T) buffer, channel c at columns c·T to (c + 1)·T: rows of it sliced with
+# constant bounds are contiguous to numba, so that the loops over T are vectorised.
+# The 4x4 transforms are written out entry by entry (as loops over a scratch 4x4 array they ran
+# at half the speed).
 
 @njit(inline="always")
 def _bt(d0, d1, d2, d3):
@@ -895,15 +898,17 @@ def _a(y0, y1):
 
 @njit(error_model="numpy", cache=True)
 def winograd_input(xp, v):
-    """v[:, c, t] = Bᵀ d B for every 4x4 input tile d of xp (n, c, 2·th + 2, 2·tw + 2), zero-padded."""
+    """v[:, c·T + t] = Bᵀ d B for every 4x4 input tile d of xp (n, c, 2·th + 2, 2·tw + 2), zero-padded.
+    One tile at a time: its 16 inputs are 4 short rows of xp."""
     n, c = xp.shape[0], xp.shape[1]
     th, tw = (xp.shape[2] - 2) // 2, (xp.shape[3] - 2) // 2
+    T = n * th * tw
     for ch in range(c):
         for b in range(n):
             x = xp[b, ch]
             for i in range(th):
                 r = 2 * i
-                base = (b * th + i) * tw
+                base = ch * T + (b * th + i) * tw
                 for j in range(tw):
                     s, t = 2 * j, base + j
                     # Bᵀ d, column by column...
@@ -912,81 +917,96 @@ def winograd_input(xp, v):
                     c0, c1, c2, c3 = _bt(x[r, s + 2], x[r + 1, s + 2], x[r + 2, s + 2], x[r + 3, s + 2])
                     d0, d1, d2, d3 = _bt(x[r, s + 3], x[r + 1, s + 3], x[r + 2, s + 3], x[r + 3, s + 3])
                     # ...then times B along each row
-                    v[0, ch, t], v[1, ch, t], v[2, ch, t], v[3, ch, t] = _bt(a0, b0, c0, d0)
-                    v[4, ch, t], v[5, ch, t], v[6, ch, t], v[7, ch, t] = _bt(a1, b1, c1, d1)
-                    v[8, ch, t], v[9, ch, t], v[10, ch, t], v[11, ch, t] = _bt(a2, b2, c2, d2)
-                    v[12, ch, t], v[13, ch, t], v[14, ch, t], v[15, ch, t] = _bt(a3, b3, c3, d3)
+                    v[0, t], v[1, t], v[2, t], v[3, t] = _bt(a0, b0, c0, d0)
+                    v[4, t], v[5, t], v[6, t], v[7, t] = _bt(a1, b1, c1, d1)
+                    v[8, t], v[9, t], v[10, t], v[11, t] = _bt(a2, b2, c2, d2)
+                    v[12, t], v[13, t], v[14, t], v[15, t] = _bt(a3, b3, c3, d3)
 
 
 @njit(error_model="numpy", cache=True)
 def winograd_output(m, bias, y):
-    """y (n, o, 2·th, 2·tw) = Aᵀ M A (+ bias[o]) for every tile's 16 products m[:, o, t]."""
+    """y (n, o, 2·th, 2·tw) = Aᵀ M A (+ bias[o]) for every tile's 16 products m[:, o·T + t].
+
+    Per output channel: first the four outputs of every tile into four scratch rows, in one loop
+    over the contiguous tiles (vectorised), then those rows interleaved into the output's rows.
+    Tile by tile, with the interleaving stores in the same loop, it ran at half the speed."""
     n, o = y.shape[0], y.shape[1]
     th, tw = y.shape[2] // 2, y.shape[3] // 2
-    for b in range(n):
-        for ch in range(o):
-            add = bias[ch] if bias is not None else f32(0)
-            out = y[b, ch]
+    T = n * th * tw
+    q = np.empty((4, T), np.float32)
+    q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
+    for ch in range(o):
+        add = bias[ch] if bias is not None else f32(0)
+        lo, hi = ch * T, (ch + 1) * T
+        m0, m1, m2, m3 = m[0, lo:hi], m[1, lo:hi], m[2, lo:hi], m[3, lo:hi]
+        m4, m5, m6, m7 = m[4, lo:hi], m[5, lo:hi], m[6, lo:hi], m[7, lo:hi]
+        m8, m9, m10, m11 = m[8, lo:hi], m[9, lo:hi], m[10, lo:hi], m[11, lo:hi]
+        m12, m13, m14, m15 = m[12, lo:hi], m[13, lo:hi], m[14, lo:hi], m[15, lo:hi]
+        for t in range(T):
+            p0, r0 = _at(m0[t], m4[t], m8[t], m12[t])    # Aᵀ M, column by column...
+            p1, r1 = _at(m1[t], m5[t], m9[t], m13[t])
+            p2, r2 = _at(m2[t], m6[t], m10[t], m14[t])
+            p3, r3 = _at(m3[t], m7[t], m11[t], m15[t])
+            y00, y01 = _at(p0, p1, p2, p3)               # ...times A
+            y10, y11 = _at(r0, r1, r2, r3)
+            q0[t], q1[t], q2[t], q3[t] = y00 + add, y01 + add, y10 + add, y11 + add
+        for b in range(n):
             for i in range(th):
-                r = 2 * i
                 base = (b * th + i) * tw
+                top, bottom = y[b, ch, 2 * i], y[b, ch, 2 * i + 1]
                 for j in range(tw):
-                    s, t = 2 * j, base + j
-                    p0, q0 = _at(m[0, ch, t], m[4, ch, t], m[8, ch, t], m[12, ch, t])
-                    p1, q1 = _at(m[1, ch, t], m[5, ch, t], m[9, ch, t], m[13, ch, t])
-                    p2, q2 = _at(m[2, ch, t], m[6, ch, t], m[10, ch, t], m[14, ch, t])
-                    p3, q3 = _at(m[3, ch, t], m[7, ch, t], m[11, ch, t], m[15, ch, t])
-                    y00, y01 = _at(p0, p1, p2, p3)
-                    y10, y11 = _at(q0, q1, q2, q3)
-                    out[r, s], out[r, s + 1] = y00 + add, y01 + add
-                    out[r + 1, s], out[r + 1, s + 1] = y10 + add, y11 + add
+                    top[2 * j], top[2 * j + 1] = q0[base + j], q1[base + j]
+                    bottom[2 * j], bottom[2 * j + 1] = q2[base + j], q3[base + j]
 
 
 @njit(error_model="numpy", cache=True)
 def winograd_grad_output(g, dm, gb):
-    """dm[:, o, t] = A dY Aᵀ for every 2x2 tile dY of the output gradient g (n, o, 2·th, 2·tw), and
-    gb[o] += the sum of g's channel o (float64: one running sum per plane)."""
+    """dm[:, o·T + t] = A dY Aᵀ for every 2x2 tile dY of the output gradient g (n, o, 2·th, 2·tw), and
+    gb[o] += the sum of g's channel o (float64: one running sum per plane). Tile by tile: gathering
+    the tiles into rows first, as winograd_output scatters them, measured no faster here."""
     n, o = g.shape[0], g.shape[1]
     th, tw = g.shape[2] // 2, g.shape[3] // 2
+    T = n * th * tw
     for b in range(n):
         for ch in range(o):
             src = g[b, ch]
             total = 0.0
             for i in range(th):
                 r = 2 * i
-                base = (b * th + i) * tw
+                base = ch * T + (b * th + i) * tw
                 for j in range(tw):
                     s, t = 2 * j, base + j
                     g00, g01, g10, g11 = src[r, s], src[r, s + 1], src[r + 1, s], src[r + 1, s + 1]
                     total += (g00 + g01) + (g10 + g11)
                     a0, a1, a2, a3 = _a(g00, g10)    # A dY, column by column...
                     b0, b1, b2, b3 = _a(g01, g11)
-                    dm[0, ch, t], dm[1, ch, t], dm[2, ch, t], dm[3, ch, t] = _a(a0, b0)  # ...times Aᵀ
-                    dm[4, ch, t], dm[5, ch, t], dm[6, ch, t], dm[7, ch, t] = _a(a1, b1)
-                    dm[8, ch, t], dm[9, ch, t], dm[10, ch, t], dm[11, ch, t] = _a(a2, b2)
-                    dm[12, ch, t], dm[13, ch, t], dm[14, ch, t], dm[15, ch, t] = _a(a3, b3)
+                    dm[0, t], dm[1, t], dm[2, t], dm[3, t] = _a(a0, b0)  # ...times Aᵀ
+                    dm[4, t], dm[5, t], dm[6, t], dm[7, t] = _a(a1, b1)
+                    dm[8, t], dm[9, t], dm[10, t], dm[11, t] = _a(a2, b2)
+                    dm[12, t], dm[13, t], dm[14, t], dm[15, t] = _a(a3, b3)
             gb[ch] += total
 
 
 @njit(error_model="numpy", cache=True)
 def winograd_grad_input(dv, gxp):
     """gxp (n, c, 2·th + 2, 2·tw + 2), zeroed by the caller, += B dV Bᵀ at every tile's 4x4 block,
-    from the transformed-input gradients dv[:, c, t]: the adjoint of winograd_input."""
+    from the transformed-input gradients dv[:, c·T + t]: the adjoint of winograd_input."""
     n, c = gxp.shape[0], gxp.shape[1]
     th, tw = (gxp.shape[2] - 2) // 2, (gxp.shape[3] - 2) // 2
+    T = n * th * tw
     for ch in range(c):
         for b in range(n):
             x = gxp[b, ch]
             for i in range(th):
                 r = 2 * i
-                base = (b * th + i) * tw
+                base = ch * T + (b * th + i) * tw
                 for j in range(tw):
                     s, t = 2 * j, base + j
                     # B dV, column by column...
-                    a0, a1, a2, a3 = _b(dv[0, ch, t], dv[4, ch, t], dv[8, ch, t], dv[12, ch, t])
-                    b0, b1, b2, b3 = _b(dv[1, ch, t], dv[5, ch, t], dv[9, ch, t], dv[13, ch, t])
-                    c0, c1, c2, c3 = _b(dv[2, ch, t], dv[6, ch, t], dv[10, ch, t], dv[14, ch, t])
-                    d0, d1, d2, d3 = _b(dv[3, ch, t], dv[7, ch, t], dv[11, ch, t], dv[15, ch, t])
+                    a0, a1, a2, a3 = _b(dv[0, t], dv[4, t], dv[8, t], dv[12, t])
+                    b0, b1, b2, b3 = _b(dv[1, t], dv[5, t], dv[9, t], dv[13, t])
+                    c0, c1, c2, c3 = _b(dv[2, t], dv[6, t], dv[10, t], dv[14, t])
+                    d0, d1, d2, d3 = _b(dv[3, t], dv[7, t], dv[11, t], dv[15, t])
                     # ...then times Bᵀ along each row, added where the tile's input came from
                     for p, (e0, e1, e2, e3) in enumerate(((a0, b0, c0, d0), (a1, b1, c1, d1),
                                                           (a2, b2, c2, d2), (a3, b3, c3, d3))):

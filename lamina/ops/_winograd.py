@@ -45,11 +45,13 @@ def usable(x, w, stride, dilation, groups):
 
 
 def planes(rows, cols):
-    """A (16, rows, cols) float32 array whose planes start 64 bytes past a multiple of 4 KiB: the
-    transforms write all 16 planes at once, and 16 streams 4 KiB apart share cache sets (measured:
-    the input transform 4x slower)."""
+    """16 planes of (rows, cols) float32 as (buffer, view): the C-contiguous (16, stride) buffer
+    the kernels take, and its (16, rows, cols) view for the GEMMs. The planes start 64 bytes past a
+    multiple of 4 KiB: the transforms write or read all 16 at once, and 16 streams 4 KiB apart
+    share cache sets (measured: the input transform 4x slower)."""
     stride = -(-rows * cols // 1024) * 1024 + 16
-    return np.empty((16, stride), dtype=np.float32)[:, :rows * cols].reshape(16, rows, cols)
+    buf = np.empty((16, stride), dtype=np.float32)
+    return buf, buf[:, :rows * cols].reshape(16, rows, cols)
 
 
 def _tiles(out):
@@ -66,8 +68,8 @@ def transform_input(kernels, x, pads, out):
     xp[:, :, top:top + h, left:left + w] = x
     if not kernels.all_finite(xp):
         return None
-    v = planes(c, n * th * tw)
-    kernels.winograd_input(xp, v)
+    buf, v = planes(c, n * th * tw)
+    kernels.winograd_input(xp, buf)
     return v
 
 
@@ -81,10 +83,10 @@ def forward(kernels, v, u, bias, n, out):
     """The convolution's output (N, O, *out) from the transformed input and weight."""
     o = u.shape[1]
     th, tw = _tiles(out)
-    m = planes(o, v.shape[2])
+    buf, m = planes(o, v.shape[2])
     np.matmul(u, v, out=m)
     y = np.empty((n, o, 2 * th, 2 * tw), dtype=np.float32)
-    kernels.winograd_output(m, bias, y)
+    kernels.winograd_output(buf, bias, y)
     if y.shape[2:] != out:  # odd output sizes: the last tile row or column is half outside
         y = np.ascontiguousarray(y[:, :, :out[0], :out[1]])
     return y
@@ -103,9 +105,9 @@ def transform_grad(kernels, g):
         g = np.ascontiguousarray(g, dtype=np.float32)
     if not kernels.all_finite(g):
         return None
-    dm = planes(o, n * th * tw)
+    buf, dm = planes(o, n * th * tw)
     gb = np.zeros(o)
-    kernels.winograd_grad_output(g, dm, gb)
+    kernels.winograd_grad_output(g, buf, gb)
     return dm, gb
 
 
@@ -119,11 +121,11 @@ def weight_grad(dm, v, wshape):
 def input_grad(kernels, dm, u, x_shape, pads):
     """B dV Bᵀ added over the overlapping input blocks, dV[ξ] = U[ξ]ᵀ dM[ξ]: the input gradient."""
     n, c, h, w = x_shape
-    dv = planes(c, dm.shape[2])
+    buf, dv = planes(c, dm.shape[2])
     np.matmul(u.transpose(0, 2, 1), dm, out=dv)
     out = (h + sum(pads[0]) - 2, w + sum(pads[1]) - 2)
     th, tw = _tiles(out)
     gxp = np.zeros((n, c, 2 * th + 2, 2 * tw + 2), dtype=np.float32)
-    kernels.winograd_grad_input(dv, gxp)
+    kernels.winograd_grad_input(buf, gxp)
     (top, _), (left, _) = pads
     return np.ascontiguousarray(gxp[:, :, top:top + h, left:left + w])
