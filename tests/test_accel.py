@@ -312,6 +312,14 @@ def test_float32_layer_norm_in_training_runs_its_kernels(monkeypatch):
     assert calls == ["layer_norm_rows", "layer_norm_rows_backward"]
 
 
+def test_transformer_encoder_layer_training_runs_the_layer_norm_kernels(monkeypatch):
+    # its residual add and LayerNorm are one node (_transformer_nodes), which takes the same kernels
+    calls = _count_calls(monkeypatch, "layer_norm_rows", "layer_norm_rows_backward")
+    layer = lamina.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    layer(lamina.randn(2, 5, 16, requires_grad=True)).sum().backward()
+    assert sorted(calls) == ["layer_norm_rows"] * 2 + ["layer_norm_rows_backward"] * 2
+
+
 def test_float32_batch_norm_2d_training_runs_its_kernels(monkeypatch):
     calls = _count_calls(monkeypatch, "batch_norm_nd", "batch_norm_nd_backward")
     norm = lamina.nn.BatchNorm2d(3)

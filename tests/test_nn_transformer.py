@@ -110,6 +110,27 @@ def test_encoder_layer_inference_trained_norms(norm_first, act, norms, dtype):
     np.testing.assert_allclose(l_out[ok], t_out[ok], atol=1e-5 if dtype == "float32" else 1e-10, rtol=1e-4)
 
 
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("norms", ["random_affine", "no_bias", "no_affine"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_encoder_layer_training_trained_norms(norm_first, norms, dtype):
+    """In training the residual add and LayerNorm are one node (with compiled kernels on float32):
+    with trained norm weights and biases (default ones are 1 and 0, which hide a lost bias or
+    weight), or norms without them, outputs and every gradient are PyTorch's."""
+    kw = dict(dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=norm_first)
+    t, m = torch.nn.TransformerEncoderLayer(8, 2, **kw), lnn.TransformerEncoderLayer(8, 2, **kw)
+    if norms != "random_affine":
+        for lib, mod in ((torch, t), (lamina, m)):
+            opts = dict(bias=False) if norms == "no_bias" else dict(elementwise_affine=False)
+            mod.norm1, mod.norm2 = lib.nn.LayerNorm(8, **opts), lib.nn.LayerNorm(8, **opts)
+    with torch.no_grad():
+        for name, p in t.named_parameters():
+            if name.startswith("norm"):
+                p.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, p.shape) if name.endswith("weight")
+                                         else rng.standard_normal(p.shape)))
+    check_module(t, m, [(3, 5, 8)], dtype=dtype)
+
+
 @pytest.mark.parametrize("case", ["bool", "float", "float3d", "kpm", "both_bool", "both_float", "causal"])
 @pytest.mark.parametrize("norm_first", [False, True])
 @pytest.mark.parametrize("bf", [False, True])

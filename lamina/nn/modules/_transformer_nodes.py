@@ -10,6 +10,7 @@ nodes serve training and every call outside the encoder layer's inference fast p
 (_transformer_fast_path.py), which shares _hooked and _standardize_rows from here."""
 import numpy as np
 
+from ..._accel import float32_kernels
 from ...ops import activation as _act
 from ...ops._core import _ones, make
 from . import module as _module
@@ -78,26 +79,35 @@ def _add_norm(norm, x, residual=None):
 def _residual_layer_norm(input, residual, weight, bias, eps):
     r"""layer_norm(input + residual) over the last dimension, with its backward:
     x̂ = (a − mean)·σ⁻¹, y = x̂·w + b;  dx = σ⁻¹·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = dy·w,
-    the same dx for input and residual. Row sums are BLAS products with a ones vector."""
+    the same dx for input and residual. Contiguous float32 rows take lamina/_accel's LayerNorm
+    kernels (one pass per row each way); otherwise row sums are BLAS products with a ones vector."""
     x = input._data
     E = x.shape[-1]
     src = x.reshape(-1, E)
     if residual is not None:
-        xhat = src = src + residual._data.reshape(-1, E)  # a fresh array: centred and scaled in place
-    else:
-        xhat = np.empty_like(src)
-    invstd = _standardize_rows(src, xhat, eps)
+        src = src + residual._data.reshape(-1, E)  # a fresh array: centred and scaled in place below
     w = None if weight is None else weight._data
-    out = xhat * w if w is not None else xhat.copy()
-    if bias is not None:
-        out += bias._data
+    b = None if bias is None else bias._data
+    fast = float32_kernels(src, w, b)
+    if fast:
+        out, xhat, invstd = fast.layer_norm_rows(src, w, b, np.float32(eps))
 
-    def backward(g):
-        g2 = g.reshape(-1, E)
-        gw = np.einsum("ij,ij->j", g2, xhat) if weight is not None and weight._requires_grad else None
-        gb = np.ones(len(g2), dtype=g2.dtype) @ g2 if bias is not None and bias._requires_grad else None
-        gx = None
-        if input._requires_grad or (residual is not None and residual._requires_grad):
+        def row_grads(g2, need_x):
+            gx, gw, gb = fast.layer_norm_rows_backward(np.ascontiguousarray(g2, dtype=np.float32), xhat, invstd,
+                                                       w, need_x)
+            return (gx if need_x else None), gw, gb
+    else:
+        xhat = src if residual is not None else np.empty_like(src)
+        invstd = _standardize_rows(src, xhat, eps)
+        out = xhat * w if w is not None else xhat.copy()
+        if b is not None:
+            out += b
+
+        def row_grads(g2, need_x):
+            gw = np.einsum("ij,ij->j", g2, xhat) if weight is not None and weight._requires_grad else None
+            gb = np.ones(len(g2), dtype=g2.dtype) @ g2 if bias is not None and bias._requires_grad else None
+            if not need_x:
+                return None, gw, gb
             gh = g2 * w if w is not None else g2.copy()
             m1 = gh @ np.ones(E, dtype=gh.dtype)
             m1 *= 1.0 / E
@@ -106,8 +116,15 @@ def _residual_layer_norm(input, residual, weight, bias, eps):
             gh -= m1[:, None]
             gh -= xhat * m2[:, None]
             gh *= invstd[:, None]
-            gx = gh.reshape(x.shape)
+            return gh, gw, gb
+
+    def backward(g):
+        gx, gw, gb = row_grads(g.reshape(-1, E),
+                               input._requires_grad or (residual is not None and residual._requires_grad))
+        gx = None if gx is None else gx.reshape(x.shape)
         grads = (gx,) if residual is None else (gx, gx)
+        gw = gw if weight is not None and weight._requires_grad else None
+        gb = gb if bias is not None and bias._requires_grad else None
         return grads + tuple(gr for gr, t in ((gw, weight), (gb, bias)) if t is not None)
     parents = tuple(t for t in (input, residual, weight, bias) if t is not None)
     return make(out.reshape(x.shape), parents, backward, "NativeLayerNormBackward0",
