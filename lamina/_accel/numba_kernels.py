@@ -867,10 +867,9 @@ def col2im_2d(gc, kw, sh, sw, dh, dw, pad_h, pad_w, padded_h, padded_w, gx):
 # tile coordinates. Transformed tiles live in 16 planes, one per entry of the 4x4 transform, each
 # holding (channels, T) with T = n·th·tw tiles in (image, tile row, tile column) order, so that the
 # 16 GEMMs between them are plain matrix products. The kernels take the planes as one C-contiguous
-# (16, >= channels·T) buffer, channel c at columns c·T to (c + 1)·T: rows of it sliced with
-# constant bounds are contiguous to numba, so that the loops over T are vectorised.
-# The 4x4 transforms are written out entry by entry (as loops over a scratch 4x4 array they ran
-# at half the speed).
+# (16, >= channels·T) buffer, channel c at columns c·T to (c + 1)·T: a slice of one of its rows
+# is a contiguous array to numba, which lets winograd_output's loop over a channel's tiles be
+# vectorised (the strided (16, channels, T) view kept it scalar).
 
 @njit(inline="always")
 def _bt(d0, d1, d2, d3):
