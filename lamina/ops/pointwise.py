@@ -85,8 +85,12 @@ def flat_kernel(name, *arrays):
     """lamina/_accel's kernel `name` when every array is C-contiguous float32 of one shape (the
     elementwise kernels take them flat), else None."""
     fast = float32_kernels(*arrays)
-    if fast is None or any(a.shape != arrays[0].shape for a in arrays):
+    if fast is None:
         return None
+    shape = arrays[0].shape
+    for a in arrays:  # a loop, not any(genexpr): this runs in every step's ReLU
+        if a.shape != shape:
+            return None
     return getattr(fast, name)
 
 
