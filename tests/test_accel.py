@@ -255,6 +255,43 @@ def test_cross_entropy_kernel_leaves_bad_targets_to_the_checked_path():
         torch.nn.functional.cross_entropy(torch.randn(3, 4), torch.tensor([0, 4, 1]))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_binary_cross_entropy_kernel_matches_torch_at_the_edges(monkeypatch, reduction):
+    calls = _count_calls(monkeypatch, "binary_cross_entropy_sum", "binary_cross_entropy_backward")
+    rng = np.random.default_rng(3)
+    x = rng.random((40, 1)).astype(np.float32)
+    x[:6, 0] = [0.0, 1.0, 0.0, 1.0, 1e-30, 1 - 2 ** -24]  # both log clamps, and near them
+    t = rng.random((40, 1)).astype(np.float32)            # soft targets as well as 0 and 1
+    t[:4, 0] = [0.0, 1.0, 1.0, 0.0]
+    results = []
+    for lib in (lamina, torch):
+        xt = lib.from_numpy(x.copy()).requires_grad_()
+        loss = lib.nn.functional.binary_cross_entropy(xt, lib.from_numpy(t), reduction=reduction)
+        loss.backward()
+        results.append((float(loss.detach()), xt.grad.numpy(), loss.dtype, loss.grad_fn.name()))
+    (mine, g_mine, dtype, name), (theirs, g_theirs, _, torch_name) = results
+    np.testing.assert_allclose(mine, theirs, rtol=2e-6)
+    np.testing.assert_allclose(g_mine, g_theirs, rtol=1e-6, atol=1e-7)
+    assert dtype == lamina.float32 and name == torch_name
+    assert calls == ["binary_cross_entropy_sum", "binary_cross_entropy_backward"]
+
+
+def test_binary_cross_entropy_kernel_only_where_its_case_holds(monkeypatch):
+    calls = _count_calls(monkeypatch, "binary_cross_entropy_sum")
+    F, x, t = lamina.nn.functional, lamina.rand(5, 2), lamina.rand(5, 2)
+    F.binary_cross_entropy(x, t, reduction="none")             # elementwise: the NumPy path
+    F.binary_cross_entropy(x, t, weight=lamina.rand(2))        # weighted
+    F.binary_cross_entropy(x, t.clone().requires_grad_())      # the target needs a gradient
+    F.binary_cross_entropy(x.double(), t.double())             # float64
+    assert calls == []
+    for bad in (1.5, -0.5, float("nan")):
+        y = x.clone()
+        y[2, 1] = bad
+        for lib, a, b in ((lamina, y, t), (torch, torch.from_numpy(y.numpy()), torch.from_numpy(t.numpy()))):
+            with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+                lib.nn.functional.binary_cross_entropy(a, b)
+
+
 def test_float32_depthwise_conv2d_runs_its_kernels(monkeypatch):
     calls = _count_calls(monkeypatch, "depthwise_conv2d", "depthwise_conv2d_backward")
     conv = lamina.nn.Conv2d(4, 4, 3, padding=1, groups=4)

@@ -370,6 +370,37 @@ def relu_backward(g, out):
     return res
 
 
+# ---- binary cross-entropy, summed (lamina/ops/loss.py) --------------------------------------------------
+
+@njit(error_model="numpy", cache=True)  # no "contract": each element's loss as the NumPy path rounds it
+def binary_cross_entropy_sum(x, t):
+    """Σ (t - 1)·max(log1p(-x), -100) - t·max(log x, -100) over flat float32 probabilities x and
+    targets t, as loss.binary_cross_entropy computes each element (summed in float64, then
+    rounded: NumPy's float32 pairwise sum differs by rounding). Returns (sum, True), or
+    (0, False) without finishing when an x is outside [0, 1] or NaN (the caller's general path
+    then raises PyTorch's error)."""
+    total = 0.0
+    for i in range(x.size):
+        v = x[i]
+        if not (v >= f32(0) and v <= f32(1)):
+            return f32(0), False
+        log_x = max(np.log(v), f32(-100))
+        log_1mx = max(np.log1p(-v), f32(-100))
+        total += (t[i] - f32(1)) * log_1mx - t[i] * log_x
+    return f32(total), True
+
+
+@njit(error_model="numpy", cache=True)
+def binary_cross_entropy_backward(x, t, k):
+    """k·(x - t) / max((1 - x)·x, 1e-12) over flat float32 arrays: binary_cross_entropy's input
+    gradient for a loss gradient k per element, in the NumPy path's order of operations."""
+    grad = np.empty_like(x)
+    for i in range(x.size):
+        v = x[i]
+        grad[i] = k * ((v - t[i]) / max((f32(1) - v) * v, f32(1e-12)))
+    return grad
+
+
 # ---- cross-entropy over class indices, mean reduction (lamina/ops/loss.py) -----------------------------
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
