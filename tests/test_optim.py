@@ -737,6 +737,34 @@ def test_flat_updates_follow_torch_through_reassignment_and_reload(name, kwargs)
         np.testing.assert_allclose(held[lamina][key]._data, tv.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_replaced_step_counter_drives_the_bias_correction(name):
+    """The flat path keeps every step counter of a bucket in one array; a counter the user
+    replaces (or sets back) must still be the one the next step reads and advances, as in
+    PyTorch, and the counters left alone must go on counting on their own."""
+    rng = np.random.default_rng(11)
+    init = [rng.standard_normal((3, 2)).astype("float32"), rng.standard_normal(4).astype("float32")]
+    params = {lib: make_params(lib, init) for lib in (torch, lamina)}
+    opts = {lib: get_optim(lib, name)(params[lib], lr=0.1) for lib in (torch, lamina)}
+    kept = {}
+    for i in range(7):
+        grads = [rng.standard_normal(a.shape).astype("float32") for a in init]
+        for lib in (torch, lamina):
+            if i == 2:  # the same tensor, set in place, while both counters are equal
+                opts[lib].state[params[lib][1]]["step"].fill_(1.0)
+                kept[lib] = opts[lib].state[params[lib][1]]["step"]  # held by the user
+            if i == 4:
+                opts[lib].state[params[lib][0]]["step"] = lib.tensor(40.0)  # a new tensor
+            for p, g in zip(params[lib], grads):
+                p.grad = to_lib(lib, g)
+            opts[lib].step()
+        for tp, lp in zip(params[torch], params[lamina]):
+            np.testing.assert_allclose(lp._data, tp.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"after step {i + 1}")
+    assert_state_dicts_equal(opts[torch].state_dict(), opts[lamina].state_dict())
+    assert float(kept[lamina]) == float(kept[torch]) == 6.0
+
+
 @pytest.mark.parametrize("name", ["SGD", "Adam"])
 def test_parameter_sharing_memory_with_numpy_keeps_being_updated(name):
     """A parameter built on a NumPy array with from_numpy shares its memory, as in PyTorch: the

@@ -26,7 +26,7 @@ _HUGE = 2 * 1024 * 1024  # a transparent huge page
 class Bucket:
     """Same-dtype parameters laid out in one flat array, with their state and scratch buffers."""
     __slots__ = ("params", "datas", "states", "memory", "flat", "grad", "gviews", "tviews", "state_flats",
-                 "state_views", "step_tensors", "tmp", "tmp2", "sizes")
+                 "state_views", "steps", "step_bytes", "tmp", "tmp2", "sizes")
 
     def __init__(self, params, states, keys, has_step):
         self.params = params
@@ -49,7 +49,9 @@ class Bucket:
         self.grad, self.tmp2 = block[-2], block[-1]
         self.datas, self.gviews, self.tviews, self.states = [], [], [], []
         self.state_views = {key: [] for key in keys}
-        self.step_tensors = [st["step"] for st in states] if has_step else None
+        # the per-parameter step counters (equal within a bucket) as 0-d views of one array: one
+        # in-place add advances them all
+        self.steps = np.empty(len(params), states[0]["step"]._data.dtype) if has_step else None
         offset = 0
         for p, st, n in zip(params, states, sizes):
             shape = p._data.shape
@@ -67,8 +69,17 @@ class Bucket:
                 t._data = sview
                 tensors.append((key, t, sview))
                 self.state_views[key].append(sview)
+            if has_step:
+                t = st["step"]
+                sview = self.steps[len(self.states):len(self.states) + 1].reshape(())
+                sview[...] = t._data
+                t._data = sview
+                tensors.append(("step", t, sview))  # checked with the others by Plan.gather
             self.states.append((st, tensors))
             offset += n
+        # the counters' bytes as the update left them: a counter changed in place since (fill_,
+        # copy_) makes the plan rebuild, which gives it a bucket of its own step count
+        self.step_bytes = None if self.steps is None else self.steps.tobytes()
 
 
 class Plan:
@@ -85,6 +96,8 @@ class Plan:
             if p is not q or (p.grad is not None) != had:
                 return False
         for b in self.buckets:
+            if b.steps is not None and b.steps.tobytes() != b.step_bytes:
+                return False
             for p, d, gv, (st, tensors) in zip(b.params, b.datas, b.gviews, b.states):
                 g = p.grad._data
                 if p._data is not d or g.shape != d.shape or g.dtype != d.dtype:
@@ -122,7 +135,7 @@ def plan_for(opt, group, keys, has_step, copy=True):
         if plan.group is group and plan.state is opt.state and plan.gather(copy):
             return plan
         del cache[key]
-    old_flats = [] if plan is None else [b.memory for b in plan.buckets]
+    old_flats = [] if plan is None else [a for b in plan.buckets for a in (b.memory, b.steps) if a is not None]
     plan = None  # drop the old views so that the reference counts in _build are exact
     plan = _build(opt, group, keys, has_step, old_flats)
     if plan is None:
@@ -143,10 +156,13 @@ def _build(opt, group, keys, has_step, old_flats):
                 or p.grad._data.dtype != p._data.dtype or not _movable(p._data, old_flats)
                 or not all(hasattr(st[k], "data") and st[k]._data.shape == p._data.shape
                            and st[k]._data.dtype == p._data.dtype and _movable(st[k]._data, old_flats)
-                           for k in keys)):
+                           for k in keys)
+                or (has_step and not (hasattr(st["step"], "data") and st["step"]._data.shape == ()
+                                      and _movable(st["step"]._data, old_flats)))):
             loose.append(p)
             continue
-        bucket_key = (p._data.dtype, float(st["step"]._data) if has_step else None)
+        step = st["step"]._data if has_step else None
+        bucket_key = (p._data.dtype,) + ((float(step), step.dtype) if has_step else ())
         groups.setdefault(bucket_key, []).append(p)
     buckets = [Bucket(ps, [state[p] for p in ps], keys, has_step) for ps in groups.values()]
     if not buckets:

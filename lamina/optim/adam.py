@@ -148,11 +148,10 @@ def _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps):
 def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled):
     """The per-parameter update below, over one flat bucket (same operations in the same order,
     so the values are identical)."""
-    t = 0.0
-    for step in b.step_tensors:  # advance() inlined: this runs for every parameter every step
-        arr = step._data
-        arr[()] = arr.item() + 1.0
-        t = arr.item()
+    steps = b.steps  # every parameter's step counter, all equal (see optim/_flat.py)
+    steps += 1.0
+    b.step_bytes = steps.tobytes()
+    t = steps.item(0)
     g, pd, tmp, denom = b.grad, b.flat, b.tmp, b.tmp2
     m, v = b.state_flats["exp_avg"], b.state_flats["exp_avg_sq"]
     if maximize:
