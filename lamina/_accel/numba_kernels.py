@@ -409,22 +409,23 @@ def cross_entropy_mean(x, t, e, s):
     as loss._mean_ce computes it: each row shifted by its maximum, e = exp of the shifted row (in
     the (n, c) buffer given), s (n,) their sums, loss = Σ (log s - shifted x[t]) / n. Returns
     (loss, True), or (0, False) without computing when a target is outside [0, c) (the caller's
-    general path then reports it). exp_f32 (within an ulp of PyTorch's exp) and sums in row
-    order: within a few ulps of the NumPy path, not its bits."""
+    general path then reports it). exp_f32 (within an ulp of PyTorch's exp) and row_sum's SIMD
+    order: within a few ulps of the NumPy path, not its bits. The exponentials and their sum are
+    separate loops: with the running sum in the same loop neither vectorised (on (128, 100)
+    logits 80-89 against 23-26 µs; (128, 10): 10-13 against 7.7 µs)."""
     n, c = x.shape
     for i in range(n):
         if t[i] < 0 or t[i] >= c:
             return f32(0), False
     total = f32(0)
     for i in range(n):
-        top = row_max(x[i])
-        acc = f32(0)
+        row, out = x[i], e[i]
+        top = row_max(row)
         for j in range(c):
-            v = exp_f32(x[i, j] - top)
-            e[i, j] = v
-            acc += v
+            out[j] = exp_f32(row[j] - top)
+        acc = row_sum(out)
         s[i] = acc
-        total += np.log(acc) - (x[i, t[i]] - top)
+        total += np.log(acc) - (row[t[i]] - top)
     return total / f32(n), True
 
 
