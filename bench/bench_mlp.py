@@ -8,7 +8,9 @@ Each also as a "compiled" row: lamina's side runs through lamina.compile(model),
 like the eager row (optimizer over model.parameters(), loss, backward, step); PyTorch stays eager.
 The row's note says whether lamina.compile ran its program or fell back to eager.
 
-    python bench/bench_mlp.py [--threads N] [--only LIB | --memory LIB | --gemm | --list] [--workload KEY]"""
+    python bench/bench_mlp.py [--threads N] [--only LIB | --memory LIB | --gemm | --list] [--workload KEY]
+    python bench/bench_mlp.py --numpy-step [--repeats N]   # lamina's GEMM fraction beside a hand-written
+                                                           # NumPy step's"""
 import functools
 import os
 import sys
@@ -91,5 +93,65 @@ WORKLOADS = (_with_compiled("mlp", "MLP 784-256-128-10 b128 SGD", mlp_train, "tr
                               gemms=CLINICAL_GEMMS)
              + _with_compiled("mlp-infer", "MLP inference batch 1", mlp_infer, "infer", inner=200))
 
+def numpy_mlp_train():
+    """The MLP's training step written by hand in plain NumPy (the same data, forward, softmax
+    cross-entropy, backward and SGD-momentum update; no framework, no compiled kernels): what
+    the GEMM fraction of a NumPy program with these matmuls comes to, for comparison."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 128)
+    sizes = [784, 256, 128, 10]
+    params = []
+    for fin, fout in zip(sizes, sizes[1:]):
+        bound = 1 / np.sqrt(fin)
+        params += [rng.uniform(-bound, bound, (fout, fin)).astype(np.float32),
+                   rng.uniform(-bound, bound, fout).astype(np.float32)]
+    bufs = [np.zeros_like(p) for p in params]
+    rows = np.arange(128)
+
+    def step():
+        w1, b1, w2, b2, w3, b3 = params
+        h1 = x @ w1.T
+        h1 += b1
+        a1 = np.maximum(h1, 0)
+        h2 = a1 @ w2.T
+        h2 += b2
+        a2 = np.maximum(h2, 0)
+        z = a2 @ w3.T
+        z += b3
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        g3 = e / e.sum(axis=1, keepdims=True)
+        g3[rows, y] -= 1
+        g3 /= 128
+        g2 = g3 @ w3
+        g2 *= h2 > 0
+        g1 = g2 @ w2
+        g1 *= h1 > 0
+        grads = (g1.T @ x, g1.sum(axis=0), g2.T @ a1, g2.sum(axis=0), g3.T @ a2, g3.sum(axis=0))
+        for p, b, g in zip(params, bufs, grads):
+            b *= 0.9
+            b += g
+            p -= 0.01 * b
+    return step
+
+
+def numpy_step_fractions(argv):
+    """--numpy-step: lamina's MLP step, the hand-written NumPy step and the NumPy GEMMs alone,
+    interleaved (lamina only), with each step's GEMM fraction."""
+    lamina = common.load("lamina")
+    steps = [w.build(lamina) for w in WORKLOADS if w.key in ("mlp", "mlp-compiled")]
+    steps += [numpy_mlp_train(), common.gemm_step(MLP_GEMMS)]
+    for step in steps:
+        common.first_call(step)
+    repeats = int(common._option(argv, "--repeats", 15))
+    lm, lc, hand, gemm = common.interleaved(steps, repeats, 20)
+    for name, t in (("lamina eager", lm), ("lamina compiled", lc), ("hand-written NumPy", hand)):
+        print(f"MLP 784-256-128-10 b128 SGD, {name:<18} {t * 1e3:7.3f} ms   GEMM fraction {gemm / t:5.2f}", flush=True)
+    print(f"the step's NumPy GEMMs alone {gemm * 1e3:7.3f} ms", flush=True)
+
+
 if __name__ == "__main__":
-    common.main(WORKLOADS)
+    if "--numpy-step" in sys.argv:
+        numpy_step_fractions(sys.argv[1:])
+    else:
+        common.main(WORKLOADS)
