@@ -26,7 +26,7 @@ _HUGE = 2 * 1024 * 1024  # a transparent huge page
 class Bucket:
     """Same-dtype parameters laid out in one flat array, with their state and scratch buffers."""
     __slots__ = ("params", "datas", "states", "memory", "flat", "grad", "gviews", "tviews", "state_flats",
-                 "state_views", "steps", "step_bytes", "tmp", "tmp2", "sizes")
+                 "state_views", "steps", "tmp", "tmp2", "sizes")
 
     def __init__(self, params, states, keys, has_step):
         self.params = params
@@ -77,9 +77,6 @@ class Bucket:
                 tensors.append(("step", t, sview))  # checked with the others by Plan.gather
             self.states.append((st, tensors))
             offset += n
-        # the counters' bytes as the update left them: a counter changed in place since (fill_,
-        # copy_) makes the plan rebuild, which gives it a bucket of its own step count
-        self.step_bytes = None if self.steps is None else self.steps.tobytes()
 
 
 class Plan:
@@ -96,8 +93,13 @@ class Plan:
             if p is not q or (p.grad is not None) != had:
                 return False
         for b in self.buckets:
-            if b.steps is not None and b.steps.tobytes() != b.step_bytes:
-                return False
+            steps = b.steps
+            if steps is not None:
+                # one count for the bucket: a counter changed in place (fill_, copy_) to another
+                # value makes the plan rebuild, which gives it a bucket of its own count
+                raw = steps.tobytes()  # comparing bytes: 0.1 us, against 3.6 for min() and max()
+                if raw != raw[:steps.itemsize] * steps.size:
+                    return False
             for p, d, gv, (st, tensors) in zip(b.params, b.datas, b.gviews, b.states):
                 g = p.grad._data
                 if p._data is not d or g.shape != d.shape or g.dtype != d.dtype:

@@ -150,7 +150,6 @@ def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, deco
     so the values are identical)."""
     steps = b.steps  # every parameter's step counter, all equal (see optim/_flat.py)
     steps += 1.0
-    b.step_bytes = steps.tobytes()
     t = steps.item(0)
     g, pd, tmp, denom = b.grad, b.flat, b.tmp, b.tmp2
     m, v = b.state_flats["exp_avg"], b.state_flats["exp_avg_sq"]
