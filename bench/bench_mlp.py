@@ -93,6 +93,7 @@ WORKLOADS = (_with_compiled("mlp", "MLP 784-256-128-10 b128 SGD", mlp_train, "tr
                               gemms=CLINICAL_GEMMS)
              + _with_compiled("mlp-infer", "MLP inference batch 1", mlp_infer, "infer", inner=200))
 
+
 def numpy_mlp_train():
     """The MLP's training step written by hand in plain NumPy (the same data, forward, softmax
     cross-entropy, backward and SGD-momentum update; no framework, no compiled kernels): what
