@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -290,6 +291,44 @@ def test_binary_cross_entropy_kernel_only_where_its_case_holds(monkeypatch):
         for lib, a, b in ((lamina, y, t), (torch, torch.from_numpy(y.numpy()), torch.from_numpy(t.numpy()))):
             with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
                 lib.nn.functional.binary_cross_entropy(a, b)
+
+
+def test_dropout_kernel_draws_the_numpy_paths_mask(monkeypatch):
+    """Same seed, same mask, same values and gradient as the NumPy path, eager and compiled (the
+    kernel reads the random bits _keep_mask would draw), and only where its case holds."""
+    calls = _count_calls(monkeypatch, "dropout_apply")
+    x = lamina.randn(33, 17, requires_grad=True)
+    g = lamina.randn(33, 17)
+    results = []
+    for off in (False, True):
+        with _accel.disabled() if off else contextlib.nullcontext():
+            lamina.manual_seed(4)
+            y = lamina.nn.functional.dropout(x, 0.3)
+            x.grad = None
+            y.backward(g)
+            results.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert 0.2 < (results[0][0] == 0).mean() < 0.4
+    assert calls == ["dropout_apply"]
+    model = lamina.nn.Sequential(lamina.nn.Linear(17, 8), lamina.nn.Dropout(0.5), lamina.nn.Linear(8, 2))
+    net = lamina.compile(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an eager fallback would warn
+        net(x)                          # the first call records the program
+        calls.clear()
+        outs = []
+        for run in (net, model):
+            lamina.manual_seed(9)
+            outs.append(run(x).detach().numpy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert calls == ["dropout_apply", "dropout_apply"]  # the program's Dropout, then the module's
+    calls.clear()
+    lamina.nn.functional.dropout(x.double(), 0.3)                    # float64
+    lamina.nn.functional.dropout(x.t(), 0.3)                         # not contiguous
+    lamina.nn.functional.dropout2d(lamina.randn(2, 3, 4, 4), 0.3)    # whole channels
+    lamina.nn.functional.dropout(x, 1.0)                             # everything dropped
+    assert calls == []
 
 
 def test_float32_depthwise_conv2d_runs_its_kernels(monkeypatch):

@@ -12,6 +12,8 @@ import lamina.nn as lnn
 import lamina.nn.functional as LF
 from oracle import check, check_module
 
+pytestmark = pytest.mark.usefixtures("kernel_path")  # the compiled dropout kernel (lamina/_accel) and NumPy
+
 
 def _ones(*shape, requires_grad=False):
     return lamina.ones(*shape, requires_grad=requires_grad)

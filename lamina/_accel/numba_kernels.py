@@ -370,6 +370,20 @@ def relu_backward(g, out):
     return res
 
 
+# ---- dropout (lamina/ops/dropout.py) ---------------------------------------------------------------------
+
+@njit(error_model="numpy", cache=True)
+def dropout_apply(x, bits, threshold, scale, out, noise):
+    """noise = scale where bits >= threshold, else 0; out = x·noise (flat float32 x, out and
+    noise; uint32 bits and threshold; float32 scale): ops.dropout's keep mask, its scaling and
+    the product in one pass, with the same values."""
+    zero = f32(0)
+    for i in range(x.size):
+        m = scale if bits[i] >= threshold else zero
+        noise[i] = m
+        out[i] = x[i] * m
+
+
 # ---- binary cross-entropy, summed (lamina/ops/loss.py) --------------------------------------------------
 
 @njit(error_model="numpy", cache=True)  # no "contract": each element's loss as the NumPy path rounds it

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .._accel import float32_kernels
 from ..random import rng
 from ._core import make
 from .arithmetic import type_name
@@ -56,9 +57,10 @@ def _keep_mask(x, p, feature):
     return keep if keep.dtype == x.dtype else keep.astype(x.dtype)
 
 
-def _scaled_mul(input, noise):
-    """input · noise, with gradient g · noise (the same noise)."""
-    out = input._data * noise
+def _scaled_mul(input, noise, out=None):
+    """input · noise (`out`, when already computed), with gradient g · noise (the same noise)."""
+    if out is None:
+        out = input._data * noise
 
     def backward(g):
         return ((g * noise).astype(g.dtype, copy=False),)
@@ -74,8 +76,29 @@ def dropout_noise(x, p, feature):
     return noise
 
 
+def dropout_apply(x, p):
+    """(x · noise, noise) for element-wise dropout of array x: contiguous float32 in one compiled
+    pass (lamina/_accel) over the same random bits _keep_mask draws, with the same values; on
+    ClinicalMLP's (32, 128) that replaces six NumPy calls."""
+    threshold = math.ceil(p * _TWO32)
+    if 0 < threshold < _TWO32 and x.dtype == np.float32 and x.flags.c_contiguous:
+        fast = float32_kernels(x)
+        if fast:
+            n = x.size
+            bits = rng().bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+            out, noise = np.empty_like(x), np.empty_like(x)
+            fast.dropout_apply(x.reshape(-1), bits, np.uint32(threshold), np.float32(1.0 / (1.0 - p)),
+                               out.reshape(-1), noise.reshape(-1))
+            return out, noise
+    noise = dropout_noise(x, p, False)
+    return x * noise, noise
+
+
 def _dropout_op(input, p, feature):
-    return _scaled_mul(input, dropout_noise(input._data, p, feature))
+    if feature:
+        return _scaled_mul(input, dropout_noise(input._data, p, True))
+    out, noise = dropout_apply(input._data, p)
+    return _scaled_mul(input, noise, out)
 
 
 def _alpha_dropout_op(input, p, feature):
