@@ -40,6 +40,12 @@ def _noise_shape(x, feature):
     return x.shape[:2] + (1,) * (x.ndim - 2)
 
 
+def _random_bits(n):
+    """n uniformly random 32-bit words: two per raw 64-bit draw of lamina's generator, the
+    cheapest draw there is (the keep masks of _keep_mask and dropout_apply)."""
+    return rng().bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+
+
 def _keep_mask(x, p, feature):
     """Float mask of x's dtype: 1 where kept (probability 1-p), 0 where dropped.
 
@@ -52,7 +58,7 @@ def _keep_mask(x, p, feature):
     dtype = x.dtype if x.dtype == np.float32 or x.dtype == np.float64 else np.dtype(np.float64)
     if threshold >= _TWO32:
         return np.zeros(shape, x.dtype)
-    bits = rng().bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(shape)
+    bits = _random_bits(n).reshape(shape)
     keep = np.greater_equal(bits, threshold, out=np.empty(shape, dtype), casting="unsafe")
     return keep if keep.dtype == x.dtype else keep.astype(x.dtype)
 
@@ -85,7 +91,7 @@ def dropout_apply(x, p):
         fast = float32_kernels(x)
         if fast:
             n = x.size
-            bits = rng().bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+            bits = _random_bits(n)
             out, noise = np.empty_like(x), np.empty_like(x)
             fast.dropout_apply(x.reshape(-1), bits, np.uint32(threshold), np.float32(1.0 / (1.0 - p)),
                                out.reshape(-1), noise.reshape(-1))
