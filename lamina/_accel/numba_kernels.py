@@ -1007,15 +1007,19 @@ def winograd_output(m, bias, y):
 @njit(error_model="numpy", cache=True)
 def winograd_grad_output(g, dm, gb):
     """dm[:, o·T + t] = A dY Aᵀ for every 2x2 tile dY of the output gradient g (n, o, 2·th, 2·tw), and
-    gb[o] += the sum of g's channel o (float64: one running sum per plane). Tile by tile: gathering
-    the tiles into rows first, as winograd_output scatters them, measured no faster here."""
+    gb[o] += the sum of g's channel o (float64, one running sum per channel). Tile by tile: gathering
+    the tiles into rows first, as winograd_output scatters them, measured no faster here.
+
+    Channel by channel, so that each of the 16 planes is written as one contiguous run (ch·T to
+    (ch + 1)·T); image by image, the writes jumped between channels' runs and the kernel took 1.3
+    times as long on (64, 64, 14, 14)."""
     n, o = g.shape[0], g.shape[1]
     th, tw = g.shape[2] // 2, g.shape[3] // 2
     T = n * th * tw
-    for b in range(n):
-        for ch in range(o):
+    for ch in range(o):
+        total = 0.0
+        for b in range(n):
             src = g[b, ch]
-            total = 0.0
             for i in range(th):
                 r = 2 * i
                 base = ch * T + (b * th + i) * tw
@@ -1029,7 +1033,7 @@ def winograd_grad_output(g, dm, gb):
                     dm[4, t], dm[5, t], dm[6, t], dm[7, t] = _a(a1, b1)
                     dm[8, t], dm[9, t], dm[10, t], dm[11, t] = _a(a2, b2)
                     dm[12, t], dm[13, t], dm[14, t], dm[15, t] = _a(a3, b3)
-            gb[ch] += total
+        gb[ch] += total
 
 
 @njit(error_model="numpy", cache=True)
