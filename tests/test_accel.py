@@ -332,13 +332,15 @@ def test_dropout_kernel_draws_the_numpy_paths_mask(monkeypatch):
 
 
 def test_float32_depthwise_conv2d_runs_its_kernels(monkeypatch):
-    calls = _count_calls(monkeypatch, "depthwise_conv2d", "depthwise_conv2d_backward")
+    calls = _count_calls(monkeypatch, "direct_conv2d", "direct_conv2d_backward")
     conv = lamina.nn.Conv2d(4, 4, 3, padding=1, groups=4)
     x = lamina.randn(2, 4, 6, 6, requires_grad=True)
     conv(x).sum().backward()
+    lamina.nn.Conv2d(4, 8, 3, groups=4)(x).sum().backward()  # two filters per channel: direct too
     lamina.nn.Conv2d(4, 4, 3, stride=2, groups=4)(x)        # strided: im2col
-    lamina.nn.Conv2d(4, 8, 3, groups=4)(x)                  # two filters per channel: im2col
-    assert calls == ["depthwise_conv2d", "depthwise_conv2d_backward"]
+    lamina.nn.Conv2d(4, 4, 3, groups=2)(x)                  # two input channels per group: im2col
+    lamina.nn.Conv2d(1, 8, 3)(x[:, :1])                     # one input channel, no groups: im2col
+    assert calls == ["direct_conv2d", "direct_conv2d_backward"] * 2
 
 
 def test_float32_3x3_conv2d_runs_the_winograd_kernels(monkeypatch):

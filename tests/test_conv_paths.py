@@ -44,8 +44,10 @@ def test_conv_bias_in_the_gemm_large_bias_and_no_weight_grad():
 @pytest.mark.parametrize("padding,dilation", [(1, 1), (0, 1), ("same", 2), (2, 2), ((0, 1), (1, 2))])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_depthwise_conv2d_input_gradient(padding, dilation, bias, dtype):
-    specs = [(2, 4, 7, 6), (4, 1, 3, 3)] + ([(4,)] if bias else [])
+@pytest.mark.parametrize("multiplier", [1, 3])  # output channels per input channel
+def test_depthwise_conv2d_input_gradient(padding, dilation, bias, dtype, multiplier):
+    out = 4 * multiplier
+    specs = [(2, 4, 7, 6), (out, 1, 3, 3)] + ([(out,)] if bias else [])
     check(lambda lib, x, w, *b: lib.nn.functional.conv2d(x, w, b[0] if b else None, 1, padding, dilation, 4),
           specs, dtype=dtype)
 
@@ -67,14 +69,17 @@ def test_depthwise_conv2d_inf_and_nan_inputs_at_the_edge():
     for padding in (0, 1):
         check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, 1, padding, 1, 3),
               [x, (3, 1, 3, 3), (3,)], grad_inputs=[1, 2])
+        check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, 1, padding, 1, 3),  # 2 per channel
+              [x, (6, 1, 3, 3), (6,)], grad_inputs=[1, 2])
 
 
 @pytest.mark.parametrize("shape,kernel,dilation", [((3, 8, 16, 16), (3, 3), 1), ((2, 6, 9, 11), (5, 5), 1),
                                                    ((2, 4, 10, 9), (3, 2), 2), ((1, 2, 3, 3), (1, 1), 1)])
 def test_depthwise_conv2d_sizes(shape, kernel, dilation):
     c = shape[1]
-    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, 1, "same" if kernel[0] % 2 else 1, dilation, c),
-          [shape, (c, 1) + kernel, (c,)])
+    for out in (c, 2 * c):
+        check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, 1, "same" if kernel[0] % 2 else 1, dilation, c),
+              [shape, (out, 1) + kernel, (out,)])
 
 
 def test_depthwise_conv1d_and_3d_input_gradient():
