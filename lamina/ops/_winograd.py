@@ -61,15 +61,14 @@ def _tiles(out):
 def transform_input(kernels, x, pads, out):
     """V (16, C, N·th·tw) of x (N, C, H, W), zero-padded by pads, for outputs of size out; None
     when x holds inf or NaN."""
-    n, c, h, w = x.shape
+    n, c = x.shape[:2]
     th, tw = _tiles(out)
     (top, _), (left, _) = pads
-    xp = np.zeros((n, c, 2 * th + 2, 2 * tw + 2), dtype=np.float32)
-    xp[:, :, top:top + h, left:left + w] = x
-    if not kernels.all_finite(xp):
+    x = np.ascontiguousarray(x)
+    if not kernels.all_finite(x):
         return None
     buf, v = planes(c, n * th * tw)
-    kernels.winograd_input(xp, buf)
+    kernels.winograd_input(x, top, left, th, tw, buf)
     return v
 
 
@@ -123,9 +122,8 @@ def input_grad(kernels, dm, u, x_shape, pads):
     n, c, h, w = x_shape
     buf, dv = planes(c, dm.shape[2])
     np.matmul(u.transpose(0, 2, 1), dm, out=dv)
-    out = (h + sum(pads[0]) - 2, w + sum(pads[1]) - 2)
-    th, tw = _tiles(out)
-    gxp = np.zeros((n, c, 2 * th + 2, 2 * tw + 2), dtype=np.float32)
-    kernels.winograd_grad_input(buf, gxp)
+    th, tw = _tiles((h + sum(pads[0]) - 2, w + sum(pads[1]) - 2))
+    gx = np.empty(x_shape, dtype=np.float32)
     (top, _), (left, _) = pads
-    return np.ascontiguousarray(gxp[:, :, top:top + h, left:left + w])
+    kernels.winograd_grad_input(buf, top, left, th, tw, gx)
+    return gx
