@@ -456,7 +456,7 @@ def cross_entropy_mean_backward(e, s, t, k):
     return grad
 
 
-# ---- direct 2-D convolution with few input channels per group, stride 1 (lamina/ops/conv.py) -------------
+# ---- direct grouped 2-D convolution, stride 1 (lamina/ops/conv.py sends the depthwise ones here) ----------
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def direct_conv2d(xp, w, bias, groups, dh, dw, out):
