@@ -689,32 +689,62 @@ def _erf_tail(z):
     return r if z >= f32(0) else -r
 
 
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
+def _cdf_tail(z):
+    """Φ for |z| ≥ 2 (z = x/√2)."""
+    return _erf_tail(z) * f32(0.5) + f32(0.5)
+
+
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _gelu_tail_cdf(z):
-    """Φ for |z| ≥ 2 (z = x/√2). A function of its own, called, not inlined: inlined into the
-    loop below, LLVM vectorised the rare branch and ran the tail for every element (5x slower)."""
-    return _erf_tail(z) * f32(0.5) + f32(0.5)
+    """_cdf_tail as a function of its own, called, not inlined, for gelu's few flagged elements:
+    inlined into a loop where it is rare, LLVM vectorised the rare branch and ran the tail for
+    every element (5x slower)."""
+    return _cdf_tail(z)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def gelu(x):
     """(x·Φ(x), Φ(x)) with Φ(x) = erf(x/√2)/2 + 1/2, kept for the backward, as activation.gelu:
-    the series over every element (vectorised), then the few with |x/√2| ≥ 2 (0.5% of a
-    standard normal) redone with the tail formula."""
+    the series over every element (vectorised), each past |x| ≥ 2.8 flagged; then those redone
+    with the tail formula. When few are flagged (0.5% of a standard normal), eight flags are read
+    at a time and only the flagged are redone; else (a wide input) one more vectorised pass takes
+    the tail wherever it applies. Measured on 524k float32 (1 thread): 500-660 µs on a standard
+    normal (a second scalar pass over every element: 960-1130 µs; PyTorch 510-630 µs), 1.3 ms with
+    standard deviation 3 (the scalar pass: 6.1 ms)."""
     out = np.empty_like(x)
     cdf = np.empty_like(x)
-    for i in range(x.size):
-        z = x[i] * f32(0.7071067811865476)
-        c = _erf_series(z, z * z * f32(0.5) - f32(1)) * f32(0.5) + f32(0.5)
-        cdf[i] = c
-        out[i] = x[i] * c
-    for i in range(x.size):
+    n = x.size
+    flags = np.zeros(n + (-n) % 8, np.uint8)
+    for i in range(n):
         v = x[i]
         z = v * f32(0.7071067811865476)
-        if abs(v) >= f32(2.8) and z * z * f32(0.5) - f32(1) >= f32(1):  # the series' own test
-            c = _gelu_tail_cdf(z)
+        c = _erf_series(z, z * z * f32(0.5) - f32(1)) * f32(0.5) + f32(0.5)
+        cdf[i] = c
+        out[i] = v * c
+        flags[i] = abs(v) >= f32(2.8)
+    words = flags.view(np.uint64)
+    busy = 0
+    for w in range(words.size):
+        busy += words[w] != 0
+    if busy * 8 > words.size:  # past about one group in eight the vectorised pass costs less
+        for i in range(n):
+            v = x[i]
+            z = v * f32(0.7071067811865476)
+            tail = _cdf_tail(z)
+            c = tail if z * z * f32(0.5) - f32(1) >= f32(1) else cdf[i]  # the series' own test
             cdf[i] = c
             out[i] = v * c
+        return out, cdf
+    for w in range(words.size):
+        if words[w] != 0:
+            for i in range(8 * w, min(8 * w + 8, n)):
+                v = x[i]
+                z = v * f32(0.7071067811865476)
+                if flags[i] and z * z * f32(0.5) - f32(1) >= f32(1):
+                    c = _gelu_tail_cdf(z)
+                    cdf[i] = c
+                    out[i] = v * c
     return out, cdf
 
 

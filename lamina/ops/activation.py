@@ -313,7 +313,8 @@ def gelu(input, approximate="none"):
 
 def _gelu_compiled(kernels, input, x, tanh_form):
     """GELU on contiguous float32 in lamina/_accel's kernels (the erf form keeps its Φ(x) for the
-    backward): on (1024, 512) forward, erf form 2568 -> 696 µs, tanh form 3507 -> 579 µs."""
+    backward): on (1024, 512) forward, erf form 2568 -> 500-660 µs (a standard normal input), tanh
+    form 3507 -> 579 µs."""
     flat = x.reshape(-1)
     if tanh_form:
         out = kernels.gelu_tanh(flat)
