@@ -192,6 +192,19 @@ def lstm_step_inference(a, c, h):
             h[k, m] = (f32(2.0) / one_plus_exp(cn) - f32(1.0)) / d_o
 
 
+@njit(error_model="numpy", cache=True)
+def blocks_to_columns(src, dst):
+    """dst[r, t] = src[t, r]: per-step blocks (T, rows, b) into one matrix (rows, T, b), as
+    _rnn_plan._to_cols (for the weight gradients). Its rows of b are short (the batch): np.copyto
+    makes a memmove call per row, three times as long in all on an LSTM's (50, 512, 32)."""
+    T, rows, b = src.shape
+    for t in range(T):
+        for r in range(rows):
+            s, d = src[t, r], dst[r, t]
+            for m in range(b):
+                d[m] = s[m]
+
+
 # ---- optimizers (lamina/optim) ---------------------------------------------------------------------
 
 @njit(error_model="numpy", cache=True)  # no "contract": the NumPy path's bits

@@ -8,6 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._accel import float32_kernels
+
 
 def _buf(shape, dt):
     """An uninitialised work array. (Large ones are reused by malloc rather than faulted in
@@ -171,7 +173,12 @@ def _to_cols(buf, rows, plan):
     out = _buf((rows, plan.N), buf.dtype)
     if plan.uniform:
         T = len(plan.steps)
-        np.copyto(out.reshape(rows, T, plan.N // T), buf[:plan.N * rows].reshape(T, rows, -1).swapaxes(0, 1))
+        src, dst = buf[:plan.N * rows].reshape(T, rows, -1), out.reshape(rows, T, plan.N // T)
+        fast = float32_kernels(src)
+        if fast:
+            fast.blocks_to_columns(src, dst)
+        else:
+            np.copyto(dst, src.swapaxes(0, 1))
     else:  # a run's steps are consecutive blocks and columns
         for _, n, b, g0, _, _, _ in plan.runs:
             np.copyto(out[:, g0:g0 + n * b].reshape(rows, n, b), _run_blocks(buf, g0, n, rows, b).swapaxes(0, 1))
