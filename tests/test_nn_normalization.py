@@ -45,6 +45,24 @@ def test_batchnorm_train_then_eval(name, shape, opts, dtype):
     check_module(t_mod, l_mod, [shape], dtype=dtype, train=False, seed=7, copy=False)
 
 
+@pytest.mark.parametrize("name,shape", [("BatchNorm2d", (4, 8, 24, 24)), ("BatchNorm1d", (16, 8, 130)),
+                                        ("BatchNorm3d", (2, 8, 6, 30, 6))])
+@pytest.mark.parametrize("opts", [{}, {"affine": False}], ids=str)
+def test_batchnorm_eval_on_large_float32_inputs(name, shape, opts):
+    # from 16k elements the eval map x·scale + shift takes one compiled pass per channel row
+    t_mod = getattr(torch.nn, name)(8, **opts)
+    l_mod = getattr(lnn, name)(8, **opts)
+    _run_steps(t_mod, l_mod, shape, steps=2, train=True)
+    check_module(t_mod, l_mod, [shape], train=False, seed=5, copy=False)
+
+
+def test_batchnorm_eval_on_a_large_input_holding_inf_and_nan():
+    x = np.random.default_rng(2).standard_normal((4, 8, 24, 24)).astype("float32")
+    x[0, 1, 2, 3], x[1, 2, 3, 4], x[3, 7, 23, 23] = np.inf, -np.inf, np.nan
+    check(lambda lib, x, rm, rv, w, b: lib.nn.functional.batch_norm(x, rm, rv, w, b, False),
+          [x, (8,), np.random.default_rng(3).random(8).astype("float32") + 0.5, (8,), (8,)], grad_inputs=[0, 3, 4])
+
+
 def test_batchnorm_state_dict_layout():
     t, m = torch.nn.BatchNorm1d(4), lnn.BatchNorm1d(4)
     assert list(m.state_dict()) == list(t.state_dict())

@@ -858,6 +858,20 @@ def layer_norm_rows_backward(g, xhat, invstd, w, need_x):
     return gx, gw, gb
 
 
+# ---- batch norm in evaluation: one scale and shift per channel (lamina/ops/normalization.py) ----------
+
+@njit(error_model="numpy", cache=True)  # no "contract": NumPy's two roundings
+def channel_affine(x, scale, shift, out):
+    """out[i, j] = x[i, j]·scale[j] + shift[j] over x (n, c, L)."""
+    n, c = x.shape[0], x.shape[1]
+    for i in range(n):
+        for j in range(c):
+            s, h = scale[j], shift[j]
+            src, dst = x[i, j], out[i, j]
+            for k in range(src.size):
+                dst[k] = src[k] * s + h
+
+
 # ---- batch norm in training over (N, C, L): BatchNorm2d/3d, and 1d on (N, C, L) (ops/normalization.py) ----
 
 @njit(error_model="numpy", cache=True)

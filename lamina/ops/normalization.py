@@ -112,6 +112,22 @@ def _channel_view(t, bshape):
     return None if t is None else t._data.reshape(bshape)
 
 
+def _channel_affine(x, scale, shift):
+    """x·scale + shift with scale and shift of shape (1, C, 1, ...), rounded as NumPy rounds it.
+    A large float32 x (N, C, *spatial) takes one compiled pass (lamina/_accel): NumPy's broadcast
+    restarts its loop for every row of the last dim and keeps a temporary (BatchNorm2d in eval on
+    (32, 16, 32, 32): 0.51 -> 0.08 ms; PyTorch 0.22 ms). Below 16k elements NumPy's loop costs about
+    as much, and a model needing no other kernel would load numba for it."""
+    if x.ndim > 2 and x.size >= 16384:
+        fast = float32_kernels(x, scale, shift)
+        if fast:
+            n, c = x.shape[:2]
+            out = np.empty_like(x)
+            fast.channel_affine(x.reshape(n, c, -1), scale.reshape(c), shift.reshape(c), out.reshape(n, c, -1))
+            return out
+    return x * scale + shift
+
+
 # ---- batch norm ------------------------------------------------------------------------------
 def _mixed_dtype(x, *params):
     """PyTorch's CPU norm kernels take parameters of the input's dtype, or float32 ones for a
@@ -281,7 +297,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         shift = -mean * scale
         if b is not None:
             shift = shift + b
-        out = x * scale + shift
+        out = _channel_affine(x, scale, shift)
 
         def backward(g):
             gx = g * scale if input._requires_grad else None
