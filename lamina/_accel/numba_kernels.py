@@ -1018,6 +1018,16 @@ def _a(y0, y1):
     return y0, y0 + y1, y0 - y1, -y1
 
 
+@njit(inline="always", error_model="numpy")
+def _copy_block(src, sr, sc, dst, dr, dc, h, w):
+    """dst[dr:dr + h, dc:dc + w] = src[sr:sr + h, sc:sc + w] for 2-D arrays, row by row: a plane
+    into the transforms' padded scratch plane and back out of it."""
+    for r in range(h):
+        a, z = src[sr + r, sc:], dst[dr + r, dc:]
+        for q in range(w):
+            z[q] = a[q]
+
+
 @njit(error_model="numpy", cache=True)
 def winograd_input(x, top, left, th, tw, v):
     """v[:, c·T + t] = Bᵀ d B for every 4x4 input tile d of x (n, c, H, W) zero-padded by top rows
@@ -1032,12 +1042,7 @@ def winograd_input(x, top, left, th, tw, v):
     plane = np.zeros((2 * th + 2, 2 * tw + 2), np.float32)
     for ch in range(c):
         for b in range(n):
-            src = x[b, ch]
-            for r in range(H):
-                dst = plane[top + r, left:]
-                row = src[r]
-                for q in range(W):
-                    dst[q] = row[q]
+            _copy_block(x[b, ch], 0, 0, plane, top, left, H, W)
             for i in range(th):
                 r = 2 * i
                 base = ch * T + (b * th + i) * tw
@@ -1155,12 +1160,7 @@ def winograd_grad_input(dv, top, left, th, tw, gx):
                         x[r + p, s + 1] += f1
                         x[r + p, s + 2] += f2
                         x[r + p, s + 3] += f3
-            dst = gx[b, ch]
-            for r in range(H):
-                row = x[top + r, left:]
-                out = dst[r]
-                for q in range(W):
-                    out[q] = row[q]
+            _copy_block(x, top, left, gx[b, ch], 0, 0, H, W)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"reassoc"})
