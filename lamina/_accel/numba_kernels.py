@@ -91,6 +91,17 @@ def row_dots(g, w, h):
 
 
 @njit(inline="always", error_model="numpy")
+def copy_block(src, sr, sc, dst, dr, dc, h, w):
+    """dst[dr:dr + h, dc:dc + w] = src[sr:sr + h, sc:sc + w] for 2-D arrays, row by row over
+    1-D row views (indexing a 4-D array element by element in such a loop took 1.7x as long): a
+    plane into a padded scratch plane or out of one, in the convolution kernels."""
+    for r in range(h):
+        a, z = src[sr + r, sc:], dst[dr + r, dc:]
+        for q in range(w):
+            z[q] = a[q]
+
+
+@njit(inline="always", error_model="numpy")
 def row_max(a):
     """max of a (1-D, not empty). A NaN may or may not be returned: callers subtract the max and
     take exp, so a NaN in the row reaches every output through the sum either way."""
@@ -482,13 +493,13 @@ def direct_conv2d(xp, w, bias, groups, dh, dw, out):
     acc[t] += w·x[t + offset] over the plane (vectorised), and the columns past ow in each row
     are dropped when copying out. (Loops over single output rows, 14 long here, ran at 2 ns per
     multiply-add.)"""
-    n, Hp, Wp = xp.shape[0], xp.shape[2], xp.shape[3]
+    n, Wp = xp.shape[0], xp.shape[3]
     O, cpg, kh, kw = w.shape
     opg = O // groups
     oh, ow = out.shape[2], out.shape[3]
     m = (oh - 1) * Wp + ow
-    acc = np.empty(m, np.float32)
-    flat = out.reshape(-1)  # rows copied by flat offsets: out[b, o, r, q] in the loop took 1.7x as long
+    acc = np.empty(oh * Wp, np.float32)  # the last row's columns past ow are never written
+    rows = acc.reshape(oh, Wp)
     for b in range(n):
         for o in range(O):
             c0 = (o // opg) * cpg
@@ -504,11 +515,7 @@ def direct_conv2d(xp, w, bias, groups, dh, dw, out):
                         src = x[off:off + m]  # indexed from a range below: no negative-index checks
                         for t in range(m):
                             acc[t] += wv * src[t]
-            for r in range(oh):
-                dst = flat[((b * O + o) * oh + r) * ow:]
-                src = acc[r * Wp:]
-                for q in range(ow):
-                    dst[q] = src[q]
+            copy_block(rows, 0, 0, out[b, o], 0, 0, oh, ow)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc"})
@@ -517,16 +524,16 @@ def direct_conv2d_backward(xp, w, g, groups, dh, dw, pad_h, pad_w, gx, gw):
     Σ over images and output positions of g times the input it met (sums reassociated), and,
     unless gx has no elements (not wanted), gx (n, C, H, W), the unpadded input's gradient,
     summed per group in scratch planes in the row layout of direct_conv2d."""
-    n, C, Hp, Wp = xp.shape
+    n, Hp, Wp = xp.shape[0], xp.shape[2], xp.shape[3]
     O, cpg, kh, kw = w.shape
     opg = O // groups
     oh, ow = g.shape[2], g.shape[3]
     H, W = gx.shape[2], gx.shape[3]
     need_x = gx.size > 0
     m = (oh - 1) * Wp + ow
-    grow = np.zeros(m, np.float32)  # g in the row layout; the columns past ow stay 0
+    grow = np.zeros(oh * Wp, np.float32)  # g in the row layout; the columns past ow stay 0
+    grows = grow.reshape(oh, Wp)
     planes = np.empty((cpg, Hp * Wp), np.float32)
-    gflat, gxflat = g.reshape(-1), gx.reshape(-1)  # rows copied by flat offsets, as in direct_conv2d
     gw[...] = f32(0)
     for b in range(n):
         for grp in range(groups):
@@ -534,11 +541,7 @@ def direct_conv2d_backward(xp, w, g, groups, dh, dw, pad_h, pad_w, gx, gw):
             if need_x:
                 planes[...] = f32(0)
             for o in range(grp * opg, (grp + 1) * opg):
-                for r in range(oh):
-                    dst = grow[r * Wp:]
-                    src = gflat[((b * O + o) * oh + r) * ow:]
-                    for q in range(ow):
-                        dst[q] = src[q]
+                copy_block(g[b, o], 0, 0, grows, 0, 0, oh, ow)
                 for k in range(cpg):
                     x = xp[b, c0 + k].reshape(-1)
                     for i in range(kh):
@@ -565,11 +568,7 @@ def direct_conv2d_backward(xp, w, g, groups, dh, dw, pad_h, pad_w, gx, gw):
                                     dst[t] += wv * grow[t]
             if need_x:
                 for k in range(cpg):
-                    for r in range(H):
-                        dst = gxflat[((b * C + c0 + k) * H + r) * W:]
-                        src = planes[k, (r + pad_h) * Wp + pad_w:]
-                        for q in range(W):
-                            dst[q] = src[q]
+                    copy_block(planes[k].reshape(Hp, Wp), pad_h, pad_w, gx[b, c0 + k], 0, 0, H, W)
 
 
 # ---- softmax and log_softmax over the last dim (lamina/ops/softmax.py) ---------------------------------
@@ -1018,16 +1017,6 @@ def _a(y0, y1):
     return y0, y0 + y1, y0 - y1, -y1
 
 
-@njit(inline="always", error_model="numpy")
-def _copy_block(src, sr, sc, dst, dr, dc, h, w):
-    """dst[dr:dr + h, dc:dc + w] = src[sr:sr + h, sc:sc + w] for 2-D arrays, row by row: a plane
-    into the transforms' padded scratch plane and back out of it."""
-    for r in range(h):
-        a, z = src[sr + r, sc:], dst[dr + r, dc:]
-        for q in range(w):
-            z[q] = a[q]
-
-
 @njit(error_model="numpy", cache=True)
 def winograd_input(x, top, left, th, tw, v):
     """v[:, c·T + t] = Bᵀ d B for every 4x4 input tile d of x (n, c, H, W) zero-padded by top rows
@@ -1042,7 +1031,7 @@ def winograd_input(x, top, left, th, tw, v):
     plane = np.zeros((2 * th + 2, 2 * tw + 2), np.float32)
     for ch in range(c):
         for b in range(n):
-            _copy_block(x[b, ch], 0, 0, plane, top, left, H, W)
+            copy_block(x[b, ch], 0, 0, plane, top, left, H, W)
             for i in range(th):
                 r = 2 * i
                 base = ch * T + (b * th + i) * tw
@@ -1160,7 +1149,7 @@ def winograd_grad_input(dv, top, left, th, tw, gx):
                         x[r + p, s + 1] += f1
                         x[r + p, s + 2] += f2
                         x[r + p, s + 3] += f3
-            _copy_block(x, top, left, gx[b, ch], 0, 0, H, W)
+            copy_block(x, top, left, gx[b, ch], 0, 0, H, W)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"reassoc"})
