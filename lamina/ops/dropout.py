@@ -87,8 +87,8 @@ def dropout_apply(x, p):
     pass (lamina/_accel) over the same random bits _keep_mask draws, with the same values; on
     ClinicalMLP's (32, 128) that replaces six NumPy calls."""
     threshold = math.ceil(p * _TWO32)
-    if 0 < threshold < _TWO32 and x.dtype == np.float32 and x.flags.c_contiguous:
-        fast = float32_kernels(x)
+    if 0 < threshold < _TWO32:
+        fast = float32_kernels(x)  # contiguous float32, or None
         if fast:
             n = x.size
             bits = _random_bits(n)
