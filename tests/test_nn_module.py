@@ -646,3 +646,107 @@ def test_load_state_dict_result_prints_like_torch():
         assert type(ok).__name__ == "_IncompatibleKeys" and ok == ([], [])
         partial = m.load_state_dict({}, strict=False)
         assert repr(partial) == "_IncompatibleKeys(missing_keys=['weight', 'bias'], unexpected_keys=[])"
+
+
+def _frozen_bn_net(lib):
+    class FrozenBN(lib.nn.Module):  # the fine-tuning idiom: BatchNorm kept in eval whatever the parent does
+        def __init__(self):
+            super().__init__()
+            self.bn = lib.nn.BatchNorm1d(3)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.bn.eval()
+            return self
+    return lib.nn.Sequential(lib.nn.Linear(3, 3), FrozenBN())
+
+
+def test_train_goes_through_each_childs_own_train():
+    for lib in (torch, lamina):
+        net = _frozen_bn_net(lib)
+        net.train()
+        assert net.training and net[1].training and not net[1].bn.training, lib.__name__
+        net.eval()
+        assert not net[1].bn.training
+
+
+def _renaming_module(lib):
+    class Renamed(lib.nn.Module):
+        """Loads checkpoints that called the weight 'old_w' (the _load_from_state_dict idiom)."""
+        def __init__(self):
+            super().__init__()
+            self.w = lib.nn.Parameter(lib.zeros(2))
+            self.count = 0
+
+        def _load_from_state_dict(self, state_dict, prefix, *args):
+            if prefix + "old_w" in state_dict:
+                state_dict[prefix + "w"] = state_dict.pop(prefix + "old_w")
+            super()._load_from_state_dict(state_dict, prefix, *args)
+
+        def get_extra_state(self):
+            return {"count": self.count}
+
+        def set_extra_state(self, state):
+            self.count = state["count"]
+    return lib.nn.Sequential(lib.nn.Linear(2, 2), Renamed())
+
+
+def test_load_from_state_dict_override_and_extra_state_match_torch():
+    for lib in (torch, lamina):
+        net = _renaming_module(lib)
+        keys = list(net.state_dict())
+        assert keys == ["0.weight", "0.bias", "1.w", "1._extra_state"], lib.__name__
+        state = {k: v for k, v in net.state_dict().items()}
+        state["1.old_w"] = lib.tensor([1.0, 2.0])
+        del state["1.w"]
+        state["1._extra_state"] = {"count": 5}
+        given = dict(state)
+        result = net.load_state_dict(state)
+        assert state == given  # the caller's dict is not the one the override edits
+        assert net[1].w.tolist() == [1.0, 2.0] and net[1].count == 5
+        assert list(result.missing_keys) == [] and list(result.unexpected_keys) == []
+        del state["1._extra_state"]
+        with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "1._extra_state"'):
+            net.load_state_dict(state)
+        plain = lib.nn.Linear(2, 2)
+        with pytest.raises(RuntimeError, match=r'Unexpected key\(s\) in state_dict: "_extra_state"'):
+            plain.load_state_dict({**plain.state_dict(), "_extra_state": 1})
+
+
+def test_failed_load_through_an_override_changes_nothing():
+    net = _renaming_module(lamina)
+    before = {k: v.clone() for k, v in net.state_dict().items() if isinstance(v, lamina.Tensor)}
+    with pytest.raises(RuntimeError, match="size mismatch for 0.weight"):
+        net.load_state_dict({"0.weight": lamina.ones(3, 3), "0.bias": lamina.ones(2), "1.old_w": lamina.ones(2),
+                             "1._extra_state": {"count": 9}})
+    assert net[1].count == 0
+    for k, v in net.state_dict().items():
+        if k in before:
+            assert v.tolist() == before[k].tolist()
+
+
+def test_state_dict_and_load_pre_hooks_match_torch():
+    seen = {}
+    for lib in (torch, lamina):
+        calls = []
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        m[0].register_state_dict_pre_hook(lambda mod, prefix, keep_vars: calls.append(("pre", prefix, keep_vars)))
+
+        def post(mod, sd, prefix, meta):
+            calls.append(("post", prefix, sorted(sd), meta["version"]))
+            sd[prefix + "note"] = lib.zeros(1)
+        m[0].register_state_dict_post_hook(post)
+        sd = m.state_dict()
+        m[0].register_state_dict_post_hook(lambda *a: {})
+        with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+            m.state_dict()
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2))
+
+        def load_pre(mod, state, prefix, meta, strict, missing, unexpected, errors):
+            calls.append(("load", type(mod).__name__, prefix, sorted(state), strict))
+            state.pop(prefix + "note", None)
+        m[0].register_load_state_dict_pre_hook(load_pre)
+        m._register_load_state_dict_pre_hook(lambda state, prefix, *rest: calls.append(("private", prefix)))
+        m.load_state_dict(sd)
+        seen[lib.__name__] = calls
+    assert seen["torch"] == seen["lamina"]

@@ -4,6 +4,7 @@ attribute assignment; state_dict keys, repr text and train/eval follow PyTorch e
 A call runs `forward` directly when no hook is registered anywhere (the common case), so the
 cost of a layer call is one Python call more than its forward."""
 from collections import OrderedDict, namedtuple
+import functools
 import itertools
 
 import numpy as np
@@ -23,6 +24,26 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
+
+_EXTRA_STATE = "_extra_state"  # the state_dict key suffix of get_extra_state's value
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+               "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
+_pending_loads = []  # per load_state_dict in progress: the copies its modules planned
+
+
+def _apply_load(plan, assign):
+    """Make the copies load_state_dict checked: (tensor, value) pairs, or (set_extra_state, state)."""
+    with no_grad():
+        for target, value in plan:
+            if not isinstance(target, Tensor):
+                target(value)
+            elif assign:
+                target._data = value._data
+                target._version[0] += 1
+            else:
+                np.copyto(target._data, value._data.reshape(target._data.shape), casting="unsafe")
+                target._version[0] += 1
+
 
 # Hooks registered for every module (register_module_forward_hook and friends).
 _global_forward_pre_hooks = OrderedDict()
@@ -81,6 +102,8 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
+        d["_state_dict_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
 
     def forward(self, *input):
@@ -312,8 +335,9 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.__dict__["training"] = mode
+        for child in self.children():  # through each child's own train(): an override (a frozen BatchNorm) runs
+            child.train(mode)
         return self
 
     def eval(self):
@@ -406,16 +430,22 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         meta = getattr(destination, "_metadata", None)
         if meta is not None:
-            meta[prefix[:-1]] = {"version": self._version}
+            meta[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:  # the private hook's old contract: its result replaces the dict
                 destination = result
         return destination
 
@@ -426,6 +456,48 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """Extra state for this module's state_dict (under the key '_extra_state'): override it
+        together with set_extra_state."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file an "
+                           "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
+                           "this bug.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file an "
+                           "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
+                           "this bug.")
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Check this module's own entries of state_dict (not its children's) and load them.
+
+        PyTorch's hook point: a subclass overrides it to rename or convert an old checkpoint's keys
+        in state_dict (its own copy) before calling super(). Within load_state_dict the copies wait
+        until every module has been checked, so that a failed load changes nothing; called
+        directly, they happen at once."""
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        plan = []
+        self._plan_load(state_dict, prefix, local_metadata, strict, missing_keys, error_msgs, plan)
+        extra_key = prefix + _EXTRA_STATE
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                plan.append((self.set_extra_state, state_dict[extra_key]))
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            self._unexpected_keys({k: v for k, v in state_dict.items() if k != extra_key}, prefix, local_metadata,
+                                  unexpected_keys)
+        if _pending_loads:
+            _pending_loads[-1] += plan
+        else:
+            _apply_load(plan, local_metadata.get("assign_to_params_buffers", False))
 
     def _plan_load(self, state_dict, prefix, local_metadata, strict, missing, errors, plan):
         """Check this module's own entries; record (target, value) copies in `plan` without
@@ -436,7 +508,8 @@ class Module:
         for name, target in own.items():
             key = prefix + name
             if key not in state_dict:
-                missing.append(key)
+                if strict:
+                    missing.append(key)
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
@@ -470,39 +543,40 @@ class Module:
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from `state_dict` (same keys as state_dict()).
 
-        Every entry is checked before anything is written: a load that raises leaves the model
-        as it was (unless a load_state_dict post hook is registered: then, as in PyTorch, the
-        hooks see the loaded model and may clear the key lists before the strict check).
-        Returns (missing_keys, unexpected_keys)."""
+        Every module's _load_from_state_dict checks its entries before anything is written: a
+        load that raises leaves the model as it was (unless a load_state_dict post hook is
+        registered: then, as in PyTorch, the hooks see the loaded model and may clear the key
+        lists before the strict check). Returns (missing_keys, unexpected_keys)."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict((k, state_dict[k]) for k in state_dict.keys())  # overrides may edit their copy
         missing, unexpected, errors, plan = [], [], [], []
-        visited = []  # (module, prefix) in PyTorch's load order: pre-order over _modules
+        visited = []  # modules in PyTorch's load order: pre-order over _modules
 
-        def visit(module, prefix):
-            local = metadata.get(prefix[:-1], {}) if metadata is not None else {}
-            module._plan_load(state_dict, prefix, local, strict, missing, errors, plan)
-            module._unexpected_keys(state_dict, prefix, local, unexpected)
-            visited.append((module, prefix))
+        def visit(module, local_state, prefix):
+            local = dict(metadata.get(prefix[:-1], {})) if metadata is not None else {}
+            if assign:
+                local["assign_to_params_buffers"] = True
+            module._load_from_state_dict(local_state, prefix, local, True, missing, unexpected, errors)
+            visited.append(module)
             for name, child in module._modules.items():
                 if child is not None:
-                    visit(child, prefix + name + ".")
-        visit(self, "")
+                    child_prefix = prefix + name + "."
+                    visit(child, {k: v for k, v in local_state.items() if k.startswith(child_prefix)}, child_prefix)
+        _pending_loads.append(plan)
+        try:
+            visit(self, state_dict, "")
+        finally:
+            _pending_loads.pop()
         result = _IncompatibleKeys(missing, unexpected)
-        hooked = [m for m, _ in visited if m._load_state_dict_post_hooks]
+        hooked = [m for m in visited if m._load_state_dict_post_hooks]
         if not hooked:
             self._raise_load_errors(strict, missing, unexpected, errors)
         elif errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
-        with no_grad():
-            for target, value in plan:
-                if assign:
-                    target._data = value._data
-                else:
-                    np.copyto(target._data, value._data.reshape(target._data.shape), casting="unsafe")
-                target._version[0] += 1
+        _apply_load(plan, assign)
         if hooked:
             # PyTorch calls each module's post hooks after its subtree: reverse pre-order
             # is not that order, so walk the tree again in post-order
@@ -530,6 +604,28 @@ class Module:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
+
+    def register_state_dict_pre_hook(self, hook):
+        """hook(module, prefix, keep_vars), called before state_dict saves this module."""
+        key = next(_hook_ids)
+        self._state_dict_pre_hooks[key] = hook
+        return RemovableHandle(self._state_dict_pre_hooks, key)
+
+    def register_state_dict_post_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata) -> None, called after state_dict saved
+        this module's subtree; it may change state_dict in place."""
+        hook._from_public_api = True
+        return self._register_state_dict_hook(hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs), called before this module's entries are checked."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        key = next(_hook_ids)
+        self._load_state_dict_pre_hooks[key] = functools.partial(hook, self) if with_module else hook
+        return RemovableHandle(self._load_state_dict_pre_hooks, key)
 
     def register_load_state_dict_post_hook(self, hook):
         key = next(_hook_ids)
@@ -605,6 +701,8 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:  # a module pickled before these existed
+            self.__dict__.setdefault(name, OrderedDict())
 
 
 _TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
