@@ -22,15 +22,42 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """The generator's state as a uint8 tensor (lamina's own layout: see _pack_state)."""
         from .ops._core import wrap
-        import pickle
-        return wrap(np.frombuffer(pickle.dumps(self._rng.bit_generator.state), dtype=np.uint8).copy())
+        return wrap(_pack_state(self._rng.bit_generator.state))
 
-    def set_state(self, state):
-        import pickle
-        st = pickle.loads(bytes(np.asarray(state._data if hasattr(state, "data") else state, dtype=np.uint8)))
-        self._rng.bit_generator.state = st
+    def set_state(self, new_state):
+        self._rng.bit_generator.state = _unpack_state(new_state)
         return self
+
+
+# A state tensor is plain numbers: a tag, then PCG64's 128-bit state and increment and its cached
+# 32-bit half (has_uint32, uinteger). Checkpoints carry it, so reading one must never run code.
+_STATE_TAG = b"laminaPCG64\x01"
+_STATE_BYTES = len(_STATE_TAG) + 16 + 16 + 1 + 4
+
+
+def _pack_state(st):
+    inner = st["state"]
+    return np.frombuffer(_STATE_TAG + inner["state"].to_bytes(16, "little") + inner["inc"].to_bytes(16, "little")
+                         + bytes([st["has_uint32"]]) + int(st["uinteger"]).to_bytes(4, "little"), dtype=np.uint8).copy()
+
+
+def _unpack_state(state):
+    data = getattr(state, "_data", state)
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8:
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(state).__name__}"
+                        + ("" if not isinstance(data, np.ndarray) else f" of dtype {data.dtype}"))
+    raw = data.tobytes()
+    if len(raw) != _STATE_BYTES or not raw.startswith(_STATE_TAG) or raw[len(_STATE_TAG) + 32] > 1:
+        raise RuntimeError(f"Expected a lamina generator state of size {_STATE_BYTES} (from get_rng_state or "
+                           f"Generator.get_state) but found the input RNG state size to be {len(raw)}"
+                           + ("" if len(raw) != _STATE_BYTES else " with another layout"))
+    at = len(_STATE_TAG)
+    return {"bit_generator": "PCG64",
+            "state": {"state": int.from_bytes(raw[at:at + 16], "little"),
+                      "inc": int.from_bytes(raw[at + 16:at + 32], "little")},
+            "has_uint32": raw[at + 32], "uinteger": int.from_bytes(raw[at + 33:at + 37], "little")}
 
 
 default_generator = Generator()

@@ -241,3 +241,31 @@ def test_global_rng_state_round_trip():
         x = lib.rand(3)
         lib.set_rng_state(state)
         assert lib.rand(3).tolist() == x.tolist()
+
+
+def test_rng_state_from_a_checkpoint_never_runs_code(tmp_path):
+    """The resume idiom set_rng_state(ckpt['rng_state']): the state is numbers, not a pickle."""
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "ran"), "w"))
+    evil = lamina.from_numpy(np.frombuffer(pickle.dumps(Payload()), dtype=np.uint8).copy())
+    with pytest.raises(RuntimeError, match="Expected a lamina generator state of size"):
+        lamina.set_rng_state(evil)
+    assert not (tmp_path / "ran").exists()
+    with pytest.raises(RuntimeError, match="found the input RNG state size to be 5056"):
+        lamina.set_rng_state(lamina.from_numpy(torch.get_rng_state().numpy()))
+    with pytest.raises(TypeError, match="expected a torch.ByteTensor"):
+        lamina.Generator().set_state(lamina.zeros(49))
+
+
+def test_rng_state_round_trip_keeps_the_cached_half_word(tmp_path):
+    g = lamina.Generator().manual_seed(11)
+    g._rng.integers(0, 7, size=1, dtype=np.int32)  # leaves half of a 64-bit draw cached
+    assert g._rng.bit_generator.state["has_uint32"] == 1
+    state = g.get_state()
+    want = lamina.randint(0, 1000, (6,), generator=g, dtype=lamina.int32)
+    lamina.save({"rng": state}, tmp_path / "s.pt")
+    g.set_state(lamina.load(tmp_path / "s.pt")["rng"])
+    assert lamina.equal(lamina.randint(0, 1000, (6,), generator=g, dtype=lamina.int32), want)
