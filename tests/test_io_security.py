@@ -1,6 +1,6 @@
 """Untrusted checkpoints are data, not code: lamina.load refuses every pickle global outside its
-allow-list (without running or importing anything), refuses whole-model files and
-weights_only=False, and turns every corrupt, truncated or inconsistent file into CheckpointError.
+allow-list (without running or importing anything) whatever weights_only says, refuses whole-model
+files, and turns every corrupt, truncated or inconsistent file into CheckpointError.
 A hypothesis fuzzer feeds it mutated real checkpoints: it may only return a value or raise
 lamina's error — never crash, hang, or run code."""
 import argparse
@@ -126,10 +126,24 @@ def test_whole_model_file_in_old_format_is_refused(tmp_path):
         lamina.load(tmp_path / "model.pt")
 
 
-def test_weights_only_false_is_refused(tmp_path):
-    torch.save({"w": torch.ones(2)}, tmp_path / "w.pt")
-    with pytest.raises(UnpicklingError, match="does not support weights_only=False.*never unpickles arbitrary"):
-        lamina.load(tmp_path / "w.pt", weights_only=False)
+def test_weights_only_false_loads_data_and_still_refuses_code(tmp_path):
+    """Scripts pass weights_only=False for plain checkpoints: those load; a pickle that needs a
+    class or function beyond the allow-list is refused all the same, and nothing runs."""
+    torch.save({"w": torch.ones(2), "epoch": 3}, tmp_path / "w.pt")
+    ckpt = lamina.load(tmp_path / "w.pt", weights_only=False)
+    assert ckpt["w"].tolist() == [1.0, 1.0] and ckpt["epoch"] == 3
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 3)), tmp_path / "model.pt")
+    with pytest.raises(UnpicklingError, match=r"torch\.nn\.modules\.container\.Sequential.*Whole-model files"):
+        lamina.load(tmp_path / "model.pt", weights_only=False)
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "ran"),))
+    with open(tmp_path / "evil.pt", "wb") as f:
+        pickle.dump(Payload(), f)
+    with pytest.raises(UnpicklingError):
+        lamina.load(tmp_path / "evil.pt", weights_only=False)
+    assert not (tmp_path / "ran").exists()
     with pytest.raises(UnpicklingError, match="pickle_module"):
         lamina.load(tmp_path / "w.pt", pickle_module=pickle)
     assert lamina.load(tmp_path / "w.pt", weights_only=None)["w"].tolist() == [1.0, 1.0]

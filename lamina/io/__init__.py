@@ -13,8 +13,9 @@ share one storage in the file and one array when loaded.
 
 Security: nothing in a file ever runs. The unpickler builds only the objects above; a pickle
 naming any other global (os.system, builtins.eval, a model class) is refused with
-UnpicklingError. `weights_only=False` is refused too: lamina has no unsafe mode, and whole-model
-files (torch.save(model)) are never loaded — save and load state_dicts. Classes you trust can be
+UnpicklingError. lamina has no unsafe mode: `weights_only=False` loads the same objects (so a
+state_dict saved by a script that passes it still loads), and whole-model files (torch.save(model))
+are never loaded — save and load state_dicts. Classes you trust can be
 allowed explicitly with add_safe_globals / safe_globals, as in PyTorch. A corrupt, truncated or
 inconsistent file raises CheckpointError (a RuntimeError) and never half-loads.
 
@@ -149,16 +150,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         f: a path or a seekable binary file object.
         map_location: accepted for PyTorch compatibility ('cpu', a device, a dict of locations,
             or a callable): it is validated, but every tensor loads to the CPU.
-        weights_only: must be True (the default); lamina never unpickles arbitrary objects.
+        weights_only: True (the default) or False. lamina never unpickles arbitrary objects either
+            way: with False, a file of tensors, state_dicts and plain containers (what scripts pass
+            weights_only=False for) loads as with True, and one that needs another class (a
+            whole model) is refused with UnpicklingError, nothing run.
         mmap: map the file instead of reading it; tensors are copy-on-write views of the file.
         encoding: (keyword) how Python 2 strings in very old files decode; "bytes" keeps bytes.
     Returns:
         the saved object, with lamina Tensors and Parameters in place of torch's."""
-    if weights_only is False:
-        from .errors import WHOLE_MODEL_HINT
-        raise UnpicklingError("lamina.load does not support weights_only=False: it never unpickles arbitrary "
-                              "objects, because that runs code from the file. Load with weights_only=True (the "
-                              "default). " + WHOLE_MODEL_HINT)
     if pickle_module is not None:
         raise UnpicklingError("Can not safely load weights when explicit pickle_module is specified")
     _check_map_location(map_location)
