@@ -348,6 +348,9 @@ class Tensor:
     def __mod__(self, other):
         return _arith.remainder(self, other)
 
+    def __rmod__(self, other):
+        return _arith.remainder(_core.as_tensor(other, self), self)
+
     def __pow__(self, other):
         return _arith.pow(self, other)
 

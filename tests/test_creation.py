@@ -269,3 +269,11 @@ def test_rng_state_round_trip_keeps_the_cached_half_word(tmp_path):
     lamina.save({"rng": state}, tmp_path / "s.pt")
     g.set_state(lamina.load(tmp_path / "s.pt")["rng"])
     assert lamina.equal(lamina.randint(0, 1000, (6,), generator=g, dtype=lamina.int32), want)
+
+
+def test_randint_high_with_size_keyword():
+    for lib in LIBS:
+        x = lib.randint(10, size=(50,))
+        assert x.shape == (50,) and x.dtype == lib.int64 and 0 <= int(x.min()) and int(x.max()) < 10
+        y = lib.randint(3, 5, size=(40,))
+        assert 3 <= int(y.min()) and int(y.max()) < 5

@@ -456,3 +456,11 @@ def test_clamp_with_one_bound_on_large_integer_input_matches_torch():
     x = np.arange(-600, 600).reshape(30, 40)
     check(lambda lib, a: lib.clamp(a, min=-7), [x])
     check(lambda lib, a: lib.clamp(a, max=2.5), [x])
+
+
+@pytest.mark.parametrize("scalar, values, dtype", [(7, [3, -3, 5], "int64"), (7.5, [2.0, -2.0, 0.75], "float32"),
+                                                   (-7, [3, -3, 4], "int32")])
+def test_python_number_modulo_tensor_matches_torch(scalar, values, dtype):
+    t = scalar % torch.tensor(values, dtype=getattr(torch, dtype))
+    m = scalar % lamina.tensor(values, dtype=getattr(lamina, dtype))
+    assert m.dtype.__repr__() == t.dtype.__repr__() and m.tolist() == t.tolist()

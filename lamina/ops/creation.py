@@ -476,6 +476,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     """Integers drawn uniformly from [low, high); randint(high, size) starts at 0."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if size is None or high is None:
         raise TypeError("randint() missing required arguments: expected (high, size) or (low, high, size)")
     if isinstance(size, (int, np.integer)):
