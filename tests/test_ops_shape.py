@@ -377,3 +377,29 @@ def test_joins_refuse_what_is_not_a_list_of_tensors_as_torch_does(fn, bad):
     expected = error(torch)
     assert expected is not None
     assert error(lamina) == expected
+
+
+@pytest.mark.parametrize("offset, dim1, dim2", [(0, 0, 1), (1, 1, 2), (-1, 2, 0), (5, 0, 1), (-2, -1, -2)])
+def test_diagonal_is_a_view_writes_reach_the_base(offset, dim1, dim2):
+    out = {}
+    for lib in (torch, lamina):
+        x = lib.arange(24.0).reshape(2, 3, 4)
+        d = x.diagonal(offset, dim1, dim2)
+        d.mul_(-1)
+        out[lib.__name__] = (x.tolist(), d.tolist(), list(d.shape))
+    assert out["torch"] == out["lamina"]
+
+
+def test_diagonal_in_place_on_a_computed_tensor_flows_into_its_gradient():
+    out = {}
+    for lib in (torch, lamina):
+        w = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        y = w * 2
+        y.diagonal(1).mul_(3)
+        y.diagonal().add_(1e-3)
+        (y * y).sum().backward()
+        out[lib.__name__] = (y.tolist(), w.grad.tolist())
+    np.testing.assert_allclose(out["lamina"][0], out["torch"][0], rtol=1e-6)
+    np.testing.assert_allclose(out["lamina"][1], out["torch"][1], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="diagonal dimensions cannot be identical 0, 0"):
+        lamina.zeros(3, 3).diagonal(0, 0, 0)

@@ -632,8 +632,19 @@ def diag(input, diagonal=0):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The view of the diagonal (dim1, dim2), shifted by offset, as the last dimension: writes
+    through it (A.diagonal().add_(eps)) reach input, as in PyTorch. np.diagonal's own view is
+    read-only, so the same strides are laid over the diagonal's first element."""
     x = input._data
-    out = np.diagonal(x, offset, dim1, dim2)
+    nd = x.ndim
+    dim1, dim2 = dim_arg(dim1, nd), dim_arg(dim2, nd)
+    if dim1 == dim2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    square = np.moveaxis(x, (dim1, dim2), (-2, -1))
+    corner = square[..., :, offset:] if offset >= 0 else square[..., -offset:, :]
+    n = max(0, min(corner.shape[-2], corner.shape[-1]))
+    out = np.lib.stride_tricks.as_strided(corner, corner.shape[:-2] + (n,),
+                                          corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],))
 
     def backward(g):
         gx = np.zeros_like(x)
@@ -642,7 +653,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         rows, cols = (idx, idx + offset) if offset >= 0 else (idx - offset, idx)
         gm[..., rows, cols] = g
         return (gx,)
-    return make(out.copy(), (input,), backward, "DiagonalBackward0")
+    return make(out, (input,), backward, "DiagonalBackward0", view_of=input)
 
 
 _diagonal = diagonal  # diag() takes a parameter named `diagonal`
