@@ -403,3 +403,50 @@ def test_diagonal_in_place_on_a_computed_tensor_flows_into_its_gradient():
     np.testing.assert_allclose(out["lamina"][1], out["torch"][1], rtol=1e-6)
     with pytest.raises(RuntimeError, match="diagonal dimensions cannot be identical 0, 0"):
         lamina.zeros(3, 3).diagonal(0, 0, 0)
+
+
+def _expand_writes(lib):
+    results = []
+
+    def attempt(fn):
+        try:
+            results.append(fn().tolist())
+        except RuntimeError as e:
+            results.append(str(e)[:60])
+    def select_write():
+        x = lib.ones(1).expand(3)
+        x[0] = 5
+        return x
+    attempt(select_write)
+
+    def slice_write():
+        x = lib.ones(1).expand(3)
+        x[:] = 5
+        return x
+    attempt(slice_write)
+    attempt(lambda: lib.ones(1).expand(3).add_(1))
+
+    def row_of_expanded():
+        x = lib.zeros(3)
+        x.expand(2, 3)[0].add_(1)
+        return x
+    attempt(row_of_expanded)
+
+    def same_shape():
+        x = lib.zeros(3)
+        x.expand(3).add_(1)
+        a, b = lib.broadcast_tensors(lib.zeros(3), lib.zeros(3))
+        a.add_(2)
+        return x + a
+    attempt(same_shape)
+
+    def column_of_expanded():
+        x = lib.zeros(3)
+        x.expand(2, 3)[:, 0] = 4
+        return x
+    attempt(column_of_expanded)
+    return results
+
+
+def test_expand_views_take_writes_that_do_not_overlap():
+    assert _expand_writes(torch) == _expand_writes(lamina)

@@ -181,15 +181,14 @@ def _basic_name(index, idx, shape):
 def setitem(input, index, value):
     """input[index] = value, in place: through a view for basic indices (CopySlices, as PyTorch),
     through index_put for tensor indices."""
-    from .inplace import _tracking, apply_inplace, check_inplace
+    from .inplace import _tracking, apply_inplace, check_inplace, check_no_overlap
     idx, basic = _convert(index)
     if not _tracking(input, (value,), {}):
         check_inplace(input)
         v = value._data if isinstance(value, Tensor) else value
         target = input._data
-        if not target.flags.writeable:
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                               "single memory location. Please clone() the tensor before performing the operation.")
+        # of an expand()ed tensor, what is written to must not overlap: x.expand(3)[0] = 5 may write
+        check_no_overlap(target, idx if basic else None)
         try:
             view, j = _torch_order(target, idx)
             view[j] = v

@@ -81,13 +81,21 @@ def write(self, value, check_cast=True):
                            f"{list(np.broadcast_shapes(value.shape, arr.shape))}")
     if check_cast:
         _check_castable(value.dtype, arr.dtype)
-    if not arr.flags.writeable:
-        # expand()ed or other read-only views: PyTorch's message for writing into overlapping memory
+    check_no_overlap(arr)
+    np.copyto(arr, value, casting="unsafe")
+    self._version[0] += 1
+
+
+def check_no_overlap(arr, region=None):
+    """PyTorch's refusal to write into memory that several elements share: an expand()ed
+    dimension (stride 0) of size > 1 in the region written (arr[region], all of arr by default).
+    Read-only arrays are refused with the same words."""
+    written = arr if region is None else arr[region]
+    if not arr.flags.writeable or (isinstance(written, np.ndarray)  # not a single element
+                                   and any(s == 0 and n > 1 for n, s in zip(written.shape, written.strides))):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
                            "to a single memory location. Please clone() the tensor before performing the "
                            "operation.")
-    np.copyto(arr, value, casting="unsafe")
-    self._version[0] += 1
 
 
 def _check_castable(result_dtype, self_dtype):

@@ -262,7 +262,11 @@ def expand(input, *sizes):
 
     def backward(g):
         return (unbroadcast(g, in_shape),)
-    return make(np.broadcast_to(x, target), (input,), backward, "ExpandBackward0", view_of=input)
+    # np.broadcast_to's view is read-only; the same strides over x are writable where x is, as in
+    # PyTorch (writes that would land on one element from several are refused in ops/inplace.py)
+    strides = np.broadcast_to(x, target).strides
+    return make(np.lib.stride_tricks.as_strided(x, target, strides), (input,), backward, "ExpandBackward0",
+                view_of=input)
 
 
 def expand_as(input, other):
