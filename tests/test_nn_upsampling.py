@@ -200,3 +200,22 @@ def test_channel_shuffle_errors(shape, groups):
                                       ("pixel_shuffle", (4, 0, 2))])
 def test_pixel_shuffle_of_empty_input(fn, shape):
     check(lambda lib, x: getattr(lib.nn.functional, fn)(x, 2), [shape], grad=False)  # torch cannot backprop these
+
+
+@pytest.mark.parametrize("shape, scale", [((2, 3, 5), 1.1), ((1, 2, 7), 1.05), ((1, 1, 10), 2.01), ((1, 2, 3, 4, 5), 1.3),
+                                          ((1, 1, 4, 10, 10), (2.01, 1.0, 1.01)), ((1, 2, 5, 5), 1.1), ((1, 1, 10, 10), 2.01)])
+def test_nearest_applies_the_scale_when_the_size_stays_or_doubles(shape, scale):
+    """PyTorch's 1-D and 3-D nearest kernels map through the scale even when floor(n·s) is n or
+    2n; its 2-D kernel copies or repeats then, and so does every backward kernel (PyTorch's
+    gradient, not the forward's adjoint, is what lamina matches)."""
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    t = torch.tensor(x, requires_grad=True)
+    m = lamina.tensor(x, requires_grad=True)
+    yt = torch.nn.Upsample(scale_factor=scale, mode="nearest")(t)
+    ym = lamina.nn.Upsample(scale_factor=scale, mode="nearest")(m)
+    assert tuple(ym.shape) == tuple(yt.shape)
+    np.testing.assert_array_equal(ym.detach().numpy(), yt.detach().numpy())
+    w = np.random.default_rng(1).standard_normal(tuple(yt.shape)).astype(np.float32)
+    (yt * torch.tensor(w)).sum().backward()
+    (ym * lamina.tensor(w)).sum().backward()
+    np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-6)

@@ -44,10 +44,14 @@ def _scale_value(scale, n, o, dt):
     return dt(n) / dt(o)
 
 
-def _nearest_index(n, o, scale, exact):
-    if o == n and not exact:
+def _nearest_index(n, o, scale, exact, shortcuts):
+    """Source index of every output position. With `shortcuts`, an unchanged size copies and a
+    doubled one repeats, whatever the scale_factor: so do PyTorch's 2-D nearest kernel and every
+    nearest backward kernel, while its 1-D and 3-D forward kernels apply the scale even then
+    (5 at scale 1.1 → 0, 0, 1, 2, 3, whose gradient PyTorch then sends back as from 0, 1, 2, 3, 4)."""
+    if shortcuts and o == n and not exact:
         return np.arange(o)
-    if o == 2 * n and not exact:
+    if shortcuts and o == 2 * n and not exact:
         return np.arange(o) >> 1
     sc = _scale_value(scale, n, o, np.float32)
     pos = np.arange(o, dtype=np.float32)
@@ -189,10 +193,11 @@ def _nearest(input, size, scales, exact):
     x = input._data
     nd = x.ndim - 2
     sizes = x.shape[2:]
-    idx = [_nearest_index(n, o, s, exact) for n, o, s in zip(sizes, size, scales)]
+    idx = [_nearest_index(n, o, s, exact, nd == 2) for n, o, s in zip(sizes, size, scales)]
+    back_idx = [_nearest_index(n, o, s, exact, True) for n, o, s in zip(sizes, size, scales)]
     out = x
     for i in range(nd - 1, -1, -1):  # one gather per axis (a joint fancy index is far slower)
-        if not (size[i] == sizes[i] and exact is False):
+        if not np.array_equal(idx[i], np.arange(sizes[i])):
             out = np.take(out, idx[i], axis=2 + i)
     if out is x:
         out = x.copy()
@@ -200,7 +205,7 @@ def _nearest(input, size, scales, exact):
 
     def backward(g):
         for i in range(nd - 1, -1, -1):
-            n, o, ix = sizes[i], size[i], idx[i]
+            n, o, ix = sizes[i], size[i], back_idx[i]
             axis = 2 + i
             if o == n and np.array_equal(ix, np.arange(n)):
                 continue
