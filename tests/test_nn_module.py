@@ -750,3 +750,32 @@ def test_state_dict_and_load_pre_hooks_match_torch():
         m.load_state_dict(sd)
         seen[lib.__name__] = calls
     assert seen["torch"] == seen["lamina"]
+
+
+def _two_output_hook_log(lib):
+    class Two(lib.nn.Module):  # an auxiliary output that the loss does not use
+        def __init__(self):
+            super().__init__()
+            self.l = lib.nn.Linear(2, 2)
+
+        def forward(self, x):
+            h = self.l(x)
+            return h.relu(), h.sum()
+    m = Two()
+    with lib.no_grad():
+        m.l.weight.copy_(lib.tensor([[1.0, 2.0], [-3.0, 4.0]]))
+        m.l.bias.fill_(0.5)
+    log = []
+
+    def as_lists(grads):
+        return [None if g is None else g.tolist() for g in grads]
+    m.register_full_backward_hook(lambda mod, gi, go: log.append((as_lists(gi), as_lists(go))))
+    x = lib.tensor([[1.0, -1.0], [0.5, 2.0], [3.0, 0.0]], requires_grad=True)
+    out, aux = m(x)
+    out.sum().backward(retain_graph=True)  # fires, with None for the unused output
+    (out * 2).sum().backward()             # and again through the same graph
+    return log
+
+
+def test_full_backward_hook_with_an_output_the_loss_does_not_use():
+    assert _two_output_hook_log(torch) == _two_output_hook_log(lamina)

@@ -3,8 +3,9 @@ in PyTorch's order (global hooks before the module's own).
 
 Full backward hooks put an identity node on each input and output tensor: the output nodes
 collect grad_output (and run backward pre-hooks), the input nodes collect grad_input, and the
-hook fires once the last input node has its gradient. With several inputs, a replacement
-grad_input returned by the hook applies to the input whose gradient arrives last."""
+hook fires once the last input node has its gradient (an output no gradient reached has None in
+grad_output). With several inputs, a replacement grad_input returned by the hook applies to the
+input whose gradient arrives last."""
 from ...ops._core import make
 from ...tensor import Tensor
 from . import module as _module
@@ -17,19 +18,40 @@ def _identity(t, on_grad):
 
 
 class _BackwardHookState:
-    def __init__(self, module, hooks, pre_hooks, n_inputs):
+    """One forward's full backward hooks: the gradients collected so far, and firing. After a
+    firing everything is re-armed, so a second backward through the same graph
+    (retain_graph=True) fires the hooks again, as in PyTorch."""
+
+    def __init__(self, module, hooks, pre_hooks):
         self.module = module
         self.hooks = hooks
         self.pre_hooks = pre_hooks
-        self.grad_inputs = [None] * n_inputs
-        self.pending_inputs = 0
+        self.n_args = self.n_inputs = self.n_outputs = self.n_output_tensors = 0
+        self.rearm()
+
+    def rearm(self):
+        self.grad_inputs = [None] * self.n_args
+        self.pending_inputs = self.n_inputs
+        self.output_grads = [None] * self.n_outputs
+        self.pending_outputs = self.n_output_tensors
         self.grad_outputs = None
-        self.fired = False
+
+    def outputs_done(self):
+        """grad_output as the backward pre-hooks leave it (None for outputs no gradient reached)."""
+        result = tuple(self.output_grads)
+        for pre in self.pre_hooks:
+            new = pre(self.module, tuple(None if x is None else Tensor._wrap(x) for x in result))
+            if new is not None:
+                result = tuple(None if x is None else x._data for x in new)
+        self.grad_outputs = result
+        return result
 
     def fire(self):
-        self.fired = True
+        if self.grad_outputs is None:  # some outputs did not reach what backward started from
+            self.outputs_done()
         grad_in = tuple(None if g is None else Tensor._wrap(g) for g in self.grad_inputs)
         grad_out = tuple(None if g is None else Tensor._wrap(g) for g in self.grad_outputs)
+        self.rearm()
         for hook in self.hooks:
             result = hook(self.module, grad_in, grad_out)
             if result is not None:
@@ -42,13 +64,13 @@ def _wrap_inputs(args, state):
     # that need no gradient), as PyTorch's
     new_args = list(args)
     positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a._requires_grad]
-    state.grad_inputs = [None] * len(args)
-    state.pending_inputs = len(positions)
+    state.n_args, state.n_inputs = len(args), len(positions)
+    state.rearm()
     for slot in positions:
         def on_grad(g, slot=slot):
             state.grad_inputs[slot] = g
             state.pending_inputs -= 1
-            if state.pending_inputs == 0 and not state.fired:
+            if state.pending_inputs == 0:
                 replaced = state.fire()
                 if replaced[slot] is not None:
                     return replaced[slot]._data
@@ -62,21 +84,16 @@ def _wrap_outputs(output, state):
     tensors = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o._requires_grad]
     if not tensors:
         return output
-    grads = [None] * len(outs)
-    remaining = [len(tensors)]
+    state.n_outputs, state.n_output_tensors = len(outs), len(tensors)
+    state.output_grads, state.pending_outputs = [None] * len(outs), len(tensors)
 
     def make_hook(i):
         def on_grad(g):
-            grads[i] = g
-            remaining[0] -= 1
-            if remaining[0] == 0:
-                result = tuple(grads)
-                for pre in state.pre_hooks:
-                    new = pre(state.module, tuple(None if x is None else Tensor._wrap(x) for x in result))
-                    if new is not None:
-                        result = tuple(None if x is None else x._data for x in new)
-                state.grad_outputs = result
-                if state.pending_inputs == 0:  # no input needs a gradient: fire now, as PyTorch does
+            state.output_grads[i] = g
+            state.pending_outputs -= 1
+            if state.pending_outputs == 0:
+                result = state.outputs_done()
+                if state.n_inputs == 0:  # no input needs a gradient: fire now, as PyTorch does
                     import warnings
                     warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
                                   "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
@@ -108,7 +125,7 @@ def call_with_hooks(module, args, kwargs):
     if backward_hooks or module._backward_pre_hooks:
         from ...autograd.grad_mode import is_grad_enabled
         if is_grad_enabled():
-            state = _BackwardHookState(module, backward_hooks, list(module._backward_pre_hooks.values()), 0)
+            state = _BackwardHookState(module, backward_hooks, list(module._backward_pre_hooks.values()))
             args = _wrap_inputs(args, state)
     output = module.forward(*args, **kwargs)
     post_hooks = list(_module._global_forward_hooks.items()) + list(module._forward_hooks.items())
