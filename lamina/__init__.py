@@ -34,6 +34,8 @@ from .ops.assemble import *  # noqa: F401,F403
 from .ops.scatter import *  # noqa: F401,F403
 from .ops.decompositions import *  # noqa: F401,F403
 from .ops import linalg as _linalg_ops
+from ._compat import (channels_last, channels_last_3d, contiguous_format, memory_format,  # noqa: F401
+                      preserve_format)
 from ._compat import (are_deterministic_algorithms_enabled, e, finfo, get_default_device,  # noqa: F401
                       get_deterministic_debug_mode, get_float32_matmul_precision, iinfo, inf,
                       is_autocast_enabled, is_deterministic_algorithms_warn_only_enabled, is_storage, nan,
@@ -85,7 +87,7 @@ def set_num_threads(n):
 
 
 _LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training",
-         "linalg", "special", "func", "distributions", "testing", "jit", "amp"}
+         "linalg", "special", "func", "distributions", "testing", "jit", "amp", "distributed"}
 _LAZY_FUNCS = {
     "save": ("lamina.io", "save"), "load": ("lamina.io", "load"),
     "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),

@@ -127,3 +127,26 @@ def is_storage(obj):
 
 def is_autocast_enabled(device_type=None):
     return False
+
+
+class memory_format:
+    """torch.memory_format: contiguous_format, channels_last, channels_last_3d, preserve_format.
+    lamina keeps every tensor in the order NumPy holds it (the values a layout choice cannot
+    change), so `x.contiguous(memory_format=lamina.channels_last)` and `model.to(memory_format=...)`
+    are accepted and leave the layout as it is; is_contiguous(memory_format=...) reports the
+    strides there are."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return "torch." + self._name
+
+    def __reduce__(self):
+        return self._name
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")

@@ -205,6 +205,13 @@ class Tensor:
         return cpu
 
     is_cuda = False
+    is_cpu = True
+    is_sparse = False
+    is_quantized = False
+
+    def get_device(self):
+        """-1: the CPU, as PyTorch answers for a CPU tensor."""
+        return -1
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -233,7 +240,15 @@ class Tensor:
         return strides if dim is None else strides[dim]
 
     def is_contiguous(self, memory_format=None):
-        return self._data.flags.c_contiguous
+        from ._compat import channels_last, channels_last_3d
+        a = self._data
+        if memory_format is channels_last or memory_format is channels_last_3d:
+            want = 4 if memory_format is channels_last else 5
+            if a.ndim != want:
+                return False
+            # C-contiguous in (N, spatial..., C) order, which is what those formats mean
+            return np.moveaxis(a, 1, -1).flags.c_contiguous
+        return a.flags.c_contiguous
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]

@@ -779,3 +779,37 @@ def _two_output_hook_log(lib):
 
 def test_full_backward_hook_with_an_output_the_loss_does_not_use():
     assert _two_output_hook_log(torch) == _two_output_hook_log(lamina)
+
+
+def test_data_parallel_on_the_cpu_calls_the_module_and_prefixes_keys():
+    t = torch.nn.DataParallel(torch.nn.Linear(3, 2))
+    m = lamina.nn.DataParallel(lnn.Linear(3, 2))
+    assert repr(m) == repr(t) and m.device_ids == t.device_ids == []
+    assert list(m.state_dict()) == list(t.state_dict()) == ["module.weight", "module.bias"]
+    m.load_state_dict({k: lamina.from_numpy(v.numpy().copy()) for k, v in t.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_allclose(m(lamina.from_numpy(x)).detach().numpy(), t(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-6)
+    for lib in (torch, lamina):
+        with pytest.raises(ValueError, match="Default process group has not been initialized"):
+            lib.nn.parallel.DistributedDataParallel(lib.nn.Linear(2, 2))
+        assert lib.distributed.is_initialized() is False
+    assert lamina.distributed.is_available() is False  # no process groups (torch's CPU build has gloo)
+
+
+def test_set_submodule_to_empty_and_memory_formats_match_torch():
+    for lib in (torch, lamina):
+        net = lib.nn.Sequential(lib.nn.Sequential(lib.nn.Linear(2, 2)), lib.nn.ReLU())
+        net.set_submodule("0.0", lib.nn.Linear(2, 5))
+        net.set_submodule("0.extra", lib.nn.Tanh())
+        assert repr(net).count("out_features=5") == 1 and "(extra): Tanh()" in repr(net)
+        with pytest.raises(AttributeError, match="Sequential has no attribute `missing`"):
+            net.set_submodule("0.missing", lib.nn.ReLU(), strict=True)
+        with pytest.raises(ValueError, match="Cannot set the submodule without a target name!"):
+            net.set_submodule("", lib.nn.ReLU())
+        w = net[0][0].weight
+        assert net.to_empty(device="cpu") is net and net[0][0].weight is w and tuple(w.shape) == (5, 2)
+        x = lib.zeros(2, 3, 4, 5)
+        assert x.to(memory_format=lib.channels_last).shape == x.shape
+        assert repr(lib.channels_last) == "torch.channels_last" and x.get_device() == -1 and x.is_cpu
+        assert lib.nn.Conv2d(3, 2, 1).to(memory_format=lib.channels_last)(x).shape == (2, 2, 4, 5)

@@ -257,6 +257,20 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target, module, strict=False):
+        """Replace (or, unless strict, add) the submodule at the dotted path `target`."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent_path, _, name = target.rpartition(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target):
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
@@ -400,6 +414,28 @@ class Module:
 
     def float(self):
         return self._convert_floats(np.dtype(np.float32))
+
+    def bfloat16(self):
+        raise TypeError(f"{self._get_name()}.bfloat16(): lamina has no bfloat16 dtype (NumPy has none); use "
+                        "float32, or half() for 16-bit floats")
+
+    def to_empty(self, *, device=None, recurse=True):
+        """Parameters and buffers replaced by uninitialised memory of the same shapes and dtypes
+        (they keep their identity); initialise them afterwards, as after PyTorch's to_empty."""
+        from ..._device import check_device
+        check_device(device)
+        for m in (self.modules() if recurse else (self,)):
+            for t in (*m._parameters.values(), *m._buffers.values()):
+                if t is not None:
+                    t._data = np.empty_like(t._data)
+                    t.grad = None
+        return self
+
+    def compile(self, *args, **kwargs):
+        """Accepted for PyTorch scripts (Module.compile() compiles the module's calls in place).
+        lamina keeps calling the module eagerly, which gives the same values; lamina.compile(model)
+        is lamina's own replay, and returns a new callable instead."""
+        return None
 
     def double(self):
         return self._convert_floats(np.dtype(np.float64))
