@@ -249,22 +249,96 @@ def test_encoder_layer_inference_grouped_rows(shape, masked):
     else:
         kpm = np.zeros((N, S), dtype=bool)
         kpm[0, -3:] = True
-        kpm[-1] = True  # a sequence with every key padded: zero attention output
-        t_out, l_out = _no_grad_call(t, m, [x, kpm], lambda mod, x, p: mod(x, src_key_padding_mask=p),
-                                     torch_fast=False)
-    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+        kpm[-1] = True  # a sequence with every key padded: NaN from the fused kernel, as PyTorch's
+        t_out, l_out = _no_grad_call(t, m, [x, kpm], lambda mod, x, p: mod(x, src_key_padding_mask=p))
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4, equal_nan=True)
 
 
 def test_encoder_layer_inference_fully_padded_sequence():
-    """A sequence whose every key is padding: PyTorch's fast path gives NaN there, its layer-by-layer
-    path (and lamina's, fused or not) gives finite values from the zero attention output."""
+    """A sequence whose every key is padding: PyTorch's fused inference kernel gives NaN there, and
+    so does lamina's fast path; with gradients on, both give finite values from a zero attention
+    output."""
     t, m = _eval_pair()
     kpm = np.zeros((3, 5), dtype=bool)
     kpm[1] = True
     kpm[0, -2:] = True
-    t_out, l_out = _no_grad_call(t, m, [rng.standard_normal((3, 5, 8)).astype(np.float32), kpm],
-                                 lambda mod, x, p: mod(x, src_key_padding_mask=p), torch_fast=False)
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    t_out, l_out = _no_grad_call(t, m, [x, kpm], lambda mod, x, p: mod(x, src_key_padding_mask=p))
+    assert np.isnan(t_out[1]).all() and np.isnan(l_out[1]).all()
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4, equal_nan=True)
+    t_out = t(_t(torch, x).requires_grad_(), src_key_padding_mask=_t(torch, kpm)).detach().numpy()
+    l_out = m(_t(lamina, x).requires_grad_(), src_key_padding_mask=_t(lamina, kpm)).detach().numpy()
+    assert np.isfinite(t_out).all()
     np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+
+
+def test_attention_fast_path_conditions_decide_fully_masked_rows():
+    """nn.MultiheadAttention: NaN for a query with every key masked exactly where PyTorch takes its
+    fused kernel (eval, no grad, batch_first, self-attention on one tensor, bool masks), zeros
+    elsewhere."""
+    for kw in [dict(), dict(train=True), dict(same=False), dict(float_mask=True), dict(grad=True), dict(heads=1)]:
+        outs = []
+        data = rng.standard_normal((2, 5, 8)).astype(np.float32)
+        t_mha = torch.nn.MultiheadAttention(8, kw.get("heads", 2), batch_first=True)
+        for lib in (torch, lamina):
+            mha = t_mha if lib is torch else lnn.MultiheadAttention(8, kw.get("heads", 2), batch_first=True)
+            if lib is lamina:
+                copy_weights(t_mha, mha)
+            mha.train(kw.get("train", False))
+            x = _t(lib, data)
+            mask = lib.tensor([[True] * 5, [False, False, True, True, True]])
+            if kw.get("float_mask"):
+                mask = lib.zeros(2, 5).masked_fill(mask, float("-inf"))
+            with lib.set_grad_enabled(kw.get("grad", False)):
+                out, _ = mha(x, x, x if kw.get("same", True) else x * 1, key_padding_mask=mask, need_weights=False)
+            outs.append(out.detach().numpy())
+        np.testing.assert_allclose(outs[1], outs[0], atol=1e-5, rtol=1e-4, equal_nan=True, err_msg=str(kw))
+
+
+def _nested_pair(**kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw), 2,
+                                        torch.nn.LayerNorm(8))
+    t_warn = [str(w.message) for w in caught if "nested" in str(w.message)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = lnn.TransformerEncoder(lnn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw), 2, lnn.LayerNorm(8))
+    assert [str(w.message) for w in caught] == t_warn
+    copy_weights(t, m)
+    return t, m, t_warn
+
+
+@pytest.mark.parametrize("rows", ["left_aligned", "padding_in_the_middle"])
+@pytest.mark.parametrize("train", [False, True])
+def test_encoder_stack_pads_with_zeros_where_pytorch_runs_nested_tensors(rows, train):
+    """Eval, no grad, a padding mask only at the ends: PyTorch runs the layers on nested tensors and
+    returns 0 (then the final norm) at padded positions; otherwise the masked computation's values."""
+    t, m, warned = _nested_pair(batch_first=True)
+    assert not warned
+    t.train(train), m.train(train)
+    kpm = np.zeros((3, 5), dtype=bool)
+    if rows == "left_aligned":
+        kpm[1, 2:] = True
+        kpm[2, 4:] = True
+    else:
+        kpm[1, [1, 3]] = True
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's prototype-stage note on nested tensors
+        t_out, l_out = _no_grad_call(t, m, [x, kpm], lambda mod, x, p: mod(x, src_key_padding_mask=p))
+    np.testing.assert_allclose(l_out, t_out, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kw", [dict(batch_first=False), dict(batch_first=True, norm_first=True),
+                                dict(batch_first=True, activation=torch.tanh), dict(batch_first=True, bias=False)],
+                         ids=["sequence_first", "norm_first", "tanh", "no_bias"])
+def test_encoder_stack_warns_as_pytorch_when_nested_tensors_cannot_serve(kw):
+    if "activation" in kw:
+        kw = dict(kw, activation="gelu")  # the same condition through a name both libraries take
+        kw["activation"] = lambda x: x
+    _, m, warned = _nested_pair(**kw)
+    assert len(warned) == 1 and m.use_nested_tensor is False
 
 
 def test_encoder_layer_inference_large_scores():

@@ -262,7 +262,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False, *, batch_first=False):
+                                 is_causal=False, *, batch_first=False, _masked_rows_nan=False):
     r"""Multi-head attention (see nn.MultiheadAttention): project q, k, v, attend per head, project out.
 
     Shape (batch_first=False, PyTorch's functional layout): query (L, N, E) or (L, E); key/value
@@ -404,8 +404,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     if not training:
         dropout_p = 0.0
+    # safe: a query whose every key is masked gets zeros (SDPA's rule) unless the weights are
+    # returned, or nn.MultiheadAttention is where PyTorch's fused kernel gives NaN there
     out, weights = _attend(sources, roles, E, num_heads, batch_first, masks, mask_grads, causal, float(dropout_p),
-                           not need_weights, need_weights, average_attn_weights)
+                           not (need_weights or _masked_rows_nan), need_weights, average_attn_weights)
     out = linear(out, out_proj_weight, out_proj_bias)
     if not batched:
         out = squeeze(out, 1)

@@ -163,7 +163,7 @@ def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=(), ga
     for inference: no graph, few passes over memory. Returns a fresh (N·L, E) array.
 
     masks: float arrays broadcastable to the (N, H, L, L) scores, added to them; a query whose
-    every key is -inf gets zeros, as in the training path. gamma: a row vector (a LayerNorm's
+    every key is -inf gets NaN, as from PyTorch's fused kernel (its training path gives zeros). gamma: a row vector (a LayerNorm's
     weight) the rows of x2 are taken as multiplied by: it scales the in-projection's columns, in
     the copy of the weight the attention scale needs anyway, instead of a pass over x2.
 
@@ -182,13 +182,12 @@ def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=(), ga
         w[:E] *= scale
     qkv = x2 @ w.T
     # The whole bias in one pass: no slower than adding its query part alone (NumPy walks that as
-    # short strided rows), and a query whose every key is masked then gets the zero output it
-    # should without a special case.
+    # short strided rows).
     b = b_in.copy()
     b[:E] *= scale
     rows_apply(np.add, qkv, b, out=qkv)
     q, k, v = qkv.reshape(N, L, 3, H, D).transpose(2, 0, 3, 1, 4)  # (N, H, L, D) views, no copy
-    e, r, _ = _exp_weights(lambda: _scores(q, k, masks), -1, bool(masks), True)
+    e, r, _ = _exp_weights(lambda: _scores(q, k, masks), -1, bool(masks), False)
     out = np.empty((N, L, E), dtype=qkv.dtype)
     np.matmul(e, v, out=_heads(out, H, True))
     if r is not None:  # each query's output of each head by its 1/sum

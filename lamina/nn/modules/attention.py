@@ -117,7 +117,24 @@ class MultiheadAttention(Module):
             attn_mask=attn_mask, use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
             k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
             average_attn_weights=average_attn_weights, is_causal=is_causal,
-            batch_first=self.batch_first and query.dim() == 3)
+            batch_first=self.batch_first and query.dim() == 3,
+            _masked_rows_nan=self._fast_path(query, key, value, key_padding_mask, attn_mask))
+
+    def _fast_path(self, query, key, value, key_padding_mask, attn_mask):
+        """Whether PyTorch would run its fused inference kernel (its conditions): that kernel gives
+        NaN for a query whose every key is masked, where the other paths give zeros."""
+        from ...autograd.grad_mode import _mode
+        from ...backends import mha
+        if any(m is not None and m._data.dtype.kind == "f" for m in (key_padding_mask, attn_mask)):
+            return False
+        if (not mha.get_fastpath_enabled() or query.dim() != 3 or query is not key or key is not value
+                or self.in_proj_weight is None or query.dtype != self.in_proj_weight.dtype
+                or (self.in_proj_bias is not None and query.dtype != self.in_proj_bias.dtype) or self.training
+                or self.num_heads % 2 or not self.batch_first or self.bias_k is not None or self.bias_v is not None
+                or self.add_zero_attn or not self._qkv_same_embed_dim):
+            return False
+        tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+        return not (_mode.grad and any(t is not None and t._requires_grad for t in tensors))
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """(merged mask, mask type) as PyTorch's fast path takes them: type 1 is the key_padding_mask

@@ -5,6 +5,7 @@ The layers' fused code lives beside this file: _transformer_fast_path.py (the en
 inference fast path, on arrays) and _transformer_nodes.py (residual + LayerNorm and the ReLU
 feed-forward block, each as one autograd node)."""
 import copy
+import warnings
 
 import numpy as np
 
@@ -148,7 +149,12 @@ class TransformerEncoder(Module):
         encoder_layer: a TransformerEncoderLayer (copied, not shared)
         num_layers: how many copies
         norm: applied to the last layer's output (optional)
-        enable_nested_tensor, mask_check: accepted for compatibility; lamina has no nested tensors.
+        enable_nested_tensor: PyTorch's sparsity fast path. In eval, without gradients, with a
+            src_key_padding_mask that pads only at the ends of the sequences (checked unless
+            mask_check=False) and no mask, PyTorch runs the layers on nested tensors and pads the
+            result with zeros: lamina gives the same output (the masked computation, then zeros
+            at the padded positions). As in PyTorch, it is off, with a warning saying why, for
+            layers it cannot serve (batch_first=False, norm_first, odd nhead, ...).
 
     Shape: src as the layer takes it; mask (S, S) or (N·nhead, S, S); src_key_padding_mask (N, S).
     """
@@ -159,8 +165,13 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False  # PyTorch's inference fast path; never taken in lamina
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          stacklevel=2)
+            self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         dtype = src._data.dtype
@@ -168,12 +179,59 @@ class TransformerEncoder(Module):
         mask = _float_mask(mask, "mask", None, "", dtype, check_other=False)
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
+        keep = self._nested_rows(src, mask, src_key_padding_mask)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if keep is not None:  # PyTorch's nested tensors come back padded with zeros
+            output = wrap(np.where(keep[..., None], output._data, output._data.dtype.type(0)))
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+    def _nested_rows(self, src, mask, key_padding_mask):
+        """(N, S) True at the real tokens when PyTorch would run the stack on nested tensors
+        (its conditions, in its order), else None."""
+        from ...backends import mha
+        from ...autograd.grad_mode import _mode
+        first = self.layers[0]
+        if (not mha.get_fastpath_enabled() or not getattr(self, "use_nested_tensor", False) or first.training
+                or src._data.ndim != 3 or key_padding_mask is None or mask is not None):
+            return None
+        keep = key_padding_mask._data == 0  # the float mask: 0 where attended, -inf where padded
+        # left-aligned: no real token after a padded one in any row (PyTorch checks it unless
+        # mask_check=False; lamina then keeps the plain path's values for other masks)
+        if keep.shape != src._data.shape[:2] or (keep[:, 1:] & ~keep[:, :-1]).any():
+            return None
+        sa = first.self_attn
+        tensors = (src, sa.in_proj_weight, sa.in_proj_bias, sa.out_proj.weight, sa.out_proj.bias, first.norm1.weight,
+                   first.norm1.bias, first.norm2.weight, first.norm2.bias, first.linear1.weight, first.linear1.bias,
+                   first.linear2.weight, first.linear2.bias)
+        if _mode.grad and any(t is not None and t._requires_grad for t in tensors):
+            return None
+        return keep
+
+
+def _why_not_nested(layer):
+    """Why PyTorch's TransformerEncoder cannot take its nested-tensor path with this layer ('' if it can)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return "encoder_layer.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if not layer.self_attn._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
 
 
 class TransformerDecoder(Module):
