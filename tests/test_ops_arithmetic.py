@@ -464,3 +464,19 @@ def test_python_number_modulo_tensor_matches_torch(scalar, values, dtype):
     t = scalar % torch.tensor(values, dtype=getattr(torch, dtype))
     m = scalar % lamina.tensor(values, dtype=getattr(lamina, dtype))
     assert m.dtype.__repr__() == t.dtype.__repr__() and m.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("case", ["uint8/256", "int16/100000", "int32/2**40", "uint8/-1", "256/uint8", "-1/uint8",
+                                  "300//int8", "1000-int8"])
+def test_integer_tensor_with_a_number_outside_its_dtype(case):
+    """True division takes the number as it is (PyTorch computes in float); the integer ops wrap it."""
+    def run(lib):
+        u8, i8, i16, i32 = (lambda v, d=d: lib.tensor(v, dtype=getattr(lib, d))
+                            for d in ("uint8", "int8", "int16", "int32"))
+        return {"uint8/256": lambda: u8([128, 255]) / 256, "int16/100000": lambda: i16([10, 20]) / 100000,
+                "int32/2**40": lambda: i32([100]) / 2 ** 40, "uint8/-1": lambda: u8([5]) / -1,
+                "256/uint8": lambda: 256 / u8([2, 4]), "-1/uint8": lambda: -1 / u8([5]),
+                "300//int8": lambda: 300 // i8([7, -7]), "1000-int8": lambda: 1000 - i8([5])}[case]()
+    t, m = run(torch), run(lamina)
+    assert repr(m.dtype) == repr(t.dtype)
+    np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-6)

@@ -235,7 +235,11 @@ def as_tensor(x, like=None):
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, (int, float, bool)):
-        return wrap(np.asarray(x, dtype=result_type(like, x).np))
+        dt = result_type(like, x).np
+        try:
+            return wrap(np.asarray(x, dtype=dt))
+        except OverflowError:  # an int outside an integer dtype: PyTorch wraps it around, as binary_operands
+            return wrap(np.asarray(x % 2 ** 64, dtype=np.uint64).astype(dt))
     arr = np.asarray(x)
     if arr.dtype == np.float64 and not isinstance(x, np.ndarray):
         arr = arr.astype(np.float32)

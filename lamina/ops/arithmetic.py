@@ -262,9 +262,9 @@ def div(input, other, *, rounding_mode=None):
                     _grad_for(-gx * out, ys, ydt) if other._requires_grad else None)
         return make(out, (input, other), backward, "DivBackward0", saved=(input, other), save_output=True)
     x, y, dt = binary_operands(input, other)
-    if dt.kind != "f":
+    if dt.kind != "f":  # the number as it is, not wrapped into the integer dtype: uint8 / 256 is 0.5
         fdt = float_dtype_of(dt)
-        x, y = x.astype(fdt), fdt.type(y)
+        x, y = x.astype(fdt), fdt.type(_number(other))
 
     def backward(g):
         return (g / y,)
@@ -274,6 +274,11 @@ def div(input, other, *, rounding_mode=None):
 divide = true_divide = div
 
 
+def _number(value):
+    """A Python or NumPy scalar as the Python number it holds."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def rdiv(input, other):
     """out = other / input for a scalar `other` (what `2 / x` calls)."""
     if isinstance(other, Tensor):
@@ -281,7 +286,7 @@ def rdiv(input, other):
     x, y, dt = binary_operands(input, other)
     if dt.kind != "f":
         fdt = float_dtype_of(dt)
-        x, y = x.astype(fdt), fdt.type(y)
+        x, y = x.astype(fdt), fdt.type(_number(other))
     out = y / x
 
     def backward(g):
