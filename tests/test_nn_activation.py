@@ -370,3 +370,29 @@ def test_prelu_refuses_mixed_and_integer_dtypes(x_dtype, w_dtype):
     with pytest.raises(type(t_err.value)) as l_err:
         run(lamina)
     assert str(l_err.value) == str(t_err.value)
+
+
+def test_rrelu_gradient_at_zero_is_the_slope():
+    for lib in (torch, lamina):
+        x = lib.zeros(3, requires_grad=True)
+        lib.nn.RReLU(0.1, 0.3).eval()(x).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [0.2] * 3, rtol=1e-6)
+        x = lib.zeros(1000, requires_grad=True)
+        lib.nn.RReLU(0.1, 0.3).train()(x).sum().backward()
+        g = x.grad.numpy()
+        assert (g >= 0.1).all() and (g <= 0.3).all() and g.std() > 0.01  # the drawn slopes
+
+
+@pytest.mark.parametrize("p", [float("inf"), -float("inf")])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_lp_pool_with_infinite_norm_is_max_of_absolute_values(p, nd):
+    shape = (1, 2) + (4,) * nd
+    x = np.random.default_rng(nd).standard_normal(shape).astype(np.float32)
+    out = []
+    for lib in (torch, lamina):
+        t = lib.tensor(x, requires_grad=True)
+        y = getattr(lib.nn, f"LPPool{nd}d")(p, 2)(t)
+        y.sum().backward()
+        out.append((y.detach().numpy(), t.grad.numpy()))
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-6)
+    np.testing.assert_allclose(np.abs(out[1][1]), np.abs(out[0][1]), rtol=1e-6)  # zeros' signs aside

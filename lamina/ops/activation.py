@@ -185,9 +185,9 @@ def _rrelu(input, lower, upper, training, generator=None):
     if training:
         from ..random import rng
         slope = rng(generator).uniform(lower, upper, x.shape).astype(x.dtype)
-        slope = np.where(x >= 0, 1.0, slope).astype(x.dtype)
+        slope = np.where(x > 0, 1.0, slope).astype(x.dtype)  # x = 0 takes the drawn slope: PyTorch's gradient there
     else:
-        slope = np.where(x >= 0, 1.0, (lower + upper) / 2).astype(x.dtype)
+        slope = np.where(x > 0, 1.0, (lower + upper) / 2).astype(x.dtype)
     out = x * slope
 
     def backward(g):

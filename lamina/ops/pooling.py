@@ -638,9 +638,17 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
 # ---- LP pooling ------------------------------------------------------------------------------
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
     from . import arithmetic as A
+    if isinstance(norm_type, (int, float)) and abs(norm_type) == float("inf"):
+        # p = ±inf: the largest (smallest) |x| in each window, by max pooling as PyTorch does
+        max_pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
+        if norm_type > 0:
+            return max_pool(A.abs(input), kernel_size, stride, 0, 1, ceil_mode)
+        return A.neg(max_pool(A.neg(A.abs(input)), kernel_size, stride, 0, 1, ceil_mode))
     k = _tuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
     pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
-    out = pool(A.pow(input, norm_type), k, stride, 0, ceil_mode)
+    with np.errstate(invalid="ignore"):  # a negative x to a fractional p is NaN, as in PyTorch, silently
+        powered = A.pow(input, norm_type)
+    out = pool(powered, k, stride, 0, ceil_mode)
     # sign(out)·relu(|out|) as PyTorch writes it: negative averages (odd p) keep their sign
     out = A.mul(A.sign(out), _relu(A.abs(out)))
     return A.pow(A.mul(out, int(np.prod(k))), 1.0 / norm_type)
