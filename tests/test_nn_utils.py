@@ -130,3 +130,17 @@ def test_vector_to_parameters_type_error():
     for lib in (torch, lamina):
         with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
             lib.nn.utils.vector_to_parameters([1.0, 2.0], [lib.nn.Parameter(lib.zeros(2))])
+
+
+def test_clip_grad_norm_with_an_overflowed_gradient_is_silent_like_torch():
+    import warnings as _w
+    for lib in (torch, lamina):
+        p = lib.nn.Parameter(lib.ones(3))
+        q = lib.nn.Parameter(lib.ones(2))
+        p.grad = lib.tensor([float("inf"), 1.0, 2.0])
+        q.grad = lib.tensor([3e38, 3e38])
+        with _w.catch_warnings():
+            _w.simplefilter("error")
+            norm = lib.nn.utils.clip_grad_norm_([p, q], 1.0)
+        assert float(norm) == float("inf")
+        assert np.isnan(p.grad.numpy()).any()

@@ -44,8 +44,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         return wrap(np.asarray(0.0, dtype=np.float32))
     dtype = np.result_type(*[t.dtype for t in tensors])
-    norms = np.array([_vector_norm(t, norm_type) for t in tensors], dtype=dtype)
-    total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing gradient: an inf norm, silently
+        norms = np.array([_vector_norm(t, norm_type) for t in tensors], dtype=dtype)
+        total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
@@ -61,9 +62,10 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     total = total_norm._data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.minimum(max_norm / (total + 1e-6), 1.0)
-    for g in grads:
-        g._data *= coef.astype(g._data.dtype)
-        g._version[0] += 1
+    with np.errstate(invalid="ignore"):  # inf · 0 under an inf norm: NaN gradients, as in PyTorch, silently
+        for g in grads:
+            g._data *= coef.astype(g._data.dtype)
+            g._version[0] += 1
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
