@@ -432,3 +432,24 @@ def test_functional_multi_head_attention_forward(need_weights):
             need_weights=need_weights)
     check(fn, specs)
     check(fn, specs, dtype="float64")
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("mask_dtype, query_dtype, padding", [("float64", "float32", False), ("float32", "float64", False),
+                                                              ("float16", "float32", False), ("float64", "float32", True)])
+def test_float_mask_of_another_dtype_is_refused_as_pytorch(need_weights, mask_dtype, query_dtype, padding):
+    """A float64 mask built with NumPy beside a float32 model: PyTorch refuses it (baddbmm's dtype
+    check with weights, scaled_dot_product_attention's rule without)."""
+    outcome = []
+    for lib in (torch, lamina):
+        m = lib.nn.MultiheadAttention(8, 2).to(getattr(lib, query_dtype))
+        q = lib.zeros(4, 3, 8, dtype=getattr(lib, query_dtype))
+        if padding:
+            kw = dict(key_padding_mask=lib.from_numpy(np.zeros((3, 4), mask_dtype)))
+        else:
+            kw = dict(attn_mask=lib.from_numpy(np.triu(np.full((4, 4), -np.inf), 1).astype(mask_dtype)))
+        try:
+            outcome.append(repr(m(q, q, q, need_weights=need_weights, **kw)[0].dtype))
+        except RuntimeError as e:
+            outcome.append(str(e))
+    assert outcome[1] == outcome[0]

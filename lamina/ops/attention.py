@@ -398,6 +398,14 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if t is None:
             continue
         hide = m.dtype == np.bool_
+        if not hide and m.dtype != dtype:  # a float mask of another dtype (float64 from NumPy, say)
+            q_name, m_name = _DN[np.dtype(dtype).name], _DN[m.dtype.name]
+            if need_weights:  # PyTorch adds it to the scores with baddbmm
+                raise RuntimeError(f"Input dtypes must be the same, got: input {m_name}, batch1: {q_name}, "
+                                   f"batch2: {q_name}")
+            if m.dtype != np.float32:  # scaled_dot_product_attention's rule
+                raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                                   f"attn_mask.dtype: {m_name} and  query.dtype: {q_name} instead.")
         masks.append((pad(m) if hide else pad(m).astype(dtype, copy=False), hide))
         if not hide and t._requires_grad:
             mask_grads.append((t, m.shape))
