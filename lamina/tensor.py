@@ -118,6 +118,8 @@ class Tensor:
         return self.grad_fn is None
 
     def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None:
             return
         import weakref

@@ -613,3 +613,15 @@ def test_second_backward_without_retain_graph_as_torch(expr):
         except RuntimeError as e:
             outcomes.append(("raised", str(e)[:60]))
     assert outcomes[0] == outcomes[1]
+
+
+def test_retain_grad_needs_requires_grad():
+    for lib in (torch, lamina):
+        with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has requires_grad=False"):
+            lib.ones(2).retain_grad()
+        w = lib.ones(2, requires_grad=True)
+        w.retain_grad()  # a leaf: nothing to do
+        y = w * 3
+        y.retain_grad()
+        y.sum().backward()
+        assert y.grad.tolist() == [1.0, 1.0] and w.grad.tolist() == [3.0, 3.0]
