@@ -282,3 +282,17 @@ def test_out_of_range_indices_raise_as_in_torch(expr, exc, msg):
 
 def test_index_fill_wraps_negative_indices_like_torch():
     check(lambda lib, x: x.index_fill(0, lib.tensor([-1]), 0.0), [(2, 3)])
+
+
+def test_empty_list_and_range_indices_and_zero_dim_nonzero_match_torch():
+    def run(lib):
+        x = lib.arange(6).reshape(2, 3)
+        results = [x[[]], x[range(1, 2)], x[:, range(0, 3, 2)], lib.arange(5)[[]]]
+        for v in (3, 0):
+            t = lib.tensor(v)
+            results += [t.nonzero(), lib.argwhere(t), *t.nonzero(as_tuple=True), *lib.where(t)]
+        y = lib.zeros(4)
+        y[range(1, 3)] = 5
+        results.append(y)
+        return [(list(r.shape), repr(r.dtype), r.tolist()) for r in results]
+    assert run(lamina) == run(torch)

@@ -53,8 +53,11 @@ def _convert(index):
                 arr = arr.astype(bool)
             out.append(arr)
             basic = False
-        elif isinstance(i, (list, np.ndarray)):
-            arr = np.asarray([x.item() if isinstance(x, Tensor) else x for x in i] if isinstance(i, list) else i)
+        elif isinstance(i, (list, range, np.ndarray)):
+            if isinstance(i, np.ndarray):
+                arr = i
+            else:  # an empty list indexes nothing, as an empty int64 tensor would
+                arr = np.asarray([x.item() if isinstance(x, Tensor) else x for x in i], dtype=None if len(i) else np.int64)
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
@@ -540,10 +543,17 @@ def take_along_dim(input, indices, dim=None):
 
 
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data)
+    x = input._data
+    if x.ndim == 0:  # PyTorch counts a 0-d tensor's one element with no coordinates: (1 or 0, 0);
+        # as a tuple it answers as for the 1-element vector
+        count = int(np.count_nonzero(x))
+        if as_tuple:
+            return (make(np.zeros(count, np.int64), (), None, ""),)
+        return make(np.zeros((count, 0), np.int64), (), None, "")
+    nz = np.nonzero(x)
     if as_tuple:
         return tuple(make(a.astype(np.int64), (), None, "") for a in nz)
-    return make(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64), (), None, "")
+    return make(np.stack(nz, axis=1).astype(np.int64), (), None, "")
 
 
 def argwhere(input):
