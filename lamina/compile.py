@@ -32,6 +32,7 @@ import numpy as np
 from . import _compiled_training as _training
 from .autograd import grad_mode
 from .autograd.grad_mode import no_grad
+from .nn.modules.module import Module
 from .tensor import Tensor
 
 __all__ = ["compile"]
@@ -46,32 +47,48 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
         return lambda m: compile(m, disable=disable)
     if disable:
         return model
-    return CompiledModule(model)
+    return OptimizedModule(model)
 
 
 class _Unsupported(Exception):
     pass
 
 
-class CompiledModule:
-    """The compiled wrapper: call it like the model; other attributes are the model's."""
+class OptimizedModule(Module):
+    """The compiled wrapper, an nn.Module as PyTorch's torch.compile returns: call it like the
+    model; the model is its submodule `_orig_mod` (so state_dict keys start with "_orig_mod.", as
+    PyTorch's do), and other attributes are the model's."""
 
     def __init__(self, model):
-        self.__dict__["_orig_mod"] = model
-        self.__dict__["_programs"] = {}
-        self.__dict__["_warned"] = set()
+        super().__init__()
+        d = self.__dict__
+        d["_modules"]["_orig_mod"] = model
+        d["training"] = model.training
+        d["_programs"] = {}
+        d["_warned"] = set()
         # the module tree as at compile time: its training flags are part of every program's key
-        self.__dict__["_modules"] = list(model.modules())
-        self.__dict__["_params"] = list(model.parameters())
+        d["_module_list"] = list(model.modules())
+        d["_params"] = list(model.parameters())
 
     def __getattr__(self, name):
-        return getattr(self.__dict__["_orig_mod"], name)
+        modules = self.__dict__.get("_modules")
+        if modules is None:  # still being built (or unpickled): nothing to forward to yet
+            raise AttributeError(name)
+        if name == "_orig_mod":
+            return modules["_orig_mod"]
+        return getattr(modules["_orig_mod"], name)
 
     def __setattr__(self, name, value):
         setattr(self._orig_mod, name, value)
 
-    def __repr__(self):
-        return f"CompiledModule({self._orig_mod!r})"
+    def __delattr__(self, name):
+        delattr(self._orig_mod, name)
+
+    def forward(self, *args, **kwargs):
+        return self(*args, **kwargs)
+
+    def __len__(self):
+        return len(self._orig_mod)  # a Sequential's length, as PyTorch forwards it
 
     def _eager(self, reason, args, kwargs):
         if reason not in self._warned:
@@ -85,7 +102,7 @@ class CompiledModule:
             return self._eager("only a single tensor argument is compiled", args, kwargs)
         x = args[0]
         training = grad_mode._mode.grad and (x._requires_grad or any(p._requires_grad for p in self._params))
-        key = (training, x._data.shape, x._data.dtype, tuple([m.training for m in self._modules]))
+        key = (training, x._data.shape, x._data.dtype, tuple([m.training for m in self._module_list]))
         program = self._programs.get(key)
         if program is None:
             return self._capture_training(key, x) if training else self._capture(key, x)
@@ -336,3 +353,6 @@ class _CallableModule(type(np)):
 
 
 __import__("sys").modules[__name__].__class__ = _CallableModule
+
+
+CompiledModule = OptimizedModule  # the name lamina used before

@@ -159,3 +159,18 @@ def test_compile_is_callable_as_function_and_module_attribute():
     with lamina.no_grad():
         np.testing.assert_array_equal(fn(model)(lamina.ones(1, 3)).numpy(), model(lamina.ones(1, 3)).numpy())
     assert lamina.compile(model).in_features == 3
+
+
+def test_compiled_model_is_a_module_as_torch_compile_returns():
+    """torch.compile gives an nn.Module wrapping the model as `_orig_mod`: its state_dict keys carry
+    that prefix (checkpoints of compiled models have them), and train/eval reach the model."""
+    seen = []
+    for lib in (torch, lamina):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU())
+        compiled = lib.compile(model)
+        compiled.eval()
+        flags = (model.training, compiled.training)
+        compiled.train()
+        seen.append((isinstance(compiled, lib.nn.Module), list(compiled.state_dict()), repr(compiled), flags,
+                     model.training, len(compiled), [n for n, _ in compiled.named_modules()]))
+    assert seen[0] == seen[1]
