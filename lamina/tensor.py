@@ -392,14 +392,15 @@ class Tensor:
     def __invert__(self):
         return _compare.logical_not(self) if self._data.dtype == np.bool_ else _compare.bitwise_not(self)
 
+    # always bitwise, with PyTorch's promotion: bool & bool stays bool, bool & 1 is int64
     def __and__(self, other):
-        return _compare.logical_and(self, other) if self._data.dtype == np.bool_ else _compare.bitwise_and(self, other)
+        return _compare.bitwise_and(self, other)
 
     def __or__(self, other):
-        return _compare.logical_or(self, other) if self._data.dtype == np.bool_ else _compare.bitwise_or(self, other)
+        return _compare.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return _compare.logical_xor(self, other) if self._data.dtype == np.bool_ else _compare.bitwise_xor(self, other)
+        return _compare.bitwise_xor(self, other)
 
     __rand__ = __and__
     __ror__ = __or__

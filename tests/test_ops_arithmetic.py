@@ -480,3 +480,18 @@ def test_integer_tensor_with_a_number_outside_its_dtype(case):
     t, m = run(torch), run(lamina)
     assert repr(m.dtype) == repr(t.dtype)
     np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_bool_tensor_bitwise_operators_promote_as_torch():
+    def run(lib):
+        b = lib.tensor([True, False])
+        out = []
+        for other in [1, 2, True, lib.tensor([1, 0]), lib.tensor(True), 1.5, lib.tensor([3, 5], dtype=lib.uint8)]:
+            for op in ("__and__", "__or__", "__xor__", "__rand__", "__ror__"):
+                try:
+                    r = getattr(b, op)(other)
+                    out.append((r.tolist(), repr(r.dtype)))
+                except NotImplementedError as e:
+                    out.append(str(e))
+        return out
+    assert run(lamina) == run(torch)
