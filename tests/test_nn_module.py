@@ -813,3 +813,33 @@ def test_set_submodule_to_empty_and_memory_formats_match_torch():
         assert x.to(memory_format=lib.channels_last).shape == x.shape
         assert repr(lib.channels_last) == "torch.channels_last" and x.get_device() == -1 and x.is_cpu
         assert lib.nn.Conv2d(3, 2, 1).to(memory_format=lib.channels_last)(x).shape == (2, 2, 4, 5)
+
+
+def _always_call_log(lib):
+    class Fails(lib.nn.Module):
+        def forward(self, x):
+            raise ValueError("bad input")
+    log = []
+    m = Fails()
+    m.register_forward_hook(lambda mod, args, out: log.append(("always", out)), always_call=True)
+    m.register_forward_hook(lambda mod, args, out: log.append(("plain", out)))
+
+    def broken(mod, args, out):
+        raise KeyError("hook error")
+    m.register_forward_hook(broken, always_call=True)
+    g = lib.nn.modules.module.register_module_forward_hook(lambda mod, args, out: log.append(("global", out)),
+                                                           always_call=True)
+    try:
+        with pytest.warns(UserWarning, match="module forward hook with ``always_call=True`` raised an exception"):
+            with pytest.raises(ValueError, match="bad input"):
+                m(lib.ones(1))
+    finally:
+        g.remove()
+    ok = lib.nn.Identity()
+    ok.register_forward_hook(lambda mod, args, out: log.append(("ran once", out.tolist())), always_call=True)
+    ok(lib.ones(1))
+    return log
+
+
+def test_forward_hook_always_call_runs_when_forward_raises():
+    assert _always_call_log(lamina) == _always_call_log(torch)

@@ -110,6 +110,33 @@ def _wrap_outputs(output, state):
 
 
 def call_with_hooks(module, args, kwargs):
+    called = set()  # forward hooks already run: an always_call hook is not run twice on an error
+    result = None
+    try:
+        return _call(module, args, kwargs, called)
+    except Exception:
+        # hooks registered with always_call=True still see the call (with what output there is),
+        # and their own errors only warn, so that forward's error is the one raised
+        scopes = (("global module", _module._global_forward_hooks, _module._global_forward_hooks_always_called),
+                  ("module", module._forward_hooks, module._forward_hooks_always_called))
+        for scope, hooks, always in scopes:
+            for key, hook in list(hooks.items()):
+                if key in always and key not in called:
+                    try:
+                        if hooks is module._forward_hooks and module._forward_hooks_with_kwargs.get(key):
+                            hook_result = hook(module, args, kwargs, result)
+                        else:
+                            hook_result = hook(module, args, result)
+                        if hook_result is not None:
+                            result = hook_result
+                    except Exception as e:
+                        import warnings
+                        warnings.warn(f"{scope} forward hook with ``always_call=True`` raised an exception that was "
+                                      f"silenced as another error was raised in forward: {e}", stacklevel=2)
+        raise
+
+
+def _call(module, args, kwargs, called):
     pre_hooks = list(_module._global_forward_pre_hooks.items()) + list(module._forward_pre_hooks.items())
     for key, hook in pre_hooks:
         if module._forward_pre_hooks_with_kwargs.get(key):
@@ -130,6 +157,8 @@ def call_with_hooks(module, args, kwargs):
     output = module.forward(*args, **kwargs)
     post_hooks = list(_module._global_forward_hooks.items()) + list(module._forward_hooks.items())
     for key, hook in post_hooks:
+        if key in module._forward_hooks_always_called or key in _module._global_forward_hooks_always_called:
+            called.add(key)
         if module._forward_hooks_with_kwargs.get(key):
             result = hook(module, args, kwargs, output)
         else:

@@ -48,6 +48,7 @@ def _apply_load(plan, assign):
 # Hooks registered for every module (register_module_forward_hook and friends).
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
+_global_forward_hooks_always_called = {}
 _global_backward_hooks = OrderedDict()
 _hook_ids = itertools.count()
 
@@ -69,6 +70,8 @@ def register_module_forward_pre_hook(hook):
 def register_module_forward_hook(hook, *, always_call=False):
     key = next(_hook_ids)
     _global_forward_hooks[key] = hook
+    if always_call:
+        _global_forward_hooks_always_called[key] = True
     return RemovableHandle(_global_forward_hooks, key)
 
 
