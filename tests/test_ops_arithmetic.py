@@ -495,3 +495,19 @@ def test_bool_tensor_bitwise_operators_promote_as_torch():
                     out.append(str(e))
         return out
     assert run(lamina) == run(torch)
+
+
+def test_number_divided_by_tensor_is_number_times_reciprocal_as_torch():
+    """PyTorch computes 3.7 / x as reciprocal(x) · 3.7: the same bits, a MulBackward0 node, and a
+    backward from 1/x (x may be changed in place afterwards)."""
+    x = np.random.default_rng(0).standard_normal(100_000).astype(np.float32)
+    np.testing.assert_array_equal((3.7 / lamina.from_numpy(x)).numpy(), (3.7 / torch.from_numpy(x)).numpy())
+    out = []
+    for lib in (torch, lamina):
+        w = lib.tensor([1.0, 2.0, 0.0], requires_grad=True)
+        y = w * 1
+        z = 2 / y
+        y.add_(1)
+        (z[:2].sum() + (0 / w).sum()).backward()
+        out.append((z.grad_fn.name(), w.grad.tolist()))
+    assert repr(out[1]) == repr(out[0])

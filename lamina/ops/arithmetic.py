@@ -280,18 +280,22 @@ def _number(value):
 
 
 def rdiv(input, other):
-    """out = other / input for a scalar `other` (what `2 / x` calls)."""
+    """out = other / input for a scalar `other` (what `2 / x` calls), as PyTorch computes it:
+    other · reciprocal(x), so the bits match and the backward keeps 1/x, not x (x may then be
+    changed in place, as in PyTorch)."""
     if isinstance(other, Tensor):
         return div(other, input)
     x, y, dt = binary_operands(input, other)
     if dt.kind != "f":
         fdt = float_dtype_of(dt)
         x, y = x.astype(fdt), fdt.type(_number(other))
-    out = y / x
+    with np.errstate(divide="ignore"):
+        r = np.reciprocal(x)
+    out = r * y
 
     def backward(g):
-        return (-g * out / x,)
-    return make(out, (input,), backward, "DivBackward0", saved=(input,), save_output=True)
+        return (-(g * r * r) * y,)
+    return make(out, (input,), backward, "MulBackward0", saved=())
 
 
 def _trunc_divide(x, y):
