@@ -279,3 +279,14 @@ def test_pairwise_distance_module_and_float64():
     check_module(t, m, [(4, 6), (4, 6)], dtype="float64")
     same = rng.standard_normal((3, 4)).astype(np.float32)  # x1 == x2: only eps separates them
     check(lambda lib, a, b: lib.nn.functional.pairwise_distance(a, b), [same, same.copy()])
+
+
+@pytest.mark.parametrize("make", ["CosineSimilarity", "PairwiseDistance"])
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 3)), ((2, 3), (2, 4))])
+def test_distance_layers_refuse_shapes_that_do_not_broadcast_as_torch(make, shapes):
+    messages = []
+    for lib in (torch, lamina):
+        with pytest.raises(RuntimeError) as info:
+            getattr(lib.nn, make)()(lib.ones(*shapes[0]), lib.ones(*shapes[1]))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]

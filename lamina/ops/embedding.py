@@ -339,6 +339,15 @@ def one_hot(tensor, num_classes=-1):
     return wrap(out)
 
 
+def _check_broadcast(x1, x2):
+    """PyTorch's RuntimeError when the two inputs do not broadcast (NumPy's is a ValueError)."""
+    from ._core import broadcast_error
+    try:
+        np.broadcast_shapes(x1._data.shape, x2._data.shape)
+    except ValueError:
+        raise broadcast_error(x1._data.shape, x2._data.shape) from None
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     r""":math:`\frac{x_1 \cdot x_2}{\max(\Vert x_1 \Vert, \epsilon) \max(\Vert x_2 \Vert, \epsilon)}` along
     `dim` of the broadcast inputs (the dimension is removed). As PyTorch, each input is divided by
@@ -349,6 +358,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         x2 = as_tensor(x2)
     from .._dtype import result_type
     from ._core import dim_arg, float_dtype_of
+    _check_broadcast(x1, x2)
     dt = float_dtype_of(result_type(x1, x2).np)
     a, b = np.broadcast_arrays(x1._data.astype(dt, copy=False), x2._data.astype(dt, copy=False))
     d = dim_arg(dim, a.ndim)
@@ -381,6 +391,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     if not isinstance(x2, Tensor):
         x2 = as_tensor(x2)
     from ._core import binary_operands
+    _check_broadcast(x1, x2)
     a, b, dt = binary_operands(x1, x2)
     if dt.kind != "f":
         a, b = a.astype(np.float32), np.asarray(b, np.float32)
