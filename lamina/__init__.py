@@ -77,6 +77,14 @@ def promote_types(type1, type2):
     return _dtype._promote_pair(_dtype.to_dtype(type1), _dtype.to_dtype(type2))
 
 
+def can_cast(from_, to):
+    """True unless the cast would go down a kind (float to integer, integer to bool), PyTorch's rule
+    for in-place ops and out=."""
+    rank = "biuf".index
+    return rank(_dtype.to_dtype(to).np.kind) >= rank(_dtype.to_dtype(from_).np.kind) or (
+        _dtype.to_dtype(from_).np.kind in "iu" and _dtype.to_dtype(to).np.kind in "iu")
+
+
 def get_num_threads():
     import os
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

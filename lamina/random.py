@@ -8,6 +8,11 @@ class Generator:
         self._seed = 67280421310721  # PyTorch's default seed
         self._rng = np.random.default_rng(self._seed)
 
+    @property
+    def device(self):
+        from ._device import cpu
+        return cpu
+
     def manual_seed(self, seed):
         self._seed = int(seed)
         self._rng = np.random.default_rng(self._seed)

@@ -145,6 +145,21 @@ class Tensor:
         from .utils.hooks import RemovableHandle
         return RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(tensor)` after backward has accumulated this leaf's .grad."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self._hooks
+        if hooks is None:
+            hooks = self._hooks = []
+        from .autograd.engine import PostAccumulateHook
+        entry = PostAccumulateHook(hook)
+        hooks.append(entry)
+        from .utils.hooks import RemovableHandle
+        return RemovableHandle(hooks, entry)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         data = self._data
         if (gradient is None and inputs is None and not create_graph and self.grad_fn is not None
@@ -210,6 +225,24 @@ class Tensor:
     is_cpu = True
     is_sparse = False
     is_quantized = False
+
+    @property
+    def real(self):
+        """The tensor itself: lamina's tensors are real (PyTorch's answer for a real dtype)."""
+        return self
+
+    @property
+    def imag(self):
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def new(self, *args):
+        """The legacy constructor: x.new(2, 3) or x.new(Size) an uninitialised tensor, x.new(data)
+        a tensor of the data, x.new() an empty one; all of x's dtype."""
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
+            data = args[0]._data if isinstance(args[0], Tensor) else args[0]
+            return Tensor._wrap(np.array(data, dtype=self._data.dtype))
+        shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else tuple(int(n) for n in args)
+        return Tensor._wrap(np.empty(shape if args else (0,), dtype=self._data.dtype))
 
     def get_device(self):
         """-1: the CPU, as PyTorch answers for a CPU tensor."""

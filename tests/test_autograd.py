@@ -625,3 +625,24 @@ def test_retain_grad_needs_requires_grad():
         y.retain_grad()
         y.sum().backward()
         assert y.grad.tolist() == [1.0, 1.0] and w.grad.tolist() == [3.0, 3.0]
+
+
+def _post_accumulate_log(lib):
+    log = []
+    w = lib.ones(2, requires_grad=True)
+    handle = w.register_post_accumulate_grad_hook(lambda p: log.append(("post", p is w, p.grad.tolist())))
+    w.register_hook(lambda g: log.append(("pre", g.tolist())))
+    (w * 3).sum().backward()
+    (w * 2).sum().backward()  # accumulates: the hook sees the sum
+    handle.remove()
+    (w * 1).sum().backward()
+    for bad in (lib.ones(2), lib.ones(2, requires_grad=True) * 2):
+        try:
+            bad.register_post_accumulate_grad_hook(print)
+        except RuntimeError as e:
+            log.append(str(e))
+    return log
+
+
+def test_post_accumulate_grad_hook_matches_torch():
+    assert _post_accumulate_log(lamina) == _post_accumulate_log(torch)

@@ -292,3 +292,18 @@ def test_iteration_yields_views_like_torch():
         assert x[0, 0].item() == 9.0
         with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
             iter(lib.tensor(1.0))
+
+
+def test_legacy_new_real_can_cast_and_generator_device_match_torch():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0])
+        i = lib.tensor([1, 2])
+        made = [x.new(2, 3), x.new([1, 2]), x.new(), x.new((2,)), x.new(lib.Size([2, 2])), i.new([1.5])]
+        out = [(list(t.shape), repr(t.dtype)) for t in made] + [made[1].tolist(), made[3].tolist(), x.real is x]
+        names = ["float64", "float32", "int32", "uint8", "bool", "int64", "float16"]
+        out += [lib.can_cast(getattr(lib, a), getattr(lib, b)) for a in names for b in names]
+        out.append(str(lib.Generator().device))
+        with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes"):
+            x.imag
+        return out
+    assert run(lamina) == run(torch)

@@ -69,9 +69,20 @@ def _check_nan(node, input_grads):
             raise RuntimeError(f"Function '{node._name}' returned nan values in its {i}th output.")
 
 
+class PostAccumulateHook:
+    """A leaf's register_post_accumulate_grad_hook entry, kept in its hook list but run only after
+    its .grad has been accumulated (with the tensor, not the gradient)."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 def _apply_hooks(hooks, grad):
     from ..tensor import Tensor
     for hook in list(hooks):
+        if type(hook) is PostAccumulateHook:
+            continue
         result = hook(Tensor._wrap(grad))
         if result is not None:
             grad = result._data if isinstance(result, Tensor) else np.asarray(result)
@@ -238,3 +249,7 @@ def _deliver(t, g, handed):
             t.grad._version[0] += 1
         else:
             t.grad = _wrap(acc + g)
+    if t._hooks:
+        for hook in list(t._hooks):
+            if type(hook) is PostAccumulateHook:
+                hook.fn(t)
