@@ -277,3 +277,27 @@ def test_randint_high_with_size_keyword():
         assert x.shape == (50,) and x.dtype == lib.int64 and 0 <= int(x.min()) and int(x.max()) < 10
         y = lib.randint(3, 5, size=(40,))
         assert 3 <= int(y.min()) and int(y.max()) < 5
+
+
+def _fill_value_outcomes(lib):
+    x = lib.tensor([5, 20], dtype=lib.uint8)
+    cases = [lambda: lib.where(x > 10, x, -1), lambda: x.masked_fill(x > 10, -1), lambda: lib.full((2,), -1, dtype=lib.uint8),
+             lambda: x.clone().fill_(256), lambda: lib.tensor([5], dtype=lib.int8).fill_(-129),
+             lambda: lib.where(x > 10, x, 300), lambda: lib.where(x > 10, -1, x), lambda: lib.full((1,), 1.5, dtype=lib.uint8),
+             lambda: lib.full((1,), -1.0, dtype=lib.uint8), lambda: lib.full((1,), 1e40, dtype=lib.float32),
+             lambda: lib.full((1,), 1e6, dtype=lib.float16), lambda: lib.zeros(2).masked_fill(lib.tensor([True, False]), 1e40),
+             lambda: lib.zeros(2, dtype=lib.int32).fill_(3.7), lambda: lib.full((1,), float("nan"), dtype=lib.int32),
+             lambda: lib.full((1,), 2 ** 31, dtype=lib.int32), lambda: lib.full((1,), 40000, dtype=lib.int16)]
+    out = []
+    for case in cases:
+        try:
+            r = case()
+            out.append((r.tolist(), repr(r.dtype)))
+        except RuntimeError as e:
+            out.append(str(e))
+    return out
+
+
+def test_fill_values_wrap_or_overflow_as_torch():
+    """uint8 takes -1 as 255 (an integer wraps down to -255), other values must fit their dtype."""
+    assert _fill_value_outcomes(lamina) == _fill_value_outcomes(torch)

@@ -230,6 +230,36 @@ def broadcast_error(a_shape, b_shape):
     return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast")
 
 
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float32": "float", "float64": "double"}
+
+
+def checked_scalar(value, dtype):
+    """A Python number as a NumPy scalar of `dtype`, by PyTorch's rule for fill values (full,
+    fill_, masked_fill, where): an integer wraps into an unsigned dtype down to -max (uint8 takes
+    -1 as 255), everything else must fit, or RuntimeError "value cannot be converted ..."."""
+    dtype = np.dtype(dtype)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if dtype.kind == "b" or isinstance(value, bool) or dtype == np.float16:
+        return np.asarray(value).astype(dtype)[()]
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if isinstance(value, int):
+            fits = info.min <= value <= info.max or (dtype.kind == "u" and -info.max <= value < 0)
+        else:
+            fits = value == value and info.min <= value <= info.max  # NaN never fits an integer
+        if fits:
+            return np.asarray(value % (info.max + 1) if isinstance(value, int) and value < 0 and dtype.kind == "u"
+                              else value).astype(dtype)[()]
+    elif dtype.kind == "f":
+        if not (abs(value) > np.finfo(dtype).max and abs(value) != float("inf")):
+            return dtype.type(value)
+    else:
+        return np.asarray(value).astype(dtype)[()]
+    raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dtype.name, dtype.name)} without overflow")
+
+
 def as_tensor(x, like=None):
     """Tensor operands pass through; scalars and arrays become history-free tensors."""
     if isinstance(x, Tensor):

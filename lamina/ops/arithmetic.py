@@ -666,6 +666,17 @@ def _clamp_tensor(input, min, max):
     return make(out, parents, backward, "ClampBackward0", saved=parents)
 
 
+def _where_scalar(value, like):
+    """where's number operand as a tensor of the dtype it promotes to with `like`, checked as a fill
+    value (uint8 takes -1 as 255 but not 300)."""
+    from .._dtype import result_type
+    from ._core import checked_scalar
+    if not isinstance(value, (int, float, bool, np.generic)):
+        return as_tensor(value, like)
+    dt = result_type(like, value).np
+    return as_tensor(np.asarray(checked_scalar(value, dt)))
+
+
 def where(condition, input=None, other=None):
     """out = input where condition else other, broadcast over all three. where(condition) alone
     is nonzero(condition, as_tuple=True)."""
@@ -681,9 +692,9 @@ def where(condition, input=None, other=None):
             from .._dtype import result_type
             input = as_tensor(np.asarray(input, dtype=result_type(input, other).np))
         else:
-            input = as_tensor(input, other)
+            input = _where_scalar(input, other)
     if not isinstance(other, Tensor):
-        other = as_tensor(other, input)
+        other = _where_scalar(other, input)
     x, y, _ = binary_operands(input, other)
     try:
         out = np.where(cond, x, y)

@@ -10,6 +10,7 @@ from .. import _dtype
 from .._device import check_device
 from ..random import rng
 from ..tensor import Tensor
+from ._core import checked_scalar
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
            "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye", "rand",
@@ -275,7 +276,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     else:
         dt = _dtype.to_dtype(dtype).np
     shape = _size((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), None, "full")
-    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad, device, out)
+    return _finish(np.full(shape, checked_scalar(fill_value, dt), dtype=dt), requires_grad, device, out)
 
 
 def _like(input, dtype, requires_grad, device, fill):

@@ -4,7 +4,7 @@ scatters with np.add.at so repeated indices accumulate."""
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import as_tensor, broadcast_error, dim_arg, make, unbroadcast
+from ._core import as_tensor, broadcast_error, checked_scalar, dim_arg, make, unbroadcast
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "masked_fill", "masked_select", "take",
            "nonzero", "index_add", "index_fill", "argwhere", "index_copy", "take_along_dim", "put"]
@@ -338,7 +338,7 @@ def masked_fill(input, mask, value):
         np.broadcast_shapes(m.shape, x.shape)
     except ValueError:
         raise broadcast_error(m.shape, x.shape) from None
-    out = np.where(m, np.asarray(fill, dtype=x.dtype), x)
+    out = np.where(m, np.asarray(fill, dtype=x.dtype) if value_t is not None else checked_scalar(fill, x.dtype), x)
     in_shape = x.shape
 
     def backward(g):

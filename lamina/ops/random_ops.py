@@ -6,7 +6,7 @@ from .._dtype import get_default_dtype
 from ..random import rng
 from ..tensor import Tensor
 from ..autograd.grad_mode import _mode
-from ._core import broadcast_error, make, unbroadcast, wrap
+from ._core import broadcast_error, checked_scalar, make, unbroadcast, wrap
 from .conversion import _cast
 from .arithmetic import type_name
 from .inplace import apply_inplace, check_inplace, overwrite, write
@@ -86,6 +86,8 @@ def fill_(self, value):
             from .shape import expand
             return apply_inplace(self, lambda old, v: expand(_cast(v, old._data.dtype), old._data.shape), value)
         value = value._data
+    else:
+        value = checked_scalar(value, self._data.dtype)
     return _fill(self, value, "FillBackward2")
 
 
