@@ -4,6 +4,7 @@ Every round trip is checked by the other library: files lamina writes must load 
 torch.load(weights_only=True) with equal values, strides and storage sharing; files torch writes
 (zip and the old format) must load in lamina the same way. Also: model and optimizer states,
 mmap, map_location, atomic saves, convert/inspect_file."""
+import collections
 import io
 import os
 import signal
@@ -756,3 +757,24 @@ def test_tensor_python_attributes_are_dropped_with_a_warning(tmp_path):
         out = lamina.load(tmp_path / "a.pt")
     assert isinstance(out["p"], lnn.Parameter) and out["p"].requires_grad
     _same_values(out["t"], t)
+
+
+def test_multistep_scheduler_state_round_trips_with_torch(tmp_path):
+    """MultiStepLR's state_dict holds its milestones as a collections.Counter."""
+    def ckpt(lib):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(2))], lr=0.1)
+        sched = lib.optim.lr_scheduler.MultiStepLR(opt, [2, 4, 4])
+        for _ in range(3):
+            opt.step()
+            sched.step()
+        return sched.state_dict()
+    lamina.save({"sched": ckpt(lamina)}, tmp_path / "l.pt")
+    torch.save({"sched": ckpt(torch)}, tmp_path / "t.pt")
+    from_lamina = torch.load(tmp_path / "l.pt", weights_only=True)["sched"]
+    from_torch = lamina.load(tmp_path / "t.pt")["sched"]
+    assert type(from_torch["milestones"]) is collections.Counter
+    assert from_lamina == ckpt(torch) and from_torch == ckpt(lamina)
+    opt = lamina.optim.SGD([lamina.nn.Parameter(lamina.zeros(2))], lr=0.1)
+    sched = lamina.optim.lr_scheduler.MultiStepLR(opt, [1])
+    sched.load_state_dict(from_torch)
+    assert sched.milestones == collections.Counter({2: 1, 4: 2})

@@ -6,10 +6,11 @@
     lamina.io.convert("model.pt", "model.safetensors")
     lamina.io.inspect_file("model.pt", file=sys.stdout)
 
-What a file may hold: tensors of any lamina dtype, Parameters, (Ordered)dicts, lists, tuples,
-sets, numbers, strings, bytes, None — state_dicts (with their `_metadata`), optimizer
-state_dicts, and nested training checkpoints. Views survive: tensors that share memory when saved
-share one storage in the file and one array when loaded.
+What a file may hold: tensors of any lamina dtype, Parameters, (Ordered)dicts, Counters, lists,
+tuples, sets, numbers, strings, bytes, None — state_dicts (with their `_metadata`), optimizer and
+scheduler state_dicts (MultiStepLR keeps a Counter), and nested training checkpoints. Views
+survive: tensors that share memory when saved share one storage in the file and one array when
+loaded.
 
 Security: nothing in a file ever runs. The unpickler builds only the objects above; a pickle
 naming any other global (os.system, builtins.eval, a model class) is refused with

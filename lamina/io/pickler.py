@@ -4,12 +4,12 @@ Python's pickle.Pickler cannot name torch's rebuild functions when torch is not 
 imports every global it writes), so this emits the protocol-2 opcodes directly. Only what
 `torch.load(weights_only=True)` accepts is written: tensors and Parameters (as calls to
 torch._utils._rebuild_tensor_v2 / _rebuild_parameter over storage persistent ids), dict,
-OrderedDict (with its `_metadata`), list, tuple, set, torch.Size, dtypes, torch.device, and
+OrderedDict (with its `_metadata`), Counter, list, tuple, set, torch.Size, dtypes, torch.device, and
 None/bool/int/float/complex/str/bytes. NumPy scalars are written as the Python number they hold."""
 import io
 import struct
 import sys
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 
 import numpy as np
 
@@ -204,6 +204,12 @@ class Pickler:
                         raise
             finally:
                 self.in_progress.discard(id(obj))
+        elif t is Counter:  # a MultiStepLR's milestones: Counter(dict) as PyTorch's pickle writes it
+            self.global_("collections", "Counter")
+            self.w(b"}")
+            self.items_(obj.items(), len(obj))
+            self.w(b"\x85R")
+            self.put(obj)
         elif t is set:
             self.global_("builtins", "set")
             self.w(b"]")

@@ -12,7 +12,7 @@ overflow the C stack."""
 import codecs
 import contextlib
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from .dtypes import ALIASES, KINDS, STORAGE_CLASSES
 from .errors import WHOLE_MODEL_HINT, CheckpointError, MalformedPickle, UnpicklingError, brief
@@ -82,6 +82,12 @@ def _ordered_dict(items=()):
     return OrderedDict(items)
 
 
+def _counter(items=()):
+    if not isinstance(items, dict):
+        raise UnpicklingError(f"Counter from {type(items).__name__} is not allowed")
+    return Counter(items)
+
+
 def _size(dims=()):
     from ..tensor import Size
     if not isinstance(dims, (tuple, list)) or not all(type(n) is int for n in dims):
@@ -142,7 +148,7 @@ def allowed_globals(rebuilder):
                  "rebuild_parameter_with_state", "rebuild_device_tensor_from_cpu_tensor"):
         callable_(f"torch._utils._{name}", getattr(rebuilder, name))
     callable_("torch._tensor._rebuild_from_type_v2", rebuilder.rebuild_from_type_v2)
-    for name, fn in (("collections.OrderedDict", _ordered_dict), ("torch.Size", _size),
+    for name, fn in (("collections.OrderedDict", _ordered_dict), ("collections.Counter", _counter), ("torch.Size", _size),
                      ("torch.device", _device), ("_codecs.encode", _encode), ("builtins.set", _set),
                      ("builtins.frozenset", _frozenset), ("builtins.bytearray", _bytearray),
                      ("builtins.complex", _complex)):
