@@ -47,6 +47,7 @@ __version__ = "0.1.0"
 float32 = float = _dtype.float32
 float64 = double = _dtype.float64
 float16 = half = _dtype.float16
+bfloat16 = _dtype.bfloat16  # nameable (autocast, checks), but NumPy has no bfloat16 arrays
 int64 = long = _dtype.int64
 int32 = int = _dtype.int32
 int16 = short = _dtype.int16

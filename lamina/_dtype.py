@@ -37,6 +37,27 @@ float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 
+
+
+class ForeignDtype:
+    """A PyTorch dtype NumPy has no arrays of (bfloat16, the float8 types): it can be named,
+    compared, printed, pickled in a checkpoint and passed to autocast, but no tensor has it."""
+    __slots__ = ("name",)
+    is_complex = False
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    @property
+    def is_floating_point(self):
+        return self.name.startswith(("bfloat", "float"))
+
+
+bfloat16 = ForeignDtype("bfloat16")
+
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _FROM_NP = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
@@ -86,6 +107,9 @@ def to_dtype(d):
         name = str(d)[6:]
     if isinstance(name, str) and name in _NAMES:
         return _NAMES[name]
+    if isinstance(d, ForeignDtype) or name == "bfloat16":
+        raise TypeError(f"lamina has no {name} tensors (NumPy has no {name} arrays): use float32, or float16 "
+                        "for 16-bit floats")
     return from_numpy_dtype(d)
 
 

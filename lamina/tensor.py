@@ -226,6 +226,9 @@ class Tensor:
     is_sparse = False
     is_quantized = False
 
+    def bfloat16(self, memory_format=None):
+        return self.to(_dtype.bfloat16)  # raises: NumPy has no bfloat16 arrays
+
     @property
     def real(self):
         """The tensor itself: lamina's tensors are real (PyTorch's answer for a real dtype)."""

@@ -103,3 +103,19 @@ def test_grad_scaler_errors_match_torch(action, message):
             lib.amp.GradScaler("cpu").update()
         with pytest.raises(RuntimeError, match="The source state dict is empty"):
             lib.amp.GradScaler("cpu").load_state_dict({})
+
+
+def test_bfloat16_can_be_named_and_autocast_takes_it():
+    """The CPU mixed-precision line autocast('cpu', dtype=torch.bfloat16) runs (in float32, with a
+    warning); a bfloat16 tensor cannot be made, and says why."""
+    assert repr(lamina.bfloat16) == repr(torch.bfloat16) and lamina.bfloat16.is_floating_point
+    assert lamina.bfloat16 != lamina.float32
+    m = lamina.nn.Linear(2, 2)
+    with pytest.warns(UserWarning, match="lamina has no bfloat16"):
+        lamina.amp.autocast._warned = False
+        with lamina.autocast(device_type="cpu", dtype=lamina.bfloat16):
+            assert m(lamina.ones(1, 2)).dtype == lamina.float32
+    for make in (lambda: lamina.ones(2, dtype=lamina.bfloat16), lambda: lamina.ones(2).bfloat16(),
+                 lambda: m.bfloat16(), lambda: m.to(lamina.bfloat16)):
+        with pytest.raises(TypeError, match="lamina has no bfloat16 tensors"):
+            make()

@@ -31,17 +31,6 @@ class StorageType:
         return f"torch.{self.name}"
 
 
-class ForeignDtype:
-    """A PyTorch dtype lamina has no twin of (torch.bfloat16, ...), as a value in a pickle."""
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return f"torch.{self.name}"
-
-
 class TypeMarker:
     """What `GLOBAL torch Tensor` / `torch.nn.parameter Parameter` unpickle to; `make`, if set,
     is what calling it in the pickle does."""
@@ -219,7 +208,7 @@ class Rebuilder:
     def rebuild_tensor_v3(self, storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype,
                           metadata=None):
         name = getattr(dtype, "name", None)
-        if not isinstance(name, str) or not isinstance(dtype, (ForeignDtype, _lamina_dtype())):
+        if not isinstance(name, str) or not isinstance(dtype, _lamina_dtypes()):
             raise UnpicklingError(f"invalid dtype argument in checkpoint: {brief(dtype)}")
         return self._tensor(storage, kind_named(name), storage_offset, size, stride, requires_grad,
                             backward_hooks, metadata)
@@ -333,6 +322,7 @@ class Rebuilder:
                           UserWarning, stacklevel=6)
 
 
-def _lamina_dtype():
-    from .._dtype import dtype
-    return dtype
+def _lamina_dtypes():
+    """The classes a dtype in a checkpoint may be: lamina's, and the ones with no arrays (bfloat16 ...)."""
+    from .._dtype import ForeignDtype, dtype
+    return dtype, ForeignDtype

@@ -14,9 +14,10 @@ import contextlib
 import struct
 from collections import Counter, OrderedDict
 
+from .._dtype import ForeignDtype
 from .dtypes import ALIASES, KINDS, STORAGE_CLASSES
 from .errors import WHOLE_MODEL_HINT, CheckpointError, MalformedPickle, UnpicklingError, brief
-from .rebuild import ForeignDtype, StorageType, TypeMarker
+from .rebuild import StorageType, TypeMarker
 
 MAX_NESTING = 200
 
@@ -163,7 +164,7 @@ def allowed_globals(rebuilder):
     table["torch.UntypedStorage"] = table["torch.storage.UntypedStorage"] = untyped
     for name in list(KINDS) + list(ALIASES):
         real = ALIASES.get(name, name)
-        table[f"torch.{name}"] = _dtype._NAMES.get(real) or ForeignDtype(real)
+        table[f"torch.{name}"] = _dtype._NAMES.get(real) or (_dtype.bfloat16 if real == "bfloat16" else ForeignDtype(real))
     return table, calls
 
 

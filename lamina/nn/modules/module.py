@@ -402,8 +402,8 @@ class Module:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, _dtype.dtype) or (isinstance(a, str) and a in _dtype._NAMES) or (
-                    a is not None and not isinstance(a, str) and type(a).__name__ == "dtype"):
+            elif (isinstance(a, (_dtype.dtype, _dtype.ForeignDtype)) or (isinstance(a, str) and a in _dtype._NAMES)
+                  or (a is not None and not isinstance(a, str) and type(a).__name__ == "dtype")):
                 dtype = a
             else:
                 check_device(a)
@@ -419,8 +419,7 @@ class Module:
         return self._convert_floats(np.dtype(np.float32))
 
     def bfloat16(self):
-        raise TypeError(f"{self._get_name()}.bfloat16(): lamina has no bfloat16 dtype (NumPy has none); use "
-                        "float32, or half() for 16-bit floats")
+        return self.to(_dtype.bfloat16)  # raises: NumPy has no bfloat16 arrays
 
     def to_empty(self, *, device=None, recurse=True):
         """Parameters and buffers replaced by uninitialised memory of the same shapes and dtypes
