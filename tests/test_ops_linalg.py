@@ -306,3 +306,21 @@ def test_linear_dtype_mismatch_names_scalar_types(dtype, bias, shape):
     with pytest.raises(RuntimeError) as l_err:
         fn(lamina)
     assert str(l_err.value) == str(t_err.value)
+
+
+def test_linear_with_a_weight_vector_matches_torch():
+    def run(lib):
+        F = lib.nn.functional
+        out = []
+        for x_shape in [(3,), (2, 3), (4, 2, 3)]:
+            for with_bias in (False, True):
+                w = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+                x = lib.arange(float(np.prod(x_shape))).reshape(x_shape)
+                try:
+                    y = F.linear(x, w, lib.tensor(0.5) if with_bias else None)
+                    y.sum().backward()
+                    out.append((list(y.shape), y.tolist(), w.grad.tolist()))
+                except RuntimeError as e:
+                    out.append(str(e))
+        return out
+    assert run(lamina) == run(torch)

@@ -287,8 +287,14 @@ def linear_backward(g, x_shape, x2, w, need_x, need_w, need_b, has_bias):
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b, fused: x of shape (*, in), W (out, in), b (out,)."""
     x, w = input._data, weight._data
-    if x.ndim == 0:
-        raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and 2D")
+    if x.ndim == 0 or w.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x.ndim}D and {w.ndim}D")
+    if w.ndim == 1:  # a weight vector: PyTorch computes input @ weight (+ bias)
+        from .arithmetic import add
+        if x.ndim == 2 and bias is not None:  # PyTorch's addmm path, which takes only a matrix
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        out = matmul(input, weight)
+        return out if bias is None else add(out, bias)
     if x.shape[-1] != w.shape[-1]:
         rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
