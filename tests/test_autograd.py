@@ -646,3 +646,13 @@ def _post_accumulate_log(lib):
 
 def test_post_accumulate_grad_hook_matches_torch():
     assert _post_accumulate_log(lamina) == _post_accumulate_log(torch)
+
+
+def test_materialize_grads_refuses_allow_unused_false():
+    for lib in (torch, lamina):
+        x = lib.ones(2, requires_grad=True)
+        y = lib.ones(2, requires_grad=True)
+        with pytest.raises(ValueError, match="Expected allow_unused to be True or not passed when materialize_grads"):
+            lib.autograd.grad((x * 2).sum(), [x, y], allow_unused=False, materialize_grads=True)
+        gx, gy = lib.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True)
+        assert gy.tolist() == [0.0, 0.0]

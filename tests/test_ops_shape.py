@@ -450,3 +450,17 @@ def _expand_writes(lib):
 
 def test_expand_views_take_writes_that_do_not_overlap():
     assert _expand_writes(torch) == _expand_writes(lamina)
+
+
+def test_meshgrid_without_indexing_warns_once_as_torch(monkeypatch):
+    import lamina.ops.shape as shape_ops
+    monkeypatch.setattr(shape_ops, "_meshgrid_warned", [False])
+    a = lamina.arange(2.0)
+    with pytest.warns(UserWarning, match="in an upcoming release, it will be required to pass the indexing"):
+        grids = lamina.meshgrid(a, lamina.arange(3.0))
+    assert [list(g.shape) for g in grids] == [[2, 3], [2, 3]]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lamina.meshgrid(a, a)  # once per process, as PyTorch
+        lamina.meshgrid(a, a, indexing="xy")

@@ -680,7 +680,17 @@ def expand_copy(input, *sizes):
     return clone(expand(input, *sizes))
 
 
-def meshgrid(*tensors, indexing="ij"):
+_meshgrid_warned = [False]
+
+
+def meshgrid(*tensors, indexing=None):
+    if indexing is None:  # PyTorch's default, with its once-per-process warning
+        indexing = "ij"
+        if not _meshgrid_warned[0]:
+            _meshgrid_warned[0] = True
+            import warnings
+            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+                          "argument.", UserWarning, stacklevel=2)
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
     tensors = nonempty_tensor_list("meshgrid", tensors)
