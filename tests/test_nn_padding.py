@@ -103,3 +103,25 @@ def test_pad_errors(shape, pad, mode, value):
 def test_circular_pad_module_checks_dims():
     with pytest.raises(ValueError, match=r"expected 3D or 4D input \(got 2D input\)"):
         lnn.CircularPad2d(1)(lamina.zeros(3, 4))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pad", [(-2, 4), (4, -2), (-1, 3, 2, -2), (-2, 1), (1, -2, -1, 2)])
+def test_negative_pad_beside_a_positive_one_matches_torch(mode, pad):
+    """reflect/replicate pad the whole input, then crop; circular crops, then wraps what is left."""
+    x = np.random.default_rng(0).standard_normal((2, 3) + (5,) * (len(pad) // 2)).astype(np.float32)
+    w = None
+    out = []
+    for lib in (torch, lamina):
+        t = lib.tensor(x, requires_grad=True)
+        try:
+            y = lib.nn.functional.pad(t, pad, mode=mode)
+        except RuntimeError as e:  # circular beyond what is left: PyTorch's result is undefined there
+            assert mode == "circular" and "wrapping around more than once" in str(e)
+            return
+        if w is None:
+            w = np.random.default_rng(1).standard_normal(tuple(y.shape)).astype(np.float32)
+        (y * lib.tensor(w)).sum().backward()
+        out.append((y.detach().numpy(), t.grad.numpy()))
+    np.testing.assert_array_equal(out[1][0], out[0][0])
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-6, atol=1e-6)

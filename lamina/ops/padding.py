@@ -44,7 +44,10 @@ def _check(x, pad, mode, value):
         if mode == "reflect" and (lo >= size or hi >= size):
             raise RuntimeError(f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input "
                                f"dimension, but got: padding ({lo}, {hi}) at dimension {dim} of input {list(x.shape)}")
-        if mode == "circular" and (lo > size or hi > size):
+        # circular wraps what the negative pads leave (PyTorch's check counts the whole size, and
+        # then fails on overlapping memory or wraps garbage)
+        left = size - max(-lo, 0) - max(-hi, 0)
+        if mode == "circular" and (lo > left or hi > left):
             raise RuntimeError("Padding value causes wrapping around more than once.")
 
 
@@ -101,8 +104,8 @@ def pad(input, pad, mode="constant", value=None):
 
         def unpad(g):
             return g[inner]
-    else:
-        out = np.pad(xc, grow, mode=_NP_MODE[mode])
+    elif mode == "circular":  # PyTorch crops first, then wraps what is left
+        out = np.pad(xc, grow, mode="wrap")
         name = _NAME[mode].format(n)
 
         def unpad(g):
@@ -110,6 +113,24 @@ def pad(input, pad, mode="constant", value=None):
                 if lo or hi:
                     g = _fold_border(g, axis, lo, hi, xc.shape[axis], mode)
             return g
+    else:
+        # reflect and replicate: PyTorch pads the whole input, then crops, so a reflection next to a
+        # negative pad still mirrors the original edge ((-2, 4) on 0..4 is 2 3 4 3 2 1 0)
+        full = np.pad(x, grow, mode=_NP_MODE[mode])
+        keep = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(pads, full.shape))
+        out = full[keep] if cropped else full
+        name = _NAME[mode].format(n)
+
+        def backward(g):
+            if cropped:
+                g_full = np.zeros(full.shape, dtype=g.dtype)
+                g_full[keep] = g
+                g = g_full
+            for axis, (lo, hi) in enumerate(grow):
+                if lo or hi:
+                    g = _fold_border(g, axis, lo, hi, x.shape[axis], mode)
+            return (g,)
+        return make(np.ascontiguousarray(out), (input,), backward, name)
 
     def backward(g):
         gc = unpad(g)
