@@ -40,3 +40,18 @@ def test_checkpoint_warnings_and_errors_match_torch():
             ckpt(lib).checkpoint(lambda a: a * 2, lib.ones(1), use_reentrant=True)
         with pytest.raises(ValueError, match="Unexpected keyword arguments: b"):
             ckpt(lib).checkpoint(lambda a, b=1: a * b, lib.ones(1, requires_grad=True), b=2, use_reentrant=True)
+
+
+def test_reentrant_checkpoint_without_an_input_needing_grad_gives_parameters_no_gradient():
+    import warnings as _w
+    seen = []
+    for lib in (torch, lamina):
+        w = lib.ones(2, 2, requires_grad=True)
+        with _w.catch_warnings():
+            _w.simplefilter("ignore")
+            out = lib.utils.checkpoint.checkpoint(lambda t: t @ w, lib.ones(1, 2), use_reentrant=True)
+        seen.append((out.requires_grad, out.tolist()))
+        out2 = lib.utils.checkpoint.checkpoint(lambda t: t @ w, lib.ones(1, 2), use_reentrant=False)
+        out2.sum().backward()
+        seen.append((out2.requires_grad, w.grad.tolist()))
+    assert seen[:2] == seen[2:]

@@ -23,6 +23,11 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         from ..tensor import Tensor
         if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
             warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2)
+            # as PyTorch's reentrant variant: its forward runs without a graph, so the output
+            # needs no gradient and the parameters inside get none (the well-known pitfall)
+            from ..autograd.grad_mode import no_grad
+            with no_grad():
+                return function(*args)
     return function(*args, **kwargs)
 
 
