@@ -44,6 +44,10 @@ from ._compat import (are_deterministic_algorithms_enabled, e, finfo, get_defaul
 
 __version__ = "0.1.0"
 
+_methods_mod = _importlib.import_module(f"{__name__}.ops.methods")
+_methods_mod.top_level_inplace(Tensor, globals())  # torch.sqrt_(t) and friends
+del _methods_mod
+
 float32 = float = _dtype.float32
 float64 = double = _dtype.float64
 float16 = half = _dtype.float16

@@ -561,3 +561,4 @@ from .ops import linalg as _linalg, shape as _shape  # noqa: E402
 from .ops import methods as _methods  # noqa: E402
 
 _methods.bind(Tensor)
+_methods.bind_aliases(Tensor)

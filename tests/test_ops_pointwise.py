@@ -349,3 +349,18 @@ def test_erf_and_gelu_on_both_sides_of_the_few_tail_values_path(n_tail, dtype):
     assert np.signbit(got[x == 0]).tolist() == np.signbit(x[x == 0]).tolist()
     gelu_in = np.concatenate([body, tail * 1.4142135623730951]).astype(dtype).reshape(-1, 1)
     check(lambda lib, t: lib.nn.functional.gelu(t), [gelu_in], dtype=dtype)
+
+
+def test_inplace_aliases_and_top_level_inplace_functions_match_torch():
+    def run(lib):
+        x = lib.tensor([0.25, 4.0])
+        lib.sqrt_(x)
+        y = lib.tensor([0.5, -0.25])
+        y.arcsin_()
+        z = lib.tensor([1.0, 3.0])
+        z.greater_(2)
+        w = lib.tensor([1.0, 3.0])
+        w.less_equal_(1)
+        return [x.tolist(), y.tolist(), z.tolist(), w.tolist(), lib.sigmoid_(lib.zeros(1)).tolist(),
+                lib.clip_(lib.tensor([-2.0, 2.0]), -1, 1).tolist()]
+    assert run(lamina) == run(torch)

@@ -24,3 +24,34 @@ def bind(cls):
                 setattr(cls, attr[0], attr[1])
             else:
                 setattr(cls, attr + "_", make_inplace(getattr(module, attr)))
+
+
+# PyTorch's other spellings of in-place methods lamina already has: alias -> method
+INPLACE_ALIASES = {"arccos_": "acos_", "arccosh_": "acosh_", "arcsin_": "asin_", "arcsinh_": "asinh_",
+                   "arctan_": "atan_", "arctan2_": "atan2_", "arctanh_": "atanh_", "greater_": "gt_",
+                   "greater_equal_": "ge_", "less_": "lt_", "less_equal_": "le_", "not_equal_": "ne_"}
+
+# torch.X_(t, ...) for these in-place ops is t.X_(...)
+TOP_LEVEL_INPLACE = ("abs_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_",
+                     "clip_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_", "log10_", "log1p_", "log2_", "log_",
+                     "logit_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "tan_", "tanh_",
+                     "trunc_", "fill_", "addmv_")
+
+
+def bind_aliases(cls):
+    for alias, name in INPLACE_ALIASES.items():
+        if hasattr(cls, name) and not hasattr(cls, alias):
+            setattr(cls, alias, getattr(cls, name))
+
+
+def top_level_inplace(cls, namespace):
+    """Module-level functions torch.abs_(t) ... for the in-place methods the class has."""
+    def make(name):
+        def fn(input, *args, **kwargs):
+            return getattr(input, name)(*args, **kwargs)
+        fn.__name__ = fn.__qualname__ = name
+        fn.__doc__ = f"In-place {name[:-1]} of input: input.{name}(...)."
+        return fn
+    for name in TOP_LEVEL_INPLACE:
+        if hasattr(cls, name) and name not in namespace:
+            namespace[name] = make(name)
