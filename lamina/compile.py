@@ -97,7 +97,6 @@ class OptimizedModule(Module):
         return self._orig_mod(*args, **kwargs)
 
     def __call__(self, *args, **kwargs):
-        model = self._orig_mod
         if kwargs or len(args) != 1 or not isinstance(args[0], Tensor):
             return self._eager("only a single tensor argument is compiled", args, kwargs)
         x = args[0]

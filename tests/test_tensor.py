@@ -307,3 +307,10 @@ def test_legacy_new_real_can_cast_and_generator_device_match_torch():
             x.imag
         return out
     assert run(lamina) == run(torch)
+
+
+def test_truth_value_of_empty_and_many_element_tensors_errors_as_torch():
+    for data, words in (([], "no values"), ([1, 2], "more than one value")):
+        for lib in (torch, lamina):
+            with pytest.raises(RuntimeError, match=f"Boolean value of Tensor with {words} is ambiguous"):
+                bool(lib.tensor(data))

@@ -149,9 +149,9 @@ def allowed_globals(rebuilder):
                  "rebuild_parameter_with_state", "rebuild_device_tensor_from_cpu_tensor"):
         callable_(f"torch._utils._{name}", getattr(rebuilder, name))
     callable_("torch._tensor._rebuild_from_type_v2", rebuilder.rebuild_from_type_v2)
-    for name, fn in (("collections.OrderedDict", _ordered_dict), ("collections.Counter", _counter), ("torch.Size", _size),
-                     ("torch.device", _device), ("_codecs.encode", _encode), ("builtins.set", _set),
-                     ("builtins.frozenset", _frozenset), ("builtins.bytearray", _bytearray),
+    for name, fn in (("collections.OrderedDict", _ordered_dict), ("collections.Counter", _counter),
+                     ("torch.Size", _size), ("torch.device", _device), ("_codecs.encode", _encode),
+                     ("builtins.set", _set), ("builtins.frozenset", _frozenset), ("builtins.bytearray", _bytearray),
                      ("builtins.complex", _complex)):
         callable_(name, fn)
     parameter = TypeMarker("torch.nn.Parameter", rebuilder.new_parameter)
@@ -164,7 +164,8 @@ def allowed_globals(rebuilder):
     table["torch.UntypedStorage"] = table["torch.storage.UntypedStorage"] = untyped
     for name in list(KINDS) + list(ALIASES):
         real = ALIASES.get(name, name)
-        table[f"torch.{name}"] = _dtype._NAMES.get(real) or (_dtype.bfloat16 if real == "bfloat16" else ForeignDtype(real))
+        foreign = _dtype.bfloat16 if real == "bfloat16" else ForeignDtype(real)
+        table[f"torch.{name}"] = _dtype._NAMES.get(real) or foreign
     return table, calls
 
 

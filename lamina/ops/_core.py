@@ -241,6 +241,8 @@ def checked_scalar(value, dtype):
     dtype = np.dtype(dtype)
     if isinstance(value, np.generic):
         value = value.item()
+    if not isinstance(value, (int, float)):  # an array fill: NumPy's cast, as before
+        return np.asarray(value, dtype=dtype)
     if dtype.kind == "b" or isinstance(value, bool) or dtype == np.float16:
         return np.asarray(value).astype(dtype)[()]
     if dtype.kind in "iu":

@@ -57,7 +57,8 @@ def _convert(index):
             if isinstance(i, np.ndarray):
                 arr = i
             else:  # an empty list indexes nothing, as an empty int64 tensor would
-                arr = np.asarray([x.item() if isinstance(x, Tensor) else x for x in i], dtype=None if len(i) else np.int64)
+                arr = np.asarray([x.item() if isinstance(x, Tensor) else x for x in i],
+                                 dtype=None if len(i) else np.int64)
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)

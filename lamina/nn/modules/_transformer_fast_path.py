@@ -163,9 +163,10 @@ def self_attention_inference(x2, N, L, H, w_in, b_in, w_out, b_out, masks=(), ga
     for inference: no graph, few passes over memory. Returns a fresh (N·L, E) array.
 
     masks: float arrays broadcastable to the (N, H, L, L) scores, added to them; a query whose
-    every key is -inf gets NaN, as from PyTorch's fused kernel (its training path gives zeros). gamma: a row vector (a LayerNorm's
-    weight) the rows of x2 are taken as multiplied by: it scales the in-projection's columns, in
-    the copy of the weight the attention scale needs anyway, instead of a pass over x2.
+    every key is -inf gets NaN, as from PyTorch's fused kernel (its training path gives zeros).
+    gamma: a row vector (a LayerNorm's weight) the rows of x2 are taken as multiplied by: it
+    scales the in-projection's columns, in the copy of the weight the attention scale needs
+    anyway, instead of a pass over x2.
 
     The sums of the exponentials over the keys are a BLAS product with a ones vector, and the
     exponentials are not divided by them: the (N, L, E) product with v is, half their size.

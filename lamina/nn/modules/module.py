@@ -500,14 +500,14 @@ class Module:
     def get_extra_state(self):
         """Extra state for this module's state_dict (under the key '_extra_state'): override it
         together with set_extra_state."""
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file an "
-                           "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
-                           "this bug.")
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. "
+                           "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
 
     def set_extra_state(self, state):
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file an "
-                           "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report "
-                           "this bug.")
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. "
+                           "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
