@@ -656,3 +656,22 @@ def test_materialize_grads_refuses_allow_unused_false():
             lib.autograd.grad((x * 2).sum(), [x, y], allow_unused=False, materialize_grads=True)
         gx, gy = lib.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True)
         assert gy.tolist() == [0.0, 0.0]
+
+
+def test_backward_hooks_run_with_grad_mode_off_as_torch():
+    """The 'optimizer step in a post-accumulate hook' pattern: an in-place update of the leaf
+    inside the hook, which grad mode would refuse."""
+    out = []
+    for lib in (torch, lamina):
+        seen = []
+        v = lib.tensor([0.0, 0.0, 0.0], requires_grad=True)
+        v.register_hook(lambda g: seen.append(lib.is_grad_enabled()))
+        def step(p):
+            seen.append(lib.is_grad_enabled())
+            p.add_(p.grad, alpha=-0.01)
+        v.register_post_accumulate_grad_hook(step)
+        y = v * 2
+        y.register_hook(lambda g: seen.append(lib.is_grad_enabled()))
+        y.backward(lib.tensor([1.0, 2.0, 3.0]))
+        out.append((seen, v.tolist(), lib.is_grad_enabled()))
+    assert out[1] == out[0]

@@ -189,15 +189,21 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                         leaf_grads[id(parent)] = [parent, g]
                     else:
                         entry[1] = entry[1] + g
+        if wanted is not None:
+            for t, g in leaf_grads.values():
+                i = wanted_leaves.get(id(t))
+                if i is not None:
+                    results[i] = _apply_hooks(t._hooks, g) if t._hooks else g
+            return results
+        # leaves last, still with grad mode off: their hooks (an optimizer step in a
+        # post-accumulate hook) run as in PyTorch's backward, building no graph
+        _deliver_all(leaf_grads, root_grads, wrap)
     finally:
         mode.grad = prev
 
-    if wanted is not None:
-        for t, g in leaf_grads.values():
-            i = wanted_leaves.get(id(t))
-            if i is not None:
-                results[i] = _apply_hooks(t._hooks, g) if t._hooks else g
-        return results
+
+def _deliver_all(leaf_grads, root_grads, wrap):
+    """Hand every leaf its summed gradient (into .grad)."""
     # Arrays already handed to a .grad: a second holder must get its own copy, or an in-place
     # change of one leaf's .grad (zero_, an optimizer step) would change another's.
     handed = {id(g) for g in root_grads}
@@ -213,7 +219,6 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                 t.grad = wrap(g)
                 continue
         _deliver(t, g, handed)
-    return None
 
 
 def _add_leaf(leaf_grads, t, g):
