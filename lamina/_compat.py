@@ -67,9 +67,16 @@ def typename(obj):
     from .tensor import Tensor
     if isinstance(obj, Tensor):
         return obj.type()
-    cls = type(obj)
+    cls = obj if isinstance(obj, type) else type(obj)  # a class names itself, as in PyTorch
     module = getattr(cls, "__module__", "") or ""
-    return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
+    if module == "lamina" or module.startswith("lamina."):  # printed in PyTorch's spelling, as dtypes are
+        module = "torch" + module[len("lamina"):]
+    name = cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
+    return _TORCH_NAMES.get(name, name)
+
+
+_TORCH_NAMES = {"torch._dtype.dtype": "torch.dtype", "torch.tensor.Size": "torch.Size",
+                "torch._device.device": "torch.device", "torch.random.Generator": "torch._C.Generator"}
 
 
 _flags = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}

@@ -226,6 +226,23 @@ class Tensor:
     is_sparse = False
     is_quantized = False
 
+    def resize_(self, *sizes, memory_format=None):
+        """Take the shape `sizes`, keeping the elements in order as far as they go (new ones are
+        uninitialised), as PyTorch's resize_ does."""
+        shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if self._requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        flat = self._data.reshape(-1)
+        new = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=self._data.dtype)
+        keep = min(new.size, flat.size)
+        new[:keep] = flat[:keep]
+        self._data = new.reshape(tuple(int(n) for n in shape))
+        self._version[0] += 1
+        return self
+
+    def resize_as_(self, other, memory_format=None):
+        return self.resize_(other._data.shape)
+
     def bfloat16(self, memory_format=None):
         return self.to(_dtype.bfloat16)  # raises: NumPy has no bfloat16 arrays
 

@@ -314,3 +314,36 @@ def test_truth_value_of_empty_and_many_element_tensors_errors_as_torch():
         for lib in (torch, lamina):
             with pytest.raises(RuntimeError, match=f"Boolean value of Tensor with {words} is ambiguous"):
                 bool(lib.tensor(data))
+
+
+def test_docstring_example_gaps_match_torch():
+    """Found by running torch's docstring examples on lamina: resize_, logical ops with out=,
+    asarray's copy/requires_grad, atleast_*d with no argument, typename of a class."""
+    import warnings as _w
+
+    def run(lib):
+        out = []
+        x = lib.arange(1.0, 7.0).resize_(2, 3)
+        y = lib.arange(6.0)
+        y.resize_(4)
+        out += [x.tolist(), y.tolist(), lib.arange(3.0).resize_as_(lib.zeros(2)).tolist()]
+        with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+            lib.ones(2, requires_grad=True).resize_(3)
+        a, b = lib.tensor([True, False, True, False]), lib.tensor([False, False, True, True])
+        o = lib.empty(4, dtype=lib.bool)
+        out += [lib.logical_and(a, b, out=o) is o, o.tolist(), lib.logical_or(a, b, out=o).tolist(),
+                lib.logical_not(lib.tensor([0.0, 1.0, -10.0]), out=lib.empty(3, dtype=lib.int16)).tolist()]
+        with _w.catch_warnings():
+            _w.simplefilter("ignore")  # the resize warning (PyTorch gives it twice)
+            o2 = lib.zeros(2)
+            lib.eq(lib.tensor([1, 2, 3]), 2, out=o2)
+        out.append((o2.tolist(), repr(o2.dtype)))
+        t = lib.tensor([1.0, 2.0])
+        out += [lib.asarray(t) is t, lib.asarray(t, copy=True).data_ptr() != t.data_ptr(),
+                lib.asarray(t, requires_grad=True) is t and t.requires_grad]
+        with pytest.raises(ValueError, match="can't alias tensor with dtype 'Long' into dtype 'Float'"):
+            lib.asarray(np.array([1, 2]), copy=False, dtype=lib.float32)
+        out += [lib.atleast_1d(), lib.atleast_2d(), lib.atleast_3d()]
+        out += [lib.typename(o) for o in (lib.nn.Parameter, lib.nn.Linear(1, 1), int, lib.float32, lib.Size([1]))]
+        return out
+    assert run(lamina) == run(torch)

@@ -234,6 +234,24 @@ _C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "
             "float32": "float", "float64": "double"}
 
 
+def fill_out(out, result):
+    """An op's out= as PyTorch's: `out` takes the result (an ndarray) cast to its own dtype,
+    resized (with PyTorch's warning when it held elements) if its shape differs; returns out."""
+    arr = out._data
+    if arr.shape != result.shape:
+        if arr.size:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(arr.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
+                          "to zero elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = arr = np.empty(result.shape, arr.dtype)
+    np.copyto(arr, result, casting="unsafe")
+    out._version[0] += 1
+    return out
+
+
 def checked_scalar(value, dtype):
     """A Python number as a NumPy scalar of `dtype`, by PyTorch's rule for fill values (full,
     fill_, masked_fill, where): an integer wraps into an unsigned dtype down to -max (uint8 takes

@@ -4,7 +4,7 @@ compared with 1.5 compares as floats."""
 import numpy as np
 
 from ..tensor import Tensor
-from ._core import binary_operands, broadcast_error, make, wrap
+from ._core import binary_operands, broadcast_error, fill_out, make, wrap
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
            "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isneginf", "isposinf", "isreal",
@@ -20,7 +20,7 @@ def _const(arr):
 
 
 def _binary(np_fn, name, integral_only=False, none_result=None):
-    def op(input, other):
+    def op(input, other, *, out=None):
         if other is None and none_result is not None:  # `x == None` is a plain False, as in PyTorch
             return none_result
         if not isinstance(input, Tensor):
@@ -30,9 +30,10 @@ def _binary(np_fn, name, integral_only=False, none_result=None):
             from .arithmetic import type_name
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{type_name(dt)}'")
         try:
-            return _const(np.asarray(np_fn(x, y)))
+            result = np.asarray(np_fn(x, y))
         except ValueError:
             raise broadcast_error(x.shape, np.shape(y)) from None
+        return _const(result) if out is None else fill_out(out, result)
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -85,8 +86,9 @@ bitwise_right_shift = _shift(False, "rshift")
 bitwise_right_shift.__doc__ = "input >> other for integer tensors, elementwise (arithmetic: the sign is kept)."
 
 
-def logical_not(input):
-    return _const(np.logical_not(input._data))
+def logical_not(input, *, out=None):
+    result = np.logical_not(input._data)
+    return _const(result) if out is None else fill_out(out, result)
 
 
 def bitwise_not(input):

@@ -203,7 +203,24 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """torch.asarray: as_tensor (memory shared where the dtype allows), a copy with copy=True, and
+    copy=False refusing a cast; requires_grad=True marks the result (a leaf then requires grad)."""
+    if copy:
+        out = tensor(obj._data if isinstance(obj, Tensor) else obj, dtype=dtype if dtype is not None else (
+            obj.dtype if isinstance(obj, Tensor) else None), device=device)
+    else:
+        if copy is False and dtype is not None:
+            have = obj._data.dtype if isinstance(obj, Tensor) else getattr(obj, "dtype", None)
+            want = _dtype.to_dtype(dtype).np
+            if have is not None and np.dtype(have) != want:
+                from .arithmetic import type_name
+                raise ValueError(f"can't alias tensor with dtype '{type_name(np.dtype(have))}' into dtype "
+                                 f"'{type_name(want)}'.")
+        out = as_tensor(obj, dtype=dtype, device=device)
+    if requires_grad and not out._requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
 def from_numpy(ndarray):

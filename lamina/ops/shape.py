@@ -494,7 +494,7 @@ def per_tensor(fn, tensors):
     list or tuple of them, give a tuple."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         return tuple(fn(t) for t in tensors[0])
-    if len(tensors) > 1:
+    if len(tensors) != 1:  # none: an empty tuple, as PyTorch
         return tuple(fn(t) for t in tensors)
     return fn(tensors[0])
 
