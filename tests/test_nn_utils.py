@@ -144,3 +144,13 @@ def test_clip_grad_norm_with_an_overflowed_gradient_is_silent_like_torch():
             norm = lib.nn.utils.clip_grad_norm_([p, q], 1.0)
         assert float(norm) == float("inf")
         assert np.isnan(p.grad.numpy()).any()
+
+
+def test_unpad_sequence_leaves_the_padded_tensor_transposed_as_torch():
+    out = []
+    for lib in (torch, lamina):
+        seqs = [lib.ones(n, 2) * n for n in (3, 1, 2)]
+        padded = lib.nn.utils.rnn.pad_sequence(seqs)
+        parts = lib.nn.utils.rnn.unpad_sequence(padded, lib.tensor([3, 1, 2]))
+        out.append((list(padded.shape), [p.tolist() for p in parts]))
+    assert out[1] == out[0]

@@ -256,8 +256,9 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """Split a padded (T, B, *) tensor back into B tensors of their own lengths."""
-    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    """Split a padded (T, B, *) tensor back into B tensors of their own lengths. Without
+    batch_first the caller's tensor is left transposed to (B, T, *), as PyTorch's transpose_ leaves it."""
+    x = padded_sequences if batch_first else padded_sequences.transpose_(0, 1)
     lens = _lengths_array(lengths)
     return [x[i, :int(n)] for i, n in enumerate(lens)]
 
