@@ -324,3 +324,18 @@ def test_linear_with_a_weight_vector_matches_torch():
                     out.append(str(e))
         return out
     assert run(lamina) == run(torch)
+
+
+def test_einsum_sublist_form_matches_torch():
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((2, 3, 2)).astype(np.float32), rng.standard_normal((2, 2, 4)).astype(np.float32)
+    C = rng.standard_normal((3, 2, 5)).astype(np.float32)
+    out = []
+    for lib in (torch, lamina):
+        a, b = lib.tensor(A, requires_grad=True), lib.tensor(B)
+        results = [lib.einsum(a, [0, 1, 2], b, [0, 2, 3], [0, 1, 3]), lib.einsum(a, [..., 0, 1], b, [..., 1, 2]),
+                   lib.einsum(a, [..., 0, 1], b, [..., 1, 2], [..., 0, 2]), lib.einsum(lib.tensor(C), [30, 1, 0])]
+        results[0].sum().backward()
+        out.append([r.detach().numpy() for r in results] + [a.grad.numpy()])
+    for got, want in zip(out[1], out[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

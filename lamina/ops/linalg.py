@@ -409,6 +409,30 @@ def bilinear(input1, input2, weight, bias=None):
 _PARSED = {}  # (equation, operand shapes) -> (subscripts, output subscript, label sizes)
 
 
+def _sublists_to_equation(args):
+    """(equation, operands) of einsum's sublist form: operand, sublist, operand, sublist, ...
+    [, output sublist]. Label i in [0, 52) is PyTorch's letter i: 'A'-'Z', then 'a'-'z' (so an
+    implicit output is ordered as for the letters); Ellipsis is '...'."""
+    def letters(sublist):
+        out = []
+        for s in sublist:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < 52:
+                out.append(chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26))
+            else:
+                raise RuntimeError(f"einsum(): expected subscript to be within the range [0, 52) but got {s}")
+        return "".join(out)
+    operands, subs = list(args[0::2]), list(args[1::2])
+    output = None
+    if len(operands) > len(subs):  # an odd count: the last item is the output sublist
+        output = operands.pop()
+    equation = ",".join(letters(s) for s in subs)
+    if output is not None:
+        equation += "->" + letters(output)
+    return equation, tuple(operands)
+
+
 def einsum(equation, *operands):
     """Einstein summation: einsum("bij,bjk->bik", a, b) is a batched matmul. Supports '...',
     implicit output (the letters used once, sorted), repeated letters (diagonals, traces) and
@@ -417,6 +441,8 @@ def einsum(equation, *operands):
     The gradient of operand i is the einsum of the output gradient with the other operands onto
     i's distinct letters; letters only i has are broadcast back, repeated letters are written
     onto their diagonal, and dims i had as size 1 are summed."""
+    if not isinstance(equation, str):  # the sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2])
+        equation, operands = _sublists_to_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = tuple(o if isinstance(o, Tensor) else as_tensor(o) for o in operands)
