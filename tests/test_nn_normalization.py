@@ -417,3 +417,29 @@ def test_batch_norm_over_positions_constant_and_offset_channels(cls, shape, affi
     t_mod, l_mod = getattr(torch.nn, cls)(3, affine=affine), getattr(lnn, cls)(3, affine=affine)
     check_module(t_mod, l_mod, [x])
     check_module(t_mod, l_mod, [x * 0.5])
+
+
+def test_sync_batchnorm_in_one_process_is_batchnorm_as_torch():
+    """SyncBatchNorm without a process group normalises like BatchNorm (PyTorch's own fallback),
+    on any (N, C, *) input; convert_sync_batchnorm swaps BatchNorm*d layers, sharing parameters."""
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 2)).astype(np.float32)
+    out = []
+    for lib in (torch, lamina):
+        net = lib.nn.Sequential(lib.nn.Conv2d(3, 3, 1), lib.nn.BatchNorm2d(3))
+        if lib is lamina:
+            net.load_state_dict(start)
+        else:  # the weights both start from, taken before torch's step moves its running stats
+            start = {k: lamina.from_numpy(v.detach().numpy().copy()) for k, v in net.state_dict().items()}
+        net = lib.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+        t = lib.tensor(x, requires_grad=True)
+        y = net(t)
+        (y * y).sum().backward()
+        net.eval()
+        out.append((repr(net), list(net.state_dict()), y.detach().numpy(), t.grad.numpy(),
+                    net[1].running_mean.numpy(), net(lib.tensor(x)).detach().numpy()))
+    assert out[1][:2] == out[0][:2]
+    for got, want in zip(out[1][2:], out[0][2:]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    for lib in (torch, lamina):
+        with pytest.raises(ValueError, match=r"expected at least 2D input \(got 1D input\)"):
+            lib.nn.SyncBatchNorm(3)(lib.ones(3))
