@@ -1,5 +1,5 @@
 """lamina.nn.utils: gradient clipping, parameter/vector conversion, rnn packing, parametrizations,
-weight and spectral normalization, conv/linear-batchnorm fusion, skip_init, functional_call."""
+weight and spectral normalization, conv/linear-batchnorm fusion, skip_init, functional_call, pruning."""
 from . import rnn  # noqa: F401
 from .clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_  # noqa: F401
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
@@ -17,7 +17,7 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
-_LAZY = {"parametrizations", "parametrize", "stateless"}
+_LAZY = {"parametrizations", "parametrize", "prune", "stateless"}
 
 
 def __getattr__(name):
