@@ -204,11 +204,9 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes `amount` of the still unpruned entries, chosen at random (lamina's generator).
-
-    Args:
-        amount (int or float): how many entries to prune, or (float in [0, 1]) what fraction."""
+class _UnstructuredByAmount(BasePruningMethod):
+    """An unstructured method pruning `amount` entries (int) or that fraction of them (float in
+    [0, 1]) on each application."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -216,44 +214,27 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount_init(amount)
         self.amount = amount
 
+
+class RandomUnstructured(_UnstructuredByAmount):
+    """Prunes `amount` of the still unpruned entries, chosen at random (lamina's generator)."""
+
     def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        count = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(count, size)
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if count != 0:
-            chosen = topk(rand_like(t).view(-1), k=count).indices
-            mask.view(-1)[chosen] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask,
+                                  lambda count: topk(rand_like(t).view(-1), k=count).indices)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
-    """Prunes the `amount` still unpruned entries of smallest absolute value.
-
-    Args:
-        amount (int or float): how many entries to prune, or (float in [0, 1]) what fraction."""
-
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
+class L1Unstructured(_UnstructuredByAmount):
+    """Prunes the `amount` still unpruned entries of smallest absolute value."""
 
     def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        count = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(count, size)
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if count != 0:
-            # lamina's topk breaks ties among equal magnitudes as torch's does (ops/_std_sort.py),
-            # so the same entries go
-            smallest = topk(t.abs().view(-1), k=count, largest=False).indices
-            mask.view(-1)[smallest] = 0
-        return mask
+        # lamina's topk breaks ties among equal magnitudes as torch's does (ops/_std_sort.py), so
+        # the same entries go
+        return _unstructured_mask(self.amount, t, default_mask,
+                                  lambda count: topk(t.abs().view(-1), k=count, largest=False).indices)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
@@ -275,11 +256,7 @@ class RandomStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        channels = t.shape[self.dim]
-        count = _compute_nparams_toprune(self.amount, channels)
-        _validate_pruning_amount(count, channels)
+        channels, count = _channels_to_prune(t, self.amount, self.dim)
         if count == 0:
             return default_mask
         draw = rand(channels)
@@ -310,11 +287,7 @@ class LnStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        channels = t.shape[self.dim]
-        count = _compute_nparams_toprune(self.amount, channels)
-        _validate_pruning_amount(count, channels)
+        channels, count = _channels_to_prune(t, self.amount, self.dim)
         # as torch: the norm and its ranking come first, so a bad `n` fails even when count is 0
         kept = topk(_compute_norm(t, self.n, self.dim), k=channels - count, largest=True).indices
         if count == 0:
@@ -449,6 +422,28 @@ def is_pruned(module):
 
 
 # ---- checks and sizes --------------------------------------------------------------------------------
+
+def _unstructured_mask(amount, t, default_mask, choose):
+    """default_mask with `amount` (a count or fraction of t's entries) more entries set to 0:
+    the flat indices choose(count) returns."""
+    size = t.nelement()
+    count = _compute_nparams_toprune(amount, size)
+    _validate_pruning_amount(count, size)
+    mask = default_mask.clone(memory_format=contiguous_format)
+    if count != 0:
+        mask.view(-1)[choose(count)] = 0
+    return mask
+
+
+def _channels_to_prune(t, amount, dim):
+    """(the number of channels along dim, how many of them to prune), after PyTorch's checks."""
+    _validate_structured_pruning(t)
+    _validate_pruning_dim(t, dim)
+    channels = t.shape[dim]
+    count = _compute_nparams_toprune(amount, channels)
+    _validate_pruning_amount(count, channels)
+    return channels, count
+
 
 def _validate_pruning_amount_init(amount):
     if not isinstance(amount, numbers.Real):
