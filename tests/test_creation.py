@@ -287,7 +287,12 @@ def _fill_value_outcomes(lib):
              lambda: lib.full((1,), -1.0, dtype=lib.uint8), lambda: lib.full((1,), 1e40, dtype=lib.float32),
              lambda: lib.full((1,), 1e6, dtype=lib.float16), lambda: lib.zeros(2).masked_fill(lib.tensor([True, False]), 1e40),
              lambda: lib.zeros(2, dtype=lib.int32).fill_(3.7), lambda: lib.full((1,), float("nan"), dtype=lib.int32),
-             lambda: lib.full((1,), 2 ** 31, dtype=lib.int32), lambda: lib.full((1,), 40000, dtype=lib.int16)]
+             lambda: lib.full((1,), 2 ** 31, dtype=lib.int32), lambda: lib.full((1,), 40000, dtype=lib.int16),
+             # half: fill_ and masked_fill refuse a finite value past its range; full and where make it inf
+             lambda: lib.zeros(2, dtype=lib.half).masked_fill(lib.tensor([True, False]), -1e9),
+             lambda: lib.zeros(2, dtype=lib.half).fill_(70000.0), lambda: lib.zeros(1, dtype=lib.half).fill_(65504.0),
+             lambda: lib.where(lib.tensor([True, False]), lib.zeros(2, dtype=lib.half), -1e9),
+             lambda: lib.zeros(2, dtype=lib.half).masked_fill(lib.tensor([True, False]), float("-inf"))]
     out = []
     for case in cases:
         try:

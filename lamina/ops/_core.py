@@ -231,7 +231,7 @@ def broadcast_error(a_shape, b_shape):
 
 
 _C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-            "float32": "float", "float64": "double"}
+            "float16": "c10::Half", "float32": "float", "float64": "double"}
 
 
 def fill_out(out, result):
@@ -252,16 +252,18 @@ def fill_out(out, result):
     return out
 
 
-def checked_scalar(value, dtype):
+def checked_scalar(value, dtype, half_overflows=True):
     """A Python number as a NumPy scalar of `dtype`, by PyTorch's rule for fill values (full,
     fill_, masked_fill, where): an integer wraps into an unsigned dtype down to -max (uint8 takes
-    -1 as 255), everything else must fit, or RuntimeError "value cannot be converted ..."."""
+    -1 as 255), everything else must fit, or RuntimeError "value cannot be converted ...".
+    half_overflows=False: a finite value past float16's range becomes inf, as PyTorch's full and
+    where take it (its fill_ and masked_fill refuse it)."""
     dtype = np.dtype(dtype)
     if isinstance(value, np.generic):
         value = value.item()
     if not isinstance(value, (int, float)):  # an array fill: NumPy's cast, as before
         return np.asarray(value, dtype=dtype)
-    if dtype.kind == "b" or isinstance(value, bool) or dtype == np.float16:
+    if dtype.kind == "b" or isinstance(value, bool) or (dtype == np.float16 and not half_overflows):
         return np.asarray(value).astype(dtype)[()]
     if dtype.kind in "iu":
         info = np.iinfo(dtype)

@@ -674,7 +674,7 @@ def _where_scalar(value, like):
     if not isinstance(value, (int, float, bool, np.generic)):
         return as_tensor(value, like)
     dt = result_type(like, value).np
-    return as_tensor(np.asarray(checked_scalar(value, dt)))
+    return as_tensor(np.asarray(checked_scalar(value, dt, half_overflows=False)))
 
 
 def where(condition, input=None, other=None):

@@ -293,7 +293,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     else:
         dt = _dtype.to_dtype(dtype).np
     shape = _size((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), None, "full")
-    return _finish(np.full(shape, checked_scalar(fill_value, dt), dtype=dt), requires_grad, device, out)
+    fill = checked_scalar(fill_value, dt, half_overflows=False)
+    return _finish(np.full(shape, fill, dtype=dt), requires_grad, device, out)
 
 
 def _like(input, dtype, requires_grad, device, fill):
