@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from ... import contiguous_format, kthvalue, norm, ones_like, rand, rand_like, topk, zeros_like
 from .convert_parameters import parameters_to_vector
+from .weight_norm import remove_pre_hook_where
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
            "RandomStructured", "LnStructured", "CustomFromMask", "identity", "random_unstructured",
@@ -407,12 +408,10 @@ def custom_from_mask(module, name, mask):
 def remove(module, name):
     """Make the pruning of `module.<name>` permanent: drop `<name>_orig`, `<name>_mask` and the
     hook, leaving `<name>` a Parameter with the pruned values."""
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed")
+    def prunes_name(hook):
+        return isinstance(hook, BasePruningMethod) and hook._tensor_name == name
+    return remove_pre_hook_where(module, prunes_name, f"Parameter '{name}' of module {module} has to be pruned "
+                                                      "before pruning can be removed")
 
 
 def is_pruned(module):

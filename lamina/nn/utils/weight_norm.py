@@ -93,10 +93,17 @@ def remove_weight_norm(module, name="weight"):
 def remove_hook_reparametrization(module, name, kind, label):
     """Undo the hook-based reparametrization `kind` (WeightNorm, SpectralNorm) of `name`: its hook
     folds the parameters back and leaves; PyTorch's ValueError when there is none."""
+    return remove_pre_hook_where(module, lambda hook: isinstance(hook, kind) and hook.name == name,
+                                 f"{label} of '{name}' not found in {module}")
+
+
+def remove_pre_hook_where(module, matches, missing):
+    """The first forward pre-hook of module that `matches`: its remove(module) folds its
+    reparametrization back, then the hook goes; ValueError(missing) when there is none."""
     for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, kind) and hook.name == name:
+        if matches(hook):
             hook.remove(module)
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"{label} of '{name}' not found in {module}")
+    raise ValueError(missing)
 
