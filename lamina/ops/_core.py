@@ -252,6 +252,12 @@ def fill_out(out, result):
     return out
 
 
+def _int_wrapped(value, dtype):
+    """A Python int in an integer dtype it does not fit, as PyTorch stores it: wrapped around
+    (two's complement; uint8 takes -1 as 255). A 0-d array."""
+    return np.asarray(value % 2 ** 64, dtype=np.uint64).astype(dtype)
+
+
 def checked_scalar(value, dtype, half_overflows=True):
     """A Python number as a NumPy scalar of `dtype`, by PyTorch's rule for fill values (full,
     fill_, masked_fill, where): an integer wraps into an unsigned dtype down to -max (uint8 takes
@@ -272,8 +278,7 @@ def checked_scalar(value, dtype, half_overflows=True):
         else:
             fits = value == value and info.min <= value <= info.max  # NaN never fits an integer
         if fits:
-            return np.asarray(value % (info.max + 1) if isinstance(value, int) and value < 0 and dtype.kind == "u"
-                              else value).astype(dtype)[()]
+            return (_int_wrapped(value, dtype) if isinstance(value, int) else np.asarray(value).astype(dtype))[()]
     elif dtype.kind == "f":
         if not (abs(value) > np.finfo(dtype).max and abs(value) != float("inf")):
             return dtype.type(value)
@@ -291,7 +296,7 @@ def as_tensor(x, like=None):
         try:
             return wrap(np.asarray(x, dtype=dt))
         except OverflowError:  # an int outside an integer dtype: PyTorch wraps it around, as binary_operands
-            return wrap(np.asarray(x % 2 ** 64, dtype=np.uint64).astype(dt))
+            return wrap(_int_wrapped(x, dt))
     arr = np.asarray(x)
     if arr.dtype == np.float64 and not isinstance(x, np.ndarray):
         arr = arr.astype(np.float32)
@@ -320,7 +325,7 @@ def binary_operands(a, b):
     try:
         bv = np.asarray(b, dtype=dt)[()]
     except OverflowError:  # an int outside an integer dtype: PyTorch wraps it around (two's complement)
-        bv = np.asarray(b % 2 ** 64, dtype=np.uint64).astype(dt)[()]
+        bv = _int_wrapped(b, dt)[()]
     return (ad if ad.dtype == dt else ad.astype(dt)), bv, dt
 
 
