@@ -25,6 +25,8 @@ from .ops.pointwise import *  # noqa: F401,F403
 from .ops.random_ops import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.inplace import castable as _castable
+from .ops.methods import top_level_inplace as _top_level_inplace
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403
 from .ops.compat import *  # noqa: F401,F403
@@ -44,9 +46,7 @@ from ._compat import (are_deterministic_algorithms_enabled, e, finfo, get_defaul
 
 __version__ = "0.1.0"
 
-_methods_mod = _importlib.import_module(f"{__name__}.ops.methods")
-_methods_mod.top_level_inplace(Tensor, globals())  # torch.sqrt_(t) and friends
-del _methods_mod
+_top_level_inplace(Tensor, globals())  # torch.sqrt_(t) and friends
 
 float32 = float = _dtype.float32
 float64 = double = _dtype.float64
@@ -83,11 +83,9 @@ def promote_types(type1, type2):
 
 
 def can_cast(from_, to):
-    """True unless the cast would go down a kind (float to integer, integer to bool), PyTorch's rule
-    for in-place ops and out=."""
-    rank = "biuf".index
-    return rank(_dtype.to_dtype(to).np.kind) >= rank(_dtype.to_dtype(from_).np.kind) or (
-        _dtype.to_dtype(from_).np.kind in "iu" and _dtype.to_dtype(to).np.kind in "iu")
+    """True unless the cast would go down a kind (float to integer, integer to bool), the rule
+    PyTorch's in-place ops and out= follow."""
+    return _castable(_dtype.to_dtype(from_).np, _dtype.to_dtype(to).np)
 
 
 def get_num_threads():

@@ -579,4 +579,3 @@ from .ops import linalg as _linalg, shape as _shape  # noqa: E402
 from .ops import methods as _methods  # noqa: E402
 
 _methods.bind(Tensor)
-_methods.bind_aliases(Tensor)

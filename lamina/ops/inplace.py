@@ -98,12 +98,14 @@ def check_no_overlap(arr, region=None):
                            "operation.")
 
 
+def castable(src, dst):
+    """PyTorch's rule for writing a result of NumPy dtype src into dst (in-place ops, out=,
+    torch.can_cast): not down a kind (float to integer, integer to bool); integers among themselves."""
+    return "biuf".index(dst.kind) >= "biuf".index(src.kind) or (src.kind in "iu" and dst.kind in "iu")
+
+
 def _check_castable(result_dtype, self_dtype):
-    if result_dtype == self_dtype:
-        return
-    kinds = "biuf"
-    if kinds.index(result_dtype.kind) > kinds.index(self_dtype.kind) and not (
-            result_dtype.kind in "iu" and self_dtype.kind in "iu"):
+    if result_dtype != self_dtype and not castable(result_dtype, self_dtype):
         raise RuntimeError(f"result type {type_name(result_dtype)} can't be cast to the desired "
                            f"output type {type_name(self_dtype)}")
 

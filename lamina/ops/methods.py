@@ -24,6 +24,9 @@ def bind(cls):
                 setattr(cls, attr[0], attr[1])
             else:
                 setattr(cls, attr + "_", make_inplace(getattr(module, attr)))
+    for alias, name in INPLACE_ALIASES.items():
+        if hasattr(cls, name) and not hasattr(cls, alias):
+            setattr(cls, alias, getattr(cls, name))
 
 
 # PyTorch's other spellings of in-place methods lamina already has: alias -> method
@@ -38,10 +41,6 @@ TOP_LEVEL_INPLACE = ("abs_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin
                      "trunc_", "fill_", "addmv_")
 
 
-def bind_aliases(cls):
-    for alias, name in INPLACE_ALIASES.items():
-        if hasattr(cls, name) and not hasattr(cls, alias):
-            setattr(cls, alias, getattr(cls, name))
 
 
 def top_level_inplace(cls, namespace):
