@@ -453,3 +453,103 @@ def test_float_mask_of_another_dtype_is_refused_as_pytorch(need_weights, mask_dt
         except RuntimeError as e:
             outcome.append(str(e))
     assert outcome[1] == outcome[0]
+
+
+# ---- torch.nn.attention: choosing the kernel ----------------------------------------------------
+def _sdpa_under(lib, chosen):
+    """Run scaled_dot_product_attention inside sdpa_kernel(chosen): the output, or the error."""
+    q = _t(lib, rng.standard_normal((1, 2, 4, 8)).astype(np.float32))
+    backend = lib.nn.attention.SDPBackend
+    arg = getattr(backend, chosen) if isinstance(chosen, str) else [getattr(backend, n) for n in chosen]
+    try:
+        with lib.nn.attention.sdpa_kernel(arg):
+            flags = [getattr(lib.backends.cuda, f"{n}_sdp_enabled")() for n in ("flash", "mem_efficient", "math",
+                                                                                 "cudnn")]
+            return flags, tuple(lib.nn.functional.scaled_dot_product_attention(q, q, q).shape)
+    except RuntimeError as e:
+        return None, str(e)
+
+
+@pytest.mark.parametrize("chosen", ["MATH", "FLASH_ATTENTION", "EFFICIENT_ATTENTION", "CUDNN_ATTENTION",
+                                    "OVERRIDEABLE", "ERROR", ["EFFICIENT_ATTENTION", "MATH"],
+                                    ["CUDNN_ATTENTION", "EFFICIENT_ATTENTION"], ["MATH", "MATH"]])
+def test_sdpa_kernel_runs_or_refuses_as_torch(chosen):
+    assert _sdpa_under(lamina, chosen) == _sdpa_under(torch, chosen)
+    # the previous choice (every kernel) comes back on leaving the block
+    for lib in (lamina, torch):
+        assert all(getattr(lib.backends.cuda, f"{n}_sdp_enabled")() for n in ("flash", "mem_efficient", "math",
+                                                                                "cudnn"))
+
+
+def test_sdp_backend_names_and_numbers():
+    ours, theirs = lamina.nn.attention.SDPBackend, torch.nn.attention.SDPBackend
+    assert list(ours.__members__) == list(theirs.__members__)
+    for name in theirs.__members__:
+        a, b = getattr(ours, name), getattr(theirs, name)
+        assert (repr(a), str(a), int(a), a.name) == (repr(b), str(b), int(b), b.name)
+
+
+def test_sdpa_kernel_rejects_a_non_backend():
+    for lib in (lamina, torch):
+        with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend or a list of SDPBackend "
+                                                 "instances, got str"):
+            with lib.nn.attention.sdpa_kernel("MATH"):
+                pass
+
+
+def test_sdp_flags_switched_directly():
+    results = []
+    for lib in (lamina, torch):
+        q = _t(lib, np.ones((1, 1, 2, 3), np.float32))
+        lib.backends.cuda.enable_math_sdp(False)
+        lib.backends.cuda.enable_flash_sdp(False)
+        try:
+            with pytest.raises(RuntimeError) as e:
+                lib.nn.functional.scaled_dot_product_attention(q, q, q)
+            lib.backends.cuda.enable_flash_sdp(True)  # flash alone serves a CPU tensor
+            results.append((str(e.value), tuple(lib.nn.functional.scaled_dot_product_attention(q, q, q).shape)))
+        finally:
+            lib.backends.cuda.enable_math_sdp(True)
+            lib.backends.cuda.enable_flash_sdp(True)
+    assert results[0] == results[1]
+
+
+FLASH_CASES = {  # (query, key, value shapes), keywords: what PyTorch's CPU flash kernel takes or not
+    "4-D": ([(1, 2, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)], {}),
+    "3-D": ([(2, 4, 8), (2, 5, 8), (2, 5, 8)], {}),
+    "value width differs": ([(1, 2, 4, 8), (1, 2, 5, 8), (1, 2, 5, 6)], {}),
+    "batch broadcast": ([(2, 2, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)], {}),
+    "grouped heads": ([(1, 4, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)], {"enable_gqa": True}),
+    "causal": ([(1, 2, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)], {"is_causal": True}),
+    "dropout": ([(1, 2, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)], {"dropout_p": 0.5}),
+    "no keys": ([(1, 2, 4, 8), (1, 2, 0, 8), (1, 2, 0, 8)], {}),
+}
+
+
+@pytest.mark.parametrize("case", list(FLASH_CASES))
+def test_flash_only_takes_what_torch_cpu_flash_takes(case):
+    shapes, kw = FLASH_CASES[case]
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    outcomes = []
+    for lib in (lamina, torch):
+        q, k, v = (_t(lib, a) for a in arrays)
+        with lib.nn.attention.sdpa_kernel(lib.nn.attention.SDPBackend.FLASH_ATTENTION):
+            try:
+                outcomes.append(tuple(lib.nn.functional.scaled_dot_product_attention(q, k, v, **kw).shape))
+            except RuntimeError as e:
+                outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_flash_only_refuses_a_transposed_query_as_torch():
+    a = rng.standard_normal((1, 2, 8, 4)).astype(np.float32)
+    b = rng.standard_normal((1, 2, 5, 8)).astype(np.float32)
+    outcomes = []
+    for lib in (lamina, torch):
+        with lib.nn.attention.sdpa_kernel([lib.nn.attention.SDPBackend.FLASH_ATTENTION]):
+            try:
+                lib.nn.functional.scaled_dot_product_attention(_t(lib, a).transpose(-1, -2), _t(lib, b), _t(lib, b))
+                outcomes.append("ran")
+            except RuntimeError as e:
+                outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1] != "ran"

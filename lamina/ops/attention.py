@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from ..backends import sdp_enabled
 from ._attention_softmax import _dscores, _probs
 from ._core import make, unbroadcast, wrap
 
@@ -25,6 +26,21 @@ _DN = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64":
 
 
 # ---- scaled_dot_product_attention --------------------------------------------------------------
+def _check_flash_only(q, k, v, dropout_p, enable_gqa):
+    """With PyTorch's math kernel switched off, only its CPU flash kernel is left: refuse what that
+    kernel does not take (lamina computes the same values either way)."""
+    if not sdp_enabled["flash"]:
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
+    usable = (q.ndim == k.ndim == v.ndim == 4 and q.shape[-1] == k.shape[-1] == v.shape[-1]
+              and q.shape[0] == k.shape[0] == v.shape[0] and dropout_p == 0.0
+              and all(a.size == 0 or a.shape[-1] <= 1 or a.strides[-1] == a.itemsize for a in (q, k, v)))
+    if usable and not (q.shape[1] == k.shape[1] == v.shape[1]):
+        usable = enable_gqa and q.shape[1] % k.shape[1] == 0 and q.shape[1] % v.shape[1] == 0
+    if not usable:
+        raise RuntimeError("No available kernel.  Aborting execution.")
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     r"""softmax(q kᵀ · scale + mask) v over the last two dimensions, batched over the leading ones.
@@ -41,6 +57,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     A query row whose every key is masked gives zeros (and zero gradient), as PyTorch's CPU kernel.
     Output: (..., L, Ev)."""
     q, k, v = query._data, key._data, value._data
+    if not sdp_enabled["math"]:  # switched off by nn.attention.sdpa_kernel
+        _check_flash_only(q, k, v, dropout_p, enable_gqa)
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
                            f"{q.ndim} key.dim: {k.ndim} and value.dim: {v.ndim} instead.")
