@@ -675,3 +675,107 @@ def test_backward_hooks_run_with_grad_mode_off_as_torch():
         y.backward(lib.tensor([1.0, 2.0, 3.0]))
         out.append((seen, v.tolist(), lib.is_grad_enabled()))
     assert out[1] == out[0]
+
+
+# ---- grad mode and inference mode together -------------------------------------------------------
+def _mode_report(lib):
+    """(is_grad_enabled, is_inference_mode_enabled, does x*2 record a graph) in nested modes."""
+    x = lib.ones(2, requires_grad=True)
+    seen = []
+
+    def note():
+        seen.append((lib.is_grad_enabled(), lib.is_inference_mode_enabled(), (x * 2).requires_grad))
+    with lib.no_grad():
+        with lib.inference_mode(False):
+            note()
+    with lib.inference_mode():
+        note()
+        with lib.inference_mode(False):
+            note()
+        with lib.enable_grad():
+            note()
+        with lib.set_grad_enabled(True):
+            note()
+        with lib.no_grad():
+            with lib.inference_mode(False):
+                note()
+    note()
+    return seen
+
+
+def test_nested_grad_and_inference_modes_as_torch():
+    ours, theirs = both(_mode_report)
+    assert ours == theirs
+    # enable_grad inside inference_mode says grad is on and still records nothing
+    assert theirs[3] == (True, True, False)
+
+
+def test_grad_mode_is_off_inside_backward_hooks():
+    def run(lib):
+        seen = []
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        y.register_hook(lambda g: seen.append(lib.is_grad_enabled()))
+        y.sum().backward()
+        return seen, lib.is_grad_enabled()
+    ours, theirs = both(run)
+    assert ours == theirs == ([False], True)
+
+
+@pytest.mark.parametrize("value", [0, None, "yes", 1.0])
+def test_set_grad_enabled_takes_only_a_bool(value):
+    for lib in LIBS:
+        with pytest.raises(TypeError, match=rf"set_grad_enabled\(\): argument 'enabled' \(position 1\) must be bool, "
+                                            rf"not {type(value).__name__}"):
+            lib.set_grad_enabled(value)
+        assert lib.is_grad_enabled()
+
+
+# ---- what a tensor hook may return ---------------------------------------------------------------
+def _named_sum(g):
+    return g.sum()
+
+
+HOOK_RESULTS = {
+    "sum": lambda g: g.sum(), "int": lambda g: 5, "double": lambda g: g.double(), "list": lambda g: [1.0, 2.0, 3.0],
+    "long": lambda g: g.long(), "unsqueezed": lambda g: g[None], "named": _named_sum,
+}
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("kind", list(HOOK_RESULTS))
+def test_hook_changing_the_gradients_size_or_type_is_refused_as_torch(kind, leaf):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        t = x if leaf else x * 1
+        t.register_hook(HOOK_RESULTS[kind])
+        try:
+            (t * 2).sum().backward()
+        except (RuntimeError, TypeError) as e:
+            return type(e), str(e)
+        return "ran", arr(x.grad)
+    ours, theirs = both(run)
+    assert theirs[0] is not "ran"  # noqa: F632 (every hook above breaks PyTorch's rule)
+    assert ours == theirs
+
+
+# ---- autograd.grad: repeated inputs, retained grads, hooks ---------------------------------------
+def test_grad_of_the_same_input_twice():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 3
+        return list(lib.autograd.grad((h * x).sum(), [x, h, x, h]))
+    ours, theirs = both(run)
+    assert_same_grads(ours, theirs)
+
+
+def test_grad_fills_retained_grads_and_captures_before_hooks():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        h.register_hook(lambda g: g * 5)
+        gh, gx = lib.autograd.grad((h * h).sum(), [h, x])
+        return gh, gx, h.grad, x.grad
+    ours, theirs = both(run)
+    assert_same_grads(ours, theirs)

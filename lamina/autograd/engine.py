@@ -85,8 +85,20 @@ def _apply_hooks(hooks, grad):
             continue
         result = hook(Tensor._wrap(grad))
         if result is not None:
-            grad = result._data if isinstance(result, Tensor) else np.asarray(result)
+            if not isinstance(result, Tensor):
+                raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+            new = result._data
+            if new.shape != grad.shape:
+                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+            if new.dtype != grad.dtype:
+                raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                                   f"torch.{_TYPE_NAMES[grad.dtype.name]} got torch.{_TYPE_NAMES[new.dtype.name]})")
+            grad = new
     return grad
+
+
+def _hook_name(hook):
+    return getattr(hook, "__name__", None) or str(hook)
 
 
 _wrap = None  # Tensor._wrap, bound on first use: lamina.tensor imports this package
@@ -113,7 +125,7 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
         wanted_nodes, wanted_leaves = {}, {}
         for i, t in enumerate(wanted):
             if t.grad_fn is None:
-                wanted_leaves[id(t)] = i
+                wanted_leaves.setdefault(id(t), []).append(i)
             else:
                 wanted_nodes.setdefault(t.grad_fn, []).append(i)
 
@@ -130,9 +142,9 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
     consumers = _count_consumers(root_nodes)
     ready = [n for n in dict.fromkeys(root_nodes) if n not in consumers]
 
-    mode = grad_mode._mode  # no_grad() as a flag: cheaper than the context manager
-    prev = mode.grad
-    mode.grad = False
+    mode = grad_mode._mode  # no_grad() as flags: cheaper than the context manager
+    prev = mode.grad, mode.enabled
+    mode.grad = mode.enabled = False
     try:
         while ready:
             node = ready.pop()
@@ -147,15 +159,15 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                         if left == 0:
                             ready.append(parent)
                 continue
+            if wanted_nodes is not None and node in wanted_nodes:
+                for i in wanted_nodes[node]:  # as it reaches the tensor, before its hooks (as PyTorch)
+                    results[i] = grad
             if node.hooks:
                 grad = _apply_hooks(node.hooks, grad)
-            if node.retained is not None:
+            if node.retained is not None:  # after the hooks; autograd.grad fills it too
                 out = node.retained()
-                if out is not None and wanted is None:
+                if out is not None:
                     out.grad = wrap(grad.copy() if out.grad is None else out.grad._data + grad)
-            if wanted_nodes is not None and node in wanted_nodes:
-                for i in wanted_nodes[node]:
-                    results[i] = grad
             backward = node.backward
             if backward is None:
                 raise RuntimeError(_FREED)
@@ -191,15 +203,17 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
                         entry[1] = entry[1] + g
         if wanted is not None:
             for t, g in leaf_grads.values():
-                i = wanted_leaves.get(id(t))
-                if i is not None:
-                    results[i] = _apply_hooks(t._hooks, g) if t._hooks else g
+                places = wanted_leaves.get(id(t))
+                if places is not None:
+                    g = _apply_hooks(t._hooks, g) if t._hooks else g
+                    for i in places:
+                        results[i] = g
             return results
         # leaves last, still with grad mode off: their hooks (an optimizer step in a
         # post-accumulate hook) run as in PyTorch's backward, building no graph
         _deliver_all(leaf_grads, root_grads, wrap)
     finally:
-        mode.grad = prev
+        mode.grad, mode.enabled = prev
 
 
 def _deliver_all(leaf_grads, root_grads, wrap):

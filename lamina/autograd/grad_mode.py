@@ -3,15 +3,18 @@
 Each works as a context manager and as a decorator (`@no_grad()` or bare `@no_grad`), also on
 generator functions (the mode holds while the generator body runs, not while its caller does).
 As in PyTorch the modes belong to a thread: `_mode` is a threading.local whose class attributes
-are the state every new thread starts in (grad on, inference off); the hot path in ops reads
-`_mode.grad` (one attribute lookup)."""
+are the state every new thread starts in (grad on, inference off). `enabled` is the grad mode
+is_grad_enabled() reports; `grad` is whether ops record a graph, which inference mode also
+stops (enable_grad inside inference_mode reports True and still records nothing, as PyTorch):
+the hot path in ops reads `_mode.grad` (one attribute lookup)."""
 import functools
 import inspect
 import threading
 
 
 class _ThreadMode(threading.local):
-    grad = True
+    grad = True        # record graphs: enabled and not inference
+    enabled = True
     inference = False
 
 
@@ -19,7 +22,20 @@ _mode = _ThreadMode()
 
 
 def is_grad_enabled():
-    return _mode.grad
+    return _mode.enabled
+
+
+def _set_enabled(enabled):
+    _mode.enabled = enabled
+    _mode.grad = enabled and not _mode.inference
+
+
+def _state():
+    return _mode.enabled, _mode.inference, _mode.grad
+
+
+def _restore(state):
+    _mode.enabled, _mode.inference, _mode.grad = state
 
 
 def is_inference_mode_enabled():
@@ -73,11 +89,11 @@ class _GradMode:
         pass
 
     def __enter__(self):
-        self._prev = _mode.grad
-        _mode.grad = self._target
+        self._prev = _state()
+        _set_enabled(self._target)
 
     def __exit__(self, *exc):
-        _mode.grad = self._prev
+        _restore(self._prev)
         return False
 
     def __call__(self, fn):
@@ -104,8 +120,9 @@ class enable_grad(_GradMode):
 
 
 class inference_mode:
-    """Like no_grad (lamina has no separate inference tensors); `inference_mode(False)` changes
-    nothing. Usable as a context manager and as a decorator, bare or called."""
+    """Like no_grad (lamina has no separate inference tensors), and enable_grad inside it records
+    nothing either; `inference_mode(False)` leaves inference mode and turns grad mode on, as
+    PyTorch's guard does. Usable as a context manager and as a decorator, bare or called."""
 
     def __new__(cls, mode=True):
         if callable(mode) and not isinstance(mode, bool):  # used bare, as `@inference_mode`
@@ -116,13 +133,12 @@ class inference_mode:
         self.mode = bool(mode)
 
     def __enter__(self):
-        self._prev = _mode.grad, _mode.inference
-        if self.mode:
-            _mode.grad = False
-            _mode.inference = True
+        self._prev = _state()
+        _mode.inference = self.mode
+        _set_enabled(not self.mode)
 
     def __exit__(self, *exc):
-        _mode.grad, _mode.inference = self._prev
+        _restore(self._prev)
         return False
 
     def __call__(self, fn):
@@ -138,19 +154,22 @@ class set_grad_enabled:
     and as a context manager or decorator restores the previous mode afterwards."""
 
     def __init__(self, mode):
-        self._prev = _mode.grad
-        self.mode = bool(mode)
-        _mode.grad = self.mode
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
+        self._prev = _state()
+        self.mode = mode
+        _set_enabled(mode)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        _mode.grad = self._prev
+        _restore(self._prev)
         return False
 
     def __call__(self, fn):
-        _mode.grad = self._prev  # as a decorator it only applies inside the function
+        _restore(self._prev)  # as a decorator it only applies inside the function
         mode = self.mode
         return _decorate(lambda: set_grad_enabled(mode), fn)
 
