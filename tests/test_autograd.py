@@ -779,3 +779,206 @@ def test_grad_fills_retained_grads_and_captures_before_hooks():
         return gh, gx, h.grad, x.grad
     ours, theirs = both(run)
     assert_same_grads(ours, theirs)
+
+
+# ---- custom Function: what backward may return, dirty and returned inputs ------------------------
+def _doubler(lib, backward_result, forward=None):
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, *rest):
+            return x * 2 if forward is None else forward(x, *rest)
+
+        @staticmethod
+        def backward(ctx, g):
+            return backward_result(lib, g)
+    return F
+
+
+BACKWARD_RESULTS = {  # what a one-input Function's backward returns
+    "extra trailing None": lambda lib, g: (g * 2, None),
+    "extra gradient": lambda lib, g: (g * 2, g),
+    "int": lambda lib, g: 3,
+    "list": lambda lib, g: [g],
+    "ndarray": lambda lib, g: np.ones(2, np.float32),
+    "wrong shape": lambda lib, g: lib.ones(5),
+    "shape that expands to the input's": lambda lib, g: lib.ones(3, 1, 2),
+    "0-d": lambda lib, g: lib.tensor(1.0),
+    "float64": lambda lib, g: g.double() * 3,
+}
+
+
+@pytest.mark.parametrize("kind", list(BACKWARD_RESULTS))
+def test_function_backward_result_checked_as_torch(kind):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        try:
+            _doubler(lib, BACKWARD_RESULTS[kind]).apply(x).sum().backward()
+        except RuntimeError as e:
+            return str(e)
+        return x.grad.dtype == lib.float32, arr(x.grad).tolist()
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_function_gradient_for_a_non_tensor_input_is_refused():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        F = _doubler(lib, lambda lib, g: (g, g), forward=lambda x, s: x * s)
+        with pytest.raises(RuntimeError) as e:
+            F.apply(x, 3.0).sum().backward()
+        return str(e.value)
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_function_with_tensor_keyword_arguments():
+    def run(lib):
+        class Mul(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, w=None):
+                ctx.save_for_backward(a, w)
+                return a * w
+
+            @staticmethod
+            def backward(ctx, g):
+                a, w = ctx.saved_tensors
+                return g * w, g * a
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        y = Mul.apply(a, w=w)
+        y.sum().backward()
+        return a.grad, w.grad, Mul.apply(a=a, w=w).requires_grad
+    ours, theirs = both(run)
+    assert_same_grads(ours[:2], theirs[:2])
+    assert ours[2] == theirs[2] is True
+
+
+def test_function_vjp_is_backward_by_another_name():
+    def run(lib):
+        class V(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def vjp(ctx, g):
+                return g * 3
+
+        class Both(V):
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        V.apply(x).sum().backward()
+        with pytest.raises(RuntimeError) as e:
+            Both.apply(x).sum().backward()
+        return arr(x.grad).tolist(), str(e.value)
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def _add_one_in_place(lib, returned=True):
+    class AddOne_(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x if returned else x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    return AddOne_
+
+
+def test_function_mark_dirty_returns_the_input_with_new_history():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        c = _add_one_in_place(lib).apply(b)
+        same, name = c is b, b.grad_fn.name()
+        c.sum().backward()
+        plain = lib.tensor([1.0, 2.0])
+        out = _add_one_in_place(lib).apply(plain)
+        return same, name, arr(a.grad).tolist(), out is plain, arr(plain).tolist()
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("case", ["leaf requiring grad", "dirty input not returned"])
+def test_function_mark_dirty_errors(case):
+    def run(lib):
+        if case == "leaf requiring grad":
+            x, fn = lib.tensor([1.0, 2.0], requires_grad=True), _add_one_in_place(lib)
+        else:
+            x, fn = lib.tensor([1.0, 2.0], requires_grad=True) * 1, _add_one_in_place(lib, returned=False)
+        with pytest.raises(RuntimeError) as e:
+            fn.apply(x)
+        return str(e.value)
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_function_returning_its_input_gives_a_view():
+    def run(lib):
+        class Ident(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        class Marked(Ident):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_non_differentiable(x)
+                return x
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        c = Ident.apply(a)
+        return c is a, c._base is a, c.requires_grad, Marked.apply(a).requires_grad
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_function_saved_tensors_during_forward_and_bad_saves():
+    def run(lib):
+        class Peek(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2, len(ctx.saved_tensors)
+
+            @staticmethod
+            def backward(ctx, g, _):
+                return g
+
+        class SaveInt(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x, 3)
+                return x * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        seen = Peek.apply(lib.tensor([1.0], requires_grad=True))[1]
+        SaveInt.apply(lib.tensor([1.0]))  # nothing recorded: nothing checked
+        with pytest.raises(TypeError) as e:
+            SaveInt.apply(lib.tensor([1.0], requires_grad=True))
+        return seen, str(e.value)
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_legacy_function_instance_call_is_refused():
+    def run(lib):
+        class Old(lib.autograd.Function):
+            def forward(self, x):
+                return x
+        with pytest.raises(RuntimeError) as e:
+            Old()(lib.tensor([1.0]))
+        return str(e.value)
+    ours, theirs = both(run)
+    assert ours == theirs
