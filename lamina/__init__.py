@@ -35,9 +35,16 @@ from .ops.statistics import *  # noqa: F401,F403
 from .ops.assemble import *  # noqa: F401,F403
 from .ops.scatter import *  # noqa: F401,F403
 from .ops.decompositions import *  # noqa: F401,F403
+from .ops.windows import *  # noqa: F401,F403
+from .ops.gradient import *  # noqa: F401,F403
 from .ops import linalg as _linalg_ops
 from ._compat import (channels_last, channels_last_3d, contiguous_format, memory_format,  # noqa: F401
                       preserve_format)
+from ._compat import (_mkldnn, jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc,  # noqa: F401
+                      sparse_csr, strided)
+from ._compat import (get_num_interop_threads, is_warn_always_enabled, set_num_interop_threads,  # noqa: F401
+                      set_warn_always)
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: F401
 from ._compat import (are_deterministic_algorithms_enabled, e, finfo, get_default_device,  # noqa: F401
                       get_deterministic_debug_mode, get_float32_matmul_precision, iinfo, inf,
                       is_autocast_enabled, is_deterministic_algorithms_warn_only_enabled, is_storage, nan,
@@ -72,6 +79,22 @@ def numel(input):
 
 def is_floating_point(input):
     return input.is_floating_point()
+
+
+def _tensor_arg(fn, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input
+
+
+def is_signed(input):
+    """False for uint8 and bool tensors, True for the signed integer and floating ones."""
+    return _tensor_arg("is_signed", input).is_signed()
+
+
+def get_device(input):
+    """-1: the CPU (PyTorch's answer for a CPU tensor; a GPU tensor would give its index)."""
+    return _tensor_arg("get_device", input).get_device()
 
 
 def result_type(tensor1, tensor2):

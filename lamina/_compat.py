@@ -1,6 +1,7 @@
 """Top-level odds and ends that everyday PyTorch scripts touch: finfo/iinfo, the math constants,
-typename, and the determinism / matmul-precision switches (recorded and read back; lamina's
-NumPy kernels are deterministic and always compute in the tensor's own precision)."""
+typename, the determinism / matmul-precision switches (recorded and read back; lamina's
+NumPy kernels are deterministic and always compute in the tensor's own precision), memory formats
+and layouts, warn-always and the inter-op thread count."""
 import math as _math
 
 import numpy as _np
@@ -76,7 +77,8 @@ def typename(obj):
 
 
 _TORCH_NAMES = {"torch._dtype.dtype": "torch.dtype", "torch.tensor.Size": "torch.Size",
-                "torch._device.device": "torch.device", "torch.random.Generator": "torch._C.Generator"}
+                "torch._device.device": "torch.device", "torch.random.Generator": "torch._C.Generator",
+                "torch._compat.layout": "torch.layout"}
 
 
 _flags = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
@@ -157,3 +159,89 @@ contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
+
+
+class layout:
+    """torch.layout. Every lamina tensor is a strided (dense) one, so `torch.strided` is what
+    `x.layout` answers and the one layout the factories accept; the sparse and other layouts
+    exist as names (scripts compare against them) and are refused by check_layout."""
+    __slots__ = ("_name",)
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("cannot create 'torch.layout' instances")  # as PyTorch: only its constants exist
+
+    @classmethod
+    def _named(cls, name):
+        obj = object.__new__(cls)
+        obj._name = name
+        return obj
+
+    def __repr__(self):
+        return "torch." + self._name
+
+    def __reduce__(self):
+        return self._name  # pickled as the module-level constant of that name
+
+
+strided = layout._named("strided")
+sparse_coo = layout._named("sparse_coo")
+sparse_csr = layout._named("sparse_csr")
+sparse_csc = layout._named("sparse_csc")
+sparse_bsr = layout._named("sparse_bsr")
+sparse_bsc = layout._named("sparse_bsc")
+_mkldnn = layout._named("_mkldnn")
+jagged = layout._named("jagged")
+
+
+def check_layout(value, fn):
+    """A factory's `layout=` argument: None or strided pass; another torch.layout is refused
+    (lamina has no sparse or other storage), anything else gets PyTorch's TypeError."""
+    if value is None or value is strided:
+        return
+    if not isinstance(value, layout):
+        raise TypeError(f"{fn}(): argument 'layout' must be torch.layout, not {type(value).__name__}")
+    raise NotImplementedError(f"{fn}(): lamina tensors are strided only; layout={value} is not supported")
+
+
+# torch.set_warn_always: PyTorch's once-per-process warnings (meshgrid's, ...) then warn every time
+_warn_always = [False]
+
+
+def _py_type_name(obj):
+    """The type as PyTorch's C++ checks name it: `int`, `numpy.bool`, `Tensor`."""
+    cls = type(obj)
+    return f"numpy.{cls.__name__}" if cls.__module__ == "numpy" else cls.__name__
+
+
+def set_warn_always(b, /):
+    if not isinstance(b, bool):
+        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {_py_type_name(b)}")
+    _warn_always[0] = b
+
+
+def is_warn_always_enabled():
+    return _warn_always[0]
+
+
+# Inter-op threads: lamina runs ops one after another, so the number is only recorded. As in
+# PyTorch it may be set once (lamina never starts the parallel work that would also forbid it).
+_interop = {"threads": None, "set": False}
+
+
+def get_num_interop_threads():
+    """PyTorch's default is the number of cores it may use; lamina answers the same."""
+    if _interop["threads"] is None:
+        import os
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return _interop["threads"]
+
+
+def set_num_interop_threads(num):
+    if not isinstance(num, (int, _np.integer)) or isinstance(num, bool):
+        raise RuntimeError(f"set_num_interop_threads expects an int, but got {_py_type_name(num)}")
+    if num <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    if _interop["set"]:
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work has started or "
+                           "set_num_interop_threads called")
+    _interop["threads"], _interop["set"] = int(num), True

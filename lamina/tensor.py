@@ -221,6 +221,12 @@ class Tensor:
         from ._device import cpu
         return cpu
 
+    @property
+    def layout(self):
+        """torch.strided: every lamina tensor is a dense array with strides."""
+        from ._compat import strided
+        return strided
+
     is_cuda = False
     is_cpu = True
     is_sparse = False
@@ -270,6 +276,10 @@ class Tensor:
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
+
+    def is_signed(self):
+        """False for the unsigned dtypes (uint8) and bool, True for the rest."""
+        return self._data.dtype.kind not in "ub"
 
     def element_size(self):
         return self._data.itemsize

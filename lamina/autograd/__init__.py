@@ -107,21 +107,36 @@ def Variable(data, requires_grad=False, volatile=False):
     return data
 
 
+# Anomaly mode as PyTorch keeps it: on/off and whether to check for NaN. The engine only needs
+# to know whether to check each node's gradients for NaN (engine._anomaly[0]).
+_anomaly_mode = {"enabled": False, "check_nan": True}
+
+
+def set_anomaly_enabled(enabled, check_nan=True):
+    """torch.set_anomaly_enabled: anomaly mode on or off; while on (and check_nan), backward
+    raises as soon as a node returns a NaN gradient, naming that node."""
+    from . import engine
+    for pos, (name, value) in enumerate((("enabled", enabled), ("check_nan", check_nan)), 1):
+        if not isinstance(value, bool):
+            raise TypeError(f"set_anomaly_enabled(): argument '{name}' (position {pos}) must be bool, not "
+                            f"{type(value).__name__}")
+    _anomaly_mode["enabled"], _anomaly_mode["check_nan"] = enabled, check_nan
+    engine._anomaly[0] = enabled and check_nan
+
+
 class set_detect_anomaly:
-    """Turn anomaly detection on or off (as a call or a context manager). While on, backward
-    raises as soon as a node returns a NaN gradient, naming that node, as PyTorch does."""
+    """Turn anomaly detection on or off (as a call or a context manager); leaving the block
+    restores the previous mode."""
 
     def __init__(self, mode, check_nan=True):
-        from . import engine
-        self._prev = engine._anomaly[0]
-        engine._anomaly[0] = bool(mode) and bool(check_nan)
+        self._prev = (_anomaly_mode["enabled"], _anomaly_mode["check_nan"])
+        set_anomaly_enabled(bool(mode), bool(check_nan))
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        from . import engine
-        engine._anomaly[0] = self._prev
+        set_anomaly_enabled(*self._prev)
         return False
 
 
@@ -133,8 +148,11 @@ class detect_anomaly(set_detect_anomaly):
 
 
 def is_anomaly_enabled():
-    from . import engine
-    return engine._anomaly[0]
+    return _anomaly_mode["enabled"]
+
+
+def is_anomaly_check_nan_enabled():
+    return _anomaly_mode["check_nan"]
 
 
 def __getattr__(name):

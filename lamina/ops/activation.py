@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from .._accel import float32_kernels
+from ..tensor import Tensor
 from ._core import dim_arg, make, sum_axes, wrap
 from . import pointwise as _pw
 from . import softmax as _sm
@@ -133,12 +134,19 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return _maybe_inplace(_leaky_relu, input, inplace, negative_slope)
 
 
+def check_prelu_weight(weight, position):
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu(): argument 'weight' (position {position}) must be Tensor, not "
+                        f"{type(weight).__name__}")
+
+
 def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
 def prelu(input, weight):
     """Leaky ReLU with a learnt slope per channel (dim 1) or one shared slope."""
+    check_prelu_weight(weight, 2)
     x, w = input._data, weight._data
     channels = x.shape[1] if x.ndim >= 2 else 1
     if w.size != 1:
@@ -558,10 +566,24 @@ def softshrink(input, lambd=0.5):
     return _elementwise(input, fwd, _outside_band(lambd), "SoftshrinkBackward0", "softshrink_check")
 
 
+def shrink_lambda(lambd, position):
+    """hardshrink's λ as a Python number (a 0-d tensor gives its value), or PyTorch's TypeError."""
+    if isinstance(lambd, Tensor) and lambd._data.ndim == 0:
+        return lambd.item()
+    if not isinstance(lambd, (bool, int, float, np.number)):
+        raise TypeError(f"hardshrink(): argument 'lambd' (position {position}) must be Number, not "
+                        f"{type(lambd).__name__}")
+    return lambd
+
+
 def hardshrink(input, lambd=0.5):
     """x where |x| > λ, else 0."""
+    lambd = shrink_lambda(lambd, 2)
+
     def fwd(x):
-        return x * ~((x >= -lambd) & (x <= lambd))  # NaN is outside: it stays NaN
+        # +0 inside the band, as PyTorch (x times a 0/1 mask would give -0 for negative x);
+        # NaN is outside: it stays NaN
+        return np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x)
     return _elementwise(input, fwd, _outside_band(lambd), "HardshrinkBackward0", "hardshrink_cpu")
 
 

@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 
+from .._compat import check_layout
 from .._dtype import get_default_dtype, result_type, to_dtype
 from ..tensor import Size, Tensor
 from ._core import dim_arg, make, wrap
@@ -386,12 +387,14 @@ def _tri_indices(name, fn, row, col, offset, dtype):
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     """Coordinates (2, N) of the lower triangle (on and below diagonal `offset`) of a row × col
     matrix, row by row."""
+    check_layout(layout, "tril_indices")
     return _tri_indices("tril_indices", np.tril_indices, row, col, offset, dtype)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     """Coordinates (2, N) of the upper triangle (on and above diagonal `offset`) of a row × col
     matrix, row by row."""
+    check_layout(layout, "triu_indices")
     return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype)
 
 

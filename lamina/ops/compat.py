@@ -24,7 +24,8 @@ __all__ = ["dropout", "dropout_", "alpha_dropout", "feature_dropout", "feature_a
            "searchsorted", "bucketize", "isin", "sgn", "positive", "detach", "is_complex", "logaddexp",
            "deg2rad", "rad2deg", "is_nonzero", "is_same_size", "pdist"]
 METHODS = ["repeat_interleave", "diff", "bincount", "sgn", "positive", "is_complex", "logaddexp", "deg2rad",
-           "rad2deg", "is_nonzero", "is_same_size"]
+           "rad2deg", "is_nonzero", "is_same_size", ("hardshrink", "_hardshrink_method"),
+           ("prelu", "_prelu_method")]
 INPLACE = ["deg2rad", "rad2deg", "sgn"]
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}  # the top-level losses take the enum, and default to 0 ("none")
@@ -104,6 +105,18 @@ pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle = (
     for n in ("pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"))
 selu_, celu_, prelu, rrelu_, threshold_, hardshrink, relu_ = (
     _forward("activation", n) for n in ("selu_", "celu_", "prelu", "rrelu_", "threshold_", "hardshrink", "relu_"))
+
+
+def _hardshrink_method(self, lambd=0.5):
+    """x.hardshrink(lambd): the method counts lambd as argument 1 in its errors, the function as 2."""
+    activation = _ops("activation")
+    return activation.hardshrink(self, activation.shrink_lambda(lambd, 1))
+
+
+def _prelu_method(self, weight):
+    activation = _ops("activation")
+    activation.check_prelu_weight(weight, 1)
+    return activation.prelu(self, weight)
 
 
 def selu(input):

@@ -5,6 +5,7 @@ from numbers import Integral
 import numpy as np
 
 from .. import _dtype
+from .._compat import check_layout
 from .._device import check_device, device as _device_cls
 from ..tensor import Tensor
 from ._core import make
@@ -106,7 +107,10 @@ def cuda(input, *args, **kwargs):
 
 
 def _new(fill):
+    name = {0: "new_zeros", 1: "new_ones", None: "new_empty", "full": "new_full"}[fill]
+
     def method(input, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        check_layout(kwargs.get("layout"), name)
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
         if fill == "full":

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._compat import check_layout, layout as _layout
 from .._device import check_device
 from ..random import rng
 from ..tensor import Tensor
@@ -188,7 +189,9 @@ def _wrapped_unsigned(data, np_dtype):
     return wide.astype(np_dtype)
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if not isinstance(layout, _layout):  # any torch.layout gives a strided 0-d tensor, as in PyTorch
+        check_layout(layout, "scalar_tensor")
     return tensor(builtins.float(s), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -263,6 +266,7 @@ def _shape_or_size_kw(size, kw_size):
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           **kwargs):
     """A tensor of zeros of the given shape (default dtype float32)."""
+    check_layout(layout, "zeros")
     shape = _size(_shape_or_size_kw(size, kwargs.get("size")), "zeros", "zeros")
     return _finish(np.zeros(shape, dtype=_float_np(dtype)), requires_grad, device, out)
 
@@ -270,6 +274,7 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
          **kwargs):
     """A tensor of ones of the given shape (default dtype float32)."""
+    check_layout(layout, "ones")
     shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "ones")
     return _finish(np.ones(shape, dtype=_float_np(dtype)), requires_grad, device, out)
 
@@ -277,6 +282,7 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, **kwargs):
     """An uninitialised tensor of the given shape."""
+    check_layout(layout, "empty")
     shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "empty")
     return _finish(np.empty(shape, dtype=_float_np(dtype)), requires_grad, device, out)
 
@@ -285,6 +291,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
          pin_memory=False):
     """A tensor of `size` filled with `fill_value`; the dtype is inferred from the value
     (bool, int64, or the default float dtype) unless given."""
+    check_layout(layout, "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -304,19 +311,23 @@ def _like(input, dtype, requires_grad, device, fill):
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    check_layout(layout, "zeros_like")
     return _like(input, dtype, requires_grad, device, 0)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    check_layout(layout, "ones_like")
     return _like(input, dtype, requires_grad, device, 1)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    check_layout(layout, "empty_like")
     return _like(input, dtype, requires_grad, device, None)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
+    check_layout(layout, "full_like")
     return _like(input, dtype, requires_grad, device, fill_value)
 
 
@@ -334,6 +345,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
            pin_memory=False):
     """Values from `start` (inclusive) to `end` (exclusive) spaced by `step`; int64 when every
     argument is an integer, otherwise the default float dtype."""
+    check_layout(layout, "arange")
     if end is None:
         start, end = 0, start
     start, end, step = _number(start), _number(end), _number(step)
@@ -399,6 +411,7 @@ def _arange_float(start, step, n, dt):
 
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated in PyTorch: like arange but includes `end`, and float by default."""
+    check_layout(layout, "range")
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior "
                   "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
                   "values in [start, end).", UserWarning, stacklevel=2)
@@ -412,6 +425,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """`steps` values evenly spaced from `start` to `end`, both included."""
+    check_layout(layout, "linspace")
     start, end = _number(start), _number(end)
     dt = _float_np(dtype)
     steps = builtins.int(steps)
@@ -444,12 +458,14 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     """`base` raised to `steps` evenly spaced exponents from `start` to `end`."""
+    check_layout(layout, "logspace")
     lin = linspace(start, end, steps, dtype=_dtype.float64)._data
     return _finish(np.power(base, lin).astype(_float_np(dtype)), requires_grad, device, out)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A 2-D tensor with ones on the diagonal and zeros elsewhere."""
+    check_layout(layout, "eye")
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -473,6 +489,7 @@ _TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, **kwargs):
     """Uniform samples on [0, 1). Streams differ from PyTorch's (same seed, different numbers)."""
+    check_layout(layout, "rand")
     dt = _float_np(dtype)
     _random_float(dt, "check_uniform_bounds")
     shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "rand")
@@ -483,6 +500,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, **kwargs):
     """Standard normal samples."""
+    check_layout(layout, "randn")
     dt = _float_np(dtype)
     _random_float(dt, "normal_kernel_cpu")
     shape = _size(_shape_or_size_kw(size, kwargs.get("size")), None, "randn")
@@ -493,6 +511,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
     """Integers drawn uniformly from [low, high); randint(high, size) starts at 0."""
+    check_layout(layout, "randint")
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=...)
@@ -511,6 +530,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of 0..n-1 (int64)."""
+    check_layout(layout, "randperm")
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
@@ -519,16 +539,19 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None):
+    check_layout(layout, "rand_like")
     return rand(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None):
+    check_layout(layout, "randn_like")
     return randn(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None, generator=None):
+    check_layout(layout, "randint_like")
     if high is None:
         low, high = 0, low
     return randint(low, high, input._data.shape, dtype=dtype or input.dtype, generator=generator,

@@ -1,17 +1,18 @@
 """Random in-place fills used by nn.init and dropout (uniform_, normal_, bernoulli_, ...) and the
-non-in-place samplers (bernoulli, multinomial, normal). Fills write into the existing array."""
+non-in-place samplers (bernoulli, multinomial, normal). Fills write into the existing array; the
+plain ones (zero_, fill_, copy_) live here too, with fill_'s out-of-place twin torch.fill."""
 import numpy as np
 
 from .._dtype import get_default_dtype
 from ..random import rng
 from ..tensor import Tensor
 from ..autograd.grad_mode import _mode
-from ._core import broadcast_error, checked_scalar, make, unbroadcast, wrap
+from ._core import _C_NAMES, broadcast_error, checked_scalar, make, unbroadcast, wrap
 from .conversion import _cast
 from .arithmetic import type_name
 from .inplace import apply_inplace, check_inplace, overwrite, write
 
-__all__ = ["bernoulli", "multinomial", "normal", "poisson"]
+__all__ = ["bernoulli", "multinomial", "normal", "poisson", "fill"]
 METHODS = ["bernoulli", "multinomial", "uniform_", "normal_", "bernoulli_", "random_", "exponential_",
            "geometric_", "log_normal_", "cauchy_", "zero_", "fill_", "copy_"]
 
@@ -89,6 +90,42 @@ def fill_(self, value):
     else:
         value = checked_scalar(value, self._data.dtype)
     return _fill(self, value, "FillBackward2")
+
+
+def _fill_args_error(input, value):
+    got = ", ".join(type(a).__name__ for a in (input, value))
+    return TypeError(f"fill() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     " * (Tensor input, Tensor value)\n * (Tensor input, Number value)\n")
+
+
+def fill(input, value):
+    """A new tensor of input's shape and dtype holding `value` everywhere (torch.fill). A 0-d
+    tensor value is differentiable (its gradient is the sum of the output's); input's values are
+    not used, so its gradient is zero."""
+    if not isinstance(input, Tensor):
+        raise _fill_args_error(input, value)
+    dt = input._data.dtype
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        if value._requires_grad and _mode.grad and dt.kind != "f":
+            raise RuntimeError(f"Autograd not support dtype: {type_name(dt)}")
+        with np.errstate(over="ignore", invalid="ignore"):  # a tensor value is cast, as copy_ does
+            arr = np.full(input._data.shape, value._data, dtype=dt)
+        value_dtype = value._data.dtype
+
+        def backward(g):
+            return np.zeros_like(g), np.asarray(g.sum(), dtype=value_dtype)
+        return make(arr, (input, value), backward, "FillBackward1", saved=())
+    if isinstance(value, complex):  # lamina has no complex dtypes: only a real value can fit
+        if value.imag:
+            raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dt.name, dt.name)} without overflow")
+        value = value.real
+    if not isinstance(value, (bool, int, float, np.number)):
+        raise _fill_args_error(input, value)
+    arr = np.full(input._data.shape, checked_scalar(value, dt), dtype=dt)
+    return make(arr, (input,), lambda g: (np.zeros_like(g),), "FillBackward0", saved=())
 
 
 def _copy_from(old, src):

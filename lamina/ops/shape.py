@@ -10,7 +10,7 @@ from ._core import dim_arg, make
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims",
            "permute", "movedim", "moveaxis", "t", "cat", "concat", "concatenate", "stack", "hstack", "vstack",
-           "split", "chunk", "unbind", "flip", "fliplr", "flipud", "roll", "tile", "narrow", "select",
+           "row_stack", "split", "chunk", "unbind", "flip", "fliplr", "flipud", "roll", "tile", "narrow", "select",
            "broadcast_to", "broadcast_tensors", "atleast_1d", "atleast_2d", "ravel", "diag", "tril", "triu",
            "diagonal", "expand_copy", "meshgrid"]
 METHODS = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims",
@@ -481,6 +481,11 @@ def vstack(tensors):
     return cat([atleast_2d(t) for t in nonempty_tensor_list("vstack", tensors)], 0)
 
 
+def row_stack(tensors):
+    """Alias of vstack (PyTorch's argument errors name row_stack, its empty-list error vstack)."""
+    return vstack(tensor_list("row_stack", tensors))
+
+
 def nonempty_tensor_list(fn, tensors):
     """tensor_list, refusing an empty one with PyTorch's '<fn> expects a non-empty TensorList'."""
     tensors = tensor_list(fn, tensors)
@@ -684,9 +689,10 @@ _meshgrid_warned = [False]
 
 
 def meshgrid(*tensors, indexing=None):
-    if indexing is None:  # PyTorch's default, with its once-per-process warning
+    if indexing is None:  # PyTorch's default, with its once-per-process warning (always: set_warn_always)
         indexing = "ij"
-        if not _meshgrid_warned[0]:
+        from .._compat import _warn_always
+        if not _meshgrid_warned[0] or _warn_always[0]:
             _meshgrid_warned[0] = True
             import warnings
             warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
