@@ -127,6 +127,7 @@ _LAZY_FUNCS = {
     "summary": ("lamina.inspect", "summary"), "trace": ("lamina.inspect", "trace"),
     "explain": ("lamina.inspect", "explain"), "draw_graph": ("lamina.inspect", "draw_graph"),
     "compile": ("lamina.compile", "compile"), "autocast": ("lamina.amp", "autocast"),
+    "vmap": ("lamina.func", "vmap"),
 }
 
 
