@@ -3,6 +3,7 @@
 The top level holds Tensor, the factories, the dtypes, the grad modes, the random seed and the
 ops as functions (lamina.exp, lamina.cat, ...). Subpackages (nn, optim, utils, io, onnx) load on
 first use so that `import lamina` stays fast."""
+import builtins as _builtins
 import importlib as _importlib
 
 from . import _dtype
@@ -112,12 +113,25 @@ def can_cast(from_, to):
 
 
 def get_num_threads():
+    """The threads lamina's parallel work uses: those of the BLAS NumPy links (every core when
+    its count cannot be read)."""
+    from . import _blas_threads
+    n = _blas_threads.get_count()
+    if n is not None:
+        return n
     import os
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def set_num_threads(n):
-    """BLAS threads are fixed when NumPy loads; set OMP_NUM_THREADS before importing lamina instead."""
+    """Set the BLAS threads (OpenBLAS or MKL, through ctypes; with another BLAS nothing changes:
+    set OMP_NUM_THREADS before starting Python instead)."""
+    if not isinstance(n, _builtins.int) or isinstance(n, _builtins.bool):  # lamina.int is a dtype
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    from . import _blas_threads
+    _blas_threads.set_count(n)
 
 
 _LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training",

@@ -187,3 +187,23 @@ def test_devices_behave_like_a_cpu_build_of_torch(code):
         except Exception as e:
             return type(e).__name__, str(e)
     assert outcome(lamina) == outcome(torch)
+
+
+def test_set_num_threads_sets_the_blas_threads():
+    before = lamina.get_num_threads()
+    try:
+        for n in (1, 2):
+            lamina.set_num_threads(n)
+            assert lamina.get_num_threads() == n  # read back from OpenBLAS itself
+    finally:
+        lamina.set_num_threads(before)
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, "2", True])
+def test_set_num_threads_refuses_as_torch(value):
+    messages = []
+    for lib in (torch, lamina):
+        with pytest.raises(RuntimeError) as e:
+            lib.set_num_threads(value)
+        messages.append(str(e.value))
+    assert messages[0] == messages[1]

@@ -1,9 +1,10 @@
-"""lamina.utils, as torch.utils: `lamina.utils.data` (datasets, DataLoader), `hooks` and `checkpoint`.
+"""lamina.utils, as torch.utils: `lamina.utils.data` (datasets, DataLoader), `hooks`, `checkpoint`
+and `benchmark` (Timer, Compare).
 
 Submodules load on first use, so `import lamina` does not pay for them."""
 import importlib as _importlib
 
-_SUBMODULES = {"data", "hooks", "checkpoint"}
+_SUBMODULES = {"data", "hooks", "checkpoint", "benchmark"}
 
 
 def __getattr__(name):
