@@ -147,9 +147,9 @@ class GradScaler:
         found = False
         for group in optimizer.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
-                g = p.grad._data
+                g = p._grad._data
                 if not found and not np.isfinite(g).all():
                     found = True
                 g *= inv.astype(g.dtype)

@@ -290,7 +290,7 @@ def _batch_norm(m, x, buf):
 
     def fold():
         tensors = (m.running_mean, m.running_var, m.weight, m.bias)
-        stamp = tuple((id(t._data), t._version[0]) if t is not None else None for t in tensors)
+        stamp = tuple((id(t._data), t._vc[0]) if t is not None else None for t in tensors)
         if stamp != cache[0]:
             rm, rv, w, b = tensors
             invstd = 1.0 / np.sqrt(rv._data.reshape(bshape).astype(x.dtype, copy=False) + m.eps)

@@ -3,6 +3,8 @@
 Every differentiable op is a plain function in lamina/ops taking the tensor first; the method
 table at the bottom of this file binds them as methods, so `x.exp()` and `lamina.exp(x)` are one
 piece of code."""
+import warnings
+
 import numpy as np
 
 from . import _dtype
@@ -39,7 +41,7 @@ class Size(tuple):
 class Tensor:
     # _base: for a view, the tensor that owns the memory (else None); _views: on such a base,
     # weak references to its views created while recording a graph (else None).
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_version", "_hooks", "_base", "_views",
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_vc", "_hooks", "_base", "_views",
                  "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -55,10 +57,10 @@ class Tensor:
             shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
             arr = np.empty(tuple(shape), dtype=_dtype.get_default_dtype().np)
         self._data = arr
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
-        self._version = [0]
+        self._vc = [0]
         self._hooks = None
         self._base = None
         self._views = None
@@ -67,10 +69,10 @@ class Tensor:
     def _wrap(cls, data):
         t = object.__new__(cls)
         t._data = data
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._requires_grad = False
-        t._version = [0]
+        t._vc = [0]
         t._hooks = None
         t._base = None
         t._views = None
@@ -89,6 +91,30 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
     # ---- autograd attributes -------------------------------------------------------------
+    # .grad and ._version are properties for what users see (PyTorch's warning and checks, an
+    # int version); lamina's own code reads the slots _grad and _vc (the counter a view shares
+    # with its base, as a one-element list) directly.
+    @property
+    def grad(self):
+        g = self._grad
+        if g is None and self.grad_fn is not None and self.grad_fn.retained is None:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
     @property
     def requires_grad(self):
         return self._requires_grad
@@ -173,10 +199,16 @@ class Tensor:
 
     def detach(self):
         t = Tensor._wrap(self._data)
-        t._version = self._version
+        t._vc = self._vc
         return t
 
     def detach_(self):
+        if getattr(self, "_base", None) is not None:  # unset on tensors made by ops: not a view
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -243,7 +275,7 @@ class Tensor:
         keep = min(new.size, flat.size)
         new[:keep] = flat[:keep]
         self._data = new.reshape(tuple(int(n) for n in shape))
-        self._version[0] += 1
+        self._vc[0] += 1
         return self
 
     def resize_as_(self, other, memory_format=None):
@@ -341,6 +373,8 @@ class Tensor:
     def __float__(self):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._requires_grad:
+            _warn_float_of_grad_tensor()
         return float(self._data.reshape(()).item())
 
     def __int__(self):
@@ -385,8 +419,8 @@ class Tensor:
                                "https://github.com/pytorch/pytorch/pull/103001")
         t = type(self)._wrap(self._data.copy())
         t._requires_grad = self._requires_grad
-        if self.grad is not None:
-            t.grad = Tensor._wrap(self.grad._data.copy())
+        if self._grad is not None:
+            t._grad = Tensor._wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
 
@@ -548,7 +582,6 @@ class Tensor:
     def T(self):
         n = self._data.ndim
         if n != 2:
-            import warnings
             warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
                           if n == 0 else
                           "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
@@ -589,3 +622,48 @@ from .ops import linalg as _linalg, shape as _shape  # noqa: E402
 from .ops import methods as _methods  # noqa: E402
 
 _methods.bind(Tensor)
+
+
+_warned_float = []
+
+
+def _warn_float_of_grad_tensor():
+    """float(t) of a tensor requiring grad: PyTorch's warning, once per process as PyTorch gives
+    it (item() and int() do not warn)."""
+    if not _warned_float:
+        _warned_float.append(True)
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+# PyTorch names the two dtypes in its .grad assignment error differently: the gradient's by its C++
+# type, the tensor's by its scalar type
+_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+             "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _check_assigned_grad(t, value):
+    """`t.grad = value`: a tensor of t's dtype and size, as PyTorch checks it."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+    if value is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    have, want = value._data.dtype, t._data.dtype
+    if have != want:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_TYPE.get(have.name, have.name)}' to a tensor with "
+            f"grad_dtype '{_SCALAR_TYPE.get(want.name, want.name)}'. The gradient must match the tensor's grad_dtype "
+            "(defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, "
+            "or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+            "gradient may break downstream systems that assume they match.")
+    if value._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
+                           f"'{list(t._data.shape)}'. Please ensure that the gradient and the tensor are the same size")

@@ -982,3 +982,92 @@ def test_legacy_function_instance_call_is_refused():
         return str(e.value)
     ours, theirs = both(run)
     assert ours == theirs
+
+
+# ---- .grad, ._version, detach_(), float() as a user sees them --------------------------------------
+GRAD_VALUES = {
+    "wrong size": lambda lib, x: lib.ones(2),
+    "float64": lambda lib, x: lib.ones(3, dtype=lib.float64),
+    "float16 of wrong size": lambda lib, x: lib.ones(2, dtype=lib.float16),
+    "int64": lambda lib, x: lib.ones(3, dtype=lib.int64),
+    "a list": lambda lib, x: [1.0, 2.0, 3.0],
+    "an int": lambda lib, x: 5,
+    "itself": lambda lib, x: x,
+    "fine": lambda lib, x: lib.full((3,), 2.0),
+}
+
+
+@pytest.mark.parametrize("kind", list(GRAD_VALUES))
+def test_grad_assignment_checked_as_torch(kind):
+    def run(lib):
+        x = lib.ones(3, requires_grad=True)
+        try:
+            x.grad = GRAD_VALUES[kind](lib, x)
+        except (RuntimeError, TypeError) as e:
+            return type(e), str(e), x.grad
+        return "assigned", arr(x.grad).tolist()
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def _grad_reads(lib):
+    """Which .grad reads warn: a leaf, a non-leaf, a non-leaf that retains its grad."""
+    import warnings
+    x = lib.ones(3, requires_grad=True)
+    y, z = x * 2, x * 3
+    z.retain_grad()
+    seen = []
+    for t in (x, y, z):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = t.grad
+        seen.append((value is None, [str(w.message).split(" (Triggered")[0] for w in caught]))
+    return seen
+
+
+def test_reading_grad_of_a_non_leaf_warns_as_torch():
+    ours, theirs = both(_grad_reads)
+    assert ours == theirs
+    assert theirs[1][1] and not theirs[0][1] and not theirs[2][1]
+
+
+def test_version_is_an_int_shared_by_views():
+    def run(lib):
+        x = lib.zeros(2, 3)
+        v = x[0]
+        seen = [x._version]
+        x.add_(1)
+        v.mul_(2)
+        seen += [x._version, v._version, type(x._version).__name__]
+        return seen
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("kind", ["view of a plain tensor", "view of a leaf", "detached", "non-leaf"])
+def test_detach_in_place_refused_on_views(kind):
+    def run(lib):
+        x = lib.ones(3, requires_grad=True)
+        t = {"view of a plain tensor": lambda: lib.ones(3)[:2], "view of a leaf": lambda: x[:2],
+             "detached": lambda: x.detach(), "non-leaf": lambda: x * 2}[kind]()
+        try:
+            t.detach_()
+        except RuntimeError as e:
+            return str(e)
+        return t.requires_grad, t.grad_fn is None
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once_as_torch():
+    import subprocess
+    code = ("import warnings, {lib} as L\n"
+            "warnings.simplefilter('always')\n"
+            "x = L.tensor([1.5], requires_grad=True)\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    float(x); float(x * 2); int(x); x.item()\n"
+            "print([str(m.message).split(' (Triggered')[0] for m in w])\n")
+    outs = [subprocess.run([sys.executable, "-c", code.format(lib=lib)], capture_output=True, text=True,
+                           check=True).stdout for lib in ("torch", "lamina")]
+    assert outs[0] == outs[1] and "requires_grad=True" in outs[0]

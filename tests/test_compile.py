@@ -98,7 +98,7 @@ def test_weight_updates_between_calls_are_picked_up():
         opt.step()  # updates in place (flat buffers from the second step on)
         lm.eval()
         lm.input_norm.running_mean._data[...] += 0.5  # running stats changed in place
-        lm.input_norm.running_mean._version[0] += 1
+        lm.input_norm.running_mean._vc[0] += 1
         with lamina.no_grad():
             np.testing.assert_array_equal(compiled(x).numpy(), lm(x).numpy())
     lm.fc3.weight._data = np.ones_like(lm.fc3.weight._data)  # a new array

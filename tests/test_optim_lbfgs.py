@@ -246,9 +246,9 @@ def test_closure_runs_with_grad_enabled_under_no_grad():
 
 def test_step_bumps_parameter_version():
     l = Problem(lamina, "lstsq", "float64", max_iter=2)
-    before = l.params[0]._version[0]
+    before = l.params[0]._version
     l.step()
-    assert l.params[0]._version[0] > before
+    assert l.params[0]._version > before
 
 
 def test_defaults_and_repr_match_torch():

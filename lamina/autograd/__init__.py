@@ -62,7 +62,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         from ..tensor import Tensor
         for t, g in zip(wanted, results):
             if g is not None:
-                t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)
+                t._grad = Tensor._wrap(g.copy()) if t._grad is None else Tensor._wrap(t._grad._data + g)
         return
     run_backward(outputs, grads, bool(retain_graph))
 

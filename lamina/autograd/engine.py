@@ -167,7 +167,7 @@ def run_backward(roots, root_grads, retain_graph, wanted=None):
             if node.retained is not None:  # after the hooks; autograd.grad fills it too
                 out = node.retained()
                 if out is not None:
-                    out.grad = wrap(grad.copy() if out.grad is None else out.grad._data + grad)
+                    out._grad = wrap(grad.copy() if out._grad is None else out._grad._data + grad)
             backward = node.backward
             if backward is None:
                 raise RuntimeError(_FREED)
@@ -222,7 +222,7 @@ def _deliver_all(leaf_grads, root_grads, wrap):
     # change of one leaf's .grad (zero_, an optimizer step) would change another's.
     handed = {id(g) for g in root_grads}
     for t, g in leaf_grads.values():
-        if t.grad is None and type(g) is np.ndarray and not t._hooks and t._requires_grad:
+        if t._grad is None and type(g) is np.ndarray and not t._hooks and t._requires_grad:
             # the common case (a fresh gradient for a leaf without one), without _deliver's checks
             data = t._data
             if g.shape == data.shape and g.dtype == data.dtype:
@@ -230,7 +230,7 @@ def _deliver_all(leaf_grads, root_grads, wrap):
                 if id(g) in handed or not flags.owndata or not flags.writeable:
                     g = g.copy()
                 handed.add(id(g))
-                t.grad = wrap(g)
+                t._grad = wrap(g)
                 continue
         _deliver(t, g, handed)
 
@@ -256,18 +256,18 @@ def _deliver(t, g, handed):
         g = _apply_hooks(t._hooks, g)
     if g.dtype != t._data.dtype:
         g = g.astype(t._data.dtype)
-    if t.grad is None:
+    if t._grad is None:
         if id(g) in handed or not g.flags.owndata or not g.flags.writeable:
             g = g.copy()
         handed.add(id(g))
-        t.grad = _wrap(g)
+        t._grad = _wrap(g)
     else:
-        acc = t.grad._data
+        acc = t._grad._data
         if acc.flags.writeable and acc.shape == g.shape:
             np.add(acc, g, out=acc)
-            t.grad._version[0] += 1
+            t._grad._vc[0] += 1
         else:
-            t.grad = _wrap(acc + g)
+            t._grad = _wrap(acc + g)
     if t._hooks:
         for hook in list(t._hooks):
             if type(hook) is PostAccumulateHook:

@@ -105,7 +105,7 @@ class Function:
         outputs = out if isinstance(out, tuple) else (out,)
         _check_dirty(ctx.dirty, outputs)
         for t in ctx.dirty:
-            t._version[0] += 1  # the in-place change the Function made, counted as PyTorch counts it
+            t._vc[0] += 1  # the in-place change the Function made, counted as PyTorch counts it
         positions = [i for i, a in enumerate(inputs) if isinstance(a, Tensor)]
         if not (grad_mode._mode.grad and any(inputs[i]._requires_grad for i in positions)):
             return out
@@ -119,7 +119,7 @@ class Function:
         name = f"{cls.__name__}Backward"
         node = Node(name, _backward_of(cls, ctx, inputs, positions, outputs, name),
                     tuple(edge(inputs[i]) for i in positions),
-                    tuple((t._version, t._version[0], t) for t in ctx._saved if t is not None))
+                    tuple((t._vc, t._vc[0], t) for t in ctx._saved if t is not None))
         wrapped = [_output(o, k, len(outputs), node, ctx, inputs) for k, o in enumerate(outputs)]
         return tuple(wrapped) if isinstance(out, tuple) else wrapped[0]
 
@@ -219,8 +219,9 @@ def _view_of(t):
     """A new tensor sharing t's memory and version counter, as PyTorch returns an input given back."""
     from ..ops._core import wrap
     v = wrap(t._data)
-    v._version = t._version
-    v._base = t._base if t._base is not None else t
+    v._vc = t._vc
+    base = getattr(t, "_base", None)  # unset on tensors made by ops
+    v._base = t if base is None else base
     return v
 
 

@@ -227,7 +227,7 @@ class Rebuilder:
         if requires_grad and not floating:
             raise CheckpointError("only Tensors of floating point dtype can require gradients")
         p = Parameter._wrap(data._data)
-        p._version = data._version
+        p._vc = data._vc
         p._requires_grad = requires_grad
         self.created.append(p)
         return p

@@ -15,7 +15,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones
 
 def _fill(tensor, values):
     np.copyto(tensor._data, values, casting="unsafe")
-    tensor._version[0] += 1
+    tensor._vc[0] += 1
     return tensor
 
 

@@ -17,7 +17,7 @@ class Parameter(Tensor):
             from ..ops.creation import empty
             data = empty(0)
         t = cls._wrap(data._data)
-        t._version = data._version
+        t._vc = data._vc
         t.requires_grad = requires_grad
         return t
 

@@ -21,10 +21,10 @@ def wrap(data):
     """A Tensor with no history around an ndarray (no copy)."""
     t = _new(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._requires_grad = False
-    t._version = [0]
+    t._vc = [0]
     t._hooks = None
     t._base = None
     t._views = None
@@ -43,11 +43,11 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
     out = _new(Tensor)
     # NumPy ufuncs on 0-d arrays return NumPy scalars; a tensor always holds an ndarray
     out._data = data if type(data) is np.ndarray else np.asarray(data)
-    out.grad = None
+    out._grad = None
     out._hooks = None
     if view_of is not None:
         return _make_view(out, parents, backward, name, view_of)
-    out._version = [0]
+    out._vc = [0]
     if _mode.grad:
         # each input's edge is fixed now: its node (or the leaf itself), as it is at this moment;
         # unrolled for the one-, two- and three-input ops that are nearly all of them
@@ -87,18 +87,18 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
             # unrolled: a comprehension costs a function call (this runs once per recorded op)
             if len(saved) == 1:
                 a = saved[0]
-                va = a._version
+                va = a._vc
                 saved = ((va, va[0], a),)
             elif len(saved) == 2:
                 a, b = saved
-                va, vb = a._version, b._version
+                va, vb = a._vc, b._vc
                 saved = ((va, va[0], a), (vb, vb[0], b))
             else:
-                saved = tuple([(t._version, t._version[0], t) for t in saved])
+                saved = tuple([(t._vc, t._vc[0], t) for t in saved])
             if save_output:  # None stands for the output itself (holding it would make a cycle)
-                saved += ((out._version, 0, None),)
+                saved += ((out._vc, 0, None),)
         elif save_output and saved is not None:
-            saved = ((out._version, 0, None),)
+            saved = ((out._vc, 0, None),)
         # Node.__init__ without the call (this runs once per recorded op)
         node = _new_node(Node)
         node._name = name
@@ -116,7 +116,7 @@ def make(data, parents, backward, name, saved=None, save_output=False, view_of=N
 
 
 def _make_view(out, parents, backward, name, view_of):
-    out._version = view_of._version
+    out._vc = view_of._vc
     base = getattr(view_of, "_base", None)  # unset on tensors made by make(): None
     if base is None:
         base = view_of
@@ -248,7 +248,7 @@ def fill_out(out, result):
                           "to zero elements with t.resize_(0).", UserWarning, stacklevel=3)
         out._data = arr = np.empty(result.shape, arr.dtype)
     np.copyto(arr, result, casting="unsafe")
-    out._version[0] += 1
+    out._vc[0] += 1
     return out
 
 

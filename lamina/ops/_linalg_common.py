@@ -103,5 +103,5 @@ def _multi(arrays, parents, backward, name, saved):
             return (full,)
         outs.append(make(a, (hub,), piece_backward, name))
     # backward reads the outputs' arrays: changing any output in place makes it an error
-    hub.grad_fn.saved += tuple((o._version, 0, None) for o in outs)
+    hub.grad_fn.saved += tuple((o._vc, 0, None) for o in outs)
     return outs

@@ -70,7 +70,7 @@ def _run(self, step):
     with np.errstate(over="ignore"):
         for index in np.ndindex(arr.shape):
             arr[index] = store(step(index))
-    self._version[0] += 1
+    self._vc[0] += 1
     return self
 
 

@@ -26,7 +26,7 @@ def _finish(arr, requires_grad, device=None, out=None):
         raise RuntimeError(_FLOAT_ONLY)
     if out is not None:  # factories with out= resize `out` and fill it, as PyTorch does
         out._data = arr if arr.dtype == out._data.dtype else arr.astype(out._data.dtype)
-        out._version[0] += 1
+        out._vc[0] += 1
         return out
     t = Tensor._wrap(arr)
     t._requires_grad = bool(requires_grad)

@@ -86,7 +86,7 @@ def _renorm_(weight, idx, max_norm, norm_type):
     if big.any():
         scale = max_norm / (norms[big] + 1e-7)
         w[rows[big]] = sel[big] * scale[:, None].astype(w.dtype)
-        weight._version[0] += 1
+        weight._vc[0] += 1
 
 
 def _padding(padding_idx, num, fn_name="embedding"):

@@ -204,7 +204,7 @@ def setitem(input, index, value):
             region = np.shape(view[j])
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
                                f"indexing result of shape {list(region)}") from None
-        input._version[0] += 1
+        input._vc[0] += 1
         return
     if basic:
         from .random_ops import copy_

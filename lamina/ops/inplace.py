@@ -83,7 +83,7 @@ def write(self, value, check_cast=True):
         _check_castable(value.dtype, arr.dtype)
     check_no_overlap(arr)
     np.copyto(arr, value, casting="unsafe")
-    self._version[0] += 1
+    self._vc[0] += 1
 
 
 def check_no_overlap(arr, region=None):

@@ -165,9 +165,9 @@ def _float16_in_float32(fn):
                     given[name] = t.float()
         out = fn(*bound.args, **bound.kwargs)
         for name, t in stats.items():
-            if given[name]._version[0]:  # updated: write the new statistics back, rounded
+            if given[name]._vc[0]:  # updated: write the new statistics back, rounded
                 t._data[...] = given[name]._data
-                t._version[0] += 1
+                t._vc[0] += 1
         return out.half()
     return run
 
@@ -197,8 +197,8 @@ def batch_stats_forward(x, axes, eps, w, b, running, momentum):
         out, xhat = out.reshape(x.shape), xhat.reshape(x.shape)
         invstd = invstd.reshape((1, c) + (1,) * (x.ndim - 2))
     if running is not None:
-        running[0]._version[0] += 1
-        running[1]._version[0] += 1
+        running[0]._vc[0] += 1
+        running[1]._vc[0] += 1
     return out, (xhat, invstd)
 
 
@@ -246,8 +246,8 @@ def update_running_stats(running_mean, running_var, mean, var, momentum, n):
     rm += mean.reshape(c) * momentum
     rv *= 1.0 - momentum
     rv += var.reshape(c) * (momentum * n / max(n - 1, 1))
-    running_mean._version[0] += 1
-    running_var._version[0] += 1
+    running_mean._vc[0] += 1
+    running_var._vc[0] += 1
 
 
 @_float16_in_float32
@@ -531,8 +531,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         rm += mean.reshape(n, c).mean(axis=0) * momentum
         rv *= 1.0 - momentum
         rv += var.reshape(n, c).mean(axis=0) * (momentum * m / max(m - 1, 1))
-        running_mean._version[0] += 1
-        running_var._version[0] += 1
+        running_mean._vc[0] += 1
+        running_var._vc[0] += 1
     reduce_axes = (0,) + axes
 
     def backward(g):

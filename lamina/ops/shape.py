@@ -37,7 +37,7 @@ def _inplace_view(self, fn, *args):
     self._data = out._data
     if out._requires_grad:
         self.grad_fn = out.grad_fn
-    self._version[0] += 1
+    self._vc[0] += 1
     return self
 
 

@@ -90,7 +90,7 @@ class Plan:
         if len(params) != len(self.params):
             return False
         for p, q, had in zip(params, self.params, self.with_grad):
-            if p is not q or (p.grad is not None) != had:
+            if p is not q or (p._grad is not None) != had:
                 return False
         for b in self.buckets:
             steps = b.steps
@@ -101,7 +101,7 @@ class Plan:
                 if raw != raw[:steps.itemsize] * steps.size:
                     return False
             for p, d, gv, (st, tensors) in zip(b.params, b.datas, b.gviews, b.states):
-                g = p.grad._data
+                g = p._grad._data
                 if p._data is not d or g.shape != d.shape or g.dtype != d.dtype:
                     return False
                 for key, t, sview in tensors:
@@ -153,9 +153,9 @@ def _build(opt, group, keys, has_step, old_flats):
     loose = []
     for p in params:
         st = state.get(p)
-        if (p.grad is None or not st or any(k not in st for k in keys) or (has_step and "step" not in st)
-                or p._base is not None or p.grad._data.shape != p._data.shape
-                or p.grad._data.dtype != p._data.dtype or not _movable(p._data, old_flats)
+        if (p._grad is None or not st or any(k not in st for k in keys) or (has_step and "step" not in st)
+                or p._base is not None or p._grad._data.shape != p._data.shape
+                or p._grad._data.dtype != p._data.dtype or not _movable(p._data, old_flats)
                 or not all(hasattr(st[k], "data") and st[k]._data.shape == p._data.shape
                            and st[k]._data.dtype == p._data.dtype and _movable(st[k]._data, old_flats)
                            for k in keys)
@@ -175,5 +175,5 @@ def _build(opt, group, keys, has_step, old_flats):
     plan.state = state
     plan.buckets = buckets
     plan.loose = loose
-    plan.with_grad = [p.grad is not None for p in params]
+    plan.with_grad = [p._grad is not None for p in params]
     return plan

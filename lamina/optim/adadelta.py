@@ -78,5 +78,5 @@ class Adadelta(Optimizer):
                 acc += std
                 delta *= -lr
                 pd += delta
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

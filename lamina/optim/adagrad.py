@@ -94,5 +94,5 @@ class Adagrad(Optimizer):
                 np.multiply(g, -clr, out=tmp)
                 tmp /= std
                 pd += tmp
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

@@ -86,7 +86,7 @@ class Adam(Optimizer):
                 for bucket in plan.buckets:
                     _flat_update(bucket, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled)
             for p in params:
-                grad = p.grad
+                grad = p._grad
                 if grad is None:
                     continue
                 pd = p._data
@@ -109,7 +109,7 @@ class Adam(Optimizer):
                 m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
                 vmax = st["max_exp_avg_sq"]._data if amsgrad else None
                 _adam_update(pd, g, m, v, vmax, np.empty_like(m), np.empty_like(v), t, lr, beta1, beta2, eps)
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss
 
 
@@ -170,4 +170,4 @@ def _flat_update(b, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, deco
         vmax = b.state_flats["max_exp_avg_sq"] if amsgrad else None
         _adam_update(pd, g, m, v, vmax, tmp, denom, t, lr, beta1, beta2, eps)
     for p in b.params:
-        p._version[0] += 1
+        p._vc[0] += 1

@@ -61,5 +61,5 @@ class Adamax(Optimizer):
                 np.multiply(m, -lr / (1 - beta1 ** t), out=tmp)
                 tmp /= u
                 pd += tmp
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

@@ -91,5 +91,5 @@ class ASGD(Optimizer):
                 # eta and mu are stored in scalar-dtype tensors, so they are rounded there
                 eta_arr[()] = lr / ((1 + lambd * lr * t) ** alpha)
                 mu_arr[()] = 1 / max(1, t - t0)
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

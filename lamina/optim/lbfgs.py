@@ -192,13 +192,13 @@ class LBFGS(Optimizer):
             data = p._data
             n = data.size
             data += update[offset:offset + n].reshape(data.shape) * step_size
-            p._version[0] += 1
+            p._vc[0] += 1
             offset += n
 
     def _set_param(self, values):
         for p, value in zip(self._params, values):
             p._data[...] = value
-            p._version[0] += 1
+            p._vc[0] += 1
 
     def _directional_evaluate(self, closure, x, t, d):
         """Loss and flat gradient at x + t d; the parameters are restored to x afterwards."""

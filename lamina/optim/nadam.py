@@ -101,5 +101,5 @@ class NAdam(Optimizer):
                 np.multiply(m, (-lr * mu_next) / (1.0 - mu_product_next), out=tmp)
                 tmp /= denom
                 pd += tmp
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

@@ -122,7 +122,7 @@ def each_param(state, group, buffers, weight_decay=0.0):
     and the step count after this step. Neither p.grad nor anything shared is modified."""
     maximize = group["maximize"]
     for p in group["params"]:
-        grad = p.grad
+        grad = p._grad
         if grad is None:
             continue
         data = p._data
@@ -276,18 +276,18 @@ class Optimizer:
         """Reset the gradients of all optimized tensors: to None (default), or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
+                g = p._grad
                 if g is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     if g.grad_fn is not None:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
                     g._data[...] = 0
-                    g._version[0] += 1
+                    g._vc[0] += 1
 
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""

@@ -75,5 +75,5 @@ class RAdam(Optimizer):
                     update *= adaptive
                     update *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
                 pd -= update
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

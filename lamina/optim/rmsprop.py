@@ -98,5 +98,5 @@ class RMSprop(Optimizer):
                     np.multiply(g, -lr, out=tmp)
                     tmp /= avg
                 pd += tmp
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

@@ -76,5 +76,5 @@ class Rprop(Optimizer):
                 np.sign(prev, out=agree)
                 agree *= size
                 pd -= agree
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss

@@ -78,7 +78,7 @@ class SGD(Optimizer):
                 for bucket in plan.buckets:
                     _flat_update(bucket, lr, weight_decay, momentum, keep, nesterov, maximize)
             for p in params:
-                grad = p.grad
+                grad = p._grad
                 if grad is None:
                     continue
                 pd = p._data
@@ -102,7 +102,7 @@ class SGD(Optimizer):
                             b += g * keep
                     g = g + b * momentum if nesterov else b
                 pd -= g * lr
-                p._version[0] += 1
+                p._vc[0] += 1
         return loss
 
 
@@ -134,7 +134,7 @@ def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize):
             _add_grads(b.state_views["momentum_buffer"], params, maximize)
         else:
             for v, p in zip(b.tviews, params):
-                np.multiply(p.grad._data, keep, out=v)
+                np.multiply(p._grad._data, keep, out=v)
             if maximize:
                 buf -= tmp
             else:
@@ -154,13 +154,13 @@ def _flat_update(b, lr, weight_decay, momentum, keep, nesterov, maximize):
         pd -= tmp
     else:  # no momentum, no weight decay: pd ∓ g·lr
         for v, p in zip(b.tviews, params):
-            np.multiply(p.grad._data, lr, out=v)
+            np.multiply(p._grad._data, lr, out=v)
         if maximize:
             pd += tmp
         else:
             pd -= tmp
     for p in params:
-        p._version[0] += 1
+        p._vc[0] += 1
 
 
 def _momentum_fused(kernel, b, lr, momentum, maximize):
@@ -168,17 +168,17 @@ def _momentum_fused(kernel, b, lr, momentum, maximize):
     f32 = np.float32
     m, sign, rate = f32(momentum), f32(-1.0 if maximize else 1.0), f32(lr)
     for p, data, buf in zip(b.params, b.datas, b.state_views["momentum_buffer"]):
-        g = p.grad._data
+        g = p._grad._data
         g = g.reshape(-1) if g.flags.c_contiguous else np.ravel(g)  # ravel copies the strided one
         kernel(data.reshape(-1), buf.reshape(-1), g, m, sign, rate)
-        p._version[0] += 1
+        p._vc[0] += 1
 
 
 def _add_grads(views, params, maximize):
     """views[i] += params[i].grad (-= when maximizing), in place."""
     if maximize:
         for v, p in zip(views, params):
-            v -= p.grad._data
+            v -= p._grad._data
     else:
         for v, p in zip(views, params):
-            v += p.grad._data
+            v += p._grad._data

@@ -73,7 +73,7 @@ def get_ema_multi_avg_fn(decay=0.999):
                 _lerp_(dst, p_model._data, 1 - decay)
             else:
                 dst[...] = _as_float(dst) * decay + _as_float(p_model._data) * (1 - decay)
-            p_ema._version[0] += 1
+            p_ema._vc[0] += 1
 
     return ema_update
 
@@ -93,7 +93,7 @@ def get_swa_multi_avg_fn():
                   else 1 / (n + 1))
         for p_avg, p_model in zip(averaged_param_list, current_param_list, strict=True):
             _lerp_(p_avg._data, p_model._data, weight)
-            p_avg._version[0] += 1
+            p_avg._vc[0] += 1
 
     return swa_update
 
@@ -130,7 +130,7 @@ def get_swa_avg_fn():
 def _copy_into(dst, value):
     """dst ← value in place (float values truncate into integer buffers, as copy_ does)."""
     dst._data[...] = value._data if isinstance(value, Tensor) else value
-    dst._version[0] += 1
+    dst._vc[0] += 1
 
 
 class AveragedModel(Module):
@@ -184,7 +184,7 @@ class AveragedModel(Module):
                 _copy_into(b_avg, b_model._data)
         arr = self.n_averaged._data
         arr[()] = arr + 1
-        self.n_averaged._version[0] += 1
+        self.n_averaged._vc[0] += 1
 
     def _average(self, pairs, n):
         if self.avg_fn is not None and self.multi_avg_fn is None:

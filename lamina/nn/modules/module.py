@@ -39,10 +39,10 @@ def _apply_load(plan, assign):
                 target(value)
             elif assign:
                 target._data = value._data
-                target._version[0] += 1
+                target._vc[0] += 1
             else:
                 np.copyto(target._data, value._data.reshape(target._data.shape), casting="unsafe")
-                target._version[0] += 1
+                target._vc[0] += 1
 
 
 # Hooks registered for every module (register_module_forward_hook and friends).
@@ -367,13 +367,13 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
-            if p.grad is None:
+            if p._grad is None:
                 continue
             if set_to_none:
-                p.grad = None
+                p._grad = None
             else:
-                p.grad.detach_()
-                p.grad.zero_()
+                p._grad.detach_()
+                p._grad.zero_()
 
     def apply(self, fn):
         for module in self.children():
@@ -388,8 +388,8 @@ class Module:
             for p in m._parameters.values():
                 if p is not None and p._data.dtype.kind == "f" and p._data.dtype != np_dtype:
                     p._data = p._data.astype(np_dtype)
-                    if p.grad is not None:
-                        p.grad._data = p.grad._data.astype(np_dtype)
+                    if p._grad is not None:
+                        p._grad._data = p._grad._data.astype(np_dtype)
             for k, b in m._buffers.items():
                 if b is not None and b._data.dtype.kind == "f" and b._data.dtype != np_dtype:
                     b._data = b._data.astype(np_dtype)
@@ -430,7 +430,7 @@ class Module:
             for t in (*m._parameters.values(), *m._buffers.values()):
                 if t is not None:
                     t._data = np.empty_like(t._data)
-                    t.grad = None
+                    t._grad = None
         return self
 
     def compile(self, *args, **kwargs):

@@ -84,7 +84,7 @@ def count_batch(num_batches_tracked, momentum):
     if num_batches_tracked is not None:
         count = num_batches_tracked._data
         count[()] = count.item() + 1  # an in-place ufunc on a 0-d int64 costs three times this
-        num_batches_tracked._version[0] += 1
+        num_batches_tracked._vc[0] += 1
         if momentum is None:
             factor = 1.0 / float(num_batches_tracked._data)
     return factor

@@ -70,7 +70,7 @@ class Embedding(Module):
         if self.padding_idx is not None:
             with no_grad():
                 self.weight._data[self.padding_idx] = 0
-                self.weight._version[0] += 1
+                self.weight._vc[0] += 1
 
     def forward(self, input):
         return _emb.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,

@@ -56,7 +56,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Scale the parameters' gradients by min(1, max_norm / (total_norm + 1e-6))."""
-    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    grads = [p._grad for p in _as_list(parameters) if p._grad is not None]
     max_norm = float(max_norm)
     if not grads:
         return
@@ -65,7 +65,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     with np.errstate(invalid="ignore"):  # inf · 0 under an inf norm: NaN gradients, as in PyTorch, silently
         for g in grads:
             g._data *= coef.astype(g._data.dtype)
-            g._version[0] += 1
+            g._vc[0] += 1
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -84,7 +84,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         parameters = list(parameters)
         if is_generator and not parameters:
             warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=2)
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = [p._grad for p in parameters if p._grad is not None]
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
     return total_norm
@@ -101,7 +101,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element to [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for p in _as_list(parameters):
-        g = p.grad
+        g = p._grad
         if g is not None:
             np.clip(g._data, -clip_value, clip_value, out=g._data)
-            g._version[0] += 1
+            g._vc[0] += 1

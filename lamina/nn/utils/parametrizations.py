@@ -213,8 +213,8 @@ class _SpectralNorm(Module):
         for _ in range(n_power_iterations):
             _normalize_into(w @ v._data, self.eps, u._data)
             _normalize_into(w.conj().T @ u._data, self.eps, v._data)
-        u._version[0] += n_power_iterations
-        v._version[0] += n_power_iterations
+        u._vc[0] += n_power_iterations
+        v._vc[0] += n_power_iterations
 
     def forward(self, weight):
         if weight.ndim == 1:

@@ -47,7 +47,7 @@ def _maybe_set(dest, src):
     # torch's Tensor.set_: dest keeps its identity (optimizers holding it still work) but now
     # shows src's storage, shape and dtype
     dest._data = src._data
-    dest._version[0] += 1
+    dest._vc[0] += 1
 
 
 class ParametrizationList(ModuleList):

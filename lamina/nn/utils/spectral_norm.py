@@ -53,8 +53,8 @@ class SpectralNorm:
             for _ in range(self.n_power_iterations):
                 _normalize_into(w.T @ u._data, self.eps, v._data)
                 _normalize_into(w @ v._data, self.eps, u._data)
-            u._version[0] += 1
-            v._version[0] += 1
+            u._vc[0] += 1
+            v._vc[0] += 1
             u, v = u.clone(), v.clone()
         sigma = dot(u, mv(weight_mat, v))
         return weight / sigma
