@@ -1071,3 +1071,46 @@ def test_float_of_a_tensor_requiring_grad_warns_once_as_torch():
     outs = [subprocess.run([sys.executable, "-c", code.format(lib=lib)], capture_output=True, text=True,
                            check=True).stdout for lib in ("torch", "lamina")]
     assert outs[0] == outs[1] and "requires_grad=True" in outs[0]
+
+
+# ---- backward(inputs=), grad_outputs counts, is_grads_batched --------------------------------------
+BAD_CALLS = {
+    "backward with no inputs": lambda lib, x: (x * 2).sum().backward(inputs=[]),
+    "backward input not requiring grad": lambda lib, x: (x * 2).sum().backward(inputs=[lib.ones(1)]),
+    "fewer grad_outputs than outputs": lambda lib, x: lib.autograd.grad([x * 2, (x * 2).sum()], x,
+                                                                        grad_outputs=[lib.ones(3)]),
+    "empty grad_outputs": lambda lib, x: lib.autograd.grad([x * 2], x, grad_outputs=[]),
+    "backward with fewer gradients": lambda lib, x: lib.autograd.backward([x * 2, x * 3], [lib.ones(3)]),
+    "batched grad of the wrong shape": lambda lib, x: lib.autograd.grad(x * 2, x, grad_outputs=lib.ones(3, 2),
+                                                                        is_grads_batched=True),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_CALLS))
+def test_backward_and_grad_argument_errors_as_torch(kind):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with pytest.raises(RuntimeError) as e:
+            BAD_CALLS[kind](lib, x)
+        return str(e.value)
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_extra_grad_outputs_are_ignored_as_torch():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        return lib.autograd.grad([x * 2], x, grad_outputs=[lib.ones(3), lib.ones(3)])
+    ours, theirs = both(run)
+    assert_same_grads(ours, theirs)
+
+
+def test_grad_with_batched_grad_outputs():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = x * x * w
+        rows = lib.tensor([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, -3.0]])
+        return lib.autograd.grad(y, [x, w], grad_outputs=rows, is_grads_batched=True)
+    ours, theirs = both(run)
+    assert_same_grads(ours, theirs)

@@ -21,7 +21,11 @@ def _as_list(x):
     return [x] if isinstance(x, Tensor) else list(x)
 
 
-def _root_grads(outputs, grad_outputs):
+def _root_grads(outputs, grad_outputs, given=False):
+    """The gradient each output starts from: one per output (an extra one is ignored, as in
+    PyTorch); with none given at all, ones for one-element outputs."""
+    if given and len(grad_outputs) < len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None
@@ -53,11 +57,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if create_graph:
         raise NotImplementedError("lamina does not build graphs of the backward pass (create_graph=True); "
                                   "higher-order gradients are not supported")
+    if inputs is not None and len(_as_list(inputs)) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_list(tensors)
     _check_requires_grad(outputs)
-    grads = _root_grads(outputs, _as_list(grad_tensors))
+    grads = _root_grads(outputs, _as_list(grad_tensors), grad_tensors is not None)
     if inputs is not None:
         wanted = _as_list(inputs)
+        for t in wanted:
+            if not t._requires_grad:  # PyTorch retains the inputs' grads, and says so
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         results = run_backward(outputs, grads, bool(retain_graph), wanted=wanted)
         from ..tensor import Tensor
         for t, g in zip(wanted, results):
@@ -83,7 +92,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in ins:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    results = run_backward(outs, _root_grads(outs, _as_list(grad_outputs)), bool(retain_graph), wanted=ins)
+    if is_grads_batched:
+        return _batched_grad(outs, ins, _as_list(grad_outputs), retain_graph, allow_unused, materialize_grads)
+    results = run_backward(outs, _root_grads(outs, _as_list(grad_outputs), grad_outputs is not None),
+                           bool(retain_graph), wanted=ins)
     final = []
     for i, (t, g) in enumerate(zip(ins, results)):
         if g is None:
@@ -97,6 +109,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             final.append(Tensor._wrap(g))
     return tuple(final)
+
+
+def _batched_grad(outs, ins, grad_outputs, retain_graph, allow_unused, materialize_grads):
+    """grad(..., is_grads_batched=True): the first dim of each grad_output indexes separate
+    backward passes (PyTorch vmaps over it; here one pass per index), results stacked along it."""
+    from ..ops.shape import stack
+    for i, (g, out) in enumerate(zip(grad_outputs, outs)):
+        if tuple(g.shape[1:]) != tuple(out.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                # PyTorch's message shows the first grad's shape without its own first dim
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of {g[0].shape[1:]} and output[{i}] "
+                f"has a shape of {out.shape}. If you only want some tensors in `grad_output` to be considered "
+                "batched, consider using vmap.")
+    n = grad_outputs[0].shape[0]
+    per_index = [grad(outs, ins, [g[b] for g in grad_outputs], retain_graph=True if b < n - 1 else retain_graph,
+                      allow_unused=allow_unused, materialize_grads=materialize_grads) for b in range(n)]
+    return tuple(None if column[0] is None else stack(column) for column in zip(*per_index))
 
 
 def Variable(data, requires_grad=False, volatile=False):
