@@ -39,6 +39,7 @@ from .ops.decompositions import *  # noqa: F401,F403
 from .ops.windows import *  # noqa: F401,F403
 from .ops.gradient import *  # noqa: F401,F403
 from .ops import linalg as _linalg_ops
+from .ops import out_arg as _out_arg
 from ._compat import (channels_last, channels_last_3d, contiguous_format, memory_format,  # noqa: F401
                       preserve_format)
 from ._compat import (_mkldnn, jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc,  # noqa: F401
@@ -133,6 +134,10 @@ def set_num_threads(n):
     from . import _blas_threads
     _blas_threads.set_count(n)
 
+
+# out= on the top-level functions that take it in PyTorch (torch.add(a, b, out=c)); the methods
+# and operators are untouched
+_out_arg.add_out_args(globals())
 
 _LAZY = {"cuda", "backends", "accelerator", "nn", "optim", "utils", "autograd", "io", "onnx", "inspect", "cli", "random", "training",
          "linalg", "special", "func", "distributions", "testing", "jit", "amp", "distributed"}
