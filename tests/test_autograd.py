@@ -1114,3 +1114,42 @@ def test_grad_with_batched_grad_outputs():
         return lib.autograd.grad(y, [x, w], grad_outputs=rows, is_grads_batched=True)
     ours, theirs = both(run)
     assert_same_grads(ours, theirs)
+
+
+# ---- torch.autograd.graph ----------------------------------------------------------------------------
+def test_gradient_edges_and_version_bumps_as_torch():
+    def run(lib):
+        graph = lib.autograd.graph
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        edge, leaf_edge = graph.get_gradient_edge(y), graph.get_gradient_edge(x)
+        with pytest.raises(RuntimeError) as e:
+            graph.get_gradient_edge(lib.ones(2))
+        z = lib.ones(2)
+        versions = [z._version]
+        graph.increment_version(z)
+        versions.append(z._version)
+        graph.increment_version([z, z])
+        versions.append(z._version)
+        return (edge.node.name(), edge.output_nr, leaf_edge.node.name(), isinstance(y.grad_fn, graph.Node),
+                str(e.value), versions)
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_save_on_cpu_and_disabled_hooks():
+    for lib in LIBS:
+        x = lib.ones(2, requires_grad=True)
+        with lib.autograd.graph.save_on_cpu(pin_memory=False):
+            (x * 3).sum().backward()
+        assert x.grad.tolist() == [3.0, 3.0]
+        with lib.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+            with pytest.raises(RuntimeError, match="no hooks here"):
+                with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                    pass
+
+
+def test_saved_tensor_hooks_refused_with_a_reason():
+    with pytest.raises(NotImplementedError, match="backward"):
+        with lamina.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            pass

@@ -187,8 +187,8 @@ def is_anomaly_check_nan_enabled():
 
 
 def __getattr__(name):
-    """torch.autograd.functional loads on first use (it is not needed to train)."""
-    if name == "functional":
+    """torch.autograd.functional and .graph load on first use (they are not needed to train)."""
+    if name in ("functional", "graph"):
         import importlib
-        return importlib.import_module(f"{__name__}.functional")
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
