@@ -1153,3 +1153,19 @@ def test_saved_tensor_hooks_refused_with_a_reason():
     with pytest.raises(NotImplementedError, match="backward"):
         with lamina.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
             pass
+
+
+def test_view_taken_under_no_grad_still_requires_grad_as_torch():
+    def run(lib):
+        x = lib.ones(3, requires_grad=True)
+        with lib.no_grad():
+            v = x[:2]
+            w = x.view(3)
+            d = x.detach()[:1]
+        with lib.inference_mode():
+            q = x[:2]
+        flags = [(t.requires_grad, t.is_leaf, t.grad_fn is None) for t in (v, w, d, q)]
+        (v * 2).sum().backward()  # PyTorch runs this and no gradient reaches v or x
+        return flags, v.grad, x.grad, repr(v)
+    ours, theirs = both(run)
+    assert ours == theirs

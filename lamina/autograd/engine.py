@@ -222,6 +222,8 @@ def _deliver_all(leaf_grads, root_grads, wrap):
     # change of one leaf's .grad (zero_, an optimizer step) would change another's.
     handed = {id(g) for g in root_grads}
     for t, g in leaf_grads.values():
+        if getattr(t, "_base", None) is not None and t._base._requires_grad:
+            continue  # a view taken under no_grad: a leaf no gradient reaches, as in PyTorch
         if t._grad is None and type(g) is np.ndarray and not t._hooks and t._requires_grad:
             # the common case (a fresh gradient for a leaf without one), without _deliver's checks
             data = t._data

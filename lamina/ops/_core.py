@@ -133,7 +133,9 @@ def _make_view(out, parents, backward, name, view_of):
             views.append(_weakref(out))
         return out
     out.grad_fn = None
-    out._requires_grad = False
+    # a view taken under no_grad of a tensor requiring grad still says requires_grad (PyTorch's
+    # view is a leaf that requires grad, but no gradient reaches it: engine._deliver_all skips it)
+    out._requires_grad = view_of._requires_grad and not _mode.grad and backward is not None
     return out
 
 

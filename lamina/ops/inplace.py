@@ -29,13 +29,13 @@ def check_inplace(t):
     if not _mode.grad:
         return
     base = getattr(t, "_base", None)
+    if base is not None and base._requires_grad and t.grad_fn is None:  # a view made under no_grad
+        raise RuntimeError(_NO_GRAD_VIEW)
     if t._requires_grad:
         if t.grad_fn is None:
             raise RuntimeError(_LEAF)
         if base is not None and base.grad_fn is None and base._requires_grad:
             raise RuntimeError(_VIEW_OF_LEAF)
-    elif base is not None and base._requires_grad:
-        raise RuntimeError(_NO_GRAD_VIEW)
 
 
 check_leaf = check_inplace  # the older name
