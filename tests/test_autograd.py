@@ -1169,3 +1169,29 @@ def test_view_taken_under_no_grad_still_requires_grad_as_torch():
         return flags, v.grad, x.grad, repr(v)
     ours, theirs = both(run)
     assert ours == theirs
+
+
+GRAD_FN_CASES = {
+    "adaptive avg 2-d to 1": lambda lib, x: lib.nn.AdaptiveAvgPool2d(1)(x),
+    "adaptive avg 2-d to (1, 2)": lambda lib, x: lib.nn.AdaptiveAvgPool2d((1, 2))(x),
+    "adaptive avg 3-d to 1": lambda lib, x: lib.nn.AdaptiveAvgPool3d(1)(x),
+    "adaptive avg 1-d": lambda lib, x: lib.nn.AdaptiveAvgPool1d(2)(x[0]),
+    "adaptive max 1-d": lambda lib, x: lib.nn.AdaptiveMaxPool1d(1)(x[0]),
+    "adaptive max 2-d": lambda lib, x: lib.nn.AdaptiveMaxPool2d(2)(x),
+    "kl_div none": lambda lib, x: lib.nn.functional.kl_div(x.log_softmax(-1), x.softmax(-1).detach(), reduction="none"),
+    "kl_div none, log target": lambda lib, x: lib.nn.functional.kl_div(x, x.detach(), reduction="none",
+                                                                        log_target=True),
+    "kl_div sum": lambda lib, x: lib.nn.functional.kl_div(x.log_softmax(-1), x.softmax(-1).detach(), reduction="sum"),
+    "kl_div batchmean": lambda lib, x: lib.nn.KLDivLoss(reduction="batchmean")(x.log_softmax(-1),
+                                                                               x.softmax(-1).detach()),
+}
+
+
+@pytest.mark.parametrize("case", list(GRAD_FN_CASES))
+def test_grad_fn_names_printed_as_torch(case):
+    def run(lib):
+        x = lib.from_numpy(np.linspace(-1, 1, 2 * 3 * 4 * 4).astype(np.float32).reshape(2, 3, 4, 4))
+        x.requires_grad_()
+        return GRAD_FN_CASES[case](lib, x).grad_fn.name()
+    ours, theirs = both(run)
+    assert ours == theirs

@@ -691,13 +691,15 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                 d = np.where(y == 0, np.nan, logy + 1 - x).astype(x.dtype, copy=False)
             gt = _as_dtype(unbroadcast(gl * d, target._data.shape), target)
         return gx, gt
+    # PyTorch computes kl_div from elementwise ops: its node is the last one's
+    names = {"none": "MulBackward0" if log_target else "SubBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}
     if reduction == "batchmean":
-        out = _reduce(loss, (input, target), grads_of, "sum", "KlDivBackward0")
+        out = _reduce(loss, (input, target), grads_of, "sum", names["sum"])
         if x.ndim:
             from .arithmetic import div
             out = div(out, x.shape[0])
         return out
-    return _reduce(loss, (input, target), grads_of, reduction, "KlDivBackward0")
+    return _reduce(loss, (input, target), grads_of, reduction, names[reduction])
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):

@@ -470,7 +470,9 @@ def _adaptive_avg(nd, fn, input, output_size):
     size = _adaptive_args(fn, x, nd, output_size)
     _float_only(x, "avg", nd)
     sizes = x.shape[-nd:]
-    name = f"AdaptiveAvgPool{max(nd, 2)}DBackward0"
+    # PyTorch's names: 1-D runs as 2-D then squeezes; an output of ones is a mean
+    name = ("SqueezeBackward1" if nd == 1 else "MeanBackward1" if all(o == 1 for o in size)
+            else f"AdaptiveAvgPool{nd}DBackward0")
     if all(o == 1 for o in size):
         # global average pooling: one mean over the trailing (contiguous) axes
         axes = tuple(range(x.ndim - nd, x.ndim))
@@ -533,7 +535,7 @@ def _adaptive_max(nd, fn, input, output_size, return_indices):
     size = _adaptive_args(fn, x, nd, output_size)
     _float_only(x, "max", nd)
     sizes = x.shape[-nd:]
-    name = f"AdaptiveMaxPool{max(nd, 2)}DBackward0"
+    name = "SqueezeBackward1" if nd == 1 else f"AdaptiveMaxPool{nd}DBackward0"  # 1-D: 2-D, then squeezed
     batched = x.ndim == nd + 2
     xb = x if batched else x[None]
     n, c = xb.shape[:2]
