@@ -147,6 +147,7 @@ _LAZY_FUNCS = {
     "explain": ("lamina.inspect", "explain"), "draw_graph": ("lamina.inspect", "draw_graph"),
     "compile": ("lamina.compile", "compile"), "autocast": ("lamina.amp", "autocast"),
     "vmap": ("lamina.func", "vmap"),
+    "UntypedStorage": ("lamina._storage", "UntypedStorage"), "TypedStorage": ("lamina._storage", "TypedStorage"),
 }
 
 

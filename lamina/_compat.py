@@ -131,7 +131,8 @@ def set_default_device(device):
 
 
 def is_storage(obj):
-    return False
+    from ._storage import UntypedStorage
+    return isinstance(obj, UntypedStorage)
 
 
 def is_autocast_enabled(device_type=None):

@@ -351,7 +351,20 @@ class Tensor:
         return self._data.__array_interface__["data"][0]
 
     def untyped_storage(self):
-        raise NotImplementedError("lamina tensors have no separate storage object; use .numpy()")
+        """The bytes this tensor's memory lives in (its base's, for a view): data_ptr(), nbytes(), ..."""
+        from ._storage import UntypedStorage, memory_of
+        return UntypedStorage(memory_of(self))
+
+    def storage(self):
+        """PyTorch's deprecated typed view of the same memory (with its warning)."""
+        from ._storage import typed_storage
+        return typed_storage(self)
+
+    def pin_memory(self, device=None):
+        raise RuntimeError("Cannot access accelerator device when none is available.")  # a CPU-only build's answer
+
+    def is_pinned(self, device=None):
+        return False
 
     # ---- conversion -----------------------------------------------------------------------
     def item(self):
