@@ -1,6 +1,7 @@
 """Tensor printing in PyTorch's format: 4 decimals, a common width per tensor, integer mode
 ("1.", "2."), scientific mode when magnitudes differ by more than 1000×, summarised with "..."
 past 1000 elements, suffixes for non-default dtype, grad_fn and requires_grad."""
+import contextlib
 import math
 
 import numpy as np
@@ -30,7 +31,24 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
                         ("linewidth", linewidth)):
         if value is not None:
             setattr(PRINT_OPTS, name, value)
-    PRINT_OPTS.sci_mode = sci_mode
+    PRINT_OPTS.sci_mode = sci_mode  # every call resets it, as in PyTorch
+
+
+def get_printoptions():
+    """The current options as keyword arguments for set_printoptions (torch._tensor_str's)."""
+    return {name: getattr(PRINT_OPTS, name) for name in ("precision", "threshold", "edgeitems", "linewidth",
+                                                          "sci_mode")}
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    """set_printoptions for the length of a `with` block."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
 
 
 class _Formatter:
@@ -135,9 +153,7 @@ def _add_suffixes(body, suffixes, indent):
     parts = [body]
     last_line_len = len(body) - body.rfind("\n") + 1
     for suffix in suffixes:
-        # Break lines where PyTorch does: measure "dtype=lamina.x" as PyTorch's "dtype=torch.x"
-        # so the same tensor has the same layout in both libraries.
-        n = len(suffix) - (suffix.startswith("dtype=lamina.") and 1)
+        n = len(suffix)
         if last_line_len + n + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line_len = indent + n

@@ -28,6 +28,11 @@ class Parameter(Tensor):
         from .._tensor_str import tensor_repr
         return "Parameter containing:\n" + tensor_repr(self)
 
+    def __format__(self, spec):
+        # PyTorch formats only a plain tensor's 0-d value as a number: f"{p}" of a 0-d Parameter
+        # is its repr, and f"{p:.3f}" is a TypeError, whatever the shape.
+        return object.__format__(self, spec)
+
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self._data, self._requires_grad))
 
