@@ -662,3 +662,19 @@ def test_shapes_that_do_not_broadcast_raise_torchs_error(name):
     with pytest.raises(RuntimeError, match=re.escape(str(expected.value))), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         getattr(lamina.nn.functional, name)(lamina.ones(2, 3), lamina.ones(3, 2))
+
+
+def test_cross_entropy_grad_fn_names_match_torch():
+    # the name of PyTorch's last op: nll_loss2d past two dims (a view back for 'none' but on 4-D),
+    # an addition with label smoothing, a negation (and division for 'mean') with probabilities
+    def names(lib):
+        out = []
+        for shape in [(6,), (2, 6), (2, 6, 3), (2, 6, 3, 2), (2, 6, 3, 2, 2)]:
+            x = lib.zeros(shape, requires_grad=True)
+            indices = lib.zeros(shape[:1] + shape[2:] if len(shape) > 1 else (), dtype=lib.int64)
+            for target, smoothing in [(indices, 0.0), (indices, 0.1), (lib.ones(shape) / 6, 0.0)]:
+                for reduction in REDUCTIONS:
+                    loss = lib.nn.functional.cross_entropy(x, target, reduction=reduction, label_smoothing=smoothing)
+                    out.append(loss.grad_fn.name())
+        return out
+    assert names(lamina) == names(torch)

@@ -207,6 +207,13 @@ F64 = {"dtype": None}
      r"einsum\(\): output subscript i appears more than once in the output"),
     (lambda L: L.einsum("ij,jk->ik", L.ones(2, 3), L.ones(3, 5, dtype=L.float64)), RuntimeError,
      "expected scalar type Float but found Double"),
+    # linear checks the bias's dtype against the weight's before the input's
+    (lambda L: L.nn.functional.linear(L.ones(2, 3), L.ones(4, 3), L.ones(4, dtype=L.float64)), RuntimeError,
+     "self and mat2 must have the same dtype, but got Double and Float"),
+    (lambda L: L.nn.functional.linear(L.ones(5, 2, 3, dtype=L.float64), L.ones(4, 3), L.ones(4, dtype=L.float16)),
+     RuntimeError, "self and mat2 must have the same dtype, but got Half and Float"),
+    (lambda L: L.nn.functional.linear(L.ones(3, dtype=L.float64), L.ones(4, 3), L.ones(4)), RuntimeError,
+     "mat1 and mat2 must have the same dtype, but got Double and Float"),
 ])
 def test_error_messages_match_torch(fn, exc, message):
     check_error(fn, exc, message)

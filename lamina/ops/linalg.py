@@ -299,6 +299,9 @@ def linear(input, weight, bias=None):
         rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
                            f"{w.shape[-1]}x{w.shape[0]})")
+    if bias is not None and bias._data.dtype != w.dtype:  # PyTorch checks the bias first
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tn(bias._data.dtype)} and "
+                           f"{_tn(w.dtype)}")
     if x.dtype != w.dtype:
         if bias is None:  # PyTorch's mm and addmm kernels word it differently
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_DN[x.dtype.name]} != "

@@ -15,10 +15,11 @@ from ..tensor import Size, Tensor
 from ._core import binary_operands, broadcast_error, make, unbroadcast, wrap
 from .activation import _log1p_unit, _sigmoid_array
 from .arithmetic import abs_grad_sign, type_name
+from .linalg import linear
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "soft_margin_loss",
-           "margin_ranking_loss", "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
+           "binary_cross_entropy_with_logits", "cross_entropy", "linear_cross_entropy", "nll_loss", "kl_div",
+           "soft_margin_loss", "margin_ranking_loss", "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
            "hinge_embedding_loss", "multilabel_soft_margin_loss", "triplet_margin_loss", "multi_margin_loss",
            "multilabel_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss"]
 
@@ -519,7 +520,18 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             grad = p * a[:, None]
         grad[ar, safe] -= a
         return (_unrows(grad, x.shape),)
-    return make(out, (input,), backward, "NllLossBackward0", saved=(input,))
+    return make(out, (input,), backward, _class_ce_node(x.ndim, reduction, ls), saved=(input,))
+
+
+def _class_ce_node(ndim, reduction, label_smoothing):
+    """PyTorch's grad_fn name for cross_entropy on class indices: the last op of its composition
+    (smoothing adds a term; more than one spatial dim goes through nll_loss2d, reshaped to 4-D and
+    back for 'none' unless the input already is 4-D)."""
+    if label_smoothing > 0:
+        return "AddBackward0"
+    if ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if reduction == "none" and ndim != 4 else "NllLoss2DBackward0"
 
 
 _ROW_STARTS = {}  # (n, c) -> read-only arange(n) * c: where each row starts in a flat (n, c) array
@@ -653,8 +665,65 @@ def _soft_target_ce(input, target, logp, e, s, w, reduction, ls):
                 d = d * (1 - ls)
             gt = _unrows(d, td.shape).astype(td.dtype, copy=False)
         return gx, gt
-    return make(out, (input, target), backward, "SumBackward1" if reduction == "none" else
-                ("DivBackward0" if reduction == "mean" else "NegBackward0"), saved=(input, target))
+    # PyTorch's names: its composition ends in a negation, then for 'mean' a division by N
+    return make(out, (input, target), backward, "DivBackward1" if reduction == "mean" else "NegBackward0",
+                saved=(input, target))
+
+
+# ---- linear + cross-entropy ----------------------------------------------------------------------------
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    r"""Cross-entropy of the logits :math:`x W^T (+ b)` against `target`, without the caller holding
+    the logits: ``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)``.
+
+    Shapes: input (in_features) or (N, in_features); linear_weight (C, in_features), or
+    (C, d1, ..., dK, in_features) for a K-dimensional loss (batched input only), with linear_bias
+    of its shape without the last dim; target of class indices () / (N) / (N, d1, ..., dK), or of
+    class probabilities (C) / (N, C, d1, ..., dK). ignore_index=None means -100 for class
+    indices; with probabilities it must stay None.
+
+    options (nn.LinearCrossEntropyOptions) asks for PyTorch's batch-chunked path (class indices,
+    no label smoothing, K = 0; otherwise ignored with PyTorch's warning). lamina gives that path's
+    errors and grad_fn but computes in one pass: the values equal the reference up to rounding."""
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    in_features = input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), got "
+                           f"{in_features} and {linear_weight.shape[-1]}, respectively")
+    batch, c, out_features = tuple(input.shape[:-1]), linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (c, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(c, *out_features)}, got {tuple(linear_bias.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires "
+                           f"batched input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}")
+    logits_shape = (*batch, c, *out_features)
+    # a target of the logits' shape holds probabilities: cross_entropy tells them apart the same way
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None:
+        class_indices = target._data.dtype == np.int64
+        if (not out_features and reduction in ("mean", "sum", "none") and label_smoothing == 0.0
+                and class_indices):
+            from ._linear_cross_entropy_chunked import chunked_path
+            return chunked_path(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, options)
+        bias_shape = None if linear_bias is None else tuple(linear_bias.shape)
+        warnings.warn("linear_cross_entropy: ``options`` ignored; chunked path needs reduction in {'mean','sum',"
+                      "'none'}, label_smoothing == 0, target.dtype == int64, out_features == (). Got "
+                      f"reduction={reduction!r}, label_smoothing={label_smoothing}, target.dtype={target.dtype}, "
+                      f"out_features={out_features}, tracing=False, linear_bias.shape={bias_shape}.", stacklevel=2)
+    if out_features:  # the K-dimensional weight as one (C·d1···dK, in_features) matrix: one GEMM
+        rows = math.prod(out_features, start=c)
+        linear_weight = linear_weight.reshape(rows, in_features)
+        linear_bias = None if linear_bias is None else linear_bias.reshape(rows)
+    logits = linear(input, linear_weight, linear_bias)
+    if out_features:
+        logits = logits.reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction, ignore_index=ignore_index,
+                         label_smoothing=label_smoothing)
 
 
 # ---- divergences and margins (compositions of differentiable ops) ------------------------------------

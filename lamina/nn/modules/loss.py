@@ -1,13 +1,16 @@
 """Loss layers: thin modules over lamina/ops/loss.py holding the options (and, for the
 weighted losses, the class weights as buffers, as PyTorch keeps them)."""
+import math
+
 from ...ops import loss as F
+from .linear import Linear
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-           "NLLLoss", "KLDivLoss", "SoftMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss", "PoissonNLLLoss",
-           "GaussianNLLLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss",
-           "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
-           "CTCLoss"]
+           "LinearCrossEntropyLoss", "NLLLoss", "KLDivLoss", "SoftMarginLoss", "MarginRankingLoss",
+           "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss",
+           "MultiLabelSoftMarginLoss", "TripletMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+           "TripletMarginWithDistanceLoss", "NLLLoss2d", "CTCLoss"]
 
 
 class _Loss(Module):
@@ -129,6 +132,73 @@ class CrossEntropyLoss(_WeightedLoss):
     def forward(self, input, target):
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    r"""Cross-entropy of the logits of its own linear layer, :math:`x W^T (+ b)`, against the target
+    (see CrossEntropyLoss): F.linear_cross_entropy with the layer's weight.
+
+    Args:
+        in_features: size of each input sample
+        num_classes: the number of classes C
+        out_features: (d1, ..., dK) for a K-dimensional loss (logits (N, C, d1, ..., dK)). Default: ()
+        bias: whether the layer adds a learnable bias to the logits. Default: False
+        device, dtype: of the layer's parameters
+        weight: a rescaling weight per class, (C,)
+        reduction: 'mean' | 'sum' | 'none'. Default: 'mean'
+        ignore_index: a target value that contributes nothing (class indices only); None means
+            -100 for class indices. Default: None
+        label_smoothing: ε in [0, 1]. Default: 0.0
+        options: nn.LinearCrossEntropyOptions for PyTorch's chunked path, or None (see
+            F.linear_cross_entropy: lamina computes it in one pass, same values)
+
+    Variables:
+        linear: Linear(in_features, C·d1···dK, bias); its weight is stored flat, (C·d1···dK,
+        in_features), and viewed as (C, d1, ..., dK, in_features) in forward: PyTorch's
+        state_dict layout (linear.weight, linear.bias).
+
+    Shape: Input (in_features) or (N, in_features); Target () / (N) / (N, d1, ..., dK) of class
+    indices (int64), or (C) / (N, C, d1, ..., dK) of probabilities; Output scalar, or the
+    target's batch shape for 'none'.
+
+    Example::
+
+        >>> loss = nn.LinearCrossEntropyLoss(5, 10, out_features=(4, 3))
+        >>> loss(torch.randn(2, 5), torch.randint(0, 10, (2, 4, 3))).shape
+        torch.Size([])
+    """
+    __constants__ = ["num_classes", "out_features", "reduction", "ignore_index", "label_smoothing"]
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
+                 reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(f"expected weight shape to be {(num_classes,)}, got {tuple(weight.shape)}")
+        if label_smoothing < 0 or label_smoothing > 1.0:
+            raise RuntimeError(f"expected label_smoothing to be in range [0, 1], got {label_smoothing}")
+        super().__init__(weight=weight, reduction=reduction)
+        self.num_classes = num_classes
+        self.out_features = out_features
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        # Linear holds a matrix, so the (C, d1, ..., dK, in) weight is kept as (C·d1···dK, in)
+        self.linear = Linear(in_features, math.prod(out_features, start=num_classes), bias=bias, device=device,
+                             dtype=dtype)
+        self.options = options
+
+    def forward(self, input, target):
+        weight, bias = self.linear.weight, self.linear.bias
+        if self.out_features:  # without K dims the flat layout already is (C, in_features): no view node
+            shape = (self.num_classes, *self.out_features)
+            weight = weight.reshape(*shape, self.linear.in_features)
+            bias = None if bias is None else bias.reshape(shape)
+        return F.linear_cross_entropy(input, weight, target, linear_bias=bias, weight=self.weight,
+                                      reduction=self.reduction, ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing, options=self.options)
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, reduction={self.reduction}, "
+                f"ignore_index={self.ignore_index}, label_smoothing={self.label_smoothing}, options={self.options}")
 
 
 class NLLLoss(_WeightedLoss):
