@@ -483,6 +483,8 @@ class Tensor:
         return _arith.pow(self, other)
 
     def __rpow__(self, other):
+        if isinstance(other, (int, float)):  # PyTorch's scalar-base pow (its node is PowBackward2)
+            return _arith.pow(other, self)
         return _arith.pow(_core.as_tensor(other, self), self)
 
     def __matmul__(self, other):

@@ -1184,6 +1184,11 @@ GRAD_FN_CASES = {
     "kl_div sum": lambda lib, x: lib.nn.functional.kl_div(x.log_softmax(-1), x.softmax(-1).detach(), reduction="sum"),
     "kl_div batchmean": lambda lib, x: lib.nn.KLDivLoss(reduction="batchmean")(x.log_softmax(-1),
                                                                                x.softmax(-1).detach()),
+    "Linear on 3-D input": lambda lib, x: lib.nn.functional.linear(x[0], x[0, 0, :2]),
+    "linear without bias on 3-D input": lambda lib, x: lib.nn.functional.linear(x[0], x[0, 0]),
+    "linear without bias on a vector": lambda lib, x: lib.nn.functional.linear(x[0, 0, 0], x[0, 0]),
+    "number ** tensor": lambda lib, x: 2 ** x,
+    "0-d integer tensor index": lambda lib, x: x[lib.tensor(1)],
 }
 
 

@@ -396,3 +396,12 @@ def test_lp_pool_with_infinite_norm_is_max_of_absolute_values(p, nd):
         out.append((y.detach().numpy(), t.grad.numpy()))
     np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-6)
     np.testing.assert_allclose(np.abs(out[1][1]), np.abs(out[0][1]), rtol=1e-6)  # zeros' signs aside
+
+
+def test_relu_keeps_negative_zero_as_torch():
+    def run(L):
+        x = L.tensor([-0.0, 1.0, -2.0, float("nan")])
+        outs = [L.relu(x), L.nn.functional.relu(x.clone(), inplace=True), x.clone().relu_(), L.nn.ReLU()(x),
+                L.relu(x.view(2, 2).t())]
+        return [np.signbit(o.numpy()).tolist() for o in outs]
+    assert run(lamina) == run(torch)

@@ -296,3 +296,33 @@ def test_empty_list_and_range_indices_and_zero_dim_nonzero_match_torch():
         results.append(y)
         return [(list(r.shape), repr(r.dtype), r.tolist()) for r in results]
     assert run(lamina) == run(torch)
+
+
+ZERO_D_INDEXES = {
+    "alone": lambda L, x: x[L.tensor(1)], "negative": lambda L, x: x[L.tensor(-1)],
+    "with a slice": lambda L, x: x[L.tensor(1), :, L.tensor(2)], "with a list": lambda L, x: x[L.tensor(1), [0, 2]],
+    "with an index tensor": lambda L, x: x[L.tensor(0), L.tensor([2, 1])],
+    "int32": lambda L, x: x[L.tensor(1, dtype=L.int32)], "uint8 (a mask)": lambda L, x: x[L.tensor(1, dtype=L.uint8)],
+    "bool": lambda L, x: x[L.tensor(True)], "between advanced ones": lambda L, x: x[:, L.tensor(1), [0, 3]],
+}
+
+
+@pytest.mark.parametrize("case", list(ZERO_D_INDEXES))
+def test_zero_d_integer_tensor_index_is_an_int(case):
+    """x[torch.tensor(1)] selects as x[1] does: a view (writes reach x), SelectBackward0."""
+    def run(L):
+        x = L.arange(24.).reshape(2, 3, 4)
+        y = ZERO_D_INDEXES[case](L, x)
+        shares = np.shares_memory(y.numpy(), x.numpy())
+        return tuple(y.shape), y.numpy().tolist(), shares
+    assert run(lamina) == run(torch)
+
+
+def test_assignment_through_a_zero_d_tensor_index():
+    def run(L):
+        z = L.zeros(2, 3)
+        view = z[L.tensor(1)]
+        view[0] = 9
+        z[L.tensor(0)] = 5
+        return z.tolist()
+    assert run(lamina) == run(torch)

@@ -47,6 +47,9 @@ def _convert(index):
             out.append(i)
         elif isinstance(i, Tensor):
             arr = i._data
+            if arr.ndim == 0 and arr.dtype.kind == "i":  # PyTorch takes a 0-d integer tensor as an int: a view
+                out.append(int(arr))
+                continue
             if arr.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if arr.dtype == np.uint8:

@@ -314,7 +314,10 @@ def linear(input, weight, bias=None):
         return linear_backward(g, x.shape, x2, w, input._requires_grad, weight._requires_grad,
                                has_bias and bias._requires_grad, has_bias)
     parents = (input, weight, bias) if has_bias else (input, weight)
-    name = "AddmmBackward0" if x.ndim == 2 and has_bias else ("MmBackward0" if x.ndim == 2 else "ViewBackward0")
+    if x.ndim == 2:
+        name = "AddmmBackward0" if has_bias else "MmBackward0"
+    else:  # PyTorch's node is the reshape back to the input's leading dims
+        name = "ViewBackward0" if has_bias else ("SqueezeBackward4" if x.ndim == 1 else "UnsafeViewBackward0")
     return make(out, parents, backward, name, saved=(input, weight))
 
 

@@ -203,10 +203,11 @@ def _max0(x):
         fast = flat_kernel("relu", x)
         if fast:
             return fast(x.reshape(-1)).reshape(x.shape)
+    # zeros first: for equal operands NumPy returns the first, and PyTorch's relu keeps -0.0
     zeros = _zeros_of(x)
-    if zeros is not None and x.flags.c_contiguous:  # the output takes x's layout, as np.maximum(x, 0)
-        return np.maximum(x, zeros)
-    return np.maximum(x, 0)  # 0 is a weak scalar: float32 stays float32, ints stay ints
+    if zeros is not None and x.flags.c_contiguous:  # the output takes x's layout, as np.maximum(0, x)
+        return np.maximum(zeros, x)
+    return np.maximum(0, x)  # 0 is a weak scalar: float32 stays float32, ints stay ints
 
 
 def fmin0(x):
