@@ -54,7 +54,8 @@ class Binomial(ProbsOrLogitsParam, Distribution):
         shape = tuple(self._extended_shape(sample_shape))
         n = np.broadcast_to(self.total_count.detach().numpy(), shape).astype(np.int64)
         p = np.clip(np.broadcast_to(self.probs.detach().numpy(), shape).astype(np.float64), 0.0, 1.0)
-        return lamina.from_numpy(rng().binomial(n, p).astype(self._param.detach().numpy().dtype))
+        draws = np.asarray(rng().binomial(n, p))  # asarray: a 0-d draw is a Python int
+        return lamina.from_numpy(draws.astype(self._param.detach().numpy().dtype))
 
     def log_prob(self, value):
         if self._validate_args:

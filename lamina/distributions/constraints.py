@@ -4,11 +4,11 @@ A constraint's `check(value)` returns a bool tensor of shape sample_shape + batc
 dims reduced), so validation can report every bad entry at once."""
 import lamina
 
-__all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
+__all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than", "greater_than_eq",
            "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
            "lower_cholesky", "lower_triangular", "MixtureSameFamilyConstraint", "multinomial", "nonnegative", "nonnegative_integer", "one_hot",
            "positive", "positive_definite", "positive_integer", "positive_semidefinite", "real",
-           "real_vector", "simplex", "square", "symmetric", "unit_interval"]
+           "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval"]
 
 
 class Constraint:
@@ -21,6 +21,11 @@ class Constraint:
 
     def __repr__(self):
         return type(self).__name__[1:] + "()"
+
+
+def _check_constraint(c):
+    if not isinstance(c, Constraint):
+        raise AssertionError(f"base_constraint must be a Constraint, got {type(c).__name__}")
 
 
 class _Dependent(Constraint):
@@ -70,6 +75,12 @@ class _IndependentConstraint(Constraint):
     """`base_constraint` with its rightmost `reinterpreted_batch_ndims` dims folded into the event."""
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        _check_constraint(base_constraint)
+        if not isinstance(reinterpreted_batch_ndims, int):
+            raise AssertionError("reinterpreted_batch_ndims must be an int, got "
+                                 f"{type(reinterpreted_batch_ndims).__name__}")
+        if reinterpreted_batch_ndims < 0:
+            raise AssertionError(f"reinterpreted_batch_ndims must be >= 0, got {reinterpreted_batch_ndims}")
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
 
@@ -98,6 +109,7 @@ class MixtureSameFamilyConstraint(Constraint):
     """A component support checked against every component: the value gains the component dim."""
 
     def __init__(self, base_constraint):
+        _check_constraint(base_constraint)
         self.base_constraint = base_constraint
 
     @property
@@ -246,6 +258,16 @@ class _LowerCholesky(Constraint):
         return _is_lower(value) & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
 
 
+class _CorrCholesky(Constraint):
+    """Cholesky factors of correlation matrices: lower Cholesky with rows of unit length."""
+    event_dim = 2
+
+    def check(self, value):
+        tol = lamina.finfo(value.dtype).eps * value.size(-1) * 10  # PyTorch's allowance for rounding
+        row_norm = lamina.linalg.norm(value.detach(), dim=-1)
+        return _LowerCholesky().check(value) & (row_norm - 1.0).abs().le(tol).all(dim=-1)
+
+
 class _Square(Constraint):
     event_dim = 2
 
@@ -278,6 +300,68 @@ class _PositiveDefinite(_Symmetric):
         return self._if_symmetric(value, lambda v: lamina.linalg.cholesky_ex(v).info.eq(0))
 
 
+def _check_cseq(cseq):
+    if not all(isinstance(c, Constraint) for c in cseq):
+        raise AssertionError("All elements of cseq must be Constraint instances")
+    return list(cseq)
+
+
+def _check_value_dim(value, dim):
+    if not (-value.dim() <= dim < value.dim()):
+        raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
+
+
+class _Cat(Constraint):
+    """`cseq[i]` on the i-th block (of `lengths[i]` entries, default 1) along dim `dim`, the
+    blocks joined as torch.cat joins them."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        self.cseq = _check_cseq(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        _check_value_dim(value, self.dim)
+        checks, start = [], 0
+        for c, n in zip(self.cseq, self.lengths):
+            checks.append(c.check(value.narrow(self.dim, start, n)))
+            start += n
+        return lamina.cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """`cseq[i]` on the i-th slice along dim `dim`, as torch.stack joins them."""
+
+    def __init__(self, cseq, dim=0):
+        self.cseq = _check_cseq(cseq)
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        # a negative stacking dim inside the event makes the event one dim longer
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        _check_value_dim(value, self.dim)
+        slices = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return lamina.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
+
+
 dependent = _Dependent()
 dependent_property = _DependentProperty
 independent = _IndependentConstraint
@@ -300,7 +384,10 @@ half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack

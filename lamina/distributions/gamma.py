@@ -38,7 +38,7 @@ def _dsample_dconcentration(x, a):
 def _standard_gamma(concentration):
     """Samples of Gamma(concentration, 1); the gradient flows to the concentration."""
     a = concentration._data
-    x = rng().standard_gamma(a).astype(a.dtype)
+    x = np.asarray(rng().standard_gamma(a)).astype(a.dtype)  # asarray: a 0-d draw is a NumPy scalar
     np.maximum(x, np.finfo(a.dtype).tiny, out=x)
 
     def backward(g):
@@ -82,8 +82,7 @@ class Gamma(ExponentialFamily):
         return _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
 
     def log_prob(self, value):
-        if not isinstance(value, lamina.Tensor):
-            value = lamina.tensor(value, dtype=self.rate.dtype)
+        value = lamina.as_tensor(value, dtype=self.rate.dtype)  # PyTorch evaluates in the parameters' dtype
         if self._validate_args:
             self._validate_sample(value)
         a, b = self.concentration, self.rate

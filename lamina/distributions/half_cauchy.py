@@ -30,7 +30,5 @@ class HalfCauchy(Folded):
         return self.base_dist.variance
 
     def _as_value(self, value):
-        # log_prob also takes a number (after validation, which wants a tensor)
-        if not isinstance(value, lamina.Tensor):
-            value = lamina.tensor(value, dtype=self.scale.dtype)
-        return value
+        # after validation (which wants a tensor): numbers too, and PyTorch evaluates in scale's dtype
+        return lamina.as_tensor(value, dtype=self.scale.dtype)

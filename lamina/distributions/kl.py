@@ -11,8 +11,7 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
-from .exp_family import ExponentialFamily
-from .distribution import Distribution
+from .exp_family import ExponentialFamily, _bregman_parts
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
@@ -42,10 +41,11 @@ _INF = float("inf")
 def register_kl(type_p, type_q):
     """Decorator registering fn(p, q) as KL(p ‖ q) for p of type_p and q of type_q (and subclasses:
     the most specific registered pair wins)."""
-    if not (isinstance(type_p, type) and issubclass(type_p, Distribution)):
-        raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
-    if not (isinstance(type_q, type) and issubclass(type_q, Distribution)):
-        raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
+    # PyTorch accepts any class here (its subclass check never fires for one) and only refuses
+    # what is not a class at all, through issubclass's own error
+    for t in (type_p, type_q):
+        if not isinstance(t, type):
+            raise TypeError("issubclass() arg 1 must be a class")
 
     def decorator(fun):
         _KL_REGISTRY[type_p, type_q] = fun
@@ -334,11 +334,13 @@ def _kl_expfamily_expfamily(p, q):
     if type(p) is not type(q):
         raise NotImplementedError("The cross KL-divergence between different exponential families cannot "
                                   "                            be computed using Bregman divergences")
-    # PyTorch falls back to a Bregman divergence of the log-normaliser here; every built-in
-    # family has a closed form registered above, so only user subclasses reach this
-    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and "
-                              f"q type {type(q).__name__}")
-
+    # KL(p ‖ q) = F(θq) - F(θp) - <θq - θp, ∇F(θp)>: the Bregman divergence of the log-normaliser
+    p_nparams, lg_normal, gradients = _bregman_parts(p)
+    q_nparams = q._natural_params
+    result = q._log_normalizer(*q_nparams) - lg_normal
+    for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
+        result = result - _sum_rightmost((qnp - pnp) * g, len(q.event_shape))
+    return result
 
 
 # ---- pairs of different families ---------------------------------------------------------------

@@ -51,7 +51,7 @@ class LowRankMultivariateNormal(_GaussianVector, Distribution):
         try:
             loc_, self.cov_factor, diag_ = lamina.broadcast_tensors(loc.unsqueeze(-1), cov_factor,
                                                                     cov_diag.unsqueeze(-1))
-        except RuntimeError as e:
+        except (RuntimeError, ValueError) as e:  # lamina's broadcast_tensors raises NumPy's ValueError
             raise ValueError(f"Incompatible batch shapes: loc {loc.shape}, cov_factor {cov_factor.shape}, "
                              f"cov_diag {cov_diag.shape}") from e
         self.loc = loc_[..., 0]

@@ -92,8 +92,8 @@ class MixtureSameFamily(Distribution):
 
     def sample(self, sample_shape=()):
         with lamina.no_grad():
+            gather_dim = len(sample_shape) + len(self.batch_shape)  # len() first: PyTorch's TypeError for an int
             sample_shape = _size(sample_shape)
-            gather_dim = len(sample_shape) + len(self.batch_shape)
             es = tuple(self.event_shape)
             mix = self.mixture_distribution.sample(sample_shape)
             comp = self.component_distribution.sample(sample_shape)

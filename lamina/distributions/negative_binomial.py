@@ -3,6 +3,7 @@ import lamina
 from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
+from .poisson import _poisson
 from ._parametrization import ProbsOrLogitsParam
 from .utils import lazy_property
 
@@ -52,7 +53,7 @@ class NegativeBinomial(ProbsOrLogitsParam, Distribution):
     def sample(self, sample_shape=()):
         # a Poisson whose rate is Gamma distributed
         with lamina.no_grad():
-            return lamina.poisson(self._gamma.sample(sample_shape))
+            return _poisson(self._gamma.sample(sample_shape))
 
     def log_prob(self, value):
         if self._validate_args:

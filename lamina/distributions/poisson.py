@@ -8,6 +8,11 @@ from .utils import broadcast_all
 __all__ = ["Poisson"]
 
 
+def _poisson(rate):
+    """lamina.poisson on any shape: it fails on 0-d input, so draw on one element and reshape."""
+    return lamina.poisson(rate.reshape(-1)).reshape(rate.shape)
+
+
 class Poisson(ExponentialFamily):
     """Poisson distribution: P(k) = λ^k e^(-λ) / k!, k = 0, 1, 2, ...
 
@@ -37,7 +42,7 @@ class Poisson(ExponentialFamily):
 
     def sample(self, sample_shape=Size()):
         with lamina.no_grad():
-            return lamina.poisson(self.rate.expand(self._extended_shape(sample_shape)))
+            return _poisson(self.rate.expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         if self._validate_args:

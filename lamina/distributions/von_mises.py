@@ -82,7 +82,7 @@ class VonMises(Distribution):
                 accept = ((c * (2 - c) - u2 > 0) | (np.log(c / u2) + 1 - c >= 0)) & ~done
             x = np.where(accept, np.sign(u3 - 0.5) * np.arccos(np.clip(f, -1.0, 1.0)), x)
             done |= accept
-        out = np.mod(x + math.pi + loc, 2 * math.pi) - math.pi
+        out = np.asarray(np.mod(x + math.pi + loc, 2 * math.pi) - math.pi)  # 0-d results are NumPy scalars
         return lamina.from_numpy(out.astype(self.loc.detach().numpy().dtype))
 
     def expand(self, batch_shape, _instance=None):
