@@ -464,3 +464,15 @@ def test_meshgrid_without_indexing_warns_once_as_torch(monkeypatch):
         warnings.simplefilter("error")
         lamina.meshgrid(a, a)  # once per process, as PyTorch
         lamina.meshgrid(a, a, indexing="xy")
+
+
+@pytest.mark.parametrize("shape,target", [((2, 3), (4, 5)), ((2, 1, 3), (4, 7, 5)), ((2, 3), (-1, 4, 3)),
+                                          ((1, 3), (-1, 5, -1)), ((2, 1), (3, 2, 4))])
+def test_expand_checks_from_the_last_dim_as_torch(shape, target):
+    outcomes = []
+    for lib in (torch, lamina):
+        try:
+            outcomes.append(tuple(lib.ones(*shape).expand(*target).shape))
+        except RuntimeError as e:
+            outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]

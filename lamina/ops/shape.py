@@ -241,7 +241,8 @@ def expand(input, *sizes):
                            f"in the tensor ({x.ndim})")
     lead = len(sizes) - x.ndim
     target = []
-    for i, s in enumerate(sizes):
+    for i in reversed(range(len(sizes))):  # from the last dim, as PyTorch checks (its error names that one)
+        s = sizes[i]
         if i < lead:
             if s == -1:
                 raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, "
@@ -256,7 +257,7 @@ def expand(input, *sizes):
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(x.shape)}")
         target.append(s)
-    target = tuple(target)
+    target = tuple(reversed(target))
     in_shape = x.shape
     from ._core import unbroadcast
 
