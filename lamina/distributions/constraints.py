@@ -311,20 +311,27 @@ def _check_value_dim(value, dim):
         raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
 
 
-class _Cat(Constraint):
-    """`cseq[i]` on the i-th block (of `lengths[i]` entries, default 1) along dim `dim`, the
-    blocks joined as torch.cat joins them."""
+class _Joined(Constraint):
+    """Constraints `cseq` applied to the parts of a value along dim `dim` (cat's and stack's)."""
 
-    def __init__(self, cseq, dim=0, lengths=None):
+    def __init__(self, cseq, dim=0):
         self.cseq = _check_cseq(cseq)
-        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
-        if len(self.lengths) != len(self.cseq):
-            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
         self.dim = dim
 
     @property
     def is_discrete(self):
         return any(c.is_discrete for c in self.cseq)
+
+
+class _Cat(_Joined):
+    """`cseq[i]` on the i-th block (of `lengths[i]` entries, default 1) along dim `dim`, the
+    blocks joined as torch.cat joins them."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        super().__init__(cseq, dim)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
 
     @property
     def event_dim(self):
@@ -339,16 +346,8 @@ class _Cat(Constraint):
         return lamina.cat(checks, self.dim)
 
 
-class _Stack(Constraint):
+class _Stack(_Joined):
     """`cseq[i]` on the i-th slice along dim `dim`, as torch.stack joins them."""
-
-    def __init__(self, cseq, dim=0):
-        self.cseq = _check_cseq(cseq)
-        self.dim = dim
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):

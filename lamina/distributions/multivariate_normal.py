@@ -37,6 +37,15 @@ def _precision_to_scale_tril(P):
     return lamina.linalg.solve_triangular(L_inv, eye, upper=False)
 
 
+def scale_tril_of(scale_tril, covariance_matrix, precision_matrix):
+    """The lower Cholesky factor from whichever of the three parametrisations was given."""
+    if scale_tril is not None:
+        return scale_tril
+    if covariance_matrix is not None:
+        return lamina.linalg.cholesky(covariance_matrix)
+    return _precision_to_scale_tril(precision_matrix)
+
+
 def _check_loc(loc):
     if loc.dim() < 1:
         raise ValueError("loc must be at least one-dimensional.")
@@ -87,12 +96,7 @@ class MultivariateNormal(_GaussianVector, Distribution):
                 setattr(self, name, m.expand(tuple(batch_shape) + (-1, -1)))
         self.loc = loc.expand(tuple(batch_shape) + (-1,))
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
-        if scale_tril is not None:
-            self._unbroadcasted_scale_tril = scale_tril
-        elif covariance_matrix is not None:
-            self._unbroadcasted_scale_tril = lamina.linalg.cholesky(covariance_matrix)
-        else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
+        self._unbroadcasted_scale_tril = scale_tril_of(scale_tril, covariance_matrix, precision_matrix)
 
     def expand(self, batch_shape, _instance=None):
         batch_shape = _size(batch_shape)
