@@ -6,7 +6,7 @@ first use so that `import lamina` stays fast."""
 import builtins as _builtins
 import importlib as _importlib
 
-from . import _dtype
+from . import _compat, _dtype
 from ._device import device
 from ._dtype import get_default_dtype, set_default_dtype
 from ._tensor_str import set_printoptions
@@ -118,10 +118,7 @@ def get_num_threads():
     its count cannot be read)."""
     from . import _blas_threads
     n = _blas_threads.get_count()
-    if n is not None:
-        return n
-    import os
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return _compat.usable_cores() if n is None else n
 
 
 def set_num_threads(n):

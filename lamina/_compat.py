@@ -229,12 +229,15 @@ def is_warn_always_enabled():
 _interop = {"threads": None, "set": False}
 
 
+def usable_cores():
+    """The cores this process may run on (PyTorch's default thread counts)."""
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def get_num_interop_threads():
     """PyTorch's default is the number of cores it may use; lamina answers the same."""
-    if _interop["threads"] is None:
-        import os
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return _interop["threads"]
+    return usable_cores() if _interop["threads"] is None else _interop["threads"]
 
 
 def set_num_interop_threads(num):
